@@ -1,0 +1,48 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { PrismaService } from '#libs/database';
+import { REDIS } from '#libs/queue';
+
+export type CheckStatus = { status: 'up'; latencyMs: number } | { status: 'down'; error: string };
+export interface Readiness {
+  ready: boolean;
+  checks: { postgres: CheckStatus; redis: CheckStatus };
+}
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+async function timed(run: () => Promise<unknown>): Promise<CheckStatus> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      run(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return { status: 'up', latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+  } catch (err) {
+    // Only the driver's message (e.g. "connect ECONNREFUSED 127.0.0.1:5432"), never a stack.
+    return { status: 'down', error: err instanceof Error ? err.message.split('\n')[0]! : 'unreachable' };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+@Injectable()
+export class HealthService {
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  /** Real round trips to each dependency, run in parallel, each bounded in time. */
+  async readiness(): Promise<Readiness> {
+    const [postgres, redis] = await Promise.all([
+      timed(() => this.prisma.$queryRaw`SELECT 1`),
+      timed(() => this.redis.ping()),
+    ]);
+    return { ready: postgres.status === 'up' && redis.status === 'up', checks: { postgres, redis } };
+  }
+}

@@ -1,0 +1,42 @@
+import { Prisma } from './generated/client.js';
+
+export interface MappedDbError {
+  status: 404 | 409 | 400 | 503;
+  code: string;
+  message: string;
+}
+
+// Postgres SQLSTATEs (for raw SQL on the pg pool) next to their Prisma equivalents.
+const PG_CODES: Record<string, MappedDbError> = {
+  '23505': { status: 409, code: 'CONFLICT', message: 'A record with the same unique value already exists' },
+  '23503': { status: 409, code: 'REFERENCE_CONFLICT', message: 'The record is referenced by, or references, a missing record' },
+  '23502': { status: 400, code: 'VALIDATION_FAILED', message: 'A required value is missing' },
+  '22P02': { status: 400, code: 'VALIDATION_FAILED', message: 'A value has the wrong format' },
+};
+
+const PRISMA_CODES: Record<string, MappedDbError> = {
+  P2002: PG_CODES['23505']!,
+  P2003: PG_CODES['23503']!,
+  P2025: { status: 404, code: 'NOT_FOUND', message: 'The record was not found' },
+  P2001: { status: 404, code: 'NOT_FOUND', message: 'The record was not found' },
+};
+
+/**
+ * Maps database errors to a stable HTTP answer without leaking SQL, table names or values.
+ * Returns undefined for anything that is not a recognised database error.
+ */
+export function mapDatabaseError(err: unknown): MappedDbError | undefined {
+  if (err instanceof Prisma.PrismaClientKnownRequestError) {
+    return PRISMA_CODES[err.code];
+  }
+  if (err instanceof Prisma.PrismaClientInitializationError) {
+    return { status: 503, code: 'DATABASE_UNAVAILABLE', message: 'The database is not reachable' };
+  }
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') {
+    if (err.code in PG_CODES && 'severity' in err) return PG_CODES[err.code];
+    if (err.code === 'ECONNREFUSED') {
+      return { status: 503, code: 'DATABASE_UNAVAILABLE', message: 'The database is not reachable' };
+    }
+  }
+  return undefined;
+}
