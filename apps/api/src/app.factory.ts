@@ -1,27 +1,34 @@
+import { Module, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { AppConfig } from '#libs/config';
+import { type AppConfig, ConfigModule } from '#libs/config';
 import { createLogger, PinoNestLogger } from '#libs/logging';
 import { ApiModule } from './api.module.js';
-import { toErrorBody } from './common/error-response.js';
 import { requestIdFor } from './common/request-id.js';
 import { MetricsService } from './metrics/metrics.service.js';
 
 export const API_PREFIX = 'v1';
 
+export interface CreateAppOptions {
+  /** Extra modules mounted beside the api (tests add probe routes this way). */
+  imports?: ModuleMetadata['imports'];
+}
+
 /** Builds the api (not yet listening): used by main.ts, the e2e tests and the benchmarks. */
-export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  @Module({ imports: [ConfigModule.forRoot(config), ApiModule, ...(options.imports ?? [])] })
+  class ApiRootModule {}
+
   const logger = createLogger(config.LOG_LEVEL, 'api');
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     genReqId: requestIdFor,
-    requestIdLogLabel: 'requestId',
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
     return503OnClosing: true,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(ApiRootModule, adapter, {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     bufferLogs: true,
   });
@@ -31,12 +38,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
-  });
-  // Errors raised by Fastify itself before Nest sees the request (body too large, bad JSON).
-  fastify.setErrorHandler((error, request, reply) => {
-    const { body, internal } = toErrorBody(error, request.id);
-    if (internal) request.log.error({ err: error }, 'unhandled error');
-    void reply.status(body.statusCode).send(body);
   });
   app.get(MetricsService).instrument(fastify);
 

@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
-import type { INestApplicationContext } from '@nestjs/common';
-import type { AppConfig } from '#libs/config';
+import { type INestApplicationContext, Module } from '@nestjs/common';
+import { type AppConfig, ConfigModule } from '#libs/config';
 import { createLogger, PinoNestLogger } from '#libs/logging';
 import { WorkerModule } from './worker.module.js';
 
@@ -10,8 +10,11 @@ import { WorkerModule } from './worker.module.js';
  * a deploy loses no job.
  */
 export async function createWorker(config: AppConfig): Promise<INestApplicationContext> {
+  @Module({ imports: [ConfigModule.forRoot(config), WorkerModule] })
+  class WorkerRootModule {}
+
   const logger = createLogger(config.LOG_LEVEL, 'worker');
-  const app = await NestFactory.createApplicationContext(WorkerModule, {
+  const app = await NestFactory.createApplicationContext(WorkerRootModule, {
     logger: new PinoNestLogger(logger),
     bufferLogs: true,
   });

@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '#libs/config';
 import { DatabaseModule } from '#libs/database';
 import { QueueModule } from '#libs/queue';
 import { LivenessServer } from './health/liveness.server.js';
 import { SystemProcessor } from './processors/system.processor.js';
 
 @Module({
-  imports: [ConfigModule, DatabaseModule, QueueModule],
+  imports: [DatabaseModule, QueueModule],
   providers: [LivenessServer, SystemProcessor],
 })
 export class WorkerModule {}

@@ -1,12 +1,18 @@
-import { Global, Module } from '@nestjs/common';
-import { loadConfig } from './load-config.js';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import type { AppConfig } from './config.schema.js';
 
 /** Injection token for the typed AppConfig. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
+/** Provides the AppConfig an entry point loaded (main.ts) or a test built. */
 @Global()
-@Module({
-  providers: [{ provide: APP_CONFIG, useFactory: loadConfig }],
-  exports: [APP_CONFIG],
-})
-export class ConfigModule {}
+@Module({})
+export class ConfigModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ConfigModule,
+      providers: [{ provide: APP_CONFIG, useValue: config }],
+      exports: [APP_CONFIG],
+    };
+  }
+}

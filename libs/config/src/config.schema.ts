@@ -3,7 +3,7 @@ import { z } from 'zod';
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const port = z.coerce.number().int().min(1).max(65535);
+const port = z.coerce.number().int().min(0).max(65535); // 0 = any free port (tests)
 const url = (protocols: string[]) =>
   z.string().refine(
     (v) => {
@@ -28,6 +28,7 @@ export const configSchema = z
     DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgresql://postgres@127.0.0.1:5432/baas'),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
     REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+    QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -').default('baas'),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     SERVICE_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
     STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),

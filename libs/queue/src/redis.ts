@@ -10,7 +10,7 @@ export function createRedis(url: string, purpose: 'bullmq' | 'commands', name: s
   const options: RedisOptions =
     purpose === 'bullmq'
       ? { ...base, maxRetriesPerRequest: null, enableReadyCheck: true }
-      : { ...base, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, commandTimeout: 2_000 };
+      : { ...base, maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 2_000 };
   const redis = new Redis(url, options);
   // ioredis reconnects by itself; without a listener an outage would be an unhandled 'error'.
   redis.on('error', () => undefined);

@@ -45,6 +45,9 @@ export function toErrorBody(err: unknown, requestId: string): { body: ErrorBody;
     return { body, internal: false };
   }
   if (err instanceof HttpException) {
+    // Fastify's own errors (bad JSON, body too large) arrive wrapped by Nest's adapter.
+    const fst = fastifyError(err.cause);
+    if (fst) return { body: { ...fst, requestId }, internal: false };
     const statusCode = err.getStatus();
     const response = err.getResponse();
     const message =
@@ -56,8 +59,6 @@ export function toErrorBody(err: unknown, requestId: string): { body: ErrorBody;
   }
   const db = mapDatabaseError(err);
   if (db) return { body: { statusCode: db.status, code: db.code, message: db.message, requestId }, internal: db.status >= 500 };
-  const fst = fastifyError(err);
-  if (fst) return { body: { ...fst, requestId }, internal: false };
   return {
     body: { statusCode: 500, code: 'INTERNAL_ERROR', message: 'An unexpected error occurred', requestId },
     internal: true,

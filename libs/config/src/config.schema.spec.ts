@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '#libs/config';
+
+/** Runs parseConfig and returns the ConfigError it throws (fails the test if it does not). */
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError; // narrowed by the assertion above
+  }
+  throw new Error(`parseConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('parseConfig', () => {
+  it('returns working defaults from an empty environment', () => {
+    const config = parseConfig({});
+    expect(new URL(config.DATABASE_URL).hostname).toBe('127.0.0.1');
+    expect(config.DATABASE_URL).toMatch(/^postgres(ql)?:\/\//);
+    expect(config.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(config.PORT).toBe(3000);
+    expect(config.NODE_ENV).toBe('development');
+    expect(config.PUBLIC_URL).toBe('http://localhost:3000');
+    expect(config.STORAGE_DRIVER).toBe('local');
+    expect(config.SMTP_SECURE).toBe(false);
+    // A development secret is filled in so the app boots, and it is long enough to be valid.
+    expect(config.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('derives PUBLIC_URL from PORT, and strips a trailing slash from a given one', () => {
+    expect(parseConfig({ PORT: '8080' }).PUBLIC_URL).toBe('http://localhost:8080');
+    expect(parseConfig({ PUBLIC_URL: 'https://baas.example.com/' }).PUBLIC_URL).toBe('https://baas.example.com');
+  });
+
+  it('rejects PORT=abc with one line naming PORT and showing the bad value', () => {
+    const err = configError({ PORT: 'abc' });
+    expect(err.message).toMatch(/^Invalid configuration: PORT/);
+    expect(err.message).not.toContain('\n');
+    expect(err.message).toContain('"abc"');
+  });
+
+  it('requires JWT_SECRET in production', () => {
+    const err = configError({ NODE_ENV: 'production' });
+    expect(err.message).toMatch(/^Invalid configuration: JWT_SECRET/);
+    expect(err.message).not.toContain('\n');
+    expect(() => parseConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) })).not.toThrow();
+  });
+
+  it('rejects a short JWT_SECRET without printing it', () => {
+    const secret = 'tooShortSecret123';
+    const err = configError({ JWT_SECRET: secret });
+    expect(err.message).toMatch(/^Invalid configuration: JWT_SECRET/);
+    expect(err.message).not.toContain(secret);
+    expect(err.message).toContain('hidden');
+  });
+
+  it('requires S3_ENDPOINT when STORAGE_DRIVER=s3', () => {
+    const err = configError({ STORAGE_DRIVER: 's3', S3_ACCESS_KEY: 'access', S3_SECRET_KEY: 'secret' });
+    expect(err.message).toMatch(/^Invalid configuration: S3_ENDPOINT/);
+    const complete = parseConfig({
+      STORAGE_DRIVER: 's3',
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_ACCESS_KEY: 'access',
+      S3_SECRET_KEY: 'secret',
+    });
+    expect(complete.STORAGE_DRIVER).toBe('s3');
+  });
+
+  it('rejects a DATABASE_URL that is not Postgres', () => {
+    const err = configError({ DATABASE_URL: 'mysql://x' });
+    expect(err.message).toMatch(/^Invalid configuration: DATABASE_URL/);
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('treats empty strings as unset, so defaults apply', () => {
+    const config = parseConfig({ PORT: '', DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '', SMTP_SECURE: '' });
+    expect(config).toEqual(parseConfig({}));
+    // NODE_ENV=production with an empty JWT_SECRET is "unset", not "too short".
+    expect(configError({ NODE_ENV: 'production', JWT_SECRET: '' }).message).toMatch(
+      /^Invalid configuration: JWT_SECRET is required/,
+    );
+  });
+
+  it('parses SMTP_SECURE=true to the boolean true', () => {
+    expect(parseConfig({ SMTP_SECURE: 'true' }).SMTP_SECURE).toBe(true);
+    expect(parseConfig({ SMTP_SECURE: 'false' }).SMTP_SECURE).toBe(false);
+  });
+});
