@@ -1,12 +1,13 @@
 import { Module, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { type AppConfig, ConfigModule } from '#libs/config';
 import { createLogger, PinoNestLogger } from '#libs/logging';
 import { ApiModule } from './api.module.js';
 import { requestIdFor } from './common/request-id.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { buildOpenApiDocument } from './openapi.js';
 
 export const API_PREFIX = 'v1';
 
@@ -41,16 +42,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   app.get(MetricsService).instrument(fastify);
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('BaaS API')
-      .setDescription('Auth, data, storage, functions and email for your apps, on your own servers.')
-      .setVersion('1')
-      .addBearerAuth()
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'service-key')
-      .build(),
-  );
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, document, {
     jsonDocumentUrl: `${API_PREFIX}/openapi.json`,
     yamlDocumentUrl: `${API_PREFIX}/openapi.yaml`,
