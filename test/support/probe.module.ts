@@ -5,7 +5,7 @@ import { PrismaService } from '#libs/database';
 const createEventBody = z.object({
   id: z.uuid().optional(),
   type: z.string().min(1).max(50),
-  payload: z.record(z.string(), z.unknown()),
+  payload: z.record(z.string(), z.json()),
 });
 
 /**
@@ -18,7 +18,7 @@ class ProbeController {
 
   @Post('events')
   async create(@Body({ schema: createEventBody }) body: z.infer<typeof createEventBody>) {
-    return this.prisma.outboxEvent.create({ data: { id: body.id, type: body.type, payload: body.payload as object } });
+    return this.prisma.outboxEvent.create({ data: { id: body.id, type: body.type, payload: body.payload } });
   }
 
   @Get('events/:id')
