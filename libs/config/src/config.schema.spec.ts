@@ -85,4 +85,11 @@ describe('parseConfig', () => {
     expect(parseConfig({ SMTP_SECURE: 'true' }).SMTP_SECURE).toBe(true);
     expect(parseConfig({ SMTP_SECURE: 'false' }).SMTP_SECURE).toBe(false);
   });
+
+  it('never prints the password inside a bad URL', () => {
+    const err = configError({ DATABASE_URL: 'mysql://admin:hunter2@db:3306/x' });
+    expect(err.message).toMatch(/^Invalid configuration: DATABASE_URL .*"mysql:\/\/\*\*\*@db:3306\/x"/);
+    expect(err.message).not.toContain('hunter2');
+    expect(configError({ REDIS_URL: 'http://:s3cret@redis:6379' }).message).not.toContain('s3cret');
+  });
 });

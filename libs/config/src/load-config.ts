@@ -17,8 +17,13 @@ export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
   const name = String(issue.path[0] ?? 'environment');
   const raw = cleaned[name];
   const secret = /SECRET|PASS|KEY/.test(name);
-  const got = raw === undefined ? 'unset' : secret ? 'value hidden' : `got ${JSON.stringify(raw)}`;
+  const got = raw === undefined ? 'unset' : secret ? 'value hidden' : `got ${JSON.stringify(withoutCredentials(raw))}`;
   throw new ConfigError(`Invalid configuration: ${name} ${issue.message.replace(/^Invalid input: /, '')} (${got})`);
+}
+
+/** `scheme://user:pass@host` → `scheme://***@host`, so a bad URL's password never reaches a log. */
+function withoutCredentials(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1***@');
 }
 
 let cached: AppConfig | undefined;

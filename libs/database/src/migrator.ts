@@ -42,7 +42,9 @@ export async function readMigrations(dir: string): Promise<MigrationFile[]> {
     .sort();
   return Promise.all(
     names.map(async (name) => {
-      const sql = await readFile(join(dir, name, 'migration.sql'), 'utf8');
+      const sql = await readFile(join(dir, name, 'migration.sql'), 'utf8').catch(() => {
+        throw new MigrationError(`Migration folder ${name} has no readable migration.sql`);
+      });
       return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
     }),
   );
@@ -116,12 +118,12 @@ async function applyOne(client: pg.Client, m: MigrationFile): Promise<void> {
   try {
     await client.query(
       `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count)
-       VALUES ($1, $2, $3, now(), 0)`,
+       VALUES ($1, $2, $3, clock_timestamp(), 0)`,
       [id, m.checksum, m.name],
     );
     await client.query(m.sql);
     await client.query(
-      'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
+      'UPDATE "_prisma_migrations" SET finished_at = clock_timestamp(), applied_steps_count = 1 WHERE id = $1',
       [id],
     );
     await client.query('COMMIT');
