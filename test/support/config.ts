@@ -1,6 +1,9 @@
 import { inject } from 'vitest';
 import { type AppConfig, parseConfig } from '#libs/config';
 
+/** The bootstrap service key of apps under test (send as `x-api-key`). */
+export const SERVICE_KEY = 'test-service-key-0123456789abcdefghijklmnop';
+
 /** The configuration of an app under test: this run's database and queue prefix, quiet logs. */
 export function testConfig(overrides: Record<string, string> = {}): AppConfig {
   return parseConfig({
@@ -9,6 +12,8 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     REDIS_URL: inject('redisUrl'),
     QUEUE_PREFIX: inject('queuePrefix'),
     LOG_LEVEL: 'silent',
+    SERVICE_API_KEY: SERVICE_KEY,
+    JWT_SECRET: 'test-jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz',
     PORT: '0',
     WORKER_HEALTH_PORT: '0',
     ...overrides,

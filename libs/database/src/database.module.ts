@@ -1,6 +1,18 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type pg from 'pg';
+import { APP_CONFIG } from '#libs/config';
+import { createPgPool, PG_POOL } from './pg-pool.js';
 import { PrismaService } from './prisma.service.js';
 
 @Global()
-@Module({ providers: [PrismaService], exports: [PrismaService] })
-export class DatabaseModule {}
+@Module({
+  providers: [{ provide: PG_POOL, inject: [APP_CONFIG], useFactory: createPgPool }, PrismaService],
+  exports: [PG_POOL, PrismaService],
+})
+export class DatabaseModule implements OnApplicationShutdown {
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.pool.ended) await this.pool.end();
+  }
+}

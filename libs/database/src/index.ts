@@ -1,4 +1,5 @@
 export { DatabaseModule } from './database.module.js';
+export { createPgPool, PG_POOL } from './pg-pool.js';
 export { PrismaService } from './prisma.service.js';
 export { mapDatabaseError, type MappedDbError } from './database-errors.js';
 export { migrate, readMigrations, MigrationError, type MigrateResult, type MigrationFile } from './migrator.js';

@@ -1,19 +1,14 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { APP_CONFIG, type AppConfig } from '#libs/config';
+import type pg from 'pg';
 import { PrismaClient } from './generated/client.js';
+import { PG_POOL } from './pg-pool.js';
 
-/** The Prisma client for the platform's fixed system tables, over a pg pool. */
+/** The Prisma client for the platform's fixed system tables, over the shared pg pool. */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    super({
-      adapter: new PrismaPg({
-        connectionString: config.DATABASE_URL,
-        max: config.DATABASE_POOL_MAX,
-        connectionTimeoutMillis: 5_000,
-      }),
-    });
+  constructor(@Inject(PG_POOL) pool: pg.Pool) {
+    super({ adapter: new PrismaPg(pool) });
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -1,0 +1,64 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { AppException } from '../common/app-exception.js';
+import { ACCESS_KEY, type AccessLevel } from './access.decorator.js';
+import { ApiKeysRepository } from './api-keys.repository.js';
+import { ANONYMOUS, type Caller, isAdmin } from './caller.js';
+import { hashToken, safeEqual, TokenService } from './token.service.js';
+
+/**
+ * Resolves the caller of every request from `x-api-key` or `Authorization: Bearer`, then
+ * enforces the route's @Access level. Credentials that are sent must be valid, on any route.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokenService,
+    private readonly apiKeys: ApiKeysRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const caller = await this.resolve(request);
+    request.caller = caller;
+    const level =
+      this.reflector.getAllAndOverride<AccessLevel | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]) ??
+      'public';
+    if (level === 'public') return true;
+    if (caller.kind === 'anonymous') throw new AppException(401, 'UNAUTHENTICATED', 'Sign in or send a service key');
+    if (level === 'user') return true;
+    if (level === 'admin' && isAdmin(caller)) return true;
+    if (level === 'service' && caller.kind === 'service') return true;
+    throw new AppException(403, 'FORBIDDEN', 'You may not do this');
+  }
+
+  private async resolve(request: FastifyRequest): Promise<Caller> {
+    const apiKey = request.headers['x-api-key'];
+    if (apiKey !== undefined) {
+      if (typeof apiKey !== 'string' || apiKey.length === 0 || apiKey.length > 200) throw invalidKey();
+      if (this.config.SERVICE_API_KEY && safeEqual(apiKey, this.config.SERVICE_API_KEY)) {
+        return { kind: 'service', keyId: 'bootstrap' };
+      }
+      // Looked up by hash: the comparison happens on a digest, never on the secret itself.
+      const key = await this.apiKeys.findActiveByHash(hashToken(apiKey));
+      if (!key) throw invalidKey();
+      return { kind: 'service', keyId: key.id };
+    }
+    const authorization = request.headers.authorization;
+    if (authorization !== undefined) {
+      const match = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/.exec(authorization);
+      const claims = match ? await this.tokens.verifyAccess(match[1]!) : undefined;
+      if (!claims) throw new AppException(401, 'INVALID_TOKEN', 'The access token is invalid or expired');
+      return { kind: 'user', userId: claims.sub, email: claims.email, roles: claims.roles, sessionId: claims.sid };
+    }
+    return ANONYMOUS;
+  }
+}
+
+function invalidKey(): AppException {
+  return new AppException(401, 'INVALID_API_KEY', 'The API key is invalid or revoked');
+}

@@ -1,0 +1,24 @@
+import type { Actor } from '#libs/events';
+
+/** Who is calling, resolved once per request by the AuthGuard from its credentials. */
+export type Caller =
+  | { kind: 'anonymous' }
+  | { kind: 'user'; userId: string; email: string; roles: string[]; sessionId: string }
+  | { kind: 'service'; keyId: string };
+
+export const ANONYMOUS: Caller = { kind: 'anonymous' };
+
+/** Admin users and the service role may do everything an admin may. */
+export function isAdmin(caller: Caller): boolean {
+  return caller.kind === 'service' || (caller.kind === 'user' && caller.roles.includes('admin'));
+}
+
+export function hasRole(caller: Caller, role: string): boolean {
+  return caller.kind === 'user' && caller.roles.includes(role);
+}
+
+export function actorOf(caller: Caller): Actor {
+  if (caller.kind === 'user') return { type: 'user', id: caller.userId };
+  if (caller.kind === 'service') return { type: 'service', keyId: caller.keyId };
+  return { type: 'anonymous' };
+}

@@ -1,0 +1,71 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+  email: string;
+  roles: string[];
+}
+
+/** sha256 hex: what the database stores for every opaque token and key. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** A new opaque token: 32 random bytes, base64url. */
+export function newOpaqueToken(prefix = ''): string {
+  return prefix + randomBytes(32).toString('base64url');
+}
+
+/** Compares two secrets in constant time (their hashes have equal length whatever the inputs). */
+export function safeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(Buffer.from(hashToken(a), 'hex'), Buffer.from(hashToken(b), 'hex'));
+}
+
+/** Access JWTs: HS256 only, issuer, audience and expiry always checked. */
+@Injectable()
+export class TokenService {
+  constructor(
+    private readonly jwt: JwtService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  get accessTtlSeconds(): number {
+    return this.config.JWT_ACCESS_TTL_SECONDS;
+  }
+
+  signAccess(claims: AccessClaims): Promise<string> {
+    return this.jwt.signAsync(
+      { sid: claims.sid, email: claims.email, roles: claims.roles },
+      {
+        subject: claims.sub,
+        algorithm: 'HS256',
+        issuer: this.config.JWT_ISSUER,
+        audience: this.config.JWT_AUDIENCE,
+        expiresIn: this.config.JWT_ACCESS_TTL_SECONDS,
+        secret: this.config.JWT_SECRET,
+      },
+    );
+  }
+
+  /** The claims of a valid token, or undefined for any invalid one (never throws). */
+  async verifyAccess(token: string): Promise<AccessClaims | undefined> {
+    try {
+      const payload = await this.jwt.verifyAsync<Record<string, unknown>>(token, {
+        algorithms: ['HS256'],
+        issuer: this.config.JWT_ISSUER,
+        audience: this.config.JWT_AUDIENCE,
+        secret: this.config.JWT_SECRET,
+      });
+      const { sub, sid, email, roles } = payload;
+      if (typeof sub !== 'string' || typeof sid !== 'string' || typeof email !== 'string') return undefined;
+      if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) return undefined;
+      return { sub, sid, email, roles: roles as string[] }; // element types checked just above
+    } catch {
+      return undefined;
+    }
+  }
+}

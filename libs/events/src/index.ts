@@ -1,0 +1,2 @@
+export * from './event-types.js';
+export { writeOutbox, writeOutboxSql } from './outbox.js';
