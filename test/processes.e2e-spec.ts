@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 
 /**
@@ -111,6 +112,35 @@ describe('processes', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr.trim()).toMatch(/^Invalid configuration: REDIS_URL must be a URL starting with redis:\/\//);
+  });
+
+  it('`npm run admin:create` creates a first admin, and promotes an existing account', async () => {
+    const email = `first-admin-${process.pid}-${Date.now()}@example.test`;
+    const create = spawnSync(process.execPath, ['dist/scripts/admin-create.js', '--email', email], {
+      env: { ...baseEnv, ADMIN_PASSWORD: 'a long admin password' },
+      encoding: 'utf8',
+    });
+    expect(create.stderr).toBe('');
+    expect(create.stdout).toMatch(new RegExp(`^Created admin: ${email} \\(`));
+    const again = spawnSync(process.execPath, ['dist/scripts/admin-create.js', '--email', email.toUpperCase()], {
+      env: baseEnv,
+      encoding: 'utf8',
+    });
+    expect(again.stdout).toMatch(/^Made admin: /);
+    const db = new pg.Client({ connectionString: inject('databaseUrl') });
+    await db.connect();
+    const { rows } = await db.query<{ roles: string[]; password_hash: string }>(
+      'SELECT roles, password_hash FROM users WHERE email = $1',
+      [email],
+    );
+    await db.end();
+    expect(rows).toEqual([{ roles: ['admin'], password_hash: expect.stringMatching(/^\$argon2id\$/) }]);
+    const noPassword = spawnSync(process.execPath, ['dist/scripts/admin-create.js', '--email', `x-${email}`], {
+      env: baseEnv,
+      encoding: 'utf8',
+    });
+    expect(noPassword.status).toBe(1);
+    expect(noPassword.stderr).toMatch(/needs a password/);
   });
 
   const oldNode = ['/usr/bin/node', '/usr/local/bin/node'].find((bin) => {

@@ -54,6 +54,19 @@ describe('error shape', () => {
     expect(res.body.code).toBe('VALIDATION_FAILED');
   });
 
+  it('rejects __proto__, constructor and prototype keys anywhere in a body on every route', async () => {
+    for (const raw of [
+      '{"type":"x","payload":{"constructor":{"prototype":{"polluted":true}}}}',
+      '{"type":"x","payload":{"list":[{"prototype":1}]}}',
+      '{"type":"x","payload":{"__proto__":{"polluted":true}}}',
+    ]) {
+      const res = await request(app.getHttpServer()).post('/v1/probe/events').set('content-type', 'application/json').send(raw);
+      expect(res.status, raw).toBe(400);
+      expect(['VALIDATION_FAILED', 'INVALID_JSON'], raw).toContain(res.body.code);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('malformed JSON is 400 INVALID_JSON', async () => {
     const res = await request(app.getHttpServer())
       .post('/v1/probe/events')

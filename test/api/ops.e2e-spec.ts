@@ -18,12 +18,12 @@ describe('ops endpoints', () => {
     expect(res.body).toEqual({ status: 'ok' });
   });
 
-  it('GET /v1/health/ready checks Postgres and Redis for real', async () => {
+  it('GET /v1/health/ready checks Postgres, Redis and storage for real', async () => {
     const res = await request(app.getHttpServer()).get('/v1/health/ready').expect(200);
     expect(res.body).toMatchObject({
       status: 'ok',
       ready: true,
-      checks: { postgres: { status: 'up' }, redis: { status: 'up' } },
+      checks: { postgres: { status: 'up' }, redis: { status: 'up' }, storage: { status: 'up' } },
     });
     expect(res.body.checks.postgres.latencyMs).toBeGreaterThanOrEqual(0);
   });

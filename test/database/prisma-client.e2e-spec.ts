@@ -18,11 +18,143 @@ type Row<M extends Prisma.ModelName> = Prisma.TypeMap['model'][M]['payload']['sc
 interface Parents {
   userId: string;
   sessionId: string;
+  functionId: string;
+  functionVersionId: string;
+  bucketName: string;
 }
 
 const at = (iso: string) => new Date(iso); // Timestamptz(3): millisecond precision survives.
 
 const samples: { [M in Prisma.ModelName]: (parents: Parents) => Row<M> } = {
+  CloudFunction: () => ({
+    id: randomUUID(),
+    name: `sample-${randomUUID()}`,
+    currentVersion: 3,
+    secrets: 'v1.aXY.dGFn.Ym9keQ',
+    secretNames: ['API_TOKEN', 'OTHER'],
+    createdAt: at('2026-01-02T03:04:05.678Z'),
+    updatedAt: at('2026-01-03T03:04:05.678Z'),
+  }),
+  FunctionVersion: ({ functionId }) => ({
+    id: randomUUID(),
+    functionId,
+    version: 42,
+    language: 'ts',
+    source: 'export default () => 1',
+    code: 'exports.default = () => 1',
+    triggers: [{ type: 'db', collection: 'posts', events: ['create'] }, { type: 'http' }],
+    timeoutMs: 1234,
+    memoryMb: 64,
+    retries: 3,
+    backoffMs: 250,
+    concurrency: 5,
+    createdBy: 'service:bootstrap',
+    createdAt: at('2026-01-02T03:04:05.678Z'),
+  }),
+  FunctionTrigger: ({ functionId }) => ({
+    id: randomUUID(),
+    functionId,
+    type: 'schedule',
+    target: 'posts',
+    events: ['create', 'update'],
+    cron: '0 3 * * *',
+    timezone: 'Europe/Paris',
+    access: 'user',
+  }),
+  FunctionRun: ({ functionId, functionVersionId }) => ({
+    id: randomUUID(),
+    functionId,
+    versionId: functionVersionId,
+    version: 1,
+    trigger: 'db',
+    eventId: randomUUID(),
+    event: { type: 'db', after: { title: 'ünïcødé ✓' } },
+    status: 'dead',
+    attempts: 3,
+    maxAttempts: 3,
+    durationMs: 17,
+    logs: [{ level: 'log', message: 'hi', at: '2026-01-02T03:04:05.678Z' }],
+    logsTruncated: true,
+    result: { ok: true },
+    error: { code: 'FUNCTION_ERROR', message: 'boom' },
+    replayOf: randomUUID(),
+    createdAt: at('2026-01-02T03:04:05.678Z'),
+    startedAt: at('2026-01-02T03:04:06.678Z'),
+    finishedAt: at('2026-01-02T03:04:07.678Z'),
+  }),
+  FunctionEventReceipt: ({ functionId }) => ({
+    id: randomUUID(),
+    functionId,
+    eventId: randomUUID(),
+    runId: randomUUID(),
+    createdAt: at('2026-01-02T03:04:05.678Z'),
+  }),
+  Collection: () => ({
+    id: randomUUID(),
+    name: `sample_${randomUUID().slice(0, 8)}`,
+    fields: [{ name: 'title', type: 'string', required: true }],
+    indexes: [['title']],
+    rules: { list: 'public', read: 'public', create: 'authenticated', update: 'owner', delete: 'admin' },
+    createdAt: at('2026-01-02T03:04:05.678Z'),
+    updatedAt: at('2026-01-03T03:04:05.678Z'),
+  }),
+  EmailMessage: () => ({
+    id: randomUUID(),
+    to: ['a@example.test', 'b@example.test'],
+    subject: 'Hello ✓',
+    text: 'plain',
+    html: '<p>html</p>',
+    template: 'verification',
+    status: 'sent',
+    attempts: 2,
+    messageId: '<abc@example.test>',
+    response: '250 OK',
+    error: 'earlier: 421 try later',
+    rejected: ['c@example.test'],
+    createdBy: 'system',
+    createdAt: at('2026-01-02T03:04:05.678Z'),
+    updatedAt: at('2026-01-02T03:05:05.678Z'),
+    lastAttemptAt: at('2026-01-02T03:04:35.678Z'),
+    sentAt: at('2026-01-02T03:04:36.678Z'),
+  }),
+  EmailTemplate: () => ({
+    id: randomUUID(),
+    name: `sample-${randomUUID().slice(0, 8)}`,
+    subject: 'Hi {{name}}',
+    html: '<p>{{name}}</p>',
+    text: '{{name}}',
+    updatedBy: 'user:1',
+    createdAt: at('2026-01-02T03:04:05.678Z'),
+    updatedAt: at('2026-01-03T03:04:05.678Z'),
+  }),
+  StorageBucket: () => ({
+    id: randomUUID(),
+    name: `sample-${randomUUID().slice(0, 8)}`,
+    public: true,
+    maxFileSize: 5n * 1024n ** 3n,
+    allowedMimeTypes: ['image/*'],
+    createdAt: at('2026-01-02T03:04:05.678Z'),
+    updatedAt: at('2026-01-03T03:04:05.678Z'),
+  }),
+  StorageFile: ({ bucketName, userId }) => {
+    const id = randomUUID();
+    return {
+      id,
+      bucket: bucketName,
+      key: 'ünï/a b.png',
+      objectKey: `${bucketName}/${id}`,
+      size: 2n ** 40n,
+      contentType: 'image/png',
+      checksum: 'ab'.repeat(32),
+      ownerId: userId,
+      aclRead: ['*'],
+      aclWrite: [`user:${userId}`],
+      status: 'ready',
+      uploadExpiresAt: at('2026-01-02T04:04:05.678Z'),
+      createdAt: at('2026-01-02T03:04:05.678Z'),
+      updatedAt: at('2026-01-02T03:05:05.678Z'),
+    };
+  },
   OutboxEvent: () => ({
     id: randomUUID(),
     type: 'db.change',
@@ -112,11 +244,18 @@ beforeAll(async () => {
   prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: inject('databaseUrl') }) });
   const user = await prisma.user.create({ data: { email: `parent-${randomUUID()}@example.test` } });
   const session = await prisma.session.create({ data: { userId: user.id, expiresAt: new Date(Date.now() + 3600_000) } });
-  parents = { userId: user.id, sessionId: session.id };
+  const fn = await prisma.cloudFunction.create({ data: { name: `parent-${randomUUID()}`, currentVersion: 1 } });
+  const fnVersion = await prisma.functionVersion.create({
+    data: { functionId: fn.id, version: 1, language: 'js', source: 's', code: 'c', triggers: [], timeoutMs: 1000, memoryMb: 128, retries: 0, backoffMs: 1000, concurrency: 1 },
+  });
+  const bucket = await prisma.storageBucket.create({ data: { name: `parent-${randomUUID().slice(0, 8)}` } });
+  parents = { userId: user.id, sessionId: session.id, functionId: fn.id, functionVersionId: fnVersion.id, bucketName: bucket.name };
 });
 
 afterAll(async () => {
   await prisma?.user.delete({ where: { id: parents.userId } });
+  await prisma?.cloudFunction.delete({ where: { id: parents.functionId } });
+  await prisma?.storageBucket.delete({ where: { name: parents.bucketName } });
   await prisma?.$disconnect();
 });
 

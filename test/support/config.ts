@@ -13,6 +13,8 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     QUEUE_PREFIX: inject('queuePrefix'),
     LOG_LEVEL: 'silent',
     SERVICE_API_KEY: SERVICE_KEY,
+    // Many users sign up from 127.0.0.1 in a run; the rate-limit tests lower this themselves.
+    AUTH_RATE_LIMIT_MAX: '1000',
     JWT_SECRET: 'test-jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz',
     PORT: '0',
     WORKER_HEALTH_PORT: '0',

@@ -1,12 +1,18 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { DatabaseModule } from '#libs/database';
 import { QueueModule } from '#libs/queue';
+import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { CollectionsModule } from './collections/collections.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
+import { RejectUnsafeJsonInterceptor } from './common/reject-unsafe-json.interceptor.js';
 import { createValidationPipe } from './common/validation.js';
+import { EmailModule } from './email/email.module.js';
+import { FunctionsModule } from './functions/functions.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { StorageModule } from './storage/storage.module.js';
 
 /** The api's resources. The root module (app.factory.ts) adds the configuration. */
 @Module({
@@ -14,12 +20,18 @@ import { MetricsModule } from './metrics/metrics.module.js';
     DatabaseModule,
     QueueModule,
     AuthModule,
+    AdminModule,
+    CollectionsModule,
+    EmailModule,
+    FunctionsModule,
     HealthModule,
     MetricsModule,
+    StorageModule,
   ],
   providers: [
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },
+    { provide: APP_INTERCEPTOR, useClass: RejectUnsafeJsonInterceptor },
   ],
 })
 export class ApiModule {}

@@ -1,3 +1,4 @@
+import fastifyMultipart from '@fastify/multipart';
 import { Module, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -33,6 +34,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     bufferLogs: true,
   });
+  // multipart/form-data uploads (storage), read as streams by the route that accepts them.
+  await app.register(fastifyMultipart);
   app.setGlobalPrefix(API_PREFIX);
   app.enableShutdownHooks();
 

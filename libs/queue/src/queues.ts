@@ -5,6 +5,12 @@
 export const QueueName = {
   /** Platform self-checks; the worker answers `ping` so readiness can be shown end to end. */
   System: 'system',
+  /** Outgoing email: one job per email_messages row (jobId = row id), see libs/mail. */
+  Email: 'email',
+  /** Committed outbox events (jobId = event id), fanned out to the functions they trigger. */
+  Events: 'events',
+  /** Function runs: one job per function_runs row (jobId = run id). */
+  Functions: 'functions',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -12,10 +18,55 @@ export const SystemJob = {
   Ping: 'ping',
 } as const;
 
+export const EmailJob = {
+  Send: 'send',
+} as const;
+
+/** Jobs of the events queue: one per outbox event type, plus the schedulers' ticks. */
+export const EventsJob = {
+  AuthSignup: 'auth.signup',
+  DbChange: 'db.change',
+  StorageChange: 'storage.change',
+  ScheduleTick: 'schedule.tick',
+} as const;
+
+export const FunctionsJob = {
+  Run: 'run',
+} as const;
+
+/** An outbox event as the relay publishes it. */
+export interface OutboxJobData {
+  id: string;
+  type: string;
+  payload: Record<string, unknown>;
+  createdAt: string;
+}
+
+/** What a function run job returns (the invocation shape of the api). */
+export interface FunctionRunResult {
+  runId: string;
+  status: string;
+  result?: unknown;
+  error?: { code: string; message: string };
+  durationMs: number | null;
+}
+
 /** Payload and result of every job, by queue and job name. */
 export interface JobTypes {
   [QueueName.System]: {
     [SystemJob.Ping]: { data: { sentAt: string }; result: { pong: true; sentAt: string; workerPid: number } };
+  };
+  [QueueName.Email]: {
+    [EmailJob.Send]: { data: { messageId: string }; result: { status: 'sent' | 'skipped'; messageId?: string } };
+  };
+  [QueueName.Events]: {
+    [EventsJob.AuthSignup]: { data: OutboxJobData; result: { runs: number } };
+    [EventsJob.DbChange]: { data: OutboxJobData; result: { runs: number } };
+    [EventsJob.StorageChange]: { data: OutboxJobData; result: { runs: number } };
+    [EventsJob.ScheduleTick]: { data: { functionId: string }; result: { runs: number } };
+  };
+  [QueueName.Functions]: {
+    [FunctionsJob.Run]: { data: { runId: string }; result: FunctionRunResult };
   };
 }
 

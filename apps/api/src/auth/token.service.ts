@@ -63,7 +63,7 @@ export class TokenService {
       const { sub, sid, email, roles } = payload;
       if (typeof sub !== 'string' || typeof sid !== 'string' || typeof email !== 'string') return undefined;
       if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) return undefined;
-      return { sub, sid, email, roles: roles as string[] }; // element types checked just above
+      return { sub, sid, email, roles };
     } catch {
       return undefined;
     }

@@ -15,7 +15,7 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: Postgres and Redis answer a real round trip' })
+  @ApiOperation({ summary: 'Readiness: Postgres, Redis and storage answer a real round trip' })
   @ApiResponse({ status: 200, description: 'Every check is up' })
   @ApiResponse({ status: 503, description: 'At least one check is down; the body names it' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness & { status: 'ok' | 'unavailable' }> {

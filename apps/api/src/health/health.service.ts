@@ -2,11 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { PrismaService } from '#libs/database';
 import { REDIS } from '#libs/queue';
+import { STORAGE_DRIVER, type StorageDriver } from '#libs/storage';
 
 export type CheckStatus = { status: 'up'; latencyMs: number } | { status: 'down'; error: string };
 export interface Readiness {
   ready: boolean;
-  checks: { postgres: CheckStatus; redis: CheckStatus };
+  checks: { postgres: CheckStatus; redis: CheckStatus; storage: CheckStatus };
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -35,14 +36,17 @@ export class HealthService {
   constructor(
     private readonly prisma: PrismaService,
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
   ) {}
 
-  /** Real round trips to each dependency, run in parallel, each bounded in time. */
+  /** Real round trips to Postgres, Redis and the storage backend, in parallel, each bounded in time. */
   async readiness(): Promise<Readiness> {
-    const [postgres, redis] = await Promise.all([
+    const [postgres, redis, storage] = await Promise.all([
       timed(() => this.prisma.$queryRaw`SELECT 1`),
       timed(() => this.redis.ping()),
+      timed(() => this.storage.check()),
     ]);
-    return { ready: postgres.status === 'up' && redis.status === 'up', checks: { postgres, redis } };
+    const checks = { postgres, redis, storage };
+    return { ready: Object.values(checks).every((c) => c.status === 'up'), checks };
   }
 }

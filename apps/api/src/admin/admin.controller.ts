@@ -1,0 +1,65 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { z } from 'zod';
+import { Access, CurrentCaller } from '../auth/access.decorator.js';
+import { idParam } from '../auth/auth.dto.js';
+import type { Caller } from '../auth/caller.js';
+import { createApiKeyBody, listUsersQuery, updateUserBody } from './admin.dto.js';
+import { AdminService } from './admin.service.js';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@ApiSecurity('service-key')
+@Access('admin')
+@Controller('admin')
+export class AdminController {
+  constructor(private readonly admin: AdminService) {}
+
+  @Get('users')
+  @ApiOperation({ summary: 'List users (search by email, cursor paging)' })
+  listUsers(@Query({ schema: listUsersQuery }) query: z.infer<typeof listUsersQuery>) {
+    return this.admin.listUsers(query);
+  }
+
+  @Get('users/:id')
+  @ApiOperation({ summary: 'One user' })
+  getUser(@Param('id', { schema: idParam }) id: string) {
+    return this.admin.getUser(id);
+  }
+
+  @Patch('users/:id')
+  @ApiOperation({ summary: 'Change roles, disable or enable, mark the email verified' })
+  updateUser(
+    @CurrentCaller() caller: Caller,
+    @Param('id', { schema: idParam }) id: string,
+    @Body({ schema: updateUserBody }) body: z.infer<typeof updateUserBody>,
+  ) {
+    return this.admin.updateUser(caller, id, body);
+  }
+
+  @Delete('users/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a user and their sessions' })
+  async deleteUser(@CurrentCaller() caller: Caller, @Param('id', { schema: idParam }) id: string): Promise<void> {
+    await this.admin.deleteUser(caller, id);
+  }
+
+  @Post('api-keys')
+  @ApiOperation({ summary: 'Create a service API key (the key is shown in this answer only)' })
+  createApiKey(@CurrentCaller() caller: Caller, @Body({ schema: createApiKeyBody }) body: z.infer<typeof createApiKeyBody>) {
+    return this.admin.createApiKey(caller, body.name);
+  }
+
+  @Get('api-keys')
+  @ApiOperation({ summary: 'List service API keys (never their secrets)' })
+  listApiKeys() {
+    return this.admin.listApiKeys();
+  }
+
+  @Delete('api-keys/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke a service API key' })
+  async revokeApiKey(@Param('id', { schema: idParam }) id: string): Promise<void> {
+    await this.admin.revokeApiKey(id);
+  }
+}

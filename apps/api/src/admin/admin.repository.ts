@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma, PrismaService } from '#libs/database';
+import { USER_VIEW_FIELDS } from '../auth/auth.repository.js';
+
+const ADMIN_USER_FIELDS = { ...USER_VIEW_FIELDS, disabled: true, updatedAt: true } as const;
+export type AdminUserRecord = Prisma.UserGetPayload<{ select: typeof ADMIN_USER_FIELDS }>;
+
+/** Queries of admin user management. */
+@Injectable()
+export class AdminRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Users by email substring, newest first, keyset-paged by (createdAt, id). */
+  async listUsers(search: string | undefined, limit: number, cursor: string | undefined): Promise<AdminUserRecord[]> {
+    const after = cursor ? await this.prisma.user.findUnique({ where: { id: cursor }, select: { id: true, createdAt: true } }) : null;
+    return this.prisma.user.findMany({
+      where: {
+        ...(search ? { email: { contains: search.toLowerCase() } } : {}),
+        ...(after
+          ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }
+          : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit,
+      select: ADMIN_USER_FIELDS,
+    });
+  }
+
+  findUser(id: string): Promise<AdminUserRecord | null> {
+    return this.prisma.user.findUnique({ where: { id }, select: ADMIN_USER_FIELDS });
+  }
+
+  /** Applies the change; disabling a user also ends every session. Null when there is no such user. */
+  updateUser(
+    id: string,
+    data: { roles?: string[]; disabled?: boolean; emailVerified?: boolean },
+    audit: { actor: string; before: AdminUserRecord },
+  ): Promise<AdminUserRecord> {
+    return this.prisma.$transaction(async (tx) => {
+      const user = await tx.user.update({ where: { id }, data, select: ADMIN_USER_FIELDS });
+      if (data.disabled) {
+        await tx.session.updateMany({ where: { userId: id, revokedAt: null }, data: { revokedAt: new Date(), revokedReason: 'disabled' } });
+      }
+      if (data.roles) {
+        await tx.auditLog.create({
+          data: { event: 'role.change', userId: id, actor: audit.actor, data: { before: audit.before.roles, after: data.roles } },
+        });
+      }
+      if (data.disabled !== undefined && data.disabled !== audit.before.disabled) {
+        await tx.auditLog.create({ data: { event: data.disabled ? 'user.disable' : 'user.enable', userId: id, actor: audit.actor } });
+      }
+      return user;
+    });
+  }
+
+  async deleteUser(id: string, actor: string): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.user.deleteMany({ where: { id } });
+      if (count) await tx.auditLog.create({ data: { event: 'user.delete', userId: null, actor, data: { userId: id } } });
+      return count === 1;
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { ApiKeysRepository } from '../auth/api-keys.repository.js';
+import { type Caller } from '../auth/caller.js';
+import { hashToken, newOpaqueToken } from '../auth/token.service.js';
+import { AppException } from '../common/app-exception.js';
+import type { ListUsersQuery, UpdateUserBody } from './admin.dto.js';
+import { AdminRepository } from './admin.repository.js';
+
+const notFound = () => new AppException(404, 'NOT_FOUND', 'No such user');
+
+function actorName(caller: Caller): string {
+  return caller.kind === 'user' ? `user:${caller.userId}` : caller.kind === 'service' ? `service:${caller.keyId}` : 'anonymous';
+}
+
+/** Admin user management and service API keys. */
+@Injectable()
+export class AdminService {
+  constructor(
+    private readonly repo: AdminRepository,
+    private readonly apiKeys: ApiKeysRepository,
+  ) {}
+
+  async listUsers(query: ListUsersQuery) {
+    const rows = await this.repo.listUsers(query.search, query.limit + 1, query.cursor);
+    const items = rows.slice(0, query.limit);
+    return { items, nextCursor: rows.length > query.limit ? items[items.length - 1]!.id : null };
+  }
+
+  async getUser(id: string) {
+    return (await this.repo.findUser(id)) ?? Promise.reject(notFound());
+  }
+
+  async updateUser(caller: Caller, id: string, body: UpdateUserBody) {
+    const before = await this.getUser(id);
+    return this.repo.updateUser(id, body, { actor: actorName(caller), before });
+  }
+
+  async deleteUser(caller: Caller, id: string): Promise<void> {
+    if (!(await this.repo.deleteUser(id, actorName(caller)))) throw notFound();
+  }
+
+  /** A new service key; the secret is in this answer only, the database keeps its hash. */
+  async createApiKey(caller: Caller, name: string) {
+    const key = newOpaqueToken('sk_');
+    const view = await this.apiKeys.create({ name, prefix: key.slice(0, 7), keyHash: hashToken(key), createdBy: actorName(caller) });
+    return { ...view, key };
+  }
+
+  async listApiKeys() {
+    return { items: await this.apiKeys.list(), nextCursor: null };
+  }
+
+  async revokeApiKey(id: string): Promise<void> {
+    if (!(await this.apiKeys.revoke(id))) throw new AppException(404, 'NOT_FOUND', 'No such active API key');
+  }
+}

@@ -1,0 +1,151 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { Access, CurrentCaller } from './access.decorator.js';
+import {
+  authResult,
+  emailBody,
+  idParam,
+  loginBody,
+  passwordResetBody,
+  refreshBody,
+  signupBody,
+  tokenBody,
+  updateMeBody,
+  userView,
+} from './auth.dto.js';
+import type { z } from 'zod';
+import { AuthService, type ClientInfo } from './auth.service.js';
+import type { Caller } from './caller.js';
+
+function clientOf(request: FastifyRequest): ClientInfo {
+  // request.ip honours X-Forwarded-For only when TRUST_PROXY is set.
+  const userAgent = request.headers['user-agent'];
+  return { ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent : undefined };
+}
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post('signup')
+  @ApiOperation({ summary: 'Create an account with email and password; sends a verification email' })
+  @ApiResponse({ status: 201, standardSchema: authResult })
+  signup(@Body({ schema: signupBody }) body: z.infer<typeof signupBody>, @Req() req: FastifyRequest) {
+    return this.auth.signup(body, clientOf(req));
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sign in with email and password' })
+  login(@Body({ schema: loginBody }) body: z.infer<typeof loginBody>, @Req() req: FastifyRequest) {
+    return this.auth.login(body, clientOf(req));
+  }
+
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Exchange a refresh token for new tokens (rotation; reuse revokes the session)' })
+  refresh(@Body({ schema: refreshBody }) body: z.infer<typeof refreshBody>) {
+    return this.auth.refresh(body.refreshToken);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @Access('user')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'End the current session' })
+  async logout(@CurrentCaller() caller: Caller): Promise<void> {
+    await this.auth.logout(caller);
+  }
+
+  @Post('logout-all')
+  @HttpCode(200)
+  @Access('user')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'End every session of the signed-in user' })
+  async logoutAll(@CurrentCaller() caller: Caller): Promise<{ revoked: number }> {
+    return { revoked: await this.auth.logoutAll(caller) };
+  }
+
+  @Get('me')
+  @Access('user')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The signed-in user (checks the session is still active)' })
+  @ApiResponse({ status: 200, standardSchema: userView })
+  me(@CurrentCaller() caller: Caller) {
+    return this.auth.me(caller);
+  }
+
+  @Patch('me')
+  @Access('user')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Change the password (ends every other session)' })
+  updateMe(@CurrentCaller() caller: Caller, @Body({ schema: updateMeBody }) body: z.infer<typeof updateMeBody>) {
+    return this.auth.changePassword(caller, body.currentPassword, body.password);
+  }
+
+  @Get('sessions')
+  @Access('user')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Active sessions of the signed-in user' })
+  sessions(@CurrentCaller() caller: Caller) {
+    return this.auth.listSessions(caller);
+  }
+
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @Access('user')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'End one session of the signed-in user' })
+  async revokeSession(@CurrentCaller() caller: Caller, @Param('id', { schema: idParam }) id: string): Promise<void> {
+    await this.auth.revokeSession(caller, id);
+  }
+
+  @Post('verify-email/request')
+  @HttpCode(202)
+  @Access('user')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Send (again) the verification email to the signed-in user' })
+  async requestVerification(@CurrentCaller() caller: Caller): Promise<{ status: 'accepted' }> {
+    await this.auth.requestVerification(caller);
+    return { status: 'accepted' };
+  }
+
+  @Post('verify-email')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Confirm an email address with the token from the email' })
+  verifyEmail(@Body({ schema: tokenBody }) body: z.infer<typeof tokenBody>) {
+    return this.auth.verifyEmail(body.token);
+  }
+
+  @Post('password-reset/request')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Email a password-reset link (answers 202 whether or not the account exists)' })
+  async requestPasswordReset(@Body({ schema: emailBody }) body: z.infer<typeof emailBody>, @Req() req: FastifyRequest) {
+    await this.auth.requestPasswordReset(body.email, clientOf(req));
+    return { status: 'accepted' };
+  }
+
+  @Post('password-reset')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Set a new password with the token from the email; ends every session' })
+  async resetPassword(@Body({ schema: passwordResetBody }) body: z.infer<typeof passwordResetBody>, @Req() req: FastifyRequest) {
+    await this.auth.resetPassword(body.token, body.password, clientOf(req));
+  }
+
+  @Post('magic-link/request')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Email a sign-in link (answers 202 whether or not the account exists)' })
+  async requestMagicLink(@Body({ schema: emailBody }) body: z.infer<typeof emailBody>, @Req() req: FastifyRequest) {
+    await this.auth.requestMagicLink(body.email, clientOf(req));
+    return { status: 'accepted' };
+  }
+
+  @Post('magic-link/verify')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sign in with the token from a magic-link email' })
+  verifyMagicLink(@Body({ schema: tokenBody }) body: z.infer<typeof tokenBody>, @Req() req: FastifyRequest) {
+    return this.auth.verifyMagicLink(body.token, clientOf(req));
+  }
+}

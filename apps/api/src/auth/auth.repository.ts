@@ -1,0 +1,145 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma, PrismaService } from '#libs/database';
+
+export type TokenPurpose = 'verify_email' | 'password_reset' | 'magic_link';
+
+/** The fields of the public user view (auth.dto.ts toUserView). */
+export const USER_VIEW_FIELDS = { id: true, email: true, emailVerified: true, roles: true, createdAt: true } as const;
+const USER_FIELDS = { ...USER_VIEW_FIELDS, disabled: true, passwordHash: true } as const;
+export type UserRecord = Prisma.UserGetPayload<{ select: typeof USER_FIELDS }>;
+
+type Tx = Prisma.TransactionClient;
+
+/** Every query of the auth flows: users, sessions, refresh tokens, single-use tokens, audit. */
+@Injectable()
+export class AuthRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** For single statements outside a transaction. */
+  get client(): PrismaService {
+    return this.prisma;
+  }
+
+  transaction<T>(run: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction(run);
+  }
+
+  findUserByEmail(email: string): Promise<UserRecord | null> {
+    return this.prisma.user.findUnique({ where: { email }, select: USER_FIELDS });
+  }
+
+  findUserById(id: string): Promise<UserRecord | null> {
+    return this.prisma.user.findUnique({ where: { id }, select: USER_FIELDS });
+  }
+
+  createUser(tx: Tx, data: { email: string; passwordHash: string }): Promise<UserRecord> {
+    return tx.user.create({ data, select: USER_FIELDS });
+  }
+
+  async setPassword(tx: Tx, userId: string, passwordHash: string): Promise<void> {
+    await tx.user.update({ where: { id: userId }, data: { passwordHash } });
+  }
+
+  async markEmailVerified(tx: Tx, userId: string): Promise<void> {
+    await tx.user.update({ where: { id: userId }, data: { emailVerified: true } });
+  }
+
+  // --- sessions and refresh tokens -------------------------------------------------------
+
+  createSession(
+    tx: Tx,
+    data: { userId: string; userAgent?: string; ip: string; expiresAt: Date; refreshTokenHash: string },
+  ): Promise<{ id: string }> {
+    return tx.session.create({
+      data: {
+        userId: data.userId,
+        userAgent: data.userAgent?.slice(0, 512),
+        ip: data.ip,
+        expiresAt: data.expiresAt,
+        refreshTokens: { create: { tokenHash: data.refreshTokenHash } },
+      },
+      select: { id: true },
+    });
+  }
+
+  /**
+   * Marks a refresh token used, atomically: of concurrent callers exactly one gets the row.
+   * Returns its session, or undefined when the token is unknown or was already used.
+   */
+  async useRefreshToken(tx: Tx, tokenHash: string): Promise<{ sessionId: string } | undefined> {
+    const rows = await tx.$queryRaw<{ session_id: string }[]>`
+      UPDATE refresh_tokens SET used_at = now()
+      WHERE token_hash = ${tokenHash} AND used_at IS NULL
+      RETURNING session_id`;
+    return rows[0] ? { sessionId: rows[0].session_id } : undefined;
+  }
+
+  /** The session of a refresh token that exists but was already used (a replay). */
+  async findUsedRefreshToken(tokenHash: string): Promise<{ sessionId: string } | undefined> {
+    const row = await this.prisma.refreshToken.findUnique({ where: { tokenHash }, select: { sessionId: true, usedAt: true } });
+    return row?.usedAt ? { sessionId: row.sessionId } : undefined;
+  }
+
+  async addRefreshToken(tx: Tx, sessionId: string, tokenHash: string): Promise<void> {
+    await tx.refreshToken.create({ data: { sessionId, tokenHash } });
+    await tx.session.update({ where: { id: sessionId }, data: { lastUsedAt: new Date() } });
+  }
+
+  findSession(id: string): Promise<{ id: string; userId: string; expiresAt: Date; revokedAt: Date | null } | null> {
+    return this.prisma.session.findUnique({ where: { id }, select: { id: true, userId: true, expiresAt: true, revokedAt: true } });
+  }
+
+  findSessionInTx(tx: Tx, id: string) {
+    return tx.session.findUnique({
+      where: { id },
+      select: { id: true, expiresAt: true, revokedAt: true, user: { select: USER_FIELDS } },
+    });
+  }
+
+  listActiveSessions(userId: string) {
+    return this.prisma.session.findMany({
+      where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },
+      orderBy: { createdAt: 'desc' },
+      select: { id: true, userAgent: true, ip: true, createdAt: true, lastUsedAt: true, expiresAt: true },
+    });
+  }
+
+  /** Revokes the given (or, without ids, every) active session of a user; returns how many. */
+  async revokeSessions(client: Tx | PrismaService, userId: string, reason: string, sessionIds?: string[]): Promise<number> {
+    const { count } = await client.session.updateMany({
+      where: { userId, revokedAt: null, ...(sessionIds ? { id: { in: sessionIds } } : {}) },
+      data: { revokedAt: new Date(), revokedReason: reason },
+    });
+    return count;
+  }
+
+  // --- single-use tokens -----------------------------------------------------------------
+
+  async createAuthToken(tx: Tx, data: { userId: string; purpose: TokenPurpose; tokenHash: string; expiresAt: Date }): Promise<void> {
+    await tx.authToken.create({ data });
+  }
+
+  /**
+   * Consumes a single-use token of the given purpose, atomically: of concurrent callers
+   * exactly one gets the user id; expired, used or other-purpose tokens give undefined.
+   */
+  async consumeAuthToken(tx: Tx, tokenHash: string, purpose: TokenPurpose): Promise<string | undefined> {
+    const rows = await tx.$queryRaw<{ user_id: string }[]>`
+      UPDATE auth_tokens SET used_at = now()
+      WHERE token_hash = ${tokenHash} AND purpose = ${purpose} AND used_at IS NULL AND expires_at > now()
+      RETURNING user_id`;
+    return rows[0]?.user_id;
+  }
+
+  // --- audit -----------------------------------------------------------------------------
+
+  async audit(
+    client: Tx | PrismaService,
+    event: string,
+    entry: { userId?: string | null; actor?: string; ip?: string; data?: Prisma.InputJsonObject },
+  ): Promise<void> {
+    await client.auditLog.create({
+      data: { event, userId: entry.userId ?? null, actor: entry.actor, ip: entry.ip, data: entry.data ?? {} },
+    });
+  }
+}

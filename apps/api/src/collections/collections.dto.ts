@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { collectionName, FIELD_TYPES, ITEM_TYPES } from './definition.js';
+
+export { createCollectionBody, updateCollectionBody } from './definition.js';
+
+export const collectionNameParam = collectionName;
+
+export const deleteCollectionQuery = z.strictObject({
+  force: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => v === 'true')
+    .describe('also delete the documents of a non-empty collection'),
+});
+
+const ruleView = z.string().describe('public | authenticated | owner | admin | role:<name>');
+
+/** A collection definition as the api answers it. */
+export const collectionView = z.object({
+  name: z.string(),
+  fields: z.array(
+    z.object({
+      name: z.string(),
+      type: z.enum(FIELD_TYPES),
+      required: z.boolean().optional(),
+      unique: z.boolean().optional(),
+      default: z.unknown().optional(),
+      min: z.number().optional(),
+      max: z.number().optional(),
+      pattern: z.string().optional(),
+      enum: z.array(z.union([z.string(), z.number()])).optional(),
+      collection: z.string().optional(),
+      items: z.enum(ITEM_TYPES).optional(),
+    }),
+  ),
+  indexes: z.array(z.array(z.string())),
+  rules: z.object({ list: ruleView, read: ruleView, create: ruleView, update: ruleView, delete: ruleView }),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+
+export const collectionList = z.object({ items: z.array(collectionView), nextCursor: z.null() });

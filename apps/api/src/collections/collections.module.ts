@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { CollectionsController } from './collections.controller.js';
+import { CollectionsRepository } from './collections.repository.js';
+import { CollectionsService } from './collections.service.js';
+import { BatchController } from './documents/batch.controller.js';
+import { BatchService } from './documents/batch.service.js';
+import { DocumentsController } from './documents/documents.controller.js';
+import { DocumentsRepository } from './documents/documents.repository.js';
+import { DocumentsService } from './documents/documents.service.js';
+
+/** Runtime collections: definitions (admin), their documents and batches (rules + acl). */
+@Module({
+  controllers: [CollectionsController, DocumentsController, BatchController],
+  providers: [CollectionsRepository, CollectionsService, DocumentsRepository, DocumentsService, BatchService],
+  exports: [CollectionsService, DocumentsService],
+})
+export class CollectionsModule {}

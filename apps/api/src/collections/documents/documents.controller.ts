@@ -1,0 +1,105 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Access, CurrentCaller } from '../../auth/access.decorator.js';
+import type { Caller } from '../../auth/caller.js';
+import { collectionNameParam, documentBody, documentIdParam, documentList, documentView, listQuery, type ListQuery, readQuery, type ReadQuery } from './documents.dto.js';
+import { type Doc, DocumentsService, parseIfMatch } from './documents.service.js';
+
+const ifMatchHeader = { name: 'if-match', required: false, description: 'the document version (its ETag); 412 when stale' };
+
+function withEtag(reply: FastifyReply, doc: Doc): Doc {
+  void reply.header('etag', `"${doc.version}"`);
+  return doc;
+}
+
+/** Documents of a runtime collection. Every route is open; the collection's rules and each document's acl decide. */
+@ApiTags('documents')
+@ApiBearerAuth()
+@ApiSecurity('service-key')
+@Access('public')
+@Controller('collections/:name/documents')
+export class DocumentsController {
+  constructor(private readonly documents: DocumentsService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a document (the caller becomes its owner)' })
+  @ApiResponse({ status: 201, standardSchema: documentView })
+  async create(
+    @CurrentCaller() caller: Caller,
+    @Param('name', { schema: collectionNameParam }) name: string,
+    @Body({ schema: documentBody }) body: Record<string, unknown>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Doc> {
+    const doc = await this.documents.create(caller, name, body);
+    void reply.header('location', `/v1/collections/${name}/documents/${doc.id}`);
+    return withEtag(reply, doc);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List documents: filter, sort, cursor paging, count, projection, expansion' })
+  @ApiResponse({ status: 200, standardSchema: documentList })
+  list(
+    @CurrentCaller() caller: Caller,
+    @Param('name', { schema: collectionNameParam }) name: string,
+    @Query({ schema: listQuery }) query: ListQuery,
+  ) {
+    return this.documents.list(caller, name, query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One document (404 also when the caller may not read it)' })
+  @ApiResponse({ status: 200, standardSchema: documentView })
+  async get(
+    @CurrentCaller() caller: Caller,
+    @Param('name', { schema: collectionNameParam }) name: string,
+    @Param('id', { schema: documentIdParam }) id: string,
+    @Query({ schema: readQuery }) query: ReadQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Doc> {
+    return withEtag(reply, await this.documents.get(caller, name, id, query));
+  }
+
+  @Put(':id')
+  @ApiOperation({ summary: 'Replace a document (If-Match: its version)' })
+  @ApiHeader(ifMatchHeader)
+  @ApiResponse({ status: 200, standardSchema: documentView })
+  async replace(
+    @CurrentCaller() caller: Caller,
+    @Param('name', { schema: collectionNameParam }) name: string,
+    @Param('id', { schema: documentIdParam }) id: string,
+    @Body({ schema: documentBody }) body: Record<string, unknown>,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Doc> {
+    return withEtag(reply, await this.documents.update(caller, name, id, body, 'replace', parseIfMatch(ifMatch)));
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change some fields of a document (null removes one; If-Match: its version)' })
+  @ApiHeader(ifMatchHeader)
+  @ApiResponse({ status: 200, standardSchema: documentView })
+  async patch(
+    @CurrentCaller() caller: Caller,
+    @Param('name', { schema: collectionNameParam }) name: string,
+    @Param('id', { schema: documentIdParam }) id: string,
+    @Body({ schema: documentBody }) body: Record<string, unknown>,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Doc> {
+    return withEtag(reply, await this.documents.update(caller, name, id, body, 'patch', parseIfMatch(ifMatch)));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a document (If-Match: its version)' })
+  @ApiHeader(ifMatchHeader)
+  async remove(
+    @CurrentCaller() caller: Caller,
+    @Param('name', { schema: collectionNameParam }) name: string,
+    @Param('id', { schema: documentIdParam }) id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<void> {
+    await this.documents.remove(caller, name, id, parseIfMatch(ifMatch));
+  }
+}

@@ -1,0 +1,172 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type pg from 'pg';
+import { PG_POOL } from '#libs/database';
+import type { Caller } from '../../auth/caller.js';
+import type { CollectionDef, Rule } from '../definition.js';
+import { readFilterSql } from '../permissions.js';
+import { Params, tableOf } from '../sql.js';
+import type { Acl } from '../values.js';
+import { compileFilter } from './filter.js';
+import { afterCursorParts, orderBySql, type SortKey, sortColumnsSql } from './paging.js';
+
+/** A stored document, as its table holds it. */
+export interface DocRow {
+  id: string;
+  data: Record<string, unknown>;
+  owner_id: string | null;
+  acl: Acl | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The pool, or one client of it inside BEGIN/COMMIT. */
+export type Db = pg.Pool | pg.PoolClient;
+
+const COLUMNS = 'd.id, d.data, d.owner_id, d.acl, d.version, d.created_at, d.updated_at';
+
+export interface ListQuery {
+  filter?: Record<string, unknown>;
+  sort: SortKey[];
+  after?: (string | null)[];
+  /** Rows to fetch (one more than the page, to know whether another page follows). */
+  limit: number;
+}
+
+/**
+ * The SELECT of one page: filter, permission predicate, keyset condition, order. Undefined
+ * when the caller's rule lets them see nothing. Exported for the index-usage test.
+ */
+export function buildListQuery(def: CollectionDef, caller: Caller, q: ListQuery): { text: string; values: unknown[] } | undefined {
+  const params = new Params();
+  const where = whereSql(def, caller, def.rules.list, q.filter, params);
+  if (where === undefined) return undefined;
+  const parts = q.after ? afterCursorParts(q.sort, q.after, params) : ['TRUE'];
+  const limit = params.add(q.limit, 'int');
+  const select = (part: string, extra = '') =>
+    `SELECT ${COLUMNS}, ${sortColumnsSql(q.sort)}${extra} FROM ${tableOf(def.name)} d` +
+    ` WHERE ${[...where, part].join(' AND ')} ORDER BY ${orderBySql(q.sort)} LIMIT ${limit}`;
+  if (parts.length === 1) return { text: select(parts[0]!), values: params.values };
+  // Two disjoint ranges, each served by the index in order; the first sorts before the second.
+  const typed = q.sort.map((k, i) => `, ${k.expr.sql} AS k${i}`).join('');
+  const branches = parts.map((part, i) => `(${select(part, `${typed}, ${i} AS part`)})`);
+  const outerOrder = q.sort.map((k, i) => `u.k${i} ${k.desc ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`).join(', ');
+  return { text: `SELECT u.* FROM (${branches.join(' UNION ALL ')}) u ORDER BY u.part, ${outerOrder} LIMIT ${limit}`, values: params.values };
+}
+
+export function buildCountQuery(def: CollectionDef, caller: Caller, filter?: Record<string, unknown>): { text: string; values: unknown[] } | undefined {
+  const params = new Params();
+  const where = whereSql(def, caller, def.rules.list, filter, params);
+  if (where === undefined) return undefined;
+  return { text: `SELECT count(*)::int AS n FROM ${tableOf(def.name)} d WHERE ${where.join(' AND ')}`, values: params.values };
+}
+
+function whereSql(def: CollectionDef, caller: Caller, rule: Rule, filter: Record<string, unknown> | undefined, params: Params): string[] | undefined {
+  const allowed = readFilterSql(caller, rule, params);
+  if (allowed === false) return undefined;
+  const where = [allowed];
+  if (filter && Object.keys(filter).length > 0) where.push(`(${compileFilter(def, filter, params)})`);
+  return where;
+}
+
+@Injectable()
+export class DocumentsRepository {
+  constructor(@Inject(PG_POOL) readonly pool: pg.Pool) {}
+
+  /**
+   * Runs `work` in one transaction on one client: COMMIT when it resolves, ROLLBACK when it
+   * throws. With `client` given (a batch), runs on it inside the caller's transaction.
+   */
+  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, client?: pg.PoolClient): Promise<T> {
+    if (client) return work(client);
+    const own = await this.pool.connect();
+    try {
+      await own.query('BEGIN');
+      const result = await work(own);
+      await own.query('COMMIT');
+      return result;
+    } catch (err) {
+      await own.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      own.release();
+    }
+  }
+
+  /** The document if it exists and the caller may read it under `rule`; optionally locked for a write. */
+  async findReadable(db: Db, def: CollectionDef, caller: Caller, rule: Rule, id: string, forUpdate = false): Promise<DocRow | undefined> {
+    const params = new Params();
+    const allowed = readFilterSql(caller, rule, params);
+    if (allowed === false) return undefined;
+    const text = `SELECT ${COLUMNS} FROM ${tableOf(def.name)} d WHERE d.id = ${params.add(id, 'uuid')} AND ${allowed}${forUpdate ? ' FOR UPDATE' : ''}`;
+    const { rows } = await db.query<DocRow>(text, params.values);
+    return rows[0];
+  }
+
+  /** The readable documents among `ids` (for expansion and reference checks). */
+  async findReadableMany(db: Db, def: CollectionDef, caller: Caller, ids: string[]): Promise<DocRow[]> {
+    if (ids.length === 0) return [];
+    const params = new Params();
+    const allowed = readFilterSql(caller, def.rules.read, params);
+    if (allowed === false) return [];
+    const text = `SELECT ${COLUMNS} FROM ${tableOf(def.name)} d WHERE d.id = ANY(${params.add(ids, 'uuid[]')}) AND ${allowed}`;
+    const { rows } = await db.query<DocRow>(text, params.values);
+    return rows;
+  }
+
+  async list(db: Db, def: CollectionDef, caller: Caller, q: ListQuery): Promise<(DocRow & Record<`s${number}`, string | null>)[]> {
+    const query = buildListQuery(def, caller, q);
+    if (!query) return [];
+    const { rows } = await db.query<DocRow & Record<`s${number}`, string | null>>(query.text, query.values);
+    return rows;
+  }
+
+  async count(db: Db, def: CollectionDef, caller: Caller, filter?: Record<string, unknown>): Promise<number> {
+    const query = buildCountQuery(def, caller, filter);
+    if (!query) return 0;
+    const { rows } = await db.query<{ n: number }>(query.text, query.values);
+    return rows[0]?.n ?? 0;
+  }
+
+  async insert(
+    client: pg.PoolClient,
+    def: CollectionDef,
+    doc: { id: string; data: Record<string, unknown>; ownerId: string | null; acl: Acl | null },
+  ): Promise<DocRow> {
+    const { rows } = await client.query<DocRow>(
+      `INSERT INTO ${tableOf(def.name)} AS d (id, data, owner_id, acl, version, created_at, updated_at)
+       VALUES ($1::uuid, $2::jsonb, $3::uuid, $4::jsonb, 1, clock_timestamp(), clock_timestamp())
+       RETURNING ${COLUMNS}`,
+      [doc.id, JSON.stringify(doc.data), doc.ownerId, doc.acl === null ? null : JSON.stringify(doc.acl)],
+    );
+    return rows[0]!;
+  }
+
+  /** Writes new data/acl, bumps the version. The row was locked by findReadable(..., forUpdate). */
+  async update(client: pg.PoolClient, def: CollectionDef, id: string, data: Record<string, unknown>, acl: Acl | null): Promise<DocRow> {
+    const { rows } = await client.query<DocRow>(
+      `UPDATE ${tableOf(def.name)} AS d SET data = $2::jsonb, acl = $3::jsonb, version = d.version + 1, updated_at = clock_timestamp()
+       WHERE d.id = $1::uuid RETURNING ${COLUMNS}`,
+      [id, JSON.stringify(data), acl === null ? null : JSON.stringify(acl)],
+    );
+    return rows[0]!;
+  }
+
+  async delete(client: pg.PoolClient, def: CollectionDef, id: string): Promise<void> {
+    await client.query(`DELETE FROM ${tableOf(def.name)} WHERE id = $1::uuid`, [id]);
+  }
+
+  /** Which of these user ids exist (reference fields to `users`). */
+  async existingUserIds(db: Db, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE id = ANY($1::uuid[])', [ids]);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** The public view of users for expansion: id and email only. */
+  async usersByIds(db: Db, ids: string[]): Promise<{ id: string; email: string }[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await db.query<{ id: string; email: string }>('SELECT id, email FROM users WHERE id = ANY($1::uuid[])', [ids]);
+    return rows;
+  }
+}

@@ -1,0 +1,302 @@
+import { type CollectionDef, FIELD_NAME, type FieldDef, SCALAR_TYPES } from '../definition.js';
+import { findUnsafeJson, FORBIDDEN_KEYS, isPlainObject } from '../../common/safe-json.js';
+import { type Expr, fieldExpr, type Params, SYSTEM_COLUMNS, type SqlType } from '../sql.js';
+import { normaliseDate, UUID } from '../values.js';
+
+/**
+ * The JSON filter language (DESIGN.md): `{"age":{"$gte":18},"$or":[...]}` with $eq $ne $gt
+ * $gte $lt $lte $in $nin $exists $contains $startsWith $and $or $not and dot paths into json
+ * fields. Compiled to a SQL predicate: field names are checked against the collection's
+ * declared fields before they are written into SQL; every value is a bound parameter.
+ */
+
+export const FILTER_LIMITS = {
+  /** Characters of the `filter` query parameter. */
+  chars: 8192,
+  /** Nesting of $and/$or/$not. */
+  depth: 6,
+  /** Field conditions in one filter. */
+  conditions: 64,
+  /** Items of one $and/$or. */
+  branches: 32,
+  /** Values of one $in/$nin. */
+  inValues: 100,
+  /** Characters of one string value. */
+  stringLength: 1024,
+  /** Segments of a dot path. */
+  pathSegments: 8,
+} as const;
+
+export class FilterError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const COMPARISON = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' } as const;
+const OPERATORS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$contains', '$startsWith']);
+
+/** Parses the `filter` query parameter; malformed JSON and anything over the limits is a FilterError. */
+export function parseFilter(text: string): Record<string, unknown> {
+  if (text.length > FILTER_LIMITS.chars) throw new FilterError('filter', `must be at most ${FILTER_LIMITS.chars} characters`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new FilterError('filter', 'is not valid JSON');
+  }
+  if (!isPlainObject(value)) throw new FilterError('filter', 'must be a JSON object');
+  const unsafe = findUnsafeJson(value, FILTER_LIMITS.depth * 3 + 4);
+  if (unsafe) throw new FilterError(unsafe.path.join('.'), unsafe.message);
+  return value;
+}
+
+/** What a filter path reads: a typed field, a system column, a whole array/json field, or a path inside a json field. */
+type Target =
+  | { kind: 'typed'; expr: Expr; valueType: 'string' | 'number' | 'integer' | 'boolean' | 'date' | 'uuid'; exists: () => string; label: string }
+  | { kind: 'jsonb'; expr: Expr; field: FieldDef; exists: () => string }
+  | { kind: 'path'; sql: string; exists: () => string };
+
+class Compiler {
+  private conditions = 0;
+
+  constructor(
+    private readonly fields: Map<string, FieldDef>,
+    private readonly params: Params,
+    private readonly alias: string,
+  ) {}
+
+  node(node: unknown, path: string, depth: number): string {
+    if (!isPlainObject(node)) throw new FilterError(path, 'must be an object');
+    if (depth > FILTER_LIMITS.depth) throw new FilterError(path, `nests deeper than ${FILTER_LIMITS.depth} levels`);
+    const parts: string[] = [];
+    for (const key of Object.keys(node)) {
+      const value = node[key];
+      const at = path ? `${path}.${key}` : key;
+      if (FORBIDDEN_KEYS.has(key)) throw new FilterError(at, `the key "${key}" is not allowed`);
+      if (key === '$and' || key === '$or') {
+        if (!Array.isArray(value) || value.length === 0 || value.length > FILTER_LIMITS.branches) {
+          throw new FilterError(at, `must be an array of 1 to ${FILTER_LIMITS.branches} filters`);
+        }
+        const items = value.map((item, i) => `(${this.node(item, `${at}.${i}`, depth + 1)})`);
+        parts.push(`(${items.join(key === '$and' ? ' AND ' : ' OR ')})`);
+      } else if (key === '$not') {
+        // A condition on a missing value is NULL; $not of it is true, as in MongoDB.
+        parts.push(`NOT COALESCE((${this.node(value, at, depth + 1)}), FALSE)`);
+      } else if (key.startsWith('$')) {
+        throw new FilterError(at, `is not a known operator`);
+      } else {
+        parts.push(this.field(key, value, at));
+      }
+    }
+    return parts.length ? parts.join(' AND ') : 'TRUE';
+  }
+
+  private target(fieldPath: string, at: string): Target {
+    const segments = fieldPath.split('.');
+    if (segments.length > FILTER_LIMITS.pathSegments) throw new FilterError(at, `has more than ${FILTER_LIMITS.pathSegments} segments`);
+    for (const s of segments) {
+      if (!FIELD_NAME.test(s) || FORBIDDEN_KEYS.has(s)) throw new FilterError(at, 'is not a valid field name');
+    }
+    const [head, ...rest] = segments as [string, ...string[]];
+    const a = `${this.alias}.`;
+    const column = SYSTEM_COLUMNS[head];
+    if (column && rest.length === 0) {
+      const expr = { ...column, sql: a + column.sql };
+      const valueType = column.type === 'uuid' ? 'uuid' : 'date';
+      return { kind: 'typed', expr, valueType, exists: () => (column.nullable ? `${expr.sql} IS NOT NULL` : 'TRUE'), label: head };
+    }
+    const field = this.fields.get(head);
+    if (!field) throw new FilterError(at, `"${head}" is not a field of this collection`);
+    // Bound only when used: Postgres rejects a parameter the statement never mentions.
+    const exists = () => `${a}data ? ${this.params.add(head, 'text')}`;
+    if (rest.length > 0) {
+      if (field.type !== 'json') throw new FilterError(at, 'dot paths are allowed only into json fields');
+      const sql = `(${a}data #> ${this.params.add(segments, 'text[]')})`;
+      return { kind: 'path', sql, exists: () => `${sql} IS NOT NULL` };
+    }
+    const expr = fieldExpr(field, this.alias);
+    if (!SCALAR_TYPES.has(field.type)) return { kind: 'jsonb', expr, field, exists };
+    const valueType = field.type === 'reference' ? 'uuid' : (field.type as 'string' | 'number' | 'integer' | 'boolean' | 'date');
+    return { kind: 'typed', expr, valueType, exists, label: head };
+  }
+
+  private field(fieldPath: string, value: unknown, at: string): string {
+    const target = this.target(fieldPath, at);
+    let ops: [string, unknown][];
+    if (isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((k) => k.startsWith('$'))) {
+      ops = Object.entries(value);
+    } else if (isPlainObject(value) && Object.keys(value).some((k) => k.startsWith('$'))) {
+      throw new FilterError(at, 'mixes operators and plain keys');
+    } else {
+      ops = [['$eq', value]];
+    }
+    const parts = ops.map(([op, operand]) => {
+      if (!OPERATORS.has(op)) throw new FilterError(`${at}.${op}`, 'is not a known operator');
+      if (++this.conditions > FILTER_LIMITS.conditions) throw new FilterError(at, `the filter has more than ${FILTER_LIMITS.conditions} conditions`);
+      return this.condition(target, op, operand, op === '$eq' && ops.length === 1 && !isPlainObject(value) ? at : `${at}.${op}`);
+    });
+    return parts.join(' AND ');
+  }
+
+  private condition(target: Target, op: string, operand: unknown, at: string): string {
+    if (op === '$exists') {
+      if (typeof operand !== 'boolean') throw new FilterError(at, 'must be true or false');
+      return operand ? target.exists() : `NOT (${target.exists()})`;
+    }
+    switch (target.kind) {
+      case 'typed':
+        return this.typed(target, op, operand, at);
+      case 'jsonb':
+        return this.jsonb(target, op, operand, at);
+      case 'path':
+        return this.path(target, op, operand, at);
+    }
+  }
+
+  /** A value of the target's type, as the text bound for it; FilterError otherwise. */
+  private scalar(target: Extract<Target, { kind: 'typed' }>, value: unknown, at: string): string {
+    switch (target.valueType) {
+      case 'string':
+        if (typeof value !== 'string') throw new FilterError(at, 'must be a string');
+        if (value.length > FILTER_LIMITS.stringLength) throw new FilterError(at, `must be at most ${FILTER_LIMITS.stringLength} characters`);
+        return value;
+      case 'number':
+      case 'integer':
+        if (typeof value !== 'number' || !Number.isFinite(value)) throw new FilterError(at, 'must be a number');
+        return String(value);
+      case 'boolean':
+        if (typeof value !== 'boolean') throw new FilterError(at, 'must be true or false');
+        return String(value);
+      case 'date': {
+        const date = normaliseDate(value);
+        if (!date) throw new FilterError(at, 'must be an ISO-8601 date or date-time with a time zone');
+        return date;
+      }
+      case 'uuid':
+        if (typeof value !== 'string' || !UUID.test(value)) throw new FilterError(at, 'must be a UUID');
+        return value.toLowerCase();
+    }
+  }
+
+  private typed(target: Extract<Target, { kind: 'typed' }>, op: string, operand: unknown, at: string): string {
+    const { expr } = target;
+    const cast: SqlType = expr.type;
+    switch (op) {
+      case '$eq':
+      case '$ne': {
+        if (operand === null) return `${expr.sql} IS ${op === '$eq' ? '' : 'NOT '}NULL`;
+        const p = this.params.add(this.scalar(target, operand, at), cast);
+        return op === '$eq' ? `${expr.sql} = ${p}` : `${expr.sql} IS DISTINCT FROM ${p}`;
+      }
+      case '$gt':
+      case '$gte':
+      case '$lt':
+      case '$lte':
+        if (target.valueType === 'boolean' || target.valueType === 'uuid') throw new FilterError(at, `cannot compare ${target.label} by order`);
+        return `${expr.sql} ${COMPARISON[op]} ${this.params.add(this.scalar(target, operand, at), cast)}`;
+      case '$in':
+      case '$nin': {
+        if (!Array.isArray(operand) || operand.length > FILTER_LIMITS.inValues) {
+          throw new FilterError(at, `must be an array of at most ${FILTER_LIMITS.inValues} values`);
+        }
+        const values = operand.map((v, i) => this.scalar(target, v, `${at}.${i}`));
+        if (values.length === 0) return op === '$in' ? 'FALSE' : 'TRUE';
+        const p = this.params.add(values, `${cast}[]`);
+        return op === '$in' ? `${expr.sql} = ANY(${p})` : `(${expr.sql} IS NULL OR NOT (${expr.sql} = ANY(${p})))`;
+      }
+      case '$contains':
+      case '$startsWith': {
+        if (target.valueType !== 'string') throw new FilterError(at, `applies to string fields only`);
+        const p = this.params.add(this.scalar(target, operand, at), 'text');
+        // strpos searches in linear time whatever the stored string; no LIKE pattern, no escaping.
+        return op === '$contains' ? `strpos(${expr.sql}, ${p}) > 0` : `starts_with(${expr.sql}, ${p})`;
+      }
+      default:
+        throw new FilterError(at, 'is not a known operator');
+    }
+  }
+
+  private jsonValue(value: unknown, at: string): string {
+    const text = JSON.stringify(value);
+    if (text.length > FILTER_LIMITS.stringLength * 4) throw new FilterError(at, 'is too large');
+    return text;
+  }
+
+  private jsonb(target: Extract<Target, { kind: 'jsonb' }>, op: string, operand: unknown, at: string): string {
+    const { expr, field } = target;
+    switch (op) {
+      case '$eq':
+      case '$ne': {
+        if (operand === null) return `${expr.sql} IS ${op === '$eq' ? '' : 'NOT '}NULL`;
+        const p = this.params.add(this.jsonValue(operand, at), 'jsonb');
+        return op === '$eq' ? `${expr.sql} = ${p}` : `${expr.sql} IS DISTINCT FROM ${p}`;
+      }
+      case '$contains': {
+        if (field.type === 'array') {
+          if (operand === null || typeof operand === 'object') throw new FilterError(at, 'must be a single value (an item of the array)');
+          return `${expr.sql} @> ${this.params.add(this.jsonValue([operand], at), 'jsonb')}`;
+        }
+        if (!isPlainObject(operand)) throw new FilterError(at, 'must be an object (the pairs the json value contains)');
+        return `${expr.sql} @> ${this.params.add(this.jsonValue(operand, at), 'jsonb')}`;
+      }
+      default:
+        throw new FilterError(at, `is not supported for ${field.type} fields`);
+    }
+  }
+
+  /** Conditions inside a json field: compared by the type of the filter value. */
+  private path(target: Extract<Target, { kind: 'path' }>, op: string, operand: unknown, at: string): string {
+    const x = target.sql;
+    const asText = `(CASE WHEN jsonb_typeof(${x}) = 'string' THEN ${x}#>>'{}' END)`;
+    const asNumber = `(CASE WHEN jsonb_typeof(${x}) = 'number' THEN (${x}#>>'{}')::numeric END)`;
+    const scalar = (v: unknown, where: string): unknown => {
+      if (typeof v === 'string' && v.length > FILTER_LIMITS.stringLength) throw new FilterError(where, 'is too long');
+      if (v !== null && typeof v === 'object') throw new FilterError(where, 'must be a string, number, boolean or null');
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new FilterError(where, 'must be a finite number');
+      return v;
+    };
+    switch (op) {
+      case '$eq':
+      case '$ne': {
+        if (operand === null) return op === '$eq' ? `(${x} IS NULL OR ${x} = 'null'::jsonb)` : `(${x} IS NOT NULL AND ${x} <> 'null'::jsonb)`;
+        const p = this.params.add(this.jsonValue(scalar(operand, at), at), 'jsonb');
+        return op === '$eq' ? `${x} = ${p}` : `${x} IS DISTINCT FROM ${p}`;
+      }
+      case '$gt':
+      case '$gte':
+      case '$lt':
+      case '$lte':
+        if (typeof operand === 'number' && Number.isFinite(operand)) return `${asNumber} ${COMPARISON[op]} ${this.params.add(String(operand), 'numeric')}`;
+        if (typeof operand === 'string') return `${asText} ${COMPARISON[op]} ${this.params.add(scalar(operand, at), 'text')}`;
+        throw new FilterError(at, 'must be a number or a string');
+      case '$in':
+      case '$nin': {
+        if (!Array.isArray(operand) || operand.length > FILTER_LIMITS.inValues) {
+          throw new FilterError(at, `must be an array of at most ${FILTER_LIMITS.inValues} values`);
+        }
+        const values = operand.map((v, i) => this.jsonValue(scalar(v, `${at}.${i}`), `${at}.${i}`));
+        if (values.length === 0) return op === '$in' ? 'FALSE' : 'TRUE';
+        const p = this.params.add(values, 'jsonb[]');
+        return op === '$in' ? `${x} = ANY(${p})` : `(${x} IS NULL OR NOT (${x} = ANY(${p})))`;
+      }
+      case '$contains':
+      case '$startsWith': {
+        if (typeof operand !== 'string') throw new FilterError(at, 'must be a string');
+        const p = this.params.add(scalar(operand, at), 'text');
+        return op === '$contains' ? `strpos(${asText}, ${p}) > 0` : `starts_with(${asText}, ${p})`;
+      }
+      default:
+        throw new FilterError(at, 'is not a known operator');
+    }
+  }
+}
+
+/** Compiles a parsed filter into a SQL predicate over the table alias, binding values through `params`. */
+export function compileFilter(def: Pick<CollectionDef, 'fields'>, filter: Record<string, unknown>, params: Params, alias = 'd'): string {
+  const compiler = new Compiler(new Map(def.fields.map((f) => [f.name, f])), params, alias);
+  return compiler.node(filter, '', 0);
+}

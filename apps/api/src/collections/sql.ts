@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { COLLECTION_NAME, type CollectionDef, FIELD_NAME, type FieldDef } from './definition.js';
+
+/**
+ * SQL building blocks for runtime collections. Identifiers (table and field names) are
+ * validated against strict patterns before they are written into SQL text; every value goes
+ * through `Params` as a bound parameter.
+ */
+
+/** The Postgres schema holding one table per collection. */
+export const DATA_SCHEMA = 'data';
+
+export class UnsafeIdentifierError extends Error {
+  override name = 'UnsafeIdentifierError';
+}
+
+/** The quoted table of a collection, after checking its name again. */
+export function tableOf(collection: string): string {
+  if (!COLLECTION_NAME.test(collection)) throw new UnsafeIdentifierError(`unsafe collection name`);
+  return `"${DATA_SCHEMA}"."${collection}"`;
+}
+
+/** A field name as a SQL string literal (only names matching FIELD_NAME: no quotes possible). */
+export function fieldLiteral(name: string): string {
+  if (!FIELD_NAME.test(name)) throw new UnsafeIdentifierError(`unsafe field name`);
+  return `'${name}'`;
+}
+
+/** The SQL type a sort/filter expression compares as. */
+export type SqlType = 'text' | 'numeric' | 'timestamptz' | 'uuid' | 'jsonb';
+
+export interface Expr {
+  sql: string;
+  type: SqlType;
+  /** False for columns that are never NULL (id, createdAt, updatedAt). */
+  nullable: boolean;
+}
+
+/** Table columns behind the system fields. */
+export const SYSTEM_COLUMNS: Record<string, Expr> = {
+  id: { sql: 'id', type: 'uuid', nullable: false },
+  createdAt: { sql: 'created_at', type: 'timestamptz', nullable: false },
+  updatedAt: { sql: 'updated_at', type: 'timestamptz', nullable: false },
+  ownerId: { sql: 'owner_id', type: 'uuid', nullable: true },
+};
+
+/**
+ * The expression that reads a declared field, identical in queries and in index definitions
+ * so that the planner can use the index. Numbers read as NULL when the stored value is not a
+ * JSON number, so a value written under an older definition can never make a query fail.
+ * Dates are stored as normalised ISO-8601 UTC strings, whose text order is their time order.
+ */
+export function fieldExpr(field: Pick<FieldDef, 'name' | 'type'>, alias = ''): Expr {
+  const a = alias ? `${alias}.` : '';
+  const key = fieldLiteral(field.name);
+  switch (field.type) {
+    case 'number':
+    case 'integer':
+      return {
+        sql: `(CASE WHEN jsonb_typeof(${a}data->${key}) = 'number' THEN (${a}data->>${key})::numeric END)`,
+        type: 'numeric',
+        nullable: true,
+      };
+    case 'json':
+    case 'array':
+      return { sql: `(${a}data->${key})`, type: 'jsonb', nullable: true };
+    default:
+      return { sql: `(${a}data->>${key})`, type: 'text', nullable: true };
+  }
+}
+
+/** The expression of a field or of a column-backed system field. */
+export function exprOf(def: Pick<CollectionDef, 'fields'>, name: string, alias = ''): Expr | undefined {
+  const column = SYSTEM_COLUMNS[name];
+  if (column) return { ...column, sql: alias ? `${alias}.${column.sql}` : column.sql };
+  const field = def.fields.find((f) => f.name === name);
+  return field ? fieldExpr(field, alias) : undefined;
+}
+
+/** Collects bound parameters and hands out their placeholders. */
+export class Params {
+  readonly values: unknown[] = [];
+
+  add(value: unknown, cast?: string): string {
+    this.values.push(value);
+    return cast ? `$${this.values.length}::${cast}` : `$${this.values.length}`;
+  }
+}
+
+/** Deterministic, collision-free names for the indexes of a collection (`-` never occurs in a collection name). */
+export function indexName(prefix: 'ix' | 'ux' | 'pk', collection: string, spec: string): string {
+  return `${prefix}-${createHash('sha256').update(`${collection}\n${spec}`).digest('hex').slice(0, 24)}`;
+}

@@ -1,0 +1,24 @@
+import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { Observable } from 'rxjs';
+import { AppException } from './app-exception.js';
+import { findUnsafeJson } from './safe-json.js';
+
+/**
+ * Rejects a JSON body (or query) holding `__proto__`, `constructor` or `prototype` anywhere (or nested
+ * too deep) with 400. It runs before the validation pipe, which would otherwise silently
+ * delete those keys and store the rest: the client must learn that its body was refused.
+ */
+@Injectable()
+export class RejectUnsafeJsonInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    for (const value of [request.body, request.query]) {
+      const issue = findUnsafeJson(value);
+      if (issue) {
+        throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [{ path: issue.path.join('.'), message: issue.message }]);
+      }
+    }
+    return next.handle();
+  }
+}

@@ -1,0 +1,175 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { Access, CurrentCaller } from '../auth/access.decorator.js';
+import type { Caller } from '../auth/caller.js';
+import { uploadParts } from './multipart.js';
+import {
+  bucketList,
+  bucketNameSchema,
+  bucketView,
+  contentQuery,
+  createBucketBody,
+  downloadUrlResult,
+  fileIdSchema,
+  fileList,
+  fileView,
+  listFilesQuery,
+  signedQuery,
+  uploadUrlBody,
+  uploadUrlResult,
+} from './storage.dto.js';
+import { type Download, StorageService } from './storage.service.js';
+
+function conditionalOf(request: FastifyRequest) {
+  const one = (name: string) => {
+    const value = request.headers[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  return { range: one('range'), ifNoneMatch: one('if-none-match'), ifRange: one('if-range') };
+}
+
+function send(reply: FastifyReply, download: Download): FastifyReply {
+  return reply.status(download.status).headers(download.headers).send(download.body ?? '');
+}
+
+const truthy = (v: string | undefined) => v === 'true' || v === '1';
+
+@ApiTags('storage')
+@ApiBearerAuth()
+@ApiSecurity('service-key')
+@Controller('storage')
+export class StorageController {
+  constructor(private readonly storage: StorageService) {}
+
+  @Post('buckets')
+  @Access('admin')
+  @ApiOperation({ summary: 'Create a bucket (admin): public or private, max file size, allowed MIME types' })
+  @ApiResponse({ status: 201, standardSchema: bucketView })
+  createBucket(@Body({ schema: createBucketBody }) body: z.infer<typeof createBucketBody>) {
+    return this.storage.createBucket(body);
+  }
+
+  @Get('buckets')
+  @Access('admin')
+  @ApiOperation({ summary: 'List buckets (admin)' })
+  @ApiResponse({ status: 200, standardSchema: bucketList })
+  listBuckets() {
+    return this.storage.listBuckets();
+  }
+
+  @Post('buckets/:bucket/files')
+  @Access('user')
+  @ApiOperation({ summary: 'Upload a file (multipart/form-data: optional key and acl fields, then file), streamed' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['file'],
+      properties: {
+        key: { type: 'string', description: 'key inside the bucket, e.g. avatars/me.png; default <id>/<file name>' },
+        acl: { type: 'string', description: 'JSON {"read": [...], "write": [...]} with *, user:<id>, role:<name>' },
+        file: { type: 'string', format: 'binary' },
+      },
+    },
+  })
+  @ApiResponse({ status: 201, standardSchema: fileView })
+  upload(
+    @CurrentCaller() caller: Caller,
+    @Param('bucket', { schema: bucketNameSchema }) bucket: string,
+    @Req() request: FastifyRequest,
+  ) {
+    return this.storage.upload(caller, bucket, uploadParts(request));
+  }
+
+  @Get('buckets/:bucket/files')
+  @Access('public')
+  @ApiOperation({ summary: 'List the ready files of a bucket the caller may read, by key, under an optional prefix' })
+  @ApiResponse({ status: 200, standardSchema: fileList })
+  listFiles(
+    @CurrentCaller() caller: Caller,
+    @Param('bucket', { schema: bucketNameSchema }) bucket: string,
+    @Query({ schema: listFilesQuery }) query: z.infer<typeof listFilesQuery>,
+  ) {
+    return this.storage.listFiles(caller, bucket, query);
+  }
+
+  @Post('buckets/:bucket/upload-url')
+  @Access('user')
+  @ApiOperation({ summary: 'Start a presigned upload: a pending file and a URL to PUT its bytes to' })
+  @ApiResponse({ status: 201, standardSchema: uploadUrlResult })
+  uploadUrl(
+    @CurrentCaller() caller: Caller,
+    @Param('bucket', { schema: bucketNameSchema }) bucket: string,
+    @Body({ schema: uploadUrlBody }) body: z.infer<typeof uploadUrlBody>,
+  ) {
+    return this.storage.createUploadUrl(caller, bucket, body);
+  }
+
+  @Get('files/:id')
+  @Access('public')
+  @ApiOperation({ summary: 'File metadata (404 when missing or not readable)' })
+  @ApiResponse({ status: 200, standardSchema: fileView })
+  getFile(@CurrentCaller() caller: Caller, @Param('id', { schema: fileIdSchema }) id: string) {
+    return this.storage.getFile(caller, id);
+  }
+
+  @Delete('files/:id')
+  @HttpCode(204)
+  @Access('user')
+  @ApiOperation({ summary: 'Delete a file (owner, admins, service role, write ACL)' })
+  async deleteFile(@CurrentCaller() caller: Caller, @Param('id', { schema: fileIdSchema }) id: string): Promise<void> {
+    await this.storage.deleteFile(caller, id);
+  }
+
+  @Get('files/:id/content')
+  @Access('public')
+  @ApiOperation({ summary: 'The file bytes, streamed; honours Range (206/416), If-None-Match and If-Range' })
+  @ApiProduces('application/octet-stream')
+  @ApiResponse({ status: 200, description: 'The whole file' })
+  @ApiResponse({ status: 206, description: 'One byte range' })
+  @ApiResponse({ status: 416, description: 'The range is malformed or outside the file' })
+  async content(
+    @CurrentCaller() caller: Caller,
+    @Param('id', { schema: fileIdSchema }) id: string,
+    @Query({ schema: contentQuery }) query: z.infer<typeof contentQuery>,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<FastifyReply> {
+    return send(reply, await this.storage.openContent(caller, id, conditionalOf(request), truthy(query.download)));
+  }
+
+  @Get('files/:id/download-url')
+  @Access('public')
+  @ApiOperation({ summary: 'A short-lived presigned URL to GET the file (same permission check as content)' })
+  @ApiResponse({ status: 200, standardSchema: downloadUrlResult })
+  downloadUrl(
+    @CurrentCaller() caller: Caller,
+    @Param('id', { schema: fileIdSchema }) id: string,
+    @Query({ schema: contentQuery }) query: z.infer<typeof contentQuery>,
+  ) {
+    return this.storage.downloadUrl(caller, id, truthy(query.download));
+  }
+
+  @Post('files/:id/complete')
+  @HttpCode(200)
+  @Access('user')
+  @ApiOperation({ summary: 'Finish a presigned upload: checks the object (size, type) and marks the file ready' })
+  @ApiResponse({ status: 200, standardSchema: fileView })
+  complete(@CurrentCaller() caller: Caller, @Param('id', { schema: fileIdSchema }) id: string) {
+    return this.storage.complete(caller, id);
+  }
+
+  @Get('signed')
+  @Access('public')
+  @ApiOperation({ summary: 'Local-disk driver only: the object behind a signed download URL (Range supported)' })
+  @ApiProduces('application/octet-stream')
+  async signed(
+    @Query({ schema: signedQuery }) query: z.infer<typeof signedQuery>,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<FastifyReply> {
+    return send(reply, await this.storage.openSigned(query.token, conditionalOf(request)));
+  }
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { StorageDriverModule } from '#libs/storage';
+import { SignedUploadRoute } from './signed-upload.route.js';
+import { StorageController } from './storage.controller.js';
+import { StorageRepository } from './storage.repository.js';
+import { StorageService } from './storage.service.js';
+
+/** Buckets and files (docs/storage.md). */
+@Module({
+  imports: [StorageDriverModule],
+  controllers: [StorageController],
+  providers: [StorageService, StorageRepository, SignedUploadRoute],
+  exports: [StorageService],
+})
+export class StorageModule {}

@@ -1,0 +1,572 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import {
+  detectContentType,
+  discard,
+  fileKeyProblem,
+  fileNameOf,
+  InvalidObjectKeyError,
+  isActiveContentType,
+  measure,
+  mimeTypeAllowed,
+  ObjectNotFoundError,
+  ObjectTooLargeError,
+  peekHead,
+  type SignedUrlClaims,
+  SNIFF_BYTES,
+  STORAGE_DRIVER,
+  type StorageDriver,
+  URL_SIGNER,
+  type UrlSigner,
+} from '#libs/storage';
+import { actorOf, type Caller } from '../auth/caller.js';
+import { AppException } from '../common/app-exception.js';
+import { contentDisposition, decideRange, etagMatches } from './http-range.js';
+import { multipartError, type UploadPart } from './multipart.js';
+import {
+  type Acl,
+  aclSchema,
+  type BucketView,
+  type CreateBucketBody,
+  type DownloadUrlResult,
+  type FileList,
+  type FileView,
+  fileKeySchema,
+  type ListFilesQuery,
+  type UploadUrlBody,
+  type UploadUrlResult,
+} from './storage.dto.js';
+import { canRead, canWrite, type FileAccess, listFilterFor } from './storage.policy.js';
+import {
+  type BucketRow,
+  type FileRow,
+  type FileWithBucket,
+  type NewFile,
+  type StorageEvent,
+  StorageRepository,
+} from './storage.repository.js';
+
+/** A response body to stream, with its status and headers (content, signed GET). */
+export interface Download {
+  status: 200 | 206 | 304 | 416;
+  headers: Record<string, string>;
+  body?: Readable;
+}
+
+export interface ConditionalHeaders {
+  range?: string;
+  ifNoneMatch?: string;
+  ifRange?: string;
+}
+
+const notFound = () => new AppException(404, 'FILE_NOT_FOUND', 'The file does not exist');
+const bucketNotFound = () => new AppException(404, 'BUCKET_NOT_FOUND', 'The bucket does not exist');
+const keyTaken = () => new AppException(409, 'FILE_EXISTS', 'A file with this key already exists in the bucket');
+const badSignature = () => new AppException(403, 'INVALID_SIGNATURE', 'The signed URL is invalid or has expired');
+
+/** Where a pending presigned upload is PUT; `complete` moves it to the file's object key. */
+export function stagingKeyOf(objectKey: string): string {
+  return `${objectKey}.upload`;
+}
+
+function toBucketView(row: BucketRow): BucketView {
+  return {
+    id: row.id,
+    name: row.name,
+    public: row.public,
+    maxFileSize: row.maxFileSize === null ? null : Number(row.maxFileSize),
+    allowedMimeTypes: row.allowedMimeTypes,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+function accessOf(row: FileRow, bucketPublic: boolean): FileAccess {
+  return { ownerId: row.ownerId, aclRead: row.aclRead, aclWrite: row.aclWrite, bucketPublic };
+}
+
+type EventFile = Pick<FileRow, 'id' | 'bucket' | 'key' | 'contentType' | 'ownerId'> & { size: bigint | number };
+
+function eventOf(row: EventFile, operation: 'upload' | 'delete', caller: Caller): StorageEvent {
+  return {
+    bucket: row.bucket,
+    operation,
+    file: {
+      id: row.id,
+      bucket: row.bucket,
+      key: row.key,
+      size: Number(row.size),
+      contentType: row.contentType,
+      ownerId: row.ownerId,
+    },
+    actor: actorOf(caller),
+  };
+}
+
+/** A key for a file uploaded without one: `<file id>/<file name reduced to the key grammar>`. */
+function generatedKey(id: string, fileName: string | undefined): string {
+  const name = (fileName ?? '')
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{M}\p{N} !\-_.*'()+=@,&$;~]/gu, '_')
+    .trim()
+    .replace(/^\.+$/, '')
+    .slice(0, 200);
+  const key = name ? `${id}/${name}` : id;
+  return fileKeyProblem(key) === undefined ? key : id;
+}
+
+/**
+ * Buckets and files: metadata in Postgres (with the outbox event in the same transaction),
+ * bytes in the StorageDriver, streamed both ways. Objects are stored under generated keys
+ * (`<bucket>/<file id>`), never under a client-chosen path.
+ */
+@Injectable()
+export class StorageService {
+  private readonly logger = new Logger('StorageService');
+
+  constructor(
+    private readonly repo: StorageRepository,
+    @Inject(STORAGE_DRIVER) private readonly driver: StorageDriver,
+    @Inject(URL_SIGNER) private readonly signer: UrlSigner,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  // ---- buckets ----------------------------------------------------------------------------
+
+  async createBucket(body: CreateBucketBody): Promise<BucketView> {
+    if (body.maxFileSize !== null && body.maxFileSize > this.config.STORAGE_MAX_FILE_SIZE_BYTES) {
+      throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [
+        { path: 'maxFileSize', message: `must be at most ${this.config.STORAGE_MAX_FILE_SIZE_BYTES} (the platform limit)` },
+      ]);
+    }
+    const row = await this.repo.createBucket(body);
+    if (!row) throw new AppException(409, 'BUCKET_EXISTS', 'A bucket with this name already exists');
+    return toBucketView(row);
+  }
+
+  async listBuckets(): Promise<{ items: BucketView[]; nextCursor: null }> {
+    return { items: (await this.repo.listBuckets()).map(toBucketView), nextCursor: null };
+  }
+
+  private async bucket(name: string): Promise<BucketRow> {
+    const bucket = await this.repo.findBucket(name);
+    if (!bucket) throw bucketNotFound();
+    return bucket;
+  }
+
+  private limitOf(bucket: { maxFileSize: bigint | null }): number {
+    const platform = this.config.STORAGE_MAX_FILE_SIZE_BYTES;
+    return bucket.maxFileSize === null ? platform : Math.min(Number(bucket.maxFileSize), platform);
+  }
+
+  // ---- views and permissions --------------------------------------------------------------
+
+  private view(row: FileRow, caller: Caller, bucketPublic: boolean): FileView {
+    const view: FileView = {
+      id: row.id,
+      bucket: row.bucket,
+      key: row.key,
+      size: Number(row.size),
+      contentType: row.contentType,
+      ownerId: row.ownerId,
+      createdAt: row.createdAt.toISOString(),
+      status: row.status === 'ready' ? 'ready' : 'pending',
+      checksum: row.checksum,
+    };
+    if (canWrite(caller, accessOf(row, bucketPublic))) view.acl = { read: row.aclRead, write: row.aclWrite };
+    return view;
+  }
+
+  /**
+   * The file if this caller may read it; otherwise FILE_NOT_FOUND, exactly as for a file
+   * that does not exist. A pending upload is visible only to those who may complete it.
+   */
+  private async readable(caller: Caller, id: string): Promise<FileWithBucket> {
+    const file = await this.repo.findFile(id);
+    if (!file) throw notFound();
+    const access = accessOf(file, file.bucketRef.public);
+    if (file.status !== 'ready' ? !canWrite(caller, access) : !canRead(caller, access)) throw notFound();
+    return file;
+  }
+
+  /** Readable and ready (content and download URLs need the bytes). */
+  private async readableReady(caller: Caller, id: string): Promise<FileWithBucket> {
+    const file = await this.readable(caller, id);
+    if (file.status !== 'ready') throw new AppException(409, 'FILE_NOT_READY', 'The upload of this file is not complete');
+    return file;
+  }
+
+  private async writable(caller: Caller, id: string): Promise<FileWithBucket> {
+    const file = await this.readable(caller, id);
+    if (!canWrite(caller, accessOf(file, file.bucketRef.public))) {
+      throw new AppException(403, 'FORBIDDEN', 'You may read this file but not change it');
+    }
+    return file;
+  }
+
+  async getFile(caller: Caller, id: string): Promise<FileView> {
+    const file = await this.readable(caller, id);
+    return this.view(file, caller, file.bucketRef.public);
+  }
+
+  async listFiles(caller: Caller, bucketName: string, query: ListFilesQuery): Promise<FileList> {
+    const bucket = await this.bucket(bucketName);
+    let after: string | undefined;
+    if (query.cursor !== undefined) {
+      after = Buffer.from(query.cursor, 'base64url').toString('utf8');
+      if (fileKeyProblem(after) !== undefined) {
+        throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [{ path: 'cursor', message: 'is not a cursor from a previous page' }]);
+      }
+    }
+    const rows = await this.repo.listFiles({
+      bucket: bucket.name,
+      prefix: query.prefix,
+      after,
+      limit: query.limit + 1,
+      filter: listFilterFor(caller, bucket.public),
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((row) => this.view(row, caller, bucket.public)),
+      nextCursor: rows.length > query.limit && last ? Buffer.from(last.key, 'utf8').toString('base64url') : null,
+    };
+  }
+
+  // ---- direct upload ----------------------------------------------------------------------
+
+  /**
+   * A multipart/form-data upload: optional `key` and `acl` (JSON) fields, then one `file`.
+   * The file streams through a content sniffer (type from its leading bytes, checked against
+   * the bucket before anything is stored), a byte counter that stops it at the bucket's
+   * limit, and a sha256, into the driver. Only then is the metadata written, with its
+   * `upload` event, in one transaction.
+   */
+  async upload(caller: Caller, bucketName: string, parts: AsyncIterable<UploadPart>): Promise<FileView> {
+    const bucket = await this.bucket(bucketName);
+    let key: string | undefined;
+    let acl: Acl = { read: [], write: [] };
+    let stored: NewFile | undefined;
+    try {
+      for await (const part of parts) {
+        if (part.type === 'field') {
+          if (stored) throw new AppException(400, 'VALIDATION_FAILED', 'Send the key and acl fields before the file');
+          [key, acl] = this.formField(part, key, acl);
+          continue;
+        }
+        if (part.fieldname !== 'file') {
+          throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [{ path: part.fieldname, message: 'the file field is named "file"' }]);
+        }
+        stored = await this.storeStream(caller, bucket, part, key, acl);
+      }
+    } catch (err) {
+      if (stored) await this.removeObject(stored.objectKey);
+      throw this.uploadError(err);
+    }
+    if (!stored) throw new AppException(400, 'FILE_MISSING', 'The form has no file field');
+
+    const result = await this.repo.insertFile(stored, eventOf(stored, 'upload', caller)).catch(async (err: unknown) => {
+      await this.removeObject(stored.objectKey);
+      throw err;
+    });
+    if (!result) {
+      await this.removeObject(stored.objectKey);
+      throw keyTaken();
+    }
+    await this.removeDropped(result.dropped);
+    return this.view(result.row, caller, bucket.public);
+  }
+
+  private formField(part: Extract<UploadPart, { type: 'field' }>, key: string | undefined, acl: Acl): [string | undefined, Acl] {
+    const invalid = (message: string) =>
+      new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [{ path: part.fieldname, message }]);
+    if (typeof part.value !== 'string' || part.valueTruncated) throw invalid('must be a short text field');
+    if (part.fieldname === 'key') {
+      const parsed = fileKeySchema.safeParse(part.value);
+      if (!parsed.success) throw invalid(parsed.error.issues[0]?.message ?? 'is not a valid key');
+      return [parsed.data, acl];
+    }
+    if (part.fieldname === 'acl') {
+      let json: unknown;
+      try {
+        json = JSON.parse(part.value);
+      } catch {
+        throw invalid('must be JSON: {"read": [...], "write": [...]}');
+      }
+      const parsed = aclSchema.safeParse(json);
+      if (!parsed.success) throw invalid(parsed.error.issues[0]?.message ?? 'is not a valid ACL');
+      return [key, parsed.data];
+    }
+    throw invalid('unknown field (expected key, acl, file)');
+  }
+
+  private async storeStream(
+    caller: Caller,
+    bucket: BucketRow,
+    part: Extract<UploadPart, { type: 'file' }>,
+    requestedKey: string | undefined,
+    acl: Acl,
+  ): Promise<NewFile> {
+    const id = randomUUID();
+    const key = requestedKey ?? generatedKey(id, part.filename);
+    // Checked before reading the body; the unique index decides in the end.
+    if (await this.repo.keyTaken(bucket.name, key)) throw keyTaken();
+
+    const { head, body } = await peekHead(part.file, SNIFF_BYTES);
+    const contentType = await detectContentType(head, part.mimetype);
+    if (!mimeTypeAllowed(contentType, bucket.allowedMimeTypes)) {
+      body.destroy();
+      throw new AppException(415, 'MIME_TYPE_NOT_ALLOWED', `This bucket does not accept ${contentType} files`, [
+        { path: 'file', message: `content detected as ${contentType}; allowed: ${bucket.allowedMimeTypes.join(', ')}` },
+      ]);
+    }
+    const objectKey = `${bucket.name}/${id}`;
+    const measured = measure(body, this.limitOf(bucket));
+    await this.driver.put(objectKey, measured.stream, { contentType });
+    const { bytes, sha256 } = measured.result();
+    const row: NewFile = {
+      id,
+      bucket: bucket.name,
+      key,
+      objectKey,
+      size: bytes,
+      contentType,
+      checksum: sha256,
+      ownerId: caller.kind === 'user' ? caller.userId : null,
+      aclRead: acl.read,
+      aclWrite: acl.write,
+      status: 'ready',
+      uploadExpiresAt: null,
+    };
+    return row;
+  }
+
+  private uploadError(err: unknown): unknown {
+    if (err instanceof ObjectTooLargeError) {
+      return new AppException(413, 'FILE_TOO_LARGE', `The file is larger than this bucket allows (${err.limit} bytes)`);
+    }
+    if (err instanceof InvalidObjectKeyError) return new AppException(400, 'INVALID_KEY', 'The file key is not allowed');
+    return multipartError(err) ?? err;
+  }
+
+  private async removeObject(objectKey: string): Promise<void> {
+    await this.driver.delete(objectKey).catch((err: unknown) => {
+      // The metadata is the source of truth; an orphaned object is only wasted space.
+      this.logger.warn(`could not delete object ${objectKey}: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+
+  /** The objects of expired pending uploads whose key a new file took. */
+  private async removeDropped(objectKeys: string[]): Promise<void> {
+    for (const objectKey of objectKeys) {
+      await this.removeObject(objectKey);
+      await this.removeObject(stagingKeyOf(objectKey));
+    }
+  }
+
+  // ---- delete -----------------------------------------------------------------------------
+
+  /** Deletes the metadata (with a `delete` event for a ready file) in one transaction, then the bytes. */
+  async deleteFile(caller: Caller, id: string): Promise<void> {
+    await this.writable(caller, id);
+    const row = await this.repo.deleteFile(id, (deleted) => (deleted.status === 'ready' ? eventOf(deleted, 'delete', caller) : null));
+    if (!row) throw notFound();
+    await this.removeObject(row.objectKey);
+    if (row.status !== 'ready') await this.removeObject(stagingKeyOf(row.objectKey));
+  }
+
+  // ---- download ---------------------------------------------------------------------------
+
+  private dispositionFor(file: FileRow, forceDownload: boolean): string {
+    const kind = forceDownload || isActiveContentType(file.contentType) ? 'attachment' : 'inline';
+    return contentDisposition(kind, fileNameOf(file.key));
+  }
+
+  /** The file's bytes (or one range of them) with headers that keep browsers from running them. */
+  async openContent(caller: Caller, id: string, conditional: ConditionalHeaders, forceDownload: boolean): Promise<Download> {
+    const file = await this.readableReady(caller, id);
+    return this.serve(file.objectKey, Number(file.size), {
+      'content-type': file.contentType,
+      'content-disposition': this.dispositionFor(file, forceDownload),
+      etag: `"${file.checksum}"`,
+      'last-modified': file.updatedAt.toUTCString(),
+      'cache-control': file.bucketRef.public ? 'public, max-age=60' : 'private, no-cache',
+    }, conditional);
+  }
+
+  private async serve(objectKey: string, size: number, headers: Record<string, string>, conditional: ConditionalHeaders): Promise<Download> {
+    const base = { ...headers, 'x-content-type-options': 'nosniff', 'accept-ranges': 'bytes' };
+    const etag = headers.etag;
+    if (etag && etagMatches(conditional.ifNoneMatch, etag)) return { status: 304, headers: base };
+    // If-Range with another validator: the client's partial copy is stale, send everything.
+    const rangeHeader = conditional.ifRange !== undefined && conditional.ifRange !== etag ? undefined : conditional.range;
+    const range = decideRange(rangeHeader, size);
+    if (range.kind === 'unsatisfiable') {
+      return { status: 416, headers: { ...base, 'content-range': `bytes */${size}` } };
+    }
+    try {
+      if (range.kind === 'partial') {
+        const body = await this.driver.get(objectKey, { start: range.start, end: range.end });
+        return {
+          status: 206,
+          headers: { ...base, 'content-range': `bytes ${range.start}-${range.end}/${size}`, 'content-length': String(range.end - range.start + 1) },
+          body,
+        };
+      }
+      const body = await this.driver.get(objectKey);
+      return { status: 200, headers: { ...base, 'content-length': String(size) }, body };
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) throw notFound();
+      throw err;
+    }
+  }
+
+  /** A short-lived URL to GET the file from, after the same check as a direct download. */
+  async downloadUrl(caller: Caller, id: string, forceDownload: boolean): Promise<DownloadUrlResult> {
+    const file = await this.readableReady(caller, id);
+    const ttl = this.config.STORAGE_DOWNLOAD_URL_TTL_SECONDS;
+    const url = await this.driver.presignGet(file.objectKey, {
+      expiresInSeconds: ttl,
+      contentType: file.contentType,
+      contentDisposition: this.dispositionFor(file, forceDownload),
+      etag: `"${file.checksum}"`,
+    });
+    return { url, expiresAt: new Date(Date.now() + ttl * 1000).toISOString() };
+  }
+
+  // ---- presigned upload -------------------------------------------------------------------
+
+  /** A pending file record and a URL to PUT its bytes to (checked and made ready by `complete`). */
+  async createUploadUrl(caller: Caller, bucketName: string, body: UploadUrlBody): Promise<UploadUrlResult> {
+    const bucket = await this.bucket(bucketName);
+    const limit = this.limitOf(bucket);
+    if (body.size > limit) throw new AppException(413, 'FILE_TOO_LARGE', `The file is larger than this bucket allows (${limit} bytes)`);
+    if (!mimeTypeAllowed(body.contentType, bucket.allowedMimeTypes)) {
+      throw new AppException(415, 'MIME_TYPE_NOT_ALLOWED', `This bucket does not accept ${body.contentType} files`);
+    }
+    const id = randomUUID();
+    const ttl = this.config.STORAGE_UPLOAD_URL_TTL_SECONDS;
+    const expiresAt = new Date(Date.now() + ttl * 1000);
+    const acl = body.acl ?? { read: [], write: [] };
+    const objectKey = `${bucket.name}/${id}`;
+    const result = await this.repo.insertFile(
+      {
+        id,
+        bucket: bucket.name,
+        key: body.key ?? id,
+        objectKey,
+        size: body.size,
+        contentType: body.contentType,
+        checksum: null,
+        ownerId: caller.kind === 'user' ? caller.userId : null,
+        aclRead: acl.read,
+        aclWrite: acl.write,
+        status: 'pending',
+        uploadExpiresAt: expiresAt,
+      },
+      null,
+    );
+    if (!result) throw keyTaken();
+    await this.removeDropped(result.dropped);
+    const url = await this.driver.presignPut(stagingKeyOf(objectKey), { expiresInSeconds: ttl, maxBytes: body.size });
+    return {
+      file: this.view(result.row, caller, bucket.public),
+      url,
+      method: 'PUT',
+      headers: { 'content-type': body.contentType },
+      expiresAt: expiresAt.toISOString(),
+    };
+  }
+
+  /**
+   * Finishes a presigned upload: moves the PUT object to the file's own key (which no URL
+   * can write, so what is checked is what is served), checks it there (size as declared,
+   * type from its leading bytes as declared, sha256 computed while reading), then marks the
+   * file ready with its `upload` event. A failed check deletes the moved object; the file
+   * stays pending and can be uploaded again while its URL is valid.
+   */
+  async complete(caller: Caller, id: string): Promise<FileView> {
+    const file = await this.writable(caller, id);
+    if (file.status === 'ready') return this.view(file, caller, file.bucketRef.public);
+    const size = Number(file.size);
+    const staged = await this.driver.stat(stagingKeyOf(file.objectKey));
+    if (staged) {
+      if (staged.size !== size) {
+        throw new AppException(422, 'SIZE_MISMATCH', `The uploaded object has ${staged.size} bytes, not the declared ${size}`);
+      }
+      await this.driver.move(stagingKeyOf(file.objectKey), file.objectKey);
+    } else if (!(await this.driver.stat(file.objectKey))) {
+      throw new AppException(409, 'UPLOAD_MISSING', 'Nothing has been uploaded to the URL yet');
+    }
+
+    let checksum: string;
+    try {
+      checksum = await this.verifyObject(file.objectKey, size, file.contentType, file.bucketRef.allowedMimeTypes);
+    } catch (err) {
+      await this.removeObject(file.objectKey);
+      throw err;
+    }
+    const ready = await this.repo.markReady(id, checksum, eventOf(file, 'upload', caller));
+    if (ready) return this.view(ready, caller, file.bucketRef.public);
+    // Completed concurrently, or deleted meanwhile.
+    return this.getFile(caller, id);
+  }
+
+  /** Reads an object once: its leading bytes must be of `contentType`, its length `size`. Returns its sha256. */
+  private async verifyObject(objectKey: string, size: number, contentType: string, allowed: string[]): Promise<string> {
+    const { head, body } = await peekHead(await this.driver.get(objectKey), SNIFF_BYTES);
+    const detected = await detectContentType(head, contentType);
+    if (detected !== contentType || !mimeTypeAllowed(detected, allowed)) {
+      body.destroy();
+      throw new AppException(422, 'CONTENT_TYPE_MISMATCH', `The uploaded bytes are ${detected}, not the declared ${contentType}`);
+    }
+    const measured = measure(body, size);
+    try {
+      await discard(measured.stream);
+    } catch (err) {
+      if (err instanceof ObjectTooLargeError) throw new AppException(422, 'SIZE_MISMATCH', `The uploaded object is larger than the declared ${size} bytes`);
+      throw err;
+    }
+    const { bytes, sha256 } = measured.result();
+    if (bytes !== size) throw new AppException(422, 'SIZE_MISMATCH', `The uploaded object has ${bytes} bytes, not the declared ${size}`);
+    return sha256;
+  }
+
+  // ---- signed URLs of the local driver ----------------------------------------------------
+
+  private claims(token: string, method: 'GET' | 'PUT'): SignedUrlClaims {
+    const claims = this.signer.verify(token);
+    if (!claims || claims.method !== method) throw badSignature();
+    return claims;
+  }
+
+  /** `PUT /v1/storage/signed?token=`: stores the body at the token's key, refusing more than its byte limit. */
+  async putSigned(token: string, body: Readable, contentLength: number | undefined): Promise<{ etag: string }> {
+    const claims = this.claims(token, 'PUT');
+    const limit = claims.maxBytes ?? 0;
+    if (contentLength !== undefined && contentLength > limit) {
+      throw new AppException(413, 'FILE_TOO_LARGE', `The body is larger than the declared ${limit} bytes`);
+    }
+    const measured = measure(body, limit);
+    try {
+      await this.driver.put(claims.key, measured.stream, { contentType: 'application/octet-stream' });
+    } catch (err) {
+      throw this.uploadError(err);
+    }
+    return { etag: `"${measured.result().sha256}"` };
+  }
+
+  /** `GET /v1/storage/signed?token=`: the object at the token's key, with the headers fixed in the token. */
+  async openSigned(token: string, conditional: ConditionalHeaders): Promise<Download> {
+    const claims = this.claims(token, 'GET');
+    const info = await this.driver.stat(claims.key);
+    if (!info) throw notFound();
+    return this.serve(claims.key, info.size, {
+      'content-type': claims.contentType ?? 'application/octet-stream',
+      'content-disposition': claims.contentDisposition ?? 'attachment',
+      ...(claims.etag ? { etag: claims.etag } : {}),
+      'cache-control': 'private, no-cache',
+    }, conditional);
+  }
+}

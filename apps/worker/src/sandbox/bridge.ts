@@ -1,0 +1,205 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { FetchRefused, guardedFetch, type GuardedRequest } from './net-guard.js';
+
+/** An error a function sees from a ctx call (code, message, HTTP status when the api answered). */
+export class BridgeError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+const API_TIMEOUT_MS = 30_000;
+const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
+
+/**
+ * What `ctx` does for functions, in the worker (the sandbox hosts hold no credentials).
+ * db, storage and email go through the platform's own api as the service role
+ * (API_INTERNAL_URL + SERVICE_API_KEY), so permissions' bypass, validation and outbox events
+ * are exactly the api's (docs/decisions.md, Functions); fetch goes through the network guard.
+ * Every argument comes from untrusted code and is checked here.
+ */
+@Injectable()
+export class SandboxBridge {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  async handle(method: string, args: unknown[], remainingMs: number): Promise<unknown> {
+    const timeoutMs = Math.max(1, Math.min(remainingMs, API_TIMEOUT_MS));
+    switch (method) {
+      case 'fetch':
+        return this.fetch(args, timeoutMs);
+      case 'db.create':
+        return this.api('POST', `/collections/${seg(args[0], 'collection')}/documents`, timeoutMs, { json: obj(args[1], 'data') });
+      case 'db.get':
+        return this.api('GET', `/collections/${seg(args[0], 'collection')}/documents/${seg(args[1], 'id')}`, timeoutMs, {
+          nullOn404: true,
+        });
+      case 'db.list':
+        return this.api('GET', `/collections/${seg(args[0], 'collection')}/documents${listQuery(args[1])}`, timeoutMs);
+      case 'db.update':
+        return this.api('PATCH', `/collections/${seg(args[0], 'collection')}/documents/${seg(args[1], 'id')}`, timeoutMs, {
+          json: obj(args[2], 'patch'),
+        });
+      case 'db.delete':
+        return (
+          (await this.api('DELETE', `/collections/${seg(args[0], 'collection')}/documents/${seg(args[1], 'id')}`, timeoutMs, {
+            nullOn404: true,
+          })) !== null
+        );
+      case 'storage.upload':
+        return this.upload(args, timeoutMs);
+      case 'storage.get':
+        return this.api('GET', `/storage/files/${seg(args[0], 'fileId')}`, timeoutMs, { nullOn404: true });
+      case 'storage.download':
+        return this.download(args, timeoutMs);
+      case 'storage.delete':
+        return (await this.api('DELETE', `/storage/files/${seg(args[0], 'fileId')}`, timeoutMs, { nullOn404: true })) !== null;
+      case 'storage.list': {
+        const q = args[1] === undefined ? {} : obj(args[1], 'query');
+        const params = new URLSearchParams();
+        for (const key of ['prefix', 'limit', 'cursor']) {
+          const v = q[key];
+          if (typeof v === 'string' || typeof v === 'number') params.set(key, String(v));
+        }
+        const qs = params.size ? `?${params.toString()}` : '';
+        return this.api('GET', `/storage/buckets/${seg(args[0], 'bucket')}/files${qs}`, timeoutMs);
+      }
+      case 'email.send':
+        return this.api('POST', '/email/send', timeoutMs, { json: obj(args[0], 'message') });
+      default:
+        throw new BridgeError('UNKNOWN_METHOD', `ctx has no ${String(method).slice(0, 50)}`);
+    }
+  }
+
+  private async fetch(args: unknown[], timeoutMs: number): Promise<unknown> {
+    if (typeof args[0] !== 'string') throw new BridgeError('INVALID_ARGUMENT', 'fetch needs a URL string');
+    const init = args[1] === undefined ? {} : obj(args[1], 'init');
+    const request: GuardedRequest = {
+      method: typeof init.method === 'string' ? init.method : 'GET',
+      headers: stringRecord(init.headers),
+      body: typeof init.body === 'string' || init.body instanceof Uint8Array ? init.body : undefined,
+      redirect: init.redirect === 'manual' || init.redirect === 'error' ? init.redirect : 'follow',
+    };
+    try {
+      return await guardedFetch(args[0], request, { timeoutMs });
+    } catch (err) {
+      if (err instanceof FetchRefused) throw new BridgeError(err.code, err.message);
+      throw err;
+    }
+  }
+
+  private async upload(args: unknown[], timeoutMs: number): Promise<unknown> {
+    const bucket = seg(args[0], 'bucket');
+    if (typeof args[1] !== 'string' || args[1].length === 0) throw new BridgeError('INVALID_ARGUMENT', 'upload needs a key');
+    const data = args[2];
+    if (!(data instanceof Uint8Array)) throw new BridgeError('INVALID_ARGUMENT', 'upload needs a string or Uint8Array body');
+    if (data.byteLength > MAX_UPLOAD_BYTES) throw new BridgeError('PAYLOAD_TOO_LARGE', `Uploads from functions are limited to ${MAX_UPLOAD_BYTES} bytes`);
+    const options = args[3] === undefined ? {} : obj(args[3], 'options');
+    const contentType = typeof options.contentType === 'string' ? options.contentType : 'application/octet-stream';
+    const form = new FormData();
+    form.set('key', args[1]);
+    const name = args[1].split('/').pop() || 'file';
+    form.set('file', new Blob([new Uint8Array(data)], { type: contentType }), name);
+    return this.api('POST', `/storage/buckets/${bucket}/files`, timeoutMs, { form });
+  }
+
+  private async download(args: unknown[], timeoutMs: number): Promise<unknown> {
+    const id = seg(args[0], 'fileId');
+    const file = await this.api('GET', `/storage/files/${id}`, timeoutMs, { nullOn404: true });
+    if (file === null) return null;
+    const response = await this.send('GET', `/storage/files/${id}/content`, timeoutMs, {});
+    if (!response.ok) throw await apiError(response);
+    const data = new Uint8Array(await response.arrayBuffer());
+    return { file, contentType: response.headers.get('content-type') ?? 'application/octet-stream', data };
+  }
+
+  private async api(
+    method: string,
+    path: string,
+    timeoutMs: number,
+    options: { json?: unknown; form?: FormData; nullOn404?: boolean } = {},
+  ): Promise<unknown> {
+    const response = await this.send(method, path, timeoutMs, options);
+    if (response.status === 404 && options.nullOn404) return null;
+    if (!response.ok) throw await apiError(response);
+    if (response.status === 204) return true;
+    const text = await response.text();
+    return text ? (JSON.parse(text) as unknown) : null;
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    timeoutMs: number,
+    options: { json?: unknown; form?: FormData },
+  ): Promise<Response> {
+    const key = this.config.SERVICE_API_KEY;
+    if (!key) throw new BridgeError('NO_SERVICE_KEY', 'ctx.db, ctx.storage and ctx.email need SERVICE_API_KEY set on the worker');
+    const headers: Record<string, string> = { 'x-api-key': key };
+    let body: string | FormData | undefined;
+    if (options.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.json);
+    } else if (options.form) {
+      body = options.form;
+    }
+    try {
+      return await fetch(`${this.config.API_INTERNAL_URL}/v1${path}`, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      const reason = err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : 'could not reach the api';
+      throw new BridgeError('PLATFORM_UNAVAILABLE', `ctx call ${reason} (API_INTERNAL_URL)`);
+    }
+  }
+}
+
+async function apiError(response: Response): Promise<BridgeError> {
+  let body: { code?: unknown; message?: unknown; details?: unknown } = {};
+  try {
+    body = (await response.json()) as typeof body; // the api's error shape; fields checked below
+  } catch {
+    // not JSON: keep the status only
+  }
+  const code = typeof body.code === 'string' ? body.code : `HTTP_${response.status}`;
+  let message = typeof body.message === 'string' ? body.message : `The api answered ${response.status}`;
+  if (Array.isArray(body.details) && body.details.length) message += `: ${JSON.stringify(body.details).slice(0, 500)}`;
+  return new BridgeError(code, message, response.status);
+}
+
+function seg(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 500) {
+    throw new BridgeError('INVALID_ARGUMENT', `${what} must be a non-empty string`);
+  }
+  return encodeURIComponent(value);
+}
+
+function obj(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BridgeError('INVALID_ARGUMENT', `${what} must be an object`);
+  }
+  return value as Record<string, unknown>; // a plain object copied out of the isolate
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+function listQuery(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  const q = obj(value, 'query');
+  const params = new URLSearchParams();
+  for (const key of ['filter', 'sort', 'limit', 'cursor', 'count', 'fields']) {
+    const v = q[key];
+    if (v === undefined || v === null) continue;
+    if (Array.isArray(v)) params.set(key, v.map(String).join(','));
+    else if (typeof v === 'object') params.set(key, JSON.stringify(v));
+    else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') params.set(key, String(v));
+  }
+  return params.size ? `?${params.toString()}` : '';
+}

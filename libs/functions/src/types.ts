@@ -1,0 +1,58 @@
+import type { Actor } from '#libs/events';
+
+/** Statuses of a run. `failed`/`timed_out` with attempts left means a retry is scheduled. */
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'timed_out', 'dead'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+/** Statuses after which nothing more happens to a run (it can be replayed). */
+export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timed_out', 'dead'];
+
+export const TRIGGER_TYPES = ['http', 'db', 'storage', 'auth', 'schedule'] as const;
+export type TriggerType = (typeof TRIGGER_TYPES)[number];
+
+/** Who may invoke a function through `POST /functions/:name/invoke`. */
+export type HttpAccess = 'public' | 'user' | 'admin';
+
+export type Trigger =
+  | { type: 'http'; access?: HttpAccess }
+  | { type: 'db'; collection: string; events: ('create' | 'update' | 'delete')[] }
+  | { type: 'storage'; bucket: string; events: ('upload' | 'delete')[] }
+  | { type: 'auth'; events: 'signup'[] }
+  | { type: 'schedule'; cron: string; timezone?: string };
+
+/** The user in an http event: the caller when it is a signed-in user, else null. */
+export interface EventUser {
+  id: string;
+  email: string;
+  roles: string[];
+}
+
+/** The `event` argument a handler receives, by trigger type (docs/functions.md). */
+export type FunctionEvent =
+  | { id: string; type: 'http'; payload: unknown; user: EventUser | null; actor: Actor }
+  | {
+      id: string;
+      type: 'db';
+      collection: string;
+      operation: 'create' | 'update' | 'delete';
+      documentId: string;
+      before: Record<string, unknown> | null;
+      after: Record<string, unknown> | null;
+      actor: Actor;
+    }
+  | { id: string; type: 'storage'; bucket: string; operation: 'upload' | 'delete'; file: Record<string, unknown>; actor: Actor }
+  | { id: string; type: 'auth'; operation: 'signup'; user: Record<string, unknown> }
+  | { id: string; type: 'schedule'; scheduledAt: string };
+
+/** One captured log line of a run. */
+export interface RunLogLine {
+  level: 'log' | 'info' | 'warn' | 'error' | 'debug';
+  message: string;
+  at: string;
+}
+
+/** The error of a failed run; `code` is stable (docs/functions.md lists them). */
+export interface RunError {
+  code: string;
+  message: string;
+  stack?: string;
+}

@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import type { INestApplicationContext } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import pg from 'pg';
+import request from 'supertest';
+import { expect, inject } from 'vitest';
+import type { AppConfig } from '#libs/config';
+import { defaultMigrationsDir, migrate } from '#libs/database';
+import { createWorker } from '../../apps/worker/src/worker.factory.js';
+import { startApi } from '../support/app.js';
+import { SERVICE_KEY, testConfig } from '../support/config.js';
+
+/**
+ * The functions tests run a worker, whose outbox relay would also take other test files'
+ * events from the run's shared database (and theirs would take ours). So each functions
+ * test file gets a database and a queue prefix of its own, migrated like the run's.
+ */
+export async function isolatedDatabase(): Promise<{ databaseUrl: string; queuePrefix: string; drop(): Promise<void> }> {
+  const adminUrl = inject('adminDatabaseUrl');
+  const suffix = randomBytes(4).toString('hex');
+  const name = `baas_fn_${process.pid}_${suffix}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  await migrate(url.toString(), defaultMigrationsDir());
+  return {
+    databaseUrl: url.toString(),
+    queuePrefix: `${inject('queuePrefix')}_fn_${suffix}`,
+    drop: async () => {
+      await flushPrefix(`${inject('queuePrefix')}_fn_${suffix}`);
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export interface Stack {
+  api: NestFastifyApplication;
+  /** The api's base URL (it listens, so the worker's ctx bridge can call it). */
+  apiUrl: string;
+  workers: INestApplicationContext[];
+  db: pg.Pool;
+  config: AppConfig;
+  databaseUrl: string;
+  queuePrefix: string;
+  startWorker(overrides?: Record<string, string>): Promise<INestApplicationContext>;
+  close(): Promise<void>;
+}
+
+/** A listening api and one in-process worker on a database of their own. */
+export async function startStack(overrides: Record<string, string> = {}, workers = 1): Promise<Stack> {
+  const isolated = await isolatedDatabase();
+  const base = {
+    DATABASE_URL: isolated.databaseUrl,
+    QUEUE_PREFIX: isolated.queuePrefix,
+    OUTBOX_POLL_MS: '200',
+    FUNCTIONS_LOCK_MS: '2000',
+    SANDBOX_HOSTS: '1',
+    ...overrides,
+  };
+  const config = testConfig(base);
+  const api = await startApi(config);
+  await api.listen({ port: 0, host: '127.0.0.1' });
+  const address = api.getHttpServer().address();
+  const apiUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const db = new pg.Pool({ connectionString: isolated.databaseUrl, max: 3 });
+  const stack: Stack = {
+    api,
+    apiUrl,
+    workers: [],
+    db,
+    config,
+    databaseUrl: isolated.databaseUrl,
+    queuePrefix: isolated.queuePrefix,
+    async startWorker(extra = {}) {
+      const worker = await createWorker(testConfig({ ...base, API_INTERNAL_URL: apiUrl, ...extra }));
+      stack.workers.push(worker);
+      return worker;
+    },
+    async close() {
+      for (const w of stack.workers) await w.close().catch(() => undefined);
+      await api.close();
+      await db.end();
+      await isolated.drop();
+    },
+  };
+  for (let i = 0; i < workers; i++) await stack.startWorker();
+  return stack;
+}
+
+/** Deletes the test's BullMQ keys (the run's Redis is shared). */
+async function flushPrefix(prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(inject('redisUrl'));
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export const svc = { 'x-api-key': SERVICE_KEY };
+
+/** Deploys a function with the service key and expects success. */
+export async function deploy(stack: Stack, name: string, body: Record<string, unknown>): Promise<request.Response> {
+  const res = await request(stack.api.getHttpServer()).put(`/v1/functions/${name}`).set(svc).send(body);
+  expect(res.status, res.text).toBeLessThan(300);
+  return res;
+}
+
+export async function getRun(stack: Stack, id: string): Promise<Record<string, unknown> & { status: string }> {
+  const res = await request(stack.api.getHttpServer()).get(`/v1/functions/runs/${id}`).set(svc).expect(200);
+  return res.body as Record<string, unknown> & { status: string };
+}
+
+/** Polls a run until it reaches one of `statuses`. */
+export async function waitForRun(
+  stack: Stack,
+  id: string,
+  statuses: string[] = ['succeeded', 'failed', 'timed_out', 'dead'],
+  timeout = 20_000,
+): Promise<Record<string, unknown> & { status: string }> {
+  let run: (Record<string, unknown> & { status: string }) | undefined;
+  await expect
+    .poll(
+      async () => {
+        run = await getRun(stack, id);
+        return statuses.includes(run.status);
+      },
+      { timeout, interval: 50 },
+    )
+    .toBe(true);
+  return run!;
+}
+
+/** Runs of a function (newest first), through the api. */
+export async function runsOf(stack: Stack, name: string, query = ''): Promise<(Record<string, unknown> & { id: string; status: string })[]> {
+  const res = await request(stack.api.getHttpServer()).get(`/v1/functions/${name}/runs${query}`).set(svc).expect(200);
+  return res.body.items as (Record<string, unknown> & { id: string; status: string })[];
+}
+
+/** Writes an outbox event directly, as a committed data/storage/auth change would. */
+export async function insertOutbox(stack: Stack, type: string, payload: Record<string, unknown>, id?: string): Promise<string> {
+  const { rows } = await stack.db.query<{ id: string }>(
+    'INSERT INTO outbox_events (id, type, payload) VALUES (COALESCE($1::uuid, gen_random_uuid()), $2, $3::jsonb) RETURNING id',
+    [id ?? null, type, JSON.stringify(payload)],
+  );
+  return rows[0]!.id;
+}

@@ -1,0 +1,123 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startApi } from '../support/app.js';
+import { SERVICE_KEY, testConfig } from '../support/config.js';
+import { isolatedDatabase } from './support.js';
+
+/**
+ * Worker replicas as real processes from the build (`npm test` builds first): two share the
+ * runs, and a run in flight on a killed worker is finished by the other (stalled-job recovery).
+ */
+const WORKER_MAIN = 'dist/apps/worker/src/main.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+describe('functions: worker replicas', () => {
+  let isolated: Awaited<ReturnType<typeof isolatedDatabase>>;
+  let api: NestFastifyApplication;
+  let apiUrl: string;
+  const children: ChildProcess[] = [];
+  const svc = { 'x-api-key': SERVICE_KEY };
+
+  async function startWorker(): Promise<ChildProcess> {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--no-node-snapshot', WORKER_MAIN], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'test',
+        DATABASE_URL: isolated.databaseUrl,
+        REDIS_URL: inject('redisUrl'),
+        QUEUE_PREFIX: isolated.queuePrefix,
+        SERVICE_API_KEY: SERVICE_KEY,
+        JWT_SECRET: testConfig().JWT_SECRET,
+        API_INTERNAL_URL: apiUrl,
+        WORKER_CONCURRENCY: '1',
+        FUNCTIONS_LOCK_MS: '2000',
+        SANDBOX_HOSTS: '1',
+        WORKER_HEALTH_PORT: String(port),
+        LOG_LEVEL: 'warn',
+      },
+      detached: true,
+      stdio: 'ignore',
+    });
+    children.push(child);
+    await expect
+      .poll(async () => (await fetch(`http://127.0.0.1:${port}/health/live`).catch(() => undefined))?.status, { timeout: 20_000, interval: 100 })
+      .toBe(200);
+    return child;
+  }
+
+  function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  const http = () => request(api.getHttpServer());
+  const run = async (id: string) =>
+    (await http().get(`/v1/functions/runs/${id}`).set(svc).expect(200)).body as { status: string; attempts: number; result: unknown };
+
+  beforeAll(async () => {
+    if (!existsSync(WORKER_MAIN)) throw new Error(`${WORKER_MAIN} is missing: run \`npm run build\` first (npm test does).`);
+    isolated = await isolatedDatabase();
+    api = await startApi(testConfig({ DATABASE_URL: isolated.databaseUrl, QUEUE_PREFIX: isolated.queuePrefix }));
+    await api.listen({ port: 0, host: '127.0.0.1' });
+    const address = api.getHttpServer().address();
+    apiUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    await http()
+      .put('/v1/functions/nap')
+      .set(svc)
+      .send({
+        source: 'export default async (event) => { const s = Date.now(); await new Promise((r) => setTimeout(r, event.payload.ms)); return { s, e: Date.now() }; }',
+        language: 'js',
+        timeoutMs: 20_000,
+        retries: 0,
+      })
+      .expect(201);
+  });
+  afterEach(() => {
+    for (const child of children) stop(child);
+    children.length = 0;
+  });
+  afterAll(async () => {
+    await api?.close();
+    await isolated?.drop();
+  });
+
+  it('two worker processes share the runs', async () => {
+    await Promise.all([startWorker(), startWorker()]);
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      ids.push((await http().post('/v1/functions/nap/invoke?async=true').send({ ms: 500 }).expect(202)).body.runId);
+    }
+    await expect.poll(async () => (await Promise.all(ids.map(run))).every((r) => r.status === 'succeeded'), { timeout: 20_000 }).toBe(true);
+    const spans = (await Promise.all(ids.map(run))).map((r) => r.result as { s: number; e: number });
+    // Each worker runs one job at a time (WORKER_CONCURRENCY=1): overlapping runs mean two workers.
+    const overlapping = spans.some((a, i) => spans.some((b, j) => i !== j && a.s < b.e && b.s < a.e));
+    expect(overlapping).toBe(true);
+  }, 60_000);
+
+  it("retries a killed worker's run in flight on the other worker", async () => {
+    const first = await startWorker();
+    const id = (await http().post('/v1/functions/nap/invoke?async=true').send({ ms: 2500 }).expect(202)).body.runId as string;
+    await expect.poll(async () => (await run(id)).status, { timeout: 15_000, interval: 50 }).toBe('running');
+    await startWorker();
+    process.kill(first.pid!, 'SIGKILL'); // the worker only: its sandbox host exits on its own
+    await expect.poll(async () => (await run(id)).status, { timeout: 30_000, interval: 200 }).toBe('succeeded');
+    expect((await run(id)).attempts).toBe(2);
+  }, 60_000);
+});
