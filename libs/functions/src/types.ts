@@ -1,4 +1,4 @@
-import type { Actor } from '#libs/events';
+import type { Actor, EventPayloads } from '#libs/events';
 
 /** Statuses of a run. `failed`/`timed_out` with attempts left means a retry is scheduled. */
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'timed_out', 'dead'] as const;
@@ -29,16 +29,7 @@ export interface EventUser {
 /** The `event` argument a handler receives, by trigger type (docs/functions.md). */
 export type FunctionEvent =
   | { id: string; type: 'http'; payload: unknown; user: EventUser | null; actor: Actor }
-  | {
-      id: string;
-      type: 'db';
-      collection: string;
-      operation: 'create' | 'update' | 'delete';
-      documentId: string;
-      before: Record<string, unknown> | null;
-      after: Record<string, unknown> | null;
-      actor: Actor;
-    }
+  | ({ id: string; type: 'db' } & EventPayloads['db.change'])
   | { id: string; type: 'storage'; bucket: string; operation: 'upload' | 'delete'; file: Record<string, unknown>; actor: Actor }
   | { id: string; type: 'auth'; operation: 'signup'; user: Record<string, unknown> }
   | { id: string; type: 'schedule'; scheduledAt: string };

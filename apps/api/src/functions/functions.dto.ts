@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RUN_STATUSES, TRIGGER_TYPES } from '#libs/functions';
+import { safeJsonValue } from '../common/safe-json.js';
 
 /** Names of functions: URL-safe, and never the literal `runs` (a route of its own). */
 export const functionName = z
@@ -52,27 +53,8 @@ export const deployBody = z.strictObject({
 });
 export type DeployBody = z.infer<typeof deployBody>;
 
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-/** Finds a key that could pollute prototypes, at most `depth` levels deep. */
-function unsafeKey(value: unknown, depth = 0): string | undefined {
-  if (depth > 32 || typeof value !== 'object' || value === null) return undefined;
-  for (const [key, inner] of Object.entries(value)) {
-    if (FORBIDDEN_KEYS.has(key)) return key;
-    const found = unsafeKey(inner, depth + 1);
-    if (found) return found;
-  }
-  return undefined;
-}
-
 /** The invoke body: any JSON (it becomes `event.payload`), without prototype-polluting keys. */
-export const invokeBody = z
-  .unknown()
-  .optional()
-  .superRefine((value, ctx) => {
-    const key = unsafeKey(value);
-    if (key) ctx.addIssue({ code: 'custom', message: `the key "${key}" is not allowed` });
-  });
+export const invokeBody = safeJsonValue.optional();
 
 export const invokeQuery = z.strictObject({
   async: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
