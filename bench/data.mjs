@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { dropRedisPrefix } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DOCS = Number(process.env.DOCS ?? 100_000);
@@ -325,4 +326,6 @@ try {
   await db.end();
   await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
   await admin.end();
+  // The api's queue and rate-limit keys (QUEUE_PREFIX above).
+  await dropRedisPrefix(`bench_${process.pid}`);
 }

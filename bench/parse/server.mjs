@@ -1,5 +1,6 @@
 // Parse Server 9 for bench/compare-parse.mjs: one process, one app, on loopback, against the
-// Postgres database named in DATABASE_URI. Started and stopped by the benchmark.
+// Postgres database named in DATABASE_URI. Started (from a scratch directory, where Parse's
+// logger writes ./logs) and stopped by the benchmark.
 import express from 'express';
 import { ParseServer } from 'parse-server';
 

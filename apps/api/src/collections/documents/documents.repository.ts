@@ -25,6 +25,9 @@ export type Db = pg.Pool | pg.PoolClient;
 
 const COLUMNS = 'd.id, d.data, d.owner_id, d.acl, d.version, d.created_at, d.updated_at';
 
+/** A timestamptz(3) column as Date.prototype.toISOString() writes it (what toDoc() returns). */
+const ISO = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 export interface ListQuery {
   filter?: Record<string, unknown>;
   sort: SortKey[];
@@ -128,26 +131,58 @@ export class DocumentsRepository {
     return rows[0]?.n ?? 0;
   }
 
-  async insert(
-    client: pg.PoolClient,
+  /**
+   * Inserts a document and its `db.change` outbox event in ONE statement (atomic on its own, so it needs
+   * no BEGIN/COMMIT round trips): `event` is the payload without the document's timestamps,
+   * which come from the inserted row (`after.createdAt`, `after.updatedAt`, as toISOString()).
+   */
+  async insertWithEvent(
+    db: Db,
     def: CollectionDef,
     doc: { id: string; data: Record<string, unknown>; ownerId: string | null; acl: Acl | null },
+    event: Record<string, unknown> & { after: Record<string, unknown> },
   ): Promise<DocRow> {
-    const { rows } = await client.query<DocRow>(
-      `INSERT INTO ${tableOf(def.name)} AS d (id, data, owner_id, acl, version, created_at, updated_at)
-       VALUES ($1::uuid, $2::jsonb, $3::uuid, $4::jsonb, 1, clock_timestamp(), clock_timestamp())
-       RETURNING ${COLUMNS}`,
-      [doc.id, JSON.stringify(doc.data), doc.ownerId, doc.acl === null ? null : JSON.stringify(doc.acl)],
+    const { after, ...rest } = event;
+    const { rows } = await db.query<DocRow>(
+      `WITH d AS (
+         INSERT INTO ${tableOf(def.name)} AS d (id, data, owner_id, acl, version, created_at, updated_at)
+         VALUES ($1::uuid, $2::jsonb, $3::uuid, $4::jsonb, 1, clock_timestamp(), clock_timestamp())
+         RETURNING ${COLUMNS}
+       ), e AS (
+         INSERT INTO outbox_events (type, payload)
+         SELECT 'db.change', $5::jsonb || jsonb_build_object('after', $6::jsonb || jsonb_build_object('createdAt', ${ISO('d.created_at')}, 'updatedAt', ${ISO('d.updated_at')}))
+           FROM d
+       )
+       SELECT * FROM d`,
+      [doc.id, JSON.stringify(doc.data), doc.ownerId, doc.acl === null ? null : JSON.stringify(doc.acl), JSON.stringify(rest), JSON.stringify(after)],
     );
     return rows[0]!;
   }
 
-  /** Writes new data/acl, bumps the version. The row was locked by findReadable(..., forUpdate). */
-  async update(client: pg.PoolClient, def: CollectionDef, id: string, data: Record<string, unknown>, acl: Acl | null): Promise<DocRow> {
+  /**
+   * Writes new data/acl and bumps the version (the row was locked by findReadable(..., forUpdate)),
+   * with its `db.change` outbox event in the same statement; `after.updatedAt` comes from the row.
+   */
+  async updateWithEvent(
+    client: pg.PoolClient,
+    def: CollectionDef,
+    id: string,
+    data: Record<string, unknown>,
+    acl: Acl | null,
+    event: Record<string, unknown> & { after: Record<string, unknown> },
+  ): Promise<DocRow> {
+    const { after, ...rest } = event;
     const { rows } = await client.query<DocRow>(
-      `UPDATE ${tableOf(def.name)} AS d SET data = $2::jsonb, acl = $3::jsonb, version = d.version + 1, updated_at = clock_timestamp()
-       WHERE d.id = $1::uuid RETURNING ${COLUMNS}`,
-      [id, JSON.stringify(data), acl === null ? null : JSON.stringify(acl)],
+      `WITH d AS (
+         UPDATE ${tableOf(def.name)} AS d SET data = $2::jsonb, acl = $3::jsonb, version = d.version + 1, updated_at = clock_timestamp()
+          WHERE d.id = $1::uuid RETURNING ${COLUMNS}
+       ), e AS (
+         INSERT INTO outbox_events (type, payload)
+         SELECT 'db.change', $4::jsonb || jsonb_build_object('after', $5::jsonb || jsonb_build_object('version', d.version, 'updatedAt', ${ISO('d.updated_at')}))
+           FROM d
+       )
+       SELECT * FROM d`,
+      [id, JSON.stringify(data), acl === null ? null : JSON.stringify(acl), JSON.stringify(rest), JSON.stringify(after)],
     );
     return rows[0]!;
   }

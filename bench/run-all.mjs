@@ -1,0 +1,156 @@
+// Runs every benchmark scenario, one script after the other, then writes the summary table
+// (bench/results/summary.md + .json) and puts it into bench/README.md between its
+// "results" markers. `npm run bench` builds first, then runs this.
+//
+//   node bench/run-all.mjs                 every script
+//   node bench/run-all.mjs auth storage    only these (the summary uses the last results of the others)
+//
+// Installs Parse Server (bench/parse, `npm ci`) when it is missing. Each script creates and
+// drops its own databases and Redis prefixes and stops the processes it starts.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { machine, postgresVersion, readResults, root, writeResults } from './lib.mjs';
+
+/** name → script and extra environment; each writes bench/results/<name>.json and .md. */
+const SCRIPTS = [
+  { name: 'data', script: 'bench/data.mjs', env: { DURATION: process.env.DURATION ?? '6' } },
+  { name: 'compare-parse', script: 'bench/compare-parse.mjs', env: {} },
+  { name: 'auth', script: 'bench/auth.mjs', env: {} },
+  { name: 'functions', script: 'bench/functions.mjs', env: {} },
+  { name: 'functions-noop', script: 'bench/functions-noop.mjs', env: {} },
+  { name: 'storage', script: 'bench/storage.mjs', env: {} },
+];
+
+function run(cmd, args, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: 'inherit' });
+    const forward = (signal) => child.kill(signal);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    child.once('exit', (code, signal) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+const only = process.argv.slice(2);
+const selected = only.length ? SCRIPTS.filter((s) => only.includes(s.name)) : SCRIPTS;
+if (only.length && selected.length !== only.length) {
+  console.error(`unknown benchmark in ${only.join(', ')}; known: ${SCRIPTS.map((s) => s.name).join(', ')}`);
+  process.exit(2);
+}
+
+const started = performance.now();
+if (selected.some((s) => s.name === 'compare-parse') && !existsSync(join(root, 'bench', 'parse', 'node_modules', 'parse-server'))) {
+  console.log('== installing Parse Server into bench/parse (npm ci)');
+  const npm = process.env.npm_execpath ? [process.execPath, [process.env.npm_execpath]] : ['npm', []];
+  const code = await run(npm[0], [...npm[1], 'ci', '--prefix', 'bench/parse', '--no-audit', '--no-fund']);
+  if (code !== 0) {
+    console.error('npm ci --prefix bench/parse failed');
+    process.exit(1);
+  }
+}
+
+const timings = {};
+const failed = [];
+for (const s of selected) {
+  console.log(`\n== ${s.name}: node ${s.script}`);
+  const t0 = performance.now();
+  const code = await run(process.execPath, [s.script], s.env);
+  timings[s.name] = Math.round((performance.now() - t0) / 100) / 10;
+  console.log(`== ${s.name}: ${code === 0 ? 'done' : `FAILED (exit ${code})`} in ${timings[s.name]} s`);
+  if (code !== 0) failed.push(s.name);
+}
+const totalSeconds = Math.round((performance.now() - started) / 1000);
+
+// ---------------------------------------------------------------- summary
+
+const load = async (name) => readResults(name).catch(() => undefined);
+const [cmp, auth, fn, noop, storage] = await Promise.all(['compare-parse', 'auth', 'functions', 'functions-noop', 'storage'].map(load));
+const yes = (met) => (met === undefined ? '' : met ? 'yes' : '**no**');
+const rows = [];
+const add = (area, measure, value, target = '', met = undefined) => rows.push({ area, measure, value: String(value), target, met });
+
+if (cmp) {
+  for (const r of cmp.scenarios) {
+    add(
+      'data vs Parse',
+      `${r.label} (c=${r.ours.connections})`,
+      `ours ${r.ours.requestsPerSec} req/s (p50 ${r.ours.p50ms} / p99 ${r.ours.p99ms} ms) vs Parse ${r.parse.requestsPerSec} req/s (p50 ${r.parse.p50ms} / p99 ${r.parse.p99ms} ms): **${r.ratio}x**`,
+      `≥ ${r.targets.ratio.target}x Parse; p99 < 30 ms`,
+      r.targets.ratio.met && r.targets.oursP99UnderMs.met,
+    );
+  }
+}
+if (auth) {
+  const h = auth.hashParams;
+  add('auth', `login (c=${auth.login.connections})`, `${auth.login.requestsPerSec} req/s, p50 ${auth.login.p50ms} ms, p99 ${auth.login.p99ms} ms`);
+  add('auth', 'password hash', `argon2id m=${h.memoryCost} KiB, t=${h.timeCost}, p=${h.parallelism}: one verify ${auth.verifyMsInProcess.p50} ms (p50)`);
+}
+if (fn) {
+  add('functions', 'cold start: first invoke after deploy, p50 / p99', `${fn.coldInvokeMs.p50} / ${fn.coldInvokeMs.p99} ms`, 'p50 ≤ 50 ms', fn.coldInvokeMs.p50 <= 50);
+  add('functions', 'warm invoke, p50 / p99 (in-process handler: p50 ' + fn.inProcessHandlerMs.p50 + ' ms)', `${fn.warmInvokeMs.p50} / ${fn.warmInvokeMs.p99} ms; overhead p50 ${fn.warmOverheadOverInProcessMs} ms`, 'overhead p50 ≤ 5 ms', fn.warmOverheadOverInProcessMs <= 5);
+  add('functions', 'db change (commit) → function start, p50 / p99', `${fn.dbChangeToFunctionStartMs.p50} / ${fn.dbChangeToFunctionStartMs.p99} ms`, 'p50 ≤ 20 ms', fn.dbChangeToFunctionStartMs.p50 <= 20);
+  for (const [k, v] of Object.entries(fn.throughput)) add('functions', `runs/s, ${k.replace('_', ' ')} (queued runs drained)`, `${v.runsPerSecond} runs/s`);
+}
+if (noop) {
+  add('functions', `no-op HTTP function, sync invoke (c=${noop.sync.connections}, ${noop.settings.workers} workers)`, `${noop.sync.requestsPerSec} invocations/s, p50 ${noop.sync.p50ms} ms, p99 ${noop.sync.p99ms} ms`, '≥ 1000/s', noop.target.met);
+  add('functions', 'no-op HTTP function, `?async=true` (202 once queued)', `${noop.async.requestsPerSec} req/s, p99 ${noop.async.p99ms} ms`);
+}
+if (storage) {
+  for (const d of storage.results) {
+    add('storage', `1 MiB upload / download, one at a time (${d.driver})`, `${d.oneMiBUpload?.MiBPerSecond ?? '?'} / ${d.oneMiBDownload?.MiBPerSecond ?? '?'} MiB/s`);
+    add('storage', `${storage.largeFileMiB} MiB streamed upload / download (${d.driver})`, `${d.largeUpload.MiBPerSecond} / ${d.largeDownload.MiBPerSecond} MiB/s`);
+    add(
+      'storage',
+      `api RSS during the ${storage.largeFileMiB} MiB upload (${d.driver})`,
+      `${d.largeUpload.apiRssIdleMiB} → ${d.largeUpload.apiPeakRssDuringUploadMiB} MiB (+${d.largeUpload.apiPeakGrowthMiB})`,
+      '< +64 MiB',
+      d.largeUpload.apiPeakGrowthMiB < 64,
+    );
+  }
+}
+
+const m = machine();
+const pgVersion = await postgresVersion().catch(() => 'unknown');
+const previous = await readResults('summary').catch(() => undefined);
+const ranAll = selected.length === SCRIPTS.length;
+const summary = {
+  date: new Date().toISOString(),
+  machine: { ...m, postgres: pgVersion },
+  // The wall time of a full run is kept when only some scripts were re-run.
+  fullRunSeconds: ranAll ? totalSeconds : previous?.fullRunSeconds,
+  scriptSeconds: { ...(previous?.scriptSeconds ?? {}), ...timings },
+  failed,
+  rows,
+};
+const table = [
+  `Latest run: ${summary.date} on ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, Postgres ${pgVersion}; api, worker, Postgres, Redis and the load generator share the machine.`,
+  `Full \`npm run bench\` wall time: ${summary.fullRunSeconds === undefined ? 'not recorded' : `${Math.floor(summary.fullRunSeconds / 60)} min ${summary.fullRunSeconds % 60} s`} (per script, s: ${Object.entries(summary.scriptSeconds)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}).${failed.length ? ` **Failed: ${failed.join(', ')}.**` : ''}`,
+  '',
+  '| area | measure | result | target | met |',
+  '|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.area} | ${r.measure} | ${r.value} | ${r.target} | ${yes(r.met)} |`),
+  '',
+  'Details per script: [data](results/data.md), [compare-parse](results/compare-parse.md), [auth](results/auth.md), [functions](results/functions.md), [functions-noop](results/functions-noop.md), [storage](results/storage.md).',
+].join('\n');
+await writeResults('summary', summary, `# Benchmark summary\n\n${table.replaceAll('](results/', '](')}\n`);
+
+const readmePath = join(root, 'bench', 'README.md');
+if (existsSync(readmePath)) {
+  const readme = await readFile(readmePath, 'utf8');
+  const start = '<!-- results:start -->';
+  const end = '<!-- results:end -->';
+  const i = readme.indexOf(start);
+  const j = readme.indexOf(end);
+  if (i >= 0 && j > i) await writeFile(readmePath, `${readme.slice(0, i + start.length)}\n${table}\n${readme.slice(j)}`);
+}
+console.log(`\n${table}\n`);
+console.log(`total: ${totalSeconds} s${failed.length ? `; failed: ${failed.join(', ')}` : ''}`);
+process.exit(failed.length ? 1 : 0);
