@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { PrismaService } from '#libs/database';
+import type pg from 'pg';
+import { PG_POOL } from '#libs/database';
 import { REDIS } from '#libs/queue';
 import { STORAGE_DRIVER, type StorageDriver } from '#libs/storage';
 
@@ -11,6 +12,12 @@ export interface Readiness {
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
+
+/** One line saying why a check failed (e.g. "connect ECONNREFUSED 127.0.0.1:5432"), never a stack. */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return 'unreachable';
+  return err.message.split('\n')[0]!.trim() || err.name;
+}
 
 async function timed(run: () => Promise<unknown>): Promise<CheckStatus> {
   const started = performance.now();
@@ -24,8 +31,7 @@ async function timed(run: () => Promise<unknown>): Promise<CheckStatus> {
     ]);
     return { status: 'up', latencyMs: Math.round((performance.now() - started) * 100) / 100 };
   } catch (err) {
-    // Only the driver's message (e.g. "connect ECONNREFUSED 127.0.0.1:5432"), never a stack.
-    return { status: 'down', error: err instanceof Error ? err.message.split('\n')[0]! : 'unreachable' };
+    return { status: 'down', error: describe(err) };
   } finally {
     clearTimeout(timer);
   }
@@ -34,7 +40,7 @@ async function timed(run: () => Promise<unknown>): Promise<CheckStatus> {
 @Injectable()
 export class HealthService {
   constructor(
-    private readonly prisma: PrismaService,
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
   ) {}
@@ -42,7 +48,7 @@ export class HealthService {
   /** Real round trips to Postgres, Redis and the storage backend, in parallel, each bounded in time. */
   async readiness(): Promise<Readiness> {
     const [postgres, redis, storage] = await Promise.all([
-      timed(() => this.prisma.$queryRaw`SELECT 1`),
+      timed(() => this.pool.query('SELECT 1')),
       timed(() => this.redis.ping()),
       timed(() => this.storage.check()),
     ]);
