@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createWorker } from '../../apps/worker/src/worker.factory.js';
 import { startApi } from '../support/app.js';
 import { testConfig } from '../support/config.js';
+import { createMigratedDatabase } from '../support/databases.js';
 import { SmtpSink } from '../support/smtp-sink.js';
 import { bearer, createUser, TEST_PASSWORD } from '../support/users.js';
 
@@ -16,12 +17,15 @@ describe('auth email flows', () => {
   const sink = new SmtpSink();
   let app: NestFastifyApplication;
   let worker: INestApplicationContext;
+  let db: Awaited<ReturnType<typeof createMigratedDatabase>>;
   const http = () => request(app.getHttpServer());
 
   beforeAll(async () => {
     const port = await sink.start();
-    // Own queue prefix: this file's worker must not take jobs queued by other files' apps.
+    // Own database and queue prefix: this file's worker must not act on other files' data.
+    db = await createMigratedDatabase(inject('adminDatabaseUrl'), 'baas_authmail');
     const config = testConfig({
+      DATABASE_URL: db.url,
       SMTP_HOST: '127.0.0.1',
       SMTP_PORT: String(port),
       APP_URL: 'https://app.example.test',
@@ -34,6 +38,7 @@ describe('auth email flows', () => {
     await worker.close();
     await app.close();
     await sink.stop();
+    await db.drop();
   });
 
   /** The token of the newest link of `kind` mailed to `email`. */

@@ -2,41 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Queue } from 'bullmq';
-import pg from 'pg';
 import { inject } from 'vitest';
 import type { AppConfig } from '#libs/config';
-import { defaultMigrationsDir, migrate, PrismaService } from '#libs/database';
+import { PrismaService } from '#libs/database';
 import { QueueName } from '#libs/queue';
 import { EmailService } from '../../apps/api/src/email/email.service.js';
 import { createWorker } from '../../apps/worker/src/worker.factory.js';
 import { startApi } from '../support/app.js';
 import { testConfig } from '../support/config.js';
+import { createMigratedDatabase } from '../support/databases.js';
 import { SmtpSink } from '../support/smtp-sink.js';
-
-/**
- * A database of its own (created and migrated here, dropped by close()), so the sweeper
- * and the delivery log see only this file's emails, whatever other test files run beside it.
- */
-async function ownDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const adminUrl = inject('adminDatabaseUrl');
-  const name = `baas_email_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  await migrate(url.toString(), defaultMigrationsDir());
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
 
 export interface EmailStack {
   config: AppConfig;
@@ -57,7 +32,8 @@ export interface EmailStack {
  * fast (200 ms doubling) and the sweeper's timer is off: tests call sweep() themselves.
  */
 export async function startEmailStack(options: { worker: boolean; env?: Record<string, string> }): Promise<EmailStack> {
-  const db = await ownDatabase();
+  // A database of its own, so the sweeper and the delivery log see only this file's emails.
+  const db = await createMigratedDatabase(inject('adminDatabaseUrl'), 'baas_email');
   const sink = new SmtpSink();
   await sink.start();
   const config = testConfig({

@@ -1,13 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import request from 'supertest';
 import { expect, inject } from 'vitest';
 import type { AppConfig } from '#libs/config';
-import { defaultMigrationsDir, migrate } from '#libs/database';
 import { createWorker } from '../../apps/worker/src/worker.factory.js';
 import { startApi } from '../support/app.js';
+import { createMigratedDatabase } from '../support/databases.js';
 import { SERVICE_KEY, testConfig } from '../support/config.js';
 
 /**
@@ -16,25 +15,14 @@ import { SERVICE_KEY, testConfig } from '../support/config.js';
  * test file gets a database and a queue prefix of its own, migrated like the run's.
  */
 export async function isolatedDatabase(): Promise<{ databaseUrl: string; queuePrefix: string; drop(): Promise<void> }> {
-  const adminUrl = inject('adminDatabaseUrl');
-  const suffix = randomBytes(4).toString('hex');
-  const name = `baas_fn_${process.pid}_${suffix}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  await migrate(url.toString(), defaultMigrationsDir());
+  const db = await createMigratedDatabase(inject('adminDatabaseUrl'), 'baas_fn');
+  const queuePrefix = `${inject('queuePrefix')}_fn_${db.name.slice(-8)}`;
   return {
-    databaseUrl: url.toString(),
-    queuePrefix: `${inject('queuePrefix')}_fn_${suffix}`,
+    databaseUrl: db.url,
+    queuePrefix,
     drop: async () => {
-      await flushPrefix(`${inject('queuePrefix')}_fn_${suffix}`);
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
+      await flushPrefix(queuePrefix);
+      await db.drop();
     },
   };
 }

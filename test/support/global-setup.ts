@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { defaultMigrationsDir, migrate } from '../../libs/database/src/index.js';
+import { createMigratedDatabase } from './databases.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -20,26 +18,12 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
-  const dbName = `baas_test_${suffix}`;
-  const databaseUrl = new URL(adminUrl);
-  databaseUrl.pathname = `/${dbName}`;
+  const db = await createMigratedDatabase(adminUrl, 'baas_test');
 
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${dbName}"`);
-  await admin.end();
-  await migrate(databaseUrl.toString(), defaultMigrationsDir());
-
-  project.provide('databaseUrl', databaseUrl.toString());
+  project.provide('databaseUrl', db.url);
   project.provide('adminDatabaseUrl', adminUrl);
   project.provide('redisUrl', redisUrl);
-  project.provide('queuePrefix', `baas_test_${suffix}`);
+  project.provide('queuePrefix', db.name);
 
-  return async () => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await client.end();
-  };
+  return () => db.drop();
 }
