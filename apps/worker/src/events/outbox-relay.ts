@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import type pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { PG_POOL } from '#libs/database';
+import { OUTBOX_CHANNEL } from '#libs/events';
 import { type OutboxJobData, QueueName } from '#libs/queue';
 import { PgListener } from './pg-listener.js';
 
@@ -25,7 +26,8 @@ interface OutboxRow {
  * BullMQ accepted the jobs. A crash in between publishes the row again, which the jobId
  * (and, per function, the event receipts) turns into a no-op.
  *
- * Wakes on Postgres NOTIFY (trigger on outbox_events) and polls every OUTBOX_POLL_MS too.
+ * Wakes on Postgres NOTIFY (sent by the api after its writes commit, see OutboxWakeup) and
+ * polls every OUTBOX_POLL_MS too.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -43,7 +45,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.listener.on('outbox_events', () => this.kick());
+    await this.listener.on(OUTBOX_CHANNEL, () => this.kick());
     this.timers.push(setInterval(() => this.kick(), this.config.OUTBOX_POLL_MS));
     this.timers.push(setInterval(() => void this.cleanup(), 3_600_000));
     this.kick();
