@@ -1,9 +1,10 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { OUTBOX_CHANNEL } from '#libs/events';
 import { startApi } from '../support/app.js';
-import { createUser } from '../support/users.js';
+import { createUser, TEST_PASSWORD } from '../support/users.js';
 
 describe('outbox wake-up', () => {
   let app: NestFastifyApplication;
@@ -22,11 +23,17 @@ describe('outbox wake-up', () => {
     await app.close();
   });
 
-  it('a write through the api NOTIFYs the relay after its transaction commits', async () => {
+  it('a write that records an event NOTIFYs the relay after it commits; one that records none does not', async () => {
+    const first = await createUser(app);
+    await expect.poll(() => notifications.length, { timeout: 5_000 }).toBeGreaterThan(0);
     const before = notifications.length;
-    const user = await createUser(app); // signup writes an auth.signup event
+    // A login writes rows (a session, the audit log) but no outbox event: no wake-up. The
+    // signup after it writes an auth.signup event: exactly one, which arrives after any
+    // wake-up the login would have sent.
+    await request(app.getHttpServer()).post('/v1/auth/login').send({ email: first.email, password: TEST_PASSWORD }).expect(200);
+    const user = await createUser(app);
     await expect.poll(() => notifications.length, { timeout: 5_000 }).toBeGreaterThan(before);
-    expect(notifications.at(-1)).toBe(OUTBOX_CHANNEL);
+    expect(notifications.slice(before)).toEqual([OUTBOX_CHANNEL]);
 
     // The event it announces is committed and visible to the relay's connection.
     const { rows } = await listener.query<{ n: number }>(

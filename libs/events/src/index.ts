@@ -1,3 +1,3 @@
 export * from './event-types.js';
 export { writeOutbox, writeOutboxSql } from './outbox.js';
-export { OUTBOX_CHANNEL, OutboxWakeup } from './outbox-wakeup.js';
+export { noteOutboxWrite, OUTBOX_CHANNEL, OutboxUnit, OutboxWakeup } from './outbox-wakeup.js';

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Prisma } from '#libs/database';
 import type { EventPayloads, EventType } from './event-types.js';
+import { noteOutboxWrite } from './outbox-wakeup.js';
 
 /**
  * Writes events to the outbox inside the caller's transaction, so an event exists exactly
@@ -12,6 +13,7 @@ export async function writeOutbox<T extends EventType>(
   type: T,
   payload: EventPayloads[T],
 ): Promise<string> {
+  noteOutboxWrite();
   const row = await tx.outboxEvent.create({
     data: { type, payload: payload as unknown as Prisma.InputJsonValue }, // payloads are JSON by construction
     select: { id: true },
@@ -24,6 +26,7 @@ export async function writeOutboxSql<T extends EventType>(
   type: T,
   payload: EventPayloads[T],
 ): Promise<string> {
+  noteOutboxWrite();
   const { rows } = await client.query<{ id: string }>(
     'INSERT INTO outbox_events (type, payload) VALUES ($1, $2::jsonb) RETURNING id',
     [type, JSON.stringify(payload)],

@@ -1,22 +1,26 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
-import { type Observable, tap } from 'rxjs';
-import { OutboxWakeup } from '#libs/events';
-
-const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+import { Observable, tap } from 'rxjs';
+import { OutboxUnit, OutboxWakeup } from '#libs/events';
 
 /**
- * After a write request succeeds (its transaction has committed by then), wakes the outbox
- * relay, so events reach functions within milliseconds. Central, so a new kind of event
- * cannot forget it; coalesced by OutboxWakeup, so it costs at most one NOTIFY per round trip.
+ * When a request wrote outbox events, wakes the outbox relay once it has succeeded (its
+ * transaction has committed by then), so events reach functions within milliseconds.
+ * Central, so a new kind of event cannot forget it; requests that wrote none send nothing.
  */
 @Injectable()
 export class OutboxWakeupInterceptor implements NestInterceptor {
   constructor(private readonly wakeup: OutboxWakeup) {}
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const method = context.switchToHttp().getRequest<FastifyRequest>().method;
-    if (READS.has(method)) return next.handle();
-    return next.handle().pipe(tap({ complete: () => this.wakeup.wake() }));
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    // Subscribing inside unit.run() runs the handler, and all it awaits, in the unit of work.
+    return new Observable((subscriber) => {
+      const unit = new OutboxUnit();
+      return unit.run(() =>
+        next
+          .handle()
+          .pipe(tap({ complete: () => unit.wrote && this.wakeup.wake() }))
+          .subscribe(subscriber),
+      );
+    });
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '#libs/database';
+import { noteOutboxWrite } from '#libs/events';
 import type { Caller } from '../../auth/caller.js';
 import type { CollectionDef, Rule } from '../definition.js';
 import { readFilterSql } from '../permissions.js';
@@ -143,6 +144,7 @@ export class DocumentsRepository {
     event: Record<string, unknown> & { after: Record<string, unknown> },
   ): Promise<DocRow> {
     const { after, ...rest } = event;
+    noteOutboxWrite();
     const { rows } = await db.query<DocRow>(
       `WITH d AS (
          INSERT INTO ${tableOf(def.name)} AS d (id, data, owner_id, acl, version, created_at, updated_at)
@@ -172,6 +174,7 @@ export class DocumentsRepository {
     event: Record<string, unknown> & { after: Record<string, unknown> },
   ): Promise<DocRow> {
     const { after, ...rest } = event;
+    noteOutboxWrite();
     const { rows } = await client.query<DocRow>(
       `WITH d AS (
          UPDATE ${tableOf(def.name)} AS d SET data = $2::jsonb, acl = $3::jsonb, version = d.version + 1, updated_at = clock_timestamp()
