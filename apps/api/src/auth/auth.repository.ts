@@ -123,8 +123,8 @@ export class AuthRepository {
    * Consumes a single-use token of the given purpose, atomically: of concurrent callers
    * exactly one gets the user id; expired, used or other-purpose tokens give undefined.
    */
-  async consumeAuthToken(tx: Tx, tokenHash: string, purpose: TokenPurpose): Promise<string | undefined> {
-    const rows = await tx.$queryRaw<{ user_id: string }[]>`
+  async consumeAuthToken(client: Tx | PrismaService, tokenHash: string, purpose: TokenPurpose): Promise<string | undefined> {
+    const rows = await client.$queryRaw<{ user_id: string }[]>`
       UPDATE auth_tokens SET used_at = now()
       WHERE token_hash = ${tokenHash} AND purpose = ${purpose} AND used_at IS NULL AND expires_at > now()
       RETURNING user_id`;

@@ -124,10 +124,10 @@ export class AuthService {
     const { sessionId } = requireUser(caller);
     if (!(await verifyPassword(user.passwordHash, currentPassword))) throw invalidCredentials();
     const passwordHash = await hashPassword(password);
+    // Every other session ends; the one that changed the password stays.
+    const others = (await this.repo.listActiveSessions(user.id)).map((s) => s.id).filter((id) => id !== sessionId);
     await this.repo.transaction(async (tx) => {
       await this.repo.setPassword(tx, user.id, passwordHash);
-      // Every other session ends; the one that changed the password stays.
-      const others = (await this.repo.listActiveSessions(user.id)).map((s) => s.id).filter((id) => id !== sessionId);
       await this.repo.revokeSessions(tx, user.id, 'password_change', others);
       await this.repo.audit(tx, 'password.change', { userId: user.id, actor: `user:${user.id}` });
     });
@@ -201,16 +201,20 @@ export class AuthService {
   }
 
   async verifyMagicLink(token: string, client: ClientInfo): Promise<AuthResult> {
+    // Consumed by one autocommit statement: the row lock is held for that statement only, so
+    // concurrent uses of the token fail at once instead of queueing behind a long transaction.
+    const userId = await this.repo.consumeAuthToken(this.repo.client, hashToken(token), 'magic_link');
+    if (!userId) throw invalidToken();
+    const user = await this.repo.findUserById(userId);
+    if (!user) throw invalidToken();
+    if (user.disabled) throw new AppException(403, 'ACCOUNT_DISABLED', 'This account is disabled');
     return this.repo.transaction(async (tx) => {
-      const userId = await this.repo.consumeAuthToken(tx, hashToken(token), 'magic_link');
-      if (!userId) throw invalidToken();
-      const user = (await this.repo.findUserById(userId))!;
-      if (user.disabled) throw new AppException(403, 'ACCOUNT_DISABLED', 'This account is disabled');
       await this.repo.markEmailVerified(tx, userId);
       await this.repo.audit(tx, 'login.magic_link', { userId, actor: `user:${userId}`, ip: client.ip });
       return this.openSession(tx, { ...user, emailVerified: true }, client);
     });
   }
+
 
   // --- helpers -------------------------------------------------------------------------------
 
