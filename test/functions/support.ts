@@ -7,6 +7,7 @@ import type { AppConfig } from '#libs/config';
 import { createWorker } from '../../apps/worker/src/worker.factory.js';
 import { startApi } from '../support/app.js';
 import { createMigratedDatabase } from '../support/databases.js';
+import { deleteKeys } from '../support/redis.js';
 import { SERVICE_KEY, testConfig } from '../support/config.js';
 
 /**
@@ -21,7 +22,7 @@ export async function isolatedDatabase(): Promise<{ databaseUrl: string; queuePr
     databaseUrl: db.url,
     queuePrefix,
     drop: async () => {
-      await flushPrefix(queuePrefix);
+      await deleteKeys(inject('redisUrl'), `${queuePrefix}:*`);
       await db.drop();
     },
   };
@@ -79,22 +80,6 @@ export async function startStack(overrides: Record<string, string> = {}, workers
   };
   for (let i = 0; i < workers; i++) await stack.startWorker();
   return stack;
-}
-
-/** Deletes the test's BullMQ keys (the run's Redis is shared). */
-async function flushPrefix(prefix: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(inject('redisUrl'));
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 export const svc = { 'x-api-key': SERVICE_KEY };

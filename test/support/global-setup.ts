@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { createMigratedDatabase } from './databases.js';
+import { deleteKeys } from './redis.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -12,7 +13,7 @@ declare module 'vitest' {
 
 /**
  * Each test run gets its own database (created, migrated, dropped at the end) and its own
- * BullMQ key prefix, so runs never see each other's data. Postgres and Redis are the real
+ * Redis key prefix (deleted at the end), so runs never see each other's data. Postgres and Redis are the real
  * servers (127.0.0.1 by default; TEST_POSTGRES_URL / TEST_REDIS_URL override).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -25,5 +26,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('redisUrl', redisUrl);
   project.provide('queuePrefix', db.name);
 
-  return () => db.drop();
+  return async () => {
+    await db.drop();
+    // The run's queue, rate-limit and per-file prefixes all start with its own name.
+    await deleteKeys(redisUrl, `${db.name}*`);
+  };
 }
