@@ -9,14 +9,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, getPriority, loadavg } from 'node:os';
 import pg from 'pg';
 import { transformSync } from '@swc/core';
 import { Redis } from 'ioredis';
+import { ADMIN_URL, freePort, REDIS_URL } from './lib.mjs';
 
-const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SERVICE_KEY = 'bench-service-key-0123456789abcdefghijklmnop';
 const COLD_SAMPLES = 40;
 const WARM_SAMPLES = 1000;
@@ -27,14 +25,6 @@ const suffix = randomBytes(4).toString('hex');
 const dbName = `baas_bench_fn_${suffix}`;
 const dbUrl = Object.assign(new URL(ADMIN_URL), { pathname: `/${dbName}` }).toString();
 const children = new Set();
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function start(args, env) {
   const child = spawn(process.execPath, args, {

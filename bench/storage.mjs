@@ -11,35 +11,22 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import S3rver from 's3rver';
 import { defaultMigrationsDir, migrate } from '../dist/libs/database/src/index.js';
-import { dropRedisPrefix } from './lib.mjs';
+import { ADMIN_URL, dropRedisPrefix, freePort, REDIS_URL, round, sleep } from './lib.mjs';
 
 const LARGE_MB = Number(process.env.BENCH_LARGE_MB ?? 200);
 const LARGE = LARGE_MB * 1024 * 1024;
 /** A second, 3x larger upload: flat memory means the same peak for both. */
 const LARGER_MB = LARGE_MB * 3;
 const SERVICE_KEY = 'bench-service-key-0123456789abcdefghijklmnop';
-const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MiB = 1024 * 1024;
 const ONE_MIB_FILES = Number(process.env.BENCH_ONE_MIB_FILES ?? 50);
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const round = (n, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** VmRSS / VmHWM (peak) of a process, in MiB, from /proc. */
 async function memoryOf(pid) {

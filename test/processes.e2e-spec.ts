@@ -1,22 +1,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from './support/net.js';
 
 /**
  * The built entry points as `npm start` runs them (`npm test` builds first): real processes,
  * real signals, real configuration errors.
  */
 const API_MAIN = 'dist/apps/api/src/main.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 /** How the process ended: `0`, another exit code, or the signal that ended it. */
 function exited(child: ChildProcess): Promise<number | NodeJS.Signals> {

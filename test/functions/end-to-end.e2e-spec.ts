@@ -49,7 +49,7 @@ describe('functions: end to end through the data, storage, auth and email APIs',
   it('db: a document write runs the function, and the function’s own write is visible', async () => {
     await deploy(stack, 'audit-posts', {
       source: `
-        export default async (event: any, ctx: any) => {
+        export default async (event, ctx) => { // plain JavaScript: no types needed
           // Idempotent on the event id: a replayed event finds its audit row.
           const seen = await ctx.db.collection('post_audit').list({ filter: { eventId: event.id } });
           if (seen.items.length) return { skipped: true };

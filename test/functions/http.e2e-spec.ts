@@ -5,7 +5,7 @@ import { deploy, runsOf, type Stack, startStack, svc, waitForRun } from './suppo
 
 const HELLO = `
 interface Input { name?: string }
-export default async (event: { payload: Input; user: { id: string } | null }, ctx: any) => {
+export default async (event: { type: string; payload: Input; user: { id: string } | null }, ctx: { log(...args: unknown[]): void }) => {
   ctx.log('hello called');
   return { hello: event.payload?.name ?? 'world', user: event.user?.id ?? null, type: event.type };
 };`;

@@ -1,26 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startApi } from '../support/app.js';
 import { SERVICE_KEY, testConfig } from '../support/config.js';
 import { isolatedDatabase } from './support.js';
+import { freePort } from '../support/net.js';
 
 /**
  * Worker replicas as real processes from the build (`npm test` builds first): two share the
  * runs, and a run in flight on a killed worker is finished by the other (stalled-job recovery).
  */
 const WORKER_MAIN = 'dist/apps/worker/src/main.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 describe('functions: worker replicas', () => {
   let isolated: Awaited<ReturnType<typeof isolatedDatabase>>;

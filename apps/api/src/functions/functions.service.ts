@@ -32,26 +32,14 @@ export interface FunctionView {
   source?: string;
 }
 
-export interface RunView {
-  id: string;
-  function: string;
-  version: number;
-  trigger: string;
-  status: string;
-  attempts: number;
-  maxAttempts: number;
-  durationMs: number | null;
-  logs: unknown;
-  logsTruncated: boolean;
+/** A run as the API shows it: the row without internal ids, dates as ISO strings, no null result/error. */
+export type RunView = Omit<RunRow, 'functionId' | 'versionId' | 'result' | 'error' | 'createdAt' | 'startedAt' | 'finishedAt'> & {
   result?: unknown;
   error?: unknown;
-  eventId: string | null;
-  event: unknown;
-  replayOf: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
-}
+};
 
 /** Deploying, invoking and inspecting functions. The api never runs their code. */
 @Injectable()
@@ -296,25 +284,14 @@ function toFunctionView(fn: FunctionRecord, withSource: boolean): FunctionView {
 }
 
 export function toRunView(run: RunRow): RunView {
+  const { functionId: _functionId, versionId: _versionId, result, error, createdAt, startedAt, finishedAt, ...rest } = run;
   return {
-    id: run.id,
-    function: run.function,
-    version: run.version,
-    trigger: run.trigger,
-    status: run.status,
-    attempts: run.attempts,
-    maxAttempts: run.maxAttempts,
-    durationMs: run.durationMs,
-    logs: run.logs,
-    logsTruncated: run.logsTruncated,
-    ...(run.result !== null ? { result: run.result } : {}),
-    ...(run.error !== null ? { error: run.error } : {}),
-    eventId: run.eventId,
-    event: run.event,
-    replayOf: run.replayOf,
-    createdAt: run.createdAt.toISOString(),
-    startedAt: run.startedAt?.toISOString() ?? null,
-    finishedAt: run.finishedAt?.toISOString() ?? null,
+    ...rest,
+    ...(result !== null ? { result } : {}),
+    ...(error !== null ? { error } : {}),
+    createdAt: createdAt.toISOString(),
+    startedAt: startedAt?.toISOString() ?? null,
+    finishedAt: finishedAt?.toISOString() ?? null,
   };
 }
 

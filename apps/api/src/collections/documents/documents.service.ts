@@ -38,8 +38,8 @@ export type IfMatch = number | '*' | 'never';
 export const MAX_EXPAND = 5;
 export const MAX_PROJECTION = 100;
 
-/** The client's view of a stored row: declared fields only (values of removed fields stay stored, hidden). */
-export function toDoc(def: Pick<CollectionDef, 'fields'>, row: DocRow): Doc {
+/** The client's view of a row, without its timestamps (declared fields only: values of removed fields stay stored, hidden). */
+function docBody(def: Pick<CollectionDef, 'fields'>, row: Omit<DocRow, 'created_at' | 'updated_at'>): Record<string, unknown> {
   const doc: Record<string, unknown> = { id: row.id };
   for (const field of def.fields) {
     if (Object.hasOwn(row.data, field.name)) doc[field.name] = row.data[field.name];
@@ -47,9 +47,15 @@ export function toDoc(def: Pick<CollectionDef, 'fields'>, row: DocRow): Doc {
   doc.ownerId = row.owner_id;
   doc.acl = row.acl;
   doc.version = row.version;
+  return doc;
+}
+
+/** The client's view of a stored row. */
+export function toDoc(def: Pick<CollectionDef, 'fields'>, row: DocRow): Doc {
+  const doc = docBody(def, row);
   doc.createdAt = row.created_at.toISOString();
   doc.updatedAt = row.updated_at.toISOString();
-  return doc as Doc;
+  return doc as Doc; // docBody always sets id and version
 }
 
 export function parseIfMatch(header: string | undefined): IfMatch | undefined {
@@ -143,7 +149,7 @@ export class DocumentsService {
       operation: 'create',
       documentId: id,
       before: null,
-      after: this.docWithoutTimestamps(def, { id, data: checked.set, owner_id: ownerId, acl, version: 1 }),
+      after: docBody(def, { id, data: checked.set, owner_id: ownerId, acl, version: 1 }),
       actor: actorOf(caller),
     } satisfies Omit<EventPayloads['db.change'], 'after'> & { after: Record<string, unknown> };
     const insert = async (db: Db) => toDoc(def, await this.repo.insertWithEvent(db, def, { id, data: checked.set, ownerId, acl }, event));
@@ -188,7 +194,7 @@ export class DocumentsService {
         operation: 'update',
         documentId: id,
         before: toDoc(def, row),
-        after: { ...this.docWithoutTimestamps(def, { id, data, owner_id: row.owner_id, acl, version: row.version + 1 }), createdAt: row.created_at.toISOString() },
+        after: { ...docBody(def, { id, data, owner_id: row.owner_id, acl, version: row.version + 1 }), createdAt: row.created_at.toISOString() },
         actor: actorOf(caller),
       });
       return toDoc(def, updated);
@@ -214,18 +220,6 @@ export class DocumentsService {
   /** Runs a write in its own transaction (or the batch's), answering unique violations per field. */
   private async writing<T>(def: CollectionDef, client: pg.PoolClient | undefined, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
     return this.mappingWriteErrors(def, () => this.repo.transaction(work, client));
-  }
-
-  /** toDoc() of a row not yet written: `createdAt`/`updatedAt` are left for the statement to add. */
-  private docWithoutTimestamps(def: CollectionDef, row: Omit<DocRow, 'created_at' | 'updated_at'>): Record<string, unknown> {
-    const doc: Record<string, unknown> = { id: row.id };
-    for (const field of def.fields) {
-      if (Object.hasOwn(row.data, field.name)) doc[field.name] = row.data[field.name];
-    }
-    doc.ownerId = row.owner_id;
-    doc.acl = row.acl;
-    doc.version = row.version;
-    return doc;
   }
 
   private hasReferences(def: CollectionDef, values: Record<string, unknown>): boolean {
