@@ -13,7 +13,7 @@ import type { Acl } from './values.js';
 
 export type AclMode = 'read' | 'write';
 
-/** What the rule says for this caller and a document owned by `ownerId` (undefined: any owner). */
+/** What the rule says for this caller and a document owned by `ownerId` (undefined: whoever owns it). */
 export function ruleAllows(caller: Caller, rule: Rule, ownerId: string | null | undefined): boolean {
   if (isAdmin(caller)) return true;
   switch (rule) {

@@ -53,7 +53,7 @@ export const deployBody = z.strictObject({
 });
 export type DeployBody = z.infer<typeof deployBody>;
 
-/** The invoke body: any JSON (it becomes `event.payload`), without prototype-polluting keys. */
+/** The invoke body: arbitrary JSON (it becomes `event.payload`), without prototype-polluting keys. */
 export const invokeBody = safeJsonValue.optional();
 
 export const invokeQuery = z.strictObject({
