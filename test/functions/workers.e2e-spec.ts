@@ -107,8 +107,10 @@ describe('functions: worker replicas', () => {
     const first = await startWorker();
     const id = (await http().post('/v1/functions/nap/invoke?async=true').send({ ms: 2500 }).expect(202)).body.runId as string;
     await expect.poll(async () => (await run(id)).status, { timeout: 15_000, interval: 50 }).toBe('running');
-    await startWorker();
+    // Killed before the replacement starts, so the first attempt cannot finish even when a
+    // loaded machine makes the second worker slow to boot.
     process.kill(first.pid!, 'SIGKILL'); // the worker only: its sandbox host exits on its own
+    await startWorker();
     await expect.poll(async () => (await run(id)).status, { timeout: 30_000, interval: 200 }).toBe('succeeded');
     expect((await run(id)).attempts).toBe(2);
   }, 60_000);
