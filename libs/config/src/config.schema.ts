@@ -24,6 +24,11 @@ export const configSchema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: port.default(3000),
     HOST: z.string().min(1).default('0.0.0.0'),
+    // The public host name behind the compose stack's proxy (docs/self-hosting.md); PUBLIC_URL defaults to https://DOMAIN.
+    DOMAIN: z
+      .string()
+      .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i, 'must be a host name such as baas.example.com (no scheme, port or path)')
+      .optional(),
     PUBLIC_URL: url(['http:', 'https:']).optional(),
     DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgresql://postgres@127.0.0.1:5432/baas'),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
@@ -47,6 +52,8 @@ export const configSchema = z
     // Storage (docs/storage.md): one physical S3 bucket holds every logical bucket as a key prefix.
     S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').default('baas'),
     S3_PUBLIC_ENDPOINT: url(['http:', 'https:']).optional(),
+    // Presigned URLs on PUBLIC_URL's origin, where a reverse proxy forwards /<S3_BUCKET>/* to S3 (the compose stack's Caddy).
+    S3_PUBLIC_SAME_ORIGIN: bool.default(false),
     S3_PATH_STYLE: bool.default(true),
     STORAGE_MAX_FILE_SIZE_BYTES: z.coerce.number().int().min(1).max(5 * 1024 ** 3).default(5 * 1024 ** 3),
     STORAGE_UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
@@ -79,18 +86,28 @@ export const configSchema = z
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
     }
+    const publicPath = env.PUBLIC_URL && URL.canParse(env.PUBLIC_URL) ? new URL(env.PUBLIC_URL).pathname.replace(/\/+$/, '') : '';
+    if (env.S3_PUBLIC_SAME_ORIGIN && !env.S3_PUBLIC_ENDPOINT && publicPath !== '') {
+      // A path prefix would change the signed path of every presigned URL.
+      ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'must have no path when S3_PUBLIC_SAME_ORIGIN=true' });
+    }
     if (env.STORAGE_DRIVER === 's3') {
       for (const key of ['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when STORAGE_DRIVER=s3' });
       }
     }
   })
-  .transform((env) => ({
-    ...env,
-    JWT_SECRET: env.JWT_SECRET ?? DEV_JWT_SECRET,
-    PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
-    API_INTERNAL_URL: (env.API_INTERNAL_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/+$/, ''),
-    APP_URL: (env.APP_URL ?? env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
-  }));
+  .transform((env) => {
+    const publicUrl = (env.PUBLIC_URL ?? (env.DOMAIN ? `https://${env.DOMAIN}` : `http://localhost:${env.PORT}`)).replace(/\/+$/, '');
+    return {
+      ...env,
+      JWT_SECRET: env.JWT_SECRET ?? DEV_JWT_SECRET,
+      PUBLIC_URL: publicUrl,
+      API_INTERNAL_URL: (env.API_INTERNAL_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/+$/, ''),
+      APP_URL: (env.APP_URL ?? publicUrl).replace(/\/+$/, ''),
+      // Unset = the driver signs for S3_ENDPOINT.
+      S3_PUBLIC_ENDPOINT: env.S3_PUBLIC_ENDPOINT ?? (env.S3_PUBLIC_SAME_ORIGIN ? publicUrl : undefined),
+    };
+  });
 
 export type AppConfig = z.output<typeof configSchema>;
