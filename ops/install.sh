@@ -13,14 +13,14 @@
 # data encrypted or protected with them becomes unreadable).
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-env_file="$root/.env"
+# shellcheck source=ops/lib.sh
+. "$(dirname "$0")/lib.sh"
+env_file="$OPS_ROOT/.env"
 domain=""
 s3="minio"
 smtp_host="" smtp_port="" smtp_user="" smtp_pass="" smtp_secure="" mail_from=""
 force=0
 
-die() { echo "install: $*" >&2; exit 1; }
 need_value() { if [ $# -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value"; fi; }
 
 while [ $# -gt 0 ]; do
@@ -51,17 +51,8 @@ if [ -e "$env_file" ] && [ "$force" -ne 1 ]; then
   die "$env_file exists; keep it (its secrets protect your data) or pass --force to replace it"
 fi
 
-# 32 random bytes as 64 hex characters: valid in URLs, .env files and shells unquoted.
-secret() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
-
-# set_var NAME VALUE: replaces the line NAME=... of the file being written (values are
-# passed through the environment, so no character in them is interpreted).
-set_var() {
-  NAME=$1 VALUE=$2 awk 'BEGIN { n = ENVIRON["NAME"]; v = ENVIRON["VALUE"]; done = 0 }
-    index($0, n "=") == 1 { print n "=" v; done = 1; next } { print }
-    END { if (!done) print n "=" v }' "$tmp" >"$tmp.next"
-  mv "$tmp.next" "$tmp"
-}
+# set_var NAME VALUE: in the file being written.
+set_var() { dotenv_set "$tmp" "$1" "$2"; }
 # quote VALUE: single-quoted (literal for both compose and a shell) when it has characters
 # either would read.
 quote() {
@@ -73,13 +64,13 @@ quote() {
 
 tmp=$(mktemp "$(dirname "$env_file")/.env.install.XXXXXX")
 trap 'rm -f "$tmp" "$tmp.next"' EXIT
-cp "$root/.env.example" "$tmp"
+cp "$OPS_ROOT/.env.example" "$tmp"
 
-set_var JWT_SECRET "$(secret)"
-set_var SERVICE_API_KEY "$(secret)"
-set_var FUNCTIONS_SECRET_KEY "$(secret)"
-set_var POSTGRES_PASSWORD "$(secret)"
-set_var S3_SECRET_KEY "$(secret)"
+set_var JWT_SECRET "$(new_secret)"
+set_var SERVICE_API_KEY "$(new_secret)"
+set_var FUNCTIONS_SECRET_KEY "$(new_secret)"
+set_var POSTGRES_PASSWORD "$(new_secret)"
+set_var S3_SECRET_KEY "$(new_secret)"
 
 profiles="$s3"
 if [ "$s3" = seaweedfs ]; then
