@@ -90,6 +90,13 @@ export const configSchema = settings
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
     }
+    for (const key of ['S3_ENDPOINT', 'S3_PUBLIC_ENDPOINT'] as const) {
+      const value = env[key];
+      if (value && URL.canParse(value) && new URL(value).pathname.replace(/\/+$/, '') !== '') {
+        // The S3 client keeps only scheme, host and port: a path would be dropped silently.
+        ctx.addIssue({ code: 'custom', path: [key], message: 'must have no path (scheme, host and port only)' });
+      }
+    }
     const publicPath = env.PUBLIC_URL && URL.canParse(env.PUBLIC_URL) ? new URL(env.PUBLIC_URL).pathname.replace(/\/+$/, '') : '';
     if (env.S3_PUBLIC_SAME_ORIGIN && !env.S3_PUBLIC_ENDPOINT && publicPath !== '') {
       // A path prefix would change the signed path of every presigned URL.
