@@ -60,6 +60,46 @@ function bytesIn(path: string): number {
   return total;
 }
 
+interface LockEntry {
+  version?: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  os?: string[];
+  cpu?: string[];
+  libc?: string[];
+}
+
+/**
+ * The lockfile paths a production install needs on this platform: from the root's
+ * dependencies, through dependencies, optional dependencies and required peers (not optional
+ * peers), each name resolved the way Node does (nearest node_modules up the tree).
+ */
+function productionClosure(packages: Record<string, LockEntry>): Set<string> {
+  const resolve = (from: string, name: string): string | undefined => {
+    for (let dir = from; ; dir = dir.slice(0, Math.max(0, dir.lastIndexOf('/node_modules/')))) {
+      const candidate = `${dir ? `${dir}/` : ''}node_modules/${name}`;
+      if (packages[candidate]) return candidate;
+      if (!dir) return undefined;
+    }
+  };
+  const fits = (p: LockEntry) =>
+    (!p.os || p.os.includes(process.platform)) && (!p.cpu || p.cpu.includes(process.arch)) && (!p.libc || p.libc.includes('glibc'));
+  const needed = new Set<string>();
+  const queue: [string, string][] = Object.keys(packages['']!.dependencies ?? {}).map((name) => ['', name]);
+  while (queue.length) {
+    const [from, name] = queue.pop()!;
+    const path = resolve(from, name);
+    if (!path || needed.has(path) || !fits(packages[path]!)) continue;
+    needed.add(path);
+    const p = packages[path]!;
+    const peers = Object.keys(p.peerDependencies ?? {}).filter((n) => !p.peerDependenciesMeta?.[n]?.optional);
+    for (const next of [...Object.keys(p.dependencies ?? {}), ...Object.keys(p.optionalDependencies ?? {}), ...peers]) queue.push([path, next]);
+  }
+  return needed;
+}
+
 describe('the runtime image, assembled from the Dockerfile without a Docker engine', () => {
   const work = mkdtempSync(join(tmpdir(), 'baas-image-'));
   const context = join(work, 'context'); // the build stage's /app
@@ -181,19 +221,21 @@ describe('the runtime image, assembled from the Dockerfile without a Docker engi
 
   it('holds production dependencies only, at the lockfile versions', () => {
     const modules = join(app, 'node_modules');
-    const lock = JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8')) as {
-      packages: Record<string, { version?: string; dev?: boolean; devOptional?: boolean }>;
-    };
-    const installed = JSON.parse(readFileSync(join(modules, '.package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
-    // What the lockfile marks dev, or devOptional (dev, and an optional peer of a production
-    // package: the prisma CLI, typescript and what they pull in), must not be there. A
-    // devDependency that production packages also need (@types/node) is not marked either.
-    const devOnly = Object.entries(lock.packages).filter(([path, p]) => path && (p.dev || p.devOptional));
-    expect(devOnly.length).toBeGreaterThan(100);
-    expect(devOnly.filter(([path]) => installed.packages[path] || existsSync(join(app, path))).map(([path]) => path)).toEqual([]);
+    const lock = JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+    const installed = JSON.parse(readFileSync(join(modules, '.package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+    // Exactly what production needs: not the devDependencies, nor what the lockfile marks
+    // devOptional because it is also an optional peer of a production package (prisma,
+    // typescript and their dependents), and nothing missing.
+    // Compared as name@version: without the dev tree npm may hoist a package to another path.
+    // Equal sets also mean every version is the lockfile's.
+    const ids = (packages: Record<string, LockEntry>, paths: Iterable<string>) =>
+      new Set([...paths].map((path) => `${path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)}@${packages[path]!.version}`));
+    const expected = ids(lock.packages, productionClosure(lock.packages));
+    const present = ids(installed.packages, Object.keys(installed.packages).filter((path) => path !== ''));
+    expect(expected.size).toBeGreaterThan(100);
+    expect([...present].filter((id) => !expected.has(id))).toEqual([]);
+    expect([...expected].filter((id) => !present.has(id))).toEqual([]);
     for (const name of ['prisma', 'typescript', '@prisma/studio-core', '@electric-sql/pglite', 'vitest', 'eslint']) expect(existsSync(join(modules, name)), name).toBe(false);
-    const drifted = Object.entries(installed.packages).filter(([path, p]) => lock.packages[path]?.version !== p.version);
-    expect(drifted).toEqual([]);
     // The runtime needs these; a missing one would fail below anyway, this names it.
     for (const name of ['@prisma/client', 'isolated-vm', '@node-rs/argon2', '@swc/core', 'minio']) expect(existsSync(join(modules, name)), name).toBe(true);
     const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
