@@ -116,5 +116,9 @@ describe('parseConfig', () => {
       /^Invalid configuration: PUBLIC_URL must have no path/,
     );
     expect(parseConfig({ S3_PUBLIC_SAME_ORIGIN: 'true', PUBLIC_URL: 'https://example.com/' }).S3_PUBLIC_ENDPOINT).toBe('https://example.com');
+    // The S3 client keeps scheme, host and port only: a path would be dropped, so it is refused.
+    expect(configError({ S3_ENDPOINT: 'http://minio:9000/s3' }).message).toMatch(/^Invalid configuration: S3_ENDPOINT must have no path/);
+    expect(configError({ S3_PUBLIC_ENDPOINT: 'https://x.example.com/s3' }).message).toMatch(/^Invalid configuration: S3_PUBLIC_ENDPOINT must have no path/);
+    expect(parseConfig({ S3_ENDPOINT: 'http://minio:9000/' }).S3_ENDPOINT).toBe('http://minio:9000/');
   });
 });
