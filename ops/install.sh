@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
     --mail-from) need_value "$@"; mail_from=$2; shift 2 ;;
     --env-file) need_value "$@"; env_file=$2; shift 2 ;;
     --force) force=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
