@@ -45,11 +45,12 @@ new_secret() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
 # container_ids SERVICE: ids of the service's running containers.
 container_ids() { compose ps -q "$1" 2>/dev/null | sed '/^$/d'; }
 
-# replicas SERVICE: how many containers of SERVICE run now (1 when none, the compose default).
+# replicas api|worker: how many containers of it should run (API_REPLICAS or WORKER_REPLICAS
+# in .env, which docker-compose.yml reads as deploy.replicas; 1 when unset).
 replicas() {
   local n
-  n=$(container_ids "$1" | wc -l | tr -d ' ')
-  [ "$n" -gt 0 ] && echo "$n" || echo 1
+  n=$(dotenv_get "$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')_REPLICAS")
+  echo "${n:-1}"
 }
 
 # wait_healthy TIMEOUT_SECONDS CONTAINER...: waits until every container reports healthy.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets how many api and worker replicas run, keeping the other one's count:
+# Sets how many api and worker replicas run (API_REPLICAS, WORKER_REPLICAS in .env, so a
+# later `docker compose up -d` keeps them), keeping the other one's count:
 #   ops/scale.sh api=3            ops/scale.sh worker=4            ops/scale.sh api=2 worker=6
 # The proxy finds api replicas by DNS (refreshed every 5 s) and spreads requests over them;
 # workers share the queues through Redis. Each api and worker keeps its own Postgres pool of
@@ -22,7 +23,9 @@ done
 case "$api_n$worker_n" in *[!0-9]*) die "replica counts must be numbers" ;; esac
 
 say "api=$api_n worker=$worker_n"
-compose up -d --no-deps --no-recreate --scale api="$api_n" --scale worker="$worker_n" api worker
+dotenv_set "$ENV_FILE" API_REPLICAS "$api_n"
+dotenv_set "$ENV_FILE" WORKER_REPLICAS "$worker_n"
+compose up -d --no-deps --no-recreate api worker
 # shellcheck disable=SC2046 # one id per word
 wait_healthy 180 $(container_ids api) $(container_ids worker)
 compose ps api worker
