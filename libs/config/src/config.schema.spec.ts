@@ -92,4 +92,33 @@ describe('parseConfig', () => {
     expect(err.message).not.toContain('hunter2');
     expect(configError({ REDIS_URL: 'http://:s3cret@redis:6379' }).message).not.toContain('s3cret');
   });
+
+  it('derives PUBLIC_URL and APP_URL from DOMAIN, an explicit value winning', () => {
+    const config = parseConfig({ DOMAIN: 'baas.example.com' });
+    expect(config.PUBLIC_URL).toBe('https://baas.example.com');
+    expect(config.APP_URL).toBe('https://baas.example.com');
+    expect(parseConfig({ DOMAIN: 'baas.example.com', PUBLIC_URL: 'https://api.example.org' }).PUBLIC_URL).toBe('https://api.example.org');
+    expect(parseConfig({ DOMAIN: 'baas.example.com', APP_URL: 'https://app.example.org' }).APP_URL).toBe('https://app.example.org');
+    for (const bad of ['https://baas.example.com', 'baas.example.com/x', 'baas.example.com:443', '-x.example.com']) {
+      expect(configError({ DOMAIN: bad }).message).toMatch(/^Invalid configuration: DOMAIN/);
+    }
+  });
+
+  it('S3_PUBLIC_SAME_ORIGIN signs presigned URLs for PUBLIC_URL unless S3_PUBLIC_ENDPOINT is set', () => {
+    expect(parseConfig({}).S3_PUBLIC_ENDPOINT).toBeUndefined();
+    expect(parseConfig({ S3_PUBLIC_SAME_ORIGIN: 'true', DOMAIN: 'baas.example.com' }).S3_PUBLIC_ENDPOINT).toBe('https://baas.example.com');
+    expect(parseConfig({ S3_PUBLIC_SAME_ORIGIN: 'true' }).S3_PUBLIC_ENDPOINT).toBe('http://localhost:3000');
+    expect(
+      parseConfig({ S3_PUBLIC_SAME_ORIGIN: 'true', S3_PUBLIC_ENDPOINT: 'https://files.example.com' }).S3_PUBLIC_ENDPOINT,
+    ).toBe('https://files.example.com');
+    // A path prefix would change the path every signature covers.
+    expect(configError({ S3_PUBLIC_SAME_ORIGIN: 'true', PUBLIC_URL: 'https://example.com/baas' }).message).toMatch(
+      /^Invalid configuration: PUBLIC_URL must have no path/,
+    );
+    expect(parseConfig({ S3_PUBLIC_SAME_ORIGIN: 'true', PUBLIC_URL: 'https://example.com/' }).S3_PUBLIC_ENDPOINT).toBe('https://example.com');
+    // The S3 client keeps scheme, host and port only: a path would be dropped, so it is refused.
+    expect(configError({ S3_ENDPOINT: 'http://minio:9000/s3' }).message).toMatch(/^Invalid configuration: S3_ENDPOINT must have no path/);
+    expect(configError({ S3_PUBLIC_ENDPOINT: 'https://x.example.com/s3' }).message).toMatch(/^Invalid configuration: S3_PUBLIC_ENDPOINT must have no path/);
+    expect(parseConfig({ S3_ENDPOINT: 'http://minio:9000/' }).S3_ENDPOINT).toBe('http://minio:9000/');
+  });
 });

@@ -19,65 +19,88 @@ const url = (protocols: string[]) =>
 const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-change-me-0123456789';
 
 /** Every setting of api and worker, read from the environment once at boot. */
-export const configSchema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-    PORT: port.default(3000),
-    HOST: z.string().min(1).default('0.0.0.0'),
-    PUBLIC_URL: url(['http:', 'https:']).optional(),
-    DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgresql://postgres@127.0.0.1:5432/baas'),
-    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
-    REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
-    QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -').default('baas'),
-    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-    JWT_ISSUER: z.string().min(1).default('baas'),
-    JWT_AUDIENCE: z.string().min(1).default('baas-api'),
-    JWT_ACCESS_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
-    REFRESH_TTL_SECONDS: z.coerce.number().int().min(300).max(365 * 86_400).default(30 * 86_400),
-    APP_URL: url(['http:', 'https:']).optional(),
-    AUTH_RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(100_000).default(10),
-    AUTH_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
-    SERVICE_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
-    STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
-    STORAGE_LOCAL_DIR: z.string().min(1).default('./var/storage'),
-    S3_ENDPOINT: url(['http:', 'https:']).optional(),
-    S3_ACCESS_KEY: z.string().optional(),
-    S3_SECRET_KEY: z.string().optional(),
-    S3_REGION: z.string().default('us-east-1'),
-    // Storage (docs/storage.md): one physical S3 bucket holds every logical bucket as a key prefix.
-    S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').default('baas'),
-    S3_PUBLIC_ENDPOINT: url(['http:', 'https:']).optional(),
-    S3_PATH_STYLE: bool.default(true),
-    STORAGE_MAX_FILE_SIZE_BYTES: z.coerce.number().int().min(1).max(5 * 1024 ** 3).default(5 * 1024 ** 3),
-    STORAGE_UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
-    STORAGE_DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 86_400).default(300),
-    SMTP_HOST: z.string().min(1).optional(),
-    SMTP_PORT: port.default(587),
-    SMTP_USER: z.string().optional(),
-    SMTP_PASS: z.string().optional(),
-    SMTP_SECURE: bool.default(false),
-    MAIL_FROM: z.string().min(3).default('BaaS <no-reply@localhost>'),
-    MAIL_DIR: z.string().min(1).default('./var/mail'),
-    EMAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
-    EMAIL_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
-    EMAIL_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
-    // Functions (docs/functions.md). The secrets key defaults to a derivation of JWT_SECRET.
-    FUNCTIONS_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
-    API_INTERNAL_URL: url(['http:', 'https:']).optional(),
-    SANDBOX_HOSTS: z.coerce.number().int().min(1).max(16).default(2),
-    FUNCTIONS_LOG_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
-    FUNCTIONS_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
-    OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
-    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
-    WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(1024 * 1024),
-    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
-    TRUST_PROXY: bool.default(false),
-  })
+const settings = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  // The public host name behind the compose stack's proxy (docs/self-hosting.md); PUBLIC_URL defaults to https://DOMAIN.
+  DOMAIN: z
+    .string()
+    .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i, 'must be a host name such as baas.example.com (no scheme, port or path)')
+    .optional(),
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgresql://postgres@127.0.0.1:5432/baas'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -').default('baas'),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_ISSUER: z.string().min(1).default('baas'),
+  JWT_AUDIENCE: z.string().min(1).default('baas-api'),
+  JWT_ACCESS_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
+  REFRESH_TTL_SECONDS: z.coerce.number().int().min(300).max(365 * 86_400).default(30 * 86_400),
+  APP_URL: url(['http:', 'https:']).optional(),
+  AUTH_RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(100_000).default(10),
+  AUTH_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  SERVICE_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
+  STORAGE_LOCAL_DIR: z.string().min(1).default('./var/storage'),
+  S3_ENDPOINT: url(['http:', 'https:']).optional(),
+  S3_ACCESS_KEY: z.string().optional(),
+  S3_SECRET_KEY: z.string().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  // Storage (docs/storage.md): one physical S3 bucket holds every logical bucket as a key prefix.
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').default('baas'),
+  S3_PUBLIC_ENDPOINT: url(['http:', 'https:']).optional(),
+  // Presigned URLs on PUBLIC_URL's origin, where a reverse proxy forwards /<S3_BUCKET>/* to S3 (the compose stack's Caddy).
+  S3_PUBLIC_SAME_ORIGIN: bool.default(false),
+  S3_PATH_STYLE: bool.default(true),
+  STORAGE_MAX_FILE_SIZE_BYTES: z.coerce.number().int().min(1).max(5 * 1024 ** 3).default(5 * 1024 ** 3),
+  STORAGE_UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
+  STORAGE_DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 86_400).default(300),
+  SMTP_HOST: z.string().min(1).optional(),
+  SMTP_PORT: port.default(587),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASS: z.string().optional(),
+  SMTP_SECURE: bool.default(false),
+  MAIL_FROM: z.string().min(3).default('BaaS <no-reply@localhost>'),
+  MAIL_DIR: z.string().min(1).default('./var/mail'),
+  EMAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
+  EMAIL_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  EMAIL_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+  // Functions (docs/functions.md). The secrets key defaults to a derivation of JWT_SECRET.
+  FUNCTIONS_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  API_INTERNAL_URL: url(['http:', 'https:']).optional(),
+  SANDBOX_HOSTS: z.coerce.number().int().min(1).max(16).default(2),
+  FUNCTIONS_LOG_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  FUNCTIONS_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(1024 * 1024),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  TRUST_PROXY: bool.default(false),
+});
+
+/** The names of every environment variable api and worker read (.env.example and compose are checked against it). */
+export const CONFIG_KEYS: readonly string[] = Object.keys(settings.shape);
+
+export const configSchema = settings
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+    for (const key of ['S3_ENDPOINT', 'S3_PUBLIC_ENDPOINT'] as const) {
+      const value = env[key];
+      if (value && URL.canParse(value) && new URL(value).pathname.replace(/\/+$/, '') !== '') {
+        // The S3 client keeps only scheme, host and port: a path would be dropped silently.
+        ctx.addIssue({ code: 'custom', path: [key], message: 'must have no path (scheme, host and port only)' });
+      }
+    }
+    const publicPath = env.PUBLIC_URL && URL.canParse(env.PUBLIC_URL) ? new URL(env.PUBLIC_URL).pathname.replace(/\/+$/, '') : '';
+    if (env.S3_PUBLIC_SAME_ORIGIN && !env.S3_PUBLIC_ENDPOINT && publicPath !== '') {
+      // A path prefix would change the signed path of every presigned URL.
+      ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'must have no path when S3_PUBLIC_SAME_ORIGIN=true' });
     }
     if (env.STORAGE_DRIVER === 's3') {
       for (const key of ['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const) {
@@ -85,12 +108,17 @@ export const configSchema = z
       }
     }
   })
-  .transform((env) => ({
-    ...env,
-    JWT_SECRET: env.JWT_SECRET ?? DEV_JWT_SECRET,
-    PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
-    API_INTERNAL_URL: (env.API_INTERNAL_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/+$/, ''),
-    APP_URL: (env.APP_URL ?? env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
-  }));
+  .transform((env) => {
+    const publicUrl = (env.PUBLIC_URL ?? (env.DOMAIN ? `https://${env.DOMAIN}` : `http://localhost:${env.PORT}`)).replace(/\/+$/, '');
+    return {
+      ...env,
+      JWT_SECRET: env.JWT_SECRET ?? DEV_JWT_SECRET,
+      PUBLIC_URL: publicUrl,
+      API_INTERNAL_URL: (env.API_INTERNAL_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/+$/, ''),
+      APP_URL: (env.APP_URL ?? publicUrl).replace(/\/+$/, ''),
+      // Unset = the driver signs for S3_ENDPOINT.
+      S3_PUBLIC_ENDPOINT: env.S3_PUBLIC_ENDPOINT ?? (env.S3_PUBLIC_SAME_ORIGIN ? publicUrl : undefined),
+    };
+  });
 
 export type AppConfig = z.output<typeof configSchema>;
