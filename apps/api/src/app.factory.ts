@@ -7,6 +7,7 @@ import { type AppConfig, ConfigModule } from '#libs/config';
 import { createLogger, PinoNestLogger } from '#libs/logging';
 import { ApiModule } from './api.module.js';
 import { requestIdFor } from './common/request-id.js';
+import { gatewayServerOptions, setupGateway } from './gateway/gateway.setup.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { buildOpenApiDocument } from './openapi.js';
 
@@ -27,8 +28,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     loggerInstance: logger,
     genReqId: requestIdFor,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
     return503OnClosing: true,
+    ...gatewayServerOptions(config),
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiRootModule, adapter, {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
@@ -36,6 +37,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   // multipart/form-data uploads (storage), read as streams by the route that accepts them.
   await app.register(fastifyMultipart);
+  // CORS, rate limits, media types, timeouts, ETags, compression (docs/self-hosting.md, "Gateway").
+  await setupGateway(app, config);
   app.setGlobalPrefix(API_PREFIX);
   app.enableShutdownHooks();
 
