@@ -114,7 +114,7 @@ describe('rate limits shared by two api instances', () => {
     const client = ip();
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
-      const headers = i % 2 === 0 ? { 'x-api-key': `sk_${randomBytes(24).toString('base64url')}` } : { authorization: `Bearer x.${i}.y` };
+      const headers: Record<string, string> = i % 2 === 0 ? { 'x-api-key': `sk_${randomBytes(24).toString('base64url')}` } : { authorization: `Bearer x.${i}.y` };
       statuses.push((await read({ ...headers, 'x-forwarded-for': client })).status);
     }
     expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);

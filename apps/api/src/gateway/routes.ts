@@ -43,5 +43,6 @@ export function classifyRoute(method: string, url: string | undefined): RouteCla
   let body: BodyKind = 'json';
   if (method === 'POST' && url === '/v1/storage/buckets/:bucket/files') body = 'multipart';
   if (method === 'PUT' && url === '/v1/storage/signed') body = 'raw';
-  return { group: groupOf(method, url), body, compress: url === undefined || !FILE_BYTES.has(url) };
+  const fileBytes = (method === 'GET' || method === 'HEAD') && url !== undefined && FILE_BYTES.has(url);
+  return { group: groupOf(method, url), body, compress: !fileBytes };
 }
