@@ -36,6 +36,8 @@ export class GatewayRateLimiter {
   private readonly limiters = new Map<RateGroup, RateLimiterRedis>();
   /** api key hash → key id (null: unknown/revoked), so limits need no query per request. */
   private readonly keyIds = new Map<string, { id: string | null; until: number }>();
+  /** verified access token → its user, until the token's expiry. */
+  private readonly verified = new Map<string, { userId: string; until: number }>();
 
   constructor(
     @Inject(REDIS) redis: Redis,
@@ -109,10 +111,29 @@ export class GatewayRateLimiter {
       if (keyId !== null) return `key:${keyId}`;
     } else {
       const match = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/.exec(request.headers.authorization ?? '');
-      const claims = match ? await this.tokens.verifyAccess(match[1]!) : undefined;
-      if (claims) return `user:${claims.sub}`;
+      const userId = match ? await this.userIdOf(match[1]!) : null;
+      if (userId !== null) return `user:${userId}`;
     }
     return `ip:${request.ip}`;
+  }
+
+  /**
+   * The user of a valid access token. A token verified once is remembered until it expires
+   * (the same string carries the same signature), so a client's requests after the first
+   * cost a map lookup here; the AuthGuard still verifies every request itself.
+   */
+  private async userIdOf(token: string): Promise<string | null> {
+    const now = Date.now();
+    const cached = this.verified.get(token);
+    if (cached && cached.until > now) return cached.userId;
+    const claims = await this.tokens.verifyAccess(token);
+    if (!claims) return null;
+    const exp = expiryOf(token);
+    if (exp !== undefined && exp > now) {
+      if (this.verified.size >= KEY_CACHE_MAX) this.verified.clear();
+      this.verified.set(token, { userId: claims.sub, until: exp });
+    }
+    return claims.sub;
   }
 
   private async keyIdOf(apiKey: string): Promise<string | null> {
@@ -124,5 +145,15 @@ export class GatewayRateLimiter {
     if (this.keyIds.size >= KEY_CACHE_MAX) this.keyIds.clear();
     this.keyIds.set(hash, { id: row?.id ?? null, until: now + KEY_CACHE_MS });
     return row?.id ?? null;
+  }
+}
+
+/** The `exp` (ms) of a JWT whose signature was already verified; undefined when absent. */
+function expiryOf(token: string): number | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' ? payload.exp * 1000 : undefined;
+  } catch {
+    return undefined;
   }
 }
