@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AppConfig } from '#libs/config';
@@ -16,7 +17,7 @@ declare module 'fastify' {
 }
 
 const bodyTimer = Symbol('bodyTimer');
-type Timed = FastifyRequest & { [bodyTimer]?: { timer: NodeJS.Timeout; cut: () => void } };
+type Timed = FastifyRequest & { [bodyTimer]?: { timer: NodeJS.Timeout; cut: () => void; socket: Socket } };
 
 /** Whether the request announces a body (a length above 0, or chunked). */
 export function hasBody(request: FastifyRequest): boolean {
@@ -116,7 +117,7 @@ function armBodyTimeouts(request: Timed, totalMs: number, idleMs: number): void 
   };
   const timer = setTimeout(cut, totalMs);
   timer.unref();
-  request[bodyTimer] = { timer, cut };
+  request[bodyTimer] = { timer, cut, socket };
   socket.setTimeout(idleMs);
   socket.on('timeout', cut);
   const done = () => clearBodyTimeouts(request);
@@ -129,7 +130,8 @@ function clearBodyTimeouts(request: Timed): void {
   if (!armed) return;
   clearTimeout(armed.timer);
   request[bodyTimer] = undefined;
-  const socket = request.raw.socket;
+  // The socket as it was when armed: a request detaches from it (raw.socket = null) on close.
+  const socket = armed.socket;
   socket.removeListener('timeout', armed.cut);
   // Back to no idle limit: a handler may take long (a sync function invoke) without bytes.
   if (!socket.destroyed) socket.setTimeout(0);
