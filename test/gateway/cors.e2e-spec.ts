@@ -85,8 +85,16 @@ describe('CORS with a list of origins', () => {
     const pre = await preflight('/v1/collections/recipes/documents', 'https://evil.test');
     expect(pre.headers['access-control-allow-origin']).toBeUndefined();
     expect(pre.headers['access-control-allow-methods']).toBeUndefined();
+    expect(pre.status).toBe(404);
+    expect(pre.body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND', requestId: expect.any(String) });
     const res = await request(server).get('/v1/health/ready').set('Origin', 'https://evil.test').expect(200);
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('answers a bare OPTIONS from an allowed origin like a preflight (never a text/plain error)', async () => {
+    const res = await request(server).options('/v1/health/live').set('Origin', ALLOWED);
+    expect(res.status).toBe(204);
+    expect(res.headers['access-control-allow-origin']).toBe(ALLOWED);
   });
 
   it('answers no CORS headers to clients that send no Origin (servers, mobile apps)', async () => {

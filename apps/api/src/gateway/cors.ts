@@ -71,8 +71,9 @@ export function corsOptions(config: AppConfig): FastifyCorsOptions {
     exposedHeaders: CORS_EXPOSED_HEADERS,
     maxAge: config.CORS_MAX_AGE_SECONDS,
     credentials: false,
-    // A bare OPTIONS without the preflight headers is not a preflight: 400, not a 404.
-    strictPreflight: true,
+    // A bare OPTIONS (no Access-Control-Request-Method) gets the same 204: the plugin's strict
+    // mode would answer a text/plain 400 outside the API's error shape.
+    strictPreflight: false,
     // Preflights are answered in the onRequest hook, before auth and rate limits.
     hook: 'onRequest',
   };
