@@ -49,10 +49,12 @@ describe('CORS with a list of origins', () => {
       ['/v1/health/ready', 200],
       ['/v1/collections/nope/documents/0b9f4a59-3c1e-4c43-9a5e-9a1b8b1c2d3e', 404],
       ['/v1/admin/users', 401],
+      ['/v1/no/such/route', 404],
     ] as const) {
       const res = await request(server).get(path).set('Origin', ALLOWED);
       expect(res.status).toBe(status);
       expect(res.headers['access-control-allow-origin']).toBe(ALLOWED);
+      expect(res.headers['x-request-id']).toBeDefined();
       const exposed = res.headers['access-control-expose-headers']!.split(/,\s*/);
       expect(exposed).toEqual(
         expect.arrayContaining(['x-request-id', 'etag', 'content-range', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy']),
