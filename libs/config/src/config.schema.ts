@@ -136,6 +136,12 @@ export const configSchema = z
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
     }
+    // UPLOAD_TIMEOUT_MS is the server-wide request ceiling (Node refuses a headers timeout above it).
+    for (const key of ['HEADERS_TIMEOUT_MS', 'BODY_TIMEOUT_MS'] as const) {
+      if (env[key] > env.UPLOAD_TIMEOUT_MS) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `must not exceed UPLOAD_TIMEOUT_MS (${env.UPLOAD_TIMEOUT_MS})` });
+      }
+    }
     if (env.STORAGE_DRIVER === 's3') {
       for (const key of ['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when STORAGE_DRIVER=s3' });

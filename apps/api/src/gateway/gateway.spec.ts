@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '#libs/config';
 import { originMatcher } from './cors.js';
+import { addressBucket } from './rate-limit.service.js';
 import { classifyRoute } from './routes.js';
 
 describe('originMatcher', () => {
@@ -102,8 +103,25 @@ describe('gateway settings', () => {
     ['RATE_LIMIT_READS', '-1/60'],
     ['TRUST_PROXY', 'everyone'],
     ['METRICS_TOKEN', 'short'],
+    ['HEADERS_TIMEOUT_MS', '20000&UPLOAD_TIMEOUT_MS=15000'],
+    ['BODY_TIMEOUT_MS', '20000&UPLOAD_TIMEOUT_MS=15000'],
   ])('refuses %s=%s', (name, value) => {
-    expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
-    expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name}`));
+    // `a&B=b`: a second variable set beside the one refused.
+    const [own, other] = value.split('&');
+    const env = { [name]: own!, ...(other ? Object.fromEntries([other.split('=') as [string, string]]) : {}) };
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${name}`));
+  });
+});
+
+describe('addressBucket', () => {
+  it('keeps IPv4 addresses, unwraps IPv4-mapped ones, and groups IPv6 by /64', () => {
+    expect(addressBucket('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressBucket('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(addressBucket('2001:db8:0:1:aaaa::1')).toBe('2001:db8:0:1::/64');
+    expect(addressBucket('2001:0db8:0000:0001:ffff:ffff:ffff:ffff')).toBe('2001:db8:0:1::/64');
+    expect(addressBucket('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressBucket('::1')).toBe('0:0:0:0::/64');
+    expect(addressBucket('fe80::1')).toBe('fe80:0:0:0::/64');
   });
 });

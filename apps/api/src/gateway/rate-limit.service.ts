@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -114,7 +115,7 @@ export class GatewayRateLimiter {
       const userId = match ? await this.userIdOf(match[1]!) : null;
       if (userId !== null) return `user:${userId}`;
     }
-    return `ip:${request.ip}`;
+    return `ip:${addressBucket(request.ip)}`;
   }
 
   /**
@@ -156,4 +157,20 @@ function expiryOf(token: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The bucket of a client address: an IPv4 address as is (also when IPv4-mapped), an IPv6
+ * address by its /64 network, since one subscriber usually holds a whole /64 and could
+ * otherwise rotate through fresh addresses for fresh budgets.
+ */
+export function addressBucket(ip: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(ip)) return ip;
+  const [head = '', tail] = ip.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
