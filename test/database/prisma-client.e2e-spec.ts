@@ -206,6 +206,8 @@ const samples: { [M in Prisma.ModelName]: (parents: Parents) => Row<M> } = {
     prefix: 'sk_abcd',
     keyHash: randomUUID(),
     createdBy: 'user:1',
+    createdByUserId: randomUUID(),
+    createdByKeyId: randomUUID(),
     createdAt: at('2026-01-02T03:04:05.678Z'),
     lastUsedAt: at('2026-01-02T03:04:06.678Z'),
     revokedAt: at('2026-01-02T03:04:07.678Z'),

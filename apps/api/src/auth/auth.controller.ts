@@ -19,9 +19,10 @@ import { AuthService, type ClientInfo } from './auth.service.js';
 import type { Caller } from './caller.js';
 
 function clientOf(request: FastifyRequest): ClientInfo {
-  // request.ip honours X-Forwarded-For only when TRUST_PROXY is set.
+  // request.ip honours X-Forwarded-For only when TRUST_PROXY is set. The user agent is
+  // stored with the session: control characters (and what Postgres cannot store) go.
   const userAgent = request.headers['user-agent'];
-  return { ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent : undefined };
+  return { ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent.replace(/[\p{Cc}\p{Cs}]/gu, '') : undefined };
 }
 
 @ApiTags('auth')
@@ -46,8 +47,8 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a refresh token for new tokens (rotation; reuse revokes the session)' })
-  refresh(@Body({ schema: refreshBody }) body: z.infer<typeof refreshBody>) {
-    return this.auth.refresh(body.refreshToken);
+  refresh(@Body({ schema: refreshBody }) body: z.infer<typeof refreshBody>, @Req() req: FastifyRequest) {
+    return this.auth.refresh(body.refreshToken, clientOf(req));
   }
 
   @Post('logout')
@@ -107,16 +108,16 @@ export class AuthController {
   @Access('user')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Send (again) the verification email to the signed-in user' })
-  async requestVerification(@CurrentCaller() caller: Caller): Promise<{ status: 'accepted' }> {
-    await this.auth.requestVerification(caller);
+  async requestVerification(@CurrentCaller() caller: Caller, @Req() req: FastifyRequest): Promise<{ status: 'accepted' }> {
+    await this.auth.requestVerification(caller, clientOf(req));
     return { status: 'accepted' };
   }
 
   @Post('verify-email')
   @HttpCode(200)
   @ApiOperation({ summary: 'Confirm an email address with the token from the email' })
-  verifyEmail(@Body({ schema: tokenBody }) body: z.infer<typeof tokenBody>) {
-    return this.auth.verifyEmail(body.token);
+  verifyEmail(@Body({ schema: tokenBody }) body: z.infer<typeof tokenBody>, @Req() req: FastifyRequest) {
+    return this.auth.verifyEmail(body.token, clientOf(req));
   }
 
   @Post('password-reset/request')
