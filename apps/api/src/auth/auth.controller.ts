@@ -108,8 +108,8 @@ export class AuthController {
   @Access('user')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Send (again) the verification email to the signed-in user' })
-  async requestVerification(@CurrentCaller() caller: Caller, @Req() req: FastifyRequest): Promise<{ status: 'accepted' }> {
-    await this.auth.requestVerification(caller, clientOf(req));
+  async requestVerification(@CurrentCaller() caller: Caller): Promise<{ status: 'accepted' }> {
+    await this.auth.requestVerification(caller);
     return { status: 'accepted' };
   }
 

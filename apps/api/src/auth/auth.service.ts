@@ -171,10 +171,12 @@ export class AuthService {
 
   // --- email-token flows -------------------------------------------------------------------
 
-  async requestVerification(caller: Caller, client: ClientInfo): Promise<void> {
+  async requestVerification(caller: Caller): Promise<void> {
     const user = await this.activeUser(caller);
     if (user.emailVerified) return;
-    await this.limits.hit('verify-email', { user: user.id, ip: client.ip });
+    // Per user only: the email goes to the user's own address (a per-IP budget would let the
+    // users behind one address lock each other out, and accounts are already limited per IP).
+    await this.limits.hit('verify-email', { user: user.id });
     await this.sendTokenEmail(user, 'verify_email');
   }
 
