@@ -142,6 +142,7 @@ const samples: { [M in Prisma.ModelName]: (parents: Parents) => Row<M> } = {
       id,
       bucket: bucketName,
       key: 'ünï/a b.png',
+      keyScope: userId,
       objectKey: `${bucketName}/${id}`,
       size: 2n ** 40n,
       contentType: 'image/png',
