@@ -213,6 +213,38 @@ describe('input values that Postgres cannot store (issue 11, finding 5)', () => 
     expect(failures).toEqual([]);
   });
 
+  it('refuses numbers and dates outside what Postgres (and JSON numbers) can hold, naming the field', async () => {
+    const docs = `/v1/collections/${collection}/documents`;
+    const raw: [string, string, string][] = [
+      [docs, '{"i": 9223372036854775808}', 'i'],
+      [docs, '{"i": -9223372036854775809}', 'i'],
+      [docs, '{"i": 1e20}', 'i'],
+      [docs, '{"n": 1e309}', 'n'],
+      [docs, '{"when": "0000-01-01"}', 'when'],
+      [docs, '{"when": "-000001-01-01T00:00:00Z"}', 'when'],
+      [docs, '{"when": "+275760-09-13T00:00:00Z"}', 'when'],
+      [docs, '{"when": "10000-01-01T00:00:00Z"}', 'when'],
+      [docs, '{"when": "2026-13-45T25:61:61Z"}', 'when'],
+      ['/v1/storage/buckets', '{"name": "fz-big", "maxFileSize": 1e20}', 'maxFileSize'],
+      [`/v1/storage/buckets/${bucket}/upload-url`, '{"size": 1e400, "contentType": "text/plain"}', 'size'],
+    ];
+    const failures: string[] = [];
+    for (const [url, body, path] of raw) {
+      const res = await authed(http().post(url), url === docs ? 'user' : 'service').set('content-type', 'application/json').send(body);
+      const paths = ((res.body.details ?? []) as { path: string }[]).map((d) => d.path);
+      if (res.status !== 400 || !paths.includes(path)) failures.push(`${url} ${body}: ${res.status} ${res.text.slice(0, 200)}`);
+    }
+    for (const filter of ['{"when":{"$gt":"+275760-09-13T00:00:00Z"}}', '{"createdAt":{"$lt":"0000-01-01"}}', '{"i":{"$gt":1e400}}']) {
+      const res = await http().get(docs).query({ filter });
+      if (res.status !== 400) failures.push(`filter ${filter}: ${res.status} ${res.text.slice(0, 200)}`);
+    }
+    for (const query of ['limit=1e400', 'limit=99999999999999999999']) {
+      const res = await http().get(`${docs}?${query}`);
+      if (res.status !== 400) failures.push(`${query}: ${res.status} ${res.text.slice(0, 200)}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
   it('refuses cursors holding U+0000, impossible dates or dates outside the timestamptz range', async () => {
     const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
     const id = randomUUID();

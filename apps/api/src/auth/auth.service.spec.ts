@@ -38,12 +38,12 @@ describe('AuthService: cheap checks first, the same path for every email', () =>
 
   it('reset and magic-link requests return before looking the account up, whatever the email', async () => {
     const findUserByEmail = vi.fn();
-    const run = vi.fn();
+    const run = vi.fn<(name: string, work: () => Promise<void>) => void>();
     const { auth, limits } = service({ findUserByEmail }, { run });
     await auth.requestPasswordReset('known@example.test', { ip: '1.2.3.4' });
     await auth.requestMagicLink('unknown@example.test', { ip: '1.2.3.4' });
     expect(findUserByEmail).not.toHaveBeenCalled();
-    expect(run.mock.calls.map((c) => c[0])).toEqual(['password-reset request', 'magic-link request']);
+    expect(run.mock.calls.map(([name]) => name)).toEqual(['password-reset request', 'magic-link request']);
     expect(limits.hit.mock.calls).toEqual([
       ['password-reset', { email: 'known@example.test', ip: '1.2.3.4' }],
       ['magic-link', { email: 'unknown@example.test', ip: '1.2.3.4' }],
