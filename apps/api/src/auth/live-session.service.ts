@@ -56,8 +56,12 @@ export class LiveSessionService implements OnModuleInit, OnApplicationShutdown {
     const subscriber = this.redis.duplicate({ connectionName: 'baas-auth-invalidate', commandTimeout: undefined });
     subscriber.on('error', () => undefined);
     subscriber.on('message', (_channel: string, userId: string) => this.dropUser(userId));
-    // After a reconnect messages may have been missed: forget everything cached.
-    subscriber.on('ready', () => this.dropAll());
+    // After a reconnect messages may have been missed: forget everything cached (and
+    // subscribe again, in case the first attempt failed while Redis was down).
+    subscriber.on('ready', () => {
+      this.dropAll();
+      subscriber.subscribe(this.channel).catch(() => undefined);
+    });
     this.subscriber = subscriber;
     await subscriber.subscribe(this.channel).catch((err: unknown) => {
       this.logger.warn(`cannot subscribe to session invalidations (${String(err)}); cached states expire after ${this.config.AUTH_SESSION_CACHE_MS} ms`);
