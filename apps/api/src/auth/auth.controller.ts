@@ -72,7 +72,7 @@ export class AuthController {
   @Get('me')
   @Access('user')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'The signed-in user (checks the session is still active)' })
+  @ApiOperation({ summary: 'The signed-in user' })
   @ApiResponse({ status: 200, standardSchema: userView })
   me(@CurrentCaller() caller: Caller) {
     return this.auth.me(caller);
@@ -81,7 +81,7 @@ export class AuthController {
   @Patch('me')
   @Access('user')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Change the password (ends every other session)' })
+  @ApiOperation({ summary: 'Change the password (ends every other session and outstanding reset and magic links)' })
   updateMe(@CurrentCaller() caller: Caller, @Body({ schema: updateMeBody }) body: z.infer<typeof updateMeBody>) {
     return this.auth.changePassword(caller, body.currentPassword, body.password);
   }
@@ -130,7 +130,7 @@ export class AuthController {
 
   @Post('password-reset')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Set a new password with the token from the email; ends every session' })
+  @ApiOperation({ summary: 'Set a new password with the token from the email; ends every session and outstanding email link' })
   async resetPassword(@Body({ schema: passwordResetBody }) body: z.infer<typeof passwordResetBody>, @Req() req: FastifyRequest) {
     await this.auth.resetPassword(body.token, body.password, clientOf(req));
   }
