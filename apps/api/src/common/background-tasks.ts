@@ -1,11 +1,11 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 
 /**
  * Work a request starts but does not wait for (so its answer cannot depend on, or time,
  * that work). Failures are logged; a graceful shutdown waits for what is still running.
  */
 @Injectable()
-export class BackgroundTasks implements OnApplicationShutdown {
+export class BackgroundTasks implements OnModuleDestroy {
   private readonly logger = new Logger('BackgroundTasks');
   private readonly running = new Set<Promise<void>>();
 
@@ -23,7 +23,8 @@ export class BackgroundTasks implements OnApplicationShutdown {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** The earliest shutdown hook: the work finishes while the database and queues are still open. */
+  async onModuleDestroy(): Promise<void> {
     await this.idle();
   }
 }
