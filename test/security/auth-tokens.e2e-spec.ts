@@ -128,6 +128,26 @@ describe('reset and magic-link requests answer before any work that depends on t
   });
 });
 
+it('a graceful shutdown finishes the work of requests already answered', async () => {
+  const app = await startApi();
+  const user = await createUser(app);
+  const db = directPool();
+  const lock = await db.connect();
+  try {
+    await lock.query('BEGIN');
+    await lock.query('LOCK TABLE auth_tokens IN ACCESS EXCLUSIVE MODE');
+    await request(app.getHttpServer()).post('/v1/auth/password-reset/request').send({ email: user.email }).expect(202);
+    // The token cannot be written before the lock goes; close() must wait for it.
+    setTimeout(() => void lock.query('COMMIT'), 500);
+    await app.close();
+  } finally {
+    lock.release();
+  }
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM auth_tokens WHERE user_id = $1 AND purpose = 'password_reset'`, [user.id]);
+  await db.end();
+  expect(rows[0]!.n).toBe(1);
+});
+
 describe('auth rate limits are per subject and cover every unauthenticated token route (issue 11, findings 9 and 11)', () => {
   let app: NestFastifyApplication;
   const http = () => request(app.getHttpServer());
