@@ -92,9 +92,10 @@ describe('auth', () => {
 
   describe('access tokens', () => {
     it('refuses alg none, a wrong signature, a wrong audience, a wrong issuer and an expired token', async () => {
-      const user = await createUser(app);
+      const user = await createUser(app, { roles: ['admin'] });
+      const sid = (JSON.parse(Buffer.from(user.accessToken.split('.')[1]!, 'base64url').toString()) as { sid: string }).sid;
       const now = Math.floor(Date.now() / 1000);
-      const claims = { sub: user.id, sid: randomUUID(), email: user.email, roles: ['admin'], iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE, iat: now, exp: now + 600 };
+      const claims = { sub: user.id, sid, email: user.email, roles: ['admin'], iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE, iat: now, exp: now + 600 };
       const none = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(claims)}.`;
       const tokens = {
         none,
@@ -112,6 +113,10 @@ describe('auth', () => {
       // The same claims, correctly signed, are accepted: the refusals above are about the token.
       const good = forgeJwt({ alg: 'HS256', typ: 'JWT' }, claims);
       await http().get('/v1/admin/users').set('Authorization', `Bearer ${good}`).expect(200);
+      // Correctly signed but naming no live session: refused too (the session is checked on every request).
+      const noSession = forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, sid: randomUUID() });
+      const res = await http().get('/v1/admin/users').set('Authorization', `Bearer ${noSession}`).expect(401);
+      expect(res.body.code).toBe('SESSION_REVOKED');
     });
 
     it('requires a user for user routes and an admin for admin routes', async () => {
@@ -156,9 +161,10 @@ describe('auth', () => {
       const user = await createUser(app);
       const second = await http().post('/v1/auth/login').send({ email: user.email, password: TEST_PASSWORD }).expect(200);
       const third = await http().post('/v1/auth/login').send({ email: user.email, password: TEST_PASSWORD }).expect(200);
-      const sessions = await http().get('/v1/auth/sessions').set(bearer(user)).expect(200);
-      const secondId = sessions.body.items.find((s: { current: boolean }) => !s.current).id as string;
+      const secondId = (JSON.parse(Buffer.from((second.body.accessToken as string).split('.')[1]!, 'base64url').toString()) as { sid: string }).sid;
       await http().delete(`/v1/auth/sessions/${secondId}`).set(bearer(user)).expect(204);
+      // The revoked session's access token stops working at once, on every route.
+      await http().get('/v1/auth/sessions').set(bearer(second.body)).expect(401);
       await http().delete(`/v1/auth/sessions/${secondId}`).set(bearer(user)).expect(404);
       const someoneElse = await createUser(app);
       await http().delete(`/v1/auth/sessions/${secondId}`).set(bearer(someoneElse)).expect(404);

@@ -35,6 +35,7 @@ describe('storage tables match the Prisma schema', () => {
       id,
       bucket: bucket.name,
       key: 'ünïcødé/a b (1).png',
+      keyScope: '',
       objectKey: `${bucket.name}/${id}`,
       size: 2n ** 40n,
       contentType: 'image/png',
@@ -48,7 +49,7 @@ describe('storage tables match the Prisma schema', () => {
       updatedAt: at('2026-01-02T03:05:05.678Z'),
     };
     expect(await prisma.storageFile.create({ data: file })).toEqual(file);
-    expect(await prisma.storageFile.findUnique({ where: { bucket_key: { bucket: bucket.name, key: file.key } } })).toEqual(file);
+    expect(await prisma.storageFile.findUnique({ where: { bucket_keyScope_key: { bucket: bucket.name, keyScope: '', key: file.key } } })).toEqual(file);
     await prisma.storageFile.delete({ where: { id } });
     await prisma.storageBucket.delete({ where: { id: bucket.id } });
   });
@@ -61,6 +62,9 @@ describe('storage tables match the Prisma schema', () => {
     expect(file).toMatchObject({ status: 'pending', checksum: null, ownerId: null, aclRead: [], aclWrite: [], uploadExpiresAt: null });
     const duplicateKey = prisma.storageFile.create({ data: { ...data, objectKey: `${bucket.name}/${randomUUID()}` } });
     await expect(duplicateKey).rejects.toMatchObject({ code: 'P2002' });
+    // The same key in another namespace (an owner's) is another file.
+    const otherScope = await prisma.storageFile.create({ data: { ...data, keyScope: randomUUID(), objectKey: `${bucket.name}/${randomUUID()}` } });
+    await prisma.storageFile.delete({ where: { id: otherScope.id } });
     await expect(prisma.storageBucket.create({ data: { name: bucket.name } })).rejects.toMatchObject({ code: 'P2002' });
     const orphan = prisma.storageFile.create({ data: { ...data, bucket: 'no-such-bucket', objectKey: `x/${randomUUID()}` } });
     await expect(orphan).rejects.toBeInstanceOf(Prisma.PrismaClientKnownRequestError);

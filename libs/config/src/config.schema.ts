@@ -71,6 +71,7 @@ const settings = z.object({
   APP_URL: url(['http:', 'https:']).optional(),
   AUTH_RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(100_000).default(10),
   AUTH_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  AUTH_SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   SERVICE_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
   STORAGE_LOCAL_DIR: z.string().min(1).default('./var/storage'),

@@ -12,6 +12,15 @@ const PG_CODES: Record<string, MappedDbError> = {
   '23503': { status: 409, code: 'REFERENCE_CONFLICT', message: 'The record is referenced by, or references, a missing record' },
   '23502': { status: 400, code: 'VALIDATION_FAILED', message: 'A required value is missing' },
   '22P02': { status: 400, code: 'VALIDATION_FAILED', message: 'A value has the wrong format' },
+  // The api checks values before they reach a query (U+0000, surrogates, ranges); these are
+  // the last line, so a value that slips through is still the client's 400, never a 500.
+  '22001': { status: 400, code: 'VALIDATION_FAILED', message: 'A value is too long' },
+  '22003': { status: 400, code: 'VALIDATION_FAILED', message: 'A number is out of range' },
+  '22007': { status: 400, code: 'VALIDATION_FAILED', message: 'A date or time has the wrong format' },
+  '22008': { status: 400, code: 'VALIDATION_FAILED', message: 'A date or time is out of range' },
+  '22021': { status: 400, code: 'VALIDATION_FAILED', message: 'A text value holds a character that cannot be stored' },
+  '22P05': { status: 400, code: 'VALIDATION_FAILED', message: 'A text value holds a character that cannot be stored' },
+  '54000': { status: 400, code: 'VALIDATION_FAILED', message: 'A value is too large' },
 };
 
 const PRISMA_CODES: Record<string, MappedDbError> = {

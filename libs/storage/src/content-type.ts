@@ -29,6 +29,25 @@ export function isActiveContentType(type: string): boolean {
   );
 }
 
+/**
+ * The only types ever served inline: media a browser shows as media and never runs, plus
+ * text/plain (with `X-Content-Type-Options: nosniff`). Every one but text/plain is a type
+ * file-type recognises by signature, and detectContentType never keeps a claim of such a
+ * type (below): a stored type from this list was positively identified from the bytes.
+ * Everything else (HTML, SVG, XML, PDF, `multipart/x-mixed-replace`, `image/x-...` claims
+ * file-type cannot confirm, unknown types) is served as an attachment.
+ */
+const SAFE_INLINE_TYPES: ReadonlySet<string> = new Set([
+  'image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif', 'image/bmp', 'image/apng', 'image/x-icon',
+  'audio/mpeg', 'audio/ogg', 'audio/wav', 'audio/flac', 'audio/aac', 'audio/mp4', 'audio/x-m4a',
+  'video/mp4', 'video/webm', 'video/ogg', 'video/quicktime',
+]);
+
+/** Whether a stored content type may be served `inline` (see SAFE_INLINE_TYPES); otherwise `attachment`. */
+export function isSafeInlineType(type: string): boolean {
+  return type === 'text/plain' || (SAFE_INLINE_TYPES.has(type) && supportedMimeTypes.has(type));
+}
+
 /** Types whose bytes are text (so a text body may carry them as declared). */
 function isTextualType(type: string): boolean {
   return (

@@ -45,7 +45,7 @@ export class AdminController {
   }
 
   @Post('api-keys')
-  @ApiOperation({ summary: 'Create a service API key (the key is shown in this answer only)' })
+  @ApiOperation({ summary: 'Create a service API key (shown in this answer only; works while its creator may)' })
   createApiKey(@CurrentCaller() caller: Caller, @Body({ schema: createApiKeyBody }) body: z.infer<typeof createApiKeyBody>) {
     return this.admin.createApiKey(caller, body.name);
   }

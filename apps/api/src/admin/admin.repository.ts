@@ -30,7 +30,7 @@ export class AdminRepository {
     return this.prisma.user.findUnique({ where: { id }, select: ADMIN_USER_FIELDS });
   }
 
-  /** Applies the change; disabling a user also ends every session. Null when there is no such user. */
+  /** Applies the change; disabling a user also ends every session and every outstanding email-link token. */
   updateUser(
     id: string,
     data: { roles?: string[]; disabled?: boolean; emailVerified?: boolean },
@@ -40,6 +40,7 @@ export class AdminRepository {
       const user = await tx.user.update({ where: { id }, data, select: ADMIN_USER_FIELDS });
       if (data.disabled) {
         await tx.session.updateMany({ where: { userId: id, revokedAt: null }, data: { revokedAt: new Date(), revokedReason: 'disabled' } });
+        await tx.authToken.updateMany({ where: { userId: id, usedAt: null }, data: { usedAt: new Date() } });
       }
       if (data.roles) {
         await tx.auditLog.create({

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ApiKeysRepository } from '../auth/api-keys.repository.js';
 import { type Caller } from '../auth/caller.js';
+import { LiveSessionService } from '../auth/live-session.service.js';
 import { hashToken, newOpaqueToken } from '../auth/token.service.js';
 import { AppException } from '../common/app-exception.js';
 import type { ListUsersQuery, UpdateUserBody } from './admin.dto.js';
@@ -18,6 +19,7 @@ export class AdminService {
   constructor(
     private readonly repo: AdminRepository,
     private readonly apiKeys: ApiKeysRepository,
+    private readonly sessions: LiveSessionService,
   ) {}
 
   async listUsers(query: ListUsersQuery) {
@@ -32,17 +34,26 @@ export class AdminService {
 
   async updateUser(caller: Caller, id: string, body: UpdateUserBody) {
     const before = await this.getUser(id);
-    return this.repo.updateUser(id, body, { actor: actorName(caller), before });
+    const user = await this.repo.updateUser(id, body, { actor: actorName(caller), before });
+    // Roles and the disabled flag are read live on every request: drop the cached state everywhere.
+    await this.sessions.invalidateUser(id);
+    return user;
   }
 
   async deleteUser(caller: Caller, id: string): Promise<void> {
-    if (!(await this.repo.deleteUser(id, actorName(caller)))) throw notFound();
+    const deleted = await this.repo.deleteUser(id, actorName(caller));
+    await this.sessions.invalidateUser(id);
+    if (!deleted) throw notFound();
   }
 
   /** A new service key; the secret is in this answer only, the database keeps its hash. */
   async createApiKey(caller: Caller, name: string) {
     const key = newOpaqueToken('sk_');
-    const view = await this.apiKeys.create({ name, prefix: key.slice(0, 7), keyHash: hashToken(key), createdBy: actorName(caller) });
+    const creator = {
+      userId: caller.kind === 'user' ? caller.userId : null,
+      keyId: caller.kind === 'service' && caller.keyId !== 'bootstrap' ? caller.keyId : null,
+    };
+    const view = await this.apiKeys.create({ name, prefix: key.slice(0, 7), keyHash: hashToken(key), createdBy: actorName(caller), creator });
     return { ...view, key };
   }
 

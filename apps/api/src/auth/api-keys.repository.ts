@@ -11,18 +11,52 @@ export interface ApiKeyView {
   revokedAt: Date | null;
 }
 
+/** Who created a key: an admin user, another key, or the bootstrap key (both null). */
+export interface KeyCreator {
+  userId: string | null;
+  keyId: string | null;
+}
+
 const VIEW = { id: true, name: true, prefix: true, createdBy: true, createdAt: true, lastUsedAt: true, revokedAt: true };
+
+/** How long a chain of keys creating keys may be (a longer one is refused). */
+const MAX_KEY_CHAIN = 16;
 
 @Injectable()
 export class ApiKeysRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  findActiveByHash(keyHash: string): Promise<{ id: string } | null> {
-    return this.prisma.apiKey.findFirst({ where: { keyHash, revokedAt: null }, select: { id: true } });
+  /**
+   * The key with this hash if it grants access now: it and every key up its chain of
+   * creators is unrevoked, and every admin user on that chain still exists, is not disabled
+   * and still has the role `admin`. So a key never outlives the power of whoever made it.
+   */
+  async findUsableByHash(keyHash: string): Promise<{ id: string } | null> {
+    const rows = await this.prisma.$queryRaw<{ id: string; usable: boolean; depth: number }[]>`
+      WITH RECURSIVE chain AS (
+        SELECT k.id, k.revoked_at, k.created_by_user_id, k.created_by_key_id, 0 AS depth
+        FROM api_keys k WHERE k.key_hash = ${keyHash}
+        UNION ALL
+        SELECT p.id, p.revoked_at, p.created_by_user_id, p.created_by_key_id, c.depth + 1
+        FROM api_keys p JOIN chain c ON p.id = c.created_by_key_id
+        WHERE c.depth < ${MAX_KEY_CHAIN}
+      )
+      SELECT c.id, c.depth,
+        c.revoked_at IS NULL
+        AND (c.created_by_user_id IS NULL OR (u.id IS NOT NULL AND NOT u.disabled AND 'admin' = ANY(u.roles)))
+        AND (c.created_by_key_id IS NULL OR EXISTS (SELECT 1 FROM chain p WHERE p.id = c.created_by_key_id)) AS usable
+      FROM chain c LEFT JOIN users u ON u.id = c.created_by_user_id
+      ORDER BY c.depth`;
+    if (rows.length === 0 || rows.length > MAX_KEY_CHAIN || !rows.every((r) => r.usable)) return null;
+    return { id: rows[0]!.id };
   }
 
-  create(data: { name: string; prefix: string; keyHash: string; createdBy: string }): Promise<ApiKeyView> {
-    return this.prisma.apiKey.create({ data, select: VIEW });
+  create(data: { name: string; prefix: string; keyHash: string; createdBy: string; creator: KeyCreator }): Promise<ApiKeyView> {
+    const { creator, ...rest } = data;
+    return this.prisma.apiKey.create({
+      data: { ...rest, createdByUserId: creator.userId, createdByKeyId: creator.keyId },
+      select: VIEW,
+    });
   }
 
   list(): Promise<ApiKeyView[]> {

@@ -19,9 +19,10 @@ import { AuthService, type ClientInfo } from './auth.service.js';
 import type { Caller } from './caller.js';
 
 function clientOf(request: FastifyRequest): ClientInfo {
-  // request.ip honours X-Forwarded-For only when TRUST_PROXY is set.
+  // request.ip honours X-Forwarded-For only when TRUST_PROXY is set. The user agent is
+  // stored with the session: control characters (and what Postgres cannot store) go.
   const userAgent = request.headers['user-agent'];
-  return { ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent : undefined };
+  return { ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent.replace(/[\p{Cc}\p{Cs}]/gu, '') : undefined };
 }
 
 @ApiTags('auth')
@@ -46,8 +47,8 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a refresh token for new tokens (rotation; reuse revokes the session)' })
-  refresh(@Body({ schema: refreshBody }) body: z.infer<typeof refreshBody>) {
-    return this.auth.refresh(body.refreshToken);
+  refresh(@Body({ schema: refreshBody }) body: z.infer<typeof refreshBody>, @Req() req: FastifyRequest) {
+    return this.auth.refresh(body.refreshToken, clientOf(req));
   }
 
   @Post('logout')
@@ -71,7 +72,7 @@ export class AuthController {
   @Get('me')
   @Access('user')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'The signed-in user (checks the session is still active)' })
+  @ApiOperation({ summary: 'The signed-in user' })
   @ApiResponse({ status: 200, standardSchema: userView })
   me(@CurrentCaller() caller: Caller) {
     return this.auth.me(caller);
@@ -80,7 +81,7 @@ export class AuthController {
   @Patch('me')
   @Access('user')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Change the password (ends every other session)' })
+  @ApiOperation({ summary: 'Change the password (ends every other session and outstanding reset and magic links)' })
   updateMe(@CurrentCaller() caller: Caller, @Body({ schema: updateMeBody }) body: z.infer<typeof updateMeBody>) {
     return this.auth.changePassword(caller, body.currentPassword, body.password);
   }
@@ -115,8 +116,8 @@ export class AuthController {
   @Post('verify-email')
   @HttpCode(200)
   @ApiOperation({ summary: 'Confirm an email address with the token from the email' })
-  verifyEmail(@Body({ schema: tokenBody }) body: z.infer<typeof tokenBody>) {
-    return this.auth.verifyEmail(body.token);
+  verifyEmail(@Body({ schema: tokenBody }) body: z.infer<typeof tokenBody>, @Req() req: FastifyRequest) {
+    return this.auth.verifyEmail(body.token, clientOf(req));
   }
 
   @Post('password-reset/request')
@@ -129,7 +130,7 @@ export class AuthController {
 
   @Post('password-reset')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Set a new password with the token from the email; ends every session' })
+  @ApiOperation({ summary: 'Set a new password with the token from the email; ends every session and outstanding email link' })
   async resetPassword(@Body({ schema: passwordResetBody }) body: z.infer<typeof passwordResetBody>, @Req() req: FastifyRequest) {
     await this.auth.resetPassword(body.token, body.password, clientOf(req));
   }

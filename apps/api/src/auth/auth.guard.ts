@@ -6,11 +6,16 @@ import { AppException } from '../common/app-exception.js';
 import { ACCESS_KEY, type AccessLevel } from './access.decorator.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ANONYMOUS, type Caller, isAdmin } from './caller.js';
+import { LiveSessionService } from './live-session.service.js';
 import { hashToken, safeEqual, TokenService } from './token.service.js';
 
 /**
  * Resolves the caller of every request from `x-api-key` or `Authorization: Bearer`, then
  * enforces the route's @Access level. Credentials that are sent must be valid, on any route.
+ * A token's signature says who it was issued to; whether that still grants access, and with
+ * which roles, is read live (LiveSessionService): a revoked session, a disabled or deleted
+ * user and a removed role take effect on the next request, on every route. An admin-created
+ * key works only while its creator still is an active admin (ApiKeysRepository).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -18,6 +23,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
     private readonly apiKeys: ApiKeysRepository,
+    private readonly sessions: LiveSessionService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -44,7 +50,7 @@ export class AuthGuard implements CanActivate {
         return { kind: 'service', keyId: 'bootstrap' };
       }
       // Looked up by hash: the comparison happens on a digest, never on the secret itself.
-      const key = await this.apiKeys.findActiveByHash(hashToken(apiKey));
+      const key = await this.apiKeys.findUsableByHash(hashToken(apiKey));
       if (!key) throw invalidKey();
       return { kind: 'service', keyId: key.id };
     }
@@ -53,7 +59,8 @@ export class AuthGuard implements CanActivate {
       const match = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/.exec(authorization);
       const claims = match ? await this.tokens.verifyAccess(match[1]!) : undefined;
       if (!claims) throw new AppException(401, 'INVALID_TOKEN', 'The access token is invalid or expired');
-      return { kind: 'user', userId: claims.sub, email: claims.email, roles: claims.roles, sessionId: claims.sid };
+      const live = await this.sessions.check(claims.sid, claims.sub);
+      return { kind: 'user', userId: claims.sub, email: live.email, roles: live.roles, sessionId: claims.sid };
     }
     return ANONYMOUS;
   }

@@ -2,10 +2,12 @@ import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { ApiKeysRepository } from './api-keys.repository.js';
+import { BackgroundTasks } from '../common/background-tasks.js';
 import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthRepository } from './auth.repository.js';
 import { AuthService } from './auth.service.js';
+import { LiveSessionService } from './live-session.service.js';
 import { RateLimitService } from './rate-limit.service.js';
 import { TokenService } from './token.service.js';
 
@@ -20,8 +22,10 @@ import { TokenService } from './token.service.js';
     AuthRepository,
     AuthService,
     RateLimitService,
+    LiveSessionService,
+    BackgroundTasks,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [TokenService, ApiKeysRepository],
+  exports: [TokenService, ApiKeysRepository, LiveSessionService, RateLimitService, BackgroundTasks],
 })
 export class AuthModule {}

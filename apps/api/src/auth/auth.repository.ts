@@ -10,6 +10,16 @@ export type UserRecord = Prisma.UserGetPayload<{ select: typeof USER_FIELDS }>;
 
 type Tx = Prisma.TransactionClient;
 
+/** A session joined with its user: what decides, on every request, whether an access token still grants access. */
+export interface SessionState {
+  userId: string;
+  email: string;
+  roles: string[];
+  disabled: boolean;
+  revoked: boolean;
+  expiresAt: number;
+}
+
 /** Every query of the auth flows: users, sessions, refresh tokens, single-use tokens, audit. */
 @Injectable()
 export class AuthRepository {
@@ -89,6 +99,18 @@ export class AuthRepository {
     return this.prisma.session.findUnique({ where: { id }, select: { id: true, userId: true, expiresAt: true, revokedAt: true } });
   }
 
+  /** One primary-key join; null for an unknown session. */
+  async findSessionState(id: string): Promise<SessionState | null> {
+    const rows = await this.prisma.$queryRaw<
+      { user_id: string; email: string; roles: string[]; disabled: boolean; revoked: boolean; expires_at: Date }[]
+    >`SELECT s.user_id, u.email, u.roles, u.disabled, s.revoked_at IS NOT NULL AS revoked, s.expires_at
+      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ${id}::uuid`;
+    const row = rows[0];
+    return row
+      ? { userId: row.user_id, email: row.email, roles: row.roles, disabled: row.disabled, revoked: row.revoked, expiresAt: row.expires_at.getTime() }
+      : null;
+  }
+
   findSessionInTx(tx: Tx, id: string) {
     return tx.session.findUnique({
       where: { id },
@@ -129,6 +151,23 @@ export class AuthRepository {
       WHERE token_hash = ${tokenHash} AND purpose = ${purpose} AND used_at IS NULL AND expires_at > now()
       RETURNING user_id`;
     return rows[0]?.user_id;
+  }
+
+  /** Whether a token of this purpose exists unused and unexpired (a read: it consumes nothing). */
+  async authTokenUsable(tokenHash: string, purpose: TokenPurpose): Promise<boolean> {
+    const row = await this.prisma.authToken.findFirst({
+      where: { tokenHash, purpose, usedAt: null, expiresAt: { gt: new Date() } },
+      select: { id: true },
+    });
+    return row !== null;
+  }
+
+  /** Ends the user's outstanding single-use tokens (of the given purposes, or all). */
+  async endAuthTokens(tx: Tx, userId: string, purposes?: TokenPurpose[]): Promise<void> {
+    await tx.authToken.updateMany({
+      where: { userId, usedAt: null, ...(purposes ? { purpose: { in: purposes } } : {}) },
+      data: { usedAt: new Date() },
+    });
   }
 
   // --- audit -----------------------------------------------------------------------------

@@ -3,10 +3,12 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import type { Prisma } from '#libs/database';
 import { writeOutbox } from '#libs/events';
 import { AppException } from '../common/app-exception.js';
+import { BackgroundTasks } from '../common/background-tasks.js';
 import { EmailService } from '../email/email.service.js';
 import { type AuthResult, type LoginBody, type SignupBody, toUserView, type UserView } from './auth.dto.js';
 import { AuthRepository, type TokenPurpose, type UserRecord } from './auth.repository.js';
 import type { Caller } from './caller.js';
+import { LiveSessionService, sessionEnded } from './live-session.service.js';
 import { hashPassword, verifyPassword } from './password.js';
 import { RateLimitService } from './rate-limit.service.js';
 import { hashToken, newOpaqueToken, TokenService } from './token.service.js';
@@ -34,6 +36,8 @@ export class AuthService {
     private readonly tokens: TokenService,
     private readonly limits: RateLimitService,
     private readonly email: EmailService,
+    private readonly sessions: LiveSessionService,
+    private readonly background: BackgroundTasks,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -79,7 +83,8 @@ export class AuthService {
   }
 
   /** Rotates a refresh token. A used one presented again revokes its whole session. */
-  async refresh(refreshToken: string): Promise<AuthResult> {
+  async refresh(refreshToken: string, client: ClientInfo): Promise<AuthResult> {
+    await this.limits.check('refresh', { ip: client.ip });
     const tokenHash = hashToken(refreshToken);
     const outcome = await this.repo.transaction(async (tx) => {
       const used = await this.repo.useRefreshToken(tx, tokenHash);
@@ -97,8 +102,10 @@ export class AuthService {
         if (session) {
           await this.repo.revokeSessions(this.repo.client, session.userId, 'refresh_token_reuse', [session.id]);
           await this.repo.audit(this.repo.client, 'session.reuse_detected', { userId: session.userId, data: { sessionId: session.id } });
+          await this.sessions.invalidateUser(session.userId);
         }
       }
+      await this.limits.hit('refresh', { ip: client.ip });
       throw invalidRefresh();
     }
     return this.issue(outcome.user, outcome.sessionId, outcome.refreshToken);
@@ -107,11 +114,14 @@ export class AuthService {
   async logout(caller: Caller): Promise<void> {
     const user = requireUser(caller);
     await this.repo.revokeSessions(this.repo.client, user.userId, 'logout', [user.sessionId]);
+    await this.sessions.invalidateUser(user.userId);
   }
 
   async logoutAll(caller: Caller): Promise<number> {
     const user = requireUser(caller);
-    return this.repo.revokeSessions(this.repo.client, user.userId, 'logout_all');
+    const count = await this.repo.revokeSessions(this.repo.client, user.userId, 'logout_all');
+    await this.sessions.invalidateUser(user.userId);
+    return count;
   }
 
   /** The signed-in user, checking the session is still active (a revoked one is 401 at once). */
@@ -122,15 +132,23 @@ export class AuthService {
   async changePassword(caller: Caller, currentPassword: string, password: string): Promise<UserView> {
     const user = await this.activeUser(caller);
     const { sessionId } = requireUser(caller);
-    if (!(await verifyPassword(user.passwordHash, currentPassword))) throw invalidCredentials();
+    // A stolen access token must not be a way to guess the current password at full speed.
+    await this.limits.check('password-change', { user: user.id });
+    if (!(await verifyPassword(user.passwordHash, currentPassword))) {
+      await this.limits.hit('password-change', { user: user.id });
+      throw invalidCredentials();
+    }
     const passwordHash = await hashPassword(password);
     // Every other session ends; the one that changed the password stays.
     const others = (await this.repo.listActiveSessions(user.id)).map((s) => s.id).filter((id) => id !== sessionId);
     await this.repo.transaction(async (tx) => {
       await this.repo.setPassword(tx, user.id, passwordHash);
       await this.repo.revokeSessions(tx, user.id, 'password_change', others);
+      // Outstanding reset and magic links would otherwise still sign in or set another password.
+      await this.repo.endAuthTokens(tx, user.id, ['password_reset', 'magic_link']);
       await this.repo.audit(tx, 'password.change', { userId: user.id, actor: `user:${user.id}` });
     });
+    await this.sessions.invalidateUser(user.id);
     return toUserView(user);
   }
 
@@ -148,6 +166,7 @@ export class AuthService {
     const user = requireUser(caller);
     const count = await this.repo.revokeSessions(this.repo.client, user.userId, 'revoked', [sessionId]);
     if (count === 0) throw new AppException(404, 'NOT_FOUND', 'No such active session');
+    await this.sessions.invalidateUser(user.userId);
   }
 
   // --- email-token flows -------------------------------------------------------------------
@@ -155,56 +174,73 @@ export class AuthService {
   async requestVerification(caller: Caller): Promise<void> {
     const user = await this.activeUser(caller);
     if (user.emailVerified) return;
-    await this.limits.hit('verify-email', { email: user.email, ip: 'user' });
+    // Per user only: the email goes to the user's own address (a per-IP budget would let the
+    // users behind one address lock each other out, and accounts are already limited per IP).
+    await this.limits.hit('verify-email', { user: user.id });
     await this.sendTokenEmail(user, 'verify_email');
   }
 
-  async verifyEmail(token: string): Promise<UserView> {
-    const user = await this.repo.transaction(async (tx) => {
-      const userId = await this.repo.consumeAuthToken(tx, hashToken(token), 'verify_email');
-      if (!userId) throw invalidToken();
-      await this.repo.markEmailVerified(tx, userId);
-      await this.repo.audit(tx, 'email.verified', { userId });
-      return userId;
-    });
+  async verifyEmail(token: string, client: ClientInfo): Promise<UserView> {
+    await this.limits.check('token', { ip: client.ip });
+    const user = await this.repo
+      .transaction(async (tx) => {
+        const userId = await this.repo.consumeAuthToken(tx, hashToken(token), 'verify_email');
+        if (!userId) throw invalidToken();
+        await this.repo.markEmailVerified(tx, userId);
+        await this.repo.audit(tx, 'email.verified', { userId });
+        return userId;
+      })
+      .catch((err: unknown) => this.failedTokenUse(err, client));
     return toUserView((await this.repo.findUserById(user))!);
   }
 
-  /** Always answers the same (202), whether or not the account exists. */
+  /**
+   * Always answers the same (202), whether or not the account exists, and before doing
+   * anything that depends on it: the lookup, the token, the email and the audit entry run
+   * after the answer, identically for both cases, so neither content nor timing tells.
+   */
   async requestPasswordReset(email: string, client: ClientInfo): Promise<void> {
     await this.limits.hit('password-reset', { email, ip: client.ip });
-    const user = await this.repo.findUserByEmail(email);
-    if (user && !user.disabled) await this.sendTokenEmail(user, 'password_reset');
-    await this.repo.audit(this.repo.client, 'password_reset.request', { userId: user?.id, ip: client.ip });
+    this.background.run('password-reset request', () => this.emailLinkIfActive(email, 'password_reset', 'password_reset.request', client));
   }
 
-  /** Sets the new password and ends every session of the account. */
+  /**
+   * Sets the new password and ends every session and every outstanding email-link token of
+   * the account. Cheap checks first: an unknown, used or expired token never costs a hash.
+   */
   async resetPassword(token: string, password: string, client: ClientInfo): Promise<void> {
+    await this.limits.check('token', { ip: client.ip });
+    const tokenHash = hashToken(token);
+    if (!(await this.repo.authTokenUsable(tokenHash, 'password_reset'))) return this.failedTokenUse(invalidToken(), client);
     const passwordHash = await hashPassword(password);
-    await this.repo.transaction(async (tx) => {
-      const userId = await this.repo.consumeAuthToken(tx, hashToken(token), 'password_reset');
-      if (!userId) throw invalidToken();
-      await this.repo.setPassword(tx, userId, passwordHash);
-      // The link was delivered to the address, so the address is verified too.
-      await this.repo.markEmailVerified(tx, userId);
-      await this.repo.revokeSessions(tx, userId, 'password_reset');
-      await this.repo.audit(tx, 'password_reset', { userId, ip: client.ip });
-    });
+    const userId = await this.repo
+      .transaction(async (tx) => {
+        const userId = await this.repo.consumeAuthToken(tx, tokenHash, 'password_reset');
+        if (!userId) throw invalidToken();
+        await this.repo.setPassword(tx, userId, passwordHash);
+        // The link was delivered to the address, so the address is verified too.
+        await this.repo.markEmailVerified(tx, userId);
+        await this.repo.revokeSessions(tx, userId, 'password_reset');
+        await this.repo.endAuthTokens(tx, userId);
+        await this.repo.audit(tx, 'password_reset', { userId, ip: client.ip });
+        return userId;
+      })
+      .catch((err: unknown) => this.failedTokenUse(err, client));
+    await this.sessions.invalidateUser(userId);
   }
 
-  /** Always answers the same (202), whether or not the account exists. */
+  /** Always answers the same (202), whether or not the account exists (as requestPasswordReset). */
   async requestMagicLink(email: string, client: ClientInfo): Promise<void> {
     await this.limits.hit('magic-link', { email, ip: client.ip });
-    const user = await this.repo.findUserByEmail(email);
-    if (user && !user.disabled) await this.sendTokenEmail(user, 'magic_link');
-    await this.repo.audit(this.repo.client, 'magic_link.request', { userId: user?.id, ip: client.ip });
+    this.background.run('magic-link request', () => this.emailLinkIfActive(email, 'magic_link', 'magic_link.request', client));
   }
 
   async verifyMagicLink(token: string, client: ClientInfo): Promise<AuthResult> {
+    await this.limits.check('token', { ip: client.ip });
     // Consumed by one autocommit statement: the row lock is held for that statement only, so
     // concurrent uses of the token fail at once instead of queueing behind a long transaction.
     const userId = await this.repo.consumeAuthToken(this.repo.client, hashToken(token), 'magic_link');
-    if (!userId) throw invalidToken();
+    if (!userId) return this.failedTokenUse(invalidToken(), client);
     const user = await this.repo.findUserById(userId);
     if (!user) throw invalidToken();
     if (user.disabled) throw new AppException(403, 'ACCOUNT_DISABLED', 'This account is disabled');
@@ -218,14 +254,27 @@ export class AuthService {
 
   // --- helpers -------------------------------------------------------------------------------
 
+  /** Counts a failed use of an email-link token against the client IP, then rethrows. */
+  private async failedTokenUse(err: unknown, client: ClientInfo): Promise<never> {
+    if (err instanceof AppException && err.code === 'INVALID_TOKEN') await this.limits.hit('token', { ip: client.ip });
+    throw err;
+  }
+
+  /** The work behind password-reset and magic-link requests, the same for every email. */
+  private async emailLinkIfActive(email: string, purpose: TokenPurpose, event: string, client: ClientInfo): Promise<void> {
+    const user = await this.repo.findUserByEmail(email);
+    if (user && !user.disabled) await this.sendTokenEmail(user, purpose);
+    await this.repo.audit(this.repo.client, event, { userId: user?.id, ip: client.ip });
+  }
+
   private async activeUser(caller: Caller): Promise<UserRecord> {
     const who = requireUser(caller);
     const session = await this.repo.findSession(who.sessionId);
     if (!session || session.revokedAt || session.expiresAt <= new Date() || session.userId !== who.userId) {
-      throw new AppException(401, 'SESSION_REVOKED', 'This session has ended; sign in again');
+      throw sessionEnded();
     }
     const user = await this.repo.findUserById(who.userId);
-    if (!user || user.disabled) throw new AppException(401, 'SESSION_REVOKED', 'This session has ended; sign in again');
+    if (!user || user.disabled) throw sessionEnded();
     return user;
   }
 

@@ -5,12 +5,29 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { REDIS } from '#libs/queue';
 import { AppException } from '../common/app-exception.js';
 
-export type LimitedAction = 'login' | 'signup' | 'password-reset' | 'magic-link' | 'verify-email';
+/**
+ * What is limited. Each counts per subject, never per constant: `login` failed logins,
+ * `signup` signups, `password-reset`/`magic-link`/`verify-email` emails requested,
+ * `token` failed uses of an email-link token (verify-email, password-reset, magic-link
+ * verify), `refresh` failed refreshes, `password-change` wrong current passwords.
+ */
+export type LimitedAction = 'login' | 'signup' | 'password-reset' | 'magic-link' | 'verify-email' | 'token' | 'refresh' | 'password-change';
 
 /**
- * Redis-backed counters, so limits hold across api replicas. Each action is limited per
- * email (AUTH_RATE_LIMIT_MAX per window) and per client IP (five times that, since many
- * users can share an address).
+ * The subjects an attempt is counted against: the email it names, the signed-in user it
+ * comes from, and the client IP. Every key is a value of the request, so one client can
+ * never exhaust another's budget (except others behind the same IP, which gets 5×).
+ */
+export interface LimitKeys {
+  email?: string;
+  user?: string;
+  ip?: string;
+}
+type Dimension = keyof LimitKeys;
+
+/**
+ * Redis-backed counters, so limits hold across api replicas: AUTH_RATE_LIMIT_MAX per email
+ * or user per window, five times that per client IP (many users can share an address).
  */
 @Injectable()
 export class RateLimitService {
@@ -21,7 +38,7 @@ export class RateLimitService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  private limiter(action: LimitedAction, dimension: 'email' | 'ip'): RateLimiterRedis {
+  private limiter(action: LimitedAction, dimension: Dimension): RateLimiterRedis {
     const key = `${action}:${dimension}`;
     let limiter = this.limiters.get(key);
     if (!limiter) {
@@ -37,21 +54,23 @@ export class RateLimitService {
     return limiter;
   }
 
-  /** Throws 429 (with Retry-After seconds) when either counter is already exhausted. */
-  async check(action: LimitedAction, keys: { email?: string; ip: string }): Promise<void> {
-    const checks: [RateLimiterRedis, string][] = [[this.limiter(action, 'ip'), keys.ip]];
-    if (keys.email) checks.push([this.limiter(action, 'email'), keys.email]);
-    for (const [limiter, key] of checks) {
+  private counters(action: LimitedAction, keys: LimitKeys): [RateLimiterRedis, string][] {
+    return (Object.keys(keys) as Dimension[])
+      .filter((dimension) => keys[dimension] !== undefined)
+      .map((dimension) => [this.limiter(action, dimension), keys[dimension]!]);
+  }
+
+  /** Throws 429 (with Retry-After seconds) when a counter is already exhausted. */
+  async check(action: LimitedAction, keys: LimitKeys): Promise<void> {
+    for (const [limiter, key] of this.counters(action, keys)) {
       const res = await limiter.get(key);
       if (res && res.consumedPoints >= limiter.points) throw tooMany(res);
     }
   }
 
   /** Counts one attempt (a failed login, a sent email); throws 429 once over the limit. */
-  async hit(action: LimitedAction, keys: { email?: string; ip: string }): Promise<void> {
-    const hits: [RateLimiterRedis, string][] = [[this.limiter(action, 'ip'), keys.ip]];
-    if (keys.email) hits.push([this.limiter(action, 'email'), keys.email]);
-    for (const [limiter, key] of hits) {
+  async hit(action: LimitedAction, keys: LimitKeys): Promise<void> {
+    for (const [limiter, key] of this.counters(action, keys)) {
       try {
         await limiter.consume(key);
       } catch (err) {

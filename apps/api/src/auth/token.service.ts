@@ -10,6 +10,8 @@ export interface AccessClaims {
   roles: string[];
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** sha256 hex: what the database stores for every opaque token and key. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -62,6 +64,7 @@ export class TokenService {
       });
       const { sub, sid, email, roles } = payload;
       if (typeof sub !== 'string' || typeof sid !== 'string' || typeof email !== 'string') return undefined;
+      if (!UUID.test(sub) || !UUID.test(sid)) return undefined;
       if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) return undefined;
       return { sub, sid, email, roles };
     } catch {

@@ -5,6 +5,7 @@ import type { Prisma } from '#libs/database';
 import { appNameFrom, EmailInputError, type EmailQueue, type EmailRequest, enqueueEmail } from '#libs/mail';
 import { QueueName } from '#libs/queue';
 import { type Caller } from '../auth/caller.js';
+import { isStorableDate } from '../common/safe-json.js';
 import { AppException } from '../common/app-exception.js';
 import type { ListMessagesQuery } from './email.dto.js';
 import { EmailRepository, type MessageDetail, type MessageSummary } from './email.repository.js';
@@ -134,7 +135,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
       const createdAt = new Date(value[0]);
-      if (!Number.isNaN(createdAt.getTime()) && /^[0-9a-f-]{36}$/.test(value[1])) return { createdAt, id: value[1] };
+      if (isStorableDate(createdAt) && /^[0-9a-f-]{36}$/.test(value[1])) return { createdAt, id: value[1] };
     }
   } catch {
     // fall through

@@ -7,6 +7,7 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { FINAL_STATUSES, type FunctionEvent, SecretBox, type Trigger } from '#libs/functions';
 import { type FunctionRunResult, FunctionsJob, QueueName } from '#libs/queue';
 import { actorOf, type Caller, isAdmin } from '../auth/caller.js';
+import { isStorableDate } from '../common/safe-json.js';
 import { AppException } from '../common/app-exception.js';
 import type { DeployBody, ListRunsQuery } from './functions.dto.js';
 import { FunctionsCompiler } from './functions.compiler.js';
@@ -309,7 +310,7 @@ function encodeCursor(createdAt: Date, id: string): string {
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(at ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) {
+  if (!id || !/^[0-9a-f-]{36}$/.test(id) || !isStorableDate(createdAt)) {
     throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [{ path: 'cursor', message: 'is not a cursor from this list' }]);
   }
   return { createdAt, id };

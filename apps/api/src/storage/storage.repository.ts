@@ -14,6 +14,8 @@ export interface NewFile {
   id: string;
   bucket: string;
   key: string;
+  /** The key's namespace: keyScopeOf(). */
+  keyScope: string;
   objectKey: string;
   size: number;
   contentType: string;
@@ -26,6 +28,18 @@ export interface NewFile {
 }
 
 export type StorageEvent = EventPayloads['storage.change'];
+
+/**
+ * The namespace a file's key is unique in: the bucket's shared one ('') for ready files of a
+ * public bucket (anyone can list them anyway) and for the service role's files; the owner's
+ * own one for everything else (private buckets, and pending uploads everywhere). So a key
+ * conflict only ever involves a file the uploader may see: it reveals nothing about other
+ * users' private files or uploads in progress (docs/security.md).
+ */
+export function keyScopeOf(bucketPublic: boolean, ownerId: string | null, status: 'pending' | 'ready'): string {
+  if (ownerId === null || (bucketPublic && status === 'ready')) return '';
+  return ownerId;
+}
 
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
@@ -65,23 +79,23 @@ export class StorageRepository {
     return this.prisma.storageFile.findUnique({ where: { id }, ...FILE_WITH_BUCKET });
   }
 
-  /** Whether a key is held by a ready file or by a pending upload whose URL is still valid. */
-  async keyTaken(bucket: string, key: string): Promise<boolean> {
+  /** Whether a key of the namespace is held by a ready file or by a pending upload whose URL is still valid. */
+  async keyTaken(bucket: string, keyScope: string, key: string): Promise<boolean> {
     const row = await this.prisma.storageFile.findUnique({
-      where: { bucket_key: { bucket, key } },
+      where: { bucket_keyScope_key: { bucket, keyScope, key } },
       select: { status: true, uploadExpiresAt: true },
     });
     return row !== null && !(row.status === 'pending' && row.uploadExpiresAt !== null && row.uploadExpiresAt <= new Date());
   }
 
   /**
-   * Ready files of a bucket under a prefix, in key order, after the `after` key. With a
-   * filter, only the caller's own files and those whose read ACL names them.
+   * Ready files of a bucket under a prefix, in (key, id) order, after the `after` position.
+   * With a filter, only the caller's own files and those whose read ACL names them.
    */
   listFiles(args: {
     bucket: string;
     prefix: string;
-    after?: string;
+    after?: { key: string; id?: string };
     limit: number;
     filter: { userId?: string; entries: string[]; writeEntries: string[] } | null;
   }): Promise<FileRow[]> {
@@ -91,18 +105,24 @@ export class StorageRepository {
         bucket,
         status: 'ready',
         // Prisma passes startsWith to LIKE as is: escape its wildcards so `_` and `%` are plain characters.
-        key: { startsWith: prefix.replace(/[\\%_]/g, (c) => `\\${c}`), ...(after !== undefined ? { gt: after } : {}) },
-        ...(filter
-          ? {
-              OR: [
-                ...(filter.userId ? [{ ownerId: filter.userId }] : []),
-                { aclRead: { hasSome: filter.entries } },
-                ...(filter.writeEntries.length > 0 ? [{ aclWrite: { hasSome: filter.writeEntries } }] : []),
-              ],
-            }
-          : {}),
+        key: { startsWith: prefix.replace(/[\\%_]/g, (c) => `\\${c}`) },
+        AND: [
+          ...(filter
+            ? [
+                {
+                  OR: [
+                    ...(filter.userId ? [{ ownerId: filter.userId }] : []),
+                    { aclRead: { hasSome: filter.entries } },
+                    ...(filter.writeEntries.length > 0 ? [{ aclWrite: { hasSome: filter.writeEntries } }] : []),
+                  ],
+                },
+              ]
+            : []),
+          ...(after ? [{ OR: [{ key: { gt: after.key } }, ...(after.id ? [{ key: after.key, id: { gt: after.id } }] : [])] }] : []),
+        ],
       },
-      orderBy: { key: 'asc' },
+      // Two owners may hold the same key in a private bucket: id breaks the tie, so paging is total.
+      orderBy: [{ key: 'asc' }, { id: 'asc' }],
       take: limit,
     });
   }
@@ -120,7 +140,7 @@ export class StorageRepository {
     try {
       return await this.prisma.$transaction(async (tx) => {
         const stale = await tx.storageFile.findMany({
-          where: { bucket: data.bucket, key: data.key, status: 'pending', uploadExpiresAt: { lte: new Date() } },
+          where: { bucket: data.bucket, keyScope: data.keyScope, key: data.key, status: 'pending', uploadExpiresAt: { lte: new Date() } },
           select: { id: true, objectKey: true },
         });
         if (stale.length > 0) await tx.storageFile.deleteMany({ where: { id: { in: stale.map((s) => s.id) } } });
@@ -135,16 +155,26 @@ export class StorageRepository {
   }
 
   /** Marks a pending file ready with its checksum and writes its `upload` event; undefined if it was no longer pending. */
-  async markReady(id: string, checksum: string, event: StorageEvent): Promise<FileRow | undefined> {
-    return this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.storageFile.updateMany({
-        where: { id, status: 'pending' },
-        data: { status: 'ready', checksum, uploadExpiresAt: null },
+  /**
+   * Marks a pending file ready (moving its key into `keyScope`) with its checksum and writes
+   * its `upload` event; undefined if it was no longer pending, 'key-taken' when the key is
+   * held in that namespace (a public bucket's file took it while this upload was pending).
+   */
+  async markReady(id: string, checksum: string, keyScope: string, event: StorageEvent): Promise<FileRow | undefined | 'key-taken'> {
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const { count } = await tx.storageFile.updateMany({
+          where: { id, status: 'pending' },
+          data: { status: 'ready', checksum, uploadExpiresAt: null, keyScope },
+        });
+        if (count === 0) return undefined;
+        await writeOutbox(tx, 'storage.change', event);
+        return tx.storageFile.findUniqueOrThrow({ where: { id } });
       });
-      if (count === 0) return undefined;
-      await writeOutbox(tx, 'storage.change', event);
-      return tx.storageFile.findUniqueOrThrow({ where: { id } });
-    });
+    } catch (err) {
+      if (isUniqueViolation(err)) return 'key-taken';
+      throw err;
+    }
   }
 
   /**

@@ -8,7 +8,7 @@ import {
   fileKeyProblem,
   fileNameOf,
   InvalidObjectKeyError,
-  isActiveContentType,
+  isSafeInlineType,
   measure,
   mimeTypeAllowed,
   ObjectNotFoundError,
@@ -43,6 +43,7 @@ import {
   type BucketRow,
   type FileRow,
   type FileWithBucket,
+  keyScopeOf,
   type NewFile,
   type StorageEvent,
   StorageRepository,
@@ -103,6 +104,15 @@ function eventOf(row: EventFile, operation: 'upload' | 'delete', caller: Caller)
     },
     actor: actorOf(caller),
   };
+}
+
+/** The position a list cursor holds: `key\nid` (or, from older pages, the key alone). */
+function decodeListCursor(cursor: string): { key: string; id?: string } {
+  const [key = '', id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('\n');
+  if (fileKeyProblem(key) !== undefined || rest.length > 0 || (id !== undefined && !/^[0-9a-f-]{36}$/.test(id))) {
+    throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [{ path: 'cursor', message: 'is not a cursor from a previous page' }]);
+  }
+  return id === undefined ? { key } : { key, id };
 }
 
 /** A key for a file uploaded without one: `<file id>/<file name reduced to the key grammar>`. */
@@ -213,13 +223,7 @@ export class StorageService {
 
   async listFiles(caller: Caller, bucketName: string, query: ListFilesQuery): Promise<FileList> {
     const bucket = await this.bucket(bucketName);
-    let after: string | undefined;
-    if (query.cursor !== undefined) {
-      after = Buffer.from(query.cursor, 'base64url').toString('utf8');
-      if (fileKeyProblem(after) !== undefined) {
-        throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [{ path: 'cursor', message: 'is not a cursor from a previous page' }]);
-      }
-    }
+    const after = query.cursor === undefined ? undefined : decodeListCursor(query.cursor);
     const rows = await this.repo.listFiles({
       bucket: bucket.name,
       prefix: query.prefix,
@@ -231,7 +235,7 @@ export class StorageService {
     const last = page.at(-1);
     return {
       items: page.map((row) => this.view(row, caller, bucket.public)),
-      nextCursor: rows.length > query.limit && last ? Buffer.from(last.key, 'utf8').toString('base64url') : null,
+      nextCursor: rows.length > query.limit && last ? Buffer.from(`${last.key}\n${last.id}`, 'utf8').toString('base64url') : null,
     };
   }
 
@@ -311,8 +315,10 @@ export class StorageService {
   ): Promise<NewFile> {
     const id = randomUUID();
     const key = requestedKey ?? generatedKey(id, part.filename);
+    const ownerId = caller.kind === 'user' ? caller.userId : null;
+    const keyScope = keyScopeOf(bucket.public, ownerId, 'ready');
     // Checked before reading the body; the unique index decides in the end.
-    if (await this.repo.keyTaken(bucket.name, key)) throw keyTaken();
+    if (await this.repo.keyTaken(bucket.name, keyScope, key)) throw keyTaken();
 
     const { head, body } = await peekHead(part.file, SNIFF_BYTES);
     const contentType = await detectContentType(head, part.mimetype);
@@ -330,11 +336,12 @@ export class StorageService {
       id,
       bucket: bucket.name,
       key,
+      keyScope,
       objectKey,
       size: bytes,
       contentType,
       checksum: sha256,
-      ownerId: caller.kind === 'user' ? caller.userId : null,
+      ownerId,
       aclRead: acl.read,
       aclWrite: acl.write,
       status: 'ready',
@@ -379,8 +386,9 @@ export class StorageService {
 
   // ---- download ---------------------------------------------------------------------------
 
+  /** Inline only for types positively identified as safe to show (isSafeInlineType); everything else downloads. */
   private dispositionFor(file: FileRow, forceDownload: boolean): string {
-    const kind = forceDownload || isActiveContentType(file.contentType) ? 'attachment' : 'inline';
+    const kind = !forceDownload && isSafeInlineType(file.contentType) ? 'inline' : 'attachment';
     return contentDisposition(kind, fileNameOf(file.key));
   }
 
@@ -455,16 +463,19 @@ export class StorageService {
     const expiresAt = new Date(Date.now() + ttl * 1000);
     const acl = body.acl ?? { read: [], write: [] };
     const objectKey = `${bucket.name}/${id}`;
+    const ownerId = caller.kind === 'user' ? caller.userId : null;
     const result = await this.repo.insertFile(
       {
         id,
         bucket: bucket.name,
         key: body.key ?? id,
+        // A pending upload reserves its key only in its owner's namespace (keyScopeOf).
+        keyScope: keyScopeOf(bucket.public, ownerId, 'pending'),
         objectKey,
         size: body.size,
         contentType: body.contentType,
         checksum: null,
-        ownerId: caller.kind === 'user' ? caller.userId : null,
+        ownerId,
         aclRead: acl.read,
         aclWrite: acl.write,
         status: 'pending',
@@ -512,7 +523,13 @@ export class StorageService {
       await this.removeObject(file.objectKey);
       throw err;
     }
-    const ready = await this.repo.markReady(id, checksum, eventOf(file, 'upload', caller));
+    const keyScope = keyScopeOf(file.bucketRef.public, file.ownerId, 'ready');
+    const ready = await this.repo.markReady(id, checksum, keyScope, eventOf(file, 'upload', caller));
+    if (ready === 'key-taken') {
+      // A ready file of the public bucket took the key meanwhile (one anyone can list).
+      await this.removeObject(file.objectKey);
+      throw keyTaken();
+    }
     if (ready) return this.view(ready, caller, file.bucketRef.public);
     // Completed concurrently, or deleted meanwhile.
     return this.getFile(caller, id);

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type pg from 'pg';
 import { mapDatabaseError } from '#libs/database';
 import type { Caller } from '../../auth/caller.js';
@@ -29,6 +29,8 @@ function expectedError(err: unknown): { status: number; code: string; message: s
  */
 @Injectable()
 export class BatchService {
+  private readonly logger = new Logger('BatchService');
+
   constructor(
     private readonly documents: DocumentsService,
     private readonly repo: DocumentsRepository,
@@ -54,13 +56,19 @@ export class BatchService {
         return { results };
       });
     }
+    // Each operation commits on its own, so whatever happens to one, every outcome is
+    // reported: an unexpected error becomes that operation's 500 (logged), never the answer.
     const results: BatchResult[] = [];
-    for (const op of body.operations) {
+    for (const [i, op] of body.operations.entries()) {
       try {
         results.push(await this.execute(caller, op));
       } catch (err) {
         const expected = expectedError(err);
-        if (!expected) throw err;
+        if (!expected) {
+          this.logger.error(`batch operation ${i} failed: ${err instanceof Error ? err.message : String(err)}`);
+          results.push({ status: 500, error: { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred' } });
+          continue;
+        }
         const { status, ...error } = expected;
         if (!error.details) delete error.details;
         results.push({ status, error });

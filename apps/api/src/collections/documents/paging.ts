@@ -1,4 +1,5 @@
 import { type CollectionDef, FIELD_NAME, SCALAR_TYPES } from '../definition.js';
+import { textProblem } from '../../common/safe-json.js';
 import { type Expr, exprOf, type Params } from '../sql.js';
 
 /**
@@ -70,6 +71,15 @@ const VALUE_SHAPES: Record<Expr['type'], RegExp | undefined> = {
   jsonb: undefined,
 };
 
+/** A timestamp of the right shape that also exists (2026-13-45T25:61:61Z has the shape but no day). */
+function isRealTimestamp(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2})(?::?\d{2})?)?$/.exec(text);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 && Number(m[7] ?? 0) <= 15;
+}
+
 export function encodeCursor(keys: SortKey[], values: (string | null)[]): string {
   return Buffer.from(JSON.stringify({ s: sortSignature(keys), v: values })).toString('base64url');
 }
@@ -94,6 +104,8 @@ export function decodeCursor(keys: SortKey[], cursor: string): (string | null)[]
     if (typeof value !== 'string') throw invalid('is not a cursor from this api');
     const shape = VALUE_SHAPES[key.expr.type];
     if (shape && !shape.test(value)) throw invalid('is not a cursor from this api');
+    if (key.expr.type === 'timestamptz' && !isRealTimestamp(value)) throw invalid('is not a cursor from this api');
+    if (textProblem(value)) throw invalid('is not a cursor from this api');
     return value;
   });
 }
