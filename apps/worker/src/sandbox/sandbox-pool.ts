@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { BridgeError, SandboxBridge } from './bridge.js';
-import type { FromHost, HostCall, RunOutcome, RunRequest, ToHost } from './protocol.js';
+import { type FromHost, type HostCall, type RunOutcome, type RunRequest, SANDBOX_LIMITS, type ToHost } from './protocol.js';
 
 /** Heap of a host process itself (isolates have their own limits on top). */
 const HOST_HEAP_MB = 256;
@@ -107,7 +107,7 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
 
   private spawn(): Host {
     const files = this.files!;
-    const child = fork(files.entry, [files.ivm], {
+    const child = fork(files.entry, [files.ivm, JSON.stringify(SANDBOX_LIMITS)], {
       execPath: process.execPath,
       execArgv: [
         '--no-node-snapshot',
@@ -173,7 +173,7 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
   private async answer(host: Host, call: HostCall): Promise<void> {
     let reply: ToHost;
     try {
-      const value = await this.bridge.handle(call.method, Array.isArray(call.args) ? call.args : [], call.remainingMs);
+      const value = await this.bridge.handle(call.method, parseArgs(call.args), call.body, call.remainingMs);
       reply = { t: 'reply', callId: call.callId, ok: true, value };
     } catch (err) {
       const error =
@@ -185,6 +185,21 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
     }
     if (host.alive) host.child.send(reply, () => undefined);
   }
+}
+
+/** The JSON arguments of a ctx call (bounded in the isolate and the host); anything else is refused. */
+function parseArgs(text: unknown): unknown[] {
+  if (typeof text !== 'string' || text.length > SANDBOX_LIMITS.maxArgsChars) {
+    throw new BridgeError('PAYLOAD_TOO_LARGE', `ctx arguments are limited to ${SANDBOX_LIMITS.maxArgsChars} characters of JSON`);
+  }
+  let args: unknown;
+  try {
+    args = JSON.parse(text);
+  } catch {
+    throw new BridgeError('INVALID_ARGUMENT', 'The ctx arguments are not JSON');
+  }
+  if (!Array.isArray(args)) throw new BridgeError('INVALID_ARGUMENT', 'The ctx arguments are not a list');
+  return args as unknown[];
 }
 
 function crashed(message: string): RunOutcome {
