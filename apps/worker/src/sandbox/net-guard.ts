@@ -161,14 +161,7 @@ export async function guardedFetch(input: string, init: GuardedRequest, options:
     if (response.status >= 300 && response.status < 400 && location && init.redirect !== 'manual') {
       if (init.redirect === 'error') throw new FetchRefused('REDIRECT', `Redirected to ${location} (redirect: 'error')`);
       if (hop >= maxRedirects) throw new FetchRefused('TOO_MANY_REDIRECTS', `More than ${maxRedirects} redirects`);
-      const next = parseUrl(new URL(location, url).toString());
-      if (url.protocol === 'https:' && next.protocol === 'http:') {
-        throw new FetchRefused('REDIRECT_DOWNGRADE', `Refused to follow a redirect from https to http (${next.origin})`);
-      }
-      if (next.origin !== url.origin) {
-        for (const name of Object.keys(headers)) if (!CROSS_ORIGIN_SAFE.has(name)) delete headers[name];
-      }
-      url = next;
+      url = redirectTarget(url, location, headers);
       if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
         method = 'GET';
         body = undefined;
@@ -179,6 +172,27 @@ export async function guardedFetch(input: string, init: GuardedRequest, options:
     }
     return { ...response, redirected: hop > 0 };
   }
+}
+
+/**
+ * Where a redirect leads, and what of the request goes along: https → http is refused, and
+ * leaving the origin drops every header but CROSS_ORIGIN_SAFE (from `headers`, in place).
+ */
+export function redirectTarget(from: URL, location: string, headers: Record<string, string>): URL {
+  let next: URL;
+  try {
+    next = parseUrl(new URL(location, from).toString());
+  } catch (err) {
+    if (err instanceof FetchRefused) throw err;
+    throw new FetchRefused('INVALID_URL', `Not a URL: ${location.slice(0, 200)}`);
+  }
+  if (from.protocol === 'https:' && next.protocol !== 'https:') {
+    throw new FetchRefused('REDIRECT_DOWNGRADE', `Refused to follow a redirect from https to ${next.protocol.slice(0, -1)} (${next.origin})`);
+  }
+  if (next.origin !== from.origin) {
+    for (const name of Object.keys(headers)) if (!CROSS_ORIGIN_SAFE.has(name)) delete headers[name];
+  }
+  return next;
 }
 
 /**

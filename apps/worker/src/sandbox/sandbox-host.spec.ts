@@ -10,7 +10,7 @@ import { SandboxPool } from './sandbox-pool.js';
  * function would have, and the host must still be the same process afterwards: a function
  * can fail itself, never the host (and so never other functions' runs on it).
  */
-describe('sandbox host', () => {
+describe('sandbox host', { timeout: 60_000 }, () => {
   const calls: { method: string; args: unknown[]; body?: Uint8Array }[] = [];
   const bridge = {
     handle: async (method: string, args: unknown[], body: Uint8Array | undefined) => {
