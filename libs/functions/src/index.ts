@@ -2,3 +2,4 @@ export { SecretBox } from './secrets.js';
 export { uuidFromName } from './ids.js';
 export * from './types.js';
 export { insertRun, type NewRun } from './runs.sql.js';
+export { STORABLE_MAX_DEPTH, storableJson, storableString } from './storable.js';

@@ -760,13 +760,13 @@ function outcomeOf(state: RunState, packed: unknown, durationMs: number): RunOut
   if (typeof packed !== 'string' || packed.length === 0 || packed.length > bound) {
     return failed(state, durationMs, { code: 'SANDBOX_ERROR', message: 'The sandbox answered in an unexpected shape' });
   }
-  if (packed === 'U') return { status: 'succeeded', result: null, ...logsOf(state), durationMs };
+  if (packed === 'U') return { status: 'succeeded', ...logsOf(state), durationMs };
   if (packed[0] === 'R') {
     const json = packed.slice(1);
     if (Buffer.byteLength(json) > limits.maxResultBytes) {
       return failed(state, durationMs, { code: 'RESULT_TOO_LARGE', message: `The result is larger than ${limits.maxResultBytes} bytes` });
     }
-    return { status: 'succeeded', result: JSON.parse(json) as unknown, ...logsOf(state), durationMs };
+    return { status: 'succeeded', resultJson: json, ...logsOf(state), durationMs };
   }
   let e: PackedError = {};
   try {

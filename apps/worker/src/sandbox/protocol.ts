@@ -83,6 +83,8 @@ export interface HostCall {
 export interface RunOutcome {
   status: 'succeeded' | 'failed' | 'timed_out';
   result?: unknown;
+  /** From the host: the result as JSON text (parsed by the worker; no deep object crosses the IPC). */
+  resultJson?: string;
   error?: RunError;
   logs: RunLogLine[];
   logsTruncated: boolean;

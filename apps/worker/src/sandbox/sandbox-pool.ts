@@ -141,7 +141,7 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
         const resolve = host.inflight.get(message.id);
         if (resolve) {
           host.inflight.delete(message.id);
-          resolve(message.outcome);
+          resolve(withResult(message.outcome));
         }
       } else if (message.t === 'call') {
         void this.answer(host, message);
@@ -152,6 +152,7 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
       clearTimeout(readyTimer);
       host.alive = false;
       failReady(new Error('sandbox host exited'));
+      const lost = [...host.inflight.keys()];
       for (const resolve of host.inflight.values()) {
         resolve(crashed(`The sandbox host running this function died (${signal ?? `exit ${code}`})`));
       }
@@ -159,7 +160,8 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
       const index = this.hosts.indexOf(host);
       if (index !== -1) this.hosts.splice(index, 1);
       if (this.stopping) return;
-      this.logger.warn(`sandbox host ${child.pid} exited (${signal ?? code}); starting another`);
+      // run ids are "<run id>:<attempt>"
+      this.logger.error({ msg: 'sandbox host died; starting another', pid: child.pid, exit: signal ?? code, runIds: lost.map((id) => id.split(':')[0]) });
       // A host that keeps dying is restarted with a growing pause (at most 5 s).
       const delay = Math.min(5000, 50 * 2 ** Math.min(this.crashes++, 7));
       setTimeout(() => {
@@ -184,6 +186,17 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
       reply = { t: 'reply', callId: call.callId, ok: false, error };
     }
     if (host.alive) host.child.send(reply, () => undefined);
+  }
+}
+
+/** The host sends a result as JSON text; the worker parses it (null for a run that returned nothing). */
+function withResult(outcome: RunOutcome): RunOutcome {
+  const { resultJson, ...rest } = outcome;
+  if (outcome.status !== 'succeeded') return rest;
+  try {
+    return { ...rest, result: resultJson === undefined ? null : (JSON.parse(resultJson) as unknown) };
+  } catch {
+    return { ...rest, status: 'failed', error: { code: 'SANDBOX_ERROR', message: 'The sandbox answered in an unexpected shape' } };
   }
 }
 
