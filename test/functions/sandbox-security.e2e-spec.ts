@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxBridge } from '../../apps/worker/src/sandbox/bridge.js';
@@ -25,7 +25,7 @@ describe('functions: sandbox security', () => {
     deploy(stack, name, { source, language: 'js', triggers: [{ type: 'http' }], ...extra });
 
   /** A test server on one loopback address (the bridge lets 127.0.0.2 and .3 through, nothing else). */
-  async function listen(host: string, handler: Parameters<typeof createServer>[0]): Promise<number> {
+  async function listen(host: string, handler: RequestListener): Promise<number> {
     const server = createServer(handler);
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, host, resolve));

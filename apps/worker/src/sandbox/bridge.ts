@@ -182,15 +182,17 @@ async function readCapped(response: Response, max: number, message: string): Pro
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
-  if (response.body) {
-    for await (const chunk of response.body) {
-      size += chunk.byteLength;
-      if (size > max) {
-        await response.body.cancel().catch(() => undefined);
-        throw tooLarge(message);
-      }
-      chunks.push(chunk);
+  const reader = (response.body as ReadableStream<Uint8Array> | null)?.getReader(); // fetch bodies stream Uint8Array chunks
+  for (;;) {
+    if (!reader) break;
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(message);
     }
+    chunks.push(value);
   }
   return new Uint8Array(Buffer.concat(chunks, size));
 }

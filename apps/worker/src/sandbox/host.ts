@@ -717,11 +717,11 @@ async function run(req: RunRequest): Promise<RunOutcome> {
       codeCache.set(req.codeKey, produced);
     }
     const factory = (await script.run(slot.context, { reference: true, timeout: remaining() })) as Reference;
-    const packed = (await slot.invoke.apply(
+    const packed: unknown = await slot.invoke.apply(
       undefined,
       [factory.derefInto(), new ivm.ExternalCopy(req.event).copyInto(), new ivm.ExternalCopy(req.env).copyInto(), req.logLimitBytes],
       { result: { promise: true, copy: true }, timeout: remaining() },
-    )) as unknown;
+    );
     const durationMs = Math.round(performance.now() - started);
     return outcomeOf(state, packed, durationMs);
   } catch (err) {
