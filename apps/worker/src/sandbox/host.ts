@@ -442,7 +442,10 @@ const BOOTSTRAP = String.raw`
     return 'E{"name":"Error","message":"The function threw a value that cannot be read"}';
   };
 
+  let invoked = false;
   define('__invoke', async (factory, event, env, logLimit) => {
+    if (invoked) return packError(new ErrorC('__invoke runs once'), 'SANDBOX_ERROR');
+    invoked = true;
     logBudget = NumberC(logLimit) || 0;
     try {
       const moduleExports = factory();
@@ -541,6 +544,7 @@ function prepare(memoryMb: number): Slot {
   if (!bootstrapCache && produced) bootstrapCache = produced;
   script.runSync(context);
   slot.invoke = jail.getSync('__invoke', { reference: true });
+  jail.deleteSync('__invoke'); // the host holds it; user code must not call it (it sets the log budget)
   return slot;
 }
 

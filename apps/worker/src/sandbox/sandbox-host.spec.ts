@@ -189,6 +189,11 @@ describe('sandbox host', { timeout: 60_000 }, () => {
       await hostSurvived();
     });
 
+    it('the bootstrap leaves nothing of the host on the global object', async () => {
+      const out = await result(`() => Object.getOwnPropertyNames(globalThis).filter((k) => k.startsWith('__'))`);
+      expect(out).toEqual([]);
+    });
+
     it('log lines are cut at the line limit, whatever the arguments are', async () => {
       const out = await run(`() => {
         console.log('z'.repeat(100000));
