@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxPool } from '../../apps/worker/src/sandbox/sandbox-pool.js';
+import { freePort } from '../support/net.js';
 import { deploy, getRun, type Stack, startStack, svc, waitForRun } from './support.js';
 
 const js = (stack: Stack, name: string, source: string, extra: Record<string, unknown> = {}) =>
@@ -52,6 +53,14 @@ describe('worker logs', () => {
     await logged({ msg: 'sandbox host died; starting another', pid, runIds: (ids: unknown) => Array.isArray(ids) && ids.includes(started.body.runId) }).toBe(1);
     await logged({ msg: 'function run lost its sandbox host', runId: started.body.runId }).toBe(1);
     await waitForRun(stack, started.body.runId, ['succeeded']);
+  });
+
+  it('logs a failed email attempt with the message id', async () => {
+    await stack.workers[0]!.close(); // the next worker (SMTP on a closed port) takes the email
+    stack.workers.length = 0;
+    await stack.startWorker({ LOG_LEVEL: 'info', SMTP_HOST: '127.0.0.1', SMTP_PORT: String(await freePort()) }, { logDestination: destination });
+    const sent = await http.post('/v1/email/send').set(svc).send({ to: 'someone@example.com', subject: 'Hi', text: 'x' }).expect(202);
+    await logged({ msg: 'email attempt failed, will retry', emailId: sent.body.id, attempt: 1 }).toBe(1);
   });
 });
 
