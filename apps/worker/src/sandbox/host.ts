@@ -47,8 +47,8 @@ const BOOTSTRAP = String.raw`
 'use strict';
 (() => {
   const g = globalThis;
-  const hostCall = g.__hostCall, hostLog = g.__hostLog, hostSleep = g.__hostSleep, hostUuid = g.__hostUuid;
-  for (const k of ['__hostCall', '__hostLog', '__hostSleep', '__hostUuid']) delete g[k];
+  const hostCall = g.__hostCall, hostLog = g.__hostLog, hostSleep = g.__hostSleep, hostClear = g.__hostClear, hostUuid = g.__hostUuid;
+  for (const k of ['__hostCall', '__hostLog', '__hostSleep', '__hostClear', '__hostUuid']) delete g[k];
   const L = ${JSON.stringify(LIMITS)};
 
   // Primordials: the checks below run after user code, which may replace any global or
@@ -343,20 +343,21 @@ const BOOTSTRAP = String.raw`
     return new Response(r);
   }
 
-  // Timers: at most maxTimers pending per run, each one host timer.
+  // Timers: at most maxTimers pending per run, each one host timer; clearTimeout clears the
+  // host timer too, so the isolate's count and the host's are the same.
   const timers = new MapC();
   let nextTimer = 1;
   const setTimeout = (fn, ms, ...args) => {
     if (MapSize(timers) >= L.maxTimers) throw new RangeErrorC('At most ' + L.maxTimers + ' pending timers per run');
+    const delay = MathMax(0, NumberC(ms) || 0);
     const id = nextTimer++;
     MapSet(timers, id, true);
-    const delay = MathMax(0, NumberC(ms) || 0);
-    PromiseThen(hostSleep.apply(undefined, [delay], { result: { promise: true } }), () => {
-      if (MapDelete(timers, id) && typeof fn === 'function') fn(...args);
+    PromiseThen(hostSleep.apply(undefined, [delay, id], { result: { promise: true } }), (due) => {
+      if (MapDelete(timers, id) && due === true && typeof fn === 'function') fn(...args);
     }, () => { MapDelete(timers, id); });
     return id;
   };
-  const clearTimeout = (id) => { MapDelete(timers, id); };
+  const clearTimeout = (id) => { if (MapDelete(timers, id)) hostClear(id); };
 
   const console = {
     log: (...a) => log('log', a), info: (...a) => log('info', a), warn: (...a) => log('warn', a),
@@ -498,7 +499,8 @@ interface RunState {
   calls: number;
   pendingCalls: number;
   inflightBytes: number;
-  timers: number;
+  /** Pending setTimeouts: id → clear. */
+  timers: Map<number, () => void>;
   finished: boolean;
 }
 
@@ -534,7 +536,8 @@ function prepare(memoryMb: number): Slot {
     new ivm.Reference((method: unknown, args: unknown, body: unknown) => hostCall(slot, method, args, body)),
   );
   jail.setSync('__hostLog', new ivm.Callback((level: unknown, line: unknown) => appendLog(slot.run, level, line), { ignored: true }));
-  jail.setSync('__hostSleep', new ivm.Reference((ms: unknown) => hostSleep(slot, ms)));
+  jail.setSync('__hostSleep', new ivm.Reference((ms: unknown, id: unknown) => hostSleep(slot, ms, id)));
+  jail.setSync('__hostClear', new ivm.Callback((id: unknown) => hostClear(slot, id), { ignored: true }));
   jail.setSync('__hostUuid', new ivm.Callback(() => crypto.randomUUID()));
   const script = isolate.compileScriptSync(BOOTSTRAP, {
     filename: 'file:///sandbox/bootstrap.js',
@@ -584,19 +587,27 @@ function appendLog(run: RunState | null, level: unknown, line: unknown): void {
   run.logs.push({ level: LEVELS.find((l) => l === level) ?? 'log', message, at: new Date().toISOString() });
 }
 
-/** One setTimeout of the run: resolves true when due, false when refused (over the cap) or the run is over. */
-function hostSleep(slot: Slot, ms: unknown): Promise<boolean> {
+/** One setTimeout of the run: resolves true when due, false when refused (over the cap), cleared or the run is over. */
+function hostSleep(slot: Slot, ms: unknown, id: unknown): Promise<boolean> {
   const run = slot.run;
-  if (!run || run.finished || run.timers >= limits.maxTimers) return Promise.resolve(false);
-  run.timers++;
+  if (!run || run.finished || typeof id !== 'number' || run.timers.size >= limits.maxTimers || run.timers.has(id)) return Promise.resolve(false);
   const left = Math.max(0, run.deadline - Date.now());
   const delay = Math.min(typeof ms === 'number' && ms > 0 ? ms : 0, left + 50);
   return new Promise<boolean>((resolve) => {
-    setTimeout(() => {
-      run.timers--;
+    const timer = setTimeout(() => {
+      run.timers.delete(id);
       resolve(!run.finished);
     }, delay).unref();
+    run.timers.set(id, () => {
+      clearTimeout(timer);
+      run.timers.delete(id);
+      resolve(false);
+    });
   });
+}
+
+function hostClear(slot: Slot, id: unknown): void {
+  if (typeof id === 'number') slot.run?.timers.get(id)?.();
 }
 
 function refusal(code: string, message: string): { ok: false; error: { code: string; message: string } } {
@@ -696,7 +707,7 @@ async function run(req: RunRequest): Promise<RunOutcome> {
     calls: 0,
     pendingCalls: 0,
     inflightBytes: 0,
-    timers: 0,
+    timers: new Map(),
     finished: false,
   };
   slot.run = state;

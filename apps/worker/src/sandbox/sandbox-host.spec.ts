@@ -181,6 +181,14 @@ describe('sandbox host', { timeout: 60_000 }, () => {
       expect(out).toEqual(['a', 'b']);
     });
 
+    it('a cleared timer frees its place: set-and-clear many times over the cap', async () => {
+      const out = await result(`async () => {
+        for (let i = 0; i < ${SANDBOX_LIMITS.maxTimers * 3}; i++) clearTimeout(setTimeout(() => {}, 1e9));
+        return await new Promise((resolve) => setTimeout(() => resolve('fired'), 1));
+      }`);
+      expect(out).toBe('fired');
+    });
+
     it('50 000 log lines of 8000 characters: stopped at the log limit inside the isolate', async () => {
       const out = await run(`() => { for (let i = 0; i < 50000; i++) console.log('y'.repeat(8000)); return 'done'; }`, { timeoutMs: 20_000 });
       expect(out.status).toBe('succeeded');
