@@ -54,7 +54,7 @@ export class FunctionSlots {
 const CODE_CACHE_SIZE = 100;
 /** Function ids of runs seen lately (a run deferred for fair share comes back). */
 const FUNCTION_ID_CACHE_SIZE = 10_000;
-/** A run deferred for fair share comes back after 1–2 × this. */
+/** A run deferred for fair share comes back after 1–2 × this (up to 25 × for a long backlog). */
 const FAIR_SHARE_RETRY_MS = 200;
 
 /**
@@ -75,6 +75,8 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
   /** Runs in progress on this worker, by function (fair share). */
   private readonly active = new Map<string, number>();
   private activeTotal = 0;
+  /** Runs deferred for fair share per function, since it last had nothing running here. */
+  private readonly deferred = new Map<string, number>();
 
   constructor(
     private readonly runs: FunctionRunsRepository,
@@ -106,7 +108,12 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
       // Fair share: this function already runs here and only the last free slot is left,
       // which is kept for functions with nothing running here. Try again shortly, without
       // using an attempt; the slot takes the next job in the queue meanwhile.
-      await job.moveToDelayed(Date.now() + FAIR_SHARE_RETRY_MS + Math.floor(Math.random() * FAIR_SHARE_RETRY_MS), token);
+      // The longer the backlog (runs deferred since the function last had nothing running
+      // here), the later they come back: the free slot does not spin through it.
+      const deferred = (this.deferred.get(functionId) ?? 0) + 1;
+      this.deferred.set(functionId, deferred);
+      const backoff = FAIR_SHARE_RETRY_MS * Math.min(25, 1 + Math.floor(deferred / 10));
+      await job.moveToDelayed(Date.now() + backoff + Math.floor(Math.random() * FAIR_SHARE_RETRY_MS), token);
       throw new DelayedError();
     }
     const slot = functionId ?? runId;
@@ -118,7 +125,10 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
       this.activeTotal--;
       const left = (this.active.get(slot) ?? 1) - 1;
       if (left > 0) this.active.set(slot, left);
-      else this.active.delete(slot);
+      else {
+        this.active.delete(slot);
+        this.deferred.delete(slot);
+      }
     }
   }
 
