@@ -77,6 +77,13 @@ describe('fair share of worker slots between functions', () => {
     await stack?.close();
   });
 
+  it('a run longer than FUNCTIONS_LOCK_MS keeps its lock: one attempt, not a second start by the stalled-job check', async () => {
+    // FUNCTIONS_LOCK_MS is 2000 in these stacks
+    await js(stack, 'long', 'export default async () => { await new Promise((r) => setTimeout(r, 3500)); return "long"; }', { timeoutMs: 10_000, retries: 2 });
+    const res = await http.post('/v1/functions/long/invoke?async=true').set(svc).send({}).expect(202);
+    expect(await waitForRun(stack, res.body.runId, ['succeeded', 'dead'], 30_000)).toMatchObject({ status: 'succeeded', attempts: 1 });
+  });
+
   it('an unrelated function runs while another has a backlog larger than WORKER_CONCURRENCY', async () => {
     // per-function concurrency (10) is above WORKER_CONCURRENCY (4): without fair share the backlog takes every slot
     await js(stack, 'backlog', 'export default async () => { await new Promise((r) => setTimeout(r, 1500)); return "slow"; }', { timeoutMs: 10_000 });

@@ -91,7 +91,12 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.config.WORKER_CONCURRENCY;
     this.worker.opts.lockDuration = this.config.FUNCTIONS_LOCK_MS;
+    this.worker.opts.lockRenewTime = Math.floor(this.config.FUNCTIONS_LOCK_MS / 2);
     this.worker.opts.stalledInterval = Math.max(500, Math.floor(this.config.FUNCTIONS_LOCK_MS / 2));
+    // The lock manager copied lockDuration and lockRenewTime (30 s / 15 s) when the worker was
+    // constructed: without a new one, a run longer than FUNCTIONS_LOCK_MS lost its lock before
+    // the first renewal and was started a second time by the stalled-job check.
+    (this.worker as unknown as { createLockManager(): void }).createLockManager(); // protected in BullMQ's types, meant for subclasses; not started yet (autorun: false)
     void this.worker.run().catch((err: unknown) => this.logger.error(err));
   }
 
