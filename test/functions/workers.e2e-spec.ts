@@ -105,11 +105,13 @@ describe('functions: worker replicas', () => {
 
   it("retries a killed worker's run in flight on the other worker", async () => {
     const first = await startWorker();
-    const id = (await http().post('/v1/functions/nap/invoke?async=true').send({ ms: 2500 }).expect(202)).body.runId as string;
+    // Long enough that the second worker is up before the first could finish (a worker takes
+    // seconds to start on a loaded machine); the first attempt never ends, the second one does.
+    const id = (await http().post('/v1/functions/nap/invoke?async=true').send({ ms: 8000 }).expect(202)).body.runId as string;
     await expect.poll(async () => (await run(id)).status, { timeout: 15_000, interval: 50 }).toBe('running');
     await startWorker();
     process.kill(first.pid!, 'SIGKILL'); // the worker only: its sandbox host exits on its own
-    await expect.poll(async () => (await run(id)).status, { timeout: 30_000, interval: 200 }).toBe('succeeded');
+    await expect.poll(async () => (await run(id)).status, { timeout: 45_000, interval: 200 }).toBe('succeeded');
     expect((await run(id)).attempts).toBe(2);
-  }, 60_000);
+  }, 90_000);
 });
