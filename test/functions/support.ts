@@ -37,7 +37,7 @@ export interface Stack {
   config: AppConfig;
   databaseUrl: string;
   queuePrefix: string;
-  startWorker(overrides?: Record<string, string>): Promise<INestApplicationContext>;
+  startWorker(overrides?: Record<string, string>, options?: Parameters<typeof createWorker>[1]): Promise<INestApplicationContext>;
   close(): Promise<void>;
 }
 
@@ -66,8 +66,8 @@ export async function startStack(overrides: Record<string, string> = {}, workers
     config,
     databaseUrl: isolated.databaseUrl,
     queuePrefix: isolated.queuePrefix,
-    async startWorker(extra = {}) {
-      const worker = await createWorker(testConfig({ ...base, API_INTERNAL_URL: apiUrl, ...extra }));
+    async startWorker(extra = {}, options = {}) {
+      const worker = await createWorker(testConfig({ ...base, API_INTERNAL_URL: apiUrl, ...extra }), options);
       stack.workers.push(worker);
       return worker;
     },

@@ -111,7 +111,7 @@ describe('functions: worker replicas', () => {
     // loaded machine makes the second worker slow to boot.
     process.kill(first.pid!, 'SIGKILL'); // the worker only: its sandbox host exits on its own
     await startWorker();
-    await expect.poll(async () => (await run(id)).status, { timeout: 30_000, interval: 200 }).toBe('succeeded');
+    await expect.poll(async () => (await run(id)).status, { timeout: 45_000, interval: 200 }).toBe('succeeded');
     expect((await run(id)).attempts).toBe(2);
-  }, 60_000);
+  }, 90_000);
 });

@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
-import { type INestApplicationContext, Module } from '@nestjs/common';
+import { type INestApplicationContext, Logger, Module } from '@nestjs/common';
+import type { DestinationStream } from 'pino';
 import { type AppConfig, ConfigModule } from '#libs/config';
 import { createLogger, PinoNestLogger } from '#libs/logging';
 import { WorkerModule } from './worker.module.js';
@@ -9,16 +10,20 @@ import { WorkerModule } from './worker.module.js';
  * On SIGTERM each BullMQ worker is closed (`worker.close()` waits for its active jobs), so
  * a deploy loses no job.
  */
-export async function createWorker(config: AppConfig): Promise<INestApplicationContext> {
+export async function createWorker(config: AppConfig, options: { logDestination?: DestinationStream } = {}): Promise<INestApplicationContext> {
   @Module({ imports: [ConfigModule.forRoot(config), WorkerModule] })
   class WorkerRootModule {}
 
-  const logger = createLogger(config.LOG_LEVEL, 'worker');
-  const app = await NestFactory.createApplicationContext(WorkerRootModule, {
-    logger: new PinoNestLogger(logger),
-    bufferLogs: true,
-  });
+  // Lines are written as they happen (no bufferLogs: nothing would ever flush the buffer).
+  const logger = createLogger(config.LOG_LEVEL, 'worker', options.logDestination);
+  const app = await NestFactory.createApplicationContext(WorkerRootModule, { logger: new PinoNestLogger(logger) });
   app.enableShutdownHooks();
   await app.init();
+  new Logger('Worker').log({
+    msg: 'worker started',
+    concurrency: config.WORKER_CONCURRENCY,
+    sandboxHosts: config.SANDBOX_HOSTS,
+    mail: config.SMTP_HOST ? 'smtp' : 'file',
+  });
   return app;
 }

@@ -3,3 +3,4 @@ export { uuidFromName } from './ids.js';
 export * from './types.js';
 export { insertRun, type NewRun } from './runs.sql.js';
 export { rotateFunctionSecrets, type RotationResult } from './rotate-secrets.js';
+export { STORABLE_MAX_DEPTH, storableJson, storableString } from './storable.js';

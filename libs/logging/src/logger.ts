@@ -1,8 +1,11 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { type DestinationStream, pino, type Logger, type LoggerOptions } from 'pino';
 
-/** One JSON logger per process; secrets in headers never reach the log. */
-export function createLogger(level: string, name: string): Logger {
+/**
+ * One JSON logger per process; secrets in headers never reach the log. `destination` is
+ * stdout unless given (tests read a worker's lines from a stream of their own).
+ */
+export function createLogger(level: string, name: string, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     name,
     level,
@@ -11,7 +14,19 @@ export function createLogger(level: string, name: string): Logger {
       censor: '[redacted]',
     },
   };
-  return pino(options);
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * A message for the Nest logger: text, an Error, or structured fields with `msg`
+ * (`logger.warn({ msg: 'run is dead', runId })`), which become fields of the JSON line.
+ */
+function parts(message: unknown, context: string | undefined): [Record<string, unknown>, string] {
+  if (message !== null && typeof message === 'object' && !(message instanceof Error) && typeof (message as { msg?: unknown }).msg === 'string') {
+    const { msg, ...fields } = message as { msg: string } & Record<string, unknown>; // checked just above
+    return [{ context, ...fields }, msg];
+  }
+  return [{ context }, String(message)];
 }
 
 /** Nest's LoggerService over pino, so framework and request logs share one format. */
@@ -19,22 +34,23 @@ export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, context?: string): void {
-    this.logger.info({ context }, String(message));
+    this.logger.info(...parts(message, context));
   }
   error(message: unknown, stackOrContext?: string, context?: string): void {
     const err = message instanceof Error ? message : undefined;
-    this.logger.error({ context: context ?? stackOrContext, err }, err ? err.message : String(message));
+    if (err) this.logger.error({ context: context ?? stackOrContext, err }, err.message);
+    else this.logger.error(...parts(message, context ?? stackOrContext));
   }
   warn(message: unknown, context?: string): void {
-    this.logger.warn({ context }, String(message));
+    this.logger.warn(...parts(message, context));
   }
   debug(message: unknown, context?: string): void {
-    this.logger.debug({ context }, String(message));
+    this.logger.debug(...parts(message, context));
   }
   verbose(message: unknown, context?: string): void {
-    this.logger.trace({ context }, String(message));
+    this.logger.trace(...parts(message, context));
   }
   fatal(message: unknown, context?: string): void {
-    this.logger.fatal({ context }, String(message));
+    this.logger.fatal(...parts(message, context));
   }
 }

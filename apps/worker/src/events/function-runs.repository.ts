@@ -59,6 +59,11 @@ export class FunctionRunsRepository {
     return rows[0] ?? null;
   }
 
+  async functionOf(runId: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ functionId: string }>('SELECT function_id AS "functionId" FROM function_runs WHERE id = $1', [runId]);
+    return rows[0]?.functionId ?? null;
+  }
+
   async code(versionId: string): Promise<string | null> {
     const { rows } = await this.pool.query<{ code: string }>('SELECT code FROM function_versions WHERE id = $1', [versionId]);
     return rows[0]?.code ?? null;

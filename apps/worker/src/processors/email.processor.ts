@@ -89,12 +89,15 @@ export class EmailProcessor extends WorkerHost implements OnApplicationBootstrap
         },
       });
       if (failure.permanent) {
-        this.logger.warn(`email ${id} refused by the server, not retried: ${failure.message}`);
+        this.logger.warn({ msg: 'email refused by the server, not retried', emailId: id, error: failure.message });
         throw new UnrecoverableError(failure.message);
       }
-      this.logger.warn(
-        `email ${id} attempt ${job.attemptsMade + 1} failed${lastAttempt ? ', no attempts left' : ', will retry'}: ${failure.message}`,
-      );
+      this.logger.warn({
+        msg: `email attempt failed${lastAttempt ? ', no attempts left' : ', will retry'}`,
+        emailId: id,
+        attempt: job.attemptsMade + 1,
+        error: failure.message,
+      });
       throw new Error(failure.message, { cause: err });
     }
   }

@@ -3,9 +3,9 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnAppl
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { type RunStatus, SecretBox } from '#libs/functions';
+import { type RunError, type RunLogLine, type RunStatus, SecretBox, storableJson, storableString } from '#libs/functions';
 import { type FunctionRunResult, FunctionsJob, type JobData, QueueName, REDIS } from '#libs/queue';
-import { FunctionRunsRepository, type RunContext } from '../events/function-runs.repository.js';
+import { FunctionRunsRepository, type RunContext, type RunFinish } from '../events/function-runs.repository.js';
 import type { RunOutcome } from '../sandbox/protocol.js';
 import { SandboxPool } from '../sandbox/sandbox-pool.js';
 
@@ -52,6 +52,10 @@ export class FunctionSlots {
 
 /** Version code by version id: versions never change, so this cache is never stale. */
 const CODE_CACHE_SIZE = 100;
+/** Function ids of runs seen lately (a run deferred for fair share comes back). */
+const FUNCTION_ID_CACHE_SIZE = 10_000;
+/** A run deferred for fair share comes back after 1–2 × this (up to 25 × for a long backlog). */
+const FAIR_SHARE_RETRY_MS = 200;
 
 /**
  * Runs functions: one job per run (jobId = run id). Each attempt is recorded; a failed
@@ -67,6 +71,12 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
   private readonly logger = new Logger(FunctionsProcessor.name);
   private readonly secrets: SecretBox;
   private readonly codeCache = new Map<string, string>();
+  private readonly functionIds = new Map<string, string>();
+  /** Runs in progress on this worker, by function (fair share). */
+  private readonly active = new Map<string, number>();
+  private activeTotal = 0;
+  /** Runs deferred for fair share per function, since it last had nothing running here. */
+  private readonly deferred = new Map<string, number>();
 
   constructor(
     private readonly runs: FunctionRunsRepository,
@@ -81,7 +91,12 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.config.WORKER_CONCURRENCY;
     this.worker.opts.lockDuration = this.config.FUNCTIONS_LOCK_MS;
+    this.worker.opts.lockRenewTime = Math.floor(this.config.FUNCTIONS_LOCK_MS / 2);
     this.worker.opts.stalledInterval = Math.max(500, Math.floor(this.config.FUNCTIONS_LOCK_MS / 2));
+    // The lock manager copied lockDuration and lockRenewTime (30 s / 15 s) when the worker was
+    // constructed: without a new one, a run longer than FUNCTIONS_LOCK_MS lost its lock before
+    // the first renewal and was started a second time by the stalled-job check.
+    (this.worker as unknown as { createLockManager(): void }).createLockManager(); // protected in BullMQ's types, meant for subclasses; not started yet (autorun: false)
     void this.worker.run().catch((err: unknown) => this.logger.error(err));
   }
 
@@ -93,6 +108,60 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
   async process(job: RunJob, token?: string): Promise<FunctionRunResult> {
     if (job.name !== FunctionsJob.Run) throw new UnrecoverableError(`Unknown job ${job.name} on queue ${QueueName.Functions}`);
     const { runId } = job.data;
+    const functionId = await this.functionOf(runId);
+    if (functionId !== null && !this.mayStart(functionId)) {
+      // Fair share: this function already runs here and only the last free slot is left,
+      // which is kept for functions with nothing running here. Try again shortly, without
+      // using an attempt; the slot takes the next job in the queue meanwhile.
+      // The longer the backlog (runs deferred since the function last had nothing running
+      // here), the later they come back: the free slot does not spin through it.
+      const deferred = (this.deferred.get(functionId) ?? 0) + 1;
+      this.deferred.set(functionId, deferred);
+      const backoff = FAIR_SHARE_RETRY_MS * Math.min(25, 1 + Math.floor(deferred / 10));
+      await job.moveToDelayed(Date.now() + backoff + Math.floor(Math.random() * FAIR_SHARE_RETRY_MS), token);
+      throw new DelayedError();
+    }
+    const slot = functionId ?? runId;
+    this.active.set(slot, (this.active.get(slot) ?? 0) + 1);
+    this.activeTotal++;
+    try {
+      return await this.startAndRun(job, runId, token);
+    } finally {
+      this.activeTotal--;
+      const left = (this.active.get(slot) ?? 1) - 1;
+      if (left > 0) this.active.set(slot, left);
+      else {
+        this.active.delete(slot);
+        this.deferred.delete(slot);
+      }
+    }
+  }
+
+  /**
+   * Whether a run of this function may take one of this worker's WORKER_CONCURRENCY slots
+   * now: always when the function has nothing running here, otherwise only while another
+   * slot stays free. So however long one function's backlog, any other function finds a
+   * slot (docs/functions.md, Limits and isolation).
+   */
+  private mayStart(functionId: string): boolean {
+    const slots = this.config.WORKER_CONCURRENCY;
+    if (slots < 2 || !this.active.has(functionId)) return true;
+    return this.activeTotal < slots - 1;
+  }
+
+  /** The function of a run (one primary-key read, remembered), null when the run is gone. */
+  private async functionOf(runId: string): Promise<string | null> {
+    const known = this.functionIds.get(runId);
+    if (known) return known;
+    const functionId = await this.runs.functionOf(runId);
+    if (functionId) {
+      if (this.functionIds.size >= FUNCTION_ID_CACHE_SIZE) this.functionIds.delete(this.functionIds.keys().next().value!);
+      this.functionIds.set(runId, functionId);
+    }
+    return functionId;
+  }
+
+  private async startAndRun(job: RunJob, runId: string, token: string | undefined): Promise<FunctionRunResult> {
     const run = await this.runs.start(runId);
     if (!run) {
       // Finished already (a duplicate or stale job), or its function was deleted.
@@ -147,13 +216,14 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     job: RunJob,
     run: RunContext,
     attempt: number,
-    outcome: RunOutcome,
+    raw: RunOutcome,
   ): Promise<FunctionRunResult> {
+    const outcome = storableOutcome(raw);
     const succeeded = outcome.status === 'succeeded';
     const lastAttempt = attempt >= run.maxAttempts || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const status: RunStatus = succeeded || !lastAttempt || run.maxAttempts <= 1 ? outcome.status : 'dead';
     const error = outcome.error ?? null;
-    await this.runs.finish(run.id, {
+    await this.store(run, {
       status,
       durationMs: outcome.durationMs,
       logs: outcome.logs,
@@ -161,6 +231,11 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
       result: succeeded ? (outcome.result ?? null) : null,
       error,
     });
+    if (status === 'dead') {
+      this.logger.warn({ msg: 'function run is dead (every attempt failed)', runId: run.id, functionId: run.functionId, attempts: attempt, code: error?.code });
+    } else if (error?.code === 'SANDBOX_CRASHED') {
+      this.logger.warn({ msg: 'function run lost its sandbox host', runId: run.id, functionId: run.functionId, attempt, error: error.message });
+    }
     if (!succeeded && !lastAttempt) {
       // BullMQ retries after the backoff; the run shows the failed attempt meanwhile.
       throw new Error(`${error?.code ?? 'FAILED'}: ${error?.message ?? 'the run failed'}`);
@@ -169,6 +244,29 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     if (succeeded) result.result = outcome.result ?? null;
     if (error) result.error = { code: error.code, message: error.message };
     return result;
+  }
+
+  /**
+   * Stores an attempt's outcome. The content is already storable (storableOutcome); should
+   * the database still refuse it, the outcome is stored without its result and logs (and a
+   * line saying why) rather than failing the attempt, which would run the function again.
+   */
+  private async store(run: RunContext, finish: RunFinish): Promise<void> {
+    try {
+      await this.runs.finish(run.id, finish);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      // Only a refusal of the content (class 22: data exception, 54: too complex); anything else is the database being unavailable.
+      if (typeof code !== 'string' || !/^(22|54)/.test(code)) throw err;
+      this.logger.warn({ msg: 'function run outcome could not be stored as it is; stored without result and logs', runId: run.id, pgCode: code });
+      await this.runs.finish(run.id, {
+        ...finish,
+        result: null,
+        logs: [{ level: 'warn', message: `[the result and logs of this run could not be stored (${code})]`, at: new Date().toISOString() }],
+        logsTruncated: true,
+        error: finish.error ? { code: finish.error.code, message: finish.error.message.slice(0, 1000) } : null,
+      });
+    }
   }
 
   private async code(versionId: string): Promise<string | null> {
@@ -191,6 +289,17 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
       .abandon(job.data.runId, { code: 'WORKER_LOST', message: `The queue gave up on the run: ${err.message.slice(0, 300)}` })
       .catch(() => undefined);
   }
+}
+
+/** The outcome with every string storable in Postgres (U+0000 and lone surrogates → U+FFFD). */
+function storableOutcome(outcome: RunOutcome): RunOutcome {
+  const error: RunError | undefined = outcome.error && {
+    code: storableString(outcome.error.code),
+    message: storableString(outcome.error.message),
+    ...(outcome.error.stack ? { stack: storableString(outcome.error.stack) } : {}),
+  };
+  const logs: RunLogLine[] = outcome.logs.map((l) => ({ ...l, message: storableString(l.message) }));
+  return { ...outcome, logs, error, result: outcome.result === undefined ? undefined : storableJson(outcome.result) };
 }
 
 function resultOf(run: RunContext): FunctionRunResult {

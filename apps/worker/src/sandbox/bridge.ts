@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { FetchRefused, guardedFetch, type GuardedRequest } from './net-guard.js';
+import { checkTarget, FetchRefused, guardedFetch, type GuardedRequest } from './net-guard.js';
+import { SANDBOX_LIMITS } from './protocol.js';
 
 /** An error a function sees from a ctx call (code, message, HTTP status when the api answered). */
 export class BridgeError extends Error {
@@ -14,7 +15,7 @@ export class BridgeError extends Error {
 }
 
 const API_TIMEOUT_MS = 30_000;
-const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
+const { maxUploadBytes: MAX_UPLOAD_BYTES, maxDownloadBytes: MAX_DOWNLOAD_BYTES, maxApiResponseBytes: MAX_API_RESPONSE_BYTES } = SANDBOX_LIMITS;
 
 /**
  * What `ctx` does for functions, in the worker (the sandbox hosts hold no credentials).
@@ -25,13 +26,18 @@ const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
  */
 @Injectable()
 export class SandboxBridge {
+  /** The address policy of fetch; tests let one loopback test server through (never set in production). */
+  isBlocked?: (address: string) => boolean;
+
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  async handle(method: string, args: unknown[], remainingMs: number): Promise<unknown> {
+  async handle(method: string, args: unknown[], body: Uint8Array | undefined, remainingMs: number): Promise<unknown> {
     const timeoutMs = Math.max(1, Math.min(remainingMs, API_TIMEOUT_MS));
     switch (method) {
       case 'fetch':
-        return this.fetch(args, timeoutMs);
+        return this.fetch(args, body, timeoutMs);
+      case 'fetch.check':
+        return this.fetchCheck(args, timeoutMs);
       case 'db.create':
         return this.api('POST', `/collections/${seg(args[0], 'collection')}/documents`, timeoutMs, { json: obj(args[1], 'data') });
       case 'db.get':
@@ -51,7 +57,7 @@ export class SandboxBridge {
           })) !== null
         );
       case 'storage.upload':
-        return this.upload(args, timeoutMs);
+        return this.upload(args, body, timeoutMs);
       case 'storage.get':
         return this.api('GET', `/storage/files/${seg(args[0], 'fileId')}`, timeoutMs, { nullOn404: true });
       case 'storage.download':
@@ -75,30 +81,34 @@ export class SandboxBridge {
     }
   }
 
-  private async fetch(args: unknown[], timeoutMs: number): Promise<unknown> {
+  private async fetch(args: unknown[], body: Uint8Array | undefined, timeoutMs: number): Promise<unknown> {
     if (typeof args[0] !== 'string') throw new BridgeError('INVALID_ARGUMENT', 'fetch needs a URL string');
-    const init = args[1] === undefined ? {} : obj(args[1], 'init');
+    if (body && body.byteLength > SANDBOX_LIMITS.maxFetchBodyBytes) {
+      throw new BridgeError('PAYLOAD_TOO_LARGE', `A fetch body is limited to ${SANDBOX_LIMITS.maxFetchBodyBytes} bytes`);
+    }
+    const init = args[1] === undefined || args[1] === null ? {} : obj(args[1], 'init');
     const request: GuardedRequest = {
       method: typeof init.method === 'string' ? init.method : 'GET',
       headers: stringRecord(init.headers),
-      body: typeof init.body === 'string' || init.body instanceof Uint8Array ? init.body : undefined,
+      body,
       redirect: init.redirect === 'manual' || init.redirect === 'error' ? init.redirect : 'follow',
     };
-    try {
-      return await guardedFetch(args[0], request, { timeoutMs });
-    } catch (err) {
-      if (err instanceof FetchRefused) throw new BridgeError(err.code, err.message);
-      throw err;
-    }
+    return refusedAsBridgeError(() => guardedFetch(args[0] as string, request, { timeoutMs, maxBodyBytes: SANDBOX_LIMITS.maxFetchResponseBytes, isBlocked: this.isBlocked }));
   }
 
-  private async upload(args: unknown[], timeoutMs: number): Promise<unknown> {
+  /** The address check a fetch with a body asks for before its body leaves the sandbox host. */
+  private async fetchCheck(args: unknown[], timeoutMs: number): Promise<unknown> {
+    if (typeof args[0] !== 'string') throw new BridgeError('INVALID_ARGUMENT', 'fetch needs a URL string');
+    await refusedAsBridgeError(() => checkTarget(args[0] as string, { timeoutMs, isBlocked: this.isBlocked }));
+    return true;
+  }
+
+  private async upload(args: unknown[], data: Uint8Array | undefined, timeoutMs: number): Promise<unknown> {
     const bucket = seg(args[0], 'bucket');
     if (typeof args[1] !== 'string' || args[1].length === 0) throw new BridgeError('INVALID_ARGUMENT', 'upload needs a key');
-    const data = args[2];
     if (!(data instanceof Uint8Array)) throw new BridgeError('INVALID_ARGUMENT', 'upload needs a string or Uint8Array body');
     if (data.byteLength > MAX_UPLOAD_BYTES) throw new BridgeError('PAYLOAD_TOO_LARGE', `Uploads from functions are limited to ${MAX_UPLOAD_BYTES} bytes`);
-    const options = args[3] === undefined ? {} : obj(args[3], 'options');
+    const options = args[2] === undefined || args[2] === null ? {} : obj(args[2], 'options');
     const contentType = typeof options.contentType === 'string' ? options.contentType : 'application/octet-stream';
     const form = new FormData();
     form.set('key', args[1]);
@@ -111,9 +121,11 @@ export class SandboxBridge {
     const id = seg(args[0], 'fileId');
     const file = await this.api('GET', `/storage/files/${id}`, timeoutMs, { nullOn404: true });
     if (file === null) return null;
+    const size = (file as { size?: unknown }).size; // the api's file shape
+    if (typeof size === 'number' && size > MAX_DOWNLOAD_BYTES) throw tooLarge(`ctx.storage.download is limited to files of ${MAX_DOWNLOAD_BYTES} bytes (this one has ${size})`);
     const response = await this.send('GET', `/storage/files/${id}/content`, timeoutMs, {});
     if (!response.ok) throw await apiError(response);
-    const data = new Uint8Array(await response.arrayBuffer());
+    const data = await readCapped(response, MAX_DOWNLOAD_BYTES, `ctx.storage.download is limited to files of ${MAX_DOWNLOAD_BYTES} bytes`);
     return { file, contentType: response.headers.get('content-type') ?? 'application/octet-stream', data };
   }
 
@@ -127,7 +139,8 @@ export class SandboxBridge {
     if (response.status === 404 && options.nullOn404) return null;
     if (!response.ok) throw await apiError(response);
     if (response.status === 204) return true;
-    const text = await response.text();
+    const bytes = await readCapped(response, MAX_API_RESPONSE_BYTES, `The answer to a ctx call is limited to ${MAX_API_RESPONSE_BYTES} bytes`);
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
     return text ? (JSON.parse(text) as unknown) : null;
   }
 
@@ -153,6 +166,43 @@ export class SandboxBridge {
       const reason = err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : 'could not reach the api';
       throw new BridgeError('PLATFORM_UNAVAILABLE', `ctx call ${reason} (API_INTERNAL_URL)`);
     }
+  }
+}
+
+function tooLarge(message: string): BridgeError {
+  return new BridgeError('PAYLOAD_TOO_LARGE', message);
+}
+
+/** A response body, read as it streams and abandoned as soon as it passes `max` bytes. */
+async function readCapped(response: Response, max: number, message: string): Promise<Uint8Array> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > max) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge(message);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = (response.body as ReadableStream<Uint8Array> | null)?.getReader(); // fetch bodies stream Uint8Array chunks
+  for (;;) {
+    if (!reader) break;
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(message);
+    }
+    chunks.push(value);
+  }
+  return new Uint8Array(Buffer.concat(chunks, size));
+}
+
+async function refusedAsBridgeError<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof FetchRefused) throw new BridgeError(err.code, err.message);
+    throw err;
   }
 }
 

@@ -12,7 +12,7 @@
  */
 import type IsolatedVM from 'isolated-vm';
 import type { RunError, RunLogLine } from '#libs/functions';
-import type { CallReply, FromHost, RunOutcome, RunRequest, ToHost } from './protocol.js';
+import type { CallReply, FromHost, RunOutcome, RunRequest, SandboxLimits, ToHost } from './protocol.js';
 
 type Ivm = typeof IsolatedVM;
 type Isolate = IsolatedVM.Isolate;
@@ -26,50 +26,272 @@ if (!ivmPath || !process.send) {
 }
 const ivm = ((await import(ivmPath)) as { default: Ivm }).default;
 
-const MAX_LINE = 8 * 1024;
-const MAX_RESULT_BYTES = 1024 * 1024;
-const MAX_CALLS_PER_RUN = 1000;
+/** The bounds of what crosses out of an isolate (SANDBOX_LIMITS in protocol.ts, passed by the pool). */
+const LIMITS = JSON.parse(process.argv[3] ?? 'null') as SandboxLimits | null;
+if (!LIMITS) {
+  process.stderr.write('host.ts needs the sandbox limits as its second argument\n');
+  process.exit(2);
+}
 const CODE_CACHE_SIZE = 200;
 
 /**
- * Runs inside every isolate before the function: builds `ctx`, the guarded global `fetch`,
- * `console`, timers and a `require` that refuses every module. It captures the host
- * bridges (set as globals just before) and removes them from the global object.
+ * Runs inside every isolate before the function: removes what allocates outside the V8 heap,
+ * builds `ctx`, the guarded global `fetch`, `console`, timers, encoders and a `require` that
+ * refuses every module. It captures the host bridges (set as globals just before) and
+ * removes them from the global object. Everything that leaves the isolate is checked here
+ * against LIMITS before it is copied (user code may have replaced any global or prototype
+ * method by then, so the checks use captured originals and primitive lengths), and the host
+ * checks again after the copy.
  */
 const BOOTSTRAP = String.raw`
 'use strict';
 (() => {
   const g = globalThis;
-  const hostCall = g.__hostCall, hostLog = g.__hostLog, hostSleep = g.__hostSleep, util = g.__hostUtil;
-  for (const k of ['__hostCall', '__hostLog', '__hostSleep', '__hostUtil']) delete g[k];
-  const MAX_LINE = ${MAX_LINE};
+  const hostCall = g.__hostCall, hostLog = g.__hostLog, hostSleep = g.__hostSleep, hostClear = g.__hostClear, hostUuid = g.__hostUuid;
+  for (const k of ['__hostCall', '__hostLog', '__hostSleep', '__hostClear', '__hostUuid']) delete g[k];
+  const L = ${JSON.stringify(LIMITS)};
 
+  // Primordials: the checks below run after user code, which may replace any global or
+  // prototype method; every bound is enforced with these captured originals and primitives.
+  const ReflectApply = Reflect.apply, ObjectDefineProperty = Object.defineProperty, ObjectFreeze = Object.freeze;
+  const ObjectGetPrototypeOf = Object.getPrototypeOf, ObjectSetPrototypeOf = Object.setPrototypeOf;
+  const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor, ObjectKeys = Object.keys;
+  const uncurry = (fn) => (self, ...args) => ReflectApply(fn, self, args);
+  const StringC = String, NumberC = Number, MathMax = Math.max, MathMin = Math.min, MathTrunc = Math.trunc, DateNow = Date.now;
+  const ErrorC = Error, RangeErrorC = RangeError, TypeErrorC = TypeError, PromiseC = Promise, MapC = Map;
+  const JSONStringify = JSON.stringify, JSONParse = JSON.parse;
+  const StringSlice = uncurry(String.prototype.slice), StringCharCodeAt = uncurry(String.prototype.charCodeAt);
+  const StringFromCharCode = String.fromCharCode, StringIndexOf = uncurry(String.prototype.indexOf);
+  const StringSplit = uncurry(String.prototype.split), ArrayJoin = uncurry(Array.prototype.join);
+  const ArrayFilter = uncurry(Array.prototype.filter), ArrayPush = uncurry(Array.prototype.push);
+  const MapGet = uncurry(Map.prototype.get), MapSet = uncurry(Map.prototype.set), MapDelete = uncurry(Map.prototype.delete);
+  const MapHas = uncurry(Map.prototype.has);
+  const MapSize = uncurry(ObjectGetOwnPropertyDescriptor(Map.prototype, 'size').get);
+  const PromiseThen = uncurry(Promise.prototype.then);
+  const U8 = Uint8Array;
+  const TypedArrayProto = ObjectGetPrototypeOf(Uint8Array.prototype);
+  const TypedByteLength = uncurry(ObjectGetOwnPropertyDescriptor(TypedArrayProto, 'byteLength').get);
+  const TypedSet = uncurry(TypedArrayProto.set), TypedSubarray = uncurry(TypedArrayProto.subarray);
+  const U8Buffer = uncurry(ObjectGetOwnPropertyDescriptor(TypedArrayProto, 'buffer').get);
+  const TypedByteOffset = uncurry(ObjectGetOwnPropertyDescriptor(TypedArrayProto, 'byteOffset').get);
+  const DVProto = DataView.prototype;
+  const DVBuffer = uncurry(ObjectGetOwnPropertyDescriptor(DVProto, 'buffer').get);
+  const DVByteOffset = uncurry(ObjectGetOwnPropertyDescriptor(DVProto, 'byteOffset').get);
+  const DVByteLength = uncurry(ObjectGetOwnPropertyDescriptor(DVProto, 'byteLength').get);
+  const OrigArrayBuffer = ArrayBuffer;
+  const ABByteLength = uncurry(ObjectGetOwnPropertyDescriptor(OrigArrayBuffer.prototype, 'byteLength').get);
+
+  // Memory outside the V8 heap. Plain ArrayBuffers and typed arrays are counted against the
+  // isolate's memoryLimit by isolated-vm's allocator; these are not, so they are removed:
+  // WebAssembly memories (also shared ones), resizable ArrayBuffers (resize) and growable
+  // SharedArrayBuffers (grow). Their constructors and methods are unreachable afterwards:
+  // no instance exists to walk a constructor chain from, and this context is the only realm.
+  delete g.WebAssembly;
+  delete OrigArrayBuffer.prototype.resize;
+  if (typeof SharedArrayBuffer === 'function') delete SharedArrayBuffer.prototype.grow;
+  delete g.SharedArrayBuffer;
+  const noResizable = () => new RangeErrorC('Resizable and shared ArrayBuffers are not available in functions (memoryMb counts every buffer)');
+  const SafeArrayBuffer = function ArrayBuffer(length, options) {
+    if (new.target === undefined) throw new TypeErrorC("Constructor ArrayBuffer requires 'new'");
+    if (options !== undefined && options !== null && (typeof options === 'object' || typeof options === 'function')) {
+      if (options.maxByteLength !== undefined) throw noResizable();
+    }
+    const n = length === undefined ? 0 : MathTrunc(NumberC(length));
+    const buffer = new OrigArrayBuffer(n !== n ? 0 : n); // only a primitive reaches the original
+    if (new.target !== SafeArrayBuffer) ObjectSetPrototypeOf(buffer, new.target.prototype);
+    return buffer;
+  };
+  for (const key of Reflect.ownKeys(OrigArrayBuffer)) {
+    if (key === 'length' || key === 'name') continue;
+    ObjectDefineProperty(SafeArrayBuffer, key, ObjectGetOwnPropertyDescriptor(OrigArrayBuffer, key));
+  }
+  ObjectDefineProperty(OrigArrayBuffer.prototype, 'constructor', { value: SafeArrayBuffer, writable: true, configurable: true, enumerable: false });
+
+  const clip = (s, max) => (s.length > max ? StringSlice(s, 0, max) + '…' : s);
+  const text = (v, max) => {
+    try {
+      const s = typeof v === 'string' ? v : StringC(v);
+      return typeof s === 'string' ? clip(s, max) : '';
+    } catch { return '[unprintable]'; }
+  };
+
+  // Logs: a per-run budget (set by __invoke) stops lines in here, before they cross.
+  let logBudget = 0, logsCut = false;
   const show = (v) => {
     if (typeof v === 'string') return v;
-    if (v instanceof Error) return v.stack || String(v);
-    try { const s = JSON.stringify(v); return s === undefined ? String(v) : s; } catch { return String(v); }
+    try {
+      if (v instanceof ErrorC) return typeof v.stack === 'string' ? v.stack : StringC(v);
+      const s = JSONStringify(v);
+      return s === undefined ? StringC(v) : s;
+    } catch { try { return StringC(v); } catch { return '[unprintable]'; } }
   };
   const log = (level, args) => {
-    let line = args.map(show).join(' ');
-    if (line.length > MAX_LINE) line = line.slice(0, MAX_LINE) + '…';
+    if (logsCut) return;
+    let line = '';
+    for (let i = 0; i < args.length && line.length <= L.maxLogLine; i++) {
+      const part = show(args[i]);
+      line += (i ? ' ' : '') + (typeof part === 'string' ? clip(part, L.maxLogLine) : '');
+    }
+    if (typeof line !== 'string') return;
+    line = clip(line, L.maxLogLine);
+    logBudget -= line.length + 16;
+    if (logBudget < 0) { logsCut = true; hostLog('cut', ''); return; }
     hostLog(level, line);
   };
 
-  async function call(method, args) {
+  // ctx calls: arguments cross as one bounded JSON string plus at most one byte copy of
+  // exactly the bytes sent (a view never drags its whole buffer along).
+  let pendingCalls = 0, inflightBytes = 0;
+  const failure = (code, message, status) => {
+    const err = new ErrorC(message);
+    err.code = code;
+    if (status) err.status = status;
+    return err;
+  };
+  const isArrayBuffer = (v) => { try { ABByteLength(v); return true; } catch { return false; } };
+  /** [buffer, offset, length] of a view, read with the original getters; null for anything else. */
+  const viewParts = (v) => {
+    try { return [U8Buffer(v), TypedByteOffset(v), TypedByteLength(v)]; } catch {}
+    try { return [DVBuffer(v), DVByteOffset(v), DVByteLength(v)]; } catch {}
+    return null;
+  };
+  const bytesView = (data) => {
+    if (isArrayBuffer(data)) return new U8(data);
+    const parts = viewParts(data);
+    return parts ? new U8(parts[0], parts[1], parts[2]) : null;
+  };
+  /** A fresh ArrayBuffer of exactly the bytes to send (a view never drags its whole buffer along). */
+  const bytesOf = (data, what, max) => {
+    const view = typeof data === 'string' ? encodeUtf8(data) : bytesView(data);
+    if (!view) throw failure('INVALID_ARGUMENT', what + ' must be a string, an ArrayBuffer or a typed array');
+    const n = TypedByteLength(view);
+    if (n > max) throw failure('PAYLOAD_TOO_LARGE', what + ' is larger than ' + max + ' bytes');
+    const copy = new U8(n);
+    TypedSet(copy, view);
+    return U8Buffer(copy);
+  };
+  async function call(method, args, body) {
+    const json = JSONStringify(args);
+    if (typeof json !== 'string' || json.length > L.maxArgsChars) {
+      throw failure('PAYLOAD_TOO_LARGE', 'ctx ' + method + ': the arguments are larger than ' + L.maxArgsChars + ' characters of JSON');
+    }
+    const size = body === undefined ? 0 : ABByteLength(body);
+    if (pendingCalls >= L.maxPendingCalls) throw failure('TOO_MANY_CALLS', 'At most ' + L.maxPendingCalls + ' ctx calls at once per run');
+    if (inflightBytes + size > L.maxInflightBytes) throw failure('PAYLOAD_TOO_LARGE', 'At most ' + L.maxInflightBytes + ' bytes of ctx call bodies at once per run');
+    pendingCalls++;
+    inflightBytes += size;
     let r;
     try {
-      r = await hostCall.apply(undefined, [method, args], { arguments: { copy: true }, result: { promise: true, copy: true } });
+      r = await hostCall.apply(undefined, [method, json, body], { arguments: { copy: true }, result: { promise: true, copy: true } });
     } catch (e) {
-      throw new Error('ctx call ' + method + ' failed: ' + (e && e.message ? e.message : String(e)));
+      r = { ok: false, error: { code: 'CTX_FAILED', message: 'ctx call ' + method + ' failed' } };
+    } finally {
+      pendingCalls--;
+      inflightBytes -= size;
     }
     if (r && r.ok) return r.value;
-    const err = new Error(r && r.error ? r.error.message : 'ctx call ' + method + ' failed');
-    if (r && r.error) { err.code = r.error.code; if (r.error.status) err.status = r.error.status; }
-    throw err;
+    const e = r && r.error ? r.error : { code: 'CTX_FAILED', message: 'ctx call ' + method + ' failed' };
+    throw failure(e.code, e.message, e.status);
   }
 
-  const encodeUtf8 = (s) => util.encode(String(s));
-  const decodeUtf8 = (b) => util.decode(b);
+  // UTF-8 and base64 inside the isolate: nothing the function encodes crosses into the host.
+  function encodeUtf8(input) {
+    const s = StringC(input);
+    const n = s.length;
+    let size = 0;
+    for (let i = 0; i < n; i++) {
+      const c = StringCharCodeAt(s, i);
+      if (c < 0x80) size += 1;
+      else if (c < 0x800) size += 2;
+      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (StringCharCodeAt(s, i + 1) & 0xfc00) === 0xdc00) { size += 4; i++; }
+      else size += 3;
+    }
+    const out = new U8(size);
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      let c = StringCharCodeAt(s, i);
+      if (c < 0x80) { out[p++] = c; continue; }
+      if (c < 0x800) { out[p++] = 0xc0 | (c >> 6); out[p++] = 0x80 | (c & 63); continue; }
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const d = i + 1 < n ? StringCharCodeAt(s, i + 1) : 0;
+        if (c <= 0xdbff && (d & 0xfc00) === 0xdc00) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+          out[p++] = 0xf0 | (c >> 18); out[p++] = 0x80 | ((c >> 12) & 63); out[p++] = 0x80 | ((c >> 6) & 63); out[p++] = 0x80 | (c & 63);
+          continue;
+        }
+        c = 0xfffd; // a lone surrogate
+      }
+      out[p++] = 0xe0 | (c >> 12); out[p++] = 0x80 | ((c >> 6) & 63); out[p++] = 0x80 | (c & 63);
+    }
+    return out;
+  }
+  function decodeUtf8(input) {
+    const b = bytesView(input);
+    if (!b) throw new TypeErrorC('TextDecoder.decode needs an ArrayBuffer or a typed array');
+    const n = b.length;
+    let out = '', chunk = [];
+    const flush = () => { out += ReflectApply(StringFromCharCode, undefined, chunk); chunk = []; };
+    for (let i = 0; i < n;) {
+      const c = b[i];
+      let cp = 0xfffd, len = 1;
+      if (c < 0x80) cp = c;
+      else if (c >= 0xc2 && c <= 0xdf && i + 1 < n && (b[i + 1] & 0xc0) === 0x80) { cp = ((c & 31) << 6) | (b[i + 1] & 63); len = 2; }
+      else if (c >= 0xe0 && c <= 0xef && i + 2 < n && (b[i + 1] & 0xc0) === 0x80 && (b[i + 2] & 0xc0) === 0x80) {
+        const v = ((c & 15) << 12) | ((b[i + 1] & 63) << 6) | (b[i + 2] & 63);
+        if (v >= 0x800 && (v < 0xd800 || v > 0xdfff)) { cp = v; len = 3; }
+      } else if (c >= 0xf0 && c <= 0xf4 && i + 3 < n && (b[i + 1] & 0xc0) === 0x80 && (b[i + 2] & 0xc0) === 0x80 && (b[i + 3] & 0xc0) === 0x80) {
+        const v = ((c & 7) << 18) | ((b[i + 1] & 63) << 12) | ((b[i + 2] & 63) << 6) | (b[i + 3] & 63);
+        if (v >= 0x10000 && v <= 0x10ffff) { cp = v; len = 4; }
+      }
+      i += len;
+      if (cp > 0xffff) { cp -= 0x10000; chunk[chunk.length] = 0xd800 + (cp >> 10); chunk[chunk.length] = 0xdc00 + (cp & 1023); }
+      else chunk[chunk.length] = cp;
+      if (chunk.length >= 8192) flush();
+    }
+    flush();
+    return out;
+  }
+  const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const B64INDEX = new MapC();
+  const B64CODES = [];
+  for (let i = 0; i < 64; i++) { MapSet(B64INDEX, B64[i], i); B64CODES[i] = StringCharCodeAt(B64, i); }
+  const invalidChar = (what) => { const e = new ErrorC(what); e.name = 'InvalidCharacterError'; return e; };
+  function btoa(input) {
+    const s = StringC(input);
+    let out = '', chunk = [];
+    for (let i = 0; i < s.length; i += 3) {
+      const a = StringCharCodeAt(s, i), b = i + 1 < s.length ? StringCharCodeAt(s, i + 1) : -1, c = i + 2 < s.length ? StringCharCodeAt(s, i + 2) : -1;
+      if (a > 255 || b > 255 || c > 255) throw invalidChar('btoa: the string has characters outside of Latin1');
+      const x = (a << 16) | ((b < 0 ? 0 : b) << 8) | (c < 0 ? 0 : c);
+      chunk[chunk.length] = B64CODES[(x >> 18) & 63];
+      chunk[chunk.length] = B64CODES[(x >> 12) & 63];
+      chunk[chunk.length] = b < 0 ? 61 : B64CODES[(x >> 6) & 63];
+      chunk[chunk.length] = c < 0 ? 61 : B64CODES[x & 63];
+      if (chunk.length >= 8192) { out += ReflectApply(StringFromCharCode, undefined, chunk); chunk = []; }
+    }
+    return out + ReflectApply(StringFromCharCode, undefined, chunk);
+  }
+  function atob(input) {
+    let s = '';
+    const raw = StringC(input);
+    for (let i = 0; i < raw.length; i++) {
+      const ch = raw[i];
+      if (ch !== ' ' && ch !== '\t' && ch !== '\n' && ch !== '\f' && ch !== '\r') s += ch;
+    }
+    if (s.length % 4 === 0 && s.length) { if (s[s.length - 1] === '=') s = StringSlice(s, 0, s[s.length - 2] === '=' ? -2 : -1); }
+    if (s.length % 4 === 1) throw invalidChar('atob: the string is not valid base64');
+    let out = '', chunk = [];
+    let bits = 0, acc = 0;
+    for (let i = 0; i < s.length; i++) {
+      const v = MapGet(B64INDEX, s[i]);
+      if (v === undefined) throw invalidChar('atob: the string is not valid base64');
+      acc = (acc << 6) | v; bits += 6;
+      if (bits >= 8) { bits -= 8; chunk[chunk.length] = (acc >> bits) & 255; }
+      if (chunk.length >= 8192) { out += ReflectApply(StringFromCharCode, undefined, chunk); chunk = []; }
+    }
+    return out + ReflectApply(StringFromCharCode, undefined, chunk);
+  }
 
   class Headers {
     #m = new Map();
@@ -104,30 +326,38 @@ const BOOTSTRAP = String.raw`
     async json() { return JSON.parse(await this.text()); }
   }
 
-  /** The only way out to the network: the worker refuses loopback, private and link-local targets. */
+  /**
+   * The only way out to the network: the worker refuses loopback, private and link-local
+   * targets. A body is bounded here, and the worker checks the address before it is sent.
+   */
   async function fetch(input, init = {}) {
-    const url = typeof input === 'string' ? input : input && typeof input.url === 'string' ? input.url : String(input);
+    const url = typeof input === 'string' ? input : input && typeof input.url === 'string' ? input.url : StringC(input);
     let body = init.body;
-    if (body !== undefined && body !== null && typeof body !== 'string') {
-      if (body instanceof ArrayBuffer) body = new Uint8Array(body);
-      else if (!(body instanceof Uint8Array)) body = JSON.stringify(body);
+    if (body !== undefined && body !== null && typeof body !== 'string' && !isArrayBuffer(body) && !viewParts(body)) {
+      body = JSONStringify(body);
     }
+    const bytes = body === undefined || body === null ? undefined : bytesOf(body, 'The fetch body', L.maxFetchBodyBytes);
     const headers = init.headers ? Object.fromEntries(new Headers(init.headers).entries()) : {};
-    const r = await call('fetch', [url, { method: init.method ? String(init.method).toUpperCase() : 'GET', headers, body: body ?? undefined, redirect: init.redirect || 'follow' }]);
+    if (bytes !== undefined) await call('fetch.check', [url]);
+    const r = await call('fetch', [url, { method: init.method ? StringC(init.method).toUpperCase() : 'GET', headers, redirect: init.redirect || 'follow' }], bytes);
     return new Response(r);
   }
 
-  const timers = new Map();
+  // Timers: at most maxTimers pending per run, each one host timer; clearTimeout clears the
+  // host timer too, so the isolate's count and the host's are the same.
+  const timers = new MapC();
   let nextTimer = 1;
   const setTimeout = (fn, ms, ...args) => {
+    if (MapSize(timers) >= L.maxTimers) throw new RangeErrorC('At most ' + L.maxTimers + ' pending timers per run');
+    const delay = MathMax(0, NumberC(ms) || 0);
     const id = nextTimer++;
-    timers.set(id, true);
-    hostSleep.apply(undefined, [Math.max(0, Number(ms) || 0)], { result: { promise: true } }).then(() => {
-      if (timers.delete(id) && typeof fn === 'function') fn(...args);
-    }, () => {});
+    MapSet(timers, id, true);
+    PromiseThen(hostSleep.apply(undefined, [delay, id], { result: { promise: true } }), (due) => {
+      if (MapDelete(timers, id) && due === true && typeof fn === 'function') fn(...args);
+    }, () => { MapDelete(timers, id); });
     return id;
   };
-  const clearTimeout = (id) => { timers.delete(id); };
+  const clearTimeout = (id) => { if (MapDelete(timers, id)) hostClear(id); };
 
   const console = {
     log: (...a) => log('log', a), info: (...a) => log('info', a), warn: (...a) => log('warn', a),
@@ -135,13 +365,13 @@ const BOOTSTRAP = String.raw`
   };
 
   const require = (name) => {
-    throw new Error("Cannot import '" + name + "': functions have no Node modules (use ctx.db, ctx.storage, ctx.email and fetch)");
+    throw new ErrorC("Cannot import '" + text(name, 200) + "': functions have no Node modules (use ctx.db, ctx.storage, ctx.email and fetch)");
   };
 
   class TextEncoder { get encoding() { return 'utf-8'; } encode(s = '') { return encodeUtf8(s); } }
-  class TextDecoder { get encoding() { return 'utf-8'; } decode(b) { return b === undefined ? '' : decodeUtf8(b instanceof ArrayBuffer ? new Uint8Array(b) : b); } }
+  class TextDecoder { get encoding() { return 'utf-8'; } decode(b) { return b === undefined ? '' : decodeUtf8(b); } }
 
-  const define = (name, value) => Object.defineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
+  const define = (name, value) => ObjectDefineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
   define('fetch', fetch);
   define('Headers', Headers);
   define('Response', Response);
@@ -151,54 +381,101 @@ const BOOTSTRAP = String.raw`
   define('require', require);
   define('TextEncoder', TextEncoder);
   define('TextDecoder', TextDecoder);
-  define('atob', (s) => util.atob(String(s)));
-  define('btoa', (s) => util.btoa(String(s)));
-  define('crypto', Object.freeze({ randomUUID: () => util.uuid() }));
+  define('atob', atob);
+  define('btoa', btoa);
+  define('crypto', ObjectFreeze({ randomUUID: () => StringC(hostUuid()) }));
+  define('ArrayBuffer', SafeArrayBuffer);
 
-  const collection = (name) => Object.freeze({
+  const collection = (name) => ObjectFreeze({
     create: (data) => call('db.create', [name, data]),
     get: (id) => call('db.get', [name, id]),
     list: (query = {}) => call('db.list', [name, query]),
     update: (id, patch) => call('db.update', [name, id, patch]),
     delete: (id) => call('db.delete', [name, id]),
   });
-  const storage = Object.freeze({
-    upload: (bucket, key, data, options = {}) => call('storage.upload', [bucket, key, typeof data === 'string' ? encodeUtf8(data) : data, options]),
+  const storage = ObjectFreeze({
+    upload: (bucket, key, data, options = {}) => {
+      const bytes = bytesOf(data, 'The upload', L.maxUploadBytes);
+      return call('storage.upload', [bucket, key, options], bytes);
+    },
     get: (fileId) => call('storage.get', [fileId]),
     download: async (fileId) => {
       const r = await call('storage.download', [fileId]);
-      return { ...r, text: () => decodeUtf8(r.data) };
+      return r === null ? null : { ...r, text: () => decodeUtf8(r.data) };
     },
     delete: (fileId) => call('storage.delete', [fileId]),
     list: (bucket, query = {}) => call('storage.list', [bucket, query]),
   });
-  const email = Object.freeze({ send: (message) => call('email.send', [message]) });
+  const email = ObjectFreeze({ send: (message) => call('email.send', [message]) });
 
-  define('__invoke', async (moduleExports, event, env) => {
-    const handler = moduleExports && typeof moduleExports.default === 'function' ? moduleExports.default
-      : typeof moduleExports === 'function' ? moduleExports : null;
-    if (!handler) {
-      const err = new Error('The function has no default export: write export default async (event, ctx) => { ... }');
-      err.code = 'NO_HANDLER';
-      throw err;
+  // Stack frames of the function's own code only (and the message line).
+  const userStack = (stack) => {
+    const lines = StringSplit(clip(stack, L.maxErrorStack * 2), '\n');
+    const kept = [];
+    for (let i = 0; i < lines.length && kept.length < 21; i++) {
+      const l = lines[i];
+      if (StringIndexOf(l, '<isolated-vm boundary>') !== -1) break;
+      const frame = /^\s+at /.test(l);
+      if (!frame || StringIndexOf(l, 'file:///function.js') !== -1 || (StringIndexOf(l, '/') === -1 && StringIndexOf(l, 'node:') === -1)) ArrayPush(kept, l);
     }
-    const ctx = Object.freeze({
-      log: (...a) => log('log', a),
-      env: Object.freeze(env),
-      db: Object.freeze({ collection }),
-      storage,
-      email,
-      fetch,
-    });
-    const result = await handler(event, ctx);
-    if (result === undefined) return undefined;
-    let json;
-    try { json = JSON.stringify(result); } catch (e) {
-      const err = new Error('The function returned a value that is not JSON: ' + e.message);
-      err.code = 'RESULT_NOT_JSON';
-      throw err;
+    return clip(ArrayJoin(kept, '\n'), L.maxErrorStack);
+  };
+  // A thrown value, read with bounded copies of its parts; nothing of it is thrown onwards.
+  const errorRecord = (err) => {
+    let name = 'Error', message = 'Unknown error', stack, code;
+    try {
+      if (err !== null && (typeof err === 'object' || typeof err === 'function')) {
+        const n = err.name, m = err.message, s = err.stack, c = err.code;
+        if (typeof n === 'string') name = clip(n, 100);
+        message = typeof m === 'string' ? clip(m, L.maxErrorMessage) : text(err, L.maxErrorMessage);
+        if (typeof s === 'string') stack = userStack(s);
+        if (typeof c === 'string') code = clip(c, 100);
+      } else message = text(err, L.maxErrorMessage);
+    } catch { message = 'The function threw a value that cannot be read'; }
+    return { name, message, stack, code };
+  };
+  const packError = (err, code) => {
+    try {
+      const r = errorRecord(err);
+      const s = JSONStringify({ name: r.name, message: r.message, stack: r.stack, code: code || r.code, bootstrap: !!code });
+      if (typeof s === 'string' && s.length <= L.maxErrorMessage + L.maxErrorStack + 1024) return 'E' + s;
+    } catch {}
+    return 'E{"name":"Error","message":"The function threw a value that cannot be read"}';
+  };
+
+  let invoked = false;
+  define('__invoke', async (factory, event, env, logLimit) => {
+    if (invoked) return packError(new ErrorC('__invoke runs once'), 'SANDBOX_ERROR');
+    invoked = true;
+    logBudget = NumberC(logLimit) || 0;
+    try {
+      const moduleExports = factory();
+      const handler = moduleExports && typeof moduleExports.default === 'function' ? moduleExports.default
+        : typeof moduleExports === 'function' ? moduleExports : null;
+      if (!handler) {
+        return packError(new ErrorC('The function has no default export: write export default async (event, ctx) => { ... }'), 'NO_HANDLER');
+      }
+      const ctx = ObjectFreeze({
+        log: (...a) => log('log', a),
+        env: ObjectFreeze(env),
+        db: ObjectFreeze({ collection }),
+        storage,
+        email,
+        fetch,
+      });
+      const result = await handler(event, ctx);
+      if (result === undefined) return 'U';
+      let json;
+      try { json = JSONStringify(result); } catch (e) {
+        return packError(new ErrorC('The function returned a value that is not JSON: ' + errorRecord(e).message), 'RESULT_NOT_JSON');
+      }
+      if (json === undefined) return 'U';
+      if (typeof json !== 'string') return packError(new ErrorC('The function returned a value that is not JSON'), 'RESULT_NOT_JSON');
+      if (json.length > L.maxResultChars) return packError(new ErrorC('The result is larger than ' + L.maxResultBytes + ' bytes'), 'RESULT_TOO_LARGE');
+      return 'R' + json;
+    } catch (err) {
+      return packError(err);
     }
-    return json;
   });
 })();
 `;
@@ -220,9 +497,14 @@ interface RunState {
   logLimit: number;
   logsTruncated: boolean;
   calls: number;
+  pendingCalls: number;
+  inflightBytes: number;
+  /** Pending setTimeouts: id → clear. */
+  timers: Map<number, () => void>;
   finished: boolean;
 }
 
+const limits = LIMITS;
 const pendingCalls = new Map<number, { resolve(value: unknown): void }>();
 let nextCallId = 1;
 const codeCache = new Map<string, IsolatedVM.ExternalCopy<ArrayBuffer>>();
@@ -233,6 +515,11 @@ function send(message: FromHost): void {
   process.send!(message);
 }
 
+/**
+ * Every function the isolate can call in the host: each takes primitives (or one
+ * ArrayBuffer) already bounded in the isolate, checks them again, and never throws (an
+ * error crossing back would carry host frames into the isolate).
+ */
 function prepare(memoryMb: number): Slot {
   const isolate = new ivm.Isolate({
     memoryLimit: memoryMb,
@@ -246,32 +533,12 @@ function prepare(memoryMb: number): Slot {
   jail.setSync('globalThis', jail.derefInto());
   jail.setSync(
     '__hostCall',
-    new ivm.Reference((method: string, args: unknown[]) => hostCall(slot, method, args)),
+    new ivm.Reference((method: unknown, args: unknown, body: unknown) => hostCall(slot, method, args, body)),
   );
-  jail.setSync('__hostLog', new ivm.Callback((level: string, line: string) => appendLog(slot.run, level, line), { ignored: true }));
-  jail.setSync(
-    '__hostSleep',
-    new ivm.Reference(
-      (ms: number) =>
-        new Promise<void>((resolve) => {
-          const left = slot.run ? Math.max(0, slot.run.deadline - Date.now()) : 0;
-          setTimeout(resolve, Math.min(ms, left + 50)).unref();
-        }),
-    ),
-  );
-  const util = {
-    encode: new ivm.Callback((s: string) => new Uint8Array(Buffer.from(s, 'utf8'))),
-    decode: new ivm.Callback((b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')),
-    atob: new ivm.Callback((s: string) => Buffer.from(s, 'base64').toString('latin1')),
-    btoa: new ivm.Callback((s: string) => Buffer.from(s, 'latin1').toString('base64')),
-    uuid: new ivm.Callback(() => crypto.randomUUID()),
-  };
-  const utilRef = context.evalClosureSync(
-    'return { encode: $0, decode: $1, atob: $2, btoa: $3, uuid: $4 };',
-    [util.encode, util.decode, util.atob, util.btoa, util.uuid],
-    { result: { reference: true } },
-  );
-  jail.setSync('__hostUtil', utilRef.derefInto());
+  jail.setSync('__hostLog', new ivm.Callback((level: unknown, line: unknown) => appendLog(slot.run, level, line), { ignored: true }));
+  jail.setSync('__hostSleep', new ivm.Reference((ms: unknown, id: unknown) => hostSleep(slot, ms, id)));
+  jail.setSync('__hostClear', new ivm.Callback((id: unknown) => hostClear(slot, id), { ignored: true }));
+  jail.setSync('__hostUuid', new ivm.Callback(() => crypto.randomUUID()));
   const script = isolate.compileScriptSync(BOOTSTRAP, {
     filename: 'file:///sandbox/bootstrap.js',
     ...(bootstrapCache ? { cachedData: bootstrapCache } : { produceCachedData: true }),
@@ -280,6 +547,7 @@ function prepare(memoryMb: number): Slot {
   if (!bootstrapCache && produced) bootstrapCache = produced;
   script.runSync(context);
   slot.invoke = jail.getSync('__invoke', { reference: true });
+  jail.deleteSync('__invoke'); // the host holds it; user code must not call it (it sets the log budget)
   return slot;
 }
 
@@ -304,29 +572,84 @@ function prepareSpare(memoryMb: number): void {
   });
 }
 
-function appendLog(run: RunState | null, level: string, line: string): void {
+const LEVELS = ['log', 'info', 'warn', 'error', 'debug'] as const;
+
+function appendLog(run: RunState | null, level: unknown, line: unknown): void {
   if (!run || run.finished || run.logsTruncated) return;
-  const bytes = Buffer.byteLength(line) + 16;
-  if (run.logBytes + bytes > run.logLimit) {
+  const message = typeof line === 'string' ? line.slice(0, limits.maxLogLine + 1) : '';
+  const bytes = Buffer.byteLength(message) + 16;
+  if (level === 'cut' || run.logBytes + bytes > run.logLimit) {
     run.logsTruncated = true;
     run.logs.push({ level: 'warn', message: `[log limit of ${run.logLimit} bytes reached; later lines dropped]`, at: new Date().toISOString() });
     return;
   }
   run.logBytes += bytes;
-  const lvl = (['log', 'info', 'warn', 'error', 'debug'] as const).find((l) => l === level) ?? 'log';
-  run.logs.push({ level: lvl, message: line, at: new Date().toISOString() });
+  run.logs.push({ level: LEVELS.find((l) => l === level) ?? 'log', message, at: new Date().toISOString() });
 }
 
-function hostCall(slot: Slot, method: string, args: unknown[]): Promise<unknown> {
+/** One setTimeout of the run: resolves true when due, false when refused (over the cap), cleared or the run is over. */
+function hostSleep(slot: Slot, ms: unknown, id: unknown): Promise<boolean> {
   const run = slot.run;
-  if (!run || run.finished) return Promise.resolve({ ok: false, error: { code: 'RUN_OVER', message: 'The run is over' } });
-  if (++run.calls > MAX_CALLS_PER_RUN) {
-    return Promise.resolve({ ok: false, error: { code: 'TOO_MANY_CALLS', message: `At most ${MAX_CALLS_PER_RUN} ctx calls per run` } });
+  if (!run || run.finished || typeof id !== 'number' || run.timers.size >= limits.maxTimers || run.timers.has(id)) return Promise.resolve(false);
+  const left = Math.max(0, run.deadline - Date.now());
+  const delay = Math.min(typeof ms === 'number' && ms > 0 ? ms : 0, left + 50);
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => {
+      run.timers.delete(id);
+      resolve(!run.finished);
+    }, delay).unref();
+    run.timers.set(id, () => {
+      clearTimeout(timer);
+      run.timers.delete(id);
+      resolve(false);
+    });
+  });
+}
+
+function hostClear(slot: Slot, id: unknown): void {
+  if (typeof id === 'number') slot.run?.timers.get(id)?.();
+}
+
+function refusal(code: string, message: string): { ok: false; error: { code: string; message: string } } {
+  return { ok: false, error: { code, message } };
+}
+
+function hostCall(slot: Slot, method: unknown, args: unknown, body: unknown): Promise<unknown> {
+  const run = slot.run;
+  if (!run || run.finished) return Promise.resolve(refusal('RUN_OVER', 'The run is over'));
+  if (typeof method !== 'string' || typeof args !== 'string' || (body !== undefined && !(body instanceof ArrayBuffer))) {
+    return Promise.resolve(refusal('INVALID_ARGUMENT', 'Malformed ctx call'));
   }
+  if (args.length > limits.maxArgsChars || (body && body.byteLength > limits.maxUploadBytes)) {
+    return Promise.resolve(refusal('PAYLOAD_TOO_LARGE', 'The ctx call is too large'));
+  }
+  if (++run.calls > limits.maxCallsPerRun) {
+    return Promise.resolve(refusal('TOO_MANY_CALLS', `At most ${limits.maxCallsPerRun} ctx calls per run`));
+  }
+  const size = body?.byteLength ?? 0;
+  if (run.pendingCalls >= limits.maxPendingCalls || run.inflightBytes + size > limits.maxInflightBytes) {
+    return Promise.resolve(refusal('TOO_MANY_CALLS', `At most ${limits.maxPendingCalls} ctx calls (${limits.maxInflightBytes} bytes) at once per run`));
+  }
+  run.pendingCalls++;
+  run.inflightBytes += size;
   const callId = nextCallId++;
   return new Promise((resolve) => {
-    pendingCalls.set(callId, { resolve });
-    send({ t: 'call', runId: run.id, callId, method, args, remainingMs: Math.max(0, run.deadline - Date.now()) });
+    pendingCalls.set(callId, {
+      resolve: (value) => {
+        run.pendingCalls--;
+        run.inflightBytes -= size;
+        resolve(value);
+      },
+    });
+    send({
+      t: 'call',
+      runId: run.id,
+      callId,
+      method: method.slice(0, 50),
+      args,
+      ...(body ? { body: new Uint8Array(body) } : {}),
+      remainingMs: Math.max(0, run.deadline - Date.now()),
+    });
   });
 }
 
@@ -337,35 +660,39 @@ function onReply(reply: CallReply): void {
   pending.resolve(reply.ok ? { ok: true, value: reply.value } : { ok: false, error: reply.error });
 }
 
-function errorOf(err: unknown): { name: string; message: string; stack?: string; code?: string } {
-  if (err && typeof err === 'object') {
-    const e = err as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown };
-    return {
-      name: typeof e.name === 'string' ? e.name : 'Error',
-      message: typeof e.message === 'string' ? e.message : 'Unknown error',
-      stack: typeof e.stack === 'string' ? userStack(e.stack) : undefined,
-      code: typeof e.code === 'string' ? e.code : undefined,
-    };
-  }
-  return { name: 'Error', message: String(err) };
+/** An error isolated-vm raised in the host (timeout, disposal, memory): its message, bounded. */
+function hostErrorMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : typeof err === 'string' ? err : 'Unknown error';
+  return message.slice(0, limits.maxErrorMessage);
 }
 
-/** The frames of the function's own code: nothing of the host beyond the isolate boundary. */
+/**
+ * The frames of the function's own code: nothing of the host beyond the isolate boundary,
+ * no path or Node internal (the bootstrap already filtered; this is the host's own check).
+ */
 function userStack(stack: string): string {
-  const lines = stack.split('\n');
+  const lines = stack.slice(0, limits.maxErrorStack * 2).split('\n');
   const boundary = lines.findIndex((l) => l.includes('<isolated-vm boundary>'));
-  return (boundary === -1 ? lines : lines.slice(0, boundary)).slice(0, 20).join('\n');
+  return (boundary === -1 ? lines : lines.slice(0, boundary))
+    .filter((l) => !/^\s+at /.test(l) || l.includes('file:///function.js') || !/\/|node:/.test(l))
+    .slice(0, 21)
+    .join('\n')
+    .slice(0, limits.maxErrorStack);
 }
 
-/** Errors the bootstrap raises itself, recognised by their message (codes do not cross isolates). */
-const BOOTSTRAP_ERRORS: [RegExp, string][] = [
-  [/^Error: The function has no default export/, 'NO_HANDLER'],
-  [/^Error: The function returned a value that is not JSON/, 'RESULT_NOT_JSON'],
-];
+interface PackedError {
+  name?: unknown;
+  message?: unknown;
+  stack?: unknown;
+  code?: unknown;
+  bootstrap?: unknown;
+}
 
 function wrap(code: string): string {
-  // One line of prefix so the compiled code keeps its line numbers (+1) in stack traces.
-  return `(function () { 'use strict'; const module = { exports: {} }; const exports = module.exports;\n${code}\n;return module.exports; })()`;
+  // A function expression: compiling and running the script runs none of the function's
+  // code; __invoke calls it inside the isolate, where everything it throws is caught and
+  // bounded. One line of prefix, so line numbers are +1 in stack traces.
+  return `(function () { 'use strict'; const module = { exports: {} }; const exports = module.exports;\n${code}\n;return module.exports; })`;
 }
 
 async function run(req: RunRequest): Promise<RunOutcome> {
@@ -378,6 +705,9 @@ async function run(req: RunRequest): Promise<RunOutcome> {
     logLimit: req.logLimitBytes,
     logsTruncated: false,
     calls: 0,
+    pendingCalls: 0,
+    inflightBytes: 0,
+    timers: new Map(),
     finished: false,
   };
   slot.run = state;
@@ -401,21 +731,18 @@ async function run(req: RunRequest): Promise<RunOutcome> {
       if (codeCache.size >= CODE_CACHE_SIZE) codeCache.delete(codeCache.keys().next().value!);
       codeCache.set(req.codeKey, produced);
     }
-    const moduleExports = (await script.run(slot.context, { reference: true, timeout: remaining() })) as Reference;
-    const json = (await slot.invoke.apply(
+    const factory = (await script.run(slot.context, { reference: true, timeout: remaining() })) as Reference;
+    const packed: unknown = await slot.invoke.apply(
       undefined,
-      [moduleExports.derefInto(), new ivm.ExternalCopy(req.event).copyInto(), new ivm.ExternalCopy(req.env).copyInto()],
+      [factory.derefInto(), new ivm.ExternalCopy(req.event).copyInto(), new ivm.ExternalCopy(req.env).copyInto(), req.logLimitBytes],
       { result: { promise: true, copy: true }, timeout: remaining() },
-    )) as string | undefined;
+    );
     const durationMs = Math.round(performance.now() - started);
-    if (json !== undefined && Buffer.byteLength(json) > MAX_RESULT_BYTES) {
-      return failed(state, durationMs, { code: 'RESULT_TOO_LARGE', message: `The result is larger than ${MAX_RESULT_BYTES} bytes` });
-    }
-    return { status: 'succeeded', result: json === undefined ? null : JSON.parse(json), ...logsOf(state), durationMs };
+    return outcomeOf(state, packed, durationMs);
   } catch (err) {
     const durationMs = Math.round(performance.now() - started);
-    const e = errorOf(err);
-    if (timedOut || /Script execution timed out/.test(e.message)) {
+    const message = hostErrorMessage(err);
+    if (timedOut || /Script execution timed out/.test(message)) {
       return {
         status: 'timed_out',
         error: { code: 'TIMEOUT', message: `The function did not finish within its timeout of ${req.timeoutMs} ms` },
@@ -423,19 +750,15 @@ async function run(req: RunRequest): Promise<RunOutcome> {
         durationMs,
       };
     }
-    if (/memory limit/i.test(e.message)) {
+    if (/memory limit/i.test(message)) {
       return failed(state, durationMs, {
         code: 'MEMORY_LIMIT',
         message: `The function used more than its memory limit of ${req.memoryMb} MB`,
       });
     }
-    if (slot.isolate.isDisposed) {
-      return failed(state, durationMs, { code: 'SANDBOX_ERROR', message: e.message });
-    }
-    const message = e.name && !e.message.startsWith(e.name) ? `${e.name}: ${e.message}` : e.message;
-    const code = BOOTSTRAP_ERRORS.find(([pattern]) => pattern.test(message))?.[1];
-    if (code) return failed(state, durationMs, { code, message: message.replace(/^Error: /, '') });
-    return failed(state, durationMs, { code: 'FUNCTION_ERROR', message, ...(e.stack ? { stack: e.stack } : {}) });
+    if (slot.isolate.isDisposed) return failed(state, durationMs, { code: 'SANDBOX_ERROR', message });
+    // A syntax error at compile time (the api compiled it, so rare) or a stack overflow.
+    return failed(state, durationMs, { code: 'FUNCTION_ERROR', message });
   } finally {
     clearTimeout(watchdog);
     state.finished = true;
@@ -444,6 +767,36 @@ async function run(req: RunRequest): Promise<RunOutcome> {
     // The next run of this size finds an isolate ready (made after this one, off its path).
     prepareSpare(req.memoryMb);
   }
+}
+
+/** Reads __invoke's answer: 'U' (undefined), 'R' + result JSON, or 'E' + error record JSON. */
+function outcomeOf(state: RunState, packed: unknown, durationMs: number): RunOutcome {
+  const bound = limits.maxResultChars + limits.maxErrorMessage + limits.maxErrorStack + 1024;
+  if (typeof packed !== 'string' || packed.length === 0 || packed.length > bound) {
+    return failed(state, durationMs, { code: 'SANDBOX_ERROR', message: 'The sandbox answered in an unexpected shape' });
+  }
+  if (packed === 'U') return { status: 'succeeded', ...logsOf(state), durationMs };
+  if (packed[0] === 'R') {
+    const json = packed.slice(1);
+    if (Buffer.byteLength(json) > limits.maxResultBytes) {
+      return failed(state, durationMs, { code: 'RESULT_TOO_LARGE', message: `The result is larger than ${limits.maxResultBytes} bytes` });
+    }
+    return { status: 'succeeded', resultJson: json, ...logsOf(state), durationMs };
+  }
+  let e: PackedError = {};
+  try {
+    e = JSON.parse(packed.slice(1)) as PackedError; // the record built by the bootstrap; fields checked below
+  } catch {
+    // fall through with the defaults
+  }
+  const str = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : undefined);
+  const name = str(e.name, 100) ?? 'Error';
+  let message = str(e.message, limits.maxErrorMessage) ?? 'Unknown error';
+  const code = str(e.code, 100);
+  if (e.bootstrap === true && code) return failed(state, durationMs, { code, message });
+  if (name && !message.startsWith(name)) message = `${name}: ${message}`;
+  const stack = str(e.stack, limits.maxErrorStack * 2);
+  return failed(state, durationMs, { code: 'FUNCTION_ERROR', message, ...(stack ? { stack: userStack(stack) } : {}) });
 }
 
 function logsOf(state: RunState): { logs: RunLogLine[]; logsTruncated: boolean } {
@@ -466,7 +819,7 @@ process.on('message', (message: ToHost) => {
         send({
           t: 'done',
           id: message.id,
-          outcome: { status: 'failed', error: { code: 'SANDBOX_ERROR', message: errorOf(err).message }, logs: [], logsTruncated: false, durationMs: 0 },
+          outcome: { status: 'failed', error: { code: 'SANDBOX_ERROR', message: hostErrorMessage(err) }, logs: [], logsTruncated: false, durationMs: 0 },
         }),
     );
   }

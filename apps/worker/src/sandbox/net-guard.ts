@@ -46,26 +46,55 @@ for (const [net, prefix] of [
   blocked.addSubnet(net, prefix, 'ipv6');
 }
 
-/** True for an address a function must not reach. Anything that is not an IP address is refused. */
+/**
+ * True for an address a function must not reach. Anything that is not an IP address is
+ * refused. IPv6 forms that embed an IPv4 address are judged by the IPv4 address they carry
+ * (IPv4-mapped ::ffff:0:0/96, IPv4-translated ::ffff:0:0:0/96) or refused as a whole
+ * (IPv4-compatible ::/96, NAT64 64:ff9b::/96 and 64:ff9b:1::/48, 6to4 2002::/16, Teredo
+ * 2001::/32 and the rest of 2001::/23), whatever their spelling (dotted or hex, zeros
+ * compressed or not).
+ */
 export function isBlockedAddress(address: string): boolean {
   const plain = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
   const family = isIP(plain);
   if (family === 4) return blocked.check(plain, 'ipv4');
   if (family === 6) {
-    // IPv4-mapped (::ffff:a.b.c.d or ::ffff:xxxx:xxxx): judged as the IPv4 address it maps to.
-    const mapped = /^::ffff:(?:0:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(plain)?.[1] ?? hexMapped(plain);
-    if (mapped) return isBlockedAddress(mapped);
+    const words = ipv6Words(plain);
+    if (!words) return true;
+    const embedded = embeddedIpv4(words);
+    if (embedded) return isBlockedAddress(embedded);
+    if (words.slice(0, 6).every((w) => w === 0)) return true; // ::/96: unspecified, loopback, IPv4-compatible
     return blocked.check(plain, 'ipv6');
   }
   return true;
 }
 
-/** `::ffff:7f00:1` → `127.0.0.1`; undefined for any other form. */
-function hexMapped(address: string): string | undefined {
-  const m = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
-  if (!m) return undefined;
-  const hi = parseInt(m[1]!, 16);
-  const lo = parseInt(m[2]!, 16);
+/** The eight 16-bit words of an IPv6 address (already validated by isIP), or null. */
+export function ipv6Words(address: string): number[] | null {
+  let text = address.toLowerCase();
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const missing = 8 - head.length - tail.length;
+  if ((halves.length === 1 && missing !== 0) || missing < 0) return null;
+  const words = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail].map((w) => parseInt(w, 16));
+  return words.length === 8 && words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffff) ? words : null;
+}
+
+/** The IPv4 address an IPv4-mapped (::ffff:a.b.c.d) or IPv4-translated (::ffff:0:a.b.c.d) address carries. */
+function embeddedIpv4(words: number[]): string | undefined {
+  const zeros = (n: number) => words.slice(0, n).every((w) => w === 0);
+  const mapped = zeros(5) && words[5] === 0xffff;
+  const translated = zeros(4) && words[4] === 0xffff && words[5] === 0;
+  if (!mapped && !translated) return undefined;
+  const hi = words[6]!;
+  const lo = words[7]!;
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
@@ -105,6 +134,14 @@ export interface GuardOptions {
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'trailer']);
 
+/**
+ * The request headers kept when a redirect leaves the origin: describing the request, never
+ * identifying the caller. Everything else (authorization, cookie, api keys, any custom
+ * header) is dropped, as browsers and undici drop credentials, and stricter: a custom header
+ * may carry a secret under any name.
+ */
+const CROSS_ORIGIN_SAFE = new Set(['accept', 'accept-encoding', 'accept-language', 'cache-control', 'content-language', 'content-type', 'pragma', 'user-agent']);
+
 /** fetch() for untrusted code: http(s) only, guarded addresses, bounded time and body size. */
 export async function guardedFetch(input: string, init: GuardedRequest, options: GuardOptions): Promise<GuardedResponse> {
   const isBlocked = options.isBlocked ?? isBlockedAddress;
@@ -124,7 +161,7 @@ export async function guardedFetch(input: string, init: GuardedRequest, options:
     if (response.status >= 300 && response.status < 400 && location && init.redirect !== 'manual') {
       if (init.redirect === 'error') throw new FetchRefused('REDIRECT', `Redirected to ${location} (redirect: 'error')`);
       if (hop >= maxRedirects) throw new FetchRefused('TOO_MANY_REDIRECTS', `More than ${maxRedirects} redirects`);
-      url = parseUrl(new URL(location, url).toString());
+      url = redirectTarget(url, location, headers);
       if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
         method = 'GET';
         body = undefined;
@@ -135,6 +172,51 @@ export async function guardedFetch(input: string, init: GuardedRequest, options:
     }
     return { ...response, redirected: hop > 0 };
   }
+}
+
+/**
+ * Where a redirect leads, and what of the request goes along: https → http is refused, and
+ * leaving the origin drops every header but CROSS_ORIGIN_SAFE (from `headers`, in place).
+ */
+export function redirectTarget(from: URL, location: string, headers: Record<string, string>): URL {
+  let next: URL;
+  try {
+    next = parseUrl(new URL(location, from).toString());
+  } catch (err) {
+    if (err instanceof FetchRefused) throw err;
+    throw new FetchRefused('INVALID_URL', `Not a URL: ${location.slice(0, 200)}`);
+  }
+  if (from.protocol === 'https:' && next.protocol !== 'https:') {
+    throw new FetchRefused('REDIRECT_DOWNGRADE', `Refused to follow a redirect from https to ${next.protocol.slice(0, -1)} (${next.origin})`);
+  }
+  if (next.origin !== from.origin) {
+    for (const name of Object.keys(headers)) if (!CROSS_ORIGIN_SAFE.has(name)) delete headers[name];
+  }
+  return next;
+}
+
+/**
+ * The address check alone, for a request that is about to send a body: the URL's protocol
+ * and every address its host resolves to. The request itself checks again at connect time.
+ */
+export async function checkTarget(input: string, options: Pick<GuardOptions, 'timeoutMs' | 'isBlocked'>): Promise<void> {
+  const isBlocked = options.isBlocked ?? isBlockedAddress;
+  const url = parseUrl(input);
+  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(hostname)) {
+    if (isBlocked(hostname)) throw refusedAddress(hostname, hostname);
+    return;
+  }
+  const addresses = await new Promise<LookupAddress[]>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new FetchRefused('TIMEOUT', 'fetch ran out of time')), options.timeoutMs);
+    dnsLookup(hostname, { all: true }, (err, found) => {
+      clearTimeout(timer);
+      if (err) reject(new FetchRefused('FETCH_FAILED', err.message));
+      else resolve(found);
+    });
+  });
+  const bad = addresses.find((a) => isBlocked(a.address));
+  if (bad || addresses.length === 0) throw refusedAddress(hostname, bad?.address ?? 'nothing');
 }
 
 function parseUrl(input: string): URL {

@@ -30,13 +30,52 @@ export interface CallReply {
 
 export type ToHost = RunRequest | CallReply;
 
+/**
+ * What may cross from an isolate into its host and on to the worker, per run. Each bound is
+ * checked inside the isolate (with primitives user code cannot fake) BEFORE the value is
+ * copied out, and again in the host and the worker (docs/security.md, Functions sandbox).
+ */
+export const SANDBOX_LIMITS = {
+  /** One log line, in UTF-16 code units (longer lines are cut). */
+  maxLogLine: 8 * 1024,
+  /** The JSON text of a ctx call's arguments, in UTF-16 code units. */
+  maxArgsChars: 1024 * 1024,
+  /** The JSON text of a run's result, in UTF-16 code units (then 1 MiB of UTF-8 in the host). */
+  maxResultChars: 1024 * 1024,
+  maxResultBytes: 1024 * 1024,
+  /** An error's message / stack as recorded. */
+  maxErrorMessage: 4 * 1024,
+  maxErrorStack: 8 * 1024,
+  /** A fetch request body. */
+  maxFetchBodyBytes: 5 * 1024 * 1024,
+  /** A fetch response body (read by the worker). */
+  maxFetchResponseBytes: 5 * 1024 * 1024,
+  /** One ctx.storage.upload. */
+  maxUploadBytes: 50 * 1024 * 1024,
+  /** One ctx.storage.download (checked on the file's size before any byte is read). */
+  maxDownloadBytes: 10 * 1024 * 1024,
+  /** Any other answer of the api to a ctx call (db.list pages, ...). */
+  maxApiResponseBytes: 10 * 1024 * 1024,
+  /** Bytes of request bodies of ctx calls in flight at once, per run. */
+  maxInflightBytes: 64 * 1024 * 1024,
+  /** ctx calls in flight at once, per run, and in total per run. */
+  maxPendingCalls: 16,
+  maxCallsPerRun: 1000,
+  /** Pending setTimeout timers per run. */
+  maxTimers: 1000,
+} as const;
+export type SandboxLimits = typeof SANDBOX_LIMITS;
+
 /** A `ctx` operation the function asked for (db, storage, email, fetch), done by the worker. */
 export interface HostCall {
   t: 'call';
   runId: string;
   callId: number;
   method: string;
-  args: unknown[];
+  /** The arguments as JSON text (bounded by maxArgsChars), parsed by the worker. */
+  args: string;
+  /** The binary body of fetch / storage.upload, copied out of the isolate at its exact size. */
+  body?: Uint8Array;
   /** ms left before the run's timeout, to bound the operation. */
   remainingMs: number;
 }
@@ -44,6 +83,8 @@ export interface HostCall {
 export interface RunOutcome {
   status: 'succeeded' | 'failed' | 'timed_out';
   result?: unknown;
+  /** From the host: the result as JSON text (parsed by the worker; no deep object crosses the IPC). */
+  resultJson?: string;
   error?: RunError;
   logs: RunLogLine[];
   logsTruncated: boolean;
@@ -72,5 +113,6 @@ export const HOST_METHODS = [
   'storage.list',
   'email.send',
   'fetch',
+  'fetch.check',
 ] as const;
 export type HostMethod = (typeof HOST_METHODS)[number];

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { BridgeError, SandboxBridge } from './bridge.js';
-import type { FromHost, HostCall, RunOutcome, RunRequest, ToHost } from './protocol.js';
+import { type FromHost, type HostCall, type RunOutcome, type RunRequest, SANDBOX_LIMITS, type ToHost } from './protocol.js';
 
 /** Heap of a host process itself (isolates have their own limits on top). */
 const HOST_HEAP_MB = 256;
@@ -107,7 +107,7 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
 
   private spawn(): Host {
     const files = this.files!;
-    const child = fork(files.entry, [files.ivm], {
+    const child = fork(files.entry, [files.ivm, JSON.stringify(SANDBOX_LIMITS)], {
       execPath: process.execPath,
       execArgv: [
         '--no-node-snapshot',
@@ -141,7 +141,7 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
         const resolve = host.inflight.get(message.id);
         if (resolve) {
           host.inflight.delete(message.id);
-          resolve(message.outcome);
+          resolve(withResult(message.outcome));
         }
       } else if (message.t === 'call') {
         void this.answer(host, message);
@@ -152,6 +152,7 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
       clearTimeout(readyTimer);
       host.alive = false;
       failReady(new Error('sandbox host exited'));
+      const lost = [...host.inflight.keys()];
       for (const resolve of host.inflight.values()) {
         resolve(crashed(`The sandbox host running this function died (${signal ?? `exit ${code}`})`));
       }
@@ -159,7 +160,8 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
       const index = this.hosts.indexOf(host);
       if (index !== -1) this.hosts.splice(index, 1);
       if (this.stopping) return;
-      this.logger.warn(`sandbox host ${child.pid} exited (${signal ?? code}); starting another`);
+      // run ids are "<run id>:<attempt>"
+      this.logger.error({ msg: 'sandbox host died; starting another', pid: child.pid, exit: signal ?? code, runIds: lost.map((id) => id.split(':')[0]) });
       // A host that keeps dying is restarted with a growing pause (at most 5 s).
       const delay = Math.min(5000, 50 * 2 ** Math.min(this.crashes++, 7));
       setTimeout(() => {
@@ -173,7 +175,7 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
   private async answer(host: Host, call: HostCall): Promise<void> {
     let reply: ToHost;
     try {
-      const value = await this.bridge.handle(call.method, Array.isArray(call.args) ? call.args : [], call.remainingMs);
+      const value = await this.bridge.handle(call.method, parseArgs(call.args), call.body, call.remainingMs);
       reply = { t: 'reply', callId: call.callId, ok: true, value };
     } catch (err) {
       const error =
@@ -185,6 +187,32 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
     }
     if (host.alive) host.child.send(reply, () => undefined);
   }
+}
+
+/** The host sends a result as JSON text; the worker parses it (null for a run that returned nothing). */
+function withResult(outcome: RunOutcome): RunOutcome {
+  const { resultJson, ...rest } = outcome;
+  if (outcome.status !== 'succeeded') return rest;
+  try {
+    return { ...rest, result: resultJson === undefined ? null : (JSON.parse(resultJson) as unknown) };
+  } catch {
+    return { ...rest, status: 'failed', error: { code: 'SANDBOX_ERROR', message: 'The sandbox answered in an unexpected shape' } };
+  }
+}
+
+/** The JSON arguments of a ctx call (bounded in the isolate and the host); anything else is refused. */
+function parseArgs(text: unknown): unknown[] {
+  if (typeof text !== 'string' || text.length > SANDBOX_LIMITS.maxArgsChars) {
+    throw new BridgeError('PAYLOAD_TOO_LARGE', `ctx arguments are limited to ${SANDBOX_LIMITS.maxArgsChars} characters of JSON`);
+  }
+  let args: unknown;
+  try {
+    args = JSON.parse(text);
+  } catch {
+    throw new BridgeError('INVALID_ARGUMENT', 'The ctx arguments are not JSON');
+  }
+  if (!Array.isArray(args)) throw new BridgeError('INVALID_ARGUMENT', 'The ctx arguments are not a list');
+  return args as unknown[];
 }
 
 function crashed(message: string): RunOutcome {
