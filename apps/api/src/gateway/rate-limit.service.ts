@@ -142,7 +142,7 @@ export class GatewayRateLimiter {
     const now = Date.now();
     const cached = this.keyIds.get(hash);
     if (cached && cached.until > now) return cached.id;
-    const row = await this.apiKeys.findActiveByHash(hash);
+    const row = await this.apiKeys.findUsableByHash(hash);
     if (this.keyIds.size >= KEY_CACHE_MAX) this.keyIds.clear();
     this.keyIds.set(hash, { id: row?.id ?? null, until: now + KEY_CACHE_MS });
     return row?.id ?? null;
