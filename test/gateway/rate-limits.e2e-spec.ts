@@ -24,8 +24,8 @@ describe('rate limits shared by two api instances', () => {
     testConfig({
       QUEUE_PREFIX: prefix,
       TRUST_PROXY: 'true',
-      RATE_LIMIT_READS: '4/3',
-      RATE_LIMIT_WRITES: '2/3',
+      RATE_LIMIT_READS: '4/5',
+      RATE_LIMIT_WRITES: '2/5',
       RATE_LIMIT_AUTH: '100000/60',
     });
   let n = 0;
@@ -55,7 +55,7 @@ describe('rate limits shared by two api instances', () => {
       expect(res.headers['ratelimit-limit']).toBe(String(limit));
       expect(res.headers['ratelimit-remaining']).toBe(String(limit - 1 - i));
       expect(Number(res.headers['ratelimit-reset'])).toBeGreaterThanOrEqual(1);
-      expect(res.headers['ratelimit-policy']).toBe(`${limit};w=3`);
+      expect(res.headers['ratelimit-policy']).toBe(`${limit};w=5`);
     }
     const refused = await read(headers);
     expect(refused.status).toBe(429);

@@ -46,8 +46,8 @@ export function etagOf(payload: string | Buffer): string {
  * The api's edge, as Fastify hooks over every route (Nest's, the signed-upload route, 404s).
  * Registered after @fastify/cors, so its answers (429, 415) carry CORS headers and
  * preflights never reach it. Per request, in order:
- * - JSON routes refuse a body that is not JSON (415), before anything parses it;
  * - the route group's rate limit (RateLimit-* headers; 429 + Retry-After);
+ * - JSON routes refuse a body that is not JSON (415), before anything parses it;
  * - body timeouts: a body must arrive within BODY_TIMEOUT_MS (UPLOAD_TIMEOUT_MS for
  *   uploads) and never stall for BODY_IDLE_TIMEOUT_MS, or the connection is cut;
  * - on send: `connection: close` when answering before the body was read (413, 415, 429 on
