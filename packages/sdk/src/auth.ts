@@ -36,6 +36,8 @@ export interface AuthSession {
   refreshToken: string;
   /** Epoch milliseconds when the access token expires. */
   expiresAt: number;
+  /** Lifetime of the access token in seconds, as the server gave it. */
+  expiresIn: number;
 }
 
 export type AuthEvent = 'signed_in' | 'refreshed' | 'signed_out' | 'refresh_failed';
@@ -46,7 +48,7 @@ export interface AuthOptions {
   storage?: TokenStore;
   /** Key of the session in the store. Default `selfbaas.session`. */
   storageKey?: string;
-  /** Refresh this long before the access token expires. Default 30 s. */
+  /** Refresh this long before the access token expires. Default 30 s (at most half the token's lifetime). */
   refreshLeewayMs?: number;
   /** Refresh automatically (before expiry and once after a 401). Default true. */
   autoRefresh?: boolean;
@@ -58,7 +60,7 @@ const FATAL_REFRESH = new Set(['INVALID_REFRESH_TOKEN', 'SESSION_REVOKED', 'ACCO
 export class AuthClient implements TokenSource {
   private readonly store: TokenStore;
   private readonly key: string;
-  private readonly leewayMs: number;
+  private readonly leewayMs: number | undefined;
   private readonly autoRefresh: boolean;
   private session: AuthSession | null | undefined; // undefined: not loaded from the store yet
   private refreshing: Promise<AuthSession | null> | undefined;
@@ -70,7 +72,7 @@ export class AuthClient implements TokenSource {
   ) {
     this.store = options.storage ?? memoryStore();
     this.key = options.storageKey ?? 'selfbaas.session';
-    this.leewayMs = options.refreshLeewayMs ?? 30_000;
+    this.leewayMs = options.refreshLeewayMs;
     this.autoRefresh = options.autoRefresh ?? true;
   }
 
@@ -199,7 +201,7 @@ export class AuthClient implements TokenSource {
   async accessToken(): Promise<string | undefined> {
     if (this.refreshing) await this.refreshing.catch(() => undefined);
     let session = await this.getSession();
-    if (session && this.autoRefresh && session.expiresAt - this.leewayMs <= Date.now()) {
+    if (session && this.autoRefresh && this.due(session)) {
       session = await this.refresh().catch(() => session ?? null);
     }
     return session?.accessToken;
@@ -216,6 +218,11 @@ export class AuthClient implements TokenSource {
   }
 
   // ---- internals ----------------------------------------------------------------------------
+
+  private due(session: AuthSession): boolean {
+    const leeway = this.leewayMs ?? Math.min(30_000, ((session.expiresIn ?? 900) * 1000) / 2);
+    return session.expiresAt - leeway <= Date.now();
+  }
 
   private async doRefresh(): Promise<AuthSession | null> {
     const session = await this.getSession();
@@ -249,6 +256,7 @@ export class AuthClient implements TokenSource {
       accessToken: tokens.accessToken,
       refreshToken: tokens.refreshToken,
       expiresAt: Date.now() + tokens.expiresIn * 1000,
+      expiresIn: tokens.expiresIn,
     };
     await this.save(session);
     this.emit(event, session);
