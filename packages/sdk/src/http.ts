@@ -45,6 +45,14 @@ export interface HttpConfig {
 
 const SAFE: ReadonlySet<HttpMethod> = new Set(['GET', 'HEAD']);
 
+/**
+ * For request bodies that may be large (uploads). Without both, Node's fetch (undici) clones
+ * the request for a possible redirect, which tees the body: the unread branch then keeps
+ * every byte sent until the request ends (a 50 MB upload held 50 MB). Uploads never follow
+ * redirects anyway.
+ */
+export const UPLOAD_INIT: Pick<RequestInit, 'redirect' | 'window'> = { redirect: 'error', window: null };
+
 /** The HTTP layer every part of the client uses: credentials, JSON, errors, retries. */
 export class Http {
   readonly url: string;
@@ -103,6 +111,7 @@ export class Http {
         }
       }
       const init: RequestInit & { duplex?: 'half' } = { method: options.method, headers, body, signal: options.signal };
+      if (options.rawBody) Object.assign(init, UPLOAD_INIT);
       if (isStream(body)) init.duplex = 'half';
       let response: Response;
       try {
