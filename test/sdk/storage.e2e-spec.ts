@@ -20,7 +20,7 @@ async function writeRandomFile(path: string, size: number): Promise<string> {
   for (let written = 0; written < size; written += MiB) {
     const chunk = randomBytes(Math.min(MiB, size - written));
     hash.update(chunk);
-    if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
+    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   return hash.digest('hex');

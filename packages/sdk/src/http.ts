@@ -1,5 +1,7 @@
 import { BaasError, type ErrorCode, type ErrorDetail, NetworkError } from './errors.js';
 
+/** What fetch accepts as a request body (BodyInit, named without the DOM lib). */
+export type Body = NonNullable<RequestInit['body']>;
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type QueryValue = string | number | boolean | undefined | null;
@@ -102,9 +104,9 @@ export class Http {
     let renewed = false;
     for (let attempt = 0; ; attempt++) {
       const headers = { ...(await this.authHeaders(options.auth)), ...options.headers };
-      let body: BodyInit | undefined;
+      let body: Body | undefined;
       if (options.body !== undefined) {
-        if (options.rawBody) body = options.body as BodyInit;
+        if (options.rawBody) body = options.body as Body;
         else {
           body = JSON.stringify(options.body);
           headers['content-type'] ??= 'application/json';

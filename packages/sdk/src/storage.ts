@@ -1,5 +1,5 @@
 import { BaasError, NetworkError } from './errors.js';
-import { enc, type FetchLike, type Http, toBaasError, UPLOAD_INIT } from './http.js';
+import { type Body, enc, type FetchLike, type Http, toBaasError, UPLOAD_INIT } from './http.js';
 import type { DownloadUrl, FileInfo, Page, UploadUrl } from './types.js';
 
 /** What can be uploaded: a Blob/File (browsers; Node: `fs.openAsBlob(path)` streams from disk), bytes, or a stream with its size. */
@@ -142,7 +142,7 @@ export class BucketRef {
       if (response.status >= 300) throw errorFromText(response.status, response.text);
       return;
     }
-    let body: BodyInit = data;
+    let body: Body = data;
     const abort = new AbortController();
     const forward = () => abort.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', forward, { once: true });
