@@ -12,6 +12,7 @@ import { RejectUnsafeJsonInterceptor } from './common/reject-unsafe-json.interce
 import { createValidationPipe } from './common/validation.js';
 import { EmailModule } from './email/email.module.js';
 import { FunctionsModule } from './functions/functions.module.js';
+import { GatewayModule } from './gateway/gateway.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { StorageModule } from './storage/storage.module.js';
@@ -26,6 +27,7 @@ import { StorageModule } from './storage/storage.module.js';
     CollectionsModule,
     EmailModule,
     FunctionsModule,
+    GatewayModule,
     HealthModule,
     MetricsModule,
     StorageModule,

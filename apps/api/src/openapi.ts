@@ -155,6 +155,20 @@ const signedUpload: OperationObject = {
   },
 };
 
+const ETAG = { description: 'the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged', schema: { type: 'string' } };
+
+/** The gateway gives every JSON answer of a GET an ETag and answers 304 to a matching If-None-Match. */
+function conditionalGet(op: OperationObject): void {
+  const ok = op.responses['200'] as ResponseObject | undefined;
+  if (!ok?.content?.['application/json']) return;
+  ok.headers = { ETag: ETAG, ...ok.headers };
+  op.responses['304'] ??= { description: 'Not modified: If-None-Match names the current ETag', headers: { ETag: ETAG } };
+  const params = (op.parameters ??= []);
+  if (!params.some((p) => 'in' in p && p.in === 'header' && p.name.toLowerCase() === 'if-none-match')) {
+    params.push({ name: 'If-None-Match', in: 'header', required: false, description: 'an ETag from an earlier answer', schema: { type: 'string' } });
+  }
+}
+
 /** A HEAD twin of a GET that streams bytes (Fastify answers HEAD for every GET route). */
 function headOf(get: OperationObject): OperationObject {
   const responses: Record<string, ResponseObject> = {};
@@ -219,6 +233,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       op.responses['default'] = { $ref: '#/components/responses/Error' };
     }
     const get = item.get;
+    if (get) conditionalGet(get);
     if (get && (Object.values(get.responses) as (ResponseObject | undefined)[]).some((r) => r?.content?.['application/octet-stream'])) {
       item.head = headOf(get);
     }
