@@ -5,6 +5,7 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { SIGNED_URL_PATH } from '#libs/storage';
 import { ACCESS_KEY, type AccessLevel } from './auth/access.decorator.js';
+import { METRICS_PATH } from './metrics/metrics.endpoint.js';
 import { ERROR_CODES } from './common/error-codes.js';
 
 // The document's object types (@nestjs/swagger does not export them by name).
@@ -169,6 +170,16 @@ function conditionalGet(op: OperationObject): void {
   }
 }
 
+/** `GET /v1/metrics`: a plain Fastify route (its own token check), so no controller describes it. */
+const metrics: OperationObject = {
+  operationId: 'metricsScrape',
+  tags: ['ops'],
+  summary: 'Prometheus metrics (text exposition format)',
+  description: 'Access: the bootstrap service key, or `Authorization: Bearer <METRICS_TOKEN>`; anyone with METRICS_PUBLIC=true.',
+  security: [SERVICE_KEY, { 'metrics-token': [] }],
+  responses: { '200': { description: 'The metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
+};
+
 /** A HEAD twin of a GET that streams bytes (Fastify answers HEAD for every GET route). */
 function headOf(get: OperationObject): OperationObject {
   const responses: Record<string, ResponseObject> = {};
@@ -216,6 +227,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 
   const signed = (doc.paths[SIGNED_URL_PATH] ??= {});
   signed.put = signedUpload;
+  (doc.paths[METRICS_PATH] ??= {}).get ??= metrics;
+  doc.components.securitySchemes = {
+    ...doc.components.securitySchemes,
+    'metrics-token': { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN (GET /v1/metrics only)' },
+  };
 
   for (const item of Object.values(doc.paths)) {
     for (const method of METHODS) {
