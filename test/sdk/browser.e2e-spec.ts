@@ -16,6 +16,12 @@ import { ensureSdkBuilt, PASSWORD, sdkClients, uniqueEmail } from './support.js'
 
 const CHROMIUM = '/usr/bin/chromium';
 
+/** What test/sdk/browser/page.html puts on the page's global object. */
+interface PageGlobals {
+  document: { getElementById(id: string): { textContent: string | null } | null };
+  runJourney(args: unknown): Promise<unknown>;
+}
+
 /** Serves the test page and the built SDK from an origin of its own (another loopback port). */
 async function servePage(sdkDir: string): Promise<{ server: Server; origin: string }> {
   const page = await readFile(join(import.meta.dirname, 'browser', 'page.html'));
@@ -109,12 +115,13 @@ describe('the built SDK in real Chromium, from another origin', () => {
     const consoleErrors: string[] = [];
     tab.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
     await tab.goto(page.origin);
-    await tab.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    // These functions run in the page (Node's type library here has no DOM).
+    await tab.waitForFunction(() => (globalThis as unknown as PageGlobals).document.getElementById('status')?.textContent === 'ready');
     expect(new URL(tab.url()).origin).not.toBe(apiUrl); // a cross-origin page
 
     const email = uniqueEmail('browser');
     const result = await tab.evaluate(
-      (args) => (window as unknown as { runJourney(a: unknown): Promise<unknown> }).runJourney(args),
+      (args) => (globalThis as unknown as PageGlobals).runJourney(args),
       { apiUrl, email, password: PASSWORD, ...names },
     );
     expect(result).toMatchObject({
