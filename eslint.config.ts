@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/**', '.tools/**', 'node_modules/**', 'coverage/**', 'libs/database/src/generated/**', 'var/**'] },
+  { ignores: ['dist/**', 'packages/*/dist/**', '.tools/**', 'node_modules/**', 'coverage/**', 'libs/database/src/generated/**', 'var/**'] },
   eslint.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
@@ -23,7 +23,7 @@ export default defineConfig(
   },
   // Benchmark scripts are plain ESM JavaScript: no type information to lint with.
   {
-    files: ['bench/**/*.mjs'],
+    files: ['bench/**/*.mjs', 'test/**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: globals.node },
   },

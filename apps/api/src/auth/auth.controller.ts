@@ -3,12 +3,15 @@ import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import type { FastifyRequest } from 'fastify';
 import { Access, CurrentCaller } from './access.decorator.js';
 import {
+  acceptedView,
   authResult,
   emailBody,
   idParam,
   loginBody,
   passwordResetBody,
   refreshBody,
+  revokedView,
+  sessionList,
   signupBody,
   tokenBody,
   updateMeBody,
@@ -40,6 +43,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with email and password' })
+  @ApiResponse({ status: 200, standardSchema: authResult })
   login(@Body({ schema: loginBody }) body: z.infer<typeof loginBody>, @Req() req: FastifyRequest) {
     return this.auth.login(body, clientOf(req));
   }
@@ -47,6 +51,7 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a refresh token for new tokens (rotation; reuse revokes the session)' })
+  @ApiResponse({ status: 200, standardSchema: authResult })
   refresh(@Body({ schema: refreshBody }) body: z.infer<typeof refreshBody>, @Req() req: FastifyRequest) {
     return this.auth.refresh(body.refreshToken, clientOf(req));
   }
@@ -56,6 +61,7 @@ export class AuthController {
   @Access('user')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End the current session' })
+  @ApiResponse({ status: 204, description: 'Signed out' })
   async logout(@CurrentCaller() caller: Caller): Promise<void> {
     await this.auth.logout(caller);
   }
@@ -65,6 +71,7 @@ export class AuthController {
   @Access('user')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End every session of the signed-in user' })
+  @ApiResponse({ status: 200, standardSchema: revokedView })
   async logoutAll(@CurrentCaller() caller: Caller): Promise<{ revoked: number }> {
     return { revoked: await this.auth.logoutAll(caller) };
   }
@@ -82,6 +89,7 @@ export class AuthController {
   @Access('user')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Change the password (ends every other session and outstanding reset and magic links)' })
+  @ApiResponse({ status: 200, standardSchema: userView })
   updateMe(@CurrentCaller() caller: Caller, @Body({ schema: updateMeBody }) body: z.infer<typeof updateMeBody>) {
     return this.auth.changePassword(caller, body.currentPassword, body.password);
   }
@@ -90,6 +98,7 @@ export class AuthController {
   @Access('user')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Active sessions of the signed-in user' })
+  @ApiResponse({ status: 200, standardSchema: sessionList })
   sessions(@CurrentCaller() caller: Caller) {
     return this.auth.listSessions(caller);
   }
@@ -99,6 +108,7 @@ export class AuthController {
   @Access('user')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End one session of the signed-in user' })
+  @ApiResponse({ status: 204, description: 'The session is ended' })
   async revokeSession(@CurrentCaller() caller: Caller, @Param('id', { schema: idParam }) id: string): Promise<void> {
     await this.auth.revokeSession(caller, id);
   }
@@ -108,6 +118,7 @@ export class AuthController {
   @Access('user')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Send (again) the verification email to the signed-in user' })
+  @ApiResponse({ status: 202, standardSchema: acceptedView })
   async requestVerification(@CurrentCaller() caller: Caller): Promise<{ status: 'accepted' }> {
     await this.auth.requestVerification(caller);
     return { status: 'accepted' };
@@ -116,6 +127,7 @@ export class AuthController {
   @Post('verify-email')
   @HttpCode(200)
   @ApiOperation({ summary: 'Confirm an email address with the token from the email' })
+  @ApiResponse({ status: 200, standardSchema: userView })
   verifyEmail(@Body({ schema: tokenBody }) body: z.infer<typeof tokenBody>, @Req() req: FastifyRequest) {
     return this.auth.verifyEmail(body.token, clientOf(req));
   }
@@ -123,6 +135,7 @@ export class AuthController {
   @Post('password-reset/request')
   @HttpCode(202)
   @ApiOperation({ summary: 'Email a password-reset link (answers 202 whether or not the account exists)' })
+  @ApiResponse({ status: 202, standardSchema: acceptedView })
   async requestPasswordReset(@Body({ schema: emailBody }) body: z.infer<typeof emailBody>, @Req() req: FastifyRequest) {
     await this.auth.requestPasswordReset(body.email, clientOf(req));
     return { status: 'accepted' };
@@ -131,6 +144,7 @@ export class AuthController {
   @Post('password-reset')
   @HttpCode(204)
   @ApiOperation({ summary: 'Set a new password with the token from the email; ends every session and outstanding email link' })
+  @ApiResponse({ status: 204, description: 'The password is changed' })
   async resetPassword(@Body({ schema: passwordResetBody }) body: z.infer<typeof passwordResetBody>, @Req() req: FastifyRequest) {
     await this.auth.resetPassword(body.token, body.password, clientOf(req));
   }
@@ -138,6 +152,7 @@ export class AuthController {
   @Post('magic-link/request')
   @HttpCode(202)
   @ApiOperation({ summary: 'Email a sign-in link (answers 202 whether or not the account exists)' })
+  @ApiResponse({ status: 202, standardSchema: acceptedView })
   async requestMagicLink(@Body({ schema: emailBody }) body: z.infer<typeof emailBody>, @Req() req: FastifyRequest) {
     await this.auth.requestMagicLink(body.email, clientOf(req));
     return { status: 'accepted' };
@@ -146,6 +161,7 @@ export class AuthController {
   @Post('magic-link/verify')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with the token from a magic-link email' })
+  @ApiResponse({ status: 200, standardSchema: authResult })
   verifyMagicLink(@Body({ schema: tokenBody }) body: z.infer<typeof tokenBody>, @Req() req: FastifyRequest) {
     return this.auth.verifyMagicLink(body.token, clientOf(req));
   }
