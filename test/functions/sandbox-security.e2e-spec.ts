@@ -63,7 +63,7 @@ describe('functions: sandbox security', () => {
     const pool = stack.workers[0]!.get(SandboxPool);
     const [host] = pool.hostPids();
     await js('sleeper', 'export default async () => { await new Promise((r) => setTimeout(r, 1500)); return "slept"; }', { retries: 2 });
-    await js('timers', 'export default () => { let refused = 0; for (let i = 0; i < 150000; i++) { try { setTimeout(() => {}, 1e9); } catch { refused++; } } return refused; }');
+    await js('timers', 'export default () => { let refused = 0; for (let i = 0; i < 150000; i++) { try { setTimeout(() => {}, 1e9); } catch { refused++; } } return refused; }', { timeoutMs: 30_000 });
     await js('logs', "export default () => { for (let i = 0; i < 50000; i++) console.log('y'.repeat(8000)); return 'logged'; }", { timeoutMs: 30_000 });
     const sleeping = await http.post('/v1/functions/sleeper/invoke?async=true').send({}).expect(202);
     await waitForRun(stack, sleeping.body.runId, ['running']);

@@ -33,7 +33,7 @@ describe('sandbox host', { timeout: 60_000 }, () => {
       code: `module.exports.default = ${handler};`,
       event: { payload: {} },
       env: {},
-      timeoutMs: opts.timeoutMs ?? 5000,
+      timeoutMs: opts.timeoutMs ?? 15_000, // generous: the machine running the tests may be loaded
       memoryMb: opts.memoryMb ?? 128,
       logLimitBytes: opts.logLimitBytes ?? 64 * 1024,
     });
@@ -164,7 +164,7 @@ describe('sandbox host', { timeout: 60_000 }, () => {
         let refused = 0;
         for (let i = 0; i < 150000; i++) { try { setTimeout(() => {}, 1e9); } catch (e) { refused++; } }
         return refused;
-      }`);
+      }`, { timeoutMs: 30_000 });
       expect(out).toBe(150000 - SANDBOX_LIMITS.maxTimers);
       await hostSurvived();
     });
