@@ -37,7 +37,7 @@ describe('change feed: writes pay only for the consumers they have', () => {
   };
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ RETENTION_SWEEP_INTERVAL_MS: '1000' });
     http = request(stack.api.getHttpServer());
     events = new Queue(QueueName.Events, { connection: { url: inject('redisUrl') }, prefix: stack.queuePrefix });
   });
@@ -130,6 +130,32 @@ describe('change feed: writes pay only for the consumers they have', () => {
     expect(await outboxRows()).toBe(0);
     await settled();
     expect(await eventJobs()).toBe(jobsBefore);
+  });
+
+  it('the retention sweep deletes finished runs and receipts older than the retention, and keeps the rest', async () => {
+    await deploy(stack, 'kept', { source: NOOP, language: 'js', triggers: [{ type: 'http' }] });
+    const { rows } = await stack.db.query<{ id: string; status: string; age: number }>(
+      `WITH f AS (SELECT f.id, v.id AS version_id FROM functions f JOIN function_versions v ON v.function_id = f.id WHERE f.name = 'kept'),
+            spec(status, age) AS (VALUES ('succeeded', 31), ('dead', 40), ('failed', 31), ('running', 40), ('succeeded', 29), ('succeeded', 0))
+       INSERT INTO function_runs (function_id, version_id, version, trigger, event_id, event, status, max_attempts, created_at)
+       SELECT f.id, f.version_id, 1, 'db', gen_random_uuid(), '{}', spec.status, 1, now() - make_interval(days => spec.age) FROM f, spec
+       RETURNING id, status, (extract(day FROM now() - created_at))::int AS age`,
+    );
+    await stack.db.query(
+      `INSERT INTO function_event_receipts (function_id, event_id, run_id, created_at)
+       SELECT function_id, event_id, id, created_at FROM function_runs WHERE id = ANY($1::uuid[])`,
+      [rows.map((r) => r.id)],
+    );
+    const expired = rows.filter((r) => r.age >= 30 && r.status !== 'running').map((r) => r.id); // age: whole days, rounded down
+    const left = async () => (await stack.db.query<{ id: string }>('SELECT id FROM function_runs WHERE id = ANY($1::uuid[])', [rows.map((r) => r.id)])).rows.map((r) => r.id);
+    await expect.poll(async () => (await left()).length, { timeout: 15_000, interval: 200 }).toBe(rows.length - expired.length);
+    expect((await left()).filter((id) => expired.includes(id))).toEqual([]);
+    expect(await count('SELECT count(*)::int AS n FROM function_event_receipts WHERE run_id = ANY($1::uuid[])', [expired])).toBe(0);
+    expect(await count('SELECT count(*)::int AS n FROM function_event_receipts WHERE run_id = ANY($1::uuid[])', [rows.map((r) => r.id)])).toBe(rows.length - expired.length);
+    // One scheduler, whichever worker upserted it.
+    const system = new Queue(QueueName.System, { connection: { url: inject('redisUrl') }, prefix: stack.queuePrefix });
+    expect((await system.getJobSchedulers()).map((j) => j.key)).toEqual(['retention-sweep']);
+    await system.close();
   });
 
   it('a worker killed (SIGKILL) while it relays a backlog loses no event and runs none twice', async () => {

@@ -14,8 +14,8 @@ const SCHEDULER_ID = 'retention-sweep';
 export type RetentionResult = JobResult<typeof QueueName.System, typeof SystemJob.RetentionSweep>;
 
 /**
- * Keeps the event tables bounded: finished function runs and their event receipts older than
- * FUNCTIONS_RUN_RETENTION_DAYS, and published outbox rows (the relay deletes what it
+ * Keeps the event tables bounded: finished function runs older than FUNCTIONS_RUN_RETENTION_DAYS,
+ * receipts that old whose run is gone (a run still kept keeps its receipt), and published outbox rows (the relay deletes what it
  * publishes; rows marked published by older versions are dropped here). A BullMQ job
  * scheduler on the system queue ticks every RETENTION_SWEEP_INTERVAL_MS, so however many
  * workers run, one of them sweeps per tick.
@@ -46,7 +46,9 @@ export class RetentionSweep implements OnApplicationBootstrap {
     );
     const receipts = await this.chunked(
       `DELETE FROM function_event_receipts WHERE id IN (
-         SELECT id FROM function_event_receipts WHERE created_at < now() - make_interval(days => $1) LIMIT ${CHUNK})`,
+         SELECT e.id FROM function_event_receipts e
+          WHERE e.created_at < now() - make_interval(days => $1) AND NOT EXISTS (SELECT 1 FROM function_runs r WHERE r.id = e.run_id)
+          LIMIT ${CHUNK})`,
       [days],
     );
     const outbox = await this.chunked(
