@@ -99,6 +99,7 @@ if (sys) {
   }
   const f = sys.feed;
   add('change feed', `db change → function start at ${f.targetRate} writes/s, p50 / p99`, `${f.changeToStartMs.p50} / ${f.changeToStartMs.p99} ms`, 'p50 ≤ 10 ms', f.changeToStartMs.p50 <= 10);
+  if (f.changeToRunCreatedMs) add('change feed', 'db change → run created by the fan-out, p50 / p99', `${f.changeToRunCreatedMs.p50} / ${f.changeToRunCreatedMs.p99} ms`);
   add('change feed', 'writes / runs started / lost / doubled', `${f.writes} / ${f.runsStarted} / ${f.lost} / ${f.duplicates}`, '0 lost', f.lost === 0 && f.duplicates === 0);
 }
 if (auth) {
