@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '#libs/database';
@@ -31,6 +32,19 @@ const ISO = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-
 
 /** Whether a write's statement also wrote its outbox event (only when a function subscribes). */
 type Evented = { evented: boolean };
+
+/**
+ * The name of a collection's write statement, prepared once per pooled connection: the write and
+ * its guarded event make a CTE whose parse + plan cost more than its execution (bench/system.mjs).
+ * Hashed, as Postgres truncates statement names to 63 bytes; the text is fixed per collection.
+ */
+const statementNames = new Map<string, string>();
+function statementName(kind: 'insert' | 'update', collection: string): string {
+  const key = `${kind}:${collection}`;
+  let name = statementNames.get(key);
+  if (!name) statementNames.set(key, (name = `doc_${kind}_${createHash('sha256').update(collection).digest('hex').slice(0, 32)}`));
+  return name;
+}
 
 /** Drops the `evented` flag of a write, waking the outbox relay (after commit) when it is set. */
 function withoutEvented({ evented, ...row }: DocRow & Evented): DocRow {
@@ -154,8 +168,9 @@ export class DocumentsRepository {
     event: Record<string, unknown> & { after: Record<string, unknown> },
   ): Promise<DocRow> {
     const { after, ...rest } = event;
-    const { rows } = await db.query<DocRow & Evented>(
-      `WITH d AS (
+    const { rows } = await db.query<DocRow & Evented>({
+      name: statementName('insert', def.name),
+      text: `WITH d AS (
          INSERT INTO ${tableOf(def.name)} AS d (id, data, owner_id, acl, version, created_at, updated_at)
          VALUES ($1::uuid, $2::jsonb, $3::uuid, $4::jsonb, 1, clock_timestamp(), clock_timestamp())
          RETURNING ${COLUMNS}
@@ -166,8 +181,8 @@ export class DocumentsRepository {
          RETURNING 1
        )
        SELECT d.*, EXISTS (SELECT 1 FROM e) AS evented FROM d`,
-      [doc.id, JSON.stringify(doc.data), doc.ownerId, doc.acl === null ? null : JSON.stringify(doc.acl), JSON.stringify(rest), JSON.stringify(after), def.name],
-    );
+      values: [doc.id, JSON.stringify(doc.data), doc.ownerId, doc.acl === null ? null : JSON.stringify(doc.acl), JSON.stringify(rest), JSON.stringify(after), def.name],
+    });
     return withoutEvented(rows[0]!);
   }
 
@@ -184,8 +199,9 @@ export class DocumentsRepository {
     event: Record<string, unknown> & { after: Record<string, unknown> },
   ): Promise<DocRow> {
     const { after, ...rest } = event;
-    const { rows } = await client.query<DocRow & Evented>(
-      `WITH d AS (
+    const { rows } = await client.query<DocRow & Evented>({
+      name: statementName('update', def.name),
+      text: `WITH d AS (
          UPDATE ${tableOf(def.name)} AS d SET data = $2::jsonb, acl = $3::jsonb, version = d.version + 1, updated_at = clock_timestamp()
           WHERE d.id = $1::uuid RETURNING ${COLUMNS}
        ), e AS (
@@ -195,8 +211,8 @@ export class DocumentsRepository {
          RETURNING 1
        )
        SELECT d.*, EXISTS (SELECT 1 FROM e) AS evented FROM d`,
-      [id, JSON.stringify(data), acl === null ? null : JSON.stringify(acl), JSON.stringify(rest), JSON.stringify(after), def.name],
-    );
+      values: [id, JSON.stringify(data), acl === null ? null : JSON.stringify(acl), JSON.stringify(rest), JSON.stringify(after), def.name],
+    });
     return withoutEvented(rows[0]!);
   }
 
