@@ -12,26 +12,20 @@
 // Parse Server lives in bench/parse (its own package.json); `npm ci --prefix bench/parse`
 // first (bench/run-all.mjs does it when bench/parse/node_modules is missing).
 // Results: bench/results/compare-parse.json and .md.
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import {
   appEnv,
   call,
   createDatabase,
   dropRedisPrefix,
-  freePort,
   machine,
+  parseInstalled,
   postgresVersion,
-  root,
   runNode,
   runSuffix,
   SERVICE_KEY,
   startApi,
-  startNode,
-  waitFor,
+  startParse,
   warmAndMeasure,
   withCleanup,
   writeResults,
@@ -41,11 +35,9 @@ import {
 
 const DOCS = Number(process.env.BENCH_DOCS ?? 50_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const APP_ID = 'bench';
-const MASTER_KEY = `bench-master-${runSuffix()}`;
 const BODY = 'lorem ipsum '.repeat(20);
 
-if (!existsSync(join(root, 'bench', 'parse', 'node_modules', 'parse-server'))) {
+if (!parseInstalled()) {
   console.error('Parse Server is not installed: run `npm ci --prefix bench/parse` first (npm run bench does).');
   process.exit(1);
 }
@@ -79,18 +71,9 @@ const result = await withCleanup(async (onCleanup) => {
   }, service);
 
   // --- Parse Server
-  const parsePort = await freePort();
-  const parseBase = `http://127.0.0.1:${parsePort}`;
-  // Run from a scratch directory: Parse's default logger writes ./logs wherever it starts.
-  const parseCwd = await mkdtemp(join(tmpdir(), 'baas-bench-parse-'));
-  onCleanup(() => rm(parseCwd, { recursive: true, force: true }));
-  const parseServer = startNode([join(root, 'bench', 'parse', 'server.mjs')], { NODE_ENV: 'production', PORT: String(parsePort), DATABASE_URI: parseDb.url, APP_ID, MASTER_KEY }, {
-    cwd: parseCwd,
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
-  await waitFor(`${parseBase}/ready`, 60_000, parseServer);
-  await waitFor(`${parseBase}/parse/health`, 60_000, parseServer);
-  const master = { 'x-parse-application-id': APP_ID, 'x-parse-master-key': MASTER_KEY };
+  const parse = await startParse(parseDb.url, onCleanup);
+  const parseBase = parse.base;
+  const master = parse.master;
   await call(parseBase, 'POST', '/parse/schemas/Item', {
     className: 'Item',
     fields: { title: { type: 'String' }, score: { type: 'Number' }, tags: { type: 'Array' }, body: { type: 'String' } },

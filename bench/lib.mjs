@@ -3,7 +3,8 @@
 // processes that are always stopped, autocannon runs, result files.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -191,6 +192,30 @@ export async function startWorker(env, apiBase) {
   return child;
 }
 
+/** Whether Parse Server is installed in bench/parse (`npm ci --prefix bench/parse`; run-all does it). */
+export const parseInstalled = () => existsSync(join(root, 'bench', 'parse', 'node_modules', 'parse-server'));
+
+/**
+ * Starts Parse Server 9 (bench/parse/server.mjs, one process) on `databaseUrl` from a scratch
+ * directory (its logger writes ./logs), and waits until it answers. Returns its base URL and
+ * the master-key headers.
+ */
+export async function startParse(databaseUrl, onCleanup) {
+  const appId = 'bench';
+  const masterKey = `bench-master-${runSuffix()}`;
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const cwd = await mkdtemp(join(os.tmpdir(), 'baas-bench-parse-'));
+  onCleanup(() => rm(cwd, { recursive: true, force: true }));
+  const child = startNode([join(root, 'bench', 'parse', 'server.mjs')], { NODE_ENV: 'production', PORT: String(port), DATABASE_URI: databaseUrl, APP_ID: appId, MASTER_KEY: masterKey }, {
+    cwd,
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  await waitFor(`${base}/ready`, 60_000, child);
+  await waitFor(`${base}/parse/health`, 60_000, child);
+  return { child, base, appId, master: { 'x-parse-application-id': appId, 'x-parse-master-key': masterKey } };
+}
+
 /** JSON request that throws on an error status. */
 export async function call(base, method, path, body, headers = {}) {
   const res = await fetch(base + path, {
@@ -207,15 +232,17 @@ export async function call(base, method, path, body, headers = {}) {
 
 /**
  * One autocannon run. `request` is an autocannon request object; `next(i)` (optional) gives
- * the i-th request's changes ({ path, body, method }) so every request can differ.
+ * the i-th request's changes ({ path, body, method }) so every request can differ;
+ * `overallRate` (optional) caps the requests per second of all connections together.
  */
-export async function cannon({ url, connections, duration = DURATION, headers = {}, request = {}, next }) {
+export async function cannon({ url, connections, duration = DURATION, headers = {}, request = {}, next, overallRate }) {
   let i = 0;
   const result = await autocannon({
     url,
     connections,
     duration,
     headers,
+    ...(overallRate ? { overallRate } : {}),
     requests: [
       {
         ...request,

@@ -17,6 +17,7 @@ import { machine, postgresVersion, readResults, root, writeResults } from './lib
 const SCRIPTS = [
   { name: 'data', script: 'bench/data.mjs', env: { DURATION: process.env.DURATION ?? '6' } },
   { name: 'compare-parse', script: 'bench/compare-parse.mjs', env: {} },
+  { name: 'system', script: 'bench/system.mjs', env: {} },
   { name: 'auth', script: 'bench/auth.mjs', env: {} },
   { name: 'functions', script: 'bench/functions.mjs', env: {} },
   { name: 'functions-noop', script: 'bench/functions-noop.mjs', env: {} },
@@ -46,7 +47,7 @@ if (only.length && selected.length !== only.length) {
 }
 
 const started = performance.now();
-if (selected.some((s) => s.name === 'compare-parse') && !existsSync(join(root, 'bench', 'parse', 'node_modules', 'parse-server'))) {
+if (selected.some((s) => s.name === 'compare-parse' || s.name === 'system') && !existsSync(join(root, 'bench', 'parse', 'node_modules', 'parse-server'))) {
   console.log('== installing Parse Server into bench/parse (npm ci)');
   const npm = process.env.npm_execpath ? [process.execPath, [process.env.npm_execpath]] : ['npm', []];
   const code = await run(npm[0], [...npm[1], 'ci', '--prefix', 'bench/parse', '--no-audit', '--no-fund']);
@@ -71,7 +72,7 @@ const totalSeconds = Math.round((performance.now() - started) / 1000);
 // ---------------------------------------------------------------- summary
 
 const load = async (name) => readResults(name).catch(() => undefined);
-const [cmp, auth, fn, noop, storage, gateway] = await Promise.all(['compare-parse', 'auth', 'functions', 'functions-noop', 'storage', 'gateway'].map(load));
+const [cmp, sys, auth, fn, noop, storage, gateway] = await Promise.all(['compare-parse', 'system', 'auth', 'functions', 'functions-noop', 'storage', 'gateway'].map(load));
 const yes = (met) => (met === undefined ? '' : met ? 'yes' : '**no**');
 const rows = [];
 const add = (area, measure, value, target = '', met = undefined) => rows.push({ area, measure, value: String(value), target, met });
@@ -86,6 +87,21 @@ if (cmp) {
       r.targets.ratio.met && r.targets.oursP99UnderMs.met,
     );
   }
+}
+if (sys) {
+  for (const r of sys.scenarios) {
+    add(
+      'whole system (api + worker) vs Parse',
+      `${r.label}, ${r.path} (c=${r.ours.connections})`,
+      `ours ${r.ours.requestsPerSec} req/s (p99 ${r.ours.p99ms} ms) vs Parse ${r.parse.requestsPerSec}: **${r.ratio}x**; ${Math.round(r.ofRaw * 100)} % of raw (${r.raw.requestsPerSec} req/s)`,
+      [`≥ ${r.targets.parseRatio.target}x Parse`, r.targets.p99UnderMs ? 'p99 < 30 ms' : '', r.targets.rawFraction ? '≥ 70 % raw' : ''].filter(Boolean).join('; '),
+      r.met,
+    );
+  }
+  const f = sys.feed;
+  add('change feed', `db change → function start at ${f.targetRate} writes/s, p50 / p99`, `${f.changeToStartMs.p50} / ${f.changeToStartMs.p99} ms`, 'p50 ≤ 10 ms', f.changeToStartMs.p50 <= 10);
+  if (f.changeToRunCreatedMs) add('change feed', 'db change → run created by the fan-out, p50 / p99', `${f.changeToRunCreatedMs.p50} / ${f.changeToRunCreatedMs.p99} ms`);
+  add('change feed', 'writes / runs started / lost / doubled', `${f.writes} / ${f.runsStarted} / ${f.lost} / ${f.duplicates}`, '0 lost', f.lost === 0 && f.duplicates === 0);
 }
 if (auth) {
   const h = auth.hashParams;
@@ -146,7 +162,7 @@ const table = [
   '|---|---|---|---|---|',
   ...rows.map((r) => `| ${r.area} | ${r.measure} | ${r.value} | ${r.target} | ${yes(r.met)} |`),
   '',
-  'Details per script: [data](results/data.md), [compare-parse](results/compare-parse.md), [auth](results/auth.md), [functions](results/functions.md), [functions-noop](results/functions-noop.md), [storage](results/storage.md).',
+  'Details per script: [data](results/data.md), [compare-parse](results/compare-parse.md), [system](results/system.md), [auth](results/auth.md), [functions](results/functions.md), [functions-noop](results/functions-noop.md), [storage](results/storage.md).',
 ].join('\n');
 await writeResults('summary', summary, `# Benchmark summary\n\n${table.replaceAll('](results/', '](')}\n`);
 

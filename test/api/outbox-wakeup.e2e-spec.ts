@@ -4,6 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { OUTBOX_CHANNEL } from '#libs/events';
 import { startApi } from '../support/app.js';
+import { subscribe } from '../support/subscribers.js';
 import { createUser, TEST_PASSWORD } from '../support/users.js';
 
 describe('outbox wake-up', () => {
@@ -17,6 +18,7 @@ describe('outbox wake-up', () => {
     await listener.connect();
     listener.on('notification', (n) => notifications.push(n.channel));
     await listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    await subscribe(app, { type: 'auth', events: ['signup'] }); // signups record events only with a subscriber
   });
   afterAll(async () => {
     await listener.end();

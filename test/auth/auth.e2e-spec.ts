@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrismaService } from '#libs/database';
 import { startApi } from '../support/app.js';
 import { SERVICE_KEY, testConfig } from '../support/config.js';
+import { subscribe } from '../support/subscribers.js';
 import { bearer, createUser, TEST_PASSWORD } from '../support/users.js';
 
 const config = testConfig();
@@ -51,7 +52,8 @@ describe('auth', () => {
       expect(me.body.email).toBe(email.trim().toLowerCase());
     });
 
-    it('writes the signup to the outbox and the audit log in the same transaction', async () => {
+    it('writes the signup to the outbox (a function subscribes) and the audit log in the same transaction', async () => {
+      await subscribe(app, { type: 'auth', events: ['signup'] });
       const user = await createUser(app);
       const events = await prisma.outboxEvent.findMany({ where: { type: 'auth.signup' } });
       expect(events.map((e) => (e.payload as { user: { id: string } }).user.id)).toContain(user.id);

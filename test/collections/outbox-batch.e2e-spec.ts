@@ -3,6 +3,7 @@ import type pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '../support/app.js';
+import { subscribe } from '../support/subscribers.js';
 import { bearer, createUser, type TestUser } from '../support/users.js';
 import { defineCollection, directPool, eventsOf, service, uniqueName } from './support.js';
 
@@ -31,6 +32,8 @@ describe('change events (outbox) and batches', () => {
       ],
       rules: { list: 'owner', read: 'owner', create: 'public', update: 'owner', delete: 'owner' },
     });
+    // Events are recorded only for collections a function subscribes to (test/feed covers the unsubscribed case).
+    await subscribe(app, { type: 'db', collection: notes, events: ['create', 'update', 'delete'] });
   });
   afterAll(async () => {
     await db.end();

@@ -1,3 +1,5 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
@@ -9,6 +11,7 @@ import { startApi } from '../support/app.js';
 import { createMigratedDatabase } from '../support/databases.js';
 import { deleteKeys } from '../support/redis.js';
 import { SERVICE_KEY, testConfig } from '../support/config.js';
+import { freePort } from '../support/net.js';
 
 /**
  * The functions tests run a worker, whose outbox relay would also take other test files'
@@ -129,4 +132,48 @@ export async function insertOutbox(stack: Stack, type: string, payload: Record<s
     [id ?? null, type, JSON.stringify(payload)],
   );
   return rows[0]!.id;
+}
+
+/** The worker as `npm start` runs it, from the build (`npm test` builds first). */
+export const WORKER_MAIN = 'dist/apps/worker/src/main.js';
+
+/** Starts a worker process from the build on this database and queue prefix; resolves once it is live. */
+export async function spawnWorker(target: { databaseUrl: string; queuePrefix: string; apiUrl: string }, extra: Record<string, string> = {}): Promise<ChildProcess> {
+  if (!existsSync(WORKER_MAIN)) throw new Error(`${WORKER_MAIN} is missing: run \`npm run build\` first (npm test does).`);
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--no-node-snapshot', WORKER_MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      DATABASE_URL: target.databaseUrl,
+      REDIS_URL: inject('redisUrl'),
+      QUEUE_PREFIX: target.queuePrefix,
+      SERVICE_API_KEY: SERVICE_KEY,
+      JWT_SECRET: testConfig().JWT_SECRET,
+      API_INTERNAL_URL: target.apiUrl,
+      WORKER_CONCURRENCY: '1',
+      FUNCTIONS_LOCK_MS: '2000',
+      SANDBOX_HOSTS: '1',
+      WORKER_HEALTH_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ...extra,
+    },
+    detached: true,
+    stdio: 'ignore',
+  });
+  await expect
+    .poll(async () => (await fetch(`http://127.0.0.1:${port}/health/live`).catch(() => undefined))?.status, { timeout: 20_000, interval: 100 })
+    .toBe(200);
+  return child;
+}
+
+/** Stops a worker process started by spawnWorker (and its process group). */
+export function stopWorker(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (child.exitCode === null && child.signalCode === null && child.pid) {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
 }

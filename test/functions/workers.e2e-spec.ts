@@ -1,19 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '../support/app.js';
 import { SERVICE_KEY, testConfig } from '../support/config.js';
-import { isolatedDatabase } from './support.js';
-import { freePort } from '../support/net.js';
+import { isolatedDatabase, spawnWorker, stopWorker, WORKER_MAIN } from './support.js';
 
 /**
  * Worker replicas as real processes from the build (`npm test` builds first): two share the
  * runs, and a run in flight on a killed worker is finished by the other (stalled-job recovery).
  */
-const WORKER_MAIN = 'dist/apps/worker/src/main.js';
-
 describe('functions: worker replicas', () => {
   let isolated: Awaited<ReturnType<typeof isolatedDatabase>>;
   let api: NestFastifyApplication;
@@ -22,41 +19,9 @@ describe('functions: worker replicas', () => {
   const svc = { 'x-api-key': SERVICE_KEY };
 
   async function startWorker(): Promise<ChildProcess> {
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--no-node-snapshot', WORKER_MAIN], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'test',
-        DATABASE_URL: isolated.databaseUrl,
-        REDIS_URL: inject('redisUrl'),
-        QUEUE_PREFIX: isolated.queuePrefix,
-        SERVICE_API_KEY: SERVICE_KEY,
-        JWT_SECRET: testConfig().JWT_SECRET,
-        API_INTERNAL_URL: apiUrl,
-        WORKER_CONCURRENCY: '1',
-        FUNCTIONS_LOCK_MS: '2000',
-        SANDBOX_HOSTS: '1',
-        WORKER_HEALTH_PORT: String(port),
-        LOG_LEVEL: 'warn',
-      },
-      detached: true,
-      stdio: 'ignore',
-    });
+    const child = await spawnWorker({ databaseUrl: isolated.databaseUrl, queuePrefix: isolated.queuePrefix, apiUrl });
     children.push(child);
-    await expect
-      .poll(async () => (await fetch(`http://127.0.0.1:${port}/health/live`).catch(() => undefined))?.status, { timeout: 20_000, interval: 100 })
-      .toBe(200);
     return child;
-  }
-
-  function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
-    if (child.exitCode === null && child.signalCode === null && child.pid) {
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // already gone
-      }
-    }
   }
 
   const http = () => request(api.getHttpServer());
@@ -82,7 +47,7 @@ describe('functions: worker replicas', () => {
       .expect(201);
   });
   afterEach(() => {
-    for (const child of children) stop(child);
+    for (const child of children) stopWorker(child);
     children.length = 0;
   });
   afterAll(async () => {

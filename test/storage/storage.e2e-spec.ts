@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrismaService } from '#libs/database';
 import { URL_SIGNER, type UrlSigner } from '#libs/storage';
 import { SERVICE_KEY } from '../support/config.js';
+import { subscribe } from '../support/subscribers.js';
 import { bearer, createUser, type TestUser } from '../support/users.js';
 import { BAD_KEYS, binary, EXE, HTML, PNG, SVG, sha256 } from './fixtures.js';
 import { DRIVERS, type StorageHarness, startStorageApi } from './harness.js';
@@ -31,6 +32,8 @@ describe.each(DRIVERS)('storage api with the %s driver', (kind) => {
 
   async function bucket(body: { public?: boolean; maxFileSize?: number; allowedMimeTypes?: string[] } = {}, base = 'b') {
     const res = await api().post('/v1/storage/buckets').set(service).send({ name: name(base), ...body }).expect(201);
+    // Events are recorded only for buckets a function subscribes to (test/feed covers the unsubscribed case).
+    await subscribe(h.app, { type: 'storage', bucket: res.body.name, events: ['upload', 'delete'] });
     return res.body.name as string;
   }
 

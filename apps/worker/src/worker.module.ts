@@ -8,6 +8,7 @@ import { EventsProcessor } from './events/events.processor.js';
 import { FunctionRunsRepository } from './events/function-runs.repository.js';
 import { OutboxRelay } from './events/outbox-relay.js';
 import { PgListener } from './events/pg-listener.js';
+import { RetentionSweep } from './events/retention.js';
 import { RunDispatcher, RunSweeper } from './events/run-dispatcher.js';
 import { FunctionSlots, FunctionsProcessor } from './processors/functions.processor.js';
 import { SandboxBridge } from './sandbox/bridge.js';
@@ -27,6 +28,7 @@ import { ScheduleSync } from './schedules/schedule-sync.js';
     FunctionRunsRepository,
     RunDispatcher,
     RunSweeper,
+    RetentionSweep,
     EventsProcessor,
     ScheduleSync,
     SandboxBridge,

@@ -16,6 +16,8 @@ export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 export const SystemJob = {
   Ping: 'ping',
+  /** Deletes old function runs (a job scheduler: one sweep per tick across all workers). */
+  RetentionSweep: 'retention.sweep',
 } as const;
 
 export const EmailJob = {
@@ -55,6 +57,7 @@ export interface FunctionRunResult {
 export interface JobTypes {
   [QueueName.System]: {
     [SystemJob.Ping]: { data: { sentAt: string }; result: { pong: true; sentAt: string; workerPid: number } };
+    [SystemJob.RetentionSweep]: { data: Record<string, never>; result: { runs: number; receipts: number; outbox: number } };
   };
   [QueueName.Email]: {
     [EmailJob.Send]: { data: { messageId: string }; result: { status: 'sent' | 'skipped'; messageId?: string } };

@@ -9,8 +9,6 @@ import { type OutboxJobData, QueueName } from '#libs/queue';
 import { PgListener } from './pg-listener.js';
 
 const BATCH = 200;
-/** Published outbox rows are kept this long (for inspection), then deleted. */
-const RETENTION_DAYS = 7;
 
 interface OutboxRow {
   id: string;
@@ -21,10 +19,12 @@ interface OutboxRow {
 
 /**
  * Moves committed outbox events into BullMQ (queue `events`, job name = event type,
- * jobId = event id). Rows are claimed with FOR UPDATE SKIP LOCKED, so any number of workers
- * share the work; a row is marked published in the same transaction that claimed it, after
- * BullMQ accepted the jobs. A crash in between publishes the row again, which the jobId
- * (and, per function, the event receipts) turns into a no-op.
+ * jobId = event id), in batches: one statement claims and deletes up to BATCH rows
+ * (FOR UPDATE SKIP LOCKED, so any number of workers share the work), one addBulk enqueues
+ * them, and the transaction commits only after BullMQ accepted the jobs. A crash (even
+ * kill -9) before the commit rolls the delete back and the rows are published again, which
+ * the jobId (and, per function, the event receipts) turns into a no-op. Deleting instead
+ * of marking leaves one dead tuple per event instead of two and nothing to clean up later.
  *
  * Wakes on Postgres NOTIFY (sent by the api after its writes commit, see OutboxWakeup) and
  * polls every OUTBOX_POLL_MS too.
@@ -47,7 +47,6 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   async onApplicationBootstrap(): Promise<void> {
     await this.listener.on(OUTBOX_CHANNEL, () => this.kick());
     this.timers.push(setInterval(() => this.kick(), this.config.OUTBOX_POLL_MS));
-    this.timers.push(setInterval(() => void this.cleanup(), 3_600_000));
     this.kick();
   }
 
@@ -86,20 +85,18 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<OutboxRow>(
-        `SELECT id, type, payload, created_at FROM outbox_events
-          WHERE published_at IS NULL ORDER BY created_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+        `DELETE FROM outbox_events WHERE id IN (
+           SELECT id FROM outbox_events WHERE published_at IS NULL ORDER BY created_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED
+         ) RETURNING id, type, payload, created_at`,
       );
       if (rows.length > 0) {
+        rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime()); // RETURNING has no order
         await this.queue.addBulk(
           rows.map((row) => ({
             name: row.type,
             data: { id: row.id, type: row.type, payload: row.payload, createdAt: row.created_at.toISOString() } satisfies OutboxJobData,
             opts: { jobId: row.id, attempts: 8, backoff: { type: 'exponential', delay: 500 } },
           })),
-        );
-        await client.query(
-          'UPDATE outbox_events SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])',
-          [rows.map((r) => r.id)],
         );
       }
       await client.query('COMMIT');
@@ -110,11 +107,5 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     } finally {
       client.release();
     }
-  }
-
-  private async cleanup(): Promise<void> {
-    await this.pool
-      .query(`DELETE FROM outbox_events WHERE published_at < now() - interval '${RETENTION_DAYS} days'`)
-      .catch((err: Error) => this.logger.warn(`outbox cleanup: ${err.message}`));
   }
 }

@@ -1,14 +1,21 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { type JobData, type JobResult, QueueName, SystemJob } from '#libs/queue';
+import { type RetentionResult, RetentionSweep } from '../events/retention.js';
 
 type PingJob = Job<JobData<typeof QueueName.System, 'ping'>, JobResult<typeof QueueName.System, 'ping'>>;
 
-/** Answers the platform's self-check jobs, proving a worker consumes its queues. */
+/** Answers the platform's self-check jobs, proving a worker consumes its queues, and runs the retention sweep. */
 @Processor(QueueName.System)
 export class SystemProcessor extends WorkerHost {
-  async process(job: PingJob): Promise<JobResult<typeof QueueName.System, 'ping'>> {
+  constructor(private readonly retention: RetentionSweep) {
+    super();
+  }
+
+  async process(job: PingJob | Job<Record<string, never>>): Promise<JobResult<typeof QueueName.System, 'ping'> | RetentionResult> {
+    if (job.name === SystemJob.RetentionSweep) return this.retention.sweep();
     if (job.name !== SystemJob.Ping) throw new Error(`Unknown job ${job.name} on queue ${QueueName.System}`);
-    return { pong: true, sentAt: job.data.sentAt, workerPid: process.pid };
+    const { sentAt } = (job as PingJob).data;
+    return { pong: true, sentAt, workerPid: process.pid };
   }
 }

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '#libs/database';
-import { noteOutboxWrite } from '#libs/events';
+import { hasSubscriberSql, noteOutboxWrite } from '#libs/events';
 import type { Caller } from '../../auth/caller.js';
 import type { CollectionDef, Rule } from '../definition.js';
 import { readFilterSql } from '../permissions.js';
@@ -28,6 +29,28 @@ const COLUMNS = 'd.id, d.data, d.owner_id, d.acl, d.version, d.created_at, d.upd
 
 /** A timestamptz(3) column as Date.prototype.toISOString() writes it (what toDoc() returns). */
 const ISO = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** Whether a write's statement also wrote its outbox event (only when a function subscribes). */
+type Evented = { evented: boolean };
+
+/**
+ * The name of a collection's write statement, prepared once per pooled connection: the write and
+ * its guarded event make a CTE whose parse + plan cost more than its execution (bench/system.mjs).
+ * Hashed, as Postgres truncates statement names to 63 bytes; the text is fixed per collection.
+ */
+const statementNames = new Map<string, string>();
+function statementName(kind: 'insert' | 'update', collection: string): string {
+  const key = `${kind}:${collection}`;
+  let name = statementNames.get(key);
+  if (!name) statementNames.set(key, (name = `doc_${kind}_${createHash('sha256').update(collection).digest('hex').slice(0, 32)}`));
+  return name;
+}
+
+/** Drops the `evented` flag of a write, waking the outbox relay (after commit) when it is set. */
+function withoutEvented({ evented, ...row }: DocRow & Evented): DocRow {
+  if (evented) noteOutboxWrite();
+  return row;
+}
 
 export interface ListQuery {
   filter?: Record<string, unknown>;
@@ -133,7 +156,8 @@ export class DocumentsRepository {
   }
 
   /**
-   * Inserts a document and its `db.change` outbox event in ONE statement (atomic on its own, so it needs
+   * Inserts a document and its `db.change` outbox event (when a function subscribes, checked in the
+   * same statement: docs/functions.md) in ONE statement (atomic on its own, so it needs
    * no BEGIN/COMMIT round trips): `event` is the payload without the document's timestamps,
    * which come from the inserted row (`after.createdAt`, `after.updatedAt`, as toISOString()).
    */
@@ -144,26 +168,27 @@ export class DocumentsRepository {
     event: Record<string, unknown> & { after: Record<string, unknown> },
   ): Promise<DocRow> {
     const { after, ...rest } = event;
-    noteOutboxWrite();
-    const { rows } = await db.query<DocRow>(
-      `WITH d AS (
+    const { rows } = await db.query<DocRow & Evented>({
+      name: statementName('insert', def.name),
+      text: `WITH d AS (
          INSERT INTO ${tableOf(def.name)} AS d (id, data, owner_id, acl, version, created_at, updated_at)
          VALUES ($1::uuid, $2::jsonb, $3::uuid, $4::jsonb, 1, clock_timestamp(), clock_timestamp())
          RETURNING ${COLUMNS}
        ), e AS (
          INSERT INTO outbox_events (type, payload)
          SELECT 'db.change', $5::jsonb || jsonb_build_object('after', $6::jsonb || jsonb_build_object('createdAt', ${ISO('d.created_at')}, 'updatedAt', ${ISO('d.updated_at')}))
-           FROM d
+           FROM d WHERE ${hasSubscriberSql("'db'", '$7::text', "'create'")}
+         RETURNING 1
        )
-       SELECT * FROM d`,
-      [doc.id, JSON.stringify(doc.data), doc.ownerId, doc.acl === null ? null : JSON.stringify(doc.acl), JSON.stringify(rest), JSON.stringify(after)],
-    );
-    return rows[0]!;
+       SELECT d.*, EXISTS (SELECT 1 FROM e) AS evented FROM d`,
+      values: [doc.id, JSON.stringify(doc.data), doc.ownerId, doc.acl === null ? null : JSON.stringify(doc.acl), JSON.stringify(rest), JSON.stringify(after), def.name],
+    });
+    return withoutEvented(rows[0]!);
   }
 
   /**
    * Writes new data/acl and bumps the version (the row was locked by findReadable(..., forUpdate)),
-   * with its `db.change` outbox event in the same statement; `after.updatedAt` comes from the row.
+   * with its `db.change` outbox event in the same statement (when a function subscribes); `after.updatedAt` comes from the row.
    */
   async updateWithEvent(
     client: pg.PoolClient,
@@ -174,20 +199,21 @@ export class DocumentsRepository {
     event: Record<string, unknown> & { after: Record<string, unknown> },
   ): Promise<DocRow> {
     const { after, ...rest } = event;
-    noteOutboxWrite();
-    const { rows } = await client.query<DocRow>(
-      `WITH d AS (
+    const { rows } = await client.query<DocRow & Evented>({
+      name: statementName('update', def.name),
+      text: `WITH d AS (
          UPDATE ${tableOf(def.name)} AS d SET data = $2::jsonb, acl = $3::jsonb, version = d.version + 1, updated_at = clock_timestamp()
           WHERE d.id = $1::uuid RETURNING ${COLUMNS}
        ), e AS (
          INSERT INTO outbox_events (type, payload)
          SELECT 'db.change', $4::jsonb || jsonb_build_object('after', $5::jsonb || jsonb_build_object('version', d.version, 'updatedAt', ${ISO('d.updated_at')}))
-           FROM d
+           FROM d WHERE ${hasSubscriberSql("'db'", '$6::text', "'update'")}
+         RETURNING 1
        )
-       SELECT * FROM d`,
-      [id, JSON.stringify(data), acl === null ? null : JSON.stringify(acl), JSON.stringify(rest), JSON.stringify(after)],
-    );
-    return rows[0]!;
+       SELECT d.*, EXISTS (SELECT 1 FROM e) AS evented FROM d`,
+      values: [id, JSON.stringify(data), acl === null ? null : JSON.stringify(acl), JSON.stringify(rest), JSON.stringify(after), def.name],
+    });
+    return withoutEvented(rows[0]!);
   }
 
   async delete(client: pg.PoolClient, def: CollectionDef, id: string): Promise<void> {
