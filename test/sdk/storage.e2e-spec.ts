@@ -76,9 +76,11 @@ describe('SDK storage against the real api (local driver)', () => {
     expect(report.events).toBeGreaterThan(10);
     expect(report.last).toEqual({ loaded: BIG, total: BIG });
     expect(report.download).toEqual({ bytes: BIG, sha256: sha, size: BIG });
-    // Streamed both ways: live buffers stayed far below the file's 50 MB.
-    expect(report.uploadPeak).toBeLessThan(8 * MiB);
-    expect(report.downloadPeak).toBeLessThan(8 * MiB);
+    // Streamed both ways: live buffers stayed far below the file's 50 MB. (The bound leaves
+    // room for the socket and fetch buffers, which hold up to a few MiB when the server is
+    // faster than the reader: 8.06 MiB was seen once on a download.)
+    expect(report.uploadPeak).toBeLessThan(16 * MiB);
+    expect(report.downloadPeak).toBeLessThan(16 * MiB);
 
     const part = await client.storage.stream(report.file.id, { range: { start: 10, end: 109 } });
     expect(part).toMatchObject({ status: 206, size: 100, contentRange: `bytes 10-109/${BIG}` });
