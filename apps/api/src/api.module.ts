@@ -10,6 +10,7 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { OutboxWakeupInterceptor } from './common/outbox-wakeup.interceptor.js';
 import { RejectUnsafeJsonInterceptor } from './common/reject-unsafe-json.interceptor.js';
 import { createValidationPipe } from './common/validation.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import { EmailModule } from './email/email.module.js';
 import { FunctionsModule } from './functions/functions.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -24,6 +25,7 @@ import { StorageModule } from './storage/storage.module.js';
     AuthModule,
     AdminModule,
     CollectionsModule,
+    DashboardModule,
     EmailModule,
     FunctionsModule,
     HealthModule,

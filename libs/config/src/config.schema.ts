@@ -74,6 +74,9 @@ export const configSchema = z
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(1024 * 1024),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
     TRUST_PROXY: bool.default(false),
+    // The admin dashboard's built files (apps/dashboard → dist/dashboard), served at /admin.
+    DASHBOARD_DIR: z.string().min(1).optional(),
+    DASHBOARD_ENABLED: bool.default(true),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {

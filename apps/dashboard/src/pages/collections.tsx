@@ -1,0 +1,81 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link, useNavigate } from '@tanstack/react-router';
+import { useState } from 'react';
+import { useClient } from '../session.js';
+import { Dialog, ErrorMessage, formatDate, Loading } from '../ui.js';
+import { SchemaEditor } from './schema-editor.js';
+
+export function CollectionsPage() {
+  const client = useClient();
+  const qc = useQueryClient();
+  const navigate = useNavigate();
+  const [creating, setCreating] = useState(false);
+  const list = useQuery({ queryKey: ['collections'], queryFn: () => client.collections.list() });
+  const create = useMutation({
+    mutationFn: client.collections.create,
+    onSuccess: (c) => {
+      void qc.invalidateQueries({ queryKey: ['collections'] });
+      setCreating(false);
+      void navigate({ to: '/collections/$name', params: { name: c.name } });
+    },
+  });
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>Collections</h1>
+        <button
+          type="button"
+          className="primary"
+          onClick={() => {
+            create.reset();
+            setCreating(true);
+          }}
+        >
+          New collection
+        </button>
+      </div>
+      {list.isPending ? (
+        <Loading what="collections" />
+      ) : list.error ? (
+        <ErrorMessage error={list.error} />
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Fields</th>
+                <th>Rules (list / read / create / update / delete)</th>
+                <th>Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((c) => (
+                <tr key={c.name}>
+                  <td>
+                    <Link to="/collections/$name" params={{ name: c.name }}>
+                      {c.name}
+                    </Link>
+                  </td>
+                  <td>{c.fields.map((f) => f.name).join(', ') || <span className="muted">none</span>}</td>
+                  <td className="small">{[c.rules.list, c.rules.read, c.rules.create, c.rules.update, c.rules.delete].join(' / ')}</td>
+                  <td>{formatDate(c.updatedAt)}</td>
+                </tr>
+              ))}
+              {list.data.items.length === 0 && (
+                <tr>
+                  <td colSpan={4} className="muted">
+                    No collections yet.
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <Dialog open={creating} title="New collection" wide onClose={() => setCreating(false)}>
+        <SchemaEditor isNew error={create.error} busy={create.isPending} onSubmit={(input) => create.mutate(input)} />
+      </Dialog>
+    </div>
+  );
+}
