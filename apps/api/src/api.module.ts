@@ -15,6 +15,7 @@ import { EmailModule } from './email/email.module.js';
 import { FunctionsModule } from './functions/functions.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { OverviewModule } from './overview/overview.module.js';
 import { StorageModule } from './storage/storage.module.js';
 
 /** The api's resources. The root module (app.factory.ts) adds the configuration. */
@@ -30,6 +31,7 @@ import { StorageModule } from './storage/storage.module.js';
     FunctionsModule,
     HealthModule,
     MetricsModule,
+    OverviewModule,
     StorageModule,
   ],
   providers: [

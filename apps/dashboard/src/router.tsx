@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { createRootRoute, createRoute, createRouter, Link, Outlet, useRouterState } from '@tanstack/react-router';
+import { createRootRoute, createRoute, createRouter, Link, Outlet, useNavigate, useRouterState } from '@tanstack/react-router';
 import { useState } from 'react';
 import { ApiKeysPage } from './pages/api-keys.js';
 import { CollectionPage } from './pages/collection.js';
@@ -27,6 +27,7 @@ const NAV = [
 function Layout() {
   const { signedIn, label, client } = useSession();
   const queryClient = useQueryClient();
+  const navigate = useNavigate();
   const path = useRouterState({ select: (s) => s.location.pathname });
   const [menuOpen, setMenuOpen] = useState(false);
   if (!signedIn) return <SignInPage />;
@@ -44,7 +45,10 @@ function Layout() {
         <button
           type="button"
           onClick={() => {
-            void client.auth.signOut().then(() => queryClient.clear());
+            void client.auth.signOut().then(() => {
+              queryClient.clear();
+              return navigate({ to: '/' });
+            });
           }}
         >
           Sign out

@@ -19,3 +19,5 @@ export const updateUserBody = z
 export type UpdateUserBody = z.infer<typeof updateUserBody>;
 
 export const createApiKeyBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
+
+export const revokedView = z.object({ revoked: z.number().int().describe('sessions ended') });

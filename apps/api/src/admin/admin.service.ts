@@ -35,6 +35,11 @@ export class AdminService {
     return this.repo.updateUser(id, body, { actor: actorName(caller), before });
   }
 
+  async revokeSessions(caller: Caller, id: string): Promise<{ revoked: number }> {
+    await this.getUser(id);
+    return { revoked: await this.repo.revokeSessions(id, actorName(caller)) };
+  }
+
   async deleteUser(caller: Caller, id: string): Promise<void> {
     if (!(await this.repo.deleteUser(id, actorName(caller)))) throw notFound();
   }

@@ -52,8 +52,9 @@ type Query = Record<string, string | number | boolean | undefined | null>;
 interface RequestOptions {
   query?: Query;
   body?: unknown;
-  /** Send without credentials (sign-in). */
+  /** Send without the client's credentials (sign-in). */
   anonymous?: boolean;
+  headers?: Record<string, string>;
 }
 
 function queryString(query: Query | undefined): string {
@@ -121,7 +122,7 @@ export function createClient(options: ClientOptions) {
   }
 
   async function send(method: string, path: string, opts: RequestOptions = {}, retry = true): Promise<Response> {
-    const headers: Record<string, string> = opts.anonymous ? {} : authHeaders();
+    const headers: Record<string, string> = { ...(opts.anonymous ? {} : authHeaders()), ...opts.headers };
     let body: BodyInit | undefined;
     if (opts.body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -154,15 +155,22 @@ export function createClient(options: ClientOptions) {
       return credentials;
     },
     auth: {
-      async signInWithPassword(email: string, password: string): Promise<User> {
+      /** Signs in; with `requireRole`, a user without that role is signed out again and refused (403 ROLE_REQUIRED). */
+      async signInWithPassword(email: string, password: string, opts: { requireRole?: string } = {}): Promise<User> {
         const r = await json<{ user: User; accessToken: string; refreshToken: string }>('POST', '/v1/auth/login', {
           body: { email, password },
           anonymous: true,
         });
+        if (opts.requireRole && !r.user.roles.includes(opts.requireRole)) {
+          await fetch(`${base}/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${r.accessToken}` } }).catch(() => undefined);
+          throw new ApiError(403, 'ROLE_REQUIRED', `This account does not have the ${opts.requireRole} role`);
+        }
         setCredentials({ kind: 'password', email: r.user.email, accessToken: r.accessToken, refreshToken: r.refreshToken });
         return r.user;
       },
-      useApiKey(apiKey: string): void {
+      /** Uses a service key from now on, once an admin-only call has proved it. */
+      async useApiKey(apiKey: string): Promise<void> {
+        await json<unknown>('GET', '/v1/admin/api-keys', { anonymous: true, headers: { 'x-api-key': apiKey } });
         setCredentials({ kind: 'key', apiKey });
       },
       async signOut(): Promise<void> {
@@ -315,6 +323,7 @@ export interface Overview {
   runs: { last24h: Record<string, number>; hourly: { hour: string; succeeded: number; failed: number }[] };
   email: { last24h: Record<string, number> };
   queues: Record<string, { waiting: number; active: number; delayed: number; failed: number }>;
-  requests: { total: number; errors5xx: number; errors4xx: number; perMinute: { minute: string; count: number }[] };
+  /** Answered by the api process since it started; the page samples it for a rate. */
+  requests: { total: number; errors5xx: number; errors4xx: number };
   recentErrors: { at: string; source: string; message: string; ref?: string }[];
 }

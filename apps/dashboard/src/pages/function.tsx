@@ -50,7 +50,7 @@ export function FunctionPage() {
       ) : fn.error ? (
         <ErrorMessage error={fn.error} />
       ) : tab === 'code' ? (
-        <Editor key={fn.data?.version ?? 0} name={name} fn={fn.data ?? undefined} />
+        <Editor key={name} name={name} fn={fn.data ?? undefined} />
       ) : tab === 'runs' ? (
         <Runs name={name} />
       ) : (

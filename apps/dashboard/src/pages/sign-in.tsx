@@ -3,6 +3,14 @@ import { ApiError } from '../api/client.js';
 import { useClient } from '../session.js';
 import { ErrorMessage } from '../ui.js';
 
+function friendly(err: unknown, mode: 'password' | 'key'): unknown {
+  if (!(err instanceof ApiError)) return err;
+  if (err.code === 'INVALID_CREDENTIALS') return new Error('Wrong email or password.');
+  if (err.code === 'ROLE_REQUIRED') return new Error('This account is not an admin. Ask an admin to give it the admin role, or use a service key.');
+  if (mode === 'key' && err.statusCode === 401) return new Error('This service key is not valid (or has been revoked).');
+  return err;
+}
+
 /** Admin password, or a service key (the bootstrap SERVICE_API_KEY or one created under API keys). */
 export function SignInPage() {
   const client = useClient();
@@ -18,25 +26,10 @@ export function SignInPage() {
     setBusy(true);
     setError(undefined);
     try {
-      if (mode === 'password') {
-        const user = await client.auth.signInWithPassword(email, password);
-        if (!user.roles.includes('admin')) {
-          await client.auth.signOut();
-          throw new Error('This account is not an admin. Ask an admin to give it the admin role, or use a service key.');
-        }
-      } else {
-        client.auth.useApiKey(apiKey.trim());
-        // A cheap admin-only call proves the key.
-        await client.admin.apiKeys.list().catch(async (err: unknown) => {
-          await client.auth.signOut();
-          if (err instanceof ApiError && err.statusCode === 401) throw new Error('This service key is not valid (or has been revoked).');
-          throw err;
-        });
-      }
+      if (mode === 'password') await client.auth.signInWithPassword(email, password, { requireRole: 'admin' });
+      else await client.auth.useApiKey(apiKey.trim());
     } catch (err) {
-      if (err instanceof ApiError && err.code === 'INVALID_CREDENTIALS') setError(new Error('Wrong email or password.'));
-      else setError(err);
-    } finally {
+      setError(friendly(err, mode));
       setBusy(false);
     }
   }
