@@ -154,7 +154,7 @@ describe('admin dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'shot.png' }).click();
     const img = page.getByRole('img', { name: 'Preview of shot.png' });
     await img.waitFor();
-    await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+    await expect.poll(() => img.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
     await screenshot(page, 'storage-preview');
     await page.getByRole('button', { name: 'Close' }).click();
     const files = await request(stack.api.getHttpServer()).get('/v1/storage/buckets/docs-files/files').set(svc).expect(200);
