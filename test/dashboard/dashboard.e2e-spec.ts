@@ -214,7 +214,13 @@ describe('admin dashboard in Chromium', () => {
     await expect.poll(() => frame.locator('b').textContent()).toBe('HTML');
     // The worker delivers it (to .eml files here); the open dialog follows the status.
     await expect
-      .poll(async () => (await request(stack.api.getHttpServer()).get(`/v1/email/messages/${sent.body.id}`).set(svc)).body.status, { timeout: 20_000 })
+      .poll(
+        async () => {
+          const res = await request(stack.api.getHttpServer()).get(`/v1/email/messages/${sent.body.id}`).set(svc);
+          return (res.body as { status: string }).status;
+        },
+        { timeout: 20_000 },
+      )
       .toBe('sent');
     await page.getByRole('button', { name: 'Close' }).click();
 
