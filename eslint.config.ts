@@ -5,7 +5,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/**', '.tools/**', 'node_modules/**', 'coverage/**', 'libs/database/src/generated/**', 'var/**'] },
+  { ignores: ['dist/**', 'packages/*/dist/**', '.tools/**', 'node_modules/**', 'coverage/**', 'libs/database/src/generated/**', 'var/**'] },
   eslint.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

@@ -1,13 +1,16 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parseConfig } from '#libs/config';
 import { createApp } from '../apps/api/src/app.factory.js';
-import { buildOpenApiDocument, renderApiMarkdown } from '../apps/api/src/openapi.js';
+import { renderApiDocs } from './api-docs.js';
 
-// `npm run docs:api`: writes docs/openapi.json and docs/api.md from the api's controllers.
-// The app is built but never listens; no database query is made.
+// `npm run docs:api`: writes docs/openapi.json, docs/api.md and the SDK's generated types from
+// the api's controllers. The app is built but never listens; no database query is made.
 const app = await createApp(parseConfig({ LOG_LEVEL: 'silent' }));
-const doc = buildOpenApiDocument(app);
-await writeFile('docs/openapi.json', JSON.stringify(doc, null, 2) + '\n');
-await writeFile('docs/api.md', renderApiMarkdown(doc));
+const files = await renderApiDocs(app);
 await app.close();
-process.stdout.write(`docs/openapi.json and docs/api.md: ${Object.keys(doc.paths).length} paths\n`);
+for (const [path, text] of Object.entries(files)) {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, text);
+}
+process.stdout.write(`${Object.keys(files).join(', ')} written\n`);

@@ -1,17 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../apps/api/src/app.factory.js';
-import { buildOpenApiDocument, renderApiMarkdown } from '../../apps/api/src/openapi.js';
+import { renderApiDocs } from '../../scripts/api-docs.js';
 import { testConfig } from '../support/config.js';
 
-describe('docs/openapi.json and docs/api.md', () => {
+describe('docs/openapi.json, docs/api.md and the SDK types', () => {
   it('match the running api (regenerate with `npm run docs:api`)', async () => {
-    const app = await createApp(testConfig());
+    // The committed document names the default PUBLIC_URL as its server.
+    const app = await createApp(testConfig({ PUBLIC_URL: 'http://localhost:3000' }));
     try {
-      const doc = buildOpenApiDocument(app);
-      const committed = JSON.parse(await readFile('docs/openapi.json', 'utf8')) as unknown;
-      expect(committed).toEqual(JSON.parse(JSON.stringify(doc)));
-      expect(await readFile('docs/api.md', 'utf8')).toBe(renderApiMarkdown(doc));
+      const files = await renderApiDocs(app);
+      expect(Object.keys(files)).toHaveLength(3);
+      for (const [path, text] of Object.entries(files)) {
+        const committed = await readFile(path, 'utf8').catch(() => '(missing)');
+        if (path.endsWith('.json')) expect(JSON.parse(committed), path).toEqual(JSON.parse(text));
+        else expect(committed, `${path} is stale: run npm run docs:api`).toBe(text);
+      }
     } finally {
       await app.close();
     }

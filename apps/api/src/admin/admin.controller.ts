@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { Access, CurrentCaller } from '../auth/access.decorator.js';
 import { idParam } from '../auth/auth.dto.js';
 import type { Caller } from '../auth/caller.js';
-import { createApiKeyBody, listUsersQuery, revokedView, updateUserBody } from './admin.dto.js';
+import { adminUserList, adminUserView, apiKeyCreated, apiKeyList, createApiKeyBody, listUsersQuery, revokedView, updateUserBody } from './admin.dto.js';
 import { AdminService } from './admin.service.js';
 
 @ApiTags('admin')
@@ -17,18 +17,21 @@ export class AdminController {
 
   @Get('users')
   @ApiOperation({ summary: 'List users (search by email, cursor paging)' })
+  @ApiResponse({ status: 200, standardSchema: adminUserList })
   listUsers(@Query({ schema: listUsersQuery }) query: z.infer<typeof listUsersQuery>) {
     return this.admin.listUsers(query);
   }
 
   @Get('users/:id')
   @ApiOperation({ summary: 'One user' })
+  @ApiResponse({ status: 200, standardSchema: adminUserView })
   getUser(@Param('id', { schema: idParam }) id: string) {
     return this.admin.getUser(id);
   }
 
   @Patch('users/:id')
   @ApiOperation({ summary: 'Change roles, disable or enable, mark the email verified' })
+  @ApiResponse({ status: 200, standardSchema: adminUserView })
   updateUser(
     @CurrentCaller() caller: Caller,
     @Param('id', { schema: idParam }) id: string,
@@ -48,18 +51,21 @@ export class AdminController {
   @Delete('users/:id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a user and their sessions' })
+  @ApiResponse({ status: 204, description: 'Deleted' })
   async deleteUser(@CurrentCaller() caller: Caller, @Param('id', { schema: idParam }) id: string): Promise<void> {
     await this.admin.deleteUser(caller, id);
   }
 
   @Post('api-keys')
   @ApiOperation({ summary: 'Create a service API key (the key is shown in this answer only)' })
+  @ApiResponse({ status: 201, standardSchema: apiKeyCreated })
   createApiKey(@CurrentCaller() caller: Caller, @Body({ schema: createApiKeyBody }) body: z.infer<typeof createApiKeyBody>) {
     return this.admin.createApiKey(caller, body.name);
   }
 
   @Get('api-keys')
   @ApiOperation({ summary: 'List service API keys (never their secrets)' })
+  @ApiResponse({ status: 200, standardSchema: apiKeyList })
   listApiKeys() {
     return this.admin.listApiKeys();
   }
@@ -67,6 +73,7 @@ export class AdminController {
   @Delete('api-keys/:id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a service API key' })
+  @ApiResponse({ status: 204, description: 'Revoked' })
   async revokeApiKey(@Param('id', { schema: idParam }) id: string): Promise<void> {
     await this.admin.revokeApiKey(id);
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { userView } from '../auth/auth.dto.js';
 
 export const roleSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be 1-32 lower-case letters, digits, _ or -');
 
@@ -20,4 +21,27 @@ export type UpdateUserBody = z.infer<typeof updateUserBody>;
 
 export const createApiKeyBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
 
-export const revokedView = z.object({ revoked: z.number().int().describe('sessions ended') });
+// ---- Response shapes (OpenAPI only; dates are ISO strings on the wire) ----
+
+export const adminUserView = userView
+  .extend({ disabled: z.boolean(), updatedAt: z.iso.datetime() })
+  .meta({ id: 'AdminUser', description: 'A user as admins see it' });
+export const adminUserList = z.object({ items: z.array(adminUserView), nextCursor: z.uuid().nullable() }).meta({ id: 'AdminUserList' });
+
+export const apiKeyView = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    prefix: z.string().describe('the first characters of the key, to recognise it'),
+    createdBy: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    lastUsedAt: z.iso.datetime().nullable(),
+    revokedAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+export const apiKeyCreated = apiKeyView
+  .extend({ key: z.string().describe('the secret: shown in this answer only') })
+  .meta({ id: 'ApiKeyCreated' });
+export const apiKeyList = z.object({ items: z.array(apiKeyView), nextCursor: z.null() }).meta({ id: 'ApiKeyList' });
+
+export const revokedView = z.object({ revoked: z.number().int().describe('sessions ended') }).meta({ id: 'SessionsRevoked' });

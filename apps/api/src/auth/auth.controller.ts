@@ -3,12 +3,15 @@ import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import type { FastifyRequest } from 'fastify';
 import { Access, CurrentCaller } from './access.decorator.js';
 import {
+  acceptedView,
   authResult,
   emailBody,
   idParam,
   loginBody,
   passwordResetBody,
   refreshBody,
+  revokedView,
+  sessionList,
   signupBody,
   tokenBody,
   updateMeBody,
@@ -39,6 +42,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with email and password' })
+  @ApiResponse({ status: 200, standardSchema: authResult })
   login(@Body({ schema: loginBody }) body: z.infer<typeof loginBody>, @Req() req: FastifyRequest) {
     return this.auth.login(body, clientOf(req));
   }
@@ -46,6 +50,7 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a refresh token for new tokens (rotation; reuse revokes the session)' })
+  @ApiResponse({ status: 200, standardSchema: authResult })
   refresh(@Body({ schema: refreshBody }) body: z.infer<typeof refreshBody>) {
     return this.auth.refresh(body.refreshToken);
   }
@@ -55,6 +60,7 @@ export class AuthController {
   @Access('user')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End the current session' })
+  @ApiResponse({ status: 204, description: 'Signed out' })
   async logout(@CurrentCaller() caller: Caller): Promise<void> {
     await this.auth.logout(caller);
   }
@@ -64,6 +70,7 @@ export class AuthController {
   @Access('user')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End every session of the signed-in user' })
+  @ApiResponse({ status: 200, standardSchema: revokedView })
   async logoutAll(@CurrentCaller() caller: Caller): Promise<{ revoked: number }> {
     return { revoked: await this.auth.logoutAll(caller) };
   }
@@ -81,6 +88,7 @@ export class AuthController {
   @Access('user')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Change the password (ends every other session)' })
+  @ApiResponse({ status: 200, standardSchema: userView })
   updateMe(@CurrentCaller() caller: Caller, @Body({ schema: updateMeBody }) body: z.infer<typeof updateMeBody>) {
     return this.auth.changePassword(caller, body.currentPassword, body.password);
   }
@@ -89,6 +97,7 @@ export class AuthController {
   @Access('user')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Active sessions of the signed-in user' })
+  @ApiResponse({ status: 200, standardSchema: sessionList })
   sessions(@CurrentCaller() caller: Caller) {
     return this.auth.listSessions(caller);
   }
@@ -98,6 +107,7 @@ export class AuthController {
   @Access('user')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End one session of the signed-in user' })
+  @ApiResponse({ status: 204, description: 'The session is ended' })
   async revokeSession(@CurrentCaller() caller: Caller, @Param('id', { schema: idParam }) id: string): Promise<void> {
     await this.auth.revokeSession(caller, id);
   }
@@ -107,6 +117,7 @@ export class AuthController {
   @Access('user')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Send (again) the verification email to the signed-in user' })
+  @ApiResponse({ status: 202, standardSchema: acceptedView })
   async requestVerification(@CurrentCaller() caller: Caller): Promise<{ status: 'accepted' }> {
     await this.auth.requestVerification(caller);
     return { status: 'accepted' };
@@ -115,6 +126,7 @@ export class AuthController {
   @Post('verify-email')
   @HttpCode(200)
   @ApiOperation({ summary: 'Confirm an email address with the token from the email' })
+  @ApiResponse({ status: 200, standardSchema: userView })
   verifyEmail(@Body({ schema: tokenBody }) body: z.infer<typeof tokenBody>) {
     return this.auth.verifyEmail(body.token);
   }
@@ -122,6 +134,7 @@ export class AuthController {
   @Post('password-reset/request')
   @HttpCode(202)
   @ApiOperation({ summary: 'Email a password-reset link (answers 202 whether or not the account exists)' })
+  @ApiResponse({ status: 202, standardSchema: acceptedView })
   async requestPasswordReset(@Body({ schema: emailBody }) body: z.infer<typeof emailBody>, @Req() req: FastifyRequest) {
     await this.auth.requestPasswordReset(body.email, clientOf(req));
     return { status: 'accepted' };
@@ -130,6 +143,7 @@ export class AuthController {
   @Post('password-reset')
   @HttpCode(204)
   @ApiOperation({ summary: 'Set a new password with the token from the email; ends every session' })
+  @ApiResponse({ status: 204, description: 'The password is changed' })
   async resetPassword(@Body({ schema: passwordResetBody }) body: z.infer<typeof passwordResetBody>, @Req() req: FastifyRequest) {
     await this.auth.resetPassword(body.token, body.password, clientOf(req));
   }
@@ -137,6 +151,7 @@ export class AuthController {
   @Post('magic-link/request')
   @HttpCode(202)
   @ApiOperation({ summary: 'Email a sign-in link (answers 202 whether or not the account exists)' })
+  @ApiResponse({ status: 202, standardSchema: acceptedView })
   async requestMagicLink(@Body({ schema: emailBody }) body: z.infer<typeof emailBody>, @Req() req: FastifyRequest) {
     await this.auth.requestMagicLink(body.email, clientOf(req));
     return { status: 'accepted' };
@@ -145,6 +160,7 @@ export class AuthController {
   @Post('magic-link/verify')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with the token from a magic-link email' })
+  @ApiResponse({ status: 200, standardSchema: authResult })
   verifyMagicLink(@Body({ schema: tokenBody }) body: z.infer<typeof tokenBody>, @Req() req: FastifyRequest) {
     return this.auth.verifyMagicLink(body.token, clientOf(req));
   }

@@ -33,7 +33,7 @@ export const userView = z.object({
   emailVerified: z.boolean(),
   roles: z.array(z.string()),
   createdAt: z.iso.datetime(),
-});
+}).meta({ id: 'User' });
 export type UserView = z.infer<typeof userView>;
 
 export const authResult = z.object({
@@ -41,8 +41,25 @@ export const authResult = z.object({
   accessToken: z.string(),
   refreshToken: z.string(),
   expiresIn: z.number().int().describe('seconds until the access token expires'),
-});
+}).meta({ id: 'AuthTokens' });
 export type AuthResult = z.infer<typeof authResult>;
+
+// ---- Response shapes (OpenAPI only; dates are ISO strings on the wire) ----
+
+export const sessionView = z
+  .object({
+    id: z.uuid(),
+    userAgent: z.string().nullable(),
+    ip: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    lastUsedAt: z.iso.datetime(),
+    expiresAt: z.iso.datetime(),
+    current: z.boolean().describe('the session of the access token that asked'),
+  })
+  .meta({ id: 'Session' });
+export const sessionList = z.object({ items: z.array(sessionView), nextCursor: z.null() }).meta({ id: 'SessionList' });
+export const acceptedView = z.object({ status: z.literal('accepted') }).meta({ id: 'Accepted' });
+export const revokedView = z.object({ revoked: z.number().int().describe('sessions ended') }).meta({ id: 'Revoked' });
 
 export function toUserView(user: { id: string; email: string; emailVerified: boolean; roles: string[]; createdAt: Date }): UserView {
   return {

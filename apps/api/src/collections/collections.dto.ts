@@ -37,6 +37,6 @@ export const collectionView = z.object({
   rules: z.object({ list: ruleView, read: ruleView, create: ruleView, update: ruleView, delete: ruleView }),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
-});
+}).meta({ id: 'Collection' });
 
-export const collectionList = z.object({ items: z.array(collectionView), nextCursor: z.null() });
+export const collectionList = z.object({ items: z.array(collectionView), nextCursor: z.null() }).meta({ id: 'CollectionList' });

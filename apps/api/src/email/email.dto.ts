@@ -45,7 +45,7 @@ export type PreviewTemplateBody = z.output<typeof previewTemplateBody>;
 
 const timestamp = z.iso.datetime();
 
-export const queuedView = z.object({ id: z.uuid(), status: z.literal('queued') });
+export const queuedView = z.object({ id: z.uuid(), status: z.literal('queued') }).meta({ id: 'EmailQueued' });
 
 export const messageSummaryView = z.object({
   id: z.uuid(),
@@ -63,11 +63,15 @@ export const messageSummaryView = z.object({
   updatedAt: timestamp,
   lastAttemptAt: timestamp.nullable(),
   sentAt: timestamp.nullable(),
-});
+}).meta({ id: 'EmailMessageSummary' });
 
-export const messageView = messageSummaryView.extend({ text: z.string().nullable(), html: z.string().nullable() });
+export const messageView = messageSummaryView
+  .extend({ text: z.string().nullable(), html: z.string().nullable() })
+  .meta({ id: 'EmailMessage' });
 
-export const messageListView = z.object({ items: z.array(messageSummaryView), nextCursor: z.string().nullable() });
+export const messageListView = z
+  .object({ items: z.array(messageSummaryView), nextCursor: z.string().nullable() })
+  .meta({ id: 'EmailMessageList' });
 
 export const templateView = z.object({
   name: z.string(),
@@ -77,9 +81,9 @@ export const templateView = z.object({
   builtIn: z.boolean().describe('One of verification, password-reset, magic-link'),
   overridden: z.boolean().describe('An admin has stored this template (for a built-in: replaced the default)'),
   updatedAt: timestamp.nullable(),
-});
+}).meta({ id: 'EmailTemplate' });
 
-export const templateListView = z.object({ items: z.array(templateView), nextCursor: z.null() });
+export const templateListView = z.object({ items: z.array(templateView), nextCursor: z.null() }).meta({ id: 'EmailTemplateList' });
 
 export const previewView = z.object({
   name: z.string(),
@@ -88,4 +92,4 @@ export const previewView = z.object({
   text: z.string(),
   data: z.record(z.string(), z.string()).describe('The data the template was rendered with'),
   missing: z.array(z.string()).describe('Placeholders that had no value (rendered empty)'),
-});
+}).meta({ id: 'EmailPreview' });

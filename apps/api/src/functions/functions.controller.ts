@@ -1,17 +1,24 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { Access, CurrentCaller } from '../auth/access.decorator.js';
 import type { Caller } from '../auth/caller.js';
 import {
   deployBody,
+  functionList,
   functionName,
+  functionVersionList,
+  functionView,
+  invocationView,
   invokeBody,
   invokeQuery,
   listFunctionsQuery,
   listRunsQuery,
+  replayView,
   runIdParam,
+  runList,
+  runView,
 } from './functions.dto.js';
 import { FunctionsService } from './functions.service.js';
 
@@ -25,6 +32,7 @@ export class FunctionsController {
   @Get()
   @Access('admin')
   @ApiOperation({ summary: 'List deployed functions (current version of each)' })
+  @ApiResponse({ status: 200, standardSchema: functionList })
   list(@Query({ schema: listFunctionsQuery }) query: z.infer<typeof listFunctionsQuery>) {
     return this.functions.list(query.limit, query.cursor);
   }
@@ -32,6 +40,7 @@ export class FunctionsController {
   @Get('runs')
   @Access('admin')
   @ApiOperation({ summary: 'List runs of all functions, newest first (filter by function, status, trigger, event)' })
+  @ApiResponse({ status: 200, standardSchema: runList })
   listAllRuns(@Query({ schema: listRunsQuery }) query: z.infer<typeof listRunsQuery>) {
     return this.functions.listRuns(query);
   }
@@ -39,6 +48,7 @@ export class FunctionsController {
   @Get('runs/:id')
   @Access('admin')
   @ApiOperation({ summary: 'One run: status, attempts, duration, logs, result or error' })
+  @ApiResponse({ status: 200, standardSchema: runView })
   getRun(@Param('id', { schema: runIdParam }) id: string) {
     return this.functions.getRun(id);
   }
@@ -47,6 +57,7 @@ export class FunctionsController {
   @Access('admin')
   @HttpCode(202)
   @ApiOperation({ summary: 'Replay a dead, failed or timed-out run with the same event (a new run)' })
+  @ApiResponse({ status: 202, standardSchema: replayView, description: 'A new run is queued' })
   retry(@Param('id', { schema: runIdParam }) id: string) {
     return this.functions.retry(id);
   }
@@ -54,6 +65,8 @@ export class FunctionsController {
   @Put(':name')
   @Access('admin')
   @ApiOperation({ summary: 'Deploy a function: a new version with its source, triggers, limits and secrets' })
+  @ApiResponse({ status: 201, standardSchema: functionView, description: 'The first version of a new function' })
+  @ApiResponse({ status: 200, standardSchema: functionView, description: 'A new version of an existing function' })
   async deploy(
     @CurrentCaller() caller: Caller,
     @Param('name', { schema: functionName }) name: string,
@@ -68,6 +81,7 @@ export class FunctionsController {
   @Get(':name')
   @Access('admin')
   @ApiOperation({ summary: 'A function with its current source (never its secrets)' })
+  @ApiResponse({ status: 200, standardSchema: functionView })
   get(@Param('name', { schema: functionName }) name: string) {
     return this.functions.get(name);
   }
@@ -76,6 +90,7 @@ export class FunctionsController {
   @Access('admin')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a function, its versions, schedules and runs' })
+  @ApiResponse({ status: 204, description: 'Deleted' })
   async delete(@Param('name', { schema: functionName }) name: string): Promise<void> {
     await this.functions.delete(name);
   }
@@ -83,6 +98,7 @@ export class FunctionsController {
   @Get(':name/versions')
   @Access('admin')
   @ApiOperation({ summary: 'Every deployed version of a function, newest first' })
+  @ApiResponse({ status: 200, standardSchema: functionVersionList })
   versions(@Param('name', { schema: functionName }) name: string) {
     return this.functions.versions(name);
   }
@@ -90,6 +106,7 @@ export class FunctionsController {
   @Get(':name/runs')
   @Access('admin')
   @ApiOperation({ summary: 'Runs of one function, newest first (filter by status, trigger, event)' })
+  @ApiResponse({ status: 200, standardSchema: runList })
   runs(
     @Param('name', { schema: functionName }) name: string,
     @Query({ schema: listRunsQuery }) query: z.infer<typeof listRunsQuery>,
@@ -102,6 +119,9 @@ export class FunctionsController {
   @ApiOperation({
     summary: 'Invoke a function: waits for its result, or with ?async=true answers 202 with the run id',
   })
+  @ApiBody({ required: false, schema: {}, description: 'any JSON: becomes event.payload (null when absent)' })
+  @ApiResponse({ status: 200, standardSchema: invocationView, description: 'The run finished (succeeded, failed or timed out)' })
+  @ApiResponse({ status: 202, standardSchema: invocationView, description: 'With ?async=true, or when the run did not finish in time: the run is queued or running' })
   async invoke(
     @CurrentCaller() caller: Caller,
     @Param('name', { schema: functionName }) name: string,

@@ -76,3 +76,83 @@ export const listRunsQuery = z.strictObject({
 export type ListRunsQuery = z.infer<typeof listRunsQuery>;
 
 export const runIdParam = z.uuid({ message: 'must be a UUID' });
+
+// ---- Response shapes (OpenAPI only; dates are ISO strings on the wire) ----
+
+const timestamp = z.iso.datetime();
+const runStatus = z.enum(RUN_STATUSES);
+const runError = z
+  .object({ code: z.string(), message: z.string(), stack: z.string().optional() })
+  .meta({ id: 'RunError', description: 'why a run failed; code is stable (docs/functions.md)' });
+
+const limits = {
+  timeoutMs: z.number().int(),
+  memoryMb: z.number().int(),
+  retries: z.number().int(),
+  backoffMs: z.number().int(),
+  concurrency: z.number().int(),
+};
+
+export const functionView = z
+  .object({
+    name: z.string(),
+    version: z.number().int(),
+    language: z.enum(['js', 'ts']),
+    triggers: z.array(triggerSchema),
+    ...limits,
+    secretNames: z.array(z.string()).describe('names of the secrets; their values are never returned'),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    source: z.string().optional().describe('only in GET /functions/{name}'),
+  })
+  .meta({ id: 'Function' });
+export const functionList = z.object({ items: z.array(functionView), nextCursor: z.string().nullable() }).meta({ id: 'FunctionList' });
+
+export const functionVersionView = z
+  .object({
+    version: z.number().int(),
+    language: z.enum(['js', 'ts']),
+    triggers: z.array(triggerSchema),
+    ...limits,
+    createdBy: z.string().nullable(),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'FunctionVersion' });
+export const functionVersionList = z
+  .object({ items: z.array(functionVersionView), nextCursor: z.null() })
+  .meta({ id: 'FunctionVersionList' });
+
+export const runView = z
+  .object({
+    id: z.uuid(),
+    function: z.string(),
+    version: z.number().int(),
+    trigger: z.enum(TRIGGER_TYPES),
+    status: runStatus,
+    attempts: z.number().int(),
+    maxAttempts: z.number().int(),
+    durationMs: z.number().int().nullable().describe('billed time of the last attempt'),
+    logs: z.array(z.object({ level: z.enum(['log', 'info', 'warn', 'error', 'debug']), message: z.string(), at: timestamp })),
+    logsTruncated: z.boolean(),
+    result: z.unknown().optional().describe('what the handler returned (JSON)'),
+    error: runError.optional(),
+    eventId: z.uuid().nullable(),
+    event: z.unknown().describe('the event the handler received'),
+    replayOf: z.uuid().nullable(),
+    createdAt: timestamp,
+    startedAt: timestamp.nullable(),
+    finishedAt: timestamp.nullable(),
+  })
+  .meta({ id: 'Run' });
+export const runList = z.object({ items: z.array(runView), nextCursor: z.string().nullable() }).meta({ id: 'RunList' });
+
+export const invocationView = z
+  .object({
+    runId: z.uuid(),
+    status: runStatus,
+    result: z.unknown().optional().describe('what the handler returned (JSON), when it succeeded'),
+    error: runError.optional(),
+    durationMs: z.number().int().nullable(),
+  })
+  .meta({ id: 'Invocation' });
+export const replayView = invocationView.extend({ replayOf: z.uuid() }).meta({ id: 'Replay' });

@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import { readinessView } from '../health/health.dto.js';
 
 const counts = z.record(z.string(), z.number().int()).describe('rows by status');
 
-export const overviewView = z.object({
+export const overviewView = z
+  .object({
   generatedAt: z.iso.datetime(),
+  health: readinessView.describe('as GET /v1/health/ready answers it'),
   counts: z.object({
     users: z.number().int(),
     collections: z.number().int(),
@@ -28,5 +31,6 @@ export const overviewView = z.object({
   recentErrors: z.array(
     z.object({ at: z.iso.datetime(), source: z.string(), message: z.string(), ref: z.string().optional() }),
   ),
-});
+})
+  .meta({ id: 'AdminOverview' });
 export type OverviewView = z.infer<typeof overviewView>;

@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { QueueName } from '#libs/queue';
+import { HealthService } from '../health/health.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { OverviewView } from './overview.dto.js';
 import { OverviewRepository } from './overview.repository.js';
@@ -17,6 +18,7 @@ export class OverviewService {
   constructor(
     private readonly repo: OverviewRepository,
     private readonly metrics: MetricsService,
+    private readonly health: HealthService,
     @InjectQueue(QueueName.Email) email: Queue,
     @InjectQueue(QueueName.Events) events: Queue,
     @InjectQueue(QueueName.Functions) functions: Queue,
@@ -30,7 +32,8 @@ export class OverviewService {
 
   async overview(now = new Date()): Promise<OverviewView> {
     const since = new Date(now.getTime() - 24 * HOUR);
-    const [counts, runs, emails, hourly, failedRuns, failedEmails, queues, requests] = await Promise.all([
+    const [health, counts, runs, emails, hourly, failedRuns, failedEmails, queues, requests] = await Promise.all([
+      this.health.readiness(),
       this.repo.counts(),
       this.repo.byStatus('function_runs', since),
       this.repo.byStatus('email_messages', since),
@@ -42,6 +45,7 @@ export class OverviewService {
     ]);
     return {
       generatedAt: now.toISOString(),
+      health: { status: health.ready ? 'ok' : 'unavailable', ...health },
       counts,
       runs: { last24h: runs, hourly: fillHours(hourly, now) },
       email: { last24h: emails },

@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeaders, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { Access, CurrentCaller } from '../auth/access.decorator.js';
 import type { Caller } from '../auth/caller.js';
+import { CONTENT_HEADERS, CONTENT_RANGE_HEADER, ETAG_HEADER, RANGE_HEADERS } from '../common/api-docs.js';
 import { uploadParts } from './multipart.js';
 import {
   bucketList,
@@ -119,6 +120,7 @@ export class StorageController {
   @HttpCode(204)
   @Access('user')
   @ApiOperation({ summary: 'Delete a file (owner, admins, service role, write ACL)' })
+  @ApiResponse({ status: 204, description: 'Deleted' })
   async deleteFile(@CurrentCaller() caller: Caller, @Param('id', { schema: fileIdSchema }) id: string): Promise<void> {
     await this.storage.deleteFile(caller, id);
   }
@@ -127,9 +129,11 @@ export class StorageController {
   @Access('public')
   @ApiOperation({ summary: 'The file bytes, streamed; honours Range (206/416), If-None-Match and If-Range' })
   @ApiProduces('application/octet-stream')
-  @ApiResponse({ status: 200, description: 'The whole file' })
-  @ApiResponse({ status: 206, description: 'One byte range' })
-  @ApiResponse({ status: 416, description: 'The range is malformed or outside the file' })
+  @ApiHeaders(RANGE_HEADERS)
+  @ApiResponse({ status: 200, description: 'The whole file', schema: { type: 'string', format: 'binary' }, headers: CONTENT_HEADERS })
+  @ApiResponse({ status: 206, description: 'One byte range', schema: { type: 'string', format: 'binary' }, headers: { ...CONTENT_HEADERS, ...CONTENT_RANGE_HEADER } })
+  @ApiResponse({ status: 304, description: 'Not modified: If-None-Match names the current ETag', headers: ETAG_HEADER })
+  @ApiResponse({ status: 416, description: 'The range is malformed or outside the file', headers: CONTENT_RANGE_HEADER })
   async content(
     @CurrentCaller() caller: Caller,
     @Param('id', { schema: fileIdSchema }) id: string,
@@ -165,6 +169,11 @@ export class StorageController {
   @Access('public')
   @ApiOperation({ summary: 'Local-disk driver only: the object behind a signed download URL (Range supported)' })
   @ApiProduces('application/octet-stream')
+  @ApiHeaders(RANGE_HEADERS)
+  @ApiResponse({ status: 200, description: 'The whole object', schema: { type: 'string', format: 'binary' }, headers: CONTENT_HEADERS })
+  @ApiResponse({ status: 206, description: 'One byte range', schema: { type: 'string', format: 'binary' }, headers: { ...CONTENT_HEADERS, ...CONTENT_RANGE_HEADER } })
+  @ApiResponse({ status: 304, description: 'Not modified: If-None-Match names the current ETag', headers: ETAG_HEADER })
+  @ApiResponse({ status: 416, description: 'The range is malformed or outside the object', headers: CONTENT_RANGE_HEADER })
   async signed(
     @Query({ schema: signedQuery }) query: z.infer<typeof signedQuery>,
     @Req() request: FastifyRequest,

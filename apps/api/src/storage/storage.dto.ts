@@ -73,7 +73,7 @@ export const bucketView = z.object({
   maxFileSize: z.number().int().nullable(),
   allowedMimeTypes: z.array(z.string()),
   createdAt: z.iso.datetime(),
-});
+}).meta({ id: 'Bucket' });
 export type BucketView = z.infer<typeof bucketView>;
 
 export const fileView = z.object({
@@ -87,11 +87,11 @@ export const fileView = z.object({
   status: z.enum(['pending', 'ready']),
   checksum: z.string().nullable().describe('sha256 (hex) of the bytes; null while pending'),
   acl: aclSchema.optional().describe('only shown to callers who may change the file'),
-});
+}).meta({ id: 'File' });
 export type FileView = z.infer<typeof fileView>;
 
-export const bucketList = z.object({ items: z.array(bucketView), nextCursor: z.string().nullable() });
-export const fileList = z.object({ items: z.array(fileView), nextCursor: z.string().nullable() });
+export const bucketList = z.object({ items: z.array(bucketView), nextCursor: z.string().nullable() }).meta({ id: 'BucketList' });
+export const fileList = z.object({ items: z.array(fileView), nextCursor: z.string().nullable() }).meta({ id: 'FileList' });
 export type FileList = z.infer<typeof fileList>;
 
 export const uploadUrlResult = z.object({
@@ -100,8 +100,8 @@ export const uploadUrlResult = z.object({
   method: z.literal('PUT'),
   headers: z.record(z.string(), z.string()).describe('headers to send with the PUT'),
   expiresAt: z.iso.datetime(),
-});
+}).meta({ id: 'UploadUrl' });
 export type UploadUrlResult = z.infer<typeof uploadUrlResult>;
 
-export const downloadUrlResult = z.object({ url: z.string(), expiresAt: z.iso.datetime() });
+export const downloadUrlResult = z.object({ url: z.string(), expiresAt: z.iso.datetime() }).meta({ id: 'DownloadUrl' });
 export type DownloadUrlResult = z.infer<typeof downloadUrlResult>;

@@ -3,10 +3,22 @@ import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiSecurity, ApiTa
 import type { FastifyReply } from 'fastify';
 import { Access, CurrentCaller } from '../../auth/access.decorator.js';
 import type { Caller } from '../../auth/caller.js';
-import { collectionNameParam, documentBody, documentIdParam, documentList, documentView, listQuery, type ListQuery, readQuery, type ReadQuery } from './documents.dto.js';
+import { ETAG_HEADER, IF_MATCH_HEADER, LOCATION_HEADER } from '../../common/api-docs.js';
+import {
+  collectionNameParam,
+  documentBody,
+  documentIdParam,
+  documentList,
+  documentView,
+  listQuery,
+  type ListQuery,
+  projectedDocumentView,
+  readQuery,
+  type ReadQuery,
+} from './documents.dto.js';
 import { type Doc, DocumentsService, parseIfMatch } from './documents.service.js';
 
-const ifMatchHeader = { name: 'if-match', required: false, description: 'the document version (its ETag); 412 when stale' };
+const ifMatchHeader = IF_MATCH_HEADER;
 
 function withEtag(reply: FastifyReply, doc: Doc): Doc {
   void reply.header('etag', `"${doc.version}"`);
@@ -24,7 +36,7 @@ export class DocumentsController {
 
   @Post()
   @ApiOperation({ summary: 'Create a document (the caller becomes its owner)' })
-  @ApiResponse({ status: 201, standardSchema: documentView })
+  @ApiResponse({ status: 201, standardSchema: documentView, headers: { ...ETAG_HEADER, ...LOCATION_HEADER } })
   async create(
     @CurrentCaller() caller: Caller,
     @Param('name', { schema: collectionNameParam }) name: string,
@@ -49,7 +61,7 @@ export class DocumentsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One document (404 also when the caller may not read it)' })
-  @ApiResponse({ status: 200, standardSchema: documentView })
+  @ApiResponse({ status: 200, standardSchema: projectedDocumentView, headers: ETAG_HEADER })
   async get(
     @CurrentCaller() caller: Caller,
     @Param('name', { schema: collectionNameParam }) name: string,
@@ -63,7 +75,7 @@ export class DocumentsController {
   @Put(':id')
   @ApiOperation({ summary: 'Replace a document (If-Match: its version)' })
   @ApiHeader(ifMatchHeader)
-  @ApiResponse({ status: 200, standardSchema: documentView })
+  @ApiResponse({ status: 200, standardSchema: documentView, headers: ETAG_HEADER })
   async replace(
     @CurrentCaller() caller: Caller,
     @Param('name', { schema: collectionNameParam }) name: string,
@@ -78,7 +90,7 @@ export class DocumentsController {
   @Patch(':id')
   @ApiOperation({ summary: 'Change some fields of a document (null removes one; If-Match: its version)' })
   @ApiHeader(ifMatchHeader)
-  @ApiResponse({ status: 200, standardSchema: documentView })
+  @ApiResponse({ status: 200, standardSchema: documentView, headers: ETAG_HEADER })
   async patch(
     @CurrentCaller() caller: Caller,
     @Param('name', { schema: collectionNameParam }) name: string,
@@ -94,6 +106,7 @@ export class DocumentsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a document (If-Match: its version)' })
   @ApiHeader(ifMatchHeader)
+  @ApiResponse({ status: 204, description: 'Deleted' })
   async remove(
     @CurrentCaller() caller: Caller,
     @Param('name', { schema: collectionNameParam }) name: string,

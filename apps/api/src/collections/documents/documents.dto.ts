@@ -44,13 +44,22 @@ export const documentView = z
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
-  .catchall(z.unknown());
+  .catchall(z.unknown())
+  .meta({ id: 'Document', description: 'the system fields beside the fields of the collection, flat' });
 
-export const documentList = z.object({
-  items: z.array(documentView),
-  nextCursor: z.string().nullable(),
-  count: z.number().int().optional(),
-});
+/** A document as read with `?fields=`: only id and version are always present. */
+export const projectedDocumentView = documentView
+  .partial()
+  .required({ id: true, version: true })
+  .meta({ id: 'ProjectedDocument', description: 'a document read with ?fields=: the fields not asked for are absent (id and version are always present)' });
+
+export const documentList = z
+  .object({
+    items: z.array(projectedDocumentView),
+    nextCursor: z.string().nullable(),
+    count: z.number().int().optional().describe('with ?count=true: how many documents match'),
+  })
+  .meta({ id: 'DocumentList' });
 
 const version = z.number().int().min(1).optional().describe('the expected version (as If-Match)');
 const target = { collection: collectionName, id: documentIdParam };
@@ -78,4 +87,4 @@ export const batchResult = z.object({
       error: z.object({ code: z.string(), message: z.string(), details: z.array(z.unknown()).optional() }).optional(),
     }),
   ),
-});
+}).meta({ id: 'BatchResult' });

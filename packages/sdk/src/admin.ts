@@ -1,0 +1,177 @@
+import { FunctionsClient } from './functions.js';
+import { enc, type Http } from './http.js';
+import type { operations } from './generated/api.js';
+import type {
+  AdminUser,
+  ApiKey,
+  ApiKeyCreated,
+  Bucket,
+  Collection,
+  EmailMessage,
+  EmailMessageSummary,
+  EmailPreview,
+  EmailQueued,
+  EmailTemplate,
+  FunctionInfo,
+  FunctionVersion,
+  Page,
+  Replay,
+} from './types.js';
+
+/** The JSON request body of an operation of the api, by operationId. */
+type BodyOf<Op extends keyof operations> = operations[Op] extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+
+export type CreateCollectionInput = BodyOf<'collectionsCreate'>;
+export type UpdateCollectionInput = BodyOf<'collectionsUpdate'>;
+export type CreateBucketInput = BodyOf<'storageCreateBucket'>;
+export type DeployFunctionInput = BodyOf<'functionsDeploy'>;
+export type SendEmailInput = BodyOf<'emailSend'>;
+export type EmailTemplateInput = BodyOf<'emailPutTemplate'>;
+export type UpdateUserInput = BodyOf<'adminUpdateUser'>;
+
+/**
+ * What admins and servers do: users, API keys, collection definitions, buckets, function
+ * deploys and email. Needs a client made with a service key, or signed in as an admin.
+ */
+export class AdminClient {
+  readonly users: AdminUsers;
+  readonly apiKeys: AdminApiKeys;
+  readonly collections: AdminCollections;
+  readonly buckets: AdminBuckets;
+  readonly functions: AdminFunctions;
+  readonly email: AdminEmail;
+
+  constructor(http: Http) {
+    this.users = new AdminUsers(http);
+    this.apiKeys = new AdminApiKeys(http);
+    this.collections = new AdminCollections(http);
+    this.buckets = new AdminBuckets(http);
+    this.functions = new AdminFunctions(http);
+    this.email = new AdminEmail(http);
+  }
+}
+
+class AdminUsers {
+  constructor(private readonly http: Http) {}
+  list(query: { search?: string; limit?: number; cursor?: string | null } = {}): Promise<Page<AdminUser>> {
+    return this.http.json({ method: 'GET', path: '/v1/admin/users', query: { ...query, cursor: query.cursor ?? undefined } });
+  }
+  get(id: string): Promise<AdminUser> {
+    return this.http.json({ method: 'GET', path: `/v1/admin/users/${enc(id)}` });
+  }
+  /** Roles, disabled, emailVerified. */
+  update(id: string, changes: UpdateUserInput): Promise<AdminUser> {
+    return this.http.json({ method: 'PATCH', path: `/v1/admin/users/${enc(id)}`, body: changes });
+  }
+  async delete(id: string): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: `/v1/admin/users/${enc(id)}` });
+  }
+}
+
+class AdminApiKeys {
+  constructor(private readonly http: Http) {}
+  /** The secret `key` is in this answer only. */
+  create(name: string): Promise<ApiKeyCreated> {
+    return this.http.json({ method: 'POST', path: '/v1/admin/api-keys', body: { name } });
+  }
+  async list(): Promise<ApiKey[]> {
+    return (await this.http.json<Page<ApiKey>>({ method: 'GET', path: '/v1/admin/api-keys' })).items;
+  }
+  async revoke(id: string): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: `/v1/admin/api-keys/${enc(id)}` });
+  }
+}
+
+class AdminCollections {
+  constructor(private readonly http: Http) {}
+  create(definition: CreateCollectionInput): Promise<Collection> {
+    return this.http.json({ method: 'POST', path: '/v1/collections', body: definition });
+  }
+  async list(): Promise<Collection[]> {
+    return (await this.http.json<Page<Collection>>({ method: 'GET', path: '/v1/collections' })).items;
+  }
+  get(name: string): Promise<Collection> {
+    return this.http.json({ method: 'GET', path: `/v1/collections/${enc(name)}` });
+  }
+  update(name: string, changes: UpdateCollectionInput): Promise<Collection> {
+    return this.http.json({ method: 'PATCH', path: `/v1/collections/${enc(name)}`, body: changes });
+  }
+  /** `force`: also when it still has documents. */
+  async delete(name: string, options: { force?: boolean } = {}): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: `/v1/collections/${enc(name)}`, query: { force: options.force ? 'true' : undefined } });
+  }
+}
+
+class AdminBuckets {
+  constructor(private readonly http: Http) {}
+  create(bucket: CreateBucketInput): Promise<Bucket> {
+    return this.http.json({ method: 'POST', path: '/v1/storage/buckets', body: bucket });
+  }
+  async list(): Promise<Bucket[]> {
+    return (await this.http.json<Page<Bucket>>({ method: 'GET', path: '/v1/storage/buckets' })).items;
+  }
+}
+
+class AdminFunctions extends FunctionsClient {
+  /** Deploys a new version; `created` tells whether the function is new (201) or updated (200). */
+  async deploy(name: string, definition: DeployFunctionInput): Promise<FunctionInfo & { created: boolean }> {
+    const response = await this.http.send({ method: 'PUT', path: `/v1/functions/${enc(name)}`, body: definition });
+    return { ...((await response.json()) as FunctionInfo), created: response.status === 201 };
+  }
+  list(query: { limit?: number; cursor?: string | null } = {}): Promise<Page<FunctionInfo>> {
+    return this.http.json({ method: 'GET', path: '/v1/functions', query: { ...query, cursor: query.cursor ?? undefined } });
+  }
+  /** With its current source (never its secrets). */
+  get(name: string): Promise<FunctionInfo> {
+    return this.http.json({ method: 'GET', path: `/v1/functions/${enc(name)}` });
+  }
+  async delete(name: string): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: `/v1/functions/${enc(name)}` });
+  }
+  async versions(name: string): Promise<FunctionVersion[]> {
+    return (await this.http.json<Page<FunctionVersion>>({ method: 'GET', path: `/v1/functions/${enc(name)}/versions` })).items;
+  }
+  /** Replays a dead, failed or timed-out run with the same event (a new run). */
+  retryRun(id: string): Promise<Replay> {
+    return this.http.json({ method: 'POST', path: `/v1/functions/runs/${enc(id)}/retry` });
+  }
+}
+
+class AdminEmail {
+  readonly templates: AdminEmailTemplates;
+  constructor(private readonly http: Http) {
+    this.templates = new AdminEmailTemplates(http);
+  }
+  /** Queues an email: `{ to, subject, text?, html? }` or `{ to, template, data }`. */
+  send(email: SendEmailInput): Promise<EmailQueued> {
+    return this.http.json({ method: 'POST', path: '/v1/email/send', body: email });
+  }
+  messages(query: { status?: 'queued' | 'sent' | 'failed'; to?: string; limit?: number; cursor?: string | null } = {}): Promise<Page<EmailMessageSummary>> {
+    return this.http.json({ method: 'GET', path: '/v1/email/messages', query: { ...query, cursor: query.cursor ?? undefined } });
+  }
+  message(id: string): Promise<EmailMessage> {
+    return this.http.json({ method: 'GET', path: `/v1/email/messages/${enc(id)}` });
+  }
+  retry(id: string): Promise<EmailMessage> {
+    return this.http.json({ method: 'POST', path: `/v1/email/messages/${enc(id)}/retry` });
+  }
+}
+
+class AdminEmailTemplates {
+  constructor(private readonly http: Http) {}
+  async list(): Promise<EmailTemplate[]> {
+    return (await this.http.json<Page<EmailTemplate>>({ method: 'GET', path: '/v1/email/templates' })).items;
+  }
+  get(name: string): Promise<EmailTemplate> {
+    return this.http.json({ method: 'GET', path: `/v1/email/templates/${enc(name)}` });
+  }
+  put(name: string, template: EmailTemplateInput): Promise<EmailTemplate> {
+    return this.http.json({ method: 'PUT', path: `/v1/email/templates/${enc(name)}`, body: template });
+  }
+  async delete(name: string): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: `/v1/email/templates/${enc(name)}` });
+  }
+  preview(name: string, input: { data?: Record<string, string>; draft?: { subject: string; html: string; text: string } } = {}): Promise<EmailPreview> {
+    return this.http.json({ method: 'POST', path: `/v1/email/templates/${enc(name)}/preview`, body: input });
+  }
+}

@@ -1,0 +1,3938 @@
+/* eslint-disable */
+// Generated from docs/openapi.json by `npm run docs:api` (openapi-typescript); do not edit by hand.
+
+export interface paths {
+    "/v1/auth/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create an account with email and password; sends a verification email
+         * @description Access: anyone.
+         */
+        post: operations["authSignup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with email and password
+         * @description Access: anyone.
+         */
+        post: operations["authLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a refresh token for new tokens (rotation; reuse revokes the session)
+         * @description Access: anyone.
+         */
+        post: operations["authRefresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the current session
+         * @description Access: a signed-in user or the service key.
+         */
+        post: operations["authLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/logout-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End every session of the signed-in user
+         * @description Access: a signed-in user or the service key.
+         */
+        post: operations["authLogoutAll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in user (checks the session is still active)
+         * @description Access: a signed-in user or the service key.
+         */
+        get: operations["authMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the password (ends every other session)
+         * @description Access: a signed-in user or the service key.
+         */
+        patch: operations["authUpdateMe"];
+        trace?: never;
+    };
+    "/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Active sessions of the signed-in user
+         * @description Access: a signed-in user or the service key.
+         */
+        get: operations["authSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one session of the signed-in user
+         * @description Access: a signed-in user or the service key.
+         */
+        delete: operations["authRevokeSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/verify-email/request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send (again) the verification email to the signed-in user
+         * @description Access: a signed-in user or the service key.
+         */
+        post: operations["authRequestVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm an email address with the token from the email
+         * @description Access: anyone.
+         */
+        post: operations["authVerifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/password-reset/request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email a password-reset link (answers 202 whether or not the account exists)
+         * @description Access: anyone.
+         */
+        post: operations["authRequestPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with the token from the email; ends every session
+         * @description Access: anyone.
+         */
+        post: operations["authResetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/magic-link/request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email a sign-in link (answers 202 whether or not the account exists)
+         * @description Access: anyone.
+         */
+        post: operations["authRequestMagicLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/magic-link/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with the token from a magic-link email
+         * @description Access: anyone.
+         */
+        post: operations["authVerifyMagicLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List users (search by email, cursor paging)
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["adminListUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One user
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["adminGetUser"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a user and their sessions
+         * @description Access: an admin user or the service key.
+         */
+        delete: operations["adminDeleteUser"];
+        options?: never;
+        head?: never;
+        /**
+         * Change roles, disable or enable, mark the email verified
+         * @description Access: an admin user or the service key.
+         */
+        patch: operations["adminUpdateUser"];
+        trace?: never;
+    };
+    "/v1/admin/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List service API keys (never their secrets)
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["adminListApiKeys"];
+        put?: never;
+        /**
+         * Create a service API key (the key is shown in this answer only)
+         * @description Access: an admin user or the service key.
+         */
+        post: operations["adminCreateApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a service API key
+         * @description Access: an admin user or the service key.
+         */
+        delete: operations["adminRevokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List collection definitions
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["collectionsList"];
+        put?: never;
+        /**
+         * Define a collection: typed fields, indexes and access rules (creates its table)
+         * @description Access: an admin user or the service key.
+         */
+        post: operations["collectionsCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collections/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One collection definition
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["collectionsGet"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a collection and its table (force=true when it still has documents)
+         * @description Access: an admin user or the service key.
+         */
+        delete: operations["collectionsRemove"];
+        options?: never;
+        head?: never;
+        /**
+         * Change fields, indexes or rules (checked against the stored documents)
+         * @description Access: an admin user or the service key.
+         */
+        patch: operations["collectionsUpdate"];
+        trace?: never;
+    };
+    "/v1/collections/{name}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List documents: filter, sort, cursor paging, count, projection, expansion
+         * @description Access: anyone.
+         */
+        get: operations["documentsList"];
+        put?: never;
+        /**
+         * Create a document (the caller becomes its owner)
+         * @description Access: anyone.
+         */
+        post: operations["documentsCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collections/{name}/documents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One document (404 also when the caller may not read it)
+         * @description Access: anyone.
+         */
+        get: operations["documentsGet"];
+        /**
+         * Replace a document (If-Match: its version)
+         * @description Access: anyone.
+         */
+        put: operations["documentsReplace"];
+        post?: never;
+        /**
+         * Delete a document (If-Match: its version)
+         * @description Access: anyone.
+         */
+        delete: operations["documentsRemove"];
+        options?: never;
+        head?: never;
+        /**
+         * Change some fields of a document (null removes one; If-Match: its version)
+         * @description Access: anyone.
+         */
+        patch: operations["documentsPatch"];
+        trace?: never;
+    };
+    "/v1/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run several document operations; transaction: true applies all or none
+         * @description Access: anyone.
+         */
+        post: operations["batchRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/email/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue an email: { to, subject, text?, html? } or { to, template, data } (1-50 recipients)
+         * @description Access: an admin user or the service key.
+         */
+        post: operations["emailSend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/email/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery log, newest first (filter by status and recipient, cursor paging)
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["emailListMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/email/messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One email with its bodies, status, attempts and last SMTP reply
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["emailGetMessage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/email/messages/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue a failed email again, with a fresh set of attempts
+         * @description Access: an admin user or the service key.
+         */
+        post: operations["emailRetryMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/email/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every template: the built-in ones (possibly overridden) and your own
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["emailListTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/email/templates/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One template ({{variable}} placeholders)
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["emailGetTemplate"];
+        /**
+         * Create or replace a template (a built-in name overrides the default)
+         * @description Access: an admin user or the service key.
+         */
+        put: operations["emailPutTemplate"];
+        post?: never;
+        /**
+         * Delete a template (for a built-in one: back to the default)
+         * @description Access: an admin user or the service key.
+         */
+        delete: operations["emailDeleteTemplate"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/email/templates/{name}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Render a template (or an unsaved draft) with sample data, or the data given
+         * @description Access: an admin user or the service key.
+         */
+        post: operations["emailPreview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/functions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List deployed functions (current version of each)
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["functionsList"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/functions/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List runs of all functions, newest first (filter by function, status, trigger, event)
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["functionsListAllRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/functions/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One run: status, attempts, duration, logs, result or error
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["functionsGetRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/functions/runs/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay a dead, failed or timed-out run with the same event (a new run)
+         * @description Access: an admin user or the service key.
+         */
+        post: operations["functionsRetry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/functions/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A function with its current source (never its secrets)
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["functionsGet"];
+        /**
+         * Deploy a function: a new version with its source, triggers, limits and secrets
+         * @description Access: an admin user or the service key.
+         */
+        put: operations["functionsDeploy"];
+        post?: never;
+        /**
+         * Delete a function, its versions, schedules and runs
+         * @description Access: an admin user or the service key.
+         */
+        delete: operations["functionsDelete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/functions/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every deployed version of a function, newest first
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["functionsVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/functions/{name}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Runs of one function, newest first (filter by status, trigger, event)
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["functionsRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/functions/{name}/invoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invoke a function: waits for its result, or with ?async=true answers 202 with the run id
+         * @description Access: anyone.
+         */
+        post: operations["functionsInvoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness: the process is up and serving HTTP
+         * @description Access: anyone.
+         */
+        get: operations["healthLive"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness: Postgres, Redis and storage answer a real round trip
+         * @description Access: anyone.
+         */
+        get: operations["healthReady"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics (text exposition format)
+         * @description Access: anyone.
+         */
+        get: operations["metricsScrape"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/storage/buckets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List buckets (admin)
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["storageListBuckets"];
+        put?: never;
+        /**
+         * Create a bucket (admin): public or private, max file size, allowed MIME types
+         * @description Access: an admin user or the service key.
+         */
+        post: operations["storageCreateBucket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/storage/buckets/{bucket}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the ready files of a bucket the caller may read, by key, under an optional prefix
+         * @description Access: anyone.
+         */
+        get: operations["storageListFiles"];
+        put?: never;
+        /**
+         * Upload a file (multipart/form-data: optional key and acl fields, then file), streamed
+         * @description Access: a signed-in user or the service key.
+         */
+        post: operations["storageUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/storage/buckets/{bucket}/upload-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a presigned upload: a pending file and a URL to PUT its bytes to
+         * @description Access: a signed-in user or the service key.
+         */
+        post: operations["storageUploadUrl"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/storage/files/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * File metadata (404 when missing or not readable)
+         * @description Access: anyone.
+         */
+        get: operations["storageGetFile"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a file (owner, admins, service role, write ACL)
+         * @description Access: a signed-in user or the service key.
+         */
+        delete: operations["storageDeleteFile"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/storage/files/{id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The file bytes, streamed; honours Range (206/416), If-None-Match and If-Range
+         * @description Access: anyone.
+         */
+        get: operations["storageContent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        /**
+         * Headers only of: The file bytes, streamed; honours Range (206/416), If-None-Match and If-Range
+         * @description Access: anyone.
+         */
+        head: operations["storageContentHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/storage/files/{id}/download-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A short-lived presigned URL to GET the file (same permission check as content)
+         * @description Access: anyone.
+         */
+        get: operations["storageDownloadUrl"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/storage/files/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a presigned upload: checks the object (size, type) and marks the file ready
+         * @description Access: a signed-in user or the service key.
+         */
+        post: operations["storageComplete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/storage/signed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Local-disk driver only: the object behind a signed download URL (Range supported)
+         * @description Access: anyone.
+         */
+        get: operations["storageSigned"];
+        /** Local-disk driver only: the target of a presigned upload URL (PUT the raw bytes, then POST complete) */
+        put: operations["storageSignedUpload"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        /**
+         * Headers only of: Local-disk driver only: the object behind a signed download URL (Range supported)
+         * @description Access: anyone.
+         */
+        head: operations["storageSignedHead"];
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        AuthTokens: {
+            user: components["schemas"]["User"];
+            accessToken: string;
+            refreshToken: string;
+            /** @description seconds until the access token expires */
+            expiresIn: number;
+        };
+        User: {
+            /** Format: uuid */
+            id: string;
+            email: string;
+            emailVerified: boolean;
+            roles: string[];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        Revoked: {
+            /** @description sessions ended */
+            revoked: number;
+        };
+        SessionList: {
+            items: components["schemas"]["Session"][];
+            /** @enum {string|null} */
+            nextCursor: null;
+        };
+        Session: {
+            /** Format: uuid */
+            id: string;
+            userAgent: string | null;
+            ip: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            lastUsedAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** @description the session of the access token that asked */
+            current: boolean;
+        };
+        Accepted: {
+            /** @enum {string} */
+            status: "accepted";
+        };
+        AdminUserList: {
+            items: components["schemas"]["AdminUser"][];
+            /** Format: uuid */
+            nextCursor: string | null;
+        };
+        /** @description A user as admins see it */
+        AdminUser: {
+            /** Format: uuid */
+            id: string;
+            email: string;
+            emailVerified: boolean;
+            roles: string[];
+            /** Format: date-time */
+            createdAt: string;
+            disabled: boolean;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        ApiKeyCreated: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description the first characters of the key, to recognise it */
+            prefix: string;
+            createdBy: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            lastUsedAt: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+            /** @description the secret: shown in this answer only */
+            key: string;
+        };
+        ApiKeyList: {
+            items: components["schemas"]["ApiKey"][];
+            /** @enum {string|null} */
+            nextCursor: null;
+        };
+        ApiKey: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description the first characters of the key, to recognise it */
+            prefix: string;
+            createdBy: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            lastUsedAt: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+        };
+        Collection: {
+            name: string;
+            fields: {
+                name: string;
+                /** @enum {string} */
+                type: "string" | "number" | "integer" | "boolean" | "date" | "json" | "array" | "reference";
+                required?: boolean;
+                unique?: boolean;
+                default?: unknown;
+                min?: number;
+                max?: number;
+                pattern?: string;
+                enum?: (string | number)[];
+                collection?: string;
+                /** @enum {string} */
+                items?: "string" | "number" | "integer" | "boolean" | "date";
+            }[];
+            indexes: string[][];
+            rules: {
+                /** @description public | authenticated | owner | admin | role:<name> */
+                list: string;
+                /** @description public | authenticated | owner | admin | role:<name> */
+                read: string;
+                /** @description public | authenticated | owner | admin | role:<name> */
+                create: string;
+                /** @description public | authenticated | owner | admin | role:<name> */
+                update: string;
+                /** @description public | authenticated | owner | admin | role:<name> */
+                delete: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        CollectionList: {
+            items: components["schemas"]["Collection"][];
+            /** @enum {string|null} */
+            nextCursor: null;
+        };
+        /** @description the system fields beside the fields of the collection, flat */
+        Document: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            ownerId: string | null;
+            acl: {
+                read?: string[];
+                write?: string[];
+            } | null;
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        } & {
+            [key: string]: unknown;
+        };
+        DocumentList: {
+            items: components["schemas"]["ProjectedDocument"][];
+            nextCursor: string | null;
+            /** @description with ?count=true: how many documents match */
+            count?: number;
+        };
+        /** @description a document read with ?fields=: the fields not asked for are absent (id and version are always present) */
+        ProjectedDocument: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            ownerId?: string | null;
+            acl?: {
+                read?: string[];
+                write?: string[];
+            } | null;
+            version: number;
+            /** Format: date-time */
+            createdAt?: string;
+            /** Format: date-time */
+            updatedAt?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        BatchResult: {
+            results: {
+                status: number;
+                document?: components["schemas"]["Document"];
+                error?: {
+                    code: string;
+                    message: string;
+                    details?: unknown[];
+                };
+            }[];
+        };
+        EmailQueued: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "queued";
+        };
+        EmailMessageList: {
+            items: components["schemas"]["EmailMessageSummary"][];
+            nextCursor: string | null;
+        };
+        EmailMessageSummary: {
+            /** Format: uuid */
+            id: string;
+            to: string[];
+            subject: string;
+            template: string | null;
+            /** @enum {string} */
+            status: "queued" | "sent" | "failed";
+            attempts: number;
+            /** @description Message-ID header of the sent message */
+            messageId: string | null;
+            /** @description Last SMTP reply */
+            response: string | null;
+            /** @description Last delivery error */
+            error: string | null;
+            /** @description Recipients the server refused */
+            rejected: string[];
+            createdBy: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** Format: date-time */
+            lastAttemptAt: string | null;
+            /** Format: date-time */
+            sentAt: string | null;
+        };
+        EmailMessage: {
+            /** Format: uuid */
+            id: string;
+            to: string[];
+            subject: string;
+            template: string | null;
+            /** @enum {string} */
+            status: "queued" | "sent" | "failed";
+            attempts: number;
+            /** @description Message-ID header of the sent message */
+            messageId: string | null;
+            /** @description Last SMTP reply */
+            response: string | null;
+            /** @description Last delivery error */
+            error: string | null;
+            /** @description Recipients the server refused */
+            rejected: string[];
+            createdBy: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** Format: date-time */
+            lastAttemptAt: string | null;
+            /** Format: date-time */
+            sentAt: string | null;
+            text: string | null;
+            html: string | null;
+        };
+        EmailTemplateList: {
+            items: components["schemas"]["EmailTemplate"][];
+            /** @enum {string|null} */
+            nextCursor: null;
+        };
+        EmailTemplate: {
+            name: string;
+            subject: string;
+            html: string;
+            text: string;
+            /** @description One of verification, password-reset, magic-link */
+            builtIn: boolean;
+            /** @description An admin has stored this template (for a built-in: replaced the default) */
+            overridden: boolean;
+            /** Format: date-time */
+            updatedAt: string | null;
+        };
+        EmailPreview: {
+            name: string;
+            subject: string;
+            html: string;
+            text: string;
+            /** @description The data the template was rendered with */
+            data: {
+                [key: string]: string;
+            };
+            /** @description Placeholders that had no value (rendered empty) */
+            missing: string[];
+        };
+        FunctionList: {
+            items: components["schemas"]["Function"][];
+            nextCursor: string | null;
+        };
+        Function: {
+            name: string;
+            version: number;
+            /** @enum {string} */
+            language: "js" | "ts";
+            triggers: ({
+                /** @enum {string} */
+                type: "http";
+                /** @enum {string} */
+                access?: "public" | "user" | "admin";
+            } | {
+                /** @enum {string} */
+                type: "db";
+                collection: string;
+                events: ("create" | "update" | "delete")[];
+            } | {
+                /** @enum {string} */
+                type: "storage";
+                bucket: string;
+                events: ("upload" | "delete")[];
+            } | {
+                /** @enum {string} */
+                type: "auth";
+                events: "signup"[];
+            } | {
+                /** @enum {string} */
+                type: "schedule";
+                cron: string;
+                timezone?: string;
+            })[];
+            timeoutMs: number;
+            memoryMb: number;
+            retries: number;
+            backoffMs: number;
+            concurrency: number;
+            /** @description names of the secrets; their values are never returned */
+            secretNames: string[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description only in GET /functions/{name} */
+            source?: string;
+        };
+        RunList: {
+            items: components["schemas"]["Run"][];
+            nextCursor: string | null;
+        };
+        Run: {
+            /** Format: uuid */
+            id: string;
+            function: string;
+            version: number;
+            /** @enum {string} */
+            trigger: "http" | "db" | "storage" | "auth" | "schedule";
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "dead";
+            attempts: number;
+            maxAttempts: number;
+            /** @description billed time of the last attempt */
+            durationMs: number | null;
+            logs: {
+                /** @enum {string} */
+                level: "log" | "info" | "warn" | "error" | "debug";
+                message: string;
+                /** Format: date-time */
+                at: string;
+            }[];
+            logsTruncated: boolean;
+            /** @description what the handler returned (JSON) */
+            result?: unknown;
+            error?: components["schemas"]["RunError"];
+            /** Format: uuid */
+            eventId: string | null;
+            /** @description the event the handler received */
+            event: unknown;
+            /** Format: uuid */
+            replayOf: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+        };
+        /** @description why a run failed; code is stable (docs/functions.md) */
+        RunError: {
+            code: string;
+            message: string;
+            stack?: string;
+        };
+        Replay: {
+            /** Format: uuid */
+            runId: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "dead";
+            /** @description what the handler returned (JSON), when it succeeded */
+            result?: unknown;
+            error?: components["schemas"]["RunError"];
+            durationMs: number | null;
+            /** Format: uuid */
+            replayOf: string;
+        };
+        FunctionVersionList: {
+            items: components["schemas"]["FunctionVersion"][];
+            /** @enum {string|null} */
+            nextCursor: null;
+        };
+        FunctionVersion: {
+            version: number;
+            /** @enum {string} */
+            language: "js" | "ts";
+            triggers: ({
+                /** @enum {string} */
+                type: "http";
+                /** @enum {string} */
+                access?: "public" | "user" | "admin";
+            } | {
+                /** @enum {string} */
+                type: "db";
+                collection: string;
+                events: ("create" | "update" | "delete")[];
+            } | {
+                /** @enum {string} */
+                type: "storage";
+                bucket: string;
+                events: ("upload" | "delete")[];
+            } | {
+                /** @enum {string} */
+                type: "auth";
+                events: "signup"[];
+            } | {
+                /** @enum {string} */
+                type: "schedule";
+                cron: string;
+                timezone?: string;
+            })[];
+            timeoutMs: number;
+            memoryMb: number;
+            retries: number;
+            backoffMs: number;
+            concurrency: number;
+            createdBy: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        Invocation: {
+            /** Format: uuid */
+            runId: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "dead";
+            /** @description what the handler returned (JSON), when it succeeded */
+            result?: unknown;
+            error?: components["schemas"]["RunError"];
+            durationMs: number | null;
+        };
+        Liveness: {
+            /** @enum {string} */
+            status: "ok";
+        };
+        Readiness: {
+            /** @enum {string} */
+            status: "ok" | "unavailable";
+            ready: boolean;
+            checks: {
+                postgres: {
+                    /** @enum {string} */
+                    status: "up";
+                    latencyMs: number;
+                } | {
+                    /** @enum {string} */
+                    status: "down";
+                    error: string;
+                };
+                redis: {
+                    /** @enum {string} */
+                    status: "up";
+                    latencyMs: number;
+                } | {
+                    /** @enum {string} */
+                    status: "down";
+                    error: string;
+                };
+                storage: {
+                    /** @enum {string} */
+                    status: "up";
+                    latencyMs: number;
+                } | {
+                    /** @enum {string} */
+                    status: "down";
+                    error: string;
+                };
+            };
+        };
+        Bucket: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            public: boolean;
+            maxFileSize: number | null;
+            allowedMimeTypes: string[];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        BucketList: {
+            items: components["schemas"]["Bucket"][];
+            nextCursor: string | null;
+        };
+        File: {
+            /** Format: uuid */
+            id: string;
+            bucket: string;
+            key: string;
+            size: number;
+            contentType: string;
+            /** Format: uuid */
+            ownerId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** @enum {string} */
+            status: "pending" | "ready";
+            /** @description sha256 (hex) of the bytes; null while pending */
+            checksum: string | null;
+            /** @description only shown to callers who may change the file */
+            acl?: {
+                /** @default [] */
+                read: string[];
+                /** @default [] */
+                write: string[];
+            };
+        };
+        FileList: {
+            items: components["schemas"]["File"][];
+            nextCursor: string | null;
+        };
+        UploadUrl: {
+            file: components["schemas"]["File"];
+            /** @description PUT the bytes here */
+            url: string;
+            /** @enum {string} */
+            method: "PUT";
+            /** @description headers to send with the PUT */
+            headers: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            expiresAt: string;
+        };
+        DownloadUrl: {
+            url: string;
+            /** Format: date-time */
+            expiresAt: string;
+        };
+        /** @description Every error answer has this shape; `code` is stable, `message` is for humans. */
+        Error: {
+            /** @description the HTTP status, repeated */
+            statusCode: number;
+            /** @enum {string} */
+            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_FAILED" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
+            message: string;
+            /** @description what was wrong, e.g. one entry per invalid field */
+            details?: {
+                path?: string;
+                message: string;
+            }[];
+            /** @description also in the x-request-id header; quote it when reporting a problem */
+            requestId: string;
+        };
+    };
+    responses: {
+        /** @description An error (4xx for a bad request, 5xx when the server or a dependency failed) */
+        Error: {
+            headers: {
+                /** @description the id of this request in the server logs */
+                "x-request-id"?: string;
+                /** @description on 429 and 503: seconds to wait before trying again */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+    };
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    authSignup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokens"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokens"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authRefresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    refreshToken: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokens"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authLogout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authLogoutAll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revoked"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authUpdateMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    currentPassword: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authRevokeSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session is ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authRequestVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authVerifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authRequestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authResetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The password is changed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authRequestMagicLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authVerifyMagicLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokens"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    adminListUsers: {
+        parameters: {
+            query?: {
+                search?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUserList"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    adminGetUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    adminDeleteUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    adminUpdateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    roles?: string[];
+                    disabled?: boolean;
+                    emailVerified?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    adminListApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    adminCreateApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    adminRevokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    collectionsList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionList"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    collectionsCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** @default [] */
+                    fields?: {
+                        name: string;
+                        /** @enum {string} */
+                        type: "string" | "number" | "integer" | "boolean" | "date" | "json" | "array" | "reference";
+                        required?: boolean;
+                        unique?: boolean;
+                        default?: unknown;
+                        min?: number;
+                        max?: number;
+                        pattern?: string;
+                        enum?: (string | number)[];
+                        collection?: string;
+                        /** @enum {string} */
+                        items?: "string" | "number" | "integer" | "boolean" | "date";
+                    }[];
+                    /** @default [] */
+                    indexes?: string[][];
+                    /**
+                     * @default {
+                     *       "list": "admin",
+                     *       "read": "admin",
+                     *       "create": "admin",
+                     *       "update": "admin",
+                     *       "delete": "admin"
+                     *     }
+                     */
+                    rules?: {
+                        /** @default admin */
+                        list?: ("public" | "authenticated" | "owner" | "admin") | string;
+                        /** @default admin */
+                        read?: ("public" | "authenticated" | "owner" | "admin") | string;
+                        /** @default admin */
+                        create?: ("public" | "authenticated" | "owner" | "admin") | string;
+                        /** @default admin */
+                        update?: ("public" | "authenticated" | "owner" | "admin") | string;
+                        /** @default admin */
+                        delete?: ("public" | "authenticated" | "owner" | "admin") | string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    collectionsGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    collectionsRemove: {
+        parameters: {
+            query?: {
+                /** @description also delete the documents of a non-empty collection */
+                force?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    collectionsUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    fields?: {
+                        name: string;
+                        /** @enum {string} */
+                        type: "string" | "number" | "integer" | "boolean" | "date" | "json" | "array" | "reference";
+                        required?: boolean;
+                        unique?: boolean;
+                        default?: unknown;
+                        min?: number;
+                        max?: number;
+                        pattern?: string;
+                        enum?: (string | number)[];
+                        collection?: string;
+                        /** @enum {string} */
+                        items?: "string" | "number" | "integer" | "boolean" | "date";
+                    }[];
+                    indexes?: string[][];
+                    rules?: {
+                        list?: ("public" | "authenticated" | "owner" | "admin") | string;
+                        read?: ("public" | "authenticated" | "owner" | "admin") | string;
+                        create?: ("public" | "authenticated" | "owner" | "admin") | string;
+                        update?: ("public" | "authenticated" | "owner" | "admin") | string;
+                        delete?: ("public" | "authenticated" | "owner" | "admin") | string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    documentsList: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (id and version are always returned) */
+                fields?: string;
+                /** @description comma-separated reference fields to replace by the referenced document */
+                expand?: string;
+                /** @description JSON filter, e.g. {"age":{"$gte":18}} */
+                filter?: string;
+                /** @description comma-separated fields, - for descending; default createdAt */
+                sort?: string;
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                /** @description also return the total number of matching documents */
+                count?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentList"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    documentsCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    /** @description the URL of the created resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    documentsGet: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (id and version are always returned) */
+                fields?: string;
+                /** @description comma-separated reference fields to replace by the referenced document */
+                expand?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectedDocument"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    documentsReplace: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the expected version (the ETag, e.g. "3"); 412 PRECONDITION_FAILED when the document has changed */
+                "If-Match"?: string;
+            };
+            path: {
+                name: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    documentsRemove: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the expected version (the ETag, e.g. "3"); 412 PRECONDITION_FAILED when the document has changed */
+                "If-Match"?: string;
+            };
+            path: {
+                name: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    documentsPatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the expected version (the ETag, e.g. "3"); 412 PRECONDITION_FAILED when the document has changed */
+                "If-Match"?: string;
+            };
+            path: {
+                name: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    batchRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description true: all operations apply, or none
+                     * @default false
+                     */
+                    transaction?: boolean;
+                    operations: ({
+                        /** @enum {string} */
+                        op: "create";
+                        collection: string;
+                        /** @description the document fields, and optionally acl: { read?: [...], write?: [...] } */
+                        data: {
+                            [key: string]: unknown;
+                        };
+                    } | {
+                        /** @enum {string} */
+                        op: "get";
+                        collection: string;
+                        /** Format: uuid */
+                        id: string;
+                    } | {
+                        /** @enum {string} */
+                        op: "replace";
+                        collection: string;
+                        /** Format: uuid */
+                        id: string;
+                        /** @description the document fields, and optionally acl: { read?: [...], write?: [...] } */
+                        data: {
+                            [key: string]: unknown;
+                        };
+                        /** @description the expected version (as If-Match) */
+                        ifMatch?: number;
+                    } | {
+                        /** @enum {string} */
+                        op: "update";
+                        collection: string;
+                        /** Format: uuid */
+                        id: string;
+                        /** @description the document fields, and optionally acl: { read?: [...], write?: [...] } */
+                        data: {
+                            [key: string]: unknown;
+                        };
+                        /** @description the expected version (as If-Match) */
+                        ifMatch?: number;
+                    } | {
+                        /** @enum {string} */
+                        op: "delete";
+                        collection: string;
+                        /** Format: uuid */
+                        id: string;
+                        /** @description the expected version (as If-Match) */
+                        ifMatch?: number;
+                    })[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchResult"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    emailSend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    to: string | string[];
+                    subject?: string;
+                    text?: string;
+                    html?: string;
+                    template?: string;
+                    data?: {
+                        [key: string]: string | number | boolean;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Stored and queued; the worker delivers it */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailQueued"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    emailListMessages: {
+        parameters: {
+            query?: {
+                status?: "queued" | "sent" | "failed";
+                to?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailMessageList"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    emailGetMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailMessage"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    emailRetryMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailMessage"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    emailListTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailTemplateList"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    emailGetTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailTemplate"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    emailPutTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    subject: string;
+                    html: string;
+                    text: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailTemplate"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    emailDeleteTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    emailPreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data?: {
+                        [key: string]: string | number | boolean;
+                    };
+                    draft?: {
+                        subject: string;
+                        html: string;
+                        text: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailPreview"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    functionsList: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FunctionList"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    functionsListAllRuns: {
+        parameters: {
+            query?: {
+                function?: string;
+                status?: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "dead";
+                trigger?: "http" | "db" | "storage" | "auth" | "schedule";
+                eventId?: string;
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunList"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    functionsGetRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    functionsRetry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A new run is queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Replay"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    functionsGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Function"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    functionsDeploy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    source: string;
+                    /**
+                     * @description ts (default) also accepts plain JavaScript
+                     * @default ts
+                     * @enum {string}
+                     */
+                    language?: "js" | "ts";
+                    /**
+                     * @default [
+                     *       {
+                     *         "type": "http"
+                     *       }
+                     *     ]
+                     */
+                    triggers?: ({
+                        /** @enum {string} */
+                        type: "http";
+                        /** @enum {string} */
+                        access?: "public" | "user" | "admin";
+                    } | {
+                        /** @enum {string} */
+                        type: "db";
+                        collection: string;
+                        events: ("create" | "update" | "delete")[];
+                    } | {
+                        /** @enum {string} */
+                        type: "storage";
+                        bucket: string;
+                        events: ("upload" | "delete")[];
+                    } | {
+                        /** @enum {string} */
+                        type: "auth";
+                        events: "signup"[];
+                    } | {
+                        /** @enum {string} */
+                        type: "schedule";
+                        cron: string;
+                        timezone?: string;
+                    })[];
+                    /** @default 10000 */
+                    timeoutMs?: number;
+                    /** @default 128 */
+                    memoryMb?: number;
+                    /**
+                     * @description extra attempts of an event-triggered or async run
+                     * @default 2
+                     */
+                    retries?: number;
+                    /**
+                     * @description first retry delay, doubled each retry
+                     * @default 1000
+                     */
+                    backoffMs?: number;
+                    /**
+                     * @description most runs of this function at once
+                     * @default 10
+                     */
+                    concurrency?: number;
+                    /** @description replaces all secrets when given; omitted keeps the current ones; never returned */
+                    secrets?: {
+                        [key: string]: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description A new version of an existing function */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Function"];
+                };
+            };
+            /** @description The first version of a new function */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Function"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    functionsDelete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    functionsVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FunctionVersionList"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    functionsRuns: {
+        parameters: {
+            query?: {
+                function?: string;
+                status?: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "dead";
+                trigger?: "http" | "db" | "storage" | "auth" | "schedule";
+                eventId?: string;
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunList"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    functionsInvoke: {
+        parameters: {
+            query?: {
+                async?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** @description any JSON: becomes event.payload (null when absent) */
+        requestBody?: {
+            content: {
+                "application/json": unknown;
+            };
+        };
+        responses: {
+            /** @description The run finished (succeeded, failed or timed out) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invocation"];
+                };
+            };
+            /** @description With ?async=true, or when the run did not finish in time: the run is queued or running */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invocation"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    healthLive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Liveness"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    healthReady: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every check is up */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description At least one check is down; the body names it */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    metricsScrape: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageListBuckets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BucketList"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageCreateBucket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** @default false */
+                    public?: boolean;
+                    /**
+                     * @description bytes; null = the platform limit
+                     * @default null
+                     */
+                    maxFileSize?: number | null;
+                    /**
+                     * @description empty = any type
+                     * @default []
+                     */
+                    allowedMimeTypes?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bucket"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageListFiles: {
+        parameters: {
+            query?: {
+                prefix?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                bucket: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileList"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bucket: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @description key inside the bucket, e.g. avatars/me.png; default <id>/<file name> */
+                    key?: string;
+                    /** @description JSON {"read": [...], "write": [...]} with *, user:<id>, role:<name> */
+                    acl?: string;
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["File"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageUploadUrl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bucket: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description defaults to the new file id */
+                    key?: string;
+                    /** @description exact size in bytes of the object that will be PUT */
+                    size: number;
+                    contentType: string;
+                    acl?: {
+                        /** @default [] */
+                        read?: string[];
+                        /** @default [] */
+                        write?: string[];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadUrl"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageGetFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["File"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageDeleteFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageContent: {
+        parameters: {
+            query?: {
+                /** @description true: always served as an attachment */
+                download?: "0" | "1" | "true" | "false";
+            };
+            header?: {
+                /** @description one byte range, e.g. bytes=0-1023 (206, or 416 when unsatisfiable) */
+                Range?: string;
+                /** @description an ETag the client holds: 304 when it is still current */
+                "If-None-Match"?: string;
+                /** @description an ETag: the Range applies only while it is current */
+                "If-Range"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole file */
+            200: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    /** @description bytes */
+                    "Accept-Ranges"?: string;
+                    /** @description bytes in this answer */
+                    "Content-Length"?: number;
+                    /** @description inline, or attachment for active types and ?download=true */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description One byte range */
+            206: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    /** @description bytes */
+                    "Accept-Ranges"?: string;
+                    /** @description bytes in this answer */
+                    "Content-Length"?: number;
+                    /** @description inline, or attachment for active types and ?download=true */
+                    "Content-Disposition"?: string;
+                    /** @description the byte range sent, e.g. bytes 0-99/1234 (or bytes *\/1234 on a 416) */
+                    "Content-Range"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The range is malformed or outside the file */
+            416: {
+                headers: {
+                    /** @description the byte range sent, e.g. bytes 0-99/1234 (or bytes *\/1234 on a 416) */
+                    "Content-Range"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageContentHead: {
+        parameters: {
+            query?: {
+                /** @description true: always served as an attachment */
+                download?: "0" | "1" | "true" | "false";
+            };
+            header?: {
+                /** @description one byte range, e.g. bytes=0-1023 (206, or 416 when unsatisfiable) */
+                Range?: string;
+                /** @description an ETag the client holds: 304 when it is still current */
+                "If-None-Match"?: string;
+                /** @description an ETag: the Range applies only while it is current */
+                "If-Range"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole file */
+            200: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    /** @description bytes */
+                    "Accept-Ranges"?: string;
+                    /** @description bytes in this answer */
+                    "Content-Length"?: number;
+                    /** @description inline, or attachment for active types and ?download=true */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description One byte range */
+            206: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    /** @description bytes */
+                    "Accept-Ranges"?: string;
+                    /** @description bytes in this answer */
+                    "Content-Length"?: number;
+                    /** @description inline, or attachment for active types and ?download=true */
+                    "Content-Disposition"?: string;
+                    /** @description the byte range sent, e.g. bytes 0-99/1234 (or bytes *\/1234 on a 416) */
+                    "Content-Range"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The range is malformed or outside the file */
+            416: {
+                headers: {
+                    /** @description the byte range sent, e.g. bytes 0-99/1234 (or bytes *\/1234 on a 416) */
+                    "Content-Range"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageDownloadUrl: {
+        parameters: {
+            query?: {
+                /** @description true: always served as an attachment */
+                download?: "0" | "1" | "true" | "false";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadUrl"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageComplete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["File"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageSigned: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: {
+                /** @description one byte range, e.g. bytes=0-1023 (206, or 416 when unsatisfiable) */
+                Range?: string;
+                /** @description an ETag the client holds: 304 when it is still current */
+                "If-None-Match"?: string;
+                /** @description an ETag: the Range applies only while it is current */
+                "If-Range"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole object */
+            200: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    /** @description bytes */
+                    "Accept-Ranges"?: string;
+                    /** @description bytes in this answer */
+                    "Content-Length"?: number;
+                    /** @description inline, or attachment for active types and ?download=true */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description One byte range */
+            206: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    /** @description bytes */
+                    "Accept-Ranges"?: string;
+                    /** @description bytes in this answer */
+                    "Content-Length"?: number;
+                    /** @description inline, or attachment for active types and ?download=true */
+                    "Content-Disposition"?: string;
+                    /** @description the byte range sent, e.g. bytes 0-99/1234 (or bytes *\/1234 on a 416) */
+                    "Content-Range"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The range is malformed or outside the object */
+            416: {
+                headers: {
+                    /** @description the byte range sent, e.g. bytes 0-99/1234 (or bytes *\/1234 on a 416) */
+                    "Content-Range"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageSignedUpload: {
+        parameters: {
+            query: {
+                /** @description the signed token of the URL */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "*/*": string;
+            };
+        };
+        responses: {
+            /** @description Stored; finish with POST /v1/storage/files/{id}/complete */
+            200: {
+                headers: {
+                    /** @description the stored object, quoted */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageSignedHead: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: {
+                /** @description one byte range, e.g. bytes=0-1023 (206, or 416 when unsatisfiable) */
+                Range?: string;
+                /** @description an ETag the client holds: 304 when it is still current */
+                "If-None-Match"?: string;
+                /** @description an ETag: the Range applies only while it is current */
+                "If-Range"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole object */
+            200: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    /** @description bytes */
+                    "Accept-Ranges"?: string;
+                    /** @description bytes in this answer */
+                    "Content-Length"?: number;
+                    /** @description inline, or attachment for active types and ?download=true */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description One byte range */
+            206: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    /** @description bytes */
+                    "Accept-Ranges"?: string;
+                    /** @description bytes in this answer */
+                    "Content-Length"?: number;
+                    /** @description inline, or attachment for active types and ?download=true */
+                    "Content-Disposition"?: string;
+                    /** @description the byte range sent, e.g. bytes 0-99/1234 (or bytes *\/1234 on a 416) */
+                    "Content-Range"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The range is malformed or outside the object */
+            416: {
+                headers: {
+                    /** @description the byte range sent, e.g. bytes 0-99/1234 (or bytes *\/1234 on a 416) */
+                    "Content-Range"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+}
