@@ -10,6 +10,8 @@ export default defineConfig({
   root: import.meta.dirname,
   base: '/admin/',
   plugins: [react()],
+  // The SDK from source (packages/sdk), so the dashboard always matches this checkout.
+  resolve: { alias: { '@selfbaas/sdk': resolve(import.meta.dirname, '../../packages/sdk/src/index.ts') } },
   build: {
     outDir: resolve(import.meta.dirname, '../../dist/dashboard'),
     emptyOutDir: true,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack, svc } from '../functions/support.js';
 import { SERVICE_KEY } from '../support/config.js';
 import { createUser, type TestUser } from '../support/users.js';
@@ -35,6 +35,14 @@ describe('admin dashboard in Chromium', () => {
     page.setDefaultTimeout(15_000);
     base = `${stack.apiUrl}/admin`;
   }, 180_000);
+
+  // A failed step leaves a screenshot of what the page showed (path in the test output).
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail' || !page) return;
+    const path = join(tmpdir(), `dashboard-failure-${ctx.task.name.replace(/\W+/g, '-').slice(0, 60)}.png`);
+    await page.screenshot({ path }).catch(() => undefined);
+    console.error(`dashboard test failed; screenshot: ${path}`);
+  });
 
   afterAll(async () => {
     await browser?.close();

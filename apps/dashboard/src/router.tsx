@@ -12,7 +12,7 @@ import { SignInPage } from './pages/sign-in.js';
 import { BucketPage, StoragePage } from './pages/storage.js';
 import { UsersPage } from './pages/users.js';
 import { useSession } from './session.js';
-import { ErrorBoundary, ErrorMessage } from './ui.js';
+import { ErrorBoundary, ErrorMessage, Loading } from './ui.js';
 
 const NAV = [
   { to: '/', label: 'Overview' },
@@ -25,12 +25,15 @@ const NAV = [
 ] as const;
 
 function Layout() {
-  const { signedIn, label, client } = useSession();
+  const session = useSession();
+  const { who } = session;
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const path = useRouterState({ select: (s) => s.location.pathname });
   const [menuOpen, setMenuOpen] = useState(false);
-  if (!signedIn) return <SignInPage />;
+  if (who.kind === 'loading') return <Loading what="session" />;
+  if (who.kind === 'none') return <SignInPage />;
+  const label = who.kind === 'admin' ? who.email : 'service key';
   return (
     <div className="shell">
       <a className="skip" href="#main">
@@ -45,7 +48,7 @@ function Layout() {
         <button
           type="button"
           onClick={() => {
-            void client.auth.signOut().then(() => {
+            void session.signOut().then(() => {
               queryClient.clear();
               return navigate({ to: '/' });
             });

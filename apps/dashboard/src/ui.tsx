@@ -1,19 +1,25 @@
 import { Component, type ErrorInfo, type ReactNode, useEffect, useRef } from 'react';
-import { ApiError } from './api/client.js';
-import type { ErrorDetail } from './api/types.js';
+import { BaasError, type ErrorDetail, NetworkError } from '@selfbaas/sdk';
 
 /** The details of an api error by field path (e.g. `fields.0.name` → message). */
 export function detailsByPath(error: unknown): Map<string, string> {
   const map = new Map<string, string>();
-  if (error instanceof ApiError) for (const d of error.details) if (d.path !== undefined) map.set(String(d.path), d.message);
+  if (error instanceof BaasError) for (const d of error.details ?? []) if (d.path !== undefined) map.set(String(d.path), d.message);
   return map;
 }
 
 /** A readable message for anything thrown: api errors keep their code and request id. */
 export function ErrorMessage({ error, title }: { error: unknown; title?: string }) {
   if (!error) return null;
-  const api = error instanceof ApiError ? error : undefined;
-  const message = api?.message ?? (error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error));
+  const api = error instanceof BaasError ? error : undefined;
+  const message =
+    error instanceof NetworkError
+      ? `The api cannot be reached (${error.message}). Is it running?`
+      : error instanceof Error
+        ? error.message
+        : typeof error === 'string'
+          ? error
+          : JSON.stringify(error);
   const details: ErrorDetail[] = api?.details ?? [];
   return (
     <div className="error" role="alert">

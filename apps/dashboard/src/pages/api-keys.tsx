@@ -74,7 +74,7 @@ export function ApiKeysPage() {
               </tr>
             </thead>
             <tbody>
-              {keys.data.items.map((k) => (
+              {keys.data.map((k) => (
                 <tr key={k.id}>
                   <td>{k.name}</td>
                   <td>
@@ -98,7 +98,7 @@ export function ApiKeysPage() {
                   </td>
                 </tr>
               ))}
-              {keys.data.items.length === 0 && (
+              {keys.data.length === 0 && (
                 <tr>
                   <td colSpan={6} className="muted">
                     No keys yet.

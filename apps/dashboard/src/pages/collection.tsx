@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
 import { type FormEvent, useState } from 'react';
-import type { Collection, Doc } from '../api/types.js';
+import type { Collection, Filter, UpdateCollectionInput } from '@selfbaas/sdk';
+import type { Doc } from '../api/types.js';
 import { useClient } from '../session.js';
 import { Dialog, ErrorMessage, formatDate, Loading, Pager, parseJson } from '../ui.js';
 import { SchemaEditor } from './schema-editor.js';
@@ -13,7 +14,7 @@ export function CollectionPage() {
   const { name } = route.useParams();
   const client = useClient();
   const [tab, setTab] = useState<'documents' | 'schema'>('documents');
-  const collection = useQuery({ queryKey: ['collection', name], queryFn: () => client.collections.get(name) });
+  const collection = useQuery({ queryKey: ['collection', name], queryFn: () => client.admin.collections.get(name) });
   return (
     <div className="page">
       <h1>
@@ -46,7 +47,7 @@ function Schema({ collection }: { collection: Collection }) {
   const navigate = useNavigate();
   const [saved, setSaved] = useState(false);
   const save = useMutation({
-    mutationFn: (input: Parameters<typeof client.collections.update>[1]) => client.collections.update(collection.name, input),
+    mutationFn: (input: UpdateCollectionInput) => client.admin.collections.update(collection.name, input),
     onSuccess: (c) => {
       qc.setQueryData(['collection', collection.name], c);
       void qc.invalidateQueries({ queryKey: ['collections'] });
@@ -54,7 +55,7 @@ function Schema({ collection }: { collection: Collection }) {
     },
   });
   const remove = useMutation({
-    mutationFn: () => client.collections.delete(collection.name, true),
+    mutationFn: () => client.admin.collections.delete(collection.name, { force: true }),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ['collections'] });
       void navigate({ to: '/collections' });
@@ -101,14 +102,14 @@ function Documents({ collection }: { collection: Collection }) {
   const docs = client.collection(collection.name);
   const [filterText, setFilterText] = useState('');
   const [sortText, setSortText] = useState('-createdAt');
-  const [applied, setApplied] = useState({ filter: '', sort: '-createdAt' });
+  const [applied, setApplied] = useState<{ filter?: Filter<Record<string, unknown>>; sort: string }>({ sort: '-createdAt' });
   const [filterError, setFilterError] = useState<unknown>();
   const [cursors, setCursors] = useState<string[]>([]);
   const [editing, setEditing] = useState<Doc | 'new'>();
   const cursor = cursors[cursors.length - 1];
   const list = useQuery({
     queryKey: ['documents', collection.name, applied, cursor],
-    queryFn: () => docs.list({ filter: applied.filter || undefined, sort: applied.sort || undefined, cursor, limit: 25, count: true }),
+    queryFn: () => docs.list({ filter: applied.filter, sort: applied.sort || undefined, cursor, limit: 25, count: true }),
   });
   const remove = useMutation({
     mutationFn: (id: string) => docs.delete(id),
@@ -122,7 +123,7 @@ function Documents({ collection }: { collection: Collection }) {
       const parsed = parseJson(filterText, 'The filter');
       if (parsed !== undefined && (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))) throw new Error('The filter must be a JSON object, like {"age": {"$gte": 18}}');
       setFilterError(undefined);
-      setApplied({ filter: filterText.trim(), sort: sortText.trim() });
+      setApplied({ filter: parsed as Filter<Record<string, unknown>> | undefined, sort: sortText.trim() });
       setCursors([]);
     } catch (err) {
       setFilterError(err);
@@ -223,8 +224,8 @@ function DocumentEditor({ collection, doc, onDone }: { collection: Collection; d
   const data = doc ? Object.fromEntries(Object.entries(doc).filter(([k]) => !SYSTEM.has(k))) : Object.fromEntries(collection.fields.map((f) => [f.name, null]));
   const [text, setText] = useState(JSON.stringify(data, null, 2));
   const [aclOn, setAclOn] = useState(Boolean(doc?.acl));
-  const [aclRead, setAclRead] = useState(doc?.acl?.read.join(', ') ?? '');
-  const [aclWrite, setAclWrite] = useState(doc?.acl?.write.join(', ') ?? '');
+  const [aclRead, setAclRead] = useState(doc?.acl?.read?.join(', ') ?? '');
+  const [aclWrite, setAclWrite] = useState(doc?.acl?.write?.join(', ') ?? '');
   const [parseError, setParseError] = useState<unknown>();
   const save = useMutation({
     mutationFn: (body: Record<string, unknown>) => (doc ? docs.replace(doc.id, body) : docs.create(body)),

@@ -1,6 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
+import type { CreateCollectionInput } from '@selfbaas/sdk';
+import type { CollectionInput } from '../api/types.js';
 import { useClient } from '../session.js';
 import { Dialog, ErrorMessage, formatDate, Loading } from '../ui.js';
 import { SchemaEditor } from './schema-editor.js';
@@ -10,9 +12,9 @@ export function CollectionsPage() {
   const qc = useQueryClient();
   const navigate = useNavigate();
   const [creating, setCreating] = useState(false);
-  const list = useQuery({ queryKey: ['collections'], queryFn: () => client.collections.list() });
+  const list = useQuery({ queryKey: ['collections'], queryFn: () => client.admin.collections.list() });
   const create = useMutation({
-    mutationFn: client.collections.create,
+    mutationFn: (input: CollectionInput) => client.admin.collections.create(input as CreateCollectionInput),
     onSuccess: (c) => {
       void qc.invalidateQueries({ queryKey: ['collections'] });
       setCreating(false);
@@ -50,7 +52,7 @@ export function CollectionsPage() {
               </tr>
             </thead>
             <tbody>
-              {list.data.items.map((c) => (
+              {list.data.map((c) => (
                 <tr key={c.name}>
                   <td>
                     <Link to="/collections/$name" params={{ name: c.name }}>
@@ -62,7 +64,7 @@ export function CollectionsPage() {
                   <td>{formatDate(c.updatedAt)}</td>
                 </tr>
               ))}
-              {list.data.items.length === 0 && (
+              {list.data.length === 0 && (
                 <tr>
                   <td colSpan={4} className="muted">
                     No collections yet.

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
-import type { EmailTemplate } from '../api/types.js';
+import type { EmailTemplate } from '@selfbaas/sdk';
 import { useClient } from '../session.js';
 import { Dialog, ErrorMessage, formatDate, Loading, Pager, parseJson, StatusBadge } from '../ui.js';
 
@@ -32,7 +32,7 @@ function DeliveryLog() {
   const cursor = cursors[cursors.length - 1];
   const messages = useQuery({
     queryKey: ['emails', status, appliedTo, cursor],
-    queryFn: () => client.email.messages({ status: status || undefined, to: appliedTo || undefined, cursor, limit: 25 }),
+    queryFn: () => client.admin.email.messages({ status: (status || undefined) as 'queued' | 'sent' | 'failed' | undefined, to: appliedTo || undefined, cursor, limit: 25 }),
     refetchInterval: 5000,
   });
   function submit(e: FormEvent) {
@@ -122,9 +122,9 @@ function DeliveryLog() {
 function Message({ id }: { id: string }) {
   const client = useClient();
   const qc = useQueryClient();
-  const message = useQuery({ queryKey: ['email', id], queryFn: () => client.email.message(id) });
+  const message = useQuery({ queryKey: ['email', id], queryFn: () => client.admin.email.message(id) });
   const retry = useMutation({
-    mutationFn: () => client.email.retry(id),
+    mutationFn: () => client.admin.email.retry(id),
     onSuccess: (m) => {
       qc.setQueryData(['email', id], m);
       void qc.invalidateQueries({ queryKey: ['emails'] });
@@ -181,10 +181,10 @@ function HtmlFrame({ html, title }: { html: string; title: string }) {
 
 function Templates() {
   const client = useClient();
-  const templates = useQuery({ queryKey: ['templates'], queryFn: () => client.email.templates.list() });
+  const templates = useQuery({ queryKey: ['templates'], queryFn: () => client.admin.email.templates.list() });
   const [selected, setSelected] = useState<string>();
   const [newName, setNewName] = useState('');
-  const current = templates.data?.items.find((t) => t.name === selected);
+  const current = templates.data?.find((t) => t.name === selected);
   return (
     <div className="split">
       <aside className="stack">
@@ -194,7 +194,7 @@ function Templates() {
           <ErrorMessage error={templates.error} />
         ) : (
           <ul className="list">
-            {templates.data.items.map((t) => (
+            {templates.data.map((t) => (
               <li key={t.name}>
                 <button type="button" className={t.name === selected ? 'link active' : 'link'} onClick={() => setSelected(t.name)}>
                   {t.name}
@@ -247,17 +247,17 @@ function TemplateEditor({ name, template }: { name: string; template?: EmailTemp
     queryKey: ['template-preview', name, draft],
     queryFn: () => {
       const parsed = parseJson(draft.data, 'The sample data') ?? {};
-      return client.email.templates.preview(name, { data: parsed as Record<string, string>, draft: { subject: draft.subject, html: draft.html, text: draft.text } });
+      return client.admin.email.templates.preview(name, { data: parsed as Record<string, string>, draft: { subject: draft.subject, html: draft.html, text: draft.text } });
     },
     placeholderData: (prev) => prev,
     retry: false,
   });
   const save = useMutation({
-    mutationFn: () => client.email.templates.put(name, { subject, html, text }),
+    mutationFn: () => client.admin.email.templates.put(name, { subject, html, text }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['templates'] }),
   });
   const reset = useMutation({
-    mutationFn: () => client.email.templates.delete(name),
+    mutationFn: () => client.admin.email.templates.delete(name),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['templates'] }),
   });
   return (

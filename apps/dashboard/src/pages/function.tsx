@@ -1,8 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
 import { type FormEvent, lazy, Suspense, useMemo, useState } from 'react';
-import { ApiError } from '../api/client.js';
-import type { DeployInput, FunctionInfo, Invocation, Trigger } from '../api/types.js';
+import { BaasError, type DeployFunctionInput as DeployInput, type FunctionInfo, type Invocation, type RunStatus } from '@selfbaas/sdk';
+import type { Trigger } from '../api/types.js';
 import { compileLocation } from '../editor/compile-error.js';
 import { useClient } from '../session.js';
 import { detailsByPath, ErrorMessage, Json, Loading, parseJson, StatusBadge } from '../ui.js';
@@ -26,9 +26,9 @@ export function FunctionPage() {
     queryKey: ['function', name],
     queryFn: async () => {
       try {
-        return await client.functions.get(name);
+        return await client.admin.functions.get(name);
       } catch (err) {
-        if (err instanceof ApiError && err.statusCode === 404) return null; // not deployed yet
+        if (err instanceof BaasError && err.statusCode === 404) return null; // not deployed yet
         throw err;
       }
     },
@@ -76,7 +76,7 @@ function Editor({ name, fn }: { name: string; fn?: FunctionInfo }) {
   const [localError, setLocalError] = useState<unknown>();
   const [deployed, setDeployed] = useState(false);
   const deploy = useMutation({
-    mutationFn: (input: DeployInput) => client.functions.deploy(name, input),
+    mutationFn: (input: DeployInput) => client.admin.functions.deploy(name, input),
     onSuccess: (f) => {
       qc.setQueryData(['function', name], { ...f, source });
       void qc.invalidateQueries({ queryKey: ['functions'] });
@@ -84,14 +84,14 @@ function Editor({ name, fn }: { name: string; fn?: FunctionInfo }) {
     },
   });
   const remove = useMutation({
-    mutationFn: () => client.functions.delete(name),
+    mutationFn: () => client.admin.functions.delete(name),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ['functions'] });
       void navigate({ to: '/functions' });
     },
   });
   const compileError = useMemo(() => {
-    if (!(deploy.error instanceof ApiError) || deploy.error.code !== 'COMPILE_FAILED') return undefined;
+    if (!(deploy.error instanceof BaasError) || deploy.error.code !== 'COMPILE_FAILED') return undefined;
     const message = detailsByPath(deploy.error).get('source') ?? deploy.error.message;
     return compileLocation(message) ?? { line: 1, column: 1, message };
   }, [deploy.error]);
@@ -252,7 +252,7 @@ function Runs({ name }: { name: string }) {
   const [status, setStatus] = useState('');
   const runs = useQuery({
     queryKey: ['runs', name, status],
-    queryFn: () => client.functions.runs({ function: name, status: status || undefined, limit: 50 }),
+    queryFn: () => client.functions.runs(name, { status: (status || undefined) as RunStatus | undefined, limit: 50 }),
     refetchInterval: 3000,
   });
   return (

@@ -25,8 +25,8 @@ export function FunctionsPage() {
   const client = useClient();
   const navigate = useNavigate();
   const [name, setName] = useState('');
-  const list = useQuery({ queryKey: ['functions'], queryFn: () => client.functions.list({ limit: 100 }) });
-  const runs = useQuery({ queryKey: ['runs', 'all'], queryFn: () => client.functions.runs({ limit: 20 }), refetchInterval: 5000 });
+  const list = useQuery({ queryKey: ['functions'], queryFn: () => client.admin.functions.list({ limit: 100 }) });
+  const runs = useQuery({ queryKey: ['runs', 'all'], queryFn: () => client.functions.runs(undefined, { limit: 20 }), refetchInterval: 5000 });
 
   function submit(e: FormEvent) {
     e.preventDefault();

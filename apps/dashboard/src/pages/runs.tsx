@@ -1,10 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { Run } from '../api/types.js';
+import { FINAL_RUN_STATUSES, type Run } from '@selfbaas/sdk';
 import { useClient } from '../session.js';
 import { Dialog, ErrorMessage, formatDate, Json, Loading, StatusBadge } from '../ui.js';
 
-const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'dead']);
 
 export function RunsTable({ runs, showFunction }: { runs: Run[]; showFunction?: boolean }) {
   const [open, setOpen] = useState<string>();
@@ -64,11 +63,11 @@ export function RunDetail({ id }: { id: string }) {
   const qc = useQueryClient();
   const run = useQuery({
     queryKey: ['run', id],
-    queryFn: () => client.functions.run(id),
-    refetchInterval: (q) => (q.state.data && FINAL.has(q.state.data.status) ? false : 1000),
+    queryFn: () => client.functions.getRun(id),
+    refetchInterval: (q) => (q.state.data && FINAL_RUN_STATUSES.includes(q.state.data.status) ? false : 1000),
   });
   const retry = useMutation({
-    mutationFn: () => client.functions.retry(id),
+    mutationFn: () => client.admin.functions.retryRun(id),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['runs'] }),
   });
   if (run.isPending) return <Loading what="run" />;

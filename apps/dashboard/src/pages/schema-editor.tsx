@@ -46,7 +46,7 @@ function toFields(rows: FieldRow[]): { fields: FieldDef[]; problems: Map<string,
     if (r.required) f.required = true;
     if (r.unique) f.unique = true;
     if (r.collection.trim()) f.collection = r.collection.trim();
-    if (r.items) f.items = r.items;
+    if (r.items) f.items = r.items as FieldDef['items'];
     return f;
   });
   return { fields, problems };

@@ -1,19 +1,18 @@
+import { BaasError } from '@selfbaas/sdk';
 import { type FormEvent, useState } from 'react';
-import { ApiError } from '../api/client.js';
-import { useClient } from '../session.js';
+import { useSession } from '../session.js';
 import { ErrorMessage } from '../ui.js';
 
 function friendly(err: unknown, mode: 'password' | 'key'): unknown {
-  if (!(err instanceof ApiError)) return err;
+  if (!(err instanceof BaasError)) return err;
   if (err.code === 'INVALID_CREDENTIALS') return new Error('Wrong email or password.');
-  if (err.code === 'ROLE_REQUIRED') return new Error('This account is not an admin. Ask an admin to give it the admin role, or use a service key.');
   if (mode === 'key' && err.statusCode === 401) return new Error('This service key is not valid (or has been revoked).');
   return err;
 }
 
 /** Admin password, or a service key (the bootstrap SERVICE_API_KEY or one created under API keys). */
 export function SignInPage() {
-  const client = useClient();
+  const session = useSession();
   const [mode, setMode] = useState<'password' | 'key'>('password');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -26,14 +25,13 @@ export function SignInPage() {
     setBusy(true);
     setError(undefined);
     try {
-      if (mode === 'password') await client.auth.signInWithPassword(email, password, { requireRole: 'admin' });
-      else await client.auth.useApiKey(apiKey.trim());
+      if (mode === 'password') await session.signInWithPassword(email, password);
+      else await session.signInWithKey(apiKey.trim());
     } catch (err) {
       setError(friendly(err, mode));
       setBusy(false);
     }
   }
-
   return (
     <main className="signin" id="main">
       <form className="card" onSubmit={(e) => void submit(e)} aria-labelledby="signin-title">

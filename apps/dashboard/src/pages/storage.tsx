@@ -1,20 +1,20 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
-import type { StoredFile } from '../api/types.js';
+import type { CreateBucketInput, FileInfo as StoredFile } from '@selfbaas/sdk';
 import { useClient } from '../session.js';
 import { Dialog, ErrorMessage, formatBytes, formatDate, Loading, Pager } from '../ui.js';
 
 export function StoragePage() {
   const client = useClient();
   const qc = useQueryClient();
-  const buckets = useQuery({ queryKey: ['buckets'], queryFn: () => client.storage.buckets.list() });
+  const buckets = useQuery({ queryKey: ['buckets'], queryFn: () => client.admin.buckets.list() });
   const [name, setName] = useState('');
   const [isPublic, setPublic] = useState(false);
   const [maxMb, setMaxMb] = useState('');
   const [types, setTypes] = useState('');
   const create = useMutation({
-    mutationFn: client.storage.buckets.create,
+    mutationFn: (input: CreateBucketInput) => client.admin.buckets.create(input),
     onSuccess: () => {
       setName('');
       setMaxMb('');
@@ -75,7 +75,7 @@ export function StoragePage() {
               </tr>
             </thead>
             <tbody>
-              {buckets.data.items.map((b) => (
+              {buckets.data.map((b) => (
                 <tr key={b.id}>
                   <td>
                     <Link to="/storage/$bucket" params={{ bucket: b.name }}>
@@ -88,7 +88,7 @@ export function StoragePage() {
                   <td>{formatDate(b.createdAt)}</td>
                 </tr>
               ))}
-              {buckets.data.items.length === 0 && (
+              {buckets.data.length === 0 && (
                 <tr>
                   <td colSpan={5} className="muted">
                     No buckets yet.
@@ -115,14 +115,21 @@ export function BucketPage() {
   const [preview, setPreview] = useState<StoredFile>();
   const fileInput = useRef<HTMLInputElement>(null);
   const cursor = cursors[cursors.length - 1];
-  const files = useQuery({ queryKey: ['files', bucket, prefix, cursor], queryFn: () => client.storage.list(bucket, { prefix, cursor, limit: 100 }) });
+  const files = useQuery({ queryKey: ['files', bucket, prefix, cursor], queryFn: () => client.storage.from(bucket).list({ prefix, cursor, limit: 100 }) });
   const upload = useMutation({
+    // Multipart through the api (same origin as the dashboard): a presigned PUT would go to
+    // S3 directly and need CORS on the S3 bucket, and to PUBLIC_URL, which may not be how
+    // the operator reaches the api.
     mutationFn: (file: File) =>
-      client.storage.upload(bucket, file, { key: `${prefix}${file.name}`, onProgress: (loaded, total) => setProgress({ name: file.name, loaded, total }) }),
+      client.storage.from(bucket).upload(file, {
+        key: `${prefix}${file.name}`,
+        method: 'multipart',
+        onProgress: ({ loaded, total }) => setProgress({ name: file.name, loaded, total }),
+      }),
     onSettled: () => void qc.invalidateQueries({ queryKey: ['files', bucket] }),
   });
   const remove = useMutation({
-    mutationFn: (id: string) => client.storage.delete(id),
+    mutationFn: (id: string) => client.storage.remove(id),
     onSuccess: () => {
       setPreview(undefined);
       void qc.invalidateQueries({ queryKey: ['files', bucket] });
@@ -130,7 +137,7 @@ export function BucketPage() {
   });
   const download = useMutation({
     mutationFn: async (f: StoredFile) => {
-      const { url } = await client.storage.downloadUrl(f.id);
+      const { url } = await client.storage.createSignedUrl(f.id, { download: true });
       const a = document.createElement('a');
       a.href = url;
       a.download = f.key.split('/').pop() ?? f.id;
@@ -293,8 +300,10 @@ function Preview({ file }: { file: StoredFile }) {
     queryKey: ['file-content', file.id],
     enabled: image || text,
     queryFn: async () => {
-      const blob = await client.storage.download(file.id, text ? TEXT_LIMIT : undefined);
-      return text ? { text: await blob.text() } : { blob };
+      if (!text) return { blob: await client.storage.download(file.id) };
+      // Text: only the first bytes (a Range request), decoded as UTF-8.
+      const part = await client.storage.stream(file.id, { range: { start: 0, end: TEXT_LIMIT - 1 } });
+      return { text: await new Response(part.body).text() };
     },
   });
   const url = useMemo(() => (content.data?.blob ? URL.createObjectURL(content.data.blob) : undefined), [content.data]);

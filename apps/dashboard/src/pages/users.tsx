@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import type { User } from '../api/types.js';
+import type { AdminUser as User } from '@selfbaas/sdk';
 import { useClient } from '../session.js';
 import { Dialog, ErrorMessage, formatDate, Loading, Pager } from '../ui.js';
 
