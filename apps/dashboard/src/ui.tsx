@@ -156,3 +156,28 @@ export function parseJson(text: string, what: string): unknown {
     throw new Error(`${what} is not valid JSON: ${e instanceof Error ? e.message : 'parse error'}`, { cause: e });
   }
 }
+
+/** A scrollable table; an empty head cell is the actions column. */
+export function DataTable({ head, empty, className, children }: { head: string[]; empty?: ReactNode; className?: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap">
+      <table className={className}>
+        <thead>
+          <tr>
+            {head.map((h, i) => (h ? <th key={i}>{h}</th> : <th key={i} aria-label="Actions" />))}
+          </tr>
+        </thead>
+        <tbody>
+          {children}
+          {empty && (
+            <tr>
+              <td colSpan={head.length} className="muted">
+                {empty}
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}

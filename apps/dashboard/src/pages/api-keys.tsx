@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useClient } from '../session.js';
-import { ErrorMessage, formatDate, Loading } from '../ui.js';
+import { DataTable, ErrorMessage, formatDate, Loading } from '../ui.js';
 
 export function ApiKeysPage() {
   const client = useClient();
@@ -61,53 +61,32 @@ export function ApiKeysPage() {
       ) : keys.error ? (
         <ErrorMessage error={keys.error} />
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Prefix</th>
-                <th>Created</th>
-                <th>Last used</th>
-                <th>Status</th>
-                <th aria-label="Actions" />
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data.map((k) => (
-                <tr key={k.id}>
-                  <td>{k.name}</td>
-                  <td>
-                    <code>{k.prefix}…</code>
-                  </td>
-                  <td>{formatDate(k.createdAt)}</td>
-                  <td>{formatDate(k.lastUsedAt)}</td>
-                  <td>{k.revokedAt ? `revoked ${formatDate(k.revokedAt)}` : 'active'}</td>
-                  <td>
-                    {!k.revokedAt && (
-                      <button
-                        type="button"
-                        className="danger"
-                        onClick={() => {
-                          if (confirm(`Revoke the key "${k.name}"? Servers using it stop working at once.`)) revoke.mutate(k.id);
-                        }}
-                      >
-                        Revoke
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-              {keys.data.length === 0 && (
-                <tr>
-                  <td colSpan={6} className="muted">
-                    No keys yet.
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+        <DataTable head={['Name', 'Prefix', 'Created', 'Last used', 'Status', '']} empty={keys.data.length === 0 && <>No keys yet.</>}>
+          {keys.data.map((k) => (
+            <tr key={k.id}>
+              <td>{k.name}</td>
+              <td>
+                <code>{k.prefix}…</code>
+              </td>
+              <td>{formatDate(k.createdAt)}</td>
+              <td>{formatDate(k.lastUsedAt)}</td>
+              <td>{k.revokedAt ? `revoked ${formatDate(k.revokedAt)}` : 'active'}</td>
+              <td>
+                {!k.revokedAt && (
+                  <button
+                    type="button"
+                    className="danger"
+                    onClick={() => {
+                      if (confirm(`Revoke the key "${k.name}"? Servers using it stop working at once.`)) revoke.mutate(k.id);
+                    }}
+                  >
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </div>
   );

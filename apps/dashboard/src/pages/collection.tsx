@@ -4,7 +4,7 @@ import { type FormEvent, useState } from 'react';
 import type { Collection, Filter, UpdateCollectionInput } from '@selfbaas/sdk';
 import type { Doc } from '../api/types.js';
 import { useClient } from '../session.js';
-import { Dialog, ErrorMessage, formatDate, Loading, Pager, parseJson } from '../ui.js';
+import { DataTable, Dialog, ErrorMessage, formatDate, Loading, Pager, parseJson } from '../ui.js';
 import { SchemaEditor } from './schema-editor.js';
 
 const route = getRouteApi('/collections/$name');
@@ -157,50 +157,31 @@ function Documents({ collection }: { collection: Collection }) {
           <p className="muted small" data-testid="doc-count">
             {list.data.count ?? list.data.items.length} matching document(s)
           </p>
-          <div className="table-wrap">
-            <table className="grid">
-              <thead>
-                <tr>
-                  {columns.map((c) => (
-                    <th key={c}>{c}</th>
-                  ))}
-                  <th aria-label="Actions" />
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.items.map((d) => (
-                  <tr key={d.id}>
-                    {columns.map((c) => (
-                      <td key={c} title={c === 'id' ? d.id : undefined}>
-                        {c === 'id' ? <code>{d.id.slice(0, 8)}</code> : c === 'createdAt' ? formatDate(d.createdAt) : cell(d[c])}
-                      </td>
-                    ))}
-                    <td className="actions">
-                      <button type="button" onClick={() => setEditing(d)}>
-                        Edit
-                      </button>
-                      <button
-                        type="button"
-                        className="danger"
-                        onClick={() => {
-                          if (confirm('Delete this document?')) remove.mutate(d.id);
-                        }}
-                      >
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
+          <DataTable head={[...columns, '']} className="grid" empty={list.data.items.length === 0 && <>No documents{applied.filter ? ' match this filter' : ' yet'}.</>}>
+            {list.data.items.map((d) => (
+              <tr key={d.id}>
+                {columns.map((c) => (
+                  <td key={c} title={c === 'id' ? d.id : undefined}>
+                    {c === 'id' ? <code>{d.id.slice(0, 8)}</code> : c === 'createdAt' ? formatDate(d.createdAt) : cell(d[c])}
+                  </td>
                 ))}
-                {list.data.items.length === 0 && (
-                  <tr>
-                    <td colSpan={columns.length + 1} className="muted">
-                      No documents{applied.filter ? ' match this filter' : ' yet'}.
-                    </td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-          </div>
+                <td className="actions">
+                  <button type="button" onClick={() => setEditing(d)}>
+                    Edit
+                  </button>
+                  <button
+                    type="button"
+                    className="danger"
+                    onClick={() => {
+                      if (confirm('Delete this document?')) remove.mutate(d.id);
+                    }}
+                  >
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
           <Pager cursors={cursors} nextCursor={list.data.nextCursor} onChange={setCursors} />
         </>
       )}

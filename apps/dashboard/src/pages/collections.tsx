@@ -4,7 +4,7 @@ import { useState } from 'react';
 import type { CreateCollectionInput } from '@selfbaas/sdk';
 import type { CollectionInput } from '../api/types.js';
 import { useClient } from '../session.js';
-import { Dialog, ErrorMessage, formatDate, Loading } from '../ui.js';
+import { DataTable, Dialog, ErrorMessage, formatDate, Loading } from '../ui.js';
 import { SchemaEditor } from './schema-editor.js';
 
 export function CollectionsPage() {
@@ -41,39 +41,20 @@ export function CollectionsPage() {
       ) : list.error ? (
         <ErrorMessage error={list.error} />
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Fields</th>
-                <th>Rules (list / read / create / update / delete)</th>
-                <th>Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((c) => (
-                <tr key={c.name}>
-                  <td>
-                    <Link to="/collections/$name" params={{ name: c.name }}>
-                      {c.name}
-                    </Link>
-                  </td>
-                  <td>{c.fields.map((f) => f.name).join(', ') || <span className="muted">none</span>}</td>
-                  <td className="small">{[c.rules.list, c.rules.read, c.rules.create, c.rules.update, c.rules.delete].join(' / ')}</td>
-                  <td>{formatDate(c.updatedAt)}</td>
-                </tr>
-              ))}
-              {list.data.length === 0 && (
-                <tr>
-                  <td colSpan={4} className="muted">
-                    No collections yet.
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+        <DataTable head={['Name', 'Fields', 'Rules (list / read / create / update / delete)', 'Updated']} empty={list.data.length === 0 && <>No collections yet.</>}>
+          {list.data.map((c) => (
+            <tr key={c.name}>
+              <td>
+                <Link to="/collections/$name" params={{ name: c.name }}>
+                  {c.name}
+                </Link>
+              </td>
+              <td>{c.fields.map((f) => f.name).join(', ') || <span className="muted">none</span>}</td>
+              <td className="small">{[c.rules.list, c.rules.read, c.rules.create, c.rules.update, c.rules.delete].join(' / ')}</td>
+              <td>{formatDate(c.updatedAt)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       <Dialog open={creating} title="New collection" wide onClose={() => setCreating(false)}>
         <SchemaEditor isNew error={create.error} busy={create.isPending} onSubmit={(input) => create.mutate(input)} />

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import type { EmailTemplate } from '@selfbaas/sdk';
 import { useClient } from '../session.js';
-import { Dialog, ErrorMessage, formatDate, Loading, Pager, parseJson, StatusBadge } from '../ui.js';
+import { DataTable, Dialog, ErrorMessage, formatDate, Loading, Pager, parseJson, StatusBadge } from '../ui.js';
 
 export function EmailPage() {
   const [tab, setTab] = useState<'log' | 'templates'>('log');
@@ -70,45 +70,24 @@ function DeliveryLog() {
         <ErrorMessage error={messages.error} />
       ) : (
         <>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th>Subject</th>
-                  <th>To</th>
-                  <th>Status</th>
-                  <th>Attempts</th>
-                  <th>Template</th>
-                  <th>Queued</th>
-                </tr>
-              </thead>
-              <tbody>
-                {messages.data.items.map((m) => (
-                  <tr key={m.id}>
-                    <td>
-                      <button type="button" className="link" onClick={() => setOpen(m.id)}>
-                        {m.subject || '(no subject)'}
-                      </button>
-                    </td>
-                    <td>{m.to.join(', ')}</td>
-                    <td>
-                      <StatusBadge status={m.status} />
-                    </td>
-                    <td>{m.attempts}</td>
-                    <td>{m.template ?? '—'}</td>
-                    <td>{formatDate(m.createdAt)}</td>
-                  </tr>
-                ))}
-                {messages.data.items.length === 0 && (
-                  <tr>
-                    <td colSpan={6} className="muted">
-                      No emails.
-                    </td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-          </div>
+          <DataTable head={['Subject', 'To', 'Status', 'Attempts', 'Template', 'Queued']} empty={messages.data.items.length === 0 && <>No emails.</>}>
+            {messages.data.items.map((m) => (
+              <tr key={m.id}>
+                <td>
+                  <button type="button" className="link" onClick={() => setOpen(m.id)}>
+                    {m.subject || '(no subject)'}
+                  </button>
+                </td>
+                <td>{m.to.join(', ')}</td>
+                <td>
+                  <StatusBadge status={m.status} />
+                </td>
+                <td>{m.attempts}</td>
+                <td>{m.template ?? '—'}</td>
+                <td>{formatDate(m.createdAt)}</td>
+              </tr>
+            ))}
+          </DataTable>
           <Pager cursors={cursors} nextCursor={messages.data.nextCursor} onChange={setCursors} />
         </>
       )}

@@ -3,7 +3,7 @@ import { Link, useNavigate } from '@tanstack/react-router';
 import { type FormEvent, useState } from 'react';
 import type { Trigger } from '../api/types.js';
 import { useClient } from '../session.js';
-import { ErrorMessage, formatDate, Loading } from '../ui.js';
+import { DataTable, ErrorMessage, formatDate, Loading } from '../ui.js';
 import { RunsTable } from './runs.js';
 
 export function triggerLabel(t: Trigger): string {
@@ -50,43 +50,23 @@ export function FunctionsPage() {
       ) : list.error ? (
         <ErrorMessage error={list.error} />
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Version</th>
-                <th>Triggers</th>
-                <th>Limits</th>
-                <th>Deployed</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((f) => (
-                <tr key={f.name}>
-                  <td>
-                    <Link to="/functions/$name" params={{ name: f.name }}>
-                      {f.name}
-                    </Link>
-                  </td>
-                  <td>v{f.version}</td>
-                  <td className="small">{f.triggers.map(triggerLabel).join('; ')}</td>
-                  <td className="small">
-                    {f.timeoutMs} ms · {f.memoryMb} MB · {f.retries} retries
-                  </td>
-                  <td>{formatDate(f.updatedAt)}</td>
-                </tr>
-              ))}
-              {list.data.items.length === 0 && (
-                <tr>
-                  <td colSpan={5} className="muted">
-                    No functions yet.
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+        <DataTable head={['Name', 'Version', 'Triggers', 'Limits', 'Deployed']} empty={list.data.items.length === 0 && <>No functions yet.</>}>
+          {list.data.items.map((f) => (
+            <tr key={f.name}>
+              <td>
+                <Link to="/functions/$name" params={{ name: f.name }}>
+                  {f.name}
+                </Link>
+              </td>
+              <td>v{f.version}</td>
+              <td className="small">{f.triggers.map(triggerLabel).join('; ')}</td>
+              <td className="small">
+                {f.timeoutMs} ms · {f.memoryMb} MB · {f.retries} retries
+              </td>
+              <td>{formatDate(f.updatedAt)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       <h2>Recent runs</h2>
       {runs.error ? <ErrorMessage error={runs.error} /> : runs.data ? <RunsTable runs={runs.data.items} showFunction /> : <Loading what="runs" />}

@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import type { CheckStatus } from '../api/types.js';
 import { useClient } from '../session.js';
-import { ErrorMessage, formatDate, Loading } from '../ui.js';
+import { DataTable, ErrorMessage, formatDate, Loading } from '../ui.js';
 import { LineChart } from './chart.js';
 
 function Health({ name, check }: { name: string; check: CheckStatus }) {
@@ -102,30 +102,17 @@ export function OverviewPage() {
           </div>
           <section>
             <h2>Queues</h2>
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Queue</th>
-                    <th>Waiting</th>
-                    <th>Active</th>
-                    <th>Delayed</th>
-                    <th>Failed</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {Object.entries(o.queues).map(([name, q]) => (
-                    <tr key={name}>
-                      <td>{name}</td>
-                      <td>{q.waiting}</td>
-                      <td>{q.active}</td>
-                      <td>{q.delayed}</td>
-                      <td>{q.failed}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable head={['Queue', 'Waiting', 'Active', 'Delayed', 'Failed']}>
+              {Object.entries(o.queues).map(([name, q]) => (
+                <tr key={name}>
+                  <td>{name}</td>
+                  <td>{q.waiting}</td>
+                  <td>{q.active}</td>
+                  <td>{q.delayed}</td>
+                  <td>{q.failed}</td>
+                </tr>
+              ))}
+            </DataTable>
           </section>
           <section>
             <h2>Recent errors</h2>

@@ -2,54 +2,32 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { FINAL_RUN_STATUSES, type Run } from '@selfbaas/sdk';
 import { useClient } from '../session.js';
-import { Dialog, ErrorMessage, formatDate, Json, Loading, StatusBadge } from '../ui.js';
+import { DataTable, Dialog, ErrorMessage, formatDate, Json, Loading, StatusBadge } from '../ui.js';
 
 
 export function RunsTable({ runs, showFunction }: { runs: Run[]; showFunction?: boolean }) {
   const [open, setOpen] = useState<string>();
   return (
     <>
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th>Run</th>
-              {showFunction && <th>Function</th>}
-              <th>Status</th>
-              <th>Trigger</th>
-              <th>Attempts</th>
-              <th>Duration</th>
-              <th>Started</th>
-            </tr>
-          </thead>
-          <tbody>
-            {runs.map((r) => (
-              <tr key={r.id}>
-                <td>
-                  <button type="button" className="link" onClick={() => setOpen(r.id)}>
-                    <code>{r.id.slice(0, 8)}</code>
-                  </button>
-                </td>
-                {showFunction && <td>{r.function}</td>}
-                <td>
-                  <StatusBadge status={r.status} />
-                </td>
-                <td>{r.trigger}</td>
-                <td>{r.attempts}</td>
-                <td>{r.durationMs === null ? '—' : `${r.durationMs} ms`}</td>
-                <td>{formatDate(r.startedAt ?? r.createdAt)}</td>
-              </tr>
-            ))}
-            {runs.length === 0 && (
-              <tr>
-                <td colSpan={showFunction ? 7 : 6} className="muted">
-                  No runs yet.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <DataTable head={['Run', ...(showFunction ? ['Function'] : []), 'Status', 'Trigger', 'Attempts', 'Duration', 'Started']} empty={runs.length === 0 && <>No runs yet.</>}>
+        {runs.map((r) => (
+          <tr key={r.id}>
+            <td>
+              <button type="button" className="link" onClick={() => setOpen(r.id)}>
+                <code>{r.id.slice(0, 8)}</code>
+              </button>
+            </td>
+            {showFunction && <td>{r.function}</td>}
+            <td>
+              <StatusBadge status={r.status} />
+            </td>
+            <td>{r.trigger}</td>
+            <td>{r.attempts}</td>
+            <td>{r.durationMs === null ? '—' : `${r.durationMs} ms`}</td>
+            <td>{formatDate(r.startedAt ?? r.createdAt)}</td>
+          </tr>
+        ))}
+      </DataTable>
       <Dialog open={open !== undefined} title="Run" wide onClose={() => setOpen(undefined)}>
         {open && <RunDetail id={open} />}
       </Dialog>

@@ -3,7 +3,7 @@ import { getRouteApi, Link } from '@tanstack/react-router';
 import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import type { CreateBucketInput, FileInfo as StoredFile } from '@selfbaas/sdk';
 import { useClient } from '../session.js';
-import { Dialog, ErrorMessage, formatBytes, formatDate, Loading, Pager } from '../ui.js';
+import { DataTable, Dialog, ErrorMessage, formatBytes, formatDate, Loading, Pager } from '../ui.js';
 
 export function StoragePage() {
   const client = useClient();
@@ -63,41 +63,21 @@ export function StoragePage() {
       ) : buckets.error ? (
         <ErrorMessage error={buckets.error} />
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Bucket</th>
-                <th>Access</th>
-                <th>Largest file</th>
-                <th>Allowed types</th>
-                <th>Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {buckets.data.map((b) => (
-                <tr key={b.id}>
-                  <td>
-                    <Link to="/storage/$bucket" params={{ bucket: b.name }}>
-                      {b.name}
-                    </Link>
-                  </td>
-                  <td>{b.public ? 'public' : 'private'}</td>
-                  <td>{b.maxFileSize === null ? 'platform limit' : formatBytes(b.maxFileSize)}</td>
-                  <td>{b.allowedMimeTypes.join(', ') || 'any'}</td>
-                  <td>{formatDate(b.createdAt)}</td>
-                </tr>
-              ))}
-              {buckets.data.length === 0 && (
-                <tr>
-                  <td colSpan={5} className="muted">
-                    No buckets yet.
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+        <DataTable head={['Bucket', 'Access', 'Largest file', 'Allowed types', 'Created']} empty={buckets.data.length === 0 && <>No buckets yet.</>}>
+          {buckets.data.map((b) => (
+            <tr key={b.id}>
+              <td>
+                <Link to="/storage/$bucket" params={{ bucket: b.name }}>
+                  {b.name}
+                </Link>
+              </td>
+              <td>{b.public ? 'public' : 'private'}</td>
+              <td>{b.maxFileSize === null ? 'platform limit' : formatBytes(b.maxFileSize)}</td>
+              <td>{b.allowedMimeTypes.join(', ') || 'any'}</td>
+              <td>{formatDate(b.createdAt)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </div>
   );
@@ -218,63 +198,43 @@ export function BucketPage() {
         <ErrorMessage error={files.error} />
       ) : (
         <>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th>Key</th>
-                  <th>Type</th>
-                  <th>Size</th>
-                  <th>Created</th>
-                  <th aria-label="Actions" />
-                </tr>
-              </thead>
-              <tbody>
-                {[...folders].map((folder) => (
-                  <tr key={folder}>
-                    <td colSpan={5}>
-                      <button type="button" className="link" onClick={() => setPrefix(prefix + folder)}>
-                        📁 {folder}
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-                {here.map((f) => (
-                  <tr key={f.id}>
-                    <td>
-                      <button type="button" className="link" onClick={() => setPreview(f)}>
-                        {f.key.slice(prefix.length)}
-                      </button>
-                    </td>
-                    <td>{f.contentType}</td>
-                    <td>{formatBytes(f.size)}</td>
-                    <td>{formatDate(f.createdAt)}</td>
-                    <td className="actions">
-                      <button type="button" onClick={() => download.mutate(f)}>
-                        Download
-                      </button>
-                      <button
-                        type="button"
-                        className="danger"
-                        onClick={() => {
-                          if (confirm(`Delete ${f.key}?`)) remove.mutate(f.id);
-                        }}
-                      >
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-                {folders.size === 0 && here.length === 0 && (
-                  <tr>
-                    <td colSpan={5} className="muted">
-                      No files{prefix ? ` under ${prefix}` : ''}.
-                    </td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-          </div>
+          <DataTable head={['Key', 'Type', 'Size', 'Created', '']} empty={folders.size === 0 && here.length === 0 && <>No files{prefix ? ` under ${prefix}` : ''}.</>}>
+            {[...folders].map((folder) => (
+              <tr key={folder}>
+                <td colSpan={5}>
+                  <button type="button" className="link" onClick={() => setPrefix(prefix + folder)}>
+                    📁 {folder}
+                  </button>
+                </td>
+              </tr>
+            ))}
+            {here.map((f) => (
+              <tr key={f.id}>
+                <td>
+                  <button type="button" className="link" onClick={() => setPreview(f)}>
+                    {f.key.slice(prefix.length)}
+                  </button>
+                </td>
+                <td>{f.contentType}</td>
+                <td>{formatBytes(f.size)}</td>
+                <td>{formatDate(f.createdAt)}</td>
+                <td className="actions">
+                  <button type="button" onClick={() => download.mutate(f)}>
+                    Download
+                  </button>
+                  <button
+                    type="button"
+                    className="danger"
+                    onClick={() => {
+                      if (confirm(`Delete ${f.key}?`)) remove.mutate(f.id);
+                    }}
+                  >
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
           <Pager cursors={cursors} nextCursor={files.data.nextCursor} onChange={setCursors} />
         </>
       )}

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import type { AdminUser as User } from '@selfbaas/sdk';
 import { useClient } from '../session.js';
-import { Dialog, ErrorMessage, formatDate, Loading, Pager } from '../ui.js';
+import { DataTable, Dialog, ErrorMessage, formatDate, Loading, Pager } from '../ui.js';
 
 export function UsersPage() {
   const client = useClient();
@@ -38,41 +38,21 @@ export function UsersPage() {
         <ErrorMessage error={users.error} />
       ) : (
         <>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th>Email</th>
-                  <th>Roles</th>
-                  <th>Verified</th>
-                  <th>Status</th>
-                  <th>Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {users.data.items.map((u) => (
-                  <tr key={u.id}>
-                    <td>
-                      <button type="button" className="link" onClick={() => setSelected(u)}>
-                        {u.email}
-                      </button>
-                    </td>
-                    <td>{u.roles.join(', ') || <span className="muted">none</span>}</td>
-                    <td>{u.emailVerified ? 'yes' : 'no'}</td>
-                    <td>{u.disabled ? <span className="badge badge-failed">disabled</span> : 'active'}</td>
-                    <td>{formatDate(u.createdAt)}</td>
-                  </tr>
-                ))}
-                {users.data.items.length === 0 && (
-                  <tr>
-                    <td colSpan={5} className="muted">
-                      No users{applied ? ` matching “${applied}”` : ''}.
-                    </td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-          </div>
+          <DataTable head={['Email', 'Roles', 'Verified', 'Status', 'Created']} empty={users.data.items.length === 0 && <>No users{applied ? ` matching “${applied}”` : ''}.</>}>
+            {users.data.items.map((u) => (
+              <tr key={u.id}>
+                <td>
+                  <button type="button" className="link" onClick={() => setSelected(u)}>
+                    {u.email}
+                  </button>
+                </td>
+                <td>{u.roles.join(', ') || <span className="muted">none</span>}</td>
+                <td>{u.emailVerified ? 'yes' : 'no'}</td>
+                <td>{u.disabled ? <span className="badge badge-failed">disabled</span> : 'active'}</td>
+                <td>{formatDate(u.createdAt)}</td>
+              </tr>
+            ))}
+          </DataTable>
           <Pager cursors={cursors} nextCursor={users.data.nextCursor} onChange={setCursors} />
         </>
       )}
