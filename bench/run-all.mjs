@@ -21,6 +21,7 @@ const SCRIPTS = [
   { name: 'functions', script: 'bench/functions.mjs', env: {} },
   { name: 'functions-noop', script: 'bench/functions-noop.mjs', env: {} },
   { name: 'storage', script: 'bench/storage.mjs', env: {} },
+  { name: 'gateway', script: 'bench/gateway.mjs', env: {} },
 ];
 
 function run(cmd, args, env = {}) {
@@ -70,7 +71,7 @@ const totalSeconds = Math.round((performance.now() - started) / 1000);
 // ---------------------------------------------------------------- summary
 
 const load = async (name) => readResults(name).catch(() => undefined);
-const [cmp, auth, fn, noop, storage] = await Promise.all(['compare-parse', 'auth', 'functions', 'functions-noop', 'storage'].map(load));
+const [cmp, auth, fn, noop, storage, gateway] = await Promise.all(['compare-parse', 'auth', 'functions', 'functions-noop', 'storage', 'gateway'].map(load));
 const yes = (met) => (met === undefined ? '' : met ? 'yes' : '**no**');
 const rows = [];
 const add = (area, measure, value, target = '', met = undefined) => rows.push({ area, measure, value: String(value), target, met });
@@ -113,6 +114,13 @@ if (storage) {
       d.largeUpload.apiPeakGrowthMiB < 64,
     );
   }
+}
+if (gateway) {
+  for (const [kind, o] of Object.entries(gateway.overhead)) {
+    add('gateway', `rate limiting + CORS on get by id, ${kind} (c=${gateway.connections})`, `${o.off.requestsPerSec} → ${o.on.requestsPerSec} req/s: **${o.costPercent} %**`, '≤ 5 %', o.costPercent <= 5);
+  }
+  const c = gateway.cache;
+  add('gateway', '304 vs 200 of one document', `${c.notModified.requestsPerSec} vs ${c.full.requestsPerSec} req/s (p50 ${c.notModified.p50ms} vs ${c.full.p50ms} ms)`, '304 cheaper', gateway.targets.notModifiedCheaper);
 }
 
 const m = machine();

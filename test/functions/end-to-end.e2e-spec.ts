@@ -2,52 +2,59 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { QueueName } from '#libs/queue';
-import { deploy, runsOf, type Stack, startStack, svc, waitForRun } from './support.js';
+import type { BaasClient, DeployFunctionInput } from '../../packages/sdk/src/index.js';
+import { PASSWORD, sdkClients } from '../sdk/support.js';
+import { type Stack, startStack } from './support.js';
 
 /**
  * Every trigger type through the real platform: documents written with the data API,
  * files uploaded to storage, a signup, a schedule, an HTTP call. Each function acts through
  * `ctx` (as the service role, via the api), and the test sees its effect through the api.
- * The functions are the examples of docs/functions.md.
+ * The functions are the examples of docs/functions.md. The test drives the platform the way
+ * apps and servers do, through the SDK: `app` is an app's client (no key), `admin` one
+ * with the service key; every answer is checked against docs/openapi.json.
  */
 describe('functions: end to end through the data, storage, auth and email APIs', () => {
   let stack: Stack;
-  let http: ReturnType<typeof request>;
+  let sdk: ReturnType<typeof sdkClients>;
+  let admin: BaasClient;
+  let app: BaasClient;
   let dir: string;
 
-  const list = async (collection: string, filter?: object) =>
-    (
-      await http
-        .get(`/v1/collections/${collection}/documents`)
-        .set(svc)
-        .query(filter ? { filter: JSON.stringify(filter) } : {})
-        .expect(200)
-    ).body.items as Record<string, unknown>[];
+  const list = async (collection: string, filter?: Record<string, unknown>) => (await admin.collection(collection).list({ filter })).items;
+  const deploy = (name: string, definition: DeployFunctionInput) => admin.admin.functions.deploy(name, definition);
+  const runsOf = async (name: string) => (await admin.functions.runs(name)).items;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'baas-fn-'));
     stack = await startStack({ STORAGE_DRIVER: 'local', STORAGE_LOCAL_DIR: join(dir, 'storage'), MAIL_DIR: join(dir, 'mail') });
-    http = request(stack.api.getHttpServer());
+    sdk = sdkClients(stack.apiUrl);
+    admin = sdk.service;
+    app = sdk.app();
     const rules = { list: 'admin', read: 'admin', create: 'public', update: 'admin', delete: 'admin' };
-    for (const [name, fields] of [
-      ['posts', [{ name: 'title', type: 'string', required: true }]],
-      ['post_audit', [{ name: 'postId', type: 'string' }, { name: 'title', type: 'string' }, { name: 'eventId', type: 'string' }]],
-      ['sessions_tmp', [{ name: 'expired', type: 'boolean' }]],
-    ] as const) {
-      await http.post('/v1/collections').set(svc).send({ name, fields, rules }).expect(201);
-    }
-    for (const bucket of ['uploads', 'thumbnails']) await http.post('/v1/storage/buckets').set(svc).send({ name: bucket }).expect(201);
+    await admin.admin.collections.create({ name: 'posts', fields: [{ name: 'title', type: 'string', required: true }], rules });
+    await admin.admin.collections.create({
+      name: 'post_audit',
+      fields: [
+        { name: 'postId', type: 'string' },
+        { name: 'title', type: 'string' },
+        { name: 'eventId', type: 'string' },
+      ],
+      rules,
+    });
+    await admin.admin.collections.create({ name: 'sessions_tmp', fields: [{ name: 'expired', type: 'boolean' }], rules });
+    for (const bucket of ['uploads', 'thumbnails']) await admin.admin.buckets.create({ name: bucket });
   });
   afterAll(async () => {
+    sdk?.expectContractKept();
     await stack?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
   it('db: a document write runs the function, and the function’s own write is visible', async () => {
-    await deploy(stack, 'audit-posts', {
+    await deploy('audit-posts', {
       source: `
         export default async (event, ctx) => { // plain JavaScript: no types needed
           // Idempotent on the event id: a replayed event finds its audit row.
@@ -59,27 +66,27 @@ describe('functions: end to end through the data, storage, auth and email APIs',
         };`,
       triggers: [{ type: 'db', collection: 'posts', events: ['create'] }],
     });
-    const post = await http.post('/v1/collections/posts/documents').send({ title: 'Hello functions' }).expect(201);
-    await expect.poll(async () => (await list('post_audit', { postId: post.body.id })).length, { timeout: 15_000 }).toBe(1);
-    const [audit] = await list('post_audit', { postId: post.body.id });
+    const post = await app.collection<{ title: string }>('posts').create({ title: 'Hello functions' });
+    await expect.poll(async () => (await list('post_audit', { postId: post.id })).length, { timeout: 15_000 }).toBe(1);
+    const [audit] = await list('post_audit', { postId: post.id });
     expect(audit).toMatchObject({ title: 'Hello functions' });
 
     // The same event delivered twice (the relay publishes the outbox row again): still one effect.
-    const [run] = await runsOf(stack, 'audit-posts');
-    await waitForRun(stack, run!.id);
+    const [run] = await runsOf('audit-posts');
+    await admin.functions.waitForRun(run!.id, { timeoutMs: 20_000 });
     // The first delivery's job is removed so BullMQ's jobId dedupe cannot hide the second one.
-    const eventId = run!.eventId as string;
+    const eventId = run!.eventId!;
     const events = new Queue(QueueName.Events, { connection: { url: inject('redisUrl') }, prefix: stack.queuePrefix });
     await (await events.getJob(eventId))!.remove();
     await stack.db.query('UPDATE outbox_events SET published_at = NULL WHERE id = $1', [eventId]);
     await expect.poll(async () => (await events.getJob(eventId))?.returnvalue as unknown, { timeout: 10_000 }).toEqual({ runs: 0 });
     await events.close();
-    expect(await runsOf(stack, 'audit-posts')).toHaveLength(1);
-    expect(await list('post_audit', { postId: post.body.id })).toHaveLength(1);
+    expect(await runsOf('audit-posts')).toHaveLength(1);
+    expect(await list('post_audit', { postId: post.id })).toHaveLength(1);
   });
 
   it('storage: an upload runs the function, which writes a derived file to another bucket', async () => {
-    await deploy(stack, 'thumbnail', {
+    await deploy('thumbnail', {
       source: `
         export default async (event, ctx) => {
           const original = await ctx.storage.download(event.file.id);
@@ -91,29 +98,23 @@ describe('functions: end to end through the data, storage, auth and email APIs',
       language: 'js',
       triggers: [{ type: 'storage', bucket: 'uploads', events: ['upload'] }],
     });
-    await http
-      .post('/v1/storage/buckets/uploads/files')
-      .set(svc)
-      .field('key', 'photos/cat.txt')
-      .attach('file', Buffer.from('0123456789abcdef'), { filename: 'cat.txt', contentType: 'text/plain' })
-      .expect(201);
+    await admin.storage.from('uploads').upload(new Blob(['0123456789abcdef'], { type: 'text/plain' }), { key: 'photos/cat.txt', method: 'multipart' });
     let thumbs: { key: string; size: number; id: string }[] = [];
     await expect
       .poll(
         async () => {
-          thumbs = (await http.get('/v1/storage/buckets/thumbnails/files').set(svc).expect(200)).body.items;
+          thumbs = (await admin.storage.from('thumbnails').list()).items;
           return thumbs.length;
         },
         { timeout: 15_000 },
       )
       .toBe(1);
     expect(thumbs[0]).toMatchObject({ key: 'thumbs/photos/cat.txt', size: 8 });
-    const content = await http.get(`/v1/storage/files/${thumbs[0]!.id}/content`).set(svc).expect(200);
-    expect(content.text).toBe('01234567');
+    expect(await (await admin.storage.download(thumbs[0]!.id)).text()).toBe('01234567');
   });
 
   it('auth: a signup runs the function, which queues a welcome email', async () => {
-    await deploy(stack, 'welcome', {
+    await deploy('welcome', {
       source: `
         export default async (event, ctx) => {
           await ctx.email.send({ to: event.user.email, subject: 'Welcome!', text: 'Hello ' + event.user.email });
@@ -122,21 +123,19 @@ describe('functions: end to end through the data, storage, auth and email APIs',
       triggers: [{ type: 'auth', events: ['signup'] }],
     });
     const email = `welcome-${Date.now()}@example.test`;
-    await http.post('/v1/auth/signup').send({ email, password: 'correct horse battery staple' }).expect(201);
+    await sdk.app().auth.signUp({ email, password: PASSWORD });
     // The platform's own verification email goes to the same address; the function's is the other one.
-    const welcome = async () =>
-      ((await http.get('/v1/email/messages').set(svc).query({ to: email }).expect(200)).body.items as { subject: string }[]).filter(
-        (m) => m.subject === 'Welcome!',
-      );
+    const welcome = async () => (await admin.admin.email.messages({ to: email })).items.filter((m) => m.subject === 'Welcome!');
     await expect.poll(async () => (await welcome()).length, { timeout: 15_000 }).toBe(1);
     expect((await welcome())[0]).toMatchObject({ to: [email], subject: 'Welcome!' });
   });
 
   it('schedule: a cleanup function runs on its schedule and deletes expired documents', async () => {
     const expired = [];
-    for (let i = 0; i < 3; i++) expired.push((await http.post('/v1/collections/sessions_tmp/documents').send({ expired: true }).expect(201)).body.id);
-    const kept = (await http.post('/v1/collections/sessions_tmp/documents').send({ expired: false }).expect(201)).body.id;
-    await deploy(stack, 'cleanup', {
+    const sessions = app.collection<{ expired: boolean }>('sessions_tmp');
+    for (let i = 0; i < 3; i++) expired.push((await sessions.create({ expired: true })).id);
+    const kept = (await sessions.create({ expired: false })).id;
+    await deploy('cleanup', {
       source: `
         export default async (event, ctx) => {
           const sessions = ctx.db.collection('sessions_tmp');
@@ -148,13 +147,13 @@ describe('functions: end to end through the data, storage, auth and email APIs',
       triggers: [{ type: 'schedule', cron: '* * * * * *' }],
     });
     await expect.poll(async () => (await list('sessions_tmp')).map((d) => d.id), { timeout: 15_000 }).toEqual([kept]);
-    const runs = await runsOf(stack, 'cleanup');
+    const runs = await runsOf('cleanup');
     expect(runs.some((r) => r.trigger === 'schedule')).toBe(true);
-    await http.delete('/v1/functions/cleanup').set(svc).expect(204);
+    await admin.admin.functions.delete('cleanup');
   });
 
   it('ctx errors reach the function as exceptions with the api’s code', async () => {
-    await deploy(stack, 'bad-write', {
+    await deploy('bad-write', {
       source: `
         export default async (event, ctx) => {
           try { await ctx.db.collection('posts').create({ nope: 1 }); return 'created?'; }
@@ -162,7 +161,7 @@ describe('functions: end to end through the data, storage, auth and email APIs',
         };`,
       language: 'js',
     });
-    const res = await http.post('/v1/functions/bad-write/invoke').send({}).expect(200);
-    expect(res.body.result).toMatchObject({ status: 400 });
+    const res = await app.functions.invoke('bad-write', {});
+    expect(res).toMatchObject({ status: 'succeeded', result: { status: 400 } });
   });
 });

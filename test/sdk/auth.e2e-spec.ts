@@ -156,10 +156,10 @@ describe('SDK auth against the real api', () => {
     });
     await sdk.app().auth.signInWithPassword({ email, password: 'another long password' });
     await expect(sdk.app().auth.signUp({ email, password: PASSWORD })).rejects.toMatchObject({ statusCode: 409, code: 'EMAIL_TAKEN' });
-    const invalid = await sdk
+    const invalid = (await sdk
       .app()
       .auth.signUp({ email: 'not an email', password: 'short' })
-      .catch((e: unknown) => e as BaasError);
+      .catch((e: unknown) => e)) as BaasError;
     expect(invalid).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
     expect(invalid.details?.map((d) => d.path).sort()).toEqual(['email', 'password']);
   });

@@ -13,6 +13,7 @@ import { createValidationPipe } from './common/validation.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { EmailModule } from './email/email.module.js';
 import { FunctionsModule } from './functions/functions.module.js';
+import { GatewayModule } from './gateway/gateway.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OverviewModule } from './overview/overview.module.js';
@@ -29,6 +30,7 @@ import { StorageModule } from './storage/storage.module.js';
     DashboardModule,
     EmailModule,
     FunctionsModule,
+    GatewayModule,
     HealthModule,
     MetricsModule,
     OverviewModule,

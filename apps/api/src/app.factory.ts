@@ -7,6 +7,8 @@ import { type AppConfig, ConfigModule } from '#libs/config';
 import { createLogger, PinoNestLogger } from '#libs/logging';
 import { ApiModule } from './api.module.js';
 import { requestIdFor } from './common/request-id.js';
+import { gatewayServerOptions, setupGateway } from './gateway/gateway.setup.js';
+import { MetricsEndpoint } from './metrics/metrics.endpoint.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { buildOpenApiDocument } from './openapi.js';
 
@@ -27,23 +29,26 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     loggerInstance: logger,
     genReqId: requestIdFor,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
     return503OnClosing: true,
+    ...gatewayServerOptions(config),
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiRootModule, adapter, {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     bufferLogs: true,
   });
-  // multipart/form-data uploads (storage), read as streams by the route that accepts them.
-  await app.register(fastifyMultipart);
-  app.setGlobalPrefix(API_PREFIX);
-  app.enableShutdownHooks();
-
+  // First hooks of every request: its id on every answer (preflights and 429s too), timing.
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
   app.get(MetricsService).instrument(fastify);
+  // multipart/form-data uploads (storage), read as streams by the route that accepts them.
+  await app.register(fastifyMultipart);
+  // CORS, rate limits, media types, timeouts, ETags, compression (docs/self-hosting.md, "Gateway").
+  await setupGateway(app, config);
+  app.get(MetricsEndpoint).register(fastify);
+  app.setGlobalPrefix(API_PREFIX);
+  app.enableShutdownHooks();
 
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, document, {

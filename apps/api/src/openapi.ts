@@ -5,6 +5,7 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { SIGNED_URL_PATH } from '#libs/storage';
 import { ACCESS_KEY, type AccessLevel } from './auth/access.decorator.js';
+import { METRICS_PATH } from './metrics/metrics.endpoint.js';
 import { ERROR_CODES } from './common/error-codes.js';
 
 // The document's object types (@nestjs/swagger does not export them by name).
@@ -155,6 +156,30 @@ const signedUpload: OperationObject = {
   },
 };
 
+const ETAG = { description: 'the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged', schema: { type: 'string' } };
+
+/** The gateway gives every JSON answer of a GET an ETag and answers 304 to a matching If-None-Match. */
+function conditionalGet(op: OperationObject): void {
+  const ok = op.responses['200'] as ResponseObject | undefined;
+  if (!ok?.content?.['application/json']) return;
+  ok.headers = { ETag: ETAG, ...ok.headers };
+  op.responses['304'] ??= { description: 'Not modified: If-None-Match names the current ETag', headers: { ETag: ETAG } };
+  const params = (op.parameters ??= []);
+  if (!params.some((p) => 'in' in p && p.in === 'header' && p.name.toLowerCase() === 'if-none-match')) {
+    params.push({ name: 'If-None-Match', in: 'header', required: false, description: 'an ETag from an earlier answer', schema: { type: 'string' } });
+  }
+}
+
+/** `GET /v1/metrics`: a plain Fastify route (its own token check), so no controller describes it. */
+const metrics: OperationObject = {
+  operationId: 'metricsScrape',
+  tags: ['ops'],
+  summary: 'Prometheus metrics (text exposition format)',
+  description: 'Access: the bootstrap service key, or `Authorization: Bearer <METRICS_TOKEN>`; anyone with METRICS_PUBLIC=true.',
+  security: [SERVICE_KEY, { 'metrics-token': [] }],
+  responses: { '200': { description: 'The metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
+};
+
 /** A HEAD twin of a GET that streams bytes (Fastify answers HEAD for every GET route). */
 function headOf(get: OperationObject): OperationObject {
   const responses: Record<string, ResponseObject> = {};
@@ -202,6 +227,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 
   const signed = (doc.paths[SIGNED_URL_PATH] ??= {});
   signed.put = signedUpload;
+  (doc.paths[METRICS_PATH] ??= {}).get ??= metrics;
+  doc.components.securitySchemes = {
+    ...doc.components.securitySchemes,
+    'metrics-token': { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN (GET /v1/metrics only)' },
+  };
 
   for (const item of Object.values(doc.paths)) {
     for (const method of METHODS) {
@@ -219,6 +249,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       op.responses['default'] = { $ref: '#/components/responses/Error' };
     }
     const get = item.get;
+    if (get) conditionalGet(get);
     if (get && (Object.values(get.responses) as (ResponseObject | undefined)[]).some((r) => r?.content?.['application/octet-stream'])) {
       item.head = headOf(get);
     }

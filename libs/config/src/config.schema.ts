@@ -16,6 +16,36 @@ const url = (protocols: string[]) =>
     { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
+/** `<points>/<seconds>`, e.g. `600/60`; `0` turns the group's limit off. */
+const rateLimit = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,8}\/[1-9][0-9]{0,5})$/, 'must be <requests>/<seconds> (e.g. 600/60) or 0 (no limit)')
+  .transform((v) => {
+    if (v === '0') return null;
+    const [points, seconds] = v.split('/').map(Number) as [number, number];
+    return { points, seconds };
+  });
+
+/** An allowed CORS origin: `*`, an exact origin, or one with a `*.` wildcard for subdomains. */
+const corsOrigin = /^(\*|(https?:\/\/)?(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?)$/i;
+
+/**
+ * TRUST_PROXY as Fastify takes it: `true`/`false`, a hop count, or a comma list of
+ * addresses and CIDR ranges of the proxies whose X-Forwarded-For is believed.
+ */
+const trustProxy = z.string().transform((v, ctx): boolean | number | string[] => {
+  const lower = v.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(lower)) return true;
+  if (['false', '0', 'no'].includes(lower)) return false;
+  if (/^[1-9][0-9]?$/.test(lower)) return Number(lower);
+  const list = lower.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length > 0 && list.every((s) => /^[0-9a-f.:]+(\/[0-9]{1,3})?$/.test(s) || ['loopback', 'linklocal', 'uniquelocal'].includes(s))) {
+    return list;
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be true, false, a hop count, or a comma list of proxy addresses/CIDRs' });
+  return z.NEVER;
+});
+
 const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-change-me-0123456789';
 
 /** Every setting of api and worker, read from the environment once at boot. */
@@ -73,7 +103,34 @@ export const configSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(1024 * 1024),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
-    TRUST_PROXY: bool.default(false),
+    TRUST_PROXY: trustProxy.default(false),
+    // Gateway (docs/self-hosting.md, "Gateway"): CORS, rate limits, caching, compression, timeouts.
+    CORS_ORIGINS: z
+      .string()
+      .default('*')
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .refine((list) => list.length > 0 && list.every((o) => corsOrigin.test(o)), {
+        message: 'must be * or a comma list of origins (https://app.example.com, *.example.com)',
+      }),
+    CORS_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
+    RATE_LIMIT_ENABLED: bool.default(true),
+    RATE_LIMIT_READS: rateLimit.prefault('600/60'),
+    RATE_LIMIT_WRITES: rateLimit.prefault('120/60'),
+    RATE_LIMIT_UPLOADS: rateLimit.prefault('30/60'),
+    RATE_LIMIT_INVOKES: rateLimit.prefault('120/60'),
+    RATE_LIMIT_AUTH: rateLimit.prefault('60/60'),
+    RATE_LIMIT_EXEMPT_SERVICE_KEY: bool.default(true),
+    COMPRESSION_ENABLED: bool.default(true),
+    COMPRESSION_THRESHOLD_BYTES: z.coerce.number().int().min(0).max(10 * 1024 * 1024).default(1024),
+    HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
+    BODY_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+    UPLOAD_TIMEOUT_MS: z.coerce.number().int().min(1000).max(24 * 3_600_000).default(3_600_000),
+    BODY_IDLE_TIMEOUT_MS: z.coerce.number().int().min(500).max(600_000).default(10_000),
+    KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(72_000),
+    AUTH_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(64 * 1024),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    METRICS_PUBLIC: bool.default(false),
+    METRICS_PORT: port.optional(),
     // The admin dashboard's built files (apps/dashboard → dist/dashboard), served at /admin.
     DASHBOARD_DIR: z.string().min(1).optional(),
     DASHBOARD_ENABLED: bool.default(true),

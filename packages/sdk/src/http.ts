@@ -1,5 +1,7 @@
 import { BaasError, type ErrorCode, type ErrorDetail, NetworkError } from './errors.js';
 
+/** What fetch accepts as a request body (BodyInit, named without the DOM lib). */
+export type Body = NonNullable<RequestInit['body']>;
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type QueryValue = string | number | boolean | undefined | null;
@@ -44,6 +46,14 @@ export interface HttpConfig {
 }
 
 const SAFE: ReadonlySet<HttpMethod> = new Set(['GET', 'HEAD']);
+
+/**
+ * For request bodies that may be large (uploads). Without both, Node's fetch (undici) clones
+ * the request for a possible redirect, which tees the body: the unread branch then keeps
+ * every byte sent until the request ends (a 50 MB upload held 50 MB). Uploads never follow
+ * redirects anyway.
+ */
+export const UPLOAD_INIT: Pick<RequestInit, 'redirect' | 'window'> = { redirect: 'error', window: null };
 
 /** The HTTP layer every part of the client uses: credentials, JSON, errors, retries. */
 export class Http {
@@ -94,15 +104,16 @@ export class Http {
     let renewed = false;
     for (let attempt = 0; ; attempt++) {
       const headers = { ...(await this.authHeaders(options.auth)), ...options.headers };
-      let body: BodyInit | undefined;
+      let body: Body | undefined;
       if (options.body !== undefined) {
-        if (options.rawBody) body = options.body as BodyInit;
+        if (options.rawBody) body = options.body as Body;
         else {
           body = JSON.stringify(options.body);
           headers['content-type'] ??= 'application/json';
         }
       }
       const init: RequestInit & { duplex?: 'half' } = { method: options.method, headers, body, signal: options.signal };
+      if (options.rawBody) Object.assign(init, UPLOAD_INIT);
       if (isStream(body)) init.duplex = 'half';
       let response: Response;
       try {

@@ -1,5 +1,5 @@
 import { BaasError, NetworkError } from './errors.js';
-import { enc, type FetchLike, type Http, toBaasError } from './http.js';
+import { type Body, enc, type FetchLike, type Http, toBaasError, UPLOAD_INIT } from './http.js';
 import type { DownloadUrl, FileInfo, Page, UploadUrl } from './types.js';
 
 /** What can be uploaded: a Blob/File (browsers; Node: `fs.openAsBlob(path)` streams from disk), bytes, or a stream with its size. */
@@ -74,15 +74,35 @@ function toBlobOrStream(body: UploadBody): Blob | ReadableStream<Uint8Array> {
   return new Blob([body as ArrayBuffer | Uint8Array<ArrayBuffer>]);
 }
 
-/** Counts bytes as the consumer (fetch) pulls them. */
-function counted(source: ReadableStream<Uint8Array>, total: number, onProgress: (p: UploadProgress) => void): ReadableStream<Uint8Array> {
+/**
+ * Counts bytes as fetch pulls them (for progress), and fails the upload when the stream
+ * ends with more or fewer bytes than announced: the request is aborted, so the server is
+ * not left waiting for bytes that will never come.
+ */
+function counted(
+  source: ReadableStream<Uint8Array>,
+  total: number,
+  onProgress: ((p: UploadProgress) => void) | undefined,
+  abort: AbortController,
+): ReadableStream<Uint8Array> {
   let loaded = 0;
+  const wrong = () => new NetworkError(`The upload stream has ${loaded} bytes, not the announced ${total}`);
   return source.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
-        controller.enqueue(chunk);
         loaded += chunk.byteLength;
-        onProgress({ loaded, total });
+        if (loaded > total) {
+          abort.abort(wrong());
+          return controller.error(wrong());
+        }
+        controller.enqueue(chunk);
+        onProgress?.({ loaded, total });
+      },
+      flush(controller) {
+        if (loaded !== total) {
+          abort.abort(wrong());
+          controller.error(wrong());
+        }
       },
     }),
   );
@@ -122,21 +142,24 @@ export class BucketRef {
       if (response.status >= 300) throw errorFromText(response.status, response.text);
       return;
     }
-    let body: BodyInit = data;
-    if (options.onProgress) {
-      const stream = data instanceof ReadableStream ? data : data.stream();
-      body = counted(stream, size, options.onProgress);
-      headers['content-length'] = String(size);
-    } else if (data instanceof ReadableStream) {
+    let body: Body = data;
+    const abort = new AbortController();
+    const forward = () => abort.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', forward, { once: true });
+    if (options.onProgress || data instanceof ReadableStream) {
+      body = counted(data instanceof ReadableStream ? data : data.stream(), size, options.onProgress, abort);
       headers['content-length'] = String(size);
     }
-    const init: RequestInit & { duplex?: 'half' } = { method: target.method, headers, body, signal: options.signal };
+    const init: RequestInit & { duplex?: 'half' } = { method: target.method, headers, body, signal: abort.signal, ...UPLOAD_INIT };
     if (body instanceof ReadableStream) init.duplex = 'half';
     let response: Response;
     try {
       response = await this.fetchFn(target.url, init);
     } catch (err) {
+      if (abort.signal.reason instanceof NetworkError) throw abort.signal.reason;
       throw new NetworkError(`Upload to ${new URL(target.url).origin} failed: ${err instanceof Error ? err.message : String(err)}`, err);
+    } finally {
+      options.signal?.removeEventListener('abort', forward);
     }
     if (!response.ok) throw await toBaasError(response);
     await response.body?.cancel();

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { MetricsController } from './metrics.controller.js';
+import { MetricsEndpoint } from './metrics.endpoint.js';
 import { MetricsService } from './metrics.service.js';
 
-@Module({ controllers: [MetricsController], providers: [MetricsService], exports: [MetricsService] })
+@Module({ providers: [MetricsService, MetricsEndpoint], exports: [MetricsService, MetricsEndpoint] })
 export class MetricsModule {}

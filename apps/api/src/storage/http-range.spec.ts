@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentDisposition, decideRange, etagMatches } from './http-range.js';
+import { contentDisposition, decideRange, etagMatches, notModifiedSince } from './http-range.js';
 
 describe('decideRange', () => {
   it.each([
@@ -56,5 +56,20 @@ describe('etagMatches', () => {
     expect(etagMatches('*', '"abc"')).toBe(true);
     expect(etagMatches('"abcd"', '"abc"')).toBe(false);
     expect(etagMatches(undefined, '"abc"')).toBe(false);
+  });
+});
+
+describe('notModifiedSince', () => {
+  const modified = 'Wed, 21 Oct 2026 07:28:00 GMT';
+  it('is true at or after the modification, to the second', () => {
+    expect(notModifiedSince(modified, modified)).toBe(true);
+    expect(notModifiedSince(modified, 'Wed, 21 Oct 2026 07:28:01 GMT')).toBe(true);
+    expect(notModifiedSince(new Date(Date.parse(modified) + 400).toUTCString(), modified)).toBe(true);
+  });
+  it('is false before it, and for missing or unparsable dates', () => {
+    expect(notModifiedSince(modified, 'Wed, 21 Oct 2026 07:27:59 GMT')).toBe(false);
+    expect(notModifiedSince(modified, 'yesterday')).toBe(false);
+    expect(notModifiedSince(undefined, modified)).toBe(false);
+    expect(notModifiedSince(modified, undefined)).toBe(false);
   });
 });

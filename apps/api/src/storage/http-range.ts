@@ -53,3 +53,16 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
     return t === '*' || t === etag;
   });
 }
+
+/**
+ * Whether a resource last modified at `lastModified` (an HTTP date) is unchanged since the
+ * `If-Modified-Since` date; false when either is missing or unparsable. HTTP dates have
+ * whole seconds, so the comparison is in seconds.
+ */
+export function notModifiedSince(lastModified: string | undefined, ifModifiedSince: string | undefined): boolean {
+  if (lastModified === undefined || ifModifiedSince === undefined) return false;
+  const modified = Date.parse(lastModified);
+  const since = Date.parse(ifModifiedSince);
+  if (Number.isNaN(modified) || Number.isNaN(since)) return false;
+  return Math.floor(modified / 1000) <= Math.floor(since / 1000);
+}

@@ -28,7 +28,7 @@ function conditionalOf(request: FastifyRequest) {
     const value = request.headers[name];
     return typeof value === 'string' ? value : undefined;
   };
-  return { range: one('range'), ifNoneMatch: one('if-none-match'), ifRange: one('if-range') };
+  return { range: one('range'), ifNoneMatch: one('if-none-match'), ifModifiedSince: one('if-modified-since'), ifRange: one('if-range') };
 }
 
 function send(reply: FastifyReply, download: Download): FastifyReply {
@@ -127,7 +127,7 @@ export class StorageController {
 
   @Get('files/:id/content')
   @Access('public')
-  @ApiOperation({ summary: 'The file bytes, streamed; honours Range (206/416), If-None-Match and If-Range' })
+  @ApiOperation({ summary: 'The file bytes, streamed; honours Range (206/416), If-None-Match, If-Modified-Since and If-Range' })
   @ApiProduces('application/octet-stream')
   @ApiHeaders(RANGE_HEADERS)
   @ApiResponse({ status: 200, description: 'The whole file', schema: { type: 'string', format: 'binary' }, headers: CONTENT_HEADERS })

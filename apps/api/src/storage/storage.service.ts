@@ -23,7 +23,7 @@ import {
 } from '#libs/storage';
 import { actorOf, type Caller } from '../auth/caller.js';
 import { AppException } from '../common/app-exception.js';
-import { contentDisposition, decideRange, etagMatches } from './http-range.js';
+import { contentDisposition, decideRange, etagMatches, notModifiedSince } from './http-range.js';
 import { multipartError, type UploadPart } from './multipart.js';
 import {
   type Acl,
@@ -58,6 +58,7 @@ export interface Download {
 export interface ConditionalHeaders {
   range?: string;
   ifNoneMatch?: string;
+  ifModifiedSince?: string;
   ifRange?: string;
 }
 
@@ -399,6 +400,10 @@ export class StorageService {
     const base = { ...headers, 'x-content-type-options': 'nosniff', 'accept-ranges': 'bytes' };
     const etag = headers.etag;
     if (etag && etagMatches(conditional.ifNoneMatch, etag)) return { status: 304, headers: base };
+    // If-Modified-Since counts only without If-None-Match (RFC 9110, 13.1.3).
+    if (conditional.ifNoneMatch === undefined && notModifiedSince(headers['last-modified'], conditional.ifModifiedSince)) {
+      return { status: 304, headers: base };
+    }
     // If-Range with another validator: the client's partial copy is stale, send everything.
     const rangeHeader = conditional.ifRange !== undefined && conditional.ifRange !== etag ? undefined : conditional.range;
     const range = decideRange(rangeHeader, size);

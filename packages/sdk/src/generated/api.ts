@@ -882,26 +882,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Prometheus metrics (text exposition format)
-         * @description Access: anyone.
-         */
-        get: operations["metricsScrape"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/admin/overview": {
         parameters: {
             query?: never;
@@ -1022,7 +1002,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The file bytes, streamed; honours Range (206/416), If-None-Match and If-Range
+         * The file bytes, streamed; honours Range (206/416), If-None-Match, If-Modified-Since and If-Range
          * @description Access: anyone.
          */
         get: operations["storageContent"];
@@ -1031,7 +1011,7 @@ export interface paths {
         delete?: never;
         options?: never;
         /**
-         * Headers only of: The file bytes, streamed; honours Range (206/416), If-None-Match and If-Range
+         * Headers only of: The file bytes, streamed; honours Range (206/416), If-None-Match, If-Modified-Since and If-Range
          * @description Access: anyone.
          */
         head: operations["storageContentHead"];
@@ -1100,6 +1080,26 @@ export interface paths {
          * @description Access: anyone.
          */
         head: operations["storageSignedHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics (text exposition format)
+         * @description Access: the bootstrap service key, or `Authorization: Bearer <METRICS_TOKEN>`; anyone with METRICS_PUBLIC=true.
+         */
+        get: operations["metricsScrape"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -1874,7 +1874,10 @@ export interface operations {
     authMe: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1883,11 +1886,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -1925,7 +1939,10 @@ export interface operations {
     authSessions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1934,11 +1951,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SessionList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -2134,7 +2162,10 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2143,11 +2174,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AdminUserList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -2156,7 +2198,10 @@ export interface operations {
     adminGetUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2167,11 +2212,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AdminUser"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -2258,7 +2314,10 @@ export interface operations {
     adminListApiKeys: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2267,11 +2326,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKeyList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -2330,7 +2400,10 @@ export interface operations {
     collectionsList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2339,11 +2412,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CollectionList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -2419,7 +2503,10 @@ export interface operations {
     collectionsGet: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path: {
                 name: string;
             };
@@ -2430,11 +2517,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Collection"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -2534,7 +2632,10 @@ export interface operations {
                 /** @description also return the total number of matching documents */
                 count?: "true" | "false";
             };
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path: {
                 name: string;
             };
@@ -2545,11 +2646,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -2597,7 +2709,10 @@ export interface operations {
                 /** @description comma-separated reference fields to replace by the referenced document */
                 expand?: string;
             };
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path: {
                 name: string;
                 id: string;
@@ -2616,6 +2731,15 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ProjectedDocument"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -2841,7 +2965,10 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2850,11 +2977,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EmailMessageList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -2863,7 +3001,10 @@ export interface operations {
     emailGetMessage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2874,11 +3015,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EmailMessage"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -2911,7 +3063,10 @@ export interface operations {
     emailListTemplates: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2920,11 +3075,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EmailTemplateList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -2933,7 +3099,10 @@ export interface operations {
     emailGetTemplate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path: {
                 name: string;
             };
@@ -2944,11 +3113,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EmailTemplate"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -3051,7 +3231,10 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3060,11 +3243,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["FunctionList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -3081,7 +3275,10 @@ export interface operations {
                 /** @description nextCursor of the previous page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3090,11 +3287,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RunList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -3103,7 +3311,10 @@ export interface operations {
     functionsGetRun: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3114,11 +3325,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Run"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -3151,7 +3373,10 @@ export interface operations {
     functionsGet: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path: {
                 name: string;
             };
@@ -3162,11 +3387,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Function"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -3297,7 +3533,10 @@ export interface operations {
     functionsVersions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path: {
                 name: string;
             };
@@ -3308,11 +3547,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["FunctionVersionList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -3329,7 +3579,10 @@ export interface operations {
                 /** @description nextCursor of the previous page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path: {
                 name: string;
             };
@@ -3340,11 +3593,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RunList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -3393,7 +3657,10 @@ export interface operations {
     healthLive: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3402,11 +3669,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Liveness"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -3415,7 +3693,10 @@ export interface operations {
     healthReady: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3424,11 +3705,22 @@ export interface operations {
             /** @description Every check is up */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description At least one check is down; the body names it */
             503: {
@@ -3443,10 +3735,13 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
-    metricsScrape: {
+    overviewGet: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3455,6 +3750,19 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminOverview"];
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3463,32 +3771,13 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
-    overviewGet: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AdminOverview"];
-                };
-            };
-            "4XX": components["responses"]["Error"];
-            default: components["responses"]["Error"];
-        };
-    };
     storageListBuckets: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3497,11 +3786,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["BucketList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -3554,7 +3854,10 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path: {
                 bucket: string;
             };
@@ -3565,11 +3868,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["FileList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -3653,7 +3967,10 @@ export interface operations {
     storageGetFile: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3664,11 +3981,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["File"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -3856,7 +4184,10 @@ export interface operations {
                 /** @description true: always served as an attachment */
                 download?: "0" | "1" | "true" | "false";
             };
-            header?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3867,11 +4198,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DownloadUrl"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -4073,6 +4415,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    metricsScrape: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];

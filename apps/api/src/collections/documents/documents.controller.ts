@@ -69,7 +69,10 @@ export class DocumentsController {
     @Query({ schema: readQuery }) query: ReadQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Doc> {
-    return withEtag(reply, await this.documents.get(caller, name, id, query));
+    const doc = await this.documents.get(caller, name, id, query);
+    // An expanded document also changes when a referenced one does, so its version cannot
+    // be its ETag: the gateway then derives a strong one from the bytes (gateway.plugin.ts).
+    return query.expand ? doc : withEtag(reply, doc);
   }
 
   @Put(':id')

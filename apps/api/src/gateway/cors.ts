@@ -1,0 +1,80 @@
+import type { FastifyCorsOptions } from '@fastify/cors';
+import type { AppConfig } from '#libs/config';
+
+/** Request headers browsers may send (the SDK's and the conditional/range ones). */
+export const CORS_ALLOWED_HEADERS = [
+  'authorization',
+  'content-type',
+  'x-api-key',
+  'x-request-id',
+  'range',
+  'if-match',
+  'if-none-match',
+  'if-modified-since',
+  'if-range',
+];
+
+/** Response headers a page's script may read. */
+export const CORS_EXPOSED_HEADERS = [
+  'x-request-id',
+  'etag',
+  'last-modified',
+  'location',
+  'content-range',
+  'content-disposition',
+  'accept-ranges',
+  'retry-after',
+  'ratelimit',
+  'ratelimit-policy',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+];
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/**
+ * A matcher for CORS_ORIGINS entries: `*` (any), an exact origin (`https://app.example.com`,
+ * `http://localhost:5173`), or `*.` for one or more subdomain labels
+ * (`https://*.example.com`). An entry without a scheme matches http and https. The wildcard
+ * never matches the bare domain itself (list `example.com` for that).
+ */
+export function originMatcher(entries: readonly string[]): (origin: string) => boolean {
+  if (entries.includes('*')) return () => true;
+  const patterns = entries.map((entry) => {
+    const lower = entry.toLowerCase().replace(/\/+$/, '');
+    const scheme = /^https?:\/\//.test(lower) ? '' : 'https?://';
+    const source = lower
+      .split('*.')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+      .join('([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+');
+    return new RegExp(`^${scheme}${source}$`);
+  });
+  return (origin) => {
+    const lower = origin.toLowerCase();
+    return patterns.some((p) => p.test(lower));
+  };
+}
+
+/**
+ * @fastify/cors options from the configuration. With `*` the answer is `*` (the API uses
+ * bearer tokens and keys, never cookies, so no credentials mode); otherwise the request's
+ * origin is echoed when it is allowed (with `Vary: Origin`) and omitted when it is not.
+ */
+export function corsOptions(config: AppConfig): FastifyCorsOptions {
+  const allowAll = config.CORS_ORIGINS.includes('*');
+  const allowed = originMatcher(config.CORS_ORIGINS);
+  return {
+    origin: allowAll ? '*' : (origin, cb) => cb(null, origin !== undefined && allowed(origin)),
+    methods: METHODS,
+    allowedHeaders: CORS_ALLOWED_HEADERS,
+    exposedHeaders: CORS_EXPOSED_HEADERS,
+    maxAge: config.CORS_MAX_AGE_SECONDS,
+    credentials: false,
+    // A bare OPTIONS (no Access-Control-Request-Method) gets the same 204: the plugin's strict
+    // mode would answer a text/plain 400 outside the API's error shape.
+    strictPreflight: false,
+    // Preflights are answered in the onRequest hook, before auth and rate limits.
+    hook: 'onRequest',
+  };
+}

@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { AppConfig } from '#libs/config';
+import { AppException } from '../common/app-exception.js';
+import { toErrorBody } from '../common/error-response.js';
+import { etagMatches } from '../storage/http-range.js';
+import type { GatewayRateLimiter } from './rate-limit.service.js';
+import { classifyRoute, type RouteClass } from './routes.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set for every route by the gateway's onRoute hook (routes.ts). */
+    gateway?: RouteClass;
+  }
+}
+
+const bodyTimer = Symbol('bodyTimer');
+type Timed = FastifyRequest & { [bodyTimer]?: { timer: NodeJS.Timeout; cut: () => void; socket: Socket } };
+
+/** Whether the request announces a body (a length above 0, or chunked). */
+export function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
+}
+
+const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
+
+function routeClassOf(request: FastifyRequest): RouteClass {
+  return request.routeOptions.config.gateway ?? classifyRoute(request.method, request.routeOptions.url);
+}
+
+function refuse(request: FastifyRequest, reply: FastifyReply, error: AppException): FastifyReply {
+  const { body } = toErrorBody(error, request.id);
+  if (error.headers) void reply.headers(error.headers);
+  return reply.code(body.statusCode).send(body);
+}
+
+/** The strong ETag of a response body: sha1 of its bytes, base64url. */
+export function etagOf(payload: string | Buffer): string {
+  return `"${createHash('sha1').update(payload).digest('base64url')}"`;
+}
+
+/**
+ * The api's edge, as Fastify hooks over every route (Nest's, the signed-upload route, 404s).
+ * Registered after @fastify/cors, so its answers (429, 415) carry CORS headers and
+ * preflights never reach it. Per request, in order:
+ * - JSON routes refuse a body that is not JSON (415), before anything parses it;
+ * - the route group's rate limit (RateLimit-* headers; 429 + Retry-After);
+ * - body timeouts: a body must arrive within BODY_TIMEOUT_MS (UPLOAD_TIMEOUT_MS for
+ *   uploads) and never stall for BODY_IDLE_TIMEOUT_MS, or the connection is cut;
+ * - on send: `connection: close` when answering before the body was read (413, 415, 429 on
+ *   an upload), a strong ETag and If-None-Match → 304 on GET answers, and `private,
+ *   no-cache` as the default Cache-Control of API answers (they depend on the caller).
+ */
+export const gatewayPlugin = fp<{ config: AppConfig; limiter: GatewayRateLimiter }>(
+  async (fastify: FastifyInstance, { config, limiter }) => {
+    fastify.addHook('onRequest', async (request, reply) => {
+      const route = routeClassOf(request);
+      if (request.method === 'OPTIONS') return;
+
+      if (route.group && limiter.enabled) {
+        const decision = await limiter.consume(route.group, request);
+        if (decision) {
+          void reply.headers({
+            'ratelimit-limit': String(decision.limit),
+            'ratelimit-remaining': String(decision.remaining),
+            'ratelimit-reset': String(decision.resetSeconds),
+            'ratelimit-policy': `${decision.limit};w=${decision.windowSeconds}`,
+          });
+          if (!decision.allowed) {
+            const retryAfter = String(decision.resetSeconds);
+            return refuse(request, reply, new AppException(429, 'RATE_LIMITED', `Too many requests; try again in ${retryAfter} s`, undefined, { 'retry-after': retryAfter }));
+          }
+        }
+      }
+
+      if (!hasBody(request)) return;
+      if (route.body === 'json' && !JSON_TYPE.test(request.headers['content-type'] ?? '')) {
+        return refuse(request, reply, new AppException(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json'));
+      }
+      armBodyTimeouts(request, route.body === 'json' ? config.BODY_TIMEOUT_MS : config.UPLOAD_TIMEOUT_MS, config.BODY_IDLE_TIMEOUT_MS);
+    });
+
+    fastify.addHook('onSend', async (request, reply, payload) => {
+      // Answered before the whole body arrived: the rest would be read as the next request
+      // or reset the socket, so this connection ends after the answer.
+      if (hasBody(request) && !request.raw.complete) void reply.header('connection', 'close');
+      if ((request.method !== 'GET' && request.method !== 'HEAD') || reply.statusCode !== 200) return payload;
+      if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'private, no-cache');
+      if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
+      let etag = reply.getHeader('etag');
+      if (typeof etag !== 'string') {
+        etag = etagOf(payload);
+        void reply.header('etag', etag);
+      }
+      const ifNoneMatch = request.headers['if-none-match'];
+      if (etagMatches(ifNoneMatch, etag)) {
+        void reply.code(304).removeHeader('content-type').removeHeader('content-length');
+        return '';
+      }
+      return payload;
+    });
+
+    fastify.addHook('onResponse', async (request) => clearBodyTimeouts(request as Timed));
+  },
+  { name: 'baas-gateway', fastify: '5.x' },
+);
+
+function armBodyTimeouts(request: Timed, totalMs: number, idleMs: number): void {
+  const raw = request.raw;
+  const socket = raw.socket;
+  const cut = () => {
+    request.log.warn({ totalMs, idleMs }, 'request body too slow; connection cut');
+    socket.destroy();
+  };
+  const timer = setTimeout(cut, totalMs);
+  timer.unref();
+  request[bodyTimer] = { timer, cut, socket };
+  socket.setTimeout(idleMs);
+  socket.on('timeout', cut);
+  const done = () => clearBodyTimeouts(request);
+  raw.once('end', done);
+  raw.once('close', done);
+}
+
+function clearBodyTimeouts(request: Timed): void {
+  const armed = request[bodyTimer];
+  if (!armed) return;
+  clearTimeout(armed.timer);
+  request[bodyTimer] = undefined;
+  // The socket as it was when armed: a request detaches from it (raw.socket = null) on close.
+  const socket = armed.socket;
+  socket.removeListener('timeout', armed.cut);
+  // Back to no idle limit: a handler may take long (a sync function invoke) without bytes.
+  if (!socket.destroyed) socket.setTimeout(0);
+}
+
+/**
+ * Per-route settings decided once when a route is added: its class (read by the hooks
+ * above), a smaller body limit for auth routes, no compression of file bytes, and no
+ * decompression of request bodies (a gzip body could expand past every limit).
+ */
+export function routeSettingsHook(config: AppConfig) {
+  return (route: { method: string | string[]; url: string; config?: object; bodyLimit?: number; compress?: false | object; decompress?: false | object }) => {
+    const method = Array.isArray(route.method) ? route.method[0]! : route.method;
+    const cls = classifyRoute(method, route.url);
+    route.config = { ...route.config, gateway: cls };
+    if (cls.group === 'auth' && route.bodyLimit === undefined) route.bodyLimit = config.AUTH_BODY_LIMIT_BYTES;
+    if (!cls.compress) route.compress = false;
+    route.decompress = false;
+  };
+}

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '#libs/config';
+import { originMatcher } from './cors.js';
+import { classifyRoute } from './routes.js';
+
+describe('originMatcher', () => {
+  it('matches exact origins case-insensitively, ignoring a trailing slash in the entry', () => {
+    const allowed = originMatcher(['http://localhost:5173/', 'https://App.example.com']);
+    expect(allowed('http://localhost:5173')).toBe(true);
+    expect(allowed('https://app.example.com')).toBe(true);
+    expect(allowed('http://localhost:5174')).toBe(false);
+    expect(allowed('https://localhost:5173')).toBe(false);
+    expect(allowed('http://app.example.com')).toBe(false);
+  });
+
+  it('a *. wildcard stands for one or more subdomain labels, never the bare domain or a look-alike', () => {
+    const allowed = originMatcher(['https://*.example.com']);
+    expect(allowed('https://a.example.com')).toBe(true);
+    expect(allowed('https://a-b.c.example.com')).toBe(true);
+    expect(allowed('https://example.com')).toBe(false);
+    expect(allowed('https://aexample.com')).toBe(false);
+    expect(allowed('https://a.example.com.evil.test')).toBe(false);
+    expect(allowed('https://a.example.company')).toBe(false);
+    expect(allowed('https://a_b.example.com')).toBe(false);
+    expect(allowed('https://.example.com')).toBe(false);
+  });
+
+  it('an entry without a scheme takes http and https; ports must match', () => {
+    const allowed = originMatcher(['*.example.com', 'localhost:3001']);
+    expect(allowed('http://x.example.com')).toBe(true);
+    expect(allowed('https://x.example.com')).toBe(true);
+    expect(allowed('ftp://x.example.com')).toBe(false);
+    expect(allowed('https://x.example.com:8443')).toBe(false);
+    expect(allowed('http://localhost:3001')).toBe(true);
+    expect(allowed('http://localhost')).toBe(false);
+  });
+
+  it('* allows everything', () => {
+    expect(originMatcher(['https://a.test', '*'])('null')).toBe(true);
+  });
+});
+
+describe('classifyRoute', () => {
+  it.each([
+    ['GET', '/v1/collections/:name/documents/:id', 'reads', 'json', true],
+    ['HEAD', '/v1/collections/:name/documents', 'reads', 'json', true],
+    ['POST', '/v1/collections/:name/documents', 'writes', 'json', true],
+    ['DELETE', '/v1/storage/files/:id', 'writes', 'json', true],
+    ['POST', '/v1/batch', 'writes', 'json', true],
+    ['POST', '/v1/functions/:name/invoke', 'invokes', 'json', true],
+    ['PUT', '/v1/functions/:name', 'writes', 'json', true],
+    ['POST', '/v1/storage/buckets/:bucket/files', 'uploads', 'multipart', true],
+    ['POST', '/v1/storage/buckets/:bucket/upload-url', 'uploads', 'json', true],
+    ['POST', '/v1/storage/files/:id/complete', 'uploads', 'json', true],
+    ['PUT', '/v1/storage/signed', 'uploads', 'raw', true],
+    ['GET', '/v1/storage/signed', 'reads', 'json', false],
+    ['GET', '/v1/storage/files/:id/content', 'reads', 'json', false],
+    ['POST', '/v1/auth/login', 'auth', 'json', true],
+    ['GET', '/v1/auth/me', 'auth', 'json', true],
+    ['GET', '/v1/health/ready', null, 'json', true],
+    ['GET', '/v1/metrics', null, 'json', true],
+    ['OPTIONS', '/v1/collections/:name/documents', null, 'json', true],
+    ['GET', undefined, 'reads', 'json', true],
+    ['POST', undefined, 'writes', 'json', true],
+  ] as const)('%s %s → %s', (method, url, group, body, compress) => {
+    expect(classifyRoute(method, url)).toEqual({ group, body, compress });
+  });
+});
+
+describe('gateway settings', () => {
+  it('has working defaults', () => {
+    const config = parseConfig({});
+    expect(config.CORS_ORIGINS).toEqual(['*']);
+    expect(config.RATE_LIMIT_READS).toEqual({ points: 600, seconds: 60 });
+    expect(config.RATE_LIMIT_UPLOADS).toEqual({ points: 30, seconds: 60 });
+    expect(config.TRUST_PROXY).toBe(false);
+    expect(config.METRICS_PUBLIC).toBe(false);
+    expect(config.METRICS_PORT).toBeUndefined();
+  });
+
+  it('parses lists, limits and proxies', () => {
+    const config = parseConfig({
+      CORS_ORIGINS: 'https://app.example.com, *.example.org ,http://localhost:5173',
+      RATE_LIMIT_WRITES: '0',
+      RATE_LIMIT_INVOKES: '10/1',
+      TRUST_PROXY: '10.0.0.0/8, 127.0.0.1',
+    });
+    expect(config.CORS_ORIGINS).toEqual(['https://app.example.com', '*.example.org', 'http://localhost:5173']);
+    expect(config.RATE_LIMIT_WRITES).toBeNull();
+    expect(config.RATE_LIMIT_INVOKES).toEqual({ points: 10, seconds: 1 });
+    expect(config.TRUST_PROXY).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(parseConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(parseConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+  });
+
+  it.each([
+    ['CORS_ORIGINS', 'https://a.test/path'],
+    ['CORS_ORIGINS', 'https://*'],
+    ['CORS_ORIGINS', 'https://a.*.test'],
+    ['RATE_LIMIT_READS', '600'],
+    ['RATE_LIMIT_READS', '10/0'],
+    ['RATE_LIMIT_READS', '-1/60'],
+    ['TRUST_PROXY', 'everyone'],
+    ['METRICS_TOKEN', 'short'],
+  ])('refuses %s=%s', (name, value) => {
+    expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name}`));
+  });
+});

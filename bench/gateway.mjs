@@ -1,0 +1,124 @@
+// Gateway benchmark: what rate limiting and CORS cost on get-by-id, and a 304 against a 200
+// of the same document.
+//
+//   npm run build && node bench/gateway.mjs          (BENCH_GATEWAY_CONNECTIONS=32 BENCH_DURATION=8)
+//
+// Two built api processes on one database and Redis: "on" with the gateway's rate limits
+// (a budget far above the load, so every request is counted in Redis and none is refused)
+// and a CORS origin list, driven with an allowed `Origin`; "off" with RATE_LIMIT_ENABLED=false,
+// driven without `Origin` (the CORS hook then only sees there is no origin). Each caller
+// kind (anonymous: limited per address; user: a bearer token, limited per user) runs
+// off, on, on, off, and the two runs of each side are averaged, so drift of the shared
+// machine hits both sides alike. Then 200 vs 304 (If-None-Match) of one document on "on".
+// Results: bench/results/gateway.json and .md.
+import { appEnv, call, createDatabase, dropRedisPrefix, machine, round, runNode, runSuffix, SERVICE_KEY, startApi, warmAndMeasure, withCleanup, writeResults, DURATION, WARMUP } from './lib.mjs';
+
+const CONNECTIONS = Number(process.env.BENCH_GATEWAY_CONNECTIONS ?? 32);
+const ORIGIN = 'https://app.example.com';
+const suffix = runSuffix();
+const startedAt = new Date();
+const loadBefore = machine().loadAverage;
+
+const result = await withCleanup(async (onCleanup) => {
+  const db = await createDatabase(`baas_bench_gateway_${suffix}`);
+  onCleanup(() => db.drop());
+  const prefix = `bench_gateway_${suffix}`;
+  onCleanup(() => dropRedisPrefix(prefix));
+  await runNode(['dist/libs/database/src/migrate.main.js'], { DATABASE_URL: db.url });
+  const limits = { RATE_LIMIT_READS: '999999999/60', RATE_LIMIT_AUTH: '999999999/60', RATE_LIMIT_WRITES: '999999999/60' };
+  const on = await startApi(appEnv(db.url, prefix, { ...limits, CORS_ORIGINS: `${ORIGIN},https://*.example.org` }));
+  const off = await startApi(appEnv(db.url, prefix, { ...limits, RATE_LIMIT_ENABLED: 'false' }));
+
+  const service = { 'x-api-key': SERVICE_KEY };
+  await call(on.base, 'POST', '/v1/collections', {
+    name: 'bench_items',
+    fields: [{ name: 'title', type: 'string' }, { name: 'score', type: 'number' }, { name: 'body', type: 'string' }],
+    rules: { list: 'public', read: 'public', create: 'admin', update: 'admin', delete: 'admin' },
+  }, service);
+  const doc = await call(on.base, 'POST', '/v1/collections/bench_items/documents', { title: 'a document', score: 42, body: 'x'.repeat(240) }, service);
+  const path = `/v1/collections/bench_items/documents/${doc.id}`;
+  const signup = await call(on.base, 'POST', '/v1/auth/signup', { email: `bench-${suffix}@example.test`, password: 'correct horse battery staple' });
+  const user = { authorization: `Bearer ${signup.accessToken}` };
+
+  const get = (api, headers) => warmAndMeasure({ url: api.base, connections: CONNECTIONS, headers, request: { method: 'GET', path } });
+  const check = (label, r, status = '2xx') => {
+    if (r.errors > 0 || (status === '2xx' && r.non2xx > 0)) throw new Error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    return r;
+  };
+
+  const callers = { anonymous: {}, user };
+  const overhead = {};
+  for (const [kind, headers] of Object.entries(callers)) {
+    const runs = { off: [], on: [] };
+    for (const side of ['off', 'on', 'on', 'off']) {
+      const api = side === 'on' ? on : off;
+      const h = side === 'on' ? { ...headers, origin: ORIGIN } : headers;
+      runs[side].push(check(`${kind} ${side}`, await get(api, h)));
+    }
+    const mean = (rs, k) => round(rs.reduce((s, r) => s + r[k], 0) / rs.length, 1);
+    const offRps = mean(runs.off, 'requestsPerSec');
+    const onRps = mean(runs.on, 'requestsPerSec');
+    overhead[kind] = {
+      off: { requestsPerSec: offRps, p50ms: mean(runs.off, 'p50ms'), p99ms: mean(runs.off, 'p99ms'), runs: runs.off },
+      on: { requestsPerSec: onRps, p50ms: mean(runs.on, 'p50ms'), p99ms: mean(runs.on, 'p99ms'), runs: runs.on },
+      costPercent: round(((offRps - onRps) / offRps) * 100, 1),
+    };
+  }
+
+  const first = await fetch(on.base + path, { headers: user });
+  const etag = first.headers.get('etag');
+  if (first.status !== 200 || !etag) throw new Error('no ETag on the document');
+  const conditional = await fetch(on.base + path, { headers: { ...user, 'if-none-match': etag } });
+  if (conditional.status !== 304) throw new Error(`If-None-Match answered ${conditional.status}`);
+  const full = check('200', await get(on, { ...user, origin: ORIGIN }));
+  // autocannon counts 304 as non-2xx; every answer must be a 304, so non2xx must equal requests.
+  const notModified = await get(on, { ...user, origin: ORIGIN, 'if-none-match': etag });
+  if (notModified.errors > 0 || notModified.non2xx !== notModified.requests) throw new Error(`304 run: ${notModified.non2xx} of ${notModified.requests} not 2xx, ${notModified.errors} errors`);
+  return { connections: CONNECTIONS, documentBytes: (await first.text()).length, overhead, cache: { full, notModified } };
+});
+
+const report = {
+  date: startedAt.toISOString(),
+  machine: { ...machine(), loadAverageBefore: loadBefore },
+  durationSec: DURATION,
+  warmupSec: WARMUP,
+  ...result,
+  targets: {
+    rateLimitAndCorsCostPercentMax: 5,
+    met: Object.values(result.overhead).every((o) => o.costPercent <= 5),
+    notModifiedCheaper: result.cache.notModified.requestsPerSec > result.cache.full.requestsPerSec,
+  },
+};
+const o = report.overhead;
+const row = (kind) =>
+  `| ${kind} | ${o[kind].off.requestsPerSec} req/s (p50 ${o[kind].off.p50ms} / p99 ${o[kind].off.p99ms} ms) | ${o[kind].on.requestsPerSec} req/s (p50 ${o[kind].on.p50ms} / p99 ${o[kind].on.p99ms} ms) | **${o[kind].costPercent} %** |`;
+const c = report.cache;
+const md = [
+  '# Gateway benchmark',
+  '',
+  `Run ${report.date} by \`node bench/gateway.mjs\` on ${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node} (load average before: ${loadBefore.join(' / ')}; the machine is shared with other work, so figures move by several percent between runs).`,
+  `GET of one document by id (${report.documentBytes} bytes of JSON, collection read rule \`public\`), ${report.connections} connections, ${report.durationSec} s per run after ${report.warmupSec} s warm-up; api, Postgres, Redis and autocannon share the 2 cores.`,
+  '',
+  '## Rate limiting + CORS',
+  '',
+  '"off": `RATE_LIMIT_ENABLED=false`, no `Origin` sent. "on": every request counted in Redis (per address, or per user after verifying the token) with RateLimit headers, and CORS against an origin list with an allowed `Origin` (allow-origin, expose-headers, `Vary`). Runs in the order off, on, on, off; means of two runs each.',
+  '',
+  '| caller | off | on | cost |',
+  '|---|---|---|---|',
+  row('anonymous'),
+  row('user'),
+  '',
+  `Target: cost ≤ 5 %: ${report.targets.met ? 'met' : '**not met**'}.`,
+  '',
+  '## 304 vs 200 of the same document',
+  '',
+  '| answer | req/s | p50 | p99 |',
+  '|---|---|---|---|',
+  `| 200 (full body) | ${c.full.requestsPerSec} | ${c.full.p50ms} ms | ${c.full.p99ms} ms |`,
+  `| 304 (If-None-Match) | ${c.notModified.requestsPerSec} | ${c.notModified.p50ms} ms | ${c.notModified.p99ms} ms |`,
+  '',
+  `A 304 still runs the query and the read check; it saves the body on the wire (and its compression for larger answers). Cheaper than a 200: ${report.targets.notModifiedCheaper ? 'yes' : '**no**'}.`,
+  '',
+].join('\n');
+await writeResults('gateway', report, md);
+process.stdout.write(md);
