@@ -14,7 +14,7 @@ import { type Browser, buildDashboard, launchBrowser, screenshot } from './brows
  * and email delivery), each step as an operator would do it. The steps share one browser and
  * run in order. Screenshots land in docs/dashboard/ (docs/dashboard.md shows them).
  */
-describe('admin dashboard in Chromium', () => {
+describe('admin dashboard in Chromium', { timeout: 120_000 }, () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;
@@ -24,6 +24,8 @@ describe('admin dashboard in Chromium', () => {
   let base: string;
 
   const byText = (text: string | RegExp) => page.getByText(text).first();
+  // What the page shows can take a while on a loaded machine (2 cores shared by every test file).
+  const eventually = <T>(read: () => T | Promise<T>, timeout = 20_000) => expect.poll(read, { timeout, interval: 100 });
 
   beforeAll(async () => {
     build = await buildDashboard();
@@ -56,7 +58,7 @@ describe('admin dashboard in Chromium', () => {
     await page.getByLabel('Email').fill(admin.email);
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Wrong email or password.');
+    await eventually(() => page.getByRole('alert').textContent()).toContain('Wrong email or password.');
     await screenshot(page, 'sign-in-error');
   });
 
@@ -65,7 +67,7 @@ describe('admin dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     for (const part of ['postgres', 'redis', 'storage']) {
-      await expect.poll(() => page.getByTestId(`health-${part}`).textContent()).toContain('up');
+      await eventually(() => page.getByTestId(`health-${part}`).textContent()).toContain('up');
     }
     await page.getByRole('heading', { name: 'Queues' }).waitFor();
     expect(await page.getByRole('row', { name: /functions/ }).count()).toBeGreaterThan(0);
@@ -84,8 +86,8 @@ describe('admin dashboard in Chromium', () => {
     await dialog.getByLabel('Field 2 type').selectOption('integer');
     await dialog.getByRole('button', { name: 'Create collection' }).click();
     const inline = dialog.getByTestId('field-1').locator('.field-error');
-    await expect.poll(() => inline.textContent()).toMatch(/must start with a letter/);
-    await expect.poll(() => dialog.getByRole('alert').last().textContent()).toContain('fields.1.name');
+    await eventually(() => inline.textContent()).toMatch(/must start with a letter/);
+    await eventually(() => dialog.getByRole('alert').last().textContent()).toContain('fields.1.name');
     await screenshot(page, 'collection-schema-error');
 
     await dialog.getByLabel('Field 2 name').fill('views');
@@ -106,25 +108,25 @@ describe('admin dashboard in Chromium', () => {
       await page.getByRole('dialog').waitFor({ state: 'hidden' });
       await byText(doc.title).waitFor();
     }
-    await expect.poll(() => page.getByTestId('doc-count').textContent()).toContain('2 matching');
+    await eventually(() => page.getByTestId('doc-count').textContent()).toContain('2 matching');
 
     await page.getByLabel('Filter (JSON)').fill('{"views": {"$gte": 5}');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('not valid JSON');
+    await eventually(() => page.getByRole('alert').first().textContent()).toContain('not valid JSON');
 
     await page.getByLabel('Filter (JSON)').fill('{"views": {"$gte": 5}}');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await expect.poll(() => page.getByTestId('doc-count').textContent()).toContain('1 matching');
+    await eventually(() => page.getByTestId('doc-count').textContent()).toContain('1 matching');
     expect(await page.locator('table.grid tbody').textContent()).toContain('Second post');
     expect(await page.locator('table.grid tbody').textContent()).not.toContain('Hello world');
 
     // A filter on an undeclared field: the api's message, not a blank grid.
     await page.getByLabel('Filter (JSON)').fill('{"nope": 1}');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/query failed/i);
+    await eventually(() => page.getByRole('alert').first().textContent()).toMatch(/query failed/i);
     await page.getByLabel('Filter (JSON)').fill('{"views": {"$gte": 5}}');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await expect.poll(() => page.getByTestId('doc-count').textContent()).toContain('1 matching');
+    await eventually(() => page.getByTestId('doc-count').textContent()).toContain('1 matching');
     await screenshot(page, 'documents');
   });
 
@@ -153,15 +155,15 @@ describe('admin dashboard in Chromium', () => {
       { name: 'readme.txt', mimeType: 'text/plain', buffer: Buffer.from('Hello from the dashboard test\nsecond line\n') },
       { name: 'shot.png', mimeType: 'image/png', buffer: png },
     ]);
-    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/shot\.png.*done/);
+    await eventually(() => page.getByRole('status').textContent()).toMatch(/shot\.png.*done/);
     await page.getByRole('button', { name: 'readme.txt' }).click();
-    await expect.poll(() => page.getByTestId('text-preview').textContent()).toContain('Hello from the dashboard test');
+    await eventually(() => page.getByTestId('text-preview').textContent()).toContain('Hello from the dashboard test');
     await page.getByRole('button', { name: 'Close' }).click();
 
     await page.getByRole('button', { name: 'shot.png' }).click();
     const img = page.getByRole('img', { name: 'Preview of shot.png' });
     await img.waitFor();
-    await expect.poll(() => img.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
+    await eventually(() => img.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
     await screenshot(page, 'storage-preview');
     await page.getByRole('button', { name: 'Close' }).click();
     const files = await request(stack.api.getHttpServer()).get('/v1/storage/buckets/docs-files/files').set(svc).expect(200);
@@ -183,7 +185,7 @@ describe('admin dashboard in Chromium', () => {
     await page.locator('.cm-content').waitFor();
     await setSource("export default async (event, ctx) => {\n  ctx.log('hi');\n  return event.payload +;\n};\n");
     await page.getByRole('button', { name: 'Deploy' }).click();
-    await expect.poll(() => page.getByTestId('compile-error').textContent()).toMatch(/line 3/);
+    await eventually(() => page.getByTestId('compile-error').textContent()).toMatch(/line 3/);
     // The editor marks the line itself (CodeMirror lint range and gutter marker).
     await page.locator('.cm-lintRange-error').first().waitFor();
     await screenshot(page, 'function-compile-error');
@@ -193,17 +195,17 @@ describe('admin dashboard in Chromium', () => {
   it('deploys, invokes with a JSON payload and shows the run’s log', async () => {
     await setSource("export default async (event, ctx) => {\n  ctx.log('hello from', event.payload.name);\n  return { greeting: 'Hi ' + event.payload.name };\n};\n");
     await page.getByRole('button', { name: 'Deploy' }).click();
-    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Deployed version 1');
+    await eventually(() => page.getByRole('status').first().textContent()).toContain('Deployed version 1');
     await page.getByRole('tab', { name: 'Invoke' }).click();
     await page.getByLabel(/^Payload/).fill('{"name": "Ada"}');
     await page.getByRole('button', { name: 'Invoke' }).click();
     const result = page.getByTestId('invoke-result');
-    await expect.poll(() => result.textContent(), { timeout: 30_000 }).toContain('Hi Ada');
-    await expect.poll(() => page.getByTestId('run-logs').textContent(), { timeout: 15_000 }).toContain('hello from Ada');
+    await eventually(() => result.textContent(), 30_000).toContain('Hi Ada');
+    await eventually(() => page.getByTestId('run-logs').textContent()).toContain('hello from Ada');
     await screenshot(page, 'function-invoke');
 
     await page.getByRole('tab', { name: 'Runs' }).click();
-    await expect.poll(() => page.locator('table tbody').first().textContent()).toContain('succeeded');
+    await eventually(() => page.locator('table tbody').first().textContent()).toContain('succeeded');
   });
 
   it('shows an email of the delivery log and previews a template live', async () => {
@@ -215,29 +217,24 @@ describe('admin dashboard in Chromium', () => {
     await page.getByRole('link', { name: 'Email' }).click();
     await page.getByRole('button', { name: 'Dashboard hello' }).click();
     const detail = page.getByTestId('email-detail');
-    await expect.poll(() => detail.textContent()).toContain('reader@example.test');
-    await expect.poll(() => detail.textContent()).toContain('Plain body');
+    await eventually(() => detail.textContent()).toContain('reader@example.test');
+    await eventually(() => detail.textContent()).toContain('Plain body');
     const frame = page.frameLocator('iframe.mail-frame');
-    await expect.poll(() => frame.locator('b').textContent()).toBe('HTML');
+    await eventually(() => frame.locator('b').textContent()).toBe('HTML');
     // The worker delivers it (to .eml files here); the open dialog follows the status.
-    await expect
-      .poll(
-        async () => {
-          const res = await request(stack.api.getHttpServer()).get(`/v1/email/messages/${sent.body.id}`).set(svc);
-          return (res.body as { status: string }).status;
-        },
-        { timeout: 20_000 },
-      )
-      .toBe('sent');
+    await eventually(async () => {
+      const res = await request(stack.api.getHttpServer()).get(`/v1/email/messages/${sent.body.id}`).set(svc);
+      return (res.body as { status: string }).status;
+    }).toBe('sent');
     await page.getByRole('button', { name: 'Close' }).click();
 
     await page.getByRole('tab', { name: 'Templates' }).click();
     await page.getByLabel('New template').fill('welcome');
     await page.getByRole('button', { name: 'Add' }).click();
     await page.getByLabel('Subject').fill('Welcome {{name}}!');
-    await expect.poll(() => page.getByTestId('template-preview').textContent()).toContain('Welcome Ada!');
+    await eventually(() => page.getByTestId('template-preview').textContent()).toContain('Welcome Ada!');
     await page.getByRole('button', { name: 'Save template' }).click();
-    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Saved');
+    await eventually(() => page.getByRole('status').first().textContent()).toContain('Saved');
     await screenshot(page, 'email-template');
   });
 
@@ -250,12 +247,12 @@ describe('admin dashboard in Chromium', () => {
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel(/^Roles/).fill('editor, beta');
     await dialog.getByRole('button', { name: 'Save roles' }).click();
-    await expect.poll(() => dialog.getByRole('status').textContent()).toContain('Saved');
+    await eventually(() => dialog.getByRole('status').textContent()).toContain('Saved');
     await dialog.getByRole('button', { name: 'End all sessions' }).click();
-    await expect.poll(() => dialog.getByRole('status').textContent()).toContain('1 session(s) ended');
+    await eventually(() => dialog.getByRole('status').textContent()).toContain('1 session(s) ended');
     await request(stack.api.getHttpServer()).post('/v1/auth/refresh').send({ refreshToken: someone.refreshToken }).expect(401);
     await dialog.getByRole('button', { name: 'Disable' }).click();
-    await expect.poll(() => dialog.textContent()).toContain('disabled');
+    await eventually(() => dialog.textContent()).toContain('disabled');
     const user = await request(stack.api.getHttpServer()).get(`/v1/admin/users/${someone.id}`).set(svc).expect(200);
     expect(user.body).toMatchObject({ roles: ['editor', 'beta'], disabled: true });
     await screenshot(page, 'users');
@@ -271,7 +268,7 @@ describe('admin dashboard in Chromium', () => {
     await request(stack.api.getHttpServer()).get('/v1/admin/api-keys').set('x-api-key', key).expect(200);
     await screenshot(page, 'api-keys');
     await page.getByRole('row', { name: /ci server/ }).getByRole('button', { name: 'Revoke' }).click();
-    await expect.poll(() => page.getByRole('row', { name: /ci server/ }).textContent()).toContain('revoked');
+    await eventually(() => page.getByRole('row', { name: /ci server/ }).textContent()).toContain('revoked');
     await request(stack.api.getHttpServer()).get('/v1/admin/api-keys').set('x-api-key', key).expect(401);
   });
 
@@ -296,13 +293,13 @@ describe('admin dashboard in Chromium', () => {
     await page.getByRole('tab', { name: 'Service key' }).click();
     await page.getByLabel('Service key').fill('sk_not-a-real-key-0000000000000000');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not valid');
+    await eventually(() => page.getByRole('alert').textContent()).toContain('not valid');
     await page.getByLabel('Service key').fill(SERVICE_KEY);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     expect(await page.getByText('service key').first().isVisible()).toBe(true);
     // By now the overview has something to show (a run, a collection, files, users).
-    await expect.poll(() => page.getByRole('heading', { name: 'Recent errors' }).count()).toBe(1);
+    await eventually(() => page.getByRole('heading', { name: 'Recent errors' }).count()).toBe(1);
     await page.locator('.uplot').first().waitFor();
     await screenshot(page, 'overview');
   });
