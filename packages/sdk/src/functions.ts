@@ -26,7 +26,7 @@ export class FunctionsClient {
       method: 'POST',
       path: `/v1/functions/${enc(name)}/invoke`,
       query: { async: options.async ? 'true' : undefined },
-      body: payload === undefined ? undefined : payload,
+      body: payload,
       signal: options.signal,
     });
   }
