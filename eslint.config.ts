@@ -1,6 +1,7 @@
 import eslint from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
@@ -20,6 +21,12 @@ export default defineConfig(
       // Interfaces (WorkerHost.process, Fastify hooks) ask for async functions that may not await.
       '@typescript-eslint/require-await': 'off',
     },
+  },
+  // The dashboard (apps/dashboard, a browser SPA with its own tsconfig): React's hook rules.
+  {
+    files: ['apps/dashboard/src/**/*.{ts,tsx}'],
+    extends: [reactHooks.configs.flat['recommended-latest']],
+    languageOptions: { globals: globals.browser },
   },
   // Benchmark scripts are plain ESM JavaScript: no type information to lint with.
   {

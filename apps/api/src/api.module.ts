@@ -10,11 +10,13 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { OutboxWakeupInterceptor } from './common/outbox-wakeup.interceptor.js';
 import { RejectUnsafeJsonInterceptor } from './common/reject-unsafe-json.interceptor.js';
 import { createValidationPipe } from './common/validation.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import { EmailModule } from './email/email.module.js';
 import { FunctionsModule } from './functions/functions.module.js';
 import { GatewayModule } from './gateway/gateway.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { OverviewModule } from './overview/overview.module.js';
 import { StorageModule } from './storage/storage.module.js';
 
 /** The api's resources. The root module (app.factory.ts) adds the configuration. */
@@ -25,11 +27,13 @@ import { StorageModule } from './storage/storage.module.js';
     AuthModule,
     AdminModule,
     CollectionsModule,
+    DashboardModule,
     EmailModule,
     FunctionsModule,
     GatewayModule,
     HealthModule,
     MetricsModule,
+    OverviewModule,
     StorageModule,
   ],
   providers: [

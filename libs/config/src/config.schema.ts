@@ -140,6 +140,8 @@ const settings = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   METRICS_PUBLIC: bool.default(false),
   METRICS_PORT: port.optional(),
+  DASHBOARD_DIR: z.string().min(1).optional(),
+  DASHBOARD_ENABLED: bool.default(true),
 });
 
 /** The names of every environment variable api and worker read (.env.example and compose are checked against it). */

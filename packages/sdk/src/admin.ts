@@ -2,6 +2,7 @@ import { FunctionsClient } from './functions.js';
 import { enc, type Http } from './http.js';
 import type { operations } from './generated/api.js';
 import type {
+  AdminOverview,
   AdminUser,
   ApiKey,
   ApiKeyCreated,
@@ -16,6 +17,7 @@ import type {
   FunctionVersion,
   Page,
   Replay,
+  SessionsRevoked,
 } from './types.js';
 
 /** The JSON request body of an operation of the api, by operationId. */
@@ -41,13 +43,18 @@ export class AdminClient {
   readonly functions: AdminFunctions;
   readonly email: AdminEmail;
 
-  constructor(http: Http) {
+  constructor(private readonly http: Http) {
     this.users = new AdminUsers(http);
     this.apiKeys = new AdminApiKeys(http);
     this.collections = new AdminCollections(http);
     this.buckets = new AdminBuckets(http);
     this.functions = new AdminFunctions(http);
     this.email = new AdminEmail(http);
+  }
+
+  /** What the dashboard's first page shows: readiness, counts, 24 h of runs and emails, queue depth, recent failures. */
+  overview(): Promise<AdminOverview> {
+    return this.http.json({ method: 'GET', path: '/v1/admin/overview' });
   }
 }
 
@@ -62,6 +69,10 @@ class AdminUsers {
   /** Roles, disabled, emailVerified. */
   update(id: string, changes: UpdateUserInput): Promise<AdminUser> {
     return this.http.json({ method: 'PATCH', path: `/v1/admin/users/${enc(id)}`, body: changes });
+  }
+  /** Ends every session of the user (refresh tokens stop working; access tokens run out within their lifetime). */
+  revokeSessions(id: string): Promise<SessionsRevoked> {
+    return this.http.json({ method: 'DELETE', path: `/v1/admin/users/${enc(id)}/sessions` });
   }
   async delete(id: string): Promise<void> {
     await this.http.json({ method: 'DELETE', path: `/v1/admin/users/${enc(id)}` });

@@ -5,6 +5,8 @@ type Schemas = components['schemas'];
 /** The api's shapes, by their names in the OpenAPI document. */
 export type User = Schemas['User'];
 export type AdminUser = Schemas['AdminUser'];
+export type AdminOverview = Schemas['AdminOverview'];
+export type SessionsRevoked = Schemas['SessionsRevoked'];
 export type AuthTokens = Schemas['AuthTokens'];
 export type Session = Schemas['Session'];
 export type ApiKey = Schemas['ApiKey'];

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { Access, CurrentCaller } from '../auth/access.decorator.js';
 import { idParam } from '../auth/auth.dto.js';
 import type { Caller } from '../auth/caller.js';
-import { adminUserList, adminUserView, apiKeyCreated, apiKeyList, createApiKeyBody, listUsersQuery, updateUserBody } from './admin.dto.js';
+import { adminUserList, adminUserView, apiKeyCreated, apiKeyList, createApiKeyBody, listUsersQuery, revokedView, updateUserBody } from './admin.dto.js';
 import { AdminService } from './admin.service.js';
 
 @ApiTags('admin')
@@ -38,6 +38,14 @@ export class AdminController {
     @Body({ schema: updateUserBody }) body: z.infer<typeof updateUserBody>,
   ) {
     return this.admin.updateUser(caller, id, body);
+  }
+
+  @Delete('users/:id/sessions')
+  @HttpCode(200)
+  @ApiOperation({ summary: "End every session of a user (their refresh tokens stop working; access tokens expire within JWT_ACCESS_TTL_SECONDS)" })
+  @ApiResponse({ status: 200, standardSchema: revokedView })
+  revokeSessions(@CurrentCaller() caller: Caller, @Param('id', { schema: idParam }) id: string) {
+    return this.admin.revokeSessions(caller, id);
   }
 
   @Delete('users/:id')

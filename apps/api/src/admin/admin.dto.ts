@@ -43,3 +43,5 @@ export const apiKeyCreated = apiKeyView
   .extend({ key: z.string().describe('the secret: shown in this answer only') })
   .meta({ id: 'ApiKeyCreated' });
 export const apiKeyList = z.object({ items: z.array(apiKeyView), nextCursor: z.null() }).meta({ id: 'ApiKeyList' });
+
+export const revokedView = z.object({ revoked: z.number().int().describe('sessions ended') }).meta({ id: 'SessionsRevoked' });

@@ -54,6 +54,15 @@ export class AdminRepository {
     });
   }
 
+  /** Ends every active session of a user (their refresh tokens stop working); how many. */
+  async revokeSessions(id: string, actor: string): Promise<number> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.session.updateMany({ where: { userId: id, revokedAt: null }, data: { revokedAt: new Date(), revokedReason: 'admin' } });
+      await tx.auditLog.create({ data: { event: 'sessions.revoke', userId: id, actor, data: { count } } });
+      return count;
+    });
+  }
+
   async deleteUser(id: string, actor: string): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
       const { count } = await tx.user.deleteMany({ where: { id } });

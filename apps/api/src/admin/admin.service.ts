@@ -40,6 +40,11 @@ export class AdminService {
     return user;
   }
 
+  async revokeSessions(caller: Caller, id: string): Promise<{ revoked: number }> {
+    await this.getUser(id);
+    return { revoked: await this.repo.revokeSessions(id, actorName(caller)) };
+  }
+
   async deleteUser(caller: Caller, id: string): Promise<void> {
     const deleted = await this.repo.deleteUser(id, actorName(caller));
     await this.sessions.invalidateUser(id);

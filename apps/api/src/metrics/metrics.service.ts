@@ -47,6 +47,18 @@ export class MetricsService {
     });
   }
 
+  /** Requests this process has answered since it started: all, 4xx and 5xx. */
+  async requestTotals(): Promise<{ total: number; errors4xx: number; errors5xx: number }> {
+    const totals = { total: 0, errors4xx: 0, errors5xx: 0 };
+    for (const { value, labels } of (await this.requests.get()).values) {
+      totals.total += value;
+      const status = String(labels.status ?? '');
+      if (status.startsWith('4')) totals.errors4xx += value;
+      else if (status.startsWith('5')) totals.errors5xx += value;
+    }
+    return totals;
+  }
+
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }

@@ -334,6 +334,26 @@ export interface paths {
         patch: operations["adminUpdateUser"];
         trace?: never;
     };
+    "/v1/admin/users/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End every session of a user (their refresh tokens stop working; access tokens expire within JWT_ACCESS_TTL_SECONDS)
+         * @description Access: an admin user or the service key.
+         */
+        delete: operations["adminRevokeSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/api-keys": {
         parameters: {
             query?: never;
@@ -862,6 +882,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Activity for the dashboard: counts, runs and emails of the last 24 h, queue depth, recent failures
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["overviewGet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/storage/buckets": {
         parameters: {
             query?: never;
@@ -1127,6 +1167,10 @@ export interface components {
             disabled: boolean;
             /** Format: date-time */
             updatedAt: string;
+        };
+        SessionsRevoked: {
+            /** @description sessions ended */
+            revoked: number;
         };
         ApiKeyCreated: {
             /** Format: uuid */
@@ -1548,6 +1592,59 @@ export interface components {
                     error: string;
                 };
             };
+        };
+        AdminOverview: {
+            /** Format: date-time */
+            generatedAt: string;
+            /** @description as GET /v1/health/ready answers it */
+            health: components["schemas"]["Readiness"];
+            counts: {
+                users: number;
+                collections: number;
+                functions: number;
+                buckets: number;
+                files: number;
+            };
+            runs: {
+                /** @description rows by status */
+                last24h: {
+                    [key: string]: number;
+                };
+                /** @description the last 24 hours, oldest first; failed counts failed, timed_out and dead */
+                hourly: {
+                    /** Format: date-time */
+                    hour: string;
+                    succeeded: number;
+                    failed: number;
+                }[];
+            };
+            email: {
+                /** @description rows by status */
+                last24h: {
+                    [key: string]: number;
+                };
+            };
+            queues: {
+                [key: string]: {
+                    waiting: number;
+                    active: number;
+                    delayed: number;
+                    failed: number;
+                };
+            };
+            /** @description answered by this api process since it started (sample twice for a rate) */
+            requests: {
+                total: number;
+                errors4xx: number;
+                errors5xx: number;
+            };
+            recentErrors: {
+                /** Format: date-time */
+                at: string;
+                source: string;
+                message: string;
+                ref?: string;
+            }[];
         };
         Bucket: {
             /** Format: uuid */
@@ -2184,6 +2281,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AdminUser"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    adminRevokeSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionsRevoked"];
                 };
             };
             "4XX": components["responses"]["Error"];
@@ -3609,6 +3730,42 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Readiness"];
                 };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    overviewGet: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminOverview"];
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
