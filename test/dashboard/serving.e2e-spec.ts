@@ -94,7 +94,10 @@ describe('dashboard serving and its admin routes', () => {
     expect(res.body).toEqual({ revoked: 1 });
     const refresh = await http().post('/v1/auth/refresh').send({ refreshToken: user.refreshToken }).expect(401);
     expect(refresh.body.code).toBeDefined();
-    await http().delete(`/v1/admin/users/${user.id}/sessions`).set(bearer(user)).expect(403);
+    // The revoked session's access token stops at once (checked live), not only its refresh token.
+    expect((await http().get('/v1/collections').set(bearer(user)).expect(401)).body.code).toBe('SESSION_REVOKED');
+    const other = await createUser(app);
+    await http().delete(`/v1/admin/users/${user.id}/sessions`).set(bearer(other)).expect(403);
     const missing = await http().delete('/v1/admin/users/00000000-0000-4000-8000-000000000000/sessions').set(svc).expect(404);
     expect(missing.body.code).toBe('NOT_FOUND');
     await http().delete('/v1/admin/users/not-a-uuid/sessions').set(svc).expect(400);

@@ -42,7 +42,10 @@ export class AdminService {
 
   async revokeSessions(caller: Caller, id: string): Promise<{ revoked: number }> {
     await this.getUser(id);
-    return { revoked: await this.repo.revokeSessions(id, actorName(caller)) };
+    const revoked = await this.repo.revokeSessions(id, actorName(caller));
+    // Sessions are checked live on every request: drop their cached state on every replica.
+    await this.sessions.invalidateUser(id);
+    return { revoked };
   }
 
   async deleteUser(caller: Caller, id: string): Promise<void> {
