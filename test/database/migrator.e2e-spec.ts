@@ -54,6 +54,20 @@ async function tableExists(url: string, table: string): Promise<boolean> {
   return rows[0]?.t != null;
 }
 
+describe('migrate() on a database that does not exist yet', () => {
+  it('creates it (as prisma migrate deploy does) and applies the migrations', async () => {
+    const name = `baas_migrator_new_${process.pid}_${randomBytes(4).toString('hex')}`;
+    createdDatabases.push(name);
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    const dir = await migrationsDir();
+    await writeMigration(dir, '20260101000000_first', 'CREATE TABLE first_table (id int);');
+    const result = await migrate(url.toString(), dir);
+    expect(result.applied).toEqual(['20260101000000_first']);
+    expect(await tableExists(url.toString(), 'first_table')).toBe(true);
+  });
+});
+
 interface MigrationRow {
   id: string;
   checksum: string;

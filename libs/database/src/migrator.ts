@@ -63,10 +63,39 @@ interface AppliedRow {
  * applied migration's file has changed or a previous attempt failed half-way.
  * Safe when several processes start at once: they serialise on Prisma's advisory lock.
  */
+/**
+ * Connects to `databaseUrl`, creating the database first when the server says it does not
+ * exist (as `prisma migrate deploy` does), so a fresh machine needs no manual `createdb`.
+ */
+async function connectCreatingDatabase(databaseUrl: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  try {
+    await client.connect();
+    return client;
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    if ((err as { code?: string }).code !== '3D000') throw err; // invalid_catalog_name
+  }
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  url.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: url.toString() });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  } catch (err) {
+    if ((err as { code?: string }).code !== '42P04') throw err; // created meanwhile by another runner
+  } finally {
+    await admin.end();
+  }
+  const created = new pg.Client({ connectionString: databaseUrl });
+  await created.connect();
+  return created;
+}
+
 export async function migrate(databaseUrl: string, migrationsDir: string): Promise<MigrateResult> {
   const migrations = await readMigrations(migrationsDir);
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
+  const client = await connectCreatingDatabase(databaseUrl);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);
     await client.query(CREATE_MIGRATIONS_TABLE);
