@@ -36,9 +36,9 @@ const result = await withCleanup(async (onCleanup) => {
   const prefix = `bench_gateway_${suffix}`;
   onCleanup(() => dropRedisPrefix(prefix));
   await runNode(['dist/libs/database/src/migrate.main.js'], { DATABASE_URL: db.url });
-  const limits = { RATE_LIMIT_READS: '999999999/60', RATE_LIMIT_AUTH: '999999999/60', RATE_LIMIT_WRITES: '999999999/60' };
-  const on = await startApi(appEnv(db.url, prefix, { ...limits, CORS_ORIGINS: `${ORIGIN},https://*.example.org` }));
-  const off = await startApi(appEnv(db.url, prefix, { ...limits, RATE_LIMIT_ENABLED: 'false' }));
+  // appEnv's budgets are out of reach, so "on" counts every request without refusing any.
+  const on = await startApi(appEnv(db.url, prefix, { CORS_ORIGINS: `${ORIGIN},https://*.example.org` }));
+  const off = await startApi(appEnv(db.url, prefix, { RATE_LIMIT_ENABLED: 'false' }));
 
   const service = { 'x-api-key': SERVICE_KEY };
   await call(on.base, 'POST', '/v1/collections', {

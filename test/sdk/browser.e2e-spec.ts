@@ -13,8 +13,8 @@ import { startApi } from '../support/app.js';
 import { testConfig } from '../support/config.js';
 import { freePort } from '../support/net.js';
 import { ensureSdkBuilt, PASSWORD, sdkClients, uniqueEmail } from './support.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 /** What test/sdk/browser/page.html puts on the page's global object. */
 interface PageGlobals {
@@ -53,7 +53,7 @@ describe('the built SDK in real Chromium, from another origin', () => {
 
   beforeAll(async () => {
     // .ci/run installs Debian's chromium when it is missing (apt-get install -y chromium).
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
+    expect(existsSync(CHROMIUM_PATH), `${CHROMIUM_PATH} is missing: apt-get install -y chromium`).toBe(true);
     const sdkDir = dirname(await ensureSdkBuilt());
     dir = await mkdtemp(join(tmpdir(), 'baas-browser-'));
     isolated = await isolatedDatabase();
@@ -81,18 +81,9 @@ describe('the built SDK in real Chromium, from another origin', () => {
 
     page = await servePage(sdkDir);
     browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
+      executablePath: CHROMIUM_PATH,
       headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: [...CHROMIUM_ARGS],
     });
   }, 90_000);
   afterAll(async () => {
