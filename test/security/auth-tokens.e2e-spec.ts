@@ -25,17 +25,17 @@ async function linkTokens(app: NestFastifyApplication, email: string, path: stri
   return tokens;
 }
 
+// One api for the whole file.
+let app: NestFastifyApplication;
+const http = () => request(app.getHttpServer());
+beforeAll(async () => {
+  app = await startApi();
+});
+afterAll(async () => {
+  await app.close();
+});
+
 describe('email-link tokens end with a reset, a password change or a disable (issue 11, finding 8)', () => {
-  let app: NestFastifyApplication;
-  const http = () => request(app.getHttpServer());
-
-  beforeAll(async () => {
-    app = await startApi();
-  });
-  afterAll(async () => {
-    await app.close();
-  });
-
   it('the exact sequence of the issue: magic link M1, resets R1 and R2; using R2 ends R1, M1 and the verification link', async () => {
     const user = await createUser(app);
     const [verify] = await linkTokens(app, user.email, '/auth/verify-email', 1);
@@ -79,16 +79,6 @@ describe('email-link tokens end with a reset, a password change or a disable (is
 });
 
 describe('reset and magic-link requests answer before any work that depends on the account (issue 11, finding 12)', () => {
-  let app: NestFastifyApplication;
-  const http = () => request(app.getHttpServer());
-
-  beforeAll(async () => {
-    app = await startApi();
-  });
-  afterAll(async () => {
-    await app.close();
-  });
-
   it('answers an existing and an unknown email alike while the users table is locked, then does the work', async () => {
     const user = await createUser(app);
     const unknown = `nobody-${randomUUID()}@example.test`;

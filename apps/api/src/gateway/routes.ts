@@ -6,7 +6,7 @@
 
 export type RateGroup = 'reads' | 'writes' | 'uploads' | 'invokes' | 'auth';
 
-/** `json`: a JSON body or none; `multipart`: form-data upload; `raw`: any bytes, streamed. */
+/** `json`: a JSON body or none; `multipart`: form-data upload; `raw`: arbitrary bytes, streamed. */
 export type BodyKind = 'json' | 'multipart' | 'raw';
 
 export interface RouteClass {
