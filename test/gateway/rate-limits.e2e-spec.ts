@@ -4,6 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startApi } from '../support/app.js';
 import { SERVICE_KEY, testConfig } from '../support/config.js';
+import { RATE_SYNC_MS } from '../../apps/api/src/gateway/rate-limit.service.js';
 import { deleteKeys } from '../support/redis.js';
 import { bearer, createUser, type TestUser } from '../support/users.js';
 
@@ -168,5 +169,55 @@ describe('rate limits without TRUST_PROXY', () => {
       service.push((await request(server).get('/v1/collections/nothing_here/documents').set('x-api-key', SERVICE_KEY)).status);
     }
     expect(service).toEqual([404, 404, 429]);
+  });
+});
+
+/**
+ * Far from its limit a client's requests are counted in each replica's memory and added to
+ * Redis every RATE_SYNC_MS; near the limit, or after a pause, a request is counted in Redis
+ * first. Two
+ * replicas, a budget of 60 (exact below 10 remaining).
+ */
+describe('rate limits counted locally far from the limit', () => {
+  const prefix = `${inject('queuePrefix')}-rl3`;
+  let a: NestFastifyApplication;
+  let b: NestFastifyApplication;
+  const config = () => testConfig({ QUEUE_PREFIX: prefix, TRUST_PROXY: 'true', RATE_LIMIT_READS: '60/60' });
+  const read = (app: NestFastifyApplication, client: string) =>
+    request(app.getHttpServer()).get('/v1/collections/nothing_here/documents').set('x-forwarded-for', client);
+  const settle = () => new Promise((resolve) => setTimeout(resolve, RATE_SYNC_MS * 3));
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startApi(config()), startApi(config())]);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await deleteKeys(inject('redisUrl'), `${prefix}*`);
+  });
+
+  it('shares the counts of both replicas and refuses exactly at the limit', async () => {
+    const client = '10.77.0.1';
+    const remaining: number[] = [];
+    for (let i = 0; i < 20; i++) remaining.push(Number((await read(a, client)).headers['ratelimit-remaining']));
+    expect(remaining).toEqual(Array.from({ length: 20 }, (_, i) => 59 - i));
+    await settle();
+    // Replica b has not seen this client: its first request asks Redis, which holds a's 20.
+    const first = await read(b, client);
+    expect(first.headers['ratelimit-remaining']).toBe('39');
+    for (let i = 0; i < 25; i++) await read(b, client);
+    await settle();
+    // a's picture is older than two syncs: its next request is counted in Redis first and
+    // sees b's 26 too; the last 13 of 60 are then counted in Redis one by one (margin 10).
+    const fromA: number[] = [];
+    for (let i = 0; i < 14; i++) {
+      const res = await read(a, client);
+      expect(res.status).toBe(404);
+      fromA.push(Number(res.headers['ratelimit-remaining']));
+    }
+    expect(fromA).toEqual(Array.from({ length: 14 }, (_, i) => 13 - i));
+    const refusedA = await read(a, client);
+    const refusedB = await read(b, client);
+    expect([refusedA.status, refusedB.status]).toEqual([429, 429]);
+    expect(Number(refusedB.headers['retry-after'])).toBeGreaterThanOrEqual(1);
   });
 });

@@ -1,5 +1,5 @@
 import { isIPv6 } from 'node:net';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
@@ -20,6 +20,25 @@ export interface RateDecision {
 
 const KEY_CACHE_MS = 30_000;
 const KEY_CACHE_MAX = 10_000;
+/** How often counts taken locally are added to the shared Redis counters. */
+export const RATE_SYNC_MS = 100;
+/** Local counting entries kept at most (identities seen in the current windows). */
+const LOCAL_MAX = 50_000;
+
+/**
+ * One identity's counter in one group as this replica knows it: `known` is the shared
+ * count Redis answered last time, `pending` the requests this replica admitted since and has
+ * not added to Redis yet.
+ */
+interface LocalCount {
+  group: RateGroup;
+  identity: string;
+  known: number;
+  pending: number;
+  windowEnd: number;
+  /** When `known` came from Redis; a picture older than two syncs is refreshed first. */
+  syncedAt: number;
+}
 
 /**
  * The gateway's per-route-group limits: one fixed-window counter per (group, identity) in
@@ -33,12 +52,17 @@ const KEY_CACHE_MAX = 10_000;
  * which count per action and email on top of this.
  */
 @Injectable()
-export class GatewayRateLimiter {
+export class GatewayRateLimiter implements OnModuleDestroy {
+  private readonly logger = new Logger(GatewayRateLimiter.name);
   private readonly limiters = new Map<RateGroup, RateLimiterRedis>();
   /** api key hash → key id (null: unknown/revoked), so limits need no query per request. */
   private readonly keyIds = new Map<string, { id: string | null; until: number }>();
   /** verified access token → its user, until the token's expiry. */
   private readonly verified = new Map<string, { userId: string; until: number }>();
+  /** `group identity` → its counter as this replica knows it (see consume). */
+  private readonly local = new Map<string, LocalCount>();
+  private readonly syncTimer: NodeJS.Timeout;
+  private syncing: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(REDIS) redis: Redis,
@@ -71,34 +95,97 @@ export class GatewayRateLimiter {
         }),
       );
     }
+    this.syncTimer = setInterval(() => void this.sync(), RATE_SYNC_MS);
+    this.syncTimer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.syncTimer);
+    await this.sync();
   }
 
   get enabled(): boolean {
     return this.config.RATE_LIMIT_ENABLED && this.limiters.size > 0;
   }
 
-  /** Counts one request of this group for its caller; null when the request is not limited. */
+  /**
+   * Counts one request of this group for its caller; null when the request is not limited.
+   *
+   * Far from its limit, an identity's requests are counted in this replica's memory and
+   * added to the shared Redis counter in one increment every RATE_SYNC_MS, so a busy client
+   * does not cost a Redis round trip per request. A request is counted in Redis before it is
+   * answered when this replica's picture of the shared count is older than two sync
+   * intervals (a client that paused), or when the remaining budget falls to a tenth of the
+   * limit (at least 10 requests), so refusals are exact. With several replicas, what the
+   * others admitted in the last sync interval or two is seen late: at most that many
+   * requests, and never more than the margin, pass beyond the limit (docs/api.md#rate-limits).
+   */
   async consume(group: RateGroup, request: FastifyRequest): Promise<RateDecision | null> {
     const limiter = this.limiters.get(group);
     if (!limiter) return null;
     const identity = await this.identityOf(request);
     if (identity === null) return null;
-    let res: RateLimiterRes;
-    let allowed = true;
-    try {
-      res = await limiter.consume(identity);
-    } catch (err) {
-      if (!(err instanceof RateLimiterRes)) throw err;
-      res = err;
-      allowed = false;
+    const now = Date.now();
+    const key = `${group} ${identity}`;
+    const entry = this.local.get(key);
+    if (
+      entry &&
+      entry.windowEnd > now &&
+      now - entry.syncedAt < 2 * RATE_SYNC_MS &&
+      limiter.points - entry.known - entry.pending > syncMargin(limiter.points)
+    ) {
+      entry.pending += 1;
+      return decisionOf(limiter, true, entry.known + entry.pending, entry.windowEnd - now);
     }
-    return {
-      allowed,
-      limit: limiter.points,
-      remaining: Math.max(0, res.remainingPoints),
-      resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
-      windowSeconds: limiter.duration,
-    };
+    // Near the limit, new in this window, or the window ended: count in Redis now, together
+    // with whatever is still pending here.
+    const pending = entry && entry.windowEnd > now ? entry.pending : 0;
+    if (entry) entry.pending = 0;
+    const { res, allowed } = await consumeIn(limiter, identity, 1 + pending);
+    this.remember(key, group, identity, res, now);
+    return decisionOf(limiter, allowed, res.consumedPoints, res.msBeforeNext);
+  }
+
+  /** Adds every replica-local count to Redis (RATE_SYNC_MS); runs one at a time. */
+  private sync(): Promise<void> {
+    this.syncing = this.syncing.then(async () => {
+      const now = Date.now();
+      const due: LocalCount[] = [];
+      for (const [key, entry] of this.local) {
+        if (entry.pending > 0) due.push(entry);
+        else if (entry.windowEnd <= now) this.local.delete(key);
+      }
+      await Promise.all(
+        due.map(async (entry) => {
+          const limiter = this.limiters.get(entry.group);
+          const points = entry.pending;
+          entry.pending = 0;
+          if (!limiter) return;
+          try {
+            const { res } = await consumeIn(limiter, entry.identity, points);
+            this.remember(`${entry.group} ${entry.identity}`, entry.group, entry.identity, res, Date.now());
+          } catch (err) {
+            // Not counted now; the next request of this identity counts it in Redis.
+            entry.pending += points;
+            this.logger.warn(`rate-limit sync failed: ${(err as Error).message}`);
+          }
+        }),
+      );
+    });
+    return this.syncing;
+  }
+
+  private remember(key: string, group: RateGroup, identity: string, res: RateLimiterRes, now: number): void {
+    const entry = this.local.get(key);
+    const windowEnd = now + Math.max(1, res.msBeforeNext);
+    if (entry) {
+      entry.known = res.consumedPoints;
+      entry.windowEnd = windowEnd;
+      entry.syncedAt = now;
+      return;
+    }
+    if (this.local.size >= LOCAL_MAX) return; // counted in Redis per request until the next sync sweeps
+    this.local.set(key, { group, identity, known: res.consumedPoints, pending: 0, windowEnd, syncedAt: now });
   }
 
   /** `user:<id>`, `key:<id>`, `ip:<address>`, or null for an exempt service key. */
@@ -147,6 +234,31 @@ export class GatewayRateLimiter {
     this.keyIds.set(hash, { id: row?.id ?? null, until: now + KEY_CACHE_MS });
     return row?.id ?? null;
   }
+}
+
+/** Remaining budget at or below which every request is counted in Redis before its answer. */
+function syncMargin(points: number): number {
+  return Math.max(10, Math.ceil(points / 10));
+}
+
+/** Adds `points` to the identity's shared counter; `allowed` is false once it is past the limit. */
+async function consumeIn(limiter: RateLimiterRedis, identity: string, points: number): Promise<{ res: RateLimiterRes; allowed: boolean }> {
+  try {
+    return { res: await limiter.consume(identity, points), allowed: true };
+  } catch (err) {
+    if (!(err instanceof RateLimiterRes)) throw err;
+    return { res: err, allowed: false };
+  }
+}
+
+function decisionOf(limiter: RateLimiterRedis, allowed: boolean, consumed: number, msBeforeNext: number): RateDecision {
+  return {
+    allowed,
+    limit: limiter.points,
+    remaining: Math.max(0, limiter.points - consumed),
+    resetSeconds: Math.max(1, Math.ceil(msBeforeNext / 1000)),
+    windowSeconds: limiter.duration,
+  };
 }
 
 /** The `exp` (ms) of a JWT whose signature was already verified; undefined when absent. */
