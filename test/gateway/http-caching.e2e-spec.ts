@@ -51,6 +51,27 @@ describe('HTTP caching: ETag / If-None-Match, Last-Modified / If-Modified-Since,
       await api().patch(url).set(bearer(user)).set('If-Match', etag).send({ title: 'c' }).expect(412);
     });
 
+    it('a 304 comes only after the read check: a caller who may not read gets 404 whatever ETag they send', async () => {
+      const owner = await createUser(app);
+      const other = await createUser(app);
+      const created = await api()
+        .post(`/v1/collections/${notes}/documents`)
+        .set(bearer(owner))
+        .send({ title: 'mine', acl: { read: [`user:${owner.id}`] } })
+        .expect(201);
+      const url = `/v1/collections/${notes}/documents/${created.body.id}`;
+      const etag = created.headers.etag!;
+      const mine = await api().get(url).set(bearer(owner)).set('If-None-Match', etag);
+      expect(mine.status).toBe(304);
+      expect(mine.headers['cache-control']).toBe('private, no-cache');
+      for (const guess of [etag, '*', `W/${etag}`]) {
+        const res = await api().get(url).set(bearer(other)).set('If-None-Match', guess);
+        expect(res.status, guess).toBe(404);
+        expect(res.body.code).toBe('NOT_FOUND');
+      }
+      expect((await api().get(url).set('If-None-Match', etag)).status).toBe(404);
+    });
+
     it('a projection and an expansion each have their own ETag', async () => {
       const created = await api().post(`/v1/collections/${notes}/documents`).set(bearer(user)).send({ title: 't', body: 'x' }).expect(201);
       const url = `/v1/collections/${notes}/documents/${created.body.id}`;

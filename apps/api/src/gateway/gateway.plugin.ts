@@ -87,8 +87,10 @@ export const gatewayPlugin = fp<{ config: AppConfig; limiter: GatewayRateLimiter
       // Answered before the whole body arrived: the rest would be read as the next request
       // or reset the socket, so this connection ends after the answer.
       if (hasBody(request) && !request.raw.complete) void reply.header('connection', 'close');
-      if ((request.method !== 'GET' && request.method !== 'HEAD') || reply.statusCode !== 200) return payload;
+      if (request.method !== 'GET' && request.method !== 'HEAD') return payload;
+      if (reply.statusCode !== 200 && reply.statusCode !== 304) return payload;
       if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'private, no-cache');
+      if (reply.statusCode === 304) return payload; // a handler's own 304 (documents.controller.ts)
       if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
       let etag = reply.getHeader('etag');
       if (typeof etag !== 'string') {

@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { Access, CurrentCaller } from '../../auth/access.decorator.js';
 import type { Caller } from '../../auth/caller.js';
 import { ETAG_HEADER, IF_MATCH_HEADER, LOCATION_HEADER } from '../../common/api-docs.js';
+import { etagMatches } from '../../storage/http-range.js';
 import {
   collectionNameParam,
   documentBody,
@@ -62,16 +63,26 @@ export class DocumentsController {
   @Get(':id')
   @ApiOperation({ summary: 'One document (404 also when the caller may not read it)' })
   @ApiResponse({ status: 200, standardSchema: projectedDocumentView, headers: ETAG_HEADER })
+  @ApiResponse({ status: 304, description: 'Not modified: `If-None-Match` names the current version (after the read check)', headers: ETAG_HEADER })
   async get(
     @CurrentCaller() caller: Caller,
     @Param('name', { schema: collectionNameParam }) name: string,
     @Param('id', { schema: documentIdParam }) id: string,
     @Query({ schema: readQuery }) query: ReadQuery,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<Doc> {
-    const doc = await this.documents.get(caller, name, id, query);
+  ): Promise<Doc | undefined> {
     // An expanded document also changes when a referenced one does, so its version cannot
     // be its ETag: the gateway then derives a strong one from the bytes (gateway.plugin.ts).
+    // Otherwise a current If-None-Match is answered 304 before the document is shaped.
+    const doc =
+      query.expand || !ifNoneMatch
+        ? await this.documents.get(caller, name, id, query)
+        : await this.documents.getUnlessCurrent(caller, name, id, query, (version) => etagMatches(ifNoneMatch, `"${version}"`));
+    if (typeof doc === 'number') {
+      void reply.code(304).header('etag', `"${doc}"`);
+      return undefined;
+    }
     return query.expand ? doc : withEtag(reply, doc);
   }
 

@@ -93,10 +93,28 @@ export class DocumentsService {
   ) {}
 
   async get(caller: Caller, collection: string, id: string, options: ReadOptions = {}, client?: pg.PoolClient): Promise<Doc> {
+    const read = await this.readOne(caller, collection, id, options, client);
+    return this.shapeOne(caller, read, client);
+  }
+
+  /**
+   * The document, or only its version when the caller's copy (`isCurrent`, from
+   * `If-None-Match`) is current: the read check has run, nothing is shaped or serialized.
+   */
+  async getUnlessCurrent(caller: Caller, collection: string, id: string, options: ReadOptions, isCurrent: (version: number) => boolean): Promise<Doc | number> {
+    const read = await this.readOne(caller, collection, id, options);
+    return isCurrent(read.row.version) ? read.row.version : this.shapeOne(caller, read);
+  }
+
+  private async readOne(caller: Caller, collection: string, id: string, options: ReadOptions, client?: pg.PoolClient) {
     const def = await this.collections.require(collection);
     const { project, expand } = this.readShape(def, options);
     const row = await this.repo.findReadable(client ?? this.repo.pool, def, caller, def.rules.read, id);
     if (!row) throw notFound();
+    return { def, project, expand, row };
+  }
+
+  private async shapeOne(caller: Caller, { def, project, expand, row }: Awaited<ReturnType<DocumentsService['readOne']>>, client?: pg.PoolClient): Promise<Doc> {
     const [doc] = await this.shape(caller, def, [toDoc(def, row)], project, expand, client ?? this.repo.pool);
     return doc!;
   }
