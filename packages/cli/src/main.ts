@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { init } from './commands/init.js';
 import { deploy } from './commands/deploy.js';
 import { invoke, listRuns, logs, retry } from './commands/runs.js';
+import { exportData, importData } from './commands/transfer.js';
 import { Context, type CliIo, type GlobalOptions } from './context.js';
 import { CliError, EXIT, type ExitCode } from './exit-codes.js';
 import { Output } from './output.js';
@@ -79,6 +80,18 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
     .option('-n, --limit <n>', 'how many recent runs to look at (1-100)')
     .option('--interval <ms>', 'how often --follow asks the server', '1000')
     .action(bind((ctx, name: string | undefined, options: Parameters<typeof logs>[2]) => logs(ctx, name, options)));
+
+  program
+    .command('export <target>')
+    .description('write collections (schema + documents), users, files and functions to a new folder, or a .tar.gz')
+    .option('--only <parts>', 'some of: collections,users,files,functions')
+    .action(bind((ctx, target: string, options: Parameters<typeof exportData>[2]) => exportData(ctx, target, options)));
+
+  program
+    .command('import <source>')
+    .description('load an export (folder or .tar.gz) into the target server; what exists already is left alone')
+    .option('--only <parts>', 'some of: collections,users,files,functions')
+    .action(bind((ctx, source: string, options: Parameters<typeof importData>[2]) => importData(ctx, source, options)));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,0 +1,327 @@
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openAsBlob, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { create as tarCreate, extract as tarExtract } from 'tar';
+import type { Context } from '../context.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { DEFAULT_LIMITS } from '../functions-api.js';
+import type { Bucket, Collection, ErrorCode, FileInfo, FunctionInfo, TransferDocument, TransferUser } from '../sdk.js';
+import { isBaasError } from '../sdk.js';
+
+/** The layout of an export folder (docs/cli.md, "export / import"). */
+export const EXPORT_FORMAT = 'selfbaas-export';
+export const EXPORT_VERSION = 1;
+const BATCH = 500;
+const PARTS = ['collections', 'users', 'files', 'functions'] as const;
+type Part = (typeof PARTS)[number];
+
+interface ExportManifest {
+  format: typeof EXPORT_FORMAT;
+  version: number;
+  exportedAt: string;
+  source: string;
+  parts: Part[];
+  counts: Record<string, number>;
+}
+
+/** A function as exported: its definition and the names (never the values) of its secrets. */
+type FunctionExport = Pick<FunctionInfo, 'name' | 'language' | 'timeoutMs' | 'memoryMb' | 'retries' | 'backoffMs' | 'concurrency' | 'secretNames'> & {
+  source: string;
+  triggers: Record<string, unknown>[];
+};
+
+export interface TransferOptions {
+  only?: string;
+}
+
+function selectedParts(only: string | undefined): Part[] {
+  if (!only) return [...PARTS];
+  const wanted = only.split(',').map((p) => p.trim());
+  const unknown = wanted.filter((p) => !(PARTS as readonly string[]).includes(p));
+  if (unknown.length) throw new CliError(`--only takes ${PARTS.join(', ')} (got ${unknown.join(', ')})`, EXIT.USAGE);
+  return wanted as Part[];
+}
+
+const isArchive = (path: string) => /\.(tar\.gz|tgz)$/.test(path);
+
+async function writeLines(file: string, items: AsyncIterable<unknown>, onItem: () => void): Promise<number> {
+  const out = createWriteStream(file);
+  let n = 0;
+  for await (const item of items) {
+    if (!out.write(`${JSON.stringify(item)}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+    n++;
+    onItem();
+  }
+  await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
+  return n;
+}
+
+async function* readLines<T>(file: string): AsyncGenerator<T> {
+  if (!existsSync(file)) return;
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let number = 0;
+  for await (const line of lines) {
+    number++;
+    if (!line.trim()) continue;
+    try {
+      yield JSON.parse(line) as T;
+    } catch {
+      throw new CliError(`${file}:${number} is not JSON`, EXIT.USAGE);
+    }
+  }
+}
+
+async function* batches<T>(items: AsyncIterable<T>, size = BATCH): AsyncGenerator<T[]> {
+  let batch: T[] = [];
+  for await (const item of items) {
+    batch.push(item);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
+}
+
+/** `export <target>`: a folder (or a .tar.gz) with everything `import` needs. */
+export async function exportData(ctx: Context, target: string, options: TransferOptions): Promise<void> {
+  const parts = selectedParts(options.only);
+  const destination = resolve(ctx.io.cwd, target);
+  const archive = isArchive(destination);
+  const dir = archive ? mkdtempSync(join(tmpdir(), 'selfbaas-export-')) : destination;
+  if (!archive && existsSync(dir) && readdirSync(dir).length > 0) throw new CliError(`${dir} is not empty: export into a new folder`, EXIT.USAGE);
+  const client = ctx.client;
+  const counts: Record<string, number> = {};
+  try {
+    mkdirSync(dir, { recursive: true });
+    if (parts.includes('collections')) {
+      mkdirSync(join(dir, 'collections'));
+      const collections = await client.admin.collections.list();
+      counts['collections'] = collections.length;
+      counts['documents'] = 0;
+      for (const collection of collections) {
+        const { name, fields, indexes, rules } = collection;
+        writeFileSync(join(dir, 'collections', `${name}.schema.json`), `${JSON.stringify({ name, fields, indexes, rules }, null, 2)}\n`);
+        const ref = client.collection(name);
+        const bar = ctx.out.progress(`Documents of ${name}`, await ref.count());
+        counts['documents'] += await writeLines(join(dir, 'collections', `${name}.ndjson`), ref.iterate({ limit: 100 }), () => bar.tick());
+        bar.stop();
+      }
+    }
+    if (parts.includes('users')) {
+      const bar = ctx.out.progress('Users', 0);
+      counts['users'] = await writeLines(join(dir, 'users.ndjson'), client.admin.transfer.allUsers(), () => (bar.grow(1), bar.tick()));
+      bar.stop();
+    }
+    if (parts.includes('files')) {
+      mkdirSync(join(dir, 'files'));
+      const buckets = await client.admin.buckets.list();
+      writeFileSync(join(dir, 'files', 'buckets.json'), `${JSON.stringify(buckets.map(bucketInput), null, 2)}\n`);
+      counts['buckets'] = buckets.length;
+      counts['files'] = 0;
+      counts['bytes'] = 0;
+      for (const bucket of buckets) {
+        const folder = join(dir, 'files', bucket.name);
+        mkdirSync(folder);
+        const bar = ctx.out.progress(`Files of ${bucket.name}`, 0);
+        counts['files'] += await writeLines(
+          join(dir, 'files', `${bucket.name}.ndjson`),
+          (async function* () {
+            for await (const file of client.storage.from(bucket.name).iterate()) {
+              const stream = await client.storage.stream(file.id);
+              await pipeline(Readable.fromWeb(stream.body), createWriteStream(join(folder, file.id)));
+              counts['bytes']! += file.size;
+              bar.grow(1);
+              yield file;
+            }
+          })(),
+          () => bar.tick(),
+        );
+        bar.stop();
+      }
+    }
+    if (parts.includes('functions')) {
+      mkdirSync(join(dir, 'functions'));
+      const functions = await ctx.functions.list();
+      for (const info of functions) {
+        const full = await ctx.functions.definition(info.name);
+        writeFileSync(join(dir, 'functions', `${info.name}.json`), `${JSON.stringify(functionExport(full), null, 2)}\n`);
+      }
+      counts['functions'] = functions.length;
+    }
+    const manifest: ExportManifest = { format: EXPORT_FORMAT, version: EXPORT_VERSION, exportedAt: new Date().toISOString(), source: client.url, parts, counts };
+    writeFileSync(join(dir, 'export.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    if (archive) {
+      mkdirSync(dirname(destination), { recursive: true });
+      await tarCreate({ gzip: true, file: destination, cwd: dir, portable: true }, readdirSync(dir));
+    }
+    ctx.out.result({ path: destination, ...manifest }, () => {
+      ctx.out.line(`${ctx.out.color.green('Exported')} ${client.url} to ${destination}`);
+      for (const [what, n] of Object.entries(counts)) ctx.out.line(`  ${what}: ${n}`);
+      if (parts.includes('users')) ctx.out.line(ctx.out.color.dim('  (users carry argon2 password hashes: keep the export as private as the database)'));
+    });
+  } finally {
+    if (archive) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function bucketInput(b: Bucket) {
+  return { name: b.name, public: b.public, maxFileSize: b.maxFileSize, allowedMimeTypes: b.allowedMimeTypes };
+}
+
+function functionExport(f: FunctionInfo): FunctionExport {
+  return {
+    name: f.name,
+    language: f.language,
+    source: f.source ?? '',
+    triggers: f.triggers,
+    timeoutMs: f.timeoutMs,
+    memoryMb: f.memoryMb,
+    retries: f.retries,
+    backoffMs: f.backoffMs,
+    concurrency: f.concurrency,
+    secretNames: f.secretNames,
+  };
+}
+
+/** `import <source>`: what `export` wrote, into the target server. Existing ids are left as they are (it can run again). */
+export async function importData(ctx: Context, source: string, options: TransferOptions): Promise<void> {
+  const origin = resolve(ctx.io.cwd, source);
+  if (!existsSync(origin)) throw new CliError(`${origin} does not exist`, EXIT.USAGE);
+  const archive = statSync(origin).isFile();
+  const dir = archive ? mkdtempSync(join(tmpdir(), 'selfbaas-import-')) : origin;
+  try {
+    if (archive) {
+      try {
+        await tarExtract({ file: origin, cwd: dir, strict: true });
+      } catch (err) {
+        throw new CliError(`${origin} is not a .tar.gz export: ${err instanceof Error ? err.message : String(err)}`, EXIT.USAGE);
+      }
+    }
+    const manifest = readManifest(dir);
+    const parts = selectedParts(options.only).filter((p) => manifest.parts.includes(p));
+    const client = ctx.client;
+    const report: Record<string, { created: number; skipped: number }> = {};
+    const add = (what: string, created: number, skipped: number) => {
+      const r = (report[what] ??= { created: 0, skipped: 0 });
+      r.created += created;
+      r.skipped += skipped;
+    };
+    const warnings: string[] = [];
+
+    // Users first: documents and files name their owners.
+    if (parts.includes('users')) {
+      const bar = ctx.out.progress('Users', manifest.counts['users'] ?? 0);
+      for await (const batch of batches(readLines<TransferUser>(join(dir, 'users.ndjson')))) {
+        const result = await client.admin.transfer.importUsers(batch);
+        add('users', result.created, result.skipped.length);
+        bar.tick(batch.length);
+      }
+      bar.stop();
+    }
+    if (parts.includes('collections')) {
+      const schemas = readdirSync(join(dir, 'collections'))
+        .filter((f) => f.endsWith('.schema.json'))
+        .map((f) => JSON.parse(readFileSync(join(dir, 'collections', f), 'utf8')) as Pick<Collection, 'name' | 'fields' | 'indexes' | 'rules'>);
+      for (const schema of referencedFirst(schemas)) {
+        add('collections', ...(await createUnlessExists(() => client.admin.collections.create(schema), 'COLLECTION_EXISTS')));
+      }
+      for (const schema of schemas) {
+        const bar = ctx.out.progress(`Documents of ${schema.name}`, 0);
+        for await (const batch of batches(readLines<TransferDocument>(join(dir, 'collections', `${schema.name}.ndjson`)))) {
+          bar.grow(batch.length);
+          const result = await client.admin.transfer.importDocuments(schema.name, batch);
+          add('documents', result.created, result.skipped.length);
+          bar.tick(batch.length);
+        }
+        bar.stop();
+      }
+    }
+    if (parts.includes('files')) {
+      const buckets = JSON.parse(readFileSync(join(dir, 'files', 'buckets.json'), 'utf8')) as ReturnType<typeof bucketInput>[];
+      for (const bucket of buckets) {
+        add('buckets', ...(await createUnlessExists(() => client.admin.buckets.create(bucket), 'BUCKET_EXISTS')));
+        const bar = ctx.out.progress(`Files of ${bucket.name}`, 0);
+        for await (const file of readLines<FileInfo>(join(dir, 'files', `${bucket.name}.ndjson`))) {
+          bar.grow(1);
+          const bytes = await openAsBlob(join(dir, 'files', bucket.name, basename(file.id)), { type: file.contentType });
+          const meta = { id: file.id, key: file.key, ownerId: file.ownerId, createdAt: file.createdAt, contentType: file.contentType, acl: file.acl };
+          add('files', ...(await createUnlessExists(() => client.admin.transfer.importFile(bucket.name, bytes, meta), 'FILE_EXISTS')));
+          bar.tick();
+        }
+        bar.stop();
+      }
+    }
+    if (parts.includes('functions')) {
+      const folder = join(dir, 'functions');
+      for (const file of readdirSync(folder).filter((f) => f.endsWith('.json'))) {
+        const fn = JSON.parse(readFileSync(join(folder, file), 'utf8')) as FunctionExport;
+        const current = await ctx.functions.get(fn.name);
+        const same =
+          current &&
+          current.source === fn.source &&
+          JSON.stringify(current.triggers) === JSON.stringify(fn.triggers) &&
+          (Object.keys(DEFAULT_LIMITS) as (keyof typeof DEFAULT_LIMITS)[]).every((k) => current.limits[k] === fn[k]);
+        if (same) add('functions', 0, 1);
+        else {
+          const { name, secretNames: _names, ...spec } = fn;
+          await ctx.functions.deploy(name, spec);
+          add('functions', 1, 0);
+        }
+        const missing = fn.secretNames.filter((n) => !(current?.secretNames ?? []).includes(n));
+        if (missing.length) warnings.push(`function ${fn.name}: set the secret(s) ${missing.join(', ')} again (values are never exported)`);
+      }
+    }
+    ctx.out.result({ source: origin, from: manifest.source, imported: report, warnings }, () => {
+      ctx.out.line(`${ctx.out.color.green('Imported')} ${origin} into ${client.url}`);
+      for (const [what, r] of Object.entries(report)) ctx.out.line(`  ${what}: ${r.created} created${r.skipped ? `, ${r.skipped} already there` : ''}`);
+      for (const w of warnings) ctx.out.warn(w);
+    });
+  } finally {
+    if (archive) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Creates something: `[created, skipped]` is [1, 0], or [0, 1] when the server says it exists already. */
+async function createUnlessExists(create: () => Promise<unknown>, existsCode: ErrorCode): Promise<[number, number]> {
+  try {
+    await create();
+    return [1, 0];
+  } catch (err) {
+    if (!isBaasError(err, existsCode)) throw err;
+    return [0, 1];
+  }
+}
+
+function readManifest(dir: string): ExportManifest {
+  const file = join(dir, 'export.json');
+  if (!existsSync(file)) throw new CliError(`${dir} is not a selfbaas export (no export.json)`, EXIT.USAGE);
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as Partial<ExportManifest>;
+  if (manifest.format !== EXPORT_FORMAT || typeof manifest.version !== 'number' || !Array.isArray(manifest.parts)) {
+    throw new CliError(`${file} is not a selfbaas export manifest`, EXIT.USAGE);
+  }
+  if (manifest.version > EXPORT_VERSION) throw new CliError(`${file} is format version ${manifest.version}; this CLI reads up to ${EXPORT_VERSION}: update it`, EXIT.USAGE);
+  return { counts: {}, ...manifest } as ExportManifest;
+}
+
+/** Collections ordered so that one a reference field points to is created before it (cycles keep their order). */
+function referencedFirst<T extends { name: string; fields: { type: string; collection?: string }[] }>(schemas: T[]): T[] {
+  const byName = new Map(schemas.map((s) => [s.name, s]));
+  const done = new Set<string>();
+  const order: T[] = [];
+  const visit = (s: T, path: Set<string>) => {
+    if (done.has(s.name) || path.has(s.name)) return;
+    path.add(s.name);
+    for (const f of s.fields) {
+      const target = f.type === 'reference' && f.collection ? byName.get(f.collection) : undefined;
+      if (target) visit(target, path);
+    }
+    done.add(s.name);
+    order.push(s);
+  };
+  for (const s of schemas) visit(s, new Set());
+  return order;
+}
