@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack, waitForRun } from '../functions/support.js';
+import { createClient } from '../../packages/sdk/src/index.js';
 import { SERVICE_KEY } from '../support/config.js';
 import { cliRunner, tempDir } from './support.js';
 
@@ -191,6 +192,55 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     expect(events).toContainEqual(expect.objectContaining({ type: 'status', runId: ids[1], status: 'failed' }));
   });
 
+  it('run executes a function locally in the worker\'s sandbox, against the server\'s data, recording nothing there', async () => {
+    const service = createClient({ url: stack.apiUrl, apiKey: SERVICE_KEY });
+    await service.admin.collections.create({
+      name: 'notes',
+      fields: [{ name: 'text', type: 'string', required: true }],
+      rules: { list: 'admin', read: 'admin', create: 'admin', update: 'admin', delete: 'admin' },
+    } as never);
+    await service.collection('notes').create({ text: 'already there' });
+    write(
+      'functions/notes.ts',
+      `export default async (event: { type: string; payload: { text: string } }, ctx: any) => {
+  if (!event.payload?.text) throw new Error('no text given');
+  const created = await ctx.db.collection('notes').create({ text: event.payload.text + ' ' + (ctx.env.GREETING ?? '-') });
+  const all = await ctx.db.collection('notes').list({ sort: 'createdAt' });
+  ctx.log('notes now', all.items.length);
+  let blocked = 'no';
+  try { await fetch('http://127.0.0.1:1/'); } catch (err) { blocked = String(err); }
+  return { created: created.text, texts: all.items.map((n: { text: string }) => n.text), blocked, type: event.type, hasId: typeof (event as { id?: string }).id };
+};
+`,
+    );
+    manifest({ hello: { triggers: [{ type: 'http' }] }, greeter: { secrets: ['GREETING'], retries: 0 }, notes: { secrets: ['GREETING'] }, broken: {} });
+    const runsBefore = (await stack.db.query('SELECT count(*)::int AS n FROM function_runs')).rows[0].n as number;
+
+    const ok = await cli(['run', 'notes', '--data', writePayload({ text: 'from my laptop' }), '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json()).toMatchObject({
+      status: 'succeeded',
+      logs: [expect.objectContaining({ message: 'notes now 2' })],
+      result: { created: 'from my laptop Howdy', texts: ['already there', 'from my laptop Howdy'], type: 'http', hasId: 'string', blocked: expect.stringContaining('Refused to fetch 127.0.0.1') },
+    });
+    // The write reached the server; the run itself is not recorded there (nothing was deployed).
+    expect((await service.collection('notes').list()).items.map((n) => n.text)).toContain('from my laptop Howdy');
+    expect((await stack.db.query('SELECT count(*)::int AS n FROM function_runs')).rows[0].n).toBe(runsBefore);
+    expect(await currentVersion('notes')).toBeUndefined();
+
+    // A failure shows the error and exits 7; --event takes a whole event, --from-run a recorded one.
+    writeFileSync(join(project, 'event.json'), JSON.stringify({ type: 'http', payload: {}, user: null }));
+    const failed = await cli(['run', 'notes', '--event', 'event.json']);
+    expect(failed.code).toBe(7);
+    expect(failed.stdout).toContain('notes (local): failed');
+    expect(failed.stdout).toContain('no text given');
+    const recorded = (await cli(['runs', 'greeter', '--status', 'failed', '--json'])).json<{ items: { id: string }[] }>().items[0]!.id;
+    const replayed = await cli(['run', 'greeter', '--from-run', recorded, '--json']);
+    expect(replayed.code).toBe(7);
+    expect(replayed.json()).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('nobody to greet') } });
+    expect((await cli(['run', 'notes', '--data', 'a.json', '--event', 'b.json'])).code).toBe(2);
+  });
+
   it('answers bad input with a message and a meaningful exit code', async () => {
     const unknown = await cli(['invoke', 'no-such-fn']);
     expect(unknown.code).toBe(5);
@@ -235,5 +285,8 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     expect(JSON.parse(stdout)).toMatchObject({ dryRun: true, target: stack.apiUrl });
     const failed = await promisify(execFile)(process.execPath, [bin, 'invoke', 'no-such-fn'], { cwd: project, env: { PATH: process.env['PATH'] ?? '' } }).catch((e: { code: number; stderr: string }) => e);
     expect(failed).toMatchObject({ code: 5, stderr: expect.stringContaining('FUNCTION_NOT_FOUND') });
+    // run from the build: the sandbox (dist/local-sandbox.js) starts its host process from dist/host.js.
+    const local = await promisify(execFile)(process.execPath, [bin, 'run', 'hello', '--json'], { cwd: project, env: { PATH: process.env['PATH'] ?? '' } });
+    expect(JSON.parse(local.stdout)).toMatchObject({ function: 'hello', status: 'succeeded', result: 'changed' });
   });
 });

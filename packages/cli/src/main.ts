@@ -3,6 +3,7 @@ import { init } from './commands/init.js';
 import { deploy } from './commands/deploy.js';
 import { invoke, listRuns, logs, retry } from './commands/runs.js';
 import { exportData, importData } from './commands/transfer.js';
+import { runLocal } from './commands/run.js';
 import { Context, type CliIo, type GlobalOptions } from './context.js';
 import { CliError, EXIT, type ExitCode } from './exit-codes.js';
 import { Output } from './output.js';
@@ -80,6 +81,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
     .option('-n, --limit <n>', 'how many recent runs to look at (1-100)')
     .option('--interval <ms>', 'how often --follow asks the server', '1000')
     .action(bind((ctx, name: string | undefined, options: Parameters<typeof logs>[2]) => logs(ctx, name, options)));
+
+  program
+    .command('run <name>')
+    .description('run functions/<name> once on this machine, in the worker\'s sandbox, against the target server\'s data')
+    .option('-e, --event <file>', 'a JSON file with the whole event (e.g. the `event` of a run from `runs --json`); - reads stdin')
+    .option('-d, --data <file>', 'a JSON file with an http payload (event = { type: "http", payload, user: null })')
+    .option('--from-run <runId>', 'the event of a recorded run (replay a failure locally)')
+    .action(bind((ctx, name: string, options: Parameters<typeof runLocal>[2]) => runLocal(ctx, name, options)));
 
   program
     .command('export <target>')
