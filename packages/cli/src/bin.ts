@@ -1,11 +1,13 @@
 import { runCli } from './main.js';
 
-// Ctrl-C ends long-running commands (logs --follow, dev) cleanly; a second one exits at once.
+// Ctrl-C (or SIGTERM) ends long-running commands (logs --follow, dev) cleanly; a second one exits at once.
 const controller = new AbortController();
-process.once('SIGINT', () => {
-  controller.abort();
-  process.once('SIGINT', () => process.exit(130));
-});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    controller.abort();
+    process.once(signal, () => process.exit(130));
+  });
+}
 
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: process.stdout,

@@ -4,6 +4,7 @@ import { deploy } from './commands/deploy.js';
 import { invoke, listRuns, logs, retry } from './commands/runs.js';
 import { exportData, importData } from './commands/transfer.js';
 import { runLocal } from './commands/run.js';
+import { dev } from './commands/dev.js';
 import { Context, type CliIo, type GlobalOptions } from './context.js';
 import { CliError, EXIT, type ExitCode } from './exit-codes.js';
 import { Output } from './output.js';
@@ -89,6 +90,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
     .option('-d, --data <file>', 'a JSON file with an http payload (event = { type: "http", payload, user: null })')
     .option('--from-run <runId>', 'the event of a recorded run (replay a failure locally)')
     .action(bind((ctx, name: string, options: Parameters<typeof runLocal>[2]) => runLocal(ctx, name, options)));
+
+  program
+    .command('dev')
+    .description('the whole backend on this machine (Postgres, Redis, api, worker) for app development, until Ctrl-C')
+    .option('-p, --port <port>', 'the api\'s port (0 = any free one)', '3000')
+    .option('--verbose', 'the api\'s and worker\'s info logs too')
+    .action(bind((ctx, options: Parameters<typeof dev>[1]) => dev(ctx, options)));
 
   program
     .command('export <target>')
