@@ -83,6 +83,14 @@ describe('CLI export / import: one installation into another, everything equal',
     const first = await posts.create({ title: 'Private', acl: { read: [`user:${adaId}`], write: [] } });
     await posts.update(first.id, { title: 'Private, edited' });
 
+    // Documents whose JSON is larger than one request may carry (BODY_LIMIT_BYTES, 1 MiB): import sends them in several.
+    await a.service.admin.collections.create({
+      name: 'pages',
+      fields: [{ name: 'body', type: 'string' }],
+      rules: { list: 'admin', read: 'admin', create: 'admin', update: 'admin', delete: 'admin' },
+    } as never);
+    for (let i = 0; i < 12; i++) await a.service.collection('pages').create({ body: `${i}`.padEnd(200_000, 'x') });
+
     // Files: a user's with an acl, and one of the service role, in two buckets.
     await a.service.admin.buckets.create({ name: 'pics', public: false, allowedMimeTypes: ['image/*', 'text/plain'] });
     await a.service.admin.buckets.create({ name: 'open', public: true });
@@ -114,7 +122,7 @@ describe('CLI export / import: one installation into another, everything equal',
     const exported = await cliA(['export', 'dump', '--json']);
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.json()).toMatchObject({
-      counts: { collections: 2, documents: 9, users: 2, buckets: 2, files: 2, functions: 1, bytes: 19 },
+      counts: { collections: 3, documents: 21, users: 2, buckets: 2, files: 2, functions: 1, bytes: 19 },
     });
     const dump = join(dirs.path, 'dump');
     expect(readdirSync(dump).sort()).toEqual(['collections', 'export.json', 'files', 'functions', 'users.ndjson']);
@@ -136,8 +144,8 @@ describe('CLI export / import: one installation into another, everything equal',
     expect(imported.json()).toMatchObject({
       imported: {
         users: { created: 2, skipped: 0 },
-        collections: { created: 2, skipped: 0 },
-        documents: { created: 9, skipped: 0 },
+        collections: { created: 3, skipped: 0 },
+        documents: { created: 21, skipped: 0 },
         buckets: { created: 2, skipped: 0 },
         files: { created: 2, skipped: 0 },
         functions: { created: 1, skipped: 0 },
@@ -149,6 +157,7 @@ describe('CLI export / import: one installation into another, everything equal',
     const after = await snapshot(b.service);
     expect(after).toEqual(before);
     expect(after.documents['posts']).toHaveLength(8);
+    expect(after.documents['pages']).toHaveLength(12);
     expect(after.documents['posts']).toContainEqual(expect.objectContaining({ title: 'Private, edited', version: 2, acl: { read: [expect.stringMatching(/^user:/)], write: [] } }));
 
     // The same accounts work there: same ids, same passwords, roles, disabled flag.
@@ -173,7 +182,7 @@ describe('CLI export / import: one installation into another, everything equal',
     const again = await cliB(['import', 'dump', '--json']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.json()).toMatchObject({
-      imported: { users: { created: 0, skipped: 2 }, documents: { created: 0, skipped: 9 }, files: { created: 0, skipped: 2 }, functions: { created: 0, skipped: 1 } },
+      imported: { users: { created: 0, skipped: 2 }, documents: { created: 0, skipped: 21 }, files: { created: 0, skipped: 2 }, functions: { created: 0, skipped: 1 } },
     });
     const afterAgain = await snapshot(b.service);
     expect(afterAgain).toEqual(after);

@@ -27,11 +27,14 @@ export class Output {
   constructor(
     readonly streams: Streams,
     readonly json: boolean,
-    env: NodeJS.ProcessEnv = process.env,
+    private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
-    const enabled = !json && streams.stdout.isTTY === true && env['NO_COLOR'] === undefined && env['TERM'] !== 'dumb';
-    const c = pc.createColors(enabled);
+    const c = pc.createColors(!json && this.colorful(streams.stdout));
     this.color = { green: c.green, red: c.red, yellow: c.yellow, dim: c.dim, bold: c.bold, cyan: c.cyan };
+  }
+
+  private colorful(stream: { isTTY?: boolean }): boolean {
+    return stream.isTTY === true && this.env['NO_COLOR'] === undefined && this.env['TERM'] !== 'dumb';
   }
 
   /** A line for people (nothing in --json mode). */
@@ -55,7 +58,7 @@ export class Output {
   }
 
   error(text: string, details: string[] = []): void {
-    const paint = pc.createColors(this.streams.stderr.isTTY === true && process.env['NO_COLOR'] === undefined);
+    const paint = pc.createColors(this.colorful(this.streams.stderr));
     this.streams.stderr.write(`${paint.red('error')} ${text}\n`);
     for (const d of details) this.streams.stderr.write(`  ${d}\n`);
   }

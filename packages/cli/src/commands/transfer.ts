@@ -15,6 +15,7 @@ import { isBaasError } from '../sdk.js';
 export const EXPORT_FORMAT = 'selfbaas-export';
 export const EXPORT_VERSION = 1;
 const BATCH = 500;
+const BATCH_BYTES = 512 * 1024;
 const PARTS = ['collections', 'users', 'files', 'functions'] as const;
 type Part = (typeof PARTS)[number];
 
@@ -74,14 +75,22 @@ async function* readLines<T>(file: string): AsyncGenerator<T> {
   }
 }
 
+/**
+ * Groups items for the import routes: at most `size` items and about BATCH_BYTES of JSON per
+ * request (the api's body limit, BODY_LIMIT_BYTES, is 1 MiB by default).
+ */
 async function* batches<T>(items: AsyncIterable<T>, size = BATCH): AsyncGenerator<T[]> {
   let batch: T[] = [];
+  let bytes = 0;
   for await (const item of items) {
-    batch.push(item);
-    if (batch.length >= size) {
+    const itemBytes = JSON.stringify(item).length;
+    if (batch.length > 0 && (batch.length >= size || bytes + itemBytes > BATCH_BYTES)) {
       yield batch;
       batch = [];
+      bytes = 0;
     }
+    batch.push(item);
+    bytes += itemBytes;
   }
   if (batch.length) yield batch;
 }
