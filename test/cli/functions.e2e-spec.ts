@@ -101,6 +101,10 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     const settings = await cli(['deploy', '--dry-run']);
     expect(settings.stdout).toContain('~ hello: timeoutMs 10000 → 5000');
     expect(settings.stdout).not.toContain('greeter:');
+    // Another env file (--env-file, or SELFBAAS_ENV_FILE) names another target: here, one that is unreachable.
+    writeFileSync(join(project, '.env.elsewhere'), 'SELFBAAS_URL=http://127.0.0.1:9\nSELFBAAS_SERVICE_KEY=k\n');
+    expect((await cli(['deploy', '--dry-run', '--env-file', '.env.elsewhere'])).code).toBe(6);
+    expect((await cli(['deploy', '--dry-run'], { env: { SELFBAAS_ENV_FILE: '.env.elsewhere' } })).code).toBe(6);
     const secret = await cli(['deploy', 'greeter'], { env: { GREETING: 'Hello' } });
     expect(secret.stdout).toContain('~ greeter → v3: secret values');
     expect(secret.stdout).not.toContain('hello');

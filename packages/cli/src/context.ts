@@ -29,14 +29,19 @@ export class Context {
     readonly options: GlobalOptions,
   ) {}
 
+  /** --env-file, else SELFBAAS_ENV_FILE (npm 11's `npm run` also reads an --env-file argument itself). */
+  private get envFile(): string | undefined {
+    return this.options.envFile ?? (this.io.env['SELFBAAS_ENV_FILE'] || undefined);
+  }
+
   get project(): Project {
-    this.loaded ??= Project.load(this.options.project ?? this.io.cwd, { envFile: this.options.envFile, env: this.io.env });
+    this.loaded ??= Project.load(this.options.project ?? this.io.cwd, { envFile: this.envFile, env: this.io.env });
     return this.loaded;
   }
 
   /** The server: from the project's env file, or (outside a project) from the environment alone. */
   target(): Target {
-    if (this.loaded || hasManifest(resolve(this.io.cwd, this.options.project ?? '.')) || this.options.envFile) return this.project.target();
+    if (this.loaded || hasManifest(resolve(this.io.cwd, this.options.project ?? '.')) || this.envFile) return this.project.target();
     return targetFrom(this.io.env, 'the environment');
   }
 
