@@ -209,6 +209,14 @@ describe('CLI export / import: one installation into another, everything equal',
       transfer.importUsers([{ id: crypto.randomUUID(), email: uniqueEmail('x'), passwordHash: 'hunter2', emailVerified: false, roles: [], disabled: false, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() }]),
     ).rejects.toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', details: [expect.objectContaining({ path: 'users.0.passwordHash' })] });
     const now = new Date().toISOString();
+    // A user whose email another account has is skipped and named.
+    const [someone] = (await transfer.users({ limit: 1 })).items;
+    const clash = { ...someone!, id: crypto.randomUUID() };
+    expect(await transfer.importUsers([clash])).toEqual({ created: 0, skipped: [clash.id], emailTaken: [clash.id] });
+    expect(await transfer.importUsers([someone!])).toEqual({ created: 0, skipped: [someone!.id], emailTaken: [] });
+    // Reading users with their hashes is audited.
+    const audited = await from.db.query(`SELECT actor, data FROM audit_logs WHERE event = 'users.export' ORDER BY created_at DESC LIMIT 1`);
+    expect(audited.rows[0]).toMatchObject({ actor: expect.stringMatching(/^service:/), data: { count: 1 } });
     await expect(transfer.importDocuments('posts', [{ id: crypto.randomUUID(), title: 42, createdAt: now, updatedAt: now } as never])).rejects.toMatchObject({
       statusCode: 400,
       code: 'VALIDATION_FAILED',

@@ -1,5 +1,5 @@
 import { enc, type Http } from './http.js';
-import type { FileInfo, ImportResult, Page, TransferDocument, TransferUser } from './types.js';
+import type { FileInfo, ImportResult, ImportUsersResult, Page, TransferDocument, TransferUser } from './types.js';
 
 /** What a file carries from the installation it was exported from. */
 export interface ImportFileInput {
@@ -34,8 +34,11 @@ export class AdminTransfer {
     } while (cursor);
   }
 
-  /** Up to 1000 users as exported; those whose id or email exists are skipped. */
-  importUsers(users: TransferUser[]): Promise<ImportResult> {
+  /**
+   * Up to 1000 users as exported; those whose id or email exists are skipped (`emailTaken`:
+   * skipped because another account has the email).
+   */
+  importUsers(users: TransferUser[]): Promise<ImportUsersResult> {
     return this.http.json({ method: 'POST', path: '/v1/admin/transfer/users', body: { users } });
   }
 

@@ -32,6 +32,7 @@ export type ApiError = Schemas['Error'];
 export type TransferUser = Schemas['TransferUser'];
 export type TransferDocument = Schemas['TransferDocument'];
 export type ImportResult = Schemas['ImportResult'];
+export type ImportUsersResult = Schemas['ImportUsersResult'];
 
 /** One page of a list: `nextCursor` is null on the last page. */
 export interface Page<T> {

@@ -8,7 +8,7 @@ import { collectionNameParam } from '../collections/documents/documents.dto.js';
 import { uploadParts } from '../storage/multipart.js';
 import { bucketNameSchema, fileView } from '../storage/storage.dto.js';
 import { StorageService } from '../storage/storage.service.js';
-import { exportUsersQuery, importDocumentsBody, importResult, importUsersBody, transferUserList } from './transfer.dto.js';
+import { exportUsersQuery, importDocumentsBody, importResult, importUsersBody, importUsersResult, transferUserList } from './transfer.dto.js';
 import { TransferService } from './transfer.service.js';
 
 /**
@@ -28,18 +28,18 @@ export class TransferController {
   ) {}
 
   @Get('users')
-  @ApiOperation({ summary: 'Export users, in id order, with their argon2 password hashes (never a password)' })
+  @ApiOperation({ summary: 'Export users, in id order, with their argon2 password hashes (never a password); each page is audited' })
   @ApiResponse({ status: 200, standardSchema: transferUserList })
-  exportUsers(@Query({ schema: exportUsersQuery }) query: z.infer<typeof exportUsersQuery>) {
-    return this.transfer.exportUsers(query);
+  exportUsers(@CurrentCaller() caller: Caller, @Query({ schema: exportUsersQuery }) query: z.infer<typeof exportUsersQuery>) {
+    return this.transfer.exportUsers(caller, query);
   }
 
   @Post('users')
   @HttpCode(200)
   @ApiOperation({ summary: 'Import users as exported: same ids, emails, password hashes, roles and timestamps; existing ids or emails are skipped' })
-  @ApiResponse({ status: 200, standardSchema: importResult })
-  importUsers(@Body({ schema: importUsersBody }) body: z.infer<typeof importUsersBody>) {
-    return this.transfer.importUsers(body.users);
+  @ApiResponse({ status: 200, standardSchema: importUsersResult })
+  importUsers(@CurrentCaller() caller: Caller, @Body({ schema: importUsersBody }) body: z.infer<typeof importUsersBody>) {
+    return this.transfer.importUsers(caller, body.users);
   }
 
   @Post('collections/:name/documents')

@@ -57,3 +57,7 @@ export const importResult = z
   })
   .meta({ id: 'ImportResult' });
 export type ImportResult = z.infer<typeof importResult>;
+
+export const importUsersResult = importResult
+  .extend({ emailTaken: z.array(z.uuid()).describe('skipped because another account (another id) has the email: their documents and files keep an owner id that is no user here') })
+  .meta({ id: 'ImportUsersResult' });

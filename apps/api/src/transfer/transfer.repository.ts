@@ -77,6 +77,16 @@ export class TransferRepository {
     return rows.map((r) => r.id);
   }
 
+  /** Of these ids, those that are users. */
+  async existingUserIds(ids: string[]): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM users WHERE id = ANY($1::uuid[])', [ids]);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async audit(event: string, actor: string, data: Record<string, unknown>): Promise<void> {
+    await this.pool.query('INSERT INTO audit_logs (event, actor, data) VALUES ($1, $2, $3::jsonb)', [event, actor, JSON.stringify(data)]);
+  }
+
   /** Inserts documents whose id is free, in one statement; answers the ids written. */
   async insertDocuments(def: CollectionDef, docs: ImportedDocument[]): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>(

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { z } from 'zod';
+import { actorName } from '../admin/admin.service.js';
+import type { Caller } from '../auth/caller.js';
 import { AppException, type ErrorDetail } from '../common/app-exception.js';
 import { CollectionsService } from '../collections/collections.service.js';
 import { checkWrite } from '../collections/values.js';
@@ -20,17 +22,23 @@ export class TransferService {
     private readonly collections: CollectionsService,
   ) {}
 
-  async exportUsers(query: ExportUsersQuery): Promise<{ items: TransferUser[]; nextCursor: string | null }> {
+  /** A page of users with their password hashes; each page is written to the audit log. */
+  async exportUsers(caller: Caller, query: ExportUsersQuery): Promise<{ items: TransferUser[]; nextCursor: string | null }> {
     const rows = await this.repo.users(query.limit + 1, query.cursor);
     const items = rows.slice(0, query.limit);
+    await this.repo.audit('users.export', actorName(caller), { count: items.length, after: query.cursor ?? null });
     return { items, nextCursor: rows.length > query.limit ? (items.at(-1)?.id ?? null) : null };
   }
 
-  async importUsers(users: TransferUser[]): Promise<ImportResult> {
+  /** Users as exported; `emailTaken` lists those skipped because another account (another id) has their email. */
+  async importUsers(caller: Caller, users: TransferUser[]): Promise<ImportResult & { emailTaken: string[] }> {
     duplicates(users.map((u) => u.id), 'users');
     duplicates(users.map((u) => u.email.toLowerCase()), 'users', 'email');
     const written = new Set(await this.repo.insertUsers(users));
-    return { created: written.size, skipped: users.filter((u) => !written.has(u.id)).map((u) => u.id) };
+    const skipped = users.filter((u) => !written.has(u.id)).map((u) => u.id);
+    const present = skipped.length ? await this.repo.existingUserIds(skipped) : new Set<string>();
+    await this.repo.audit('users.import', actorName(caller), { created: written.size, skipped: skipped.length });
+    return { created: written.size, skipped, emailTaken: skipped.filter((id) => !present.has(id)) };
   }
 
   /** Documents of a collection as exported; each checked against the collection's fields (as a write is), references trusted. */

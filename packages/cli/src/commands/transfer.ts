@@ -213,13 +213,13 @@ export async function importData(ctx: Context, source: string, options: Transfer
     const manifest = readManifest(dir);
     const parts = selectedParts(options.only).filter((p) => manifest.parts.includes(p));
     const client = ctx.client;
+    const warnings: string[] = [];
     const report: Record<string, { created: number; skipped: number }> = {};
     const add = (what: string, created: number, skipped: number) => {
       const r = (report[what] ??= { created: 0, skipped: 0 });
       r.created += created;
       r.skipped += skipped;
     };
-    const warnings: string[] = [];
 
     // Users first: documents and files name their owners.
     if (parts.includes('users')) {
@@ -227,6 +227,10 @@ export async function importData(ctx: Context, source: string, options: Transfer
       for await (const batch of batches(readLines<TransferUser>(join(dir, 'users.ndjson')))) {
         const result = await client.admin.transfer.importUsers(batch);
         add('users', result.created, result.skipped.length);
+        for (const id of result.emailTaken) {
+          const email = batch.find((u) => u.id === id)?.email;
+          warnings.push(`user ${id} (${email}) not imported: another account has that email here; what that user owns keeps an owner id that is no user here`);
+        }
         bar.tick(batch.length);
       }
       bar.stop();

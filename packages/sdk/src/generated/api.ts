@@ -1091,7 +1091,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Export users, in id order, with their argon2 password hashes (never a password)
+         * Export users, in id order, with their argon2 password hashes (never a password); each page is audited
          * @description Access: an admin user or the service key.
          */
         get: operations["transferExportUsers"];
@@ -1790,11 +1790,13 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
-        ImportResult: {
+        ImportUsersResult: {
             /** @description rows written */
             created: number;
             /** @description ids that already existed (left as they are) */
             skipped: string[];
+            /** @description skipped because another account (another id) has the email: their documents and files keep an owner id that is no user here */
+            emailTaken: string[];
         };
         TransferDocument: {
             /** Format: uuid */
@@ -1813,6 +1815,12 @@ export interface components {
             updatedAt: string;
         } & {
             [key: string]: unknown;
+        };
+        ImportResult: {
+            /** @description rows written */
+            created: number;
+            /** @description ids that already existed (left as they are) */
+            skipped: string[];
         };
         /** @description Every error answer has this shape; `code` is stable, `message` is for humans. */
         Error: {
@@ -4590,7 +4598,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ImportResult"];
+                    "application/json": components["schemas"]["ImportUsersResult"];
                 };
             };
             "4XX": components["responses"]["Error"];
