@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack, waitForRun } from '../functions/support.js';
 import { createClient } from '../../packages/sdk/src/index.js';
 import { SERVICE_KEY } from '../support/config.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { cliRunner, tempDir } from './support.js';
 
 interface Change {
@@ -194,6 +195,33 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     expect(events).toContainEqual(expect.objectContaining({ type: 'log', runId: ids[0], message: 'greeting Grace' }));
     expect(events).toContainEqual(expect.objectContaining({ type: 'status', runId: ids[0], status: 'succeeded' }));
     expect(events).toContainEqual(expect.objectContaining({ type: 'status', runId: ids[1], status: 'failed' }));
+  });
+
+  it('logs --follow keeps following while the server is unreachable, and says so', async () => {
+    const proxy = new TcpProxy('127.0.0.1', Number(new URL(stack.apiUrl).port));
+    await proxy.start();
+    const stop = new AbortController();
+    let out: { text: string } | undefined;
+    let err: { text: string } | undefined;
+    const following = cli(['logs', 'greeter', '--follow', '--interval', '100'], {
+      signal: stop.signal,
+      env: { SELFBAAS_URL: `http://127.0.0.1:${proxy.port}` },
+      onOutput: (o, e) => ((out = o), (err = e)),
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      await proxy.stop();
+      await expect.poll(() => err!.text, { timeout: 20_000 }).toContain('still trying');
+      await proxy.restart();
+      await expect.poll(() => err!.text, { timeout: 20_000 }).toContain('The server answers again');
+      const invoked = await cli(['invoke', 'greeter', '--data', writePayload({ name: 'Linus' })]);
+      expect(invoked.code, invoked.stderr).toBe(0);
+      await expect.poll(() => out!.text, { timeout: 20_000 }).toMatch(/greeting Linus[\s\S]*succeeded/);
+    } finally {
+      stop.abort();
+      await proxy.stop();
+    }
+    expect((await following).code).toBe(0);
   });
 
   it('run executes a function locally in the worker\'s sandbox, against the server\'s data, recording nothing there', async () => {

@@ -26,10 +26,10 @@ class Capture extends Writable {
 
 /** Runs the CLI in-process as a user would type it, with captured output (not a terminal: no colours, no bars). */
 export function cliRunner(cwd: string, env: Record<string, string> = {}) {
-  const run = async (args: string[], options: { signal?: AbortSignal; env?: Record<string, string>; onOutput?: (stdout: Capture) => void } = {}): Promise<CliResult> => {
+  const run = async (args: string[], options: { signal?: AbortSignal; env?: Record<string, string>; onOutput?: (stdout: Capture, stderr: Capture) => void } = {}): Promise<CliResult> => {
     const stdout = new Capture();
     const stderr = new Capture();
-    options.onOutput?.(stdout);
+    options.onOutput?.(stdout, stderr);
     const code = await runCli(args, { stdout, stderr, cwd, env: { PATH: process.env['PATH'] ?? '', ...env, ...options.env }, signal: options.signal });
     return {
       code,

@@ -159,7 +159,12 @@ class DeployState {
 
   constructor(project: Project, private readonly url: string) {
     this.file = join(project.root, '.selfbaas', 'deploy-state.json');
-    this.data = existsSync(this.file) ? (JSON.parse(readFileSync(this.file, 'utf8')) as typeof this.data) : {};
+    this.data = {};
+    try {
+      if (existsSync(this.file)) this.data = JSON.parse(readFileSync(this.file, 'utf8')) as typeof this.data;
+    } catch {
+      // Unreadable: forget it (secret values then count as changed once, and are sent again).
+    }
   }
   secretsHash(name: string): string | undefined {
     return this.data[this.url]?.[name]?.secrets;

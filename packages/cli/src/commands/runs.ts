@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
-import type { Invocation, Run } from '../sdk.js';
+import { BaasError, type Invocation, NetworkError, type Run } from '../sdk.js';
 
 const FAILED: ReadonlySet<string> = new Set(['failed', 'timed_out', 'dead']);
 const FINAL: ReadonlySet<string> = new Set(['succeeded', 'failed', 'timed_out', 'dead']);
@@ -118,8 +118,19 @@ export async function logs(ctx: Context, name: string | undefined, options: { fo
   for (const [id, seen] of printed) if (!FINAL.has(seen.status)) printed.set(id, { ...seen, lines: 0, status: '' });
   if (!ctx.out.json) ctx.out.streams.stderr.write(`Following runs${name ? ` of ${name}` : ''} (Ctrl-C to stop)\n`);
   const signal = ctx.io.signal;
+  let unreachable = false;
   while (!signal?.aborted) {
-    await poll(true);
+    try {
+      await poll(true);
+      if (unreachable) ctx.io.stderr.write('The server answers again\n');
+      unreachable = false;
+    } catch (err) {
+      // A restarting server does not end the follow: say so once, and keep asking.
+      const transient = err instanceof NetworkError || (err instanceof BaasError && err.statusCode >= 500);
+      if (!transient) throw err;
+      if (!unreachable) ctx.out.warn(`${err.message}; still trying`);
+      unreachable = true;
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, interval);
       signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
