@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,6 +146,41 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     expect(rejected.code).toBe(5);
     expect(rejected.stderr).toContain('VALIDATION_FAILED (400)');
     expect(rejected.stderr).toContain('triggers.0.events.0');
+  });
+
+  it('sees no change where there is none, for every kind of trigger; names functions only the server has', async () => {
+    write('functions/nightly.ts', `export default async () => 'ok';\n`);
+    manifest({
+      hello: { triggers: [{ type: 'http' }] },
+      greeter: { secrets: ['GREETING'], retries: 0 },
+      broken: {},
+      nightly: {
+        triggers: [
+          { type: 'schedule', cron: '0 3 * * *', timezone: 'Europe/Paris' },
+          { events: ['create', 'delete'], type: 'db', collection: 'posts' },
+          { type: 'storage', bucket: 'pics', events: ['upload'] },
+          { type: 'auth', events: ['signup'] },
+          { type: 'http', access: 'admin' },
+        ],
+        concurrency: 2,
+        backoffMs: 500,
+        memoryMb: 64,
+      },
+    });
+    const first = await cli(['deploy', 'nightly', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.json<{ functions: Change[] }>().functions).toEqual([expect.objectContaining({ name: 'nightly', action: 'create' })]);
+    const again = await cli(['deploy', 'nightly', '--json']);
+    expect(again.json<{ functions: Change[] }>().functions).toEqual([expect.objectContaining({ name: 'nightly', action: 'unchanged', changes: [] })]);
+
+    // A function deployed some other way is named, and left alone.
+    await createClient({ url: stack.apiUrl, apiKey: SERVICE_KEY }).admin.functions.deploy('elsewhere', { source: 'export default async () => 1;' });
+    const listed = await cli(['deploy', '--dry-run', '--json']);
+    expect(listed.json()).toMatchObject({ serverOnly: ['elsewhere'] });
+    expect((await cli(['deploy', '--dry-run'])).stdout).toContain('Only on the server (left alone): elsewhere');
+    const service = createClient({ url: stack.apiUrl, apiKey: SERVICE_KEY });
+    for (const name of ['nightly', 'elsewhere']) await service.admin.functions.delete(name);
+    rmSync(join(project, 'functions/nightly.ts'));
   });
 
   it('invoke, runs, logs and retry; a failed run exits 7', async () => {

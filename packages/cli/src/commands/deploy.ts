@@ -81,7 +81,9 @@ export async function deploy(ctx: Context, names: string[], options: DeployOptio
   }
 
   const changes = plan.map((p) => p.change);
-  ctx.out.result({ dryRun: options.dryRun === true, target: target.url, functions: changes }, () => {
+  const local = new Set(project.functions().map((f) => f.name));
+  const serverOnly = (await api.list()).map((f) => f.name).filter((n) => !local.has(n));
+  ctx.out.result({ dryRun: options.dryRun === true, target: target.url, functions: changes, serverOnly }, () => {
     const c = ctx.out.color;
     for (const change of changes) {
       if (change.action === 'unchanged') ctx.out.line(`${c.dim('=')} ${change.name} ${c.dim(`unchanged (v${change.version})`)}`);
@@ -91,6 +93,7 @@ export async function deploy(ctx: Context, names: string[], options: DeployOptio
         ctx.out.line(`${mark} ${change.name}${version}: ${change.changes.join(', ')}`);
       }
     }
+    if (serverOnly.length) ctx.out.line(c.dim(`Only on the server (left alone): ${serverOnly.join(', ')}`));
     const count = changes.filter((ch) => ch.action !== 'unchanged').length;
     ctx.out.line(options.dryRun ? `Dry run: ${count} function(s) would be deployed to ${target.url}` : `Deployed ${count} function(s) to ${target.url}`);
   });
