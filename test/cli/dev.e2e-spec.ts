@@ -1,8 +1,10 @@
 import { chmodSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DevInfo } from '../../packages/cli/src/commands/dev.js';
 import { createClient } from '../../packages/sdk/src/index.js';
+import { createMigratedDatabase } from '../support/databases.js';
 import { cliRunner, tempDir } from './support.js';
 
 const API_MAIN = 'dist/apps/api/src/main.js';
@@ -52,6 +54,28 @@ describe('CLI dev: the whole backend locally (embedded PostgreSQL, local redis-s
     cli = cliRunner(join(dir.path, 'app'), {});
   });
   afterAll(() => dir?.remove());
+
+  it('uses DATABASE_URL and REDIS_URL when they are set (no embedded PostgreSQL, no redis-server)', { timeout: 120_000 }, async () => {
+    const db = await createMigratedDatabase(inject('adminDatabaseUrl'), 'baas_cli_dev');
+    try {
+      const external = cliRunner(join(dir.path, 'app'), { DATABASE_URL: db.url, REDIS_URL: inject('redisUrl'), QUEUE_PREFIX: `${inject('queuePrefix')}_dev` });
+      const running = await startDev(external);
+      try {
+        expect(running.ready).toMatchObject({ database: 'DATABASE_URL', redis: 'REDIS_URL' });
+        const service = createClient({ url: running.ready.apiUrl, apiKey: running.ready.serviceKey });
+        await service.admin.collections.create({ name: 'things', fields: [{ name: 'n', type: 'integer' }], rules: { list: 'admin', read: 'admin', create: 'admin', update: 'admin', delete: 'admin' } } as never);
+        // The data went to that database.
+        const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+        expect((await pool.query(`SELECT name FROM collections`)).rows).toEqual([{ name: 'things' }]);
+        await pool.end();
+      } finally {
+        expect((await running.stop()).code).toBe(0);
+      }
+      expect(existsSync(join(dir.path, 'app/.selfbaas/dev/postgres'))).toBe(false);
+    } finally {
+      await db.drop();
+    }
+  });
 
   it('starts, serves deploy → invoke and sign-up mail, keeps its data across restarts, and stops on Ctrl-C', { timeout: 240_000 }, async () => {
     const first = await startDev(cli);

@@ -227,6 +227,8 @@ export async function dev(ctx: Context, options: DevOptions): Promise<void> {
       MAIL_DIR: info.mailDir,
       WORKER_HEALTH_PORT: String(await freePort()),
       SANDBOX_HOSTS: '1',
+      // Another backend on the same Redis keeps its queues apart with its own prefix.
+      ...(ctx.io.env['QUEUE_PREFIX'] ? { QUEUE_PREFIX: ctx.io.env['QUEUE_PREFIX'] } : {}),
       ...secrets,
     };
     const migrate = spawnSync(process.execPath, [join(root, MIGRATE_MAIN)], { env, cwd: root, encoding: 'utf8' });
