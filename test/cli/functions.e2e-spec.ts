@@ -323,6 +323,12 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
 
     const outside = tempDir('outside');
     try {
+      // -C names the project from anywhere.
+      const elsewhere = await cliRunner(outside.path, { GREETING: 'x' })(['-C', project, 'deploy', '--dry-run', '--json']);
+      expect(elsewhere.code, elsewhere.stderr).toBe(0);
+      expect(elsewhere.json()).toMatchObject({ dryRun: true, target: stack.apiUrl });
+      const version = await cliRunner(outside.path)(['--version']);
+      expect([version.code, version.stdout.trim()]).toEqual([0, JSON.parse(readFileSync('packages/cli/package.json', 'utf8')).version]);
       const none = await cliRunner(outside.path)(['deploy']);
       expect([none.code, none.stderr]).toEqual([3, expect.stringContaining('No selfbaas.json')]);
       writeFileSync(join(outside.path, 'selfbaas.json'), JSON.stringify({ functions: { Bad: {} } }));
