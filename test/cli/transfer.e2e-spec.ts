@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BaasClient, FileInfo } from '../../packages/sdk/src/index.js';
@@ -199,6 +199,13 @@ describe('CLI export / import: one installation into another, everything equal',
     expect((await cliA(['import', 'nowhere'])).code).toBe(2);
     writeFileSync(join(dirs.path, 'junk.tar.gz'), 'not an archive');
     expect((await cliA(['import', 'junk.tar.gz'])).code).toBe(2);
+    // A damaged export: named, exit 2, no stack trace.
+    cpSync(join(dirs.path, 'dump'), join(dirs.path, 'damaged'), { recursive: true });
+    writeFileSync(join(dirs.path, 'damaged', 'files', 'buckets.json'), '[{');
+    const damaged = await cliA(['import', 'damaged', '--only', 'files']);
+    expect([damaged.code, damaged.stderr]).toEqual([2, expect.stringContaining('buckets.json is not JSON')]);
+    rmSync(join(dirs.path, 'damaged', 'files', 'buckets.json'));
+    expect((await cliA(['import', 'damaged', '--only', 'files'])).stderr).toContain('buckets.json is missing');
     const notExport = await cliA(['import', 'storage-a']);
     expect([notExport.code, notExport.stderr]).toEqual([2, expect.stringContaining('no export.json')]);
   });

@@ -236,9 +236,7 @@ export async function importData(ctx: Context, source: string, options: Transfer
       bar.stop();
     }
     if (parts.includes('collections')) {
-      const schemas = readdirSync(join(dir, 'collections'))
-        .filter((f) => f.endsWith('.schema.json'))
-        .map((f) => JSON.parse(readFileSync(join(dir, 'collections', f), 'utf8')) as Pick<Collection, 'name' | 'fields' | 'indexes' | 'rules'>);
+      const schemas = listFiles(join(dir, 'collections'), '.schema.json').map((f) => readJson<Pick<Collection, 'name' | 'fields' | 'indexes' | 'rules'>>(f));
       for (const schema of referencedFirst(schemas)) {
         add('collections', ...(await createUnlessExists(() => client.admin.collections.create(schema), 'COLLECTION_EXISTS')));
       }
@@ -254,7 +252,7 @@ export async function importData(ctx: Context, source: string, options: Transfer
       }
     }
     if (parts.includes('files')) {
-      const buckets = JSON.parse(readFileSync(join(dir, 'files', 'buckets.json'), 'utf8')) as ReturnType<typeof bucketInput>[];
+      const buckets = readJson<ReturnType<typeof bucketInput>[]>(join(dir, 'files', 'buckets.json'));
       for (const bucket of buckets) {
         add('buckets', ...(await createUnlessExists(() => client.admin.buckets.create(bucket), 'BUCKET_EXISTS')));
         const bar = ctx.out.progress(`Files of ${bucket.name}`, 0);
@@ -270,8 +268,8 @@ export async function importData(ctx: Context, source: string, options: Transfer
     }
     if (parts.includes('functions')) {
       const folder = join(dir, 'functions');
-      for (const file of readdirSync(folder).filter((f) => f.endsWith('.json'))) {
-        const fn = JSON.parse(readFileSync(join(folder, file), 'utf8')) as FunctionExport;
+      for (const file of listFiles(folder, '.json')) {
+        const fn = readJson<FunctionExport>(file);
         const current = await ctx.functions.get(fn.name);
         const same =
           current &&
@@ -298,6 +296,26 @@ export async function importData(ctx: Context, source: string, options: Transfer
   }
 }
 
+/** A JSON file of an export (its shape is the export's: written by `export`). */
+function readJson<T>(file: string): T {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new CliError(`${file} is missing: the export is incomplete`, EXIT.USAGE);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new CliError(`${file} is not JSON: the export is damaged`, EXIT.USAGE);
+  }
+}
+
+/** The files of a folder of an export with that ending (none when the folder is missing). */
+function listFiles(folder: string, ending: string): string[] {
+  return existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith(ending)).sort().map((f) => join(folder, f)) : [];
+}
+
 /** Creates something: `[created, skipped]` is [1, 0], or [0, 1] when the server says it exists already. */
 async function createUnlessExists(create: () => Promise<unknown>, existsCode: ErrorCode): Promise<[number, number]> {
   try {
@@ -312,7 +330,7 @@ async function createUnlessExists(create: () => Promise<unknown>, existsCode: Er
 function readManifest(dir: string): ExportManifest {
   const file = join(dir, 'export.json');
   if (!existsSync(file)) throw new CliError(`${dir} is not a selfbaas export (no export.json)`, EXIT.USAGE);
-  const manifest = JSON.parse(readFileSync(file, 'utf8')) as Partial<ExportManifest>;
+  const manifest = readJson<Partial<ExportManifest>>(file);
   if (manifest.format !== EXPORT_FORMAT || typeof manifest.version !== 'number' || !Array.isArray(manifest.parts)) {
     throw new CliError(`${file} is not a selfbaas export manifest`, EXIT.USAGE);
   }
