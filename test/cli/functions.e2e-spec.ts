@@ -195,6 +195,10 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     const table = await cli(['runs', 'greeter']);
     expect(table.stdout).toMatch(new RegExp(`${outcome.runId} greeter v3 http failed`));
 
+    // invoke shows what the function logged, and --json carries the lines.
+    expect(failed.json()).toMatchObject({ logs: [expect.objectContaining({ level: 'log', message: 'greeting nobody' })] });
+    const human = await cli(['invoke', 'greeter', '--data', writePayload({ name: 'Ada' })]);
+    expect(human.stdout).toMatch(/log\s+greeting Ada\ngreeter: succeeded in \d+ ms/);
     const logs = await cli(['logs', 'greeter']);
     expect(logs.code).toBe(0);
     expect(logs.stdout).toMatch(/greeter \w{8} log\s+greeting nobody/);

@@ -26,17 +26,24 @@ export function readJsonArg(ctx: Context, file: string, what: string): unknown {
 export async function invoke(ctx: Context, name: string, options: { data?: string; async?: boolean }): Promise<void> {
   const payload = options.data === undefined ? undefined : readJsonArg(ctx, options.data, '--data');
   const outcome = await ctx.functions.invoke(name, payload, { async: options.async });
-  printOutcome(ctx.out, name, outcome);
+  printOutcome(ctx.out, name, await withLogs(ctx, outcome));
+}
+
+/** A finished run's outcome with its log lines (one more request), so the output shows what the function logged. */
+async function withLogs(ctx: Context, outcome: Invocation): Promise<Invocation & { logs?: Run['logs'] }> {
+  if (!FINAL.has(outcome.status)) return outcome;
+  return { ...outcome, logs: (await ctx.functions.run(outcome.runId)).logs };
 }
 
 export async function retry(ctx: Context, runId: string): Promise<void> {
   const outcome = await ctx.functions.retry(runId);
-  printOutcome(ctx.out, `replay of ${runId}`, outcome);
+  printOutcome(ctx.out, `replay of ${runId}`, await withLogs(ctx, outcome));
 }
 
-function printOutcome(out: Output, label: string, outcome: Invocation): void {
+function printOutcome(out: Output, label: string, outcome: Invocation & { logs?: Run['logs'] }): void {
   out.result(outcome, () => {
     const c = out.color;
+    for (const entry of outcome.logs ?? []) out.line(`${c.dim(entry.at)} ${levelOf(out, entry.level)} ${entry.message}`);
     const status = FAILED.has(outcome.status) ? c.red(outcome.status) : outcome.status === 'succeeded' ? c.green(outcome.status) : c.cyan(outcome.status);
     out.line(`${label}: ${status}${outcome.durationMs !== null ? ` in ${outcome.durationMs} ms` : ''} ${c.dim(`(run ${outcome.runId})`)}`);
     if (outcome.error) out.line(`${c.red(outcome.error.code)} ${outcome.error.message}`);
