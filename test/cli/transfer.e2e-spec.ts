@@ -29,7 +29,8 @@ async function snapshot(service: BaasClient) {
     const { source, language, triggers, timeoutMs, memoryMb, retries, backoffMs, concurrency } = await service.admin.functions.get(f.name);
     functions.push({ name: f.name, source, language, triggers, timeoutMs, memoryMb, retries, backoffMs, concurrency });
   }
-  return { collections, documents, users, buckets, files, functions };
+  const templates = (await service.admin.email.templates.list()).map(({ name, subject, html, text, builtIn, overridden }) => ({ name, subject, html, text, builtIn, overridden }));
+  return { collections, documents, users, buckets, files, functions, templates };
 }
 
 describe('CLI export / import: one installation into another, everything equal', () => {
@@ -97,6 +98,10 @@ describe('CLI export / import: one installation into another, everything equal',
     await adaApp.storage.from('pics').upload(new Blob(['hello from ada'], { type: 'text/plain' }), { key: 'ada/notes.txt', acl: { read: ['role:editor'] }, method: 'multipart' });
     await a.service.storage.from('open').upload(new Uint8Array([0, 1, 2, 3, 255]), { key: 'bin/data.bin', method: 'multipart' });
 
+    // Email: a template of its own and a changed built-in one.
+    await a.service.admin.email.templates.put('welcome', { subject: 'Welcome {{name}}', html: '<p>Hi {{name}}</p>', text: 'Hi {{name}}' });
+    await a.service.admin.email.templates.put('verification', { subject: 'Confirm, please', html: '<a href="{{link}}">confirm</a>', text: 'Confirm: {{link}}' });
+
     // A function with a secret and a db trigger.
     await a.service.admin.functions.deploy('count-posts', {
       source: `export default async (event, ctx) => ({ posts: (await ctx.db.collection('posts').list({ limit: 100 })).items.length, key: ctx.env.API_KEY ?? null });`,
@@ -122,10 +127,10 @@ describe('CLI export / import: one installation into another, everything equal',
     const exported = await cliA(['export', 'dump', '--json']);
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.json()).toMatchObject({
-      counts: { collections: 3, documents: 21, users: 2, buckets: 2, files: 2, functions: 1, bytes: 19 },
+      counts: { collections: 3, documents: 21, users: 2, buckets: 2, files: 2, functions: 1, bytes: 19, templates: 2 },
     });
     const dump = join(dirs.path, 'dump');
-    expect(readdirSync(dump).sort()).toEqual(['collections', 'export.json', 'files', 'functions', 'users.ndjson']);
+    expect(readdirSync(dump).sort()).toEqual(['collections', 'email', 'export.json', 'files', 'functions', 'users.ndjson']);
     // No password in clear: only argon2 hashes.
     const users = readFileSync(join(dump, 'users.ndjson'), 'utf8');
     expect(users).not.toContain(PASSWORD);
@@ -149,6 +154,7 @@ describe('CLI export / import: one installation into another, everything equal',
         buckets: { created: 2, skipped: 0 },
         files: { created: 2, skipped: 0 },
         functions: { created: 1, skipped: 0 },
+        templates: { created: 2, skipped: 0 },
       },
       warnings: [expect.stringContaining('count-posts: set the secret(s) API_KEY again')],
     });
@@ -182,7 +188,7 @@ describe('CLI export / import: one installation into another, everything equal',
     const again = await cliB(['import', 'dump', '--json']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.json()).toMatchObject({
-      imported: { users: { created: 0, skipped: 2 }, documents: { created: 0, skipped: 21 }, files: { created: 0, skipped: 2 }, functions: { created: 0, skipped: 1 } },
+      imported: { users: { created: 0, skipped: 2 }, documents: { created: 0, skipped: 21 }, files: { created: 0, skipped: 2 }, functions: { created: 0, skipped: 1 }, templates: { created: 0, skipped: 2 } },
     });
     const afterAgain = await snapshot(b.service);
     expect(afterAgain).toEqual(after);

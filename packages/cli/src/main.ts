@@ -100,14 +100,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
 
   program
     .command('export <target>')
-    .description('write collections (schema + documents), users, files and functions to a new folder, or a .tar.gz')
-    .option('--only <parts>', 'some of: collections,users,files,functions')
+    .description('write collections (schema + documents), users, files, functions and email templates to a new folder, or a .tar.gz')
+    .option('--only <parts>', 'some of: collections,users,files,functions,email')
     .action(bind((ctx, target: string, options: Parameters<typeof exportData>[2]) => exportData(ctx, target, options)));
 
   program
     .command('import <source>')
     .description('load an export (folder or .tar.gz) into the target server; what exists already is left alone')
-    .option('--only <parts>', 'some of: collections,users,files,functions')
+    .option('--only <parts>', 'some of: collections,users,files,functions,email')
     .action(bind((ctx, source: string, options: Parameters<typeof importData>[2]) => importData(ctx, source, options)));
 
   try {

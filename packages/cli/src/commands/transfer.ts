@@ -8,7 +8,7 @@ import { create as tarCreate, extract as tarExtract } from 'tar';
 import type { Context } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { DEFAULT_LIMITS } from '../functions-api.js';
-import type { Bucket, Collection, ErrorCode, FileInfo, FunctionInfo, TransferDocument, TransferUser } from '../sdk.js';
+import type { Bucket, Collection, EmailTemplate, ErrorCode, FileInfo, FunctionInfo, TransferDocument, TransferUser } from '../sdk.js';
 import { isBaasError } from '../sdk.js';
 
 /** The layout of an export folder (docs/cli.md, "export / import"). */
@@ -16,7 +16,7 @@ export const EXPORT_FORMAT = 'selfbaas-export';
 export const EXPORT_VERSION = 1;
 const BATCH = 500;
 const BATCH_BYTES = 512 * 1024;
-const PARTS = ['collections', 'users', 'files', 'functions'] as const;
+const PARTS = ['collections', 'users', 'files', 'functions', 'email'] as const;
 type Part = (typeof PARTS)[number];
 
 interface ExportManifest {
@@ -33,6 +33,8 @@ type FunctionExport = Pick<FunctionInfo, 'name' | 'language' | 'timeoutMs' | 'me
   source: string;
   triggers: Record<string, unknown>[];
 };
+
+type TemplateExport = Pick<EmailTemplate, 'name' | 'subject' | 'html' | 'text'>;
 
 export interface TransferOptions {
   only?: string;
@@ -161,6 +163,13 @@ export async function exportData(ctx: Context, target: string, options: Transfer
       }
       counts['functions'] = functions.length;
     }
+    if (parts.includes('email')) {
+      // The templates this installation defined or changed (built-in ones left as shipped are not moved).
+      const templates = (await client.admin.email.templates.list()).filter((t) => !t.builtIn || t.overridden);
+      mkdirSync(join(dir, 'email'));
+      writeFileSync(join(dir, 'email', 'templates.json'), `${JSON.stringify(templates.map(({ name, subject, html, text }) => ({ name, subject, html, text })), null, 2)}\n`);
+      counts['templates'] = templates.length;
+    }
     const manifest: ExportManifest = { format: EXPORT_FORMAT, version: EXPORT_VERSION, exportedAt: new Date().toISOString(), source: client.url, parts, counts };
     writeFileSync(join(dir, 'export.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     if (archive) {
@@ -284,6 +293,19 @@ export async function importData(ctx: Context, source: string, options: Transfer
         }
         const missing = fn.secretNames.filter((n) => !(current?.secretNames ?? []).includes(n));
         if (missing.length) warnings.push(`function ${fn.name}: set the secret(s) ${missing.join(', ')} again (values are never exported)`);
+      }
+    }
+    if (parts.includes('email')) {
+      const existing = new Map((await client.admin.email.templates.list()).map((t) => [t.name, t]));
+      for (const template of readJson<TemplateExport[]>(join(dir, 'email', 'templates.json'))) {
+        const there = existing.get(template.name);
+        // A template the target defined or changed itself is left alone; a shipped one is replaced.
+        if (there && (!there.builtIn || there.overridden)) add('templates', 0, 1);
+        else {
+          const { name, ...content } = template;
+          await client.admin.email.templates.put(name, content);
+          add('templates', 1, 0);
+        }
       }
     }
     ctx.out.result({ source: origin, from: manifest.source, imported: report, warnings }, () => {
