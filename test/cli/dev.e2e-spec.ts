@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, readdirSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -54,6 +55,30 @@ describe('CLI dev: the whole backend locally (embedded PostgreSQL, local redis-s
     cli = cliRunner(join(dir.path, 'app'), {});
   });
   afterAll(() => dir?.remove());
+
+  it('refuses a port in use, and a data folder the postgres user cannot reach (as root)', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const taken = await cli(['dev', '--port', String(port)]);
+      expect([taken.code, taken.stderr]).toEqual([2, expect.stringContaining(`Port ${port} is in use`)]);
+    } finally {
+      busy.close();
+    }
+    if (process.getuid?.() === 0) {
+      const closed = tempDir('closed');
+      try {
+        chmodSync(closed.path, 0o700);
+        const inner = cliRunner(closed.path, {});
+        expect((await inner(['init', 'p'])).code).toBe(0);
+        const refused = await cliRunner(join(closed.path, 'p'), {})(['dev', '--port', '0']);
+        expect([refused.code, refused.stderr]).toEqual([3, expect.stringContaining(`cannot enter ${closed.path}`)]);
+      } finally {
+        closed.remove();
+      }
+    }
+  });
 
   it('uses DATABASE_URL and REDIS_URL when they are set (no embedded PostgreSQL, no redis-server)', { timeout: 120_000 }, async () => {
     const db = await createMigratedDatabase(inject('adminDatabaseUrl'), 'baas_cli_dev');

@@ -55,6 +55,14 @@ async function freePort(): Promise<number> {
   });
 }
 
+function portFree(port: number): Promise<boolean> {
+  return new Promise((answer) => {
+    const server = createServer();
+    server.once('error', () => answer(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => answer(true)));
+  });
+}
+
 function onPath(command: string, env: NodeJS.ProcessEnv): boolean {
   return (env['PATH'] ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, command)));
 }
@@ -175,6 +183,7 @@ export async function dev(ctx: Context, options: DevOptions): Promise<void> {
   const port = options.port === undefined ? 3000 : Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be 0-65535 (got ${options.port})`, EXIT.USAGE);
   const apiPort = port === 0 ? await freePort() : port;
+  if (port !== 0 && !(await portFree(port))) throw new CliError(`Port ${port} is in use: stop what runs there, or pick another with --port (0 = any free one)`, EXIT.USAGE);
   const secrets = devSecrets(home);
   const running: Running[] = [];
   const children: { name: string; child: ChildProcess }[] = [];
