@@ -178,6 +178,10 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     const listed = await cli(['deploy', '--dry-run', '--json']);
     expect(listed.json()).toMatchObject({ serverOnly: ['elsewhere'] });
     expect((await cli(['deploy', '--dry-run'])).stdout).toContain('Only on the server (left alone): elsewhere');
+    // The manifest is the truth: listing no secrets any more removes them (a change of secret names).
+    manifest({ hello: { triggers: [{ type: 'http' }] }, greeter: { retries: 0 }, broken: {} });
+    const noSecrets = await cli(['deploy', 'greeter', '--dry-run']);
+    expect(noSecrets.stdout).toContain('~ greeter: secret names');
     const service = createClient({ url: stack.apiUrl, apiKey: SERVICE_KEY });
     for (const name of ['nightly', 'elsewhere']) await service.admin.functions.delete(name);
     rmSync(join(project, 'functions/nightly.ts'));
