@@ -177,13 +177,21 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     await createClient({ url: stack.apiUrl, apiKey: SERVICE_KEY }).admin.functions.deploy('elsewhere', { source: 'export default async () => 1;' });
     const listed = await cli(['deploy', '--dry-run', '--json']);
     expect(listed.json()).toMatchObject({ serverOnly: ['elsewhere'] });
-    expect((await cli(['deploy', '--dry-run'])).stdout).toContain('Only on the server (left alone): elsewhere');
+    expect((await cli(['deploy', '--dry-run'])).stdout).toContain('Only on the server (left alone; --prune deletes them): elsewhere');
+    // --prune deletes them (the dry run only says so).
+    expect((await cli(['deploy', '--prune', '--dry-run'])).stdout).toContain('- elsewhere: not in the project');
+    expect((await cli(['deploy', 'hello', '--prune'])).code).toBe(2);
+    // (GREETING as last deployed, so greeter's secret values are unchanged.)
+    const pruned = await cli(['deploy', '--prune', '--json'], { env: { GREETING: 'Hello' } });
+    expect(pruned.json()).toMatchObject({ deleted: ['elsewhere'] });
+    expect(pruned.json<{ functions: Change[] }>().functions.find((f) => f.name === 'greeter')).toMatchObject({ action: 'unchanged' });
+    await expect(createClient({ url: stack.apiUrl, apiKey: SERVICE_KEY }).admin.functions.get('elsewhere')).rejects.toMatchObject({ statusCode: 404 });
     // The manifest is the truth: listing no secrets any more removes them (a change of secret names).
     manifest({ hello: { triggers: [{ type: 'http' }] }, greeter: { retries: 0 }, broken: {} });
     const noSecrets = await cli(['deploy', 'greeter', '--dry-run']);
     expect(noSecrets.stdout).toContain('~ greeter: secret names');
     const service = createClient({ url: stack.apiUrl, apiKey: SERVICE_KEY });
-    for (const name of ['nightly', 'elsewhere']) await service.admin.functions.delete(name);
+    await service.admin.functions.delete('nightly');
     rmSync(join(project, 'functions/nightly.ts'));
   });
 

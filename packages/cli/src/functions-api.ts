@@ -54,6 +54,11 @@ export class FunctionsApi {
     return { version: deployed.version, created: deployed.created };
   }
 
+  /** Deletes a function, its versions, triggers and schedules. */
+  delete(name: string): Promise<void> {
+    return this.client.admin.functions.delete(name);
+  }
+
   async list(): Promise<FunctionInfo[]> {
     const all: FunctionInfo[] = [];
     let cursor: string | null = null;

@@ -54,6 +54,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
     .description('bundle the functions (all, or those named) and deploy the ones that changed')
     .option('--dry-run', 'show what would be deployed, deploy nothing')
     .option('--force', 'deploy also the unchanged ones (a new version each)')
+    .option('--prune', 'delete the functions the server has and the project does not')
     .action(bind((ctx, names: string[], options: Parameters<typeof deploy>[2]) => deploy(ctx, names, options)));
 
   program

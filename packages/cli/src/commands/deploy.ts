@@ -10,6 +10,8 @@ import type { LocalFunction, Project } from '../project.js';
 export interface DeployOptions {
   dryRun?: boolean;
   force?: boolean;
+  /** Delete the functions the server has and the project does not (only with no names given). */
+  prune?: boolean;
 }
 
 export interface DeployChange {
@@ -27,6 +29,7 @@ export interface DeployChange {
  */
 export async function deploy(ctx: Context, names: string[], options: DeployOptions): Promise<void> {
   const project = ctx.project;
+  if (options.prune && names.length > 0) throw new CliError('--prune deploys the whole project: give no function names with it', EXIT.USAGE);
   const selected = project.select(names);
   if (selected.length === 0) throw new CliError(`No functions in ${project.root}/functions`, EXIT.CONFIG);
   const target = project.target();
@@ -83,7 +86,9 @@ export async function deploy(ctx: Context, names: string[], options: DeployOptio
   const changes = plan.map((p) => p.change);
   const local = new Set(project.functions().map((f) => f.name));
   const serverOnly = (await api.list()).map((f) => f.name).filter((n) => !local.has(n));
-  ctx.out.result({ dryRun: options.dryRun === true, target: target.url, functions: changes, serverOnly }, () => {
+  const deleted = options.prune ? serverOnly : [];
+  if (!options.dryRun) for (const name of deleted) await api.delete(name);
+  ctx.out.result({ dryRun: options.dryRun === true, target: target.url, functions: changes, serverOnly, deleted }, () => {
     const c = ctx.out.color;
     for (const change of changes) {
       if (change.action === 'unchanged') ctx.out.line(`${c.dim('=')} ${change.name} ${c.dim(`unchanged (v${change.version})`)}`);
@@ -93,7 +98,8 @@ export async function deploy(ctx: Context, names: string[], options: DeployOptio
         ctx.out.line(`${mark} ${change.name}${version}: ${change.changes.join(', ')}`);
       }
     }
-    if (serverOnly.length) ctx.out.line(c.dim(`Only on the server (left alone): ${serverOnly.join(', ')}`));
+    for (const name of deleted) ctx.out.line(`${c.red('-')} ${name}${options.dryRun ? '' : ' deleted'}: not in the project`);
+    if (serverOnly.length && !options.prune) ctx.out.line(c.dim(`Only on the server (left alone; --prune deletes them): ${serverOnly.join(', ')}`));
     const count = changes.filter((ch) => ch.action !== 'unchanged').length;
     ctx.out.line(options.dryRun ? `Dry run: ${count} function(s) would be deployed to ${target.url}` : `Deployed ${count} function(s) to ${target.url}`);
   });
