@@ -110,6 +110,24 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     expect(secret.stdout).toContain('~ greeter → v3: secret values');
     expect(secret.stdout).not.toContain('hello');
 
+    // npm packages of the project (CommonJS and ES modules) and JSON files are bundled in.
+    write('node_modules/shout-cjs/package.json', JSON.stringify({ name: 'shout-cjs', main: 'index.js' }));
+    write('node_modules/shout-cjs/index.js', `module.exports = (s) => s.toUpperCase() + '!';\n`);
+    write('node_modules/pad-esm/package.json', JSON.stringify({ name: 'pad-esm', type: 'module', exports: { '.': { import: './index.js' } } }));
+    write('node_modules/pad-esm/index.js', `export const pad = (s) => '<' + s + '>';\n`);
+    write('lib/words.json', JSON.stringify({ word: 'hey' }));
+    write(
+      'functions/loud.ts',
+      `import shout from 'shout-cjs';\nimport { pad } from 'pad-esm';\nimport words from '../lib/words.json';\nexport default async () => pad(shout(words.word));\n`,
+    );
+    manifest({ hello: { triggers: [{ type: 'http' }] }, greeter: { secrets: ['GREETING'], retries: 0 }, loud: {} });
+    const loud = await cli(['deploy', 'loud'], { env: { GREETING: 'Hello' } });
+    expect(loud.code, loud.stderr).toBe(0);
+    expect((await cli(['invoke', 'loud', '--json'])).json()).toMatchObject({ status: 'succeeded', result: '<HEY!>' });
+    manifest({ hello: { triggers: [{ type: 'http' }] }, greeter: { secrets: ['GREETING'], retries: 0 } });
+    rmSync(join(project, 'functions/loud.ts'));
+    await createClient({ url: stack.apiUrl, apiKey: SERVICE_KEY }).admin.functions.delete('loud');
+
     const invoked = await cli(['invoke', 'greeter', '--data', 'payload.json', '--json'].map((a) => (a === 'payload.json' ? writePayload({ name: 'Ada' }) : a)));
     expect(invoked.code, invoked.stderr).toBe(0);
     expect(invoked.json()).toMatchObject({ status: 'succeeded', result: 'Hello, dear Ada!' });
