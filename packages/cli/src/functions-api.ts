@@ -28,6 +28,13 @@ export interface DeployedFunction {
   secretNames: string[];
 }
 
+/** A function as `export` writes it: its current definition and the names (never the values) of its secrets. */
+export interface FunctionExport extends DeploySpec {
+  name: string;
+  triggers: Record<string, unknown>[];
+  secretNames: string[];
+}
+
 /** The api's defaults for a deploy body's limits (functions.dto.ts), so a setting removed from the manifest reads as a change. */
 export const DEFAULT_LIMITS = { timeoutMs: 10_000, memoryMb: 128, retries: 2, backoffMs: 1000, concurrency: 10 } as const;
 
@@ -70,9 +77,29 @@ export class FunctionsApi {
     return all;
   }
 
-  /** The full definition with source (for export). */
-  async definition(name: string): Promise<FunctionInfo> {
-    return this.client.admin.functions.get(name);
+  /** The current definition of a deployed function, as `export` writes it. */
+  async exportDefinition(name: string): Promise<FunctionExport> {
+    const f = await this.client.admin.functions.get(name);
+    const { timeoutMs, memoryMb, retries, backoffMs, concurrency } = f;
+    return { name: f.name, language: f.language, source: f.source ?? '', triggers: f.triggers, timeoutMs, memoryMb, retries, backoffMs, concurrency, secretNames: f.secretNames };
+  }
+
+  /**
+   * Deploys an exported definition unless the server runs the same already; answers whether
+   * it deployed, and the secret names the server does not have (their values never move).
+   */
+  async importDefinition(fn: FunctionExport): Promise<{ deployed: boolean; missingSecrets: string[] }> {
+    const current = await this.get(fn.name);
+    const same =
+      current !== undefined &&
+      current.source === fn.source &&
+      JSON.stringify(current.triggers) === JSON.stringify(fn.triggers) &&
+      (Object.keys(DEFAULT_LIMITS) as (keyof typeof DEFAULT_LIMITS)[]).every((k) => current.limits[k] === fn[k]);
+    if (!same) {
+      const { name, secretNames: _names, secrets: _values, ...spec } = fn;
+      await this.deploy(name, spec);
+    }
+    return { deployed: !same, missingSecrets: fn.secretNames.filter((n) => !(current?.secretNames ?? []).includes(n)) };
   }
 
   invoke(name: string, payload: unknown, options: { async?: boolean } = {}): Promise<Invocation> {

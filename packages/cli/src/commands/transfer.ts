@@ -7,8 +7,8 @@ import { pipeline } from 'node:stream/promises';
 import { create as tarCreate, extract as tarExtract } from 'tar';
 import type { Context } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { DEFAULT_LIMITS } from '../functions-api.js';
-import type { Bucket, Collection, EmailTemplate, ErrorCode, FileInfo, FunctionInfo, TransferDocument, TransferUser } from '../sdk.js';
+import type { FunctionExport } from '../functions-api.js';
+import type { Bucket, Collection, EmailTemplate, ErrorCode, FileInfo, TransferDocument, TransferUser } from '../sdk.js';
 import { isBaasError } from '../sdk.js';
 
 /** The layout of an export folder (docs/cli.md, "export / import"). */
@@ -27,12 +27,6 @@ interface ExportManifest {
   parts: Part[];
   counts: Record<string, number>;
 }
-
-/** A function as exported: its definition and the names (never the values) of its secrets. */
-type FunctionExport = Pick<FunctionInfo, 'name' | 'language' | 'timeoutMs' | 'memoryMb' | 'retries' | 'backoffMs' | 'concurrency' | 'secretNames'> & {
-  source: string;
-  triggers: Record<string, unknown>[];
-};
 
 type TemplateExport = Pick<EmailTemplate, 'name' | 'subject' | 'html' | 'text'>;
 
@@ -158,8 +152,7 @@ export async function exportData(ctx: Context, target: string, options: Transfer
       mkdirSync(join(dir, 'functions'));
       const functions = await ctx.functions.list();
       for (const info of functions) {
-        const full = await ctx.functions.definition(info.name);
-        writeFileSync(join(dir, 'functions', `${info.name}.json`), `${JSON.stringify(functionExport(full), null, 2)}\n`);
+        writeFileSync(join(dir, 'functions', `${info.name}.json`), `${JSON.stringify(await ctx.functions.exportDefinition(info.name), null, 2)}\n`);
       }
       counts['functions'] = functions.length;
     }
@@ -188,21 +181,6 @@ export async function exportData(ctx: Context, target: string, options: Transfer
 
 function bucketInput(b: Bucket) {
   return { name: b.name, public: b.public, maxFileSize: b.maxFileSize, allowedMimeTypes: b.allowedMimeTypes };
-}
-
-function functionExport(f: FunctionInfo): FunctionExport {
-  return {
-    name: f.name,
-    language: f.language,
-    source: f.source ?? '',
-    triggers: f.triggers,
-    timeoutMs: f.timeoutMs,
-    memoryMb: f.memoryMb,
-    retries: f.retries,
-    backoffMs: f.backoffMs,
-    concurrency: f.concurrency,
-    secretNames: f.secretNames,
-  };
 }
 
 /** `import <source>`: what `export` wrote, into the target server. Existing ids are left as they are (it can run again). */
@@ -279,20 +257,9 @@ export async function importData(ctx: Context, source: string, options: Transfer
       const folder = join(dir, 'functions');
       for (const file of listFiles(folder, '.json')) {
         const fn = readJson<FunctionExport>(file);
-        const current = await ctx.functions.get(fn.name);
-        const same =
-          current &&
-          current.source === fn.source &&
-          JSON.stringify(current.triggers) === JSON.stringify(fn.triggers) &&
-          (Object.keys(DEFAULT_LIMITS) as (keyof typeof DEFAULT_LIMITS)[]).every((k) => current.limits[k] === fn[k]);
-        if (same) add('functions', 0, 1);
-        else {
-          const { name, secretNames: _names, ...spec } = fn;
-          await ctx.functions.deploy(name, spec);
-          add('functions', 1, 0);
-        }
-        const missing = fn.secretNames.filter((n) => !(current?.secretNames ?? []).includes(n));
-        if (missing.length) warnings.push(`function ${fn.name}: set the secret(s) ${missing.join(', ')} again (values are never exported)`);
+        const { deployed, missingSecrets } = await ctx.functions.importDefinition(fn);
+        add('functions', deployed ? 1 : 0, deployed ? 0 : 1);
+        if (missingSecrets.length) warnings.push(`function ${fn.name}: set the secret(s) ${missingSecrets.join(', ')} again (values are never exported)`);
       }
     }
     if (parts.includes('email')) {
