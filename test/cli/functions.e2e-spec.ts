@@ -247,9 +247,10 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
   it('logs --follow streams new log lines and status changes until stopped', async () => {
     const stop = new AbortController();
     let captured: { text: string } | undefined;
-    const following = cli(['logs', 'greeter', '--follow', '--interval', '100', '--json'], { signal: stop.signal, onOutput: (s) => (captured = s) });
-    // Finished runs are history: only the runs started from now on appear.
-    await new Promise((r) => setTimeout(r, 500));
+    let diagnostics: { text: string } | undefined;
+    const following = cli(['logs', 'greeter', '--follow', '--interval', '100', '--json'], { signal: stop.signal, onOutput: (o, e) => ((captured = o), (diagnostics = e)) });
+    // Finished runs are history: only the runs started from now on (once it says it follows) appear.
+    await expect.poll(() => diagnostics?.text ?? '', { timeout: 20_000 }).toContain('Following runs of greeter');
     const a = await cli(['invoke', 'greeter', '--async', '--data', writePayload({ name: 'Grace' }), '--json']);
     const b = await cli(['invoke', 'greeter', '--data', writePayload({ name: 'nobody' }), '--json']);
     const ids = [a.json<{ runId: string }>().runId, b.json<{ runId: string }>().runId];
@@ -278,7 +279,7 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
       onOutput: (o, e) => ((out = o), (err = e)),
     });
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      await expect.poll(() => err?.text ?? '', { timeout: 20_000 }).toContain('Following runs of greeter');
       await proxy.stop();
       await expect.poll(() => err!.text, { timeout: 20_000 }).toContain('still trying');
       await proxy.restart();

@@ -123,7 +123,8 @@ export async function logs(ctx: Context, name: string | undefined, options: { fo
   // Runs that had finished before we started are history: only what happens from now on is shown.
   await poll(false);
   for (const [id, seen] of printed) if (!FINAL.has(seen.status)) printed.set(id, { ...seen, lines: 0, status: '' });
-  if (!ctx.out.json) ctx.out.streams.stderr.write(`Following runs${name ? ` of ${name}` : ''} (Ctrl-C to stop)\n`);
+  // On stderr also with --json (stdout stays JSON): scripts may wait for it before causing runs.
+  ctx.out.streams.stderr.write(`Following runs${name ? ` of ${name}` : ''} (Ctrl-C to stop)\n`);
   const signal = ctx.io.signal;
   let unreachable = false;
   while (!signal?.aborted) {
