@@ -244,7 +244,7 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     expect((await waitForRun(stack, replay.runId)).status).toBe('failed');
   });
 
-  it('logs --follow streams new log lines and status changes until stopped', async () => {
+  it('logs --follow streams new log lines and status changes until stopped', { timeout: 60_000 }, async () => {
     const stop = new AbortController();
     let captured: { text: string } | undefined;
     let diagnostics: { text: string } | undefined;
@@ -267,7 +267,7 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     expect(events).toContainEqual(expect.objectContaining({ type: 'status', runId: ids[1], status: 'failed' }));
   });
 
-  it('logs --follow keeps following while the server is unreachable, and says so', async () => {
+  it('logs --follow keeps following while the server is unreachable, and says so', { timeout: 60_000 }, async () => {
     const proxy = new TcpProxy('127.0.0.1', Number(new URL(stack.apiUrl).port));
     await proxy.start();
     const stop = new AbortController();
@@ -294,7 +294,7 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     expect((await following).code).toBe(0);
   });
 
-  it('run executes a function locally in the worker\'s sandbox, against the server\'s data, recording nothing there', async () => {
+  it('run executes a function locally in the worker\'s sandbox, against the server\'s data, recording nothing there', { timeout: 60_000 }, async () => {
     const service = createClient({ url: stack.apiUrl, apiKey: SERVICE_KEY });
     await service.admin.collections.create({
       name: 'notes',
@@ -384,7 +384,7 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     }
   });
 
-  it('the built bin runs as `npx selfbaas` would', async () => {
+  it('the built bin runs as `npx selfbaas` would', { timeout: 120_000 }, async () => {
     const root = resolve(import.meta.dirname, '../..');
     await promisify(execFile)(process.execPath, [join(root, 'packages/cli/build.mjs')]);
     const bin = join(root, 'packages/cli/dist/selfbaas.js');

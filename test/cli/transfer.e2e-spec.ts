@@ -120,7 +120,7 @@ describe('CLI export / import: one installation into another, everything equal',
     dirs?.remove();
   });
 
-  it('exports to a folder and an archive, imports the archive, and the two installations hold the same', async () => {
+  it('exports to a folder and an archive, imports the archive, and the two installations hold the same', { timeout: 120_000 }, async () => {
     const cliA = cliRunner(dirs.path, targetEnv(from.apiUrl));
     const cliB = cliRunner(dirs.path, targetEnv(to.apiUrl));
 
