@@ -10,8 +10,8 @@ import { CliError, EXIT, type ExitCode } from './exit-codes.js';
 import { Output } from './output.js';
 import { BaasError, NetworkError } from './sdk.js';
 
+/** The version of @selfbaas/cli (its package.json; a test keeps them equal). */
 export const VERSION = '0.1.0';
-
 
 /**
  * Runs one command line (without `node selfbaas`) and answers its exit status. Never throws:
