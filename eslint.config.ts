@@ -30,7 +30,7 @@ export default defineConfig(
   },
   // Benchmark scripts are plain ESM JavaScript: no type information to lint with.
   {
-    files: ['bench/**/*.mjs', 'test/**/*.mjs'],
+    files: ['bench/**/*.mjs', 'test/**/*.mjs', 'packages/*/build.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: globals.node },
   },

@@ -18,6 +18,7 @@ import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OverviewModule } from './overview/overview.module.js';
 import { StorageModule } from './storage/storage.module.js';
+import { TransferModule } from './transfer/transfer.module.js';
 
 /** The api's resources. The root module (app.factory.ts) adds the configuration. */
 @Module({
@@ -35,6 +36,7 @@ import { StorageModule } from './storage/storage.module.js';
     MetricsModule,
     OverviewModule,
     StorageModule,
+    TransferModule,
   ],
   providers: [
     { provide: APP_FILTER, useClass: AllExceptionsFilter },

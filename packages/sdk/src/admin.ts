@@ -1,5 +1,6 @@
 import { FunctionsClient } from './functions.js';
 import { enc, type Http } from './http.js';
+import { AdminTransfer } from './transfer.js';
 import type { operations } from './generated/api.js';
 import type {
   AdminOverview,
@@ -42,6 +43,8 @@ export class AdminClient {
   readonly buckets: AdminBuckets;
   readonly functions: AdminFunctions;
   readonly email: AdminEmail;
+  /** Export and import of users, documents and files with their ids (`selfbaas export` / `import`). */
+  readonly transfer: AdminTransfer;
 
   constructor(private readonly http: Http) {
     this.users = new AdminUsers(http);
@@ -50,6 +53,7 @@ export class AdminClient {
     this.buckets = new AdminBuckets(http);
     this.functions = new AdminFunctions(http);
     this.email = new AdminEmail(http);
+    this.transfer = new AdminTransfer(http);
   }
 
   /** What the dashboard's first page shows: readiness, counts, 24 h of runs and emails, queue depth, recent failures. */

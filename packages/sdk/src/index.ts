@@ -22,6 +22,7 @@ export {
   type UpdateCollectionInput,
   type UpdateUserInput,
 } from './admin.js';
+export { AdminTransfer, type ImportFileInput } from './transfer.js';
 export { BaasError, NetworkError, isBaasError, type ErrorCode, type ErrorDetail } from './errors.js';
 export type { FetchLike, HttpMethod, RetryOptions } from './http.js';
 export type * from './types.js';

@@ -29,6 +29,10 @@ export type EmailQueued = Schemas['EmailQueued'];
 export type EmailTemplate = Schemas['EmailTemplate'];
 export type EmailPreview = Schemas['EmailPreview'];
 export type ApiError = Schemas['Error'];
+export type TransferUser = Schemas['TransferUser'];
+export type TransferDocument = Schemas['TransferDocument'];
+export type ImportResult = Schemas['ImportResult'];
+export type ImportUsersResult = Schemas['ImportUsersResult'];
 
 /** One page of a list: `nextCursor` is null on the last page. */
 export interface Page<T> {

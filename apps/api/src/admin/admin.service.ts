@@ -9,7 +9,8 @@ import { AdminRepository } from './admin.repository.js';
 
 const notFound = () => new AppException(404, 'NOT_FOUND', 'No such user');
 
-function actorName(caller: Caller): string {
+/** How audit entries name who acted. */
+export function actorName(caller: Caller): string {
   return caller.kind === 'user' ? `user:${caller.userId}` : caller.kind === 'service' ? `service:${caller.keyId}` : 'anonymous';
 }
 

@@ -51,6 +51,8 @@ describe('classifyRoute', () => {
     ['POST', '/v1/functions/:name/invoke', 'invokes', 'json', true],
     ['PUT', '/v1/functions/:name', 'writes', 'json', true],
     ['POST', '/v1/storage/buckets/:bucket/files', 'uploads', 'multipart', true],
+    ['POST', '/v1/admin/transfer/buckets/:bucket/files', 'uploads', 'multipart', true],
+    ['POST', '/v1/admin/transfer/collections/:name/documents', 'writes', 'json', true],
     ['POST', '/v1/storage/buckets/:bucket/upload-url', 'uploads', 'json', true],
     ['POST', '/v1/storage/files/:id/complete', 'uploads', 'json', true],
     ['PUT', '/v1/storage/signed', 'uploads', 'raw', true],

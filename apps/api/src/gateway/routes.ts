@@ -23,7 +23,9 @@ const UPLOADS: readonly [string, string][] = [
   ['POST', '/v1/storage/buckets/:bucket/upload-url'],
   ['POST', '/v1/storage/files/:id/complete'],
   ['PUT', '/v1/storage/signed'],
+  ['POST', '/v1/admin/transfer/buckets/:bucket/files'],
 ];
+const MULTIPART = new Set(['/v1/storage/buckets/:bucket/files', '/v1/admin/transfer/buckets/:bucket/files']);
 const FILE_BYTES = new Set(['/v1/storage/files/:id/content', '/v1/storage/signed']);
 
 function groupOf(method: string, url: string | undefined): RateGroup | null {
@@ -41,7 +43,7 @@ function groupOf(method: string, url: string | undefined): RateGroup | null {
 /** The class of a route, by HTTP method and route pattern (undefined when no route matched). */
 export function classifyRoute(method: string, url: string | undefined): RouteClass {
   let body: BodyKind = 'json';
-  if (method === 'POST' && url === '/v1/storage/buckets/:bucket/files') body = 'multipart';
+  if (method === 'POST' && url !== undefined && MULTIPART.has(url)) body = 'multipart';
   if (method === 'PUT' && url === '/v1/storage/signed') body = 'raw';
   const fileBytes = (method === 'GET' || method === 'HEAD') && url !== undefined && FILE_BYTES.has(url);
   return { group: groupOf(method, url), body, compress: !fileBytes };

@@ -25,6 +25,8 @@ export interface NewFile {
   aclWrite: string[];
   status: 'pending' | 'ready';
   uploadExpiresAt: Date | null;
+  /** Only for imported files (their time in the installation they came from); otherwise now. */
+  createdAt?: Date;
 }
 
 export type StorageEvent = EventPayloads['storage.change'];
@@ -80,6 +82,11 @@ export class StorageRepository {
   }
 
   /** Whether a key of the namespace is held by a ready file or by a pending upload whose URL is still valid. */
+  /** Whether a file (in any bucket, any state) has this id. */
+  async idTaken(id: string): Promise<boolean> {
+    return (await this.prisma.storageFile.count({ where: { id } })) > 0;
+  }
+
   async keyTaken(bucket: string, keyScope: string, key: string): Promise<boolean> {
     const row = await this.prisma.storageFile.findUnique({
       where: { bucket_keyScope_key: { bucket, keyScope, key } },

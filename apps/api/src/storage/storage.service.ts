@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { z } from 'zod';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import {
@@ -65,6 +67,17 @@ export interface ConditionalHeaders {
 
 const notFound = () => new AppException(404, 'FILE_NOT_FOUND', 'The file does not exist');
 const bucketNotFound = () => new AppException(404, 'BUCKET_NOT_FOUND', 'The bucket does not exist');
+/** The form fields only an import may send (StorageService.importFile). */
+const importedFileField = z.strictObject({
+  id: z.uuid({ message: 'must be a UUID' }),
+  ownerId: z
+    .union([z.literal(''), z.uuid({ message: 'must be a UUID or empty' })])
+    .transform((v) => (v === '' ? null : v)),
+  createdAt: z.iso.datetime({ message: 'must be an ISO date-time' }).transform((v) => new Date(v)),
+});
+type ImportedFile = Partial<z.output<typeof importedFileField>>;
+const IMPORTED_FIELDS: ReadonlySet<string> = new Set(Object.keys(importedFileField.shape));
+
 const keyTaken = () => new AppException(409, 'FILE_EXISTS', 'A file with this key already exists in the bucket');
 const badSignature = () => new AppException(403, 'INVALID_SIGNATURE', 'The signed URL is invalid or has expired');
 
@@ -248,7 +261,20 @@ export class StorageService {
    * limit, and a sha256, into the driver. Only then is the metadata written, with its
    * `upload` event, in one transaction.
    */
-  async upload(caller: Caller, bucketName: string, parts: AsyncIterable<UploadPart>): Promise<FileView> {
+  upload(caller: Caller, bucketName: string, parts: AsyncIterable<UploadPart>): Promise<FileView> {
+    return this.receive(caller, bucketName, parts, undefined);
+  }
+
+  /**
+   * An upload that moves a file from another installation (`selfbaas import`; service role
+   * or admin): besides key and acl, the form may carry the file's `id`, `ownerId` (empty =
+   * none) and `createdAt` there. No `upload` event is written: moving data runs no function.
+   */
+  importFile(caller: Caller, bucketName: string, parts: AsyncIterable<UploadPart>): Promise<FileView> {
+    return this.receive(caller, bucketName, parts, {});
+  }
+
+  private async receive(caller: Caller, bucketName: string, parts: AsyncIterable<UploadPart>, imported: ImportedFile | undefined): Promise<FileView> {
     const bucket = await this.bucket(bucketName);
     let key: string | undefined;
     let acl: Acl = { read: [], write: [] };
@@ -257,13 +283,13 @@ export class StorageService {
       for await (const part of parts) {
         if (part.type === 'field') {
           if (stored) throw new AppException(400, 'VALIDATION_FAILED', 'Send the key and acl fields before the file');
-          [key, acl] = this.formField(part, key, acl);
+          [key, acl] = this.formField(part, key, acl, imported);
           continue;
         }
         if (part.fieldname !== 'file') {
           throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [{ path: part.fieldname, message: 'the file field is named "file"' }]);
         }
-        stored = await this.storeStream(caller, bucket, part, key, acl);
+        stored = await this.storeStream(caller, bucket, part, key, acl, imported);
       }
     } catch (err) {
       if (stored) await this.removeObject(stored.objectKey);
@@ -271,7 +297,7 @@ export class StorageService {
     }
     if (!stored) throw new AppException(400, 'FILE_MISSING', 'The form has no file field');
 
-    const result = await this.repo.insertFile(stored, eventOf(stored, 'upload', caller)).catch(async (err: unknown) => {
+    const result = await this.repo.insertFile(stored, imported ? null : eventOf(stored, 'upload', caller)).catch(async (err: unknown) => {
       await this.removeObject(stored.objectKey);
       throw err;
     });
@@ -283,7 +309,7 @@ export class StorageService {
     return this.view(result.row, caller, bucket.public);
   }
 
-  private formField(part: Extract<UploadPart, { type: 'field' }>, key: string | undefined, acl: Acl): [string | undefined, Acl] {
+  private formField(part: Extract<UploadPart, { type: 'field' }>, key: string | undefined, acl: Acl, imported?: ImportedFile): [string | undefined, Acl] {
     const invalid = (message: string) =>
       new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [{ path: part.fieldname, message }]);
     if (typeof part.value !== 'string' || part.valueTruncated) throw invalid('must be a short text field');
@@ -303,7 +329,13 @@ export class StorageService {
       if (!parsed.success) throw invalid(parsed.error.issues[0]?.message ?? 'is not a valid ACL');
       return [key, parsed.data];
     }
-    throw invalid('unknown field (expected key, acl, file)');
+    if (imported && IMPORTED_FIELDS.has(part.fieldname)) {
+      const parsed = importedFileField.shape[part.fieldname as keyof ImportedFile].safeParse(part.value);
+      if (!parsed.success) throw invalid(parsed.error.issues[0]?.message ?? 'is not valid');
+      Object.assign(imported, { [part.fieldname]: parsed.data });
+      return [key, acl];
+    }
+    throw invalid(`unknown field (expected key, acl${imported ? ', id, ownerId, createdAt' : ''}, file)`);
   }
 
   private async storeStream(
@@ -312,10 +344,18 @@ export class StorageService {
     part: Extract<UploadPart, { type: 'file' }>,
     requestedKey: string | undefined,
     acl: Acl,
+    imported?: ImportedFile,
   ): Promise<NewFile> {
-    const id = randomUUID();
+    const id = imported?.id ?? randomUUID();
+    // Checked before the bytes are written: the object key is the id's, an existing file's bytes must stay.
+    if (imported?.id && (await this.repo.idTaken(imported.id))) {
+      // Read to the end (an admin's import), so the client gets the answer rather than a reset connection.
+      part.file.resume();
+      await finished(part.file).catch(() => undefined);
+      throw new AppException(409, 'FILE_EXISTS', 'A file with this id already exists');
+    }
     const key = requestedKey ?? generatedKey(id, part.filename);
-    const ownerId = caller.kind === 'user' ? caller.userId : null;
+    const ownerId = imported?.ownerId !== undefined ? imported.ownerId : caller.kind === 'user' ? caller.userId : null;
     const keyScope = keyScopeOf(bucket.public, ownerId, 'ready');
     // Checked before reading the body; the unique index decides in the end.
     if (await this.repo.keyTaken(bucket.name, keyScope, key)) throw keyTaken();
@@ -346,6 +386,7 @@ export class StorageService {
       aclWrite: acl.write,
       status: 'ready',
       uploadExpiresAt: null,
+      ...(imported?.createdAt ? { createdAt: imported.createdAt } : {}),
     };
     return row;
   }

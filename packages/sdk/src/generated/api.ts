@@ -1083,6 +1083,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/transfer/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export users, in id order, with their argon2 password hashes (never a password); each page is audited
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["transferExportUsers"];
+        put?: never;
+        /**
+         * Import users as exported: same ids, emails, password hashes, roles and timestamps; existing ids or emails are skipped
+         * @description Access: an admin user or the service key.
+         */
+        post: operations["transferImportUsers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/transfer/collections/{name}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import documents as exported: same ids, owners, ACLs, versions and timestamps; no function runs; existing ids are skipped
+         * @description Access: an admin user or the service key.
+         */
+        post: operations["transferImportDocuments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/transfer/buckets/{bucket}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a file as exported (multipart/form-data: id, key, ownerId, createdAt, acl, then file); no function runs
+         * @description Access: an admin user or the service key.
+         */
+        post: operations["transferImportFile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/metrics": {
         parameters: {
             query?: never;
@@ -1704,6 +1768,59 @@ export interface components {
             url: string;
             /** Format: date-time */
             expiresAt: string;
+        };
+        TransferUserList: {
+            items: components["schemas"]["TransferUser"][];
+            /** Format: uuid */
+            nextCursor: string | null;
+        };
+        /** @description A user as export/import moves it: never a password, only its argon2 hash */
+        TransferUser: {
+            /** Format: uuid */
+            id: string;
+            /** Format: email */
+            email: string;
+            /** @description argon2 hash (PHC); null = no password (magic link or reset to sign in) */
+            passwordHash: string | null;
+            emailVerified: boolean;
+            roles: string[];
+            disabled: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        ImportUsersResult: {
+            /** @description rows written */
+            created: number;
+            /** @description ids that already existed (left as they are) */
+            skipped: string[];
+            /** @description skipped because another account (another id) has the email: their documents and files keep an owner id that is no user here */
+            emailTaken: string[];
+        };
+        TransferDocument: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @default null
+             */
+            ownerId: string | null;
+            acl?: unknown;
+            /** @default 1 */
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        } & {
+            [key: string]: unknown;
+        };
+        ImportResult: {
+            /** @description rows written */
+            created: number;
+            /** @description ids that already existed (left as they are) */
+            skipped: string[];
         };
         /** @description Every error answer has this shape; `code` is stable, `message` is for humans. */
         Error: {
@@ -4415,6 +4532,148 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    transferExportUsers: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransferUserList"];
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    transferImportUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    users: components["schemas"]["TransferUser"][];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportUsersResult"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    transferImportDocuments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    documents: components["schemas"]["TransferDocument"][];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    transferImportFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bucket: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: uuid
+                     * @description the file id to keep
+                     */
+                    id?: string;
+                    /** @description the key inside the bucket */
+                    key?: string;
+                    /** @description the owner user id, empty for none */
+                    ownerId?: string;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** @description JSON {"read": [...], "write": [...]} */
+                    acl?: string;
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["File"];
+                };
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
