@@ -49,6 +49,8 @@ const samples: { [M in Prisma.ModelName]: (parents: Parents) => Row<M> } = {
     backoffMs: 250,
     concurrency: 5,
     createdBy: 'service:bootstrap',
+    sourceMap: '{"version":3,"sources":["function.ts"],"mappings":"AAAA"}',
+    rollbackOf: 7,
     createdAt: at('2026-01-02T03:04:05.678Z'),
   }),
   FunctionTrigger: ({ functionId }) => ({
@@ -59,7 +61,7 @@ const samples: { [M in Prisma.ModelName]: (parents: Parents) => Row<M> } = {
     events: ['create', 'update'],
     cron: '0 3 * * *',
     timezone: 'Europe/Paris',
-    access: 'user',
+    access: 'authenticated',
   }),
   FunctionRun: ({ functionId, functionVersionId }) => ({
     id: randomUUID(),
@@ -78,6 +80,7 @@ const samples: { [M in Prisma.ModelName]: (parents: Parents) => Row<M> } = {
     result: { ok: true },
     error: { code: 'FUNCTION_ERROR', message: 'boom' },
     replayOf: randomUUID(),
+    invokedBy: randomUUID(),
     createdAt: at('2026-01-02T03:04:05.678Z'),
     startedAt: at('2026-01-02T03:04:06.678Z'),
     finishedAt: at('2026-01-02T03:04:07.678Z'),

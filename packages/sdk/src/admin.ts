@@ -27,6 +27,7 @@ export type CreateCollectionInput = BodyOf<'collectionsCreate'>;
 export type UpdateCollectionInput = BodyOf<'collectionsUpdate'>;
 export type CreateBucketInput = BodyOf<'storageCreateBucket'>;
 export type DeployFunctionInput = BodyOf<'functionsDeploy'>;
+export type PatchFunctionInput = BodyOf<'functionsPatch'>;
 export type SendEmailInput = BodyOf<'emailSend'>;
 export type EmailTemplateInput = BodyOf<'emailPutTemplate'>;
 export type UpdateUserInput = BodyOf<'adminUpdateUser'>;
@@ -128,6 +129,14 @@ class AdminFunctions extends FunctionsClient {
   async deploy(name: string, definition: DeployFunctionInput): Promise<FunctionInfo & { created: boolean }> {
     const response = await this.http.send({ method: 'PUT', path: `/v1/functions/${enc(name)}`, body: definition });
     return { ...((await response.json()) as FunctionInfo), created: response.status === 201 };
+  }
+  /** Changes settings (triggers, limits, secrets) and keeps the code: a new version. */
+  patch(name: string, settings: PatchFunctionInput): Promise<FunctionInfo> {
+    return this.http.json({ method: 'PATCH', path: `/v1/functions/${enc(name)}`, body: settings });
+  }
+  /** Makes an earlier version's code and settings current again (as a new version; secrets stay). */
+  rollback(name: string, version: number): Promise<FunctionInfo> {
+    return this.http.json({ method: 'POST', path: `/v1/functions/${enc(name)}/rollback`, body: { version } });
   }
   list(query: { limit?: number; cursor?: string | null } = {}): Promise<Page<FunctionInfo>> {
     return this.http.json({ method: 'GET', path: '/v1/functions', query: { ...query, cursor: query.cursor ?? undefined } });

@@ -17,6 +17,7 @@ export {
   type CreateBucketInput,
   type CreateCollectionInput,
   type DeployFunctionInput,
+  type PatchFunctionInput,
   type EmailTemplateInput,
   type SendEmailInput,
   type UpdateCollectionInput,

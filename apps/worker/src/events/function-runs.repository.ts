@@ -64,9 +64,12 @@ export class FunctionRunsRepository {
     return rows[0]?.functionId ?? null;
   }
 
-  async code(versionId: string): Promise<string | null> {
-    const { rows } = await this.pool.query<{ code: string }>('SELECT code FROM function_versions WHERE id = $1', [versionId]);
-    return rows[0]?.code ?? null;
+  async code(versionId: string): Promise<{ code: string; sourceMap: string | null } | null> {
+    const { rows } = await this.pool.query<{ code: string; sourceMap: string | null }>(
+      'SELECT code, source_map AS "sourceMap" FROM function_versions WHERE id = $1',
+      [versionId],
+    );
+    return rows[0] ?? null;
   }
 
   /**

@@ -3,7 +3,17 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnAppl
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { type RunError, type RunLogLine, type RunStatus, SecretBox, storableJson, storableString } from '#libs/functions';
+import {
+  mapStack,
+  parseSourceMap,
+  type RunError,
+  type RunLogLine,
+  type RunStatus,
+  SecretBox,
+  type SourceMap,
+  storableJson,
+  storableString,
+} from '#libs/functions';
 import { type FunctionRunResult, FunctionsJob, type JobData, QueueName, REDIS } from '#libs/queue';
 import { FunctionRunsRepository, type RunContext, type RunFinish } from '../events/function-runs.repository.js';
 import type { RunOutcome } from '../sandbox/protocol.js';
@@ -50,6 +60,12 @@ export class FunctionSlots {
   }
 }
 
+/** A version's code and parsed source map. */
+interface VersionCode {
+  code: string;
+  map: SourceMap | null;
+}
+
 /** Version code by version id: versions never change, so this cache is never stale. */
 const CODE_CACHE_SIZE = 100;
 /** Function ids of runs seen lately (a run deferred for fair share comes back). */
@@ -70,7 +86,7 @@ const FAIR_SHARE_RETRY_MS = 200;
 export class FunctionsProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(FunctionsProcessor.name);
   private readonly secrets: SecretBox;
-  private readonly codeCache = new Map<string, string>();
+  private readonly codeCache = new Map<string, VersionCode>();
   private readonly functionIds = new Map<string, string>();
   /** Runs in progress on this worker, by function (fair share). */
   private readonly active = new Map<string, number>();
@@ -202,13 +218,14 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     const outcome = await this.sandbox.run({
       id: `${run.id}:${attempt}`,
       codeKey: run.versionId,
-      code: code ?? '',
+      code: code?.code ?? '',
       event: run.event,
       env,
       timeoutMs: run.timeoutMs,
       memoryMb: run.memoryMb,
       logLimitBytes: this.config.FUNCTIONS_LOG_LIMIT_BYTES,
     });
+    if (outcome.error?.stack) outcome.error.stack = mapStack(outcome.error.stack, code?.map ?? null);
     return this.record(job, run, attempt, outcome);
   }
 
@@ -269,14 +286,14 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     }
   }
 
-  private async code(versionId: string): Promise<string | null> {
+  private async code(versionId: string): Promise<VersionCode | null> {
     const cached = this.codeCache.get(versionId);
     if (cached !== undefined) return cached;
-    const code = await this.runs.code(versionId);
-    if (code !== null) {
-      if (this.codeCache.size >= CODE_CACHE_SIZE) this.codeCache.delete(this.codeCache.keys().next().value!);
-      this.codeCache.set(versionId, code);
-    }
+    const row = await this.runs.code(versionId);
+    if (row === null) return null;
+    const code = { code: row.code, map: parseSourceMap(row.sourceMap) };
+    if (this.codeCache.size >= CODE_CACHE_SIZE) this.codeCache.delete(this.codeCache.keys().next().value!);
+    this.codeCache.set(versionId, code);
     return code;
   }
 

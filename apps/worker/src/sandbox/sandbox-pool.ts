@@ -182,7 +182,10 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
         err instanceof BridgeError
           ? { code: err.code, message: err.message, ...(err.status ? { status: err.status } : {}) }
           : { code: 'CTX_FAILED', message: 'The ctx call failed' };
-      if (!(err instanceof BridgeError)) this.logger.warn(`ctx ${call.method} failed: ${(err as Error).message}`);
+      if (!(err instanceof BridgeError)) {
+        // run ids are "<run id>:<attempt>"
+        this.logger.warn({ msg: 'ctx call failed in the worker', runId: call.runId.split(':')[0], method: call.method, error: (err as Error).message });
+      }
       reply = { t: 'reply', callId: call.callId, ok: false, error };
     }
     if (host.alive) host.child.send(reply, () => undefined);
