@@ -141,6 +141,7 @@ describe('functions: sandbox limits', () => {
     });
     const started = await http.post('/v1/functions/slow/invoke?async=true').set(svc).send({}).expect(202);
     await waitForRun(stack, started.body.runId, ['running']);
+    await expect.poll(() => pool.hostPids().length).toBe(1); // hosts start on demand
     const [victim] = pool.hostPids();
     expect(victim).toBeTypeOf('number');
     process.kill(victim!, 'SIGKILL');

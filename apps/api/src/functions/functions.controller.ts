@@ -22,6 +22,8 @@ import {
   runIdParam,
   runList,
   runView,
+  usageQuery,
+  usageView,
 } from './functions.dto.js';
 import { FunctionsService } from './functions.service.js';
 
@@ -133,6 +135,14 @@ export class FunctionsController {
   @ApiResponse({ status: 200, standardSchema: functionVersionList })
   versions(@Param('name', { schema: functionName }) name: string) {
     return this.functions.versions(name);
+  }
+
+  @Get(':name/usage')
+  @Access('admin')
+  @ApiOperation({ summary: 'Metering per day (UTC): attempts, cold starts, wall and CPU time, memory, GB-seconds' })
+  @ApiResponse({ status: 200, standardSchema: usageView })
+  usage(@Param('name', { schema: functionName }) name: string, @Query({ schema: usageQuery }) query: z.infer<typeof usageQuery>) {
+    return this.functions.usage(name, query);
   }
 
   @Get(':name/runs')

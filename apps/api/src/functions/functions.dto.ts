@@ -101,6 +101,13 @@ export const listRunsQuery = z.strictObject({
 });
 export type ListRunsQuery = z.infer<typeof listRunsQuery>;
 
+const isoDay = z.iso.date().describe('YYYY-MM-DD (UTC)');
+export const usageQuery = z.strictObject({
+  from: isoDay.optional().describe('first day (UTC), default 29 days before `to`'),
+  to: isoDay.optional().describe('last day (UTC), default today'),
+});
+export type UsageQuery = z.infer<typeof usageQuery>;
+
 export const runIdParam = z.uuid({ message: 'must be a UUID' });
 
 // ---- Response shapes (OpenAPI only; dates are ISO strings on the wire) ----
@@ -169,6 +176,9 @@ export const runView = z
     attempts: z.number().int(),
     maxAttempts: z.number().int(),
     durationMs: z.number().int().nullable().describe('billed time of the last attempt'),
+    cold: z.boolean().nullable().describe('whether the last attempt needed a new isolate (a cold start); null before it ran'),
+    cpuMs: z.number().nullable().describe('CPU time of the last attempt in its isolate'),
+    memoryBytes: z.number().nullable().describe('heap in use (V8 heap and buffers) of the isolate when the last attempt ended'),
     logs: z.array(z.object({ level: z.enum(['log', 'info', 'warn', 'error', 'debug']), message: z.string(), at: timestamp })),
     logsTruncated: z.boolean(),
     result: z.unknown().optional().describe('what the handler returned (JSON)'),
@@ -190,6 +200,7 @@ export const callerRunView = z
     version: z.number().int(),
     status: runStatus,
     durationMs: z.number().int().nullable(),
+    cold: z.boolean().nullable(),
     result: z.unknown().optional(),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
     logs: runView.shape.logs.optional().describe('only when the function\'s http trigger has callerLogs'),
@@ -213,3 +224,21 @@ export const invocationView = z
   })
   .meta({ id: 'Invocation' });
 export const replayView = invocationView.extend({ replayOf: z.uuid() }).meta({ id: 'Replay' });
+
+const usageFields = {
+  attempts: z.number().int().describe('attempts that ran (retries count)'),
+  coldStarts: z.number().int().describe('attempts that needed a new isolate'),
+  wallMs: z.number().describe('wall time of the attempts (the billed duration)'),
+  cpuMs: z.number().describe('CPU time of the attempts in their isolates'),
+  memoryBytesMax: z.number().describe('most heap in use at the end of one attempt'),
+  gbSeconds: z.number().describe('memoryMb × wall time, in GB-seconds'),
+};
+export const usageView = z
+  .object({
+    function: z.string(),
+    from: z.iso.date(),
+    to: z.iso.date(),
+    items: z.array(z.object({ day: z.iso.date(), ...usageFields })).describe('days with attempts, oldest first'),
+    total: z.object(usageFields),
+  })
+  .meta({ id: 'FunctionUsage' });

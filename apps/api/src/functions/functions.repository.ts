@@ -28,6 +28,18 @@ export interface FunctionRecord {
   current: VersionRecord & { source: string };
 }
 
+/** One function's metering of one UTC day (every attempt counts). */
+export interface UsageDay {
+  day: string;
+  attempts: number;
+  coldStarts: number;
+  wallMs: number;
+  cpuMs: number;
+  memoryBytesMax: number;
+  /** memoryMb × wall time, in GB-seconds (as Lambda bills). */
+  gbSeconds: number;
+}
+
 /** Who invokes, as the access check needs it (admins and service keys may invoke anything). */
 export interface HttpCaller {
   admin: boolean;
@@ -97,6 +109,9 @@ export interface RunRow {
   attempts: number;
   maxAttempts: number;
   durationMs: number | null;
+  cold: boolean | null;
+  cpuMs: number | null;
+  memoryBytes: number | null;
   logs: unknown;
   logsTruncated: boolean;
   result: unknown;
@@ -125,7 +140,7 @@ export interface RunFilter {
 }
 
 const RUN_COLUMNS = `r.id, f.name AS function, r.version, r.trigger, r.status, r.attempts, r.max_attempts AS "maxAttempts",
-  r.duration_ms AS "durationMs", r.logs, r.logs_truncated AS "logsTruncated", r.result, r.error, r.event_id AS "eventId",
+  r.duration_ms AS "durationMs", r.cold, r.cpu_ms AS "cpuMs", r.memory_bytes::float8 AS "memoryBytes", r.logs, r.logs_truncated AS "logsTruncated", r.result, r.error, r.event_id AS "eventId",
   r.event, r.replay_of AS "replayOf", r.invoked_by AS "invokedBy",
   EXISTS (SELECT 1 FROM function_versions cv WHERE cv.id = r.version_id
            AND cv.triggers @> '[{"type": "http", "callerLogs": true}]'::jsonb) AS "callerLogs",
@@ -298,6 +313,18 @@ export class FunctionsRepository {
     if (!row) return null;
     const { created, ...target } = row;
     return { target, created };
+  }
+
+  /** A function's metering per UTC day in [from, to], oldest first. */
+  async usage(functionId: string, from: string, to: string): Promise<UsageDay[]> {
+    const { rows } = await this.pool.query<UsageDay>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, attempts, cold_starts AS "coldStarts", wall_ms::float8 AS "wallMs",
+              round(cpu_ms::numeric, 2)::float8 AS "cpuMs", memory_bytes_max::float8 AS "memoryBytesMax",
+              round((memory_mb_ms / 1024 / 1000)::numeric, 3)::float8 AS "gbSeconds"
+         FROM function_usage_daily WHERE function_id = $1 AND day BETWEEN $2::date AND $3::date ORDER BY day`,
+      [functionId, from, to],
+    );
+    return rows;
   }
 
   /** The latest run a schedule started, for the function's view. */

@@ -9,12 +9,13 @@ import { type FunctionRunResult, FunctionsJob, QueueName } from '#libs/queue';
 import { actorOf, type Caller, isAdmin } from '../auth/caller.js';
 import { isStorableDate } from '../common/safe-json.js';
 import { AppException } from '../common/app-exception.js';
-import type { DeployBody, ListRunsQuery, PatchBody } from './functions.dto.js';
+import type { DeployBody, ListRunsQuery, PatchBody, UsageQuery } from './functions.dto.js';
 import { FunctionsCompiler } from './functions.compiler.js';
 import {
   FunctionsRepository,
   type FunctionRecord,
   type RunRow,
+  type UsageDay,
   type VersionChange,
   type VersionRecord,
   type VersionSettings,
@@ -66,6 +67,7 @@ export interface CallerRunView {
   version: number;
   status: string;
   durationMs: number | null;
+  cold: boolean | null;
   result?: unknown;
   error?: { code: string; message: string };
   logs?: unknown;
@@ -168,6 +170,37 @@ export class FunctionsService {
     if (!id) throw notFound();
     const versions = await this.repo.listVersions(id);
     return { items: versions.map(({ id: _id, ...v }) => ({ ...v, createdAt: v.createdAt.toISOString() })), nextCursor: null };
+  }
+
+  /** Metering per day (UTC) between two dates, both included (at most 366 days). */
+  async usage(name: string, query: UsageQuery): Promise<{ function: string; from: string; to: string; items: UsageDay[]; total: Omit<UsageDay, 'day'> }> {
+    const id = await this.repo.findId(name);
+    if (!id) throw notFound();
+    const to = query.to ?? new Date().toISOString().slice(0, 10);
+    const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
+    const span = (Date.parse(to) - Date.parse(from)) / 86_400_000;
+    if (span < 0 || span > 365) {
+      throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [
+        { path: 'from', message: 'must be on or before `to`, at most 366 days before it' },
+      ]);
+    }
+    const items = await this.repo.usage(id, from, to);
+    const sum = (key: 'attempts' | 'coldStarts' | 'wallMs' | 'cpuMs' | 'gbSeconds') =>
+      Math.round(items.reduce((n, d) => n + d[key], 0) * 1000) / 1000;
+    return {
+      function: name,
+      from,
+      to,
+      items,
+      total: {
+        attempts: sum('attempts'),
+        coldStarts: sum('coldStarts'),
+        wallMs: sum('wallMs'),
+        cpuMs: sum('cpuMs'),
+        memoryBytesMax: items.reduce((n, d) => Math.max(n, d.memoryBytesMax), 0),
+        gbSeconds: sum('gbSeconds'),
+      },
+    };
   }
 
   async delete(name: string): Promise<void> {
@@ -380,6 +413,7 @@ export function toCallerRunView(run: RunRow): CallerRunView {
     version: run.version,
     status: run.status,
     durationMs: run.durationMs,
+    cold: run.cold,
     ...(run.result !== null ? { result: run.result } : {}),
     ...(error ? { error: { code: error.code, message: error.message } } : {}),
     ...(run.callerLogs ? { logs: run.logs, logsTruncated: run.logsTruncated } : {}),

@@ -34,6 +34,10 @@ export interface Subscriber {
 export interface RunFinish {
   status: RunStatus;
   durationMs: number;
+  /** Metering of the attempt (absent when it never reached a sandbox). */
+  cold?: boolean;
+  cpuMs?: number;
+  memoryBytes?: number;
   logs: RunLogLine[];
   logsTruncated: boolean;
   result: unknown;
@@ -102,11 +106,29 @@ export class FunctionRunsRepository {
     );
   }
 
+  /**
+   * Records an attempt's outcome and adds it to its function's usage of the day (UTC), in
+   * one statement (one commit): the usage row is counted exactly when the outcome is.
+   */
   async finish(runId: string, f: RunFinish): Promise<void> {
     await this.pool.query(
-      `UPDATE function_runs SET status = $2, duration_ms = $3, logs = $4::jsonb, logs_truncated = $5,
-              result = $6::jsonb, error = $7::jsonb, finished_at = now()
-        WHERE id = $1`,
+      `WITH r AS (
+         UPDATE function_runs SET status = $2, duration_ms = $3, logs = $4::jsonb, logs_truncated = $5,
+                result = $6::jsonb, error = $7::jsonb, finished_at = now(), cold = $8, cpu_ms = $9, memory_bytes = $10
+          WHERE id = $1
+          RETURNING function_id, version_id
+       )
+       INSERT INTO function_usage_daily AS u (function_id, day, attempts, cold_starts, wall_ms, cpu_ms, memory_bytes_max, memory_mb_ms)
+       SELECT r.function_id, (now() AT TIME ZONE 'UTC')::date, 1, CASE WHEN $8 THEN 1 ELSE 0 END, $3,
+              COALESCE($9, 0), COALESCE($10, 0), $3::double precision * v.memory_mb
+         FROM r JOIN function_versions v ON v.id = r.version_id
+       ON CONFLICT (function_id, day) DO UPDATE SET
+         attempts = u.attempts + 1,
+         cold_starts = u.cold_starts + EXCLUDED.cold_starts,
+         wall_ms = u.wall_ms + EXCLUDED.wall_ms,
+         cpu_ms = u.cpu_ms + EXCLUDED.cpu_ms,
+         memory_bytes_max = GREATEST(u.memory_bytes_max, EXCLUDED.memory_bytes_max),
+         memory_mb_ms = u.memory_mb_ms + EXCLUDED.memory_mb_ms`,
       [
         runId,
         f.status,
@@ -115,6 +137,9 @@ export class FunctionRunsRepository {
         f.logsTruncated,
         f.result === undefined || f.result === null ? null : JSON.stringify(f.result),
         f.error ? JSON.stringify(f.error) : null,
+        f.cold ?? null,
+        f.cpuMs ?? null,
+        f.memoryBytes ?? null,
       ],
     );
   }

@@ -18,6 +18,7 @@ import { type FunctionRunResult, FunctionsJob, type JobData, QueueName, REDIS } 
 import { FunctionRunsRepository, type RunContext, type RunFinish } from '../events/function-runs.repository.js';
 import type { RunOutcome } from '../sandbox/protocol.js';
 import { SandboxPool } from '../sandbox/sandbox-pool.js';
+import { WorkerMetrics } from '../metrics/worker-metrics.js';
 
 type RunJob = Job<JobData<typeof QueueName.Functions, typeof FunctionsJob.Run>, FunctionRunResult>;
 
@@ -98,6 +99,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     private readonly runs: FunctionRunsRepository,
     private readonly sandbox: SandboxPool,
     private readonly slots: FunctionSlots,
+    private readonly metrics: WorkerMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
@@ -226,6 +228,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
       logLimitBytes: this.config.FUNCTIONS_LOG_LIMIT_BYTES,
     });
     if (outcome.error?.stack) outcome.error.stack = mapStack(outcome.error.stack, code?.map ?? null);
+    this.metrics.attempt(outcome);
     return this.record(job, run, attempt, outcome);
   }
 
@@ -243,6 +246,9 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     await this.store(run, {
       status,
       durationMs: outcome.durationMs,
+      cold: outcome.cold,
+      cpuMs: outcome.cpuMs,
+      memoryBytes: outcome.memoryBytes,
       logs: outcome.logs,
       logsTruncated: outcome.logsTruncated,
       result: succeeded ? (outcome.result ?? null) : null,

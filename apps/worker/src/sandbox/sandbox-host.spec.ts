@@ -50,7 +50,8 @@ describe('sandbox host', { timeout: 60_000 }, () => {
   }
 
   beforeAll(async () => {
-    await pool.onModuleInit();
+    pool.onModuleInit();
+    await result('() => "a host starts on demand"'); // hosts start with the first run
   });
   beforeEach(() => {
     hostPid = pool.hostPids()[0]!;

@@ -826,6 +826,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/functions/{name}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Metering per day (UTC): attempts, cold starts, wall and CPU time, memory, GB-seconds
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["functionsUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/functions/{name}/runs": {
         parameters: {
             query?: never;
@@ -1508,6 +1528,12 @@ export interface components {
             maxAttempts: number;
             /** @description billed time of the last attempt */
             durationMs: number | null;
+            /** @description whether the last attempt needed a new isolate (a cold start); null before it ran */
+            cold: boolean | null;
+            /** @description CPU time of the last attempt in its isolate */
+            cpuMs: number | null;
+            /** @description heap in use (V8 heap and buffers) of the isolate when the last attempt ended */
+            memoryBytes: number | null;
             logs: {
                 /** @enum {string} */
                 level: "log" | "info" | "warn" | "error" | "debug";
@@ -1547,6 +1573,7 @@ export interface components {
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "dead";
             durationMs: number | null;
+            cold: boolean | null;
             result?: unknown;
             error?: {
                 code: string;
@@ -1626,6 +1653,44 @@ export interface components {
             rollbackOf: number | null;
             /** Format: date-time */
             createdAt: string;
+        };
+        FunctionUsage: {
+            function: string;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /** @description days with attempts, oldest first */
+            items: {
+                /** Format: date */
+                day: string;
+                /** @description attempts that ran (retries count) */
+                attempts: number;
+                /** @description attempts that needed a new isolate */
+                coldStarts: number;
+                /** @description wall time of the attempts (the billed duration) */
+                wallMs: number;
+                /** @description CPU time of the attempts in their isolates */
+                cpuMs: number;
+                /** @description most heap in use at the end of one attempt */
+                memoryBytesMax: number;
+                /** @description memoryMb × wall time, in GB-seconds */
+                gbSeconds: number;
+            }[];
+            total: {
+                /** @description attempts that ran (retries count) */
+                attempts: number;
+                /** @description attempts that needed a new isolate */
+                coldStarts: number;
+                /** @description wall time of the attempts (the billed duration) */
+                wallMs: number;
+                /** @description CPU time of the attempts in their isolates */
+                cpuMs: number;
+                /** @description most heap in use at the end of one attempt */
+                memoryBytesMax: number;
+                /** @description memoryMb × wall time, in GB-seconds */
+                gbSeconds: number;
+            };
         };
         Invocation: {
             /** Format: uuid */
@@ -3723,6 +3788,49 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FunctionVersionList"];
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    functionsUsage: {
+        parameters: {
+            query?: {
+                /** @description first day (UTC), default 29 days before `to` */
+                from?: string;
+                /** @description last day (UTC), default today */
+                to?: string;
+            };
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FunctionUsage"];
                 };
             };
             /** @description Not modified: If-None-Match names the current ETag */
