@@ -62,14 +62,45 @@ describe('functions: warm starts and metering', () => {
     await http.get('/v1/functions/meter/usage').set(bearer(await createUser(stack.api))).expect(403);
   });
 
+  it('writes a synchronous run twice (the api’s insert, one update with its outcome); a run with retries is also marked running', async () => {
+    // A test-only trigger counts the statements that write each run.
+    await stack.db.query(`CREATE TABLE IF NOT EXISTS test_run_writes (run_id uuid, op text, status text)`);
+    await stack.db.query(`CREATE OR REPLACE FUNCTION test_count_run_write() RETURNS trigger AS $$
+      BEGIN INSERT INTO test_run_writes VALUES (NEW.id, TG_OP, NEW.status); RETURN NEW; END $$ LANGUAGE plpgsql`);
+    await stack.db.query(`CREATE OR REPLACE TRIGGER test_count_run_write AFTER INSERT OR UPDATE ON function_runs
+      FOR EACH ROW EXECUTE FUNCTION test_count_run_write()`);
+    const writes = async (runId: string) =>
+      (await stack.db.query<{ op: string; status: string }>('SELECT op, status FROM test_run_writes WHERE run_id = $1', [runId])).rows;
+    try {
+      const sync = await http.post('/v1/functions/meter/invoke').set(svc).send({}).expect(200);
+      const run = await waitForRun(stack, sync.body.runId as string);
+      expect(run).toMatchObject({ status: 'succeeded', attempts: 1, startedAt: expect.any(String), finishedAt: expect.any(String) });
+      expect(await writes(sync.body.runId as string)).toEqual([
+        { op: 'INSERT', status: 'queued' },
+        { op: 'UPDATE', status: 'succeeded' },
+      ]);
+      const queued = await http.post('/v1/functions/meter/invoke?async=true').set(svc).send({}).expect(202);
+      await waitForRun(stack, queued.body.runId as string);
+      expect(await writes(queued.body.runId as string)).toEqual([
+        { op: 'INSERT', status: 'queued' },
+        { op: 'UPDATE', status: 'running' },
+        { op: 'UPDATE', status: 'succeeded' },
+      ]);
+    } finally {
+      await stack.db.query('DROP TRIGGER IF EXISTS test_count_run_write ON function_runs');
+    }
+  });
+
   it('counts cold and warm attempts in the worker’s Prometheus metrics (not public)', async () => {
     expect((await fetch(metricsUrl)).status).toBe(401);
     const res = await fetch(metricsUrl, { headers: svc });
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toContain('function_attempts_total{start="cold",status="succeeded"} 2');
-    expect(text).toContain('function_attempts_total{start="warm",status="succeeded"} 2');
+    expect(text).toContain('function_attempts_total{start="warm",status="succeeded"} 4');
     expect(text).toMatch(/^sandbox_hosts 1$/m);
+    expect(text).toMatch(/^sandbox_warm_isolates [1-9]\d*$/m);
+    expect(text).toMatch(/^sandbox_warm_heap_bytes [1-9]\d*$/m);
     expect(text).toMatch(/^function_cpu_seconds_total \d/m);
   });
 });

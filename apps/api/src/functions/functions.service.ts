@@ -239,7 +239,7 @@ export class FunctionsService {
         if (caller.kind === 'anonymous') throw new AppException(401, 'UNAUTHENTICATED', 'Sign in to invoke this function');
         throw new AppException(403, 'FORBIDDEN', 'You may not invoke this function');
       }
-      await this.enqueue(runId, async ? found.target.retries + 1 : 1, found.target.backoffMs).catch(async () => {
+      await this.enqueue(runId, found.target.functionId, async ? found.target.retries + 1 : 1, found.target.backoffMs, !async).catch(async () => {
         // Without its job the run would wait for the sweeper; the caller is told now instead.
         await this.repo.failRun(runId, { code: 'QUEUE_UNAVAILABLE', message: 'The run could not be queued' }).catch(() => undefined);
         throw new AppException(503, 'QUEUE_UNAVAILABLE', 'The function could not be queued; try again');
@@ -319,14 +319,14 @@ export class FunctionsService {
       maxAttempts,
       replayOf: run.id,
     });
-    await this.enqueue(runId, maxAttempts, target.backoffMs);
+    await this.enqueue(runId, target.functionId, maxAttempts, target.backoffMs);
     return { runId, status: 'queued', durationMs: null, replayOf: run.id };
   }
 
-  private async enqueue(runId: string, attempts: number, backoffMs: number): Promise<void> {
+  private async enqueue(runId: string, functionId: string, attempts: number, backoffMs: number, sync = false): Promise<void> {
     await this.queue.add(
       FunctionsJob.Run,
-      { runId },
+      sync ? { runId, functionId, sync } : { runId, functionId },
       { jobId: runId, attempts, backoff: { type: 'exponential', delay: backoffMs } },
     );
   }

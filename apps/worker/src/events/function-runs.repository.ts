@@ -38,6 +38,8 @@ export interface RunFinish {
   cold?: boolean;
   cpuMs?: number;
   memoryBytes?: number;
+  /** Set for a run read by peek(): the attempt and its start are written here, with its outcome. */
+  startedAt?: Date;
   logs: RunLogLine[];
   logsTruncated: boolean;
   result: unknown;
@@ -98,6 +100,25 @@ export class FunctionRunsRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * What a synchronous invoke's run (one attempt) needs, read without writing: its state
+   * is written once, by finish() (one commit instead of two). Null when it is no longer
+   * queued (finished, or taken by another worker) or gone.
+   */
+  async peek(runId: string): Promise<RunContext | null> {
+    const { rows } = await this.pool.query<RunContext>(
+      `SELECT r.id, r.function_id AS "functionId", r.version_id AS "versionId", r.trigger, 'running' AS status, r.attempts + 1 AS attempts,
+              r.max_attempts AS "maxAttempts", r.event, r.duration_ms AS "durationMs", r.result, r.error,
+              v.timeout_ms AS "timeoutMs", v.memory_mb AS "memoryMb", v.concurrency, f.secrets
+         FROM function_runs r
+         JOIN function_versions v ON v.id = r.version_id
+         JOIN functions f ON f.id = r.function_id
+        WHERE r.id = $1 AND r.status = 'queued' AND r.max_attempts = 1`,
+      [runId],
+    );
+    return rows[0] ?? null;
+  }
+
   /** Undoes start() for a run that must wait for a concurrency slot. */
   async unstart(runId: string, previousStatus: RunStatus): Promise<void> {
     await this.pool.query(
@@ -114,7 +135,9 @@ export class FunctionRunsRepository {
     await this.pool.query(
       `WITH r AS (
          UPDATE function_runs SET status = $2, duration_ms = $3, logs = $4::jsonb, logs_truncated = $5,
-                result = $6::jsonb, error = $7::jsonb, finished_at = now(), cold = $8, cpu_ms = $9, memory_bytes = $10
+                result = $6::jsonb, error = $7::jsonb, finished_at = now(), cold = $8, cpu_ms = $9, memory_bytes = $10,
+                attempts = CASE WHEN $11::timestamptz IS NULL THEN attempts ELSE attempts + 1 END,
+                started_at = COALESCE($11::timestamptz, started_at)
           WHERE id = $1
           RETURNING function_id, version_id
        )
@@ -140,6 +163,7 @@ export class FunctionRunsRepository {
         f.cold ?? null,
         f.cpuMs ?? null,
         f.memoryBytes ?? null,
+        f.startedAt ?? null,
       ],
     );
   }

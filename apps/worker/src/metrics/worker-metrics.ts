@@ -9,7 +9,7 @@ import { SandboxPool } from '../sandbox/sandbox-pool.js';
  * Prometheus metrics of a worker process, served at `GET /metrics` on WORKER_HEALTH_PORT
  * (same access rule as the api's: METRICS_TOKEN as a bearer token or the service key, unless
  * METRICS_PUBLIC). Function attempts by start (cold or warm) and status, their wall and CPU
- * time, and the sandbox hosts alive.
+ * time, the sandbox hosts alive and their warm isolates.
  */
 @Injectable()
 export class WorkerMetrics {
@@ -44,6 +44,22 @@ export class WorkerMetrics {
       registers: [this.registry],
       collect() {
         this.set(pool.hostPids().length);
+      },
+    });
+    new Gauge({
+      name: 'sandbox_warm_isolates',
+      help: 'Warm isolates (one per function version and concurrent run) in this worker\'s sandbox hosts',
+      registers: [this.registry],
+      async collect() {
+        this.set((await pool.stats()).isolates);
+      },
+    });
+    new Gauge({
+      name: 'sandbox_warm_heap_bytes',
+      help: 'Heap in use of the warm isolates in this worker\'s sandbox hosts',
+      registers: [this.registry],
+      async collect() {
+        this.set((await pool.stats()).heapBytes);
       },
     });
   }

@@ -61,6 +61,9 @@ export class FunctionSlots {
   }
 }
 
+/** A run about to be attempted: started by a statement (`previousStatus`), or read for a one-statement run (`startedAt`). */
+type StartedRun = RunContext & { previousStatus?: RunStatus; startedAt?: Date };
+
 /** A version's code and parsed source map. */
 interface VersionCode {
   code: string;
@@ -126,7 +129,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
   async process(job: RunJob, token?: string): Promise<FunctionRunResult> {
     if (job.name !== FunctionsJob.Run) throw new UnrecoverableError(`Unknown job ${job.name} on queue ${QueueName.Functions}`);
     const { runId } = job.data;
-    const functionId = await this.functionOf(runId);
+    const functionId = job.data.functionId ?? (await this.functionOf(runId));
     if (functionId !== null && !this.mayStart(functionId)) {
       // Fair share: this function already runs here and only the last free slot is left,
       // which is kept for functions with nothing running here. Try again shortly, without
@@ -180,7 +183,12 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
   }
 
   private async startAndRun(job: RunJob, runId: string, token: string | undefined): Promise<FunctionRunResult> {
-    const run = await this.runs.start(runId);
+    // A synchronous invoke (one attempt, its caller waiting) is read, not started: its state
+    // is written once, with its outcome (docs/functions.md, Delivery guarantees). Other runs
+    // are marked running first (a retry knows its attempt number, a poller sees it run).
+    const single = job.data.sync === true && (job.opts.attempts ?? 1) === 1 && job.attemptsMade === 0;
+    const peeked = single ? await this.runs.peek(runId) : null;
+    const run: StartedRun | null = peeked ? { ...peeked, startedAt: new Date() } : await this.runs.start(runId);
     if (!run) {
       // Finished already (a duplicate or stale job), or its function was deleted.
       const done = await this.runs.load(runId);
@@ -189,7 +197,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     const leaseMs = run.timeoutMs + 60_000;
     if (!(await this.slots.acquire(run.functionId, runId, run.concurrency, leaseMs))) {
       // The function is at its concurrency limit: try again shortly, without using an attempt.
-      await this.runs.unstart(runId, run.previousStatus);
+      if (run.previousStatus) await this.runs.unstart(runId, run.previousStatus);
       await job.moveToDelayed(Date.now() + 50 + Math.floor(Math.random() * 100), token);
       throw new DelayedError();
     }
@@ -200,7 +208,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     }
   }
 
-  private async attempt(job: RunJob, run: RunContext): Promise<FunctionRunResult> {
+  private async attempt(job: RunJob, run: StartedRun): Promise<FunctionRunResult> {
     const attempt = run.attempts;
     const code = await this.code(run.versionId);
     let env: Record<string, string> = {};
@@ -234,7 +242,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
 
   private async record(
     job: RunJob,
-    run: RunContext,
+    run: StartedRun,
     attempt: number,
     raw: RunOutcome,
   ): Promise<FunctionRunResult> {
@@ -245,6 +253,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     const error = outcome.error ?? null;
     await this.store(run, {
       status,
+      startedAt: run.startedAt,
       durationMs: outcome.durationMs,
       cold: outcome.cold,
       cpuMs: outcome.cpuMs,
