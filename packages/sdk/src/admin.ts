@@ -31,6 +31,7 @@ export type PatchFunctionInput = BodyOf<'functionsPatch'>;
 export type SendEmailInput = BodyOf<'emailSend'>;
 export type EmailTemplateInput = BodyOf<'emailPutTemplate'>;
 export type UpdateUserInput = BodyOf<'adminUpdateUser'>;
+export type CreateUserInput = BodyOf<'adminCreateUser'>;
 
 /**
  * What admins and servers do: users, API keys, collection definitions, buckets, function
@@ -66,6 +67,10 @@ class AdminUsers {
   }
   get(id: string): Promise<AdminUser> {
     return this.http.json({ method: 'GET', path: `/v1/admin/users/${enc(id)}` });
+  }
+  /** Creates a user (no session, no email; auth triggers run as for a signup). Without a password they sign in by magic link or reset. */
+  create(user: CreateUserInput): Promise<AdminUser> {
+    return this.http.json({ method: 'POST', path: '/v1/admin/users', body: user });
   }
   /** Roles, disabled, emailVerified. */
   update(id: string, changes: UpdateUserInput): Promise<AdminUser> {

@@ -22,6 +22,7 @@ export {
   type SendEmailInput,
   type UpdateCollectionInput,
   type UpdateUserInput,
+  type CreateUserInput,
 } from './admin.js';
 export { BaasError, NetworkError, isBaasError, type ErrorCode, type ErrorDetail } from './errors.js';
 export type { FetchLike, HttpMethod, RetryOptions } from './http.js';

@@ -41,11 +41,11 @@ export class SandboxBridge {
       case 'db.create':
         return this.api('POST', `/collections/${seg(args[0], 'collection')}/documents`, timeoutMs, { json: obj(args[1], 'data') });
       case 'db.get':
-        return this.api('GET', `/collections/${seg(args[0], 'collection')}/documents/${seg(args[1], 'id')}`, timeoutMs, {
+        return this.api('GET', `/collections/${seg(args[0], 'collection')}/documents/${seg(args[1], 'id')}${queryOf(args[2], READ_OPTIONS, 'get')}`, timeoutMs, {
           nullOn404: true,
         });
       case 'db.list':
-        return this.api('GET', `/collections/${seg(args[0], 'collection')}/documents${listQuery(args[1])}`, timeoutMs);
+        return this.api('GET', `/collections/${seg(args[0], 'collection')}/documents${queryOf(args[1], LIST_OPTIONS, 'list')}`, timeoutMs);
       case 'db.update':
         return this.api('PATCH', `/collections/${seg(args[0], 'collection')}/documents/${seg(args[1], 'id')}`, timeoutMs, {
           json: obj(args[2], 'patch'),
@@ -74,6 +74,16 @@ export class SandboxBridge {
         const qs = params.size ? `?${params.toString()}` : '';
         return this.api('GET', `/storage/buckets/${seg(args[0], 'bucket')}/files${qs}`, timeoutMs);
       }
+      case 'auth.get':
+        return this.api('GET', `/admin/users/${seg(args[0], 'userId')}`, timeoutMs, { nullOn404: true });
+      case 'auth.findByEmail':
+        return this.findUserByEmail(args[0], timeoutMs);
+      case 'auth.list':
+        return this.api('GET', `/admin/users${queryOf(args[0], ['search', 'limit', 'cursor'], 'auth.list')}`, timeoutMs);
+      case 'auth.create':
+        return this.api('POST', '/admin/users', timeoutMs, { json: obj(args[0], 'user') });
+      case 'auth.update':
+        return this.api('PATCH', `/admin/users/${seg(args[0], 'userId')}`, timeoutMs, { json: obj(args[1], 'changes'), nullOn404: true });
       case 'email.send':
         return this.api('POST', '/email/send', timeoutMs, { json: obj(args[0], 'message') });
       default:
@@ -129,6 +139,16 @@ export class SandboxBridge {
     return { file, contentType: response.headers.get('content-type') ?? 'application/octet-stream', data };
   }
 
+  /** The user with exactly this email (case-insensitive), or null. */
+  private async findUserByEmail(value: unknown, timeoutMs: number): Promise<unknown> {
+    if (typeof value !== 'string' || value.length === 0 || value.length > 254) throw new BridgeError('INVALID_ARGUMENT', 'email must be a non-empty string');
+    const email = value.trim().toLowerCase();
+    const page = (await this.api('GET', `/admin/users?${new URLSearchParams({ search: email, limit: '100' }).toString()}`, timeoutMs)) as {
+      items?: { email?: unknown }[];
+    } | null; // the admin list's answer
+    return page?.items?.find((u) => typeof u.email === 'string' && u.email.toLowerCase() === email) ?? null;
+  }
+
   private async api(
     method: string,
     path: string,
@@ -151,7 +171,7 @@ export class SandboxBridge {
     options: { json?: unknown; form?: FormData },
   ): Promise<Response> {
     const key = this.config.SERVICE_API_KEY;
-    if (!key) throw new BridgeError('NO_SERVICE_KEY', 'ctx.db, ctx.storage and ctx.email need SERVICE_API_KEY set on the worker');
+    if (!key) throw new BridgeError('NO_SERVICE_KEY', 'ctx.db, ctx.storage, ctx.email and ctx.auth need SERVICE_API_KEY set on the worker');
     const headers: Record<string, string> = { 'x-api-key': key };
     let body: string | FormData | undefined;
     if (options.json !== undefined) {
@@ -240,12 +260,21 @@ function stringRecord(value: unknown): Record<string, string> {
   return out;
 }
 
-function listQuery(value: unknown): string {
+/** The options of `ctx.db.collection(c).get(id, options)` and `.list(options)`: the REST api's query parameters. */
+const READ_OPTIONS = ['fields', 'expand'] as const;
+const LIST_OPTIONS = ['filter', 'sort', 'limit', 'cursor', 'count', 'fields', 'expand'] as const;
+
+/**
+ * The query string of a get or list: each option as the REST api takes it (objects as JSON,
+ * lists comma-separated). An unknown option is refused, so a typo does not silently list
+ * everything; the api validates the values.
+ */
+function queryOf(value: unknown, known: readonly string[], what: string): string {
   if (value === undefined || value === null) return '';
-  const q = obj(value, 'query');
+  const q = obj(value, 'options');
   const params = new URLSearchParams();
-  for (const key of ['filter', 'sort', 'limit', 'cursor', 'count', 'fields']) {
-    const v = q[key];
+  for (const [key, v] of Object.entries(q)) {
+    if (!known.includes(key)) throw new BridgeError('INVALID_ARGUMENT', `ctx.db ${what}: unknown option "${key.slice(0, 50)}" (known: ${known.join(', ')})`);
     if (v === undefined || v === null) continue;
     if (Array.isArray(v)) params.set(key, v.map(String).join(','));
     else if (typeof v === 'object') params.set(key, JSON.stringify(v));

@@ -395,7 +395,7 @@ const BOOTSTRAP = String.raw`
 
   const collection = (name) => ObjectFreeze({
     create: (data) => call('db.create', [name, data]),
-    get: (id) => call('db.get', [name, id]),
+    get: (id, options) => call('db.get', options === undefined ? [name, id] : [name, id, options]),
     list: (query = {}) => call('db.list', [name, query]),
     update: (id, patch) => call('db.update', [name, id, patch]),
     delete: (id) => call('db.delete', [name, id]),
@@ -414,6 +414,15 @@ const BOOTSTRAP = String.raw`
     list: (bucket, query = {}) => call('storage.list', [bucket, query]),
   });
   const email = ObjectFreeze({ send: (message) => call('email.send', [message]) });
+  const auth = ObjectFreeze({
+    get: (userId) => call('auth.get', [userId]),
+    findByEmail: (email) => call('auth.findByEmail', [email]),
+    list: (query = {}) => call('auth.list', [query]),
+    create: (user) => call('auth.create', [user]),
+    update: (userId, changes) => call('auth.update', [userId, changes]),
+    disable: (userId) => call('auth.update', [userId, { disabled: true }]),
+    enable: (userId) => call('auth.update', [userId, { disabled: false }]),
+  });
 
   // Stack frames of the function's own code only (and the message line).
   const userStack = (stack) => {
@@ -468,6 +477,7 @@ const BOOTSTRAP = String.raw`
         db: ObjectFreeze({ collection }),
         storage,
         email,
+        auth,
         fetch,
       });
       const result = await handler(event, ctx);

@@ -136,6 +136,11 @@ export const HOST_METHODS = [
   'storage.delete',
   'storage.list',
   'email.send',
+  'auth.get',
+  'auth.findByEmail',
+  'auth.list',
+  'auth.create',
+  'auth.update',
   'fetch',
   'fetch.check',
 ] as const;

@@ -299,7 +299,11 @@ export interface paths {
          */
         get: operations["adminListUsers"];
         put?: never;
-        post?: never;
+        /**
+         * Create a user (no session is opened, no email sent; auth triggers run as for a signup)
+         * @description Access: an admin user or the service key.
+         */
+        post: operations["adminCreateUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2337,6 +2341,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    adminCreateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email: string;
+                    /** @description omitted: the user signs in with a magic link or sets one by password reset */
+                    password?: string;
+                    /** @default [] */
+                    roles?: string[];
+                    /** @default false */
+                    emailVerified?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
