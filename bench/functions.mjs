@@ -290,7 +290,7 @@ async function main() {
       "SELECT (extract(epoch FROM max(finished_at) - min(started_at)) * 1000)::float AS ms FROM function_runs WHERE function_id = (SELECT id FROM functions WHERE name = 'on-doc')",
     )
   ).rows[0].ms;
-  const writes = (await db.query('SELECT count(*)::int AS n FROM bench_audit')).rows[0]?.n;
+  const writes = (await call('GET', '/collections/bench_audit/documents?count=true&limit=1')).count;
   const triggered = { runs: TRIGGERED_RUNS, writes, seconds: Math.round(triggeredMs) / 1000, runsPerSecond: Math.round((TRIGGERED_RUNS / triggeredMs) * 1000) };
 
   for (const w of workers) await stopChild(w);
@@ -420,6 +420,9 @@ function markdown(r) {
     '',
     `Run ${r.date} on ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}, by \`node bench/functions.mjs\``,
     `(nice ${r.machine.nice}; load average ${r.machine.loadBefore.join(' / ')} before, ${r.machine.loadAfter.join(' / ')} after: the machine is shared)`,
+    ...(r.machine.loadBefore[0] > r.machine.cpus
+      ? [`**The machine was loaded by other work during this run** (load average above its ${r.machine.cpus} cores): latencies and rates are worse than a quiet machine gives.`]
+      : []),
     'against the built api and worker processes (WORKER_CONCURRENCY=4, SANDBOX_HOSTS=2, 128 MB isolates),',
     'with Postgres and Redis on the same machine. Latencies are client-side over HTTP (keep-alive), in ms.',
     '',
