@@ -14,6 +14,7 @@ import type {
   EmailQueued,
   EmailTemplate,
   FunctionInfo,
+  FunctionUsage,
   FunctionVersion,
   Page,
   Replay,
@@ -138,6 +139,10 @@ class AdminFunctions extends FunctionsClient {
   /** Changes settings (triggers, limits, secrets) and keeps the code: a new version. */
   patch(name: string, settings: PatchFunctionInput): Promise<FunctionInfo> {
     return this.http.json({ method: 'PATCH', path: `/v1/functions/${enc(name)}`, body: settings });
+  }
+  /** Metering per UTC day (attempts, cold starts, wall and CPU ms, memory, GB-seconds); default the last 30 days. */
+  usage(name: string, range: { from?: string; to?: string } = {}): Promise<FunctionUsage> {
+    return this.http.json({ method: 'GET', path: `/v1/functions/${enc(name)}/usage`, query: range });
   }
   /** Makes an earlier version's code and settings current again (as a new version; secrets stay). */
   rollback(name: string, version: number): Promise<FunctionInfo> {

@@ -19,6 +19,7 @@ export type UploadUrl = Schemas['UploadUrl'];
 export type DownloadUrl = Schemas['DownloadUrl'];
 export type FunctionInfo = Schemas['Function'];
 export type FunctionVersion = Schemas['FunctionVersion'];
+export type FunctionUsage = Schemas['FunctionUsage'];
 export type Run = Schemas['Run'];
 /** A run as the signed-in user who invoked it reads it (logs only when the function allows). */
 export type CallerRun = Schemas['CallerRun'];
