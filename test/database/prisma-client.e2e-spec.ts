@@ -81,6 +81,7 @@ const samples: { [M in Prisma.ModelName]: (parents: Parents) => Row<M> } = {
     error: { code: 'FUNCTION_ERROR', message: 'boom' },
     replayOf: randomUUID(),
     invokedBy: randomUUID(),
+    invokedSession: randomUUID(),
     cold: true,
     cpuMs: 1.25,
     memoryBytes: 123456789012n,

@@ -5,3 +5,4 @@ export { insertRun, type NewRun } from './runs.sql.js';
 export { rotateFunctionSecrets, type RotationResult } from './rotate-secrets.js';
 export { STORABLE_MAX_DEPTH, storableJson, storableString } from './storable.js';
 export { mapStack, parseSourceMap, type SourceMap } from './source-map.js';
+export { mintRunToken, runTokenSecret, verifyRunToken, type RunTokenClaims } from './run-token.js';

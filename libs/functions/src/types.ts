@@ -18,7 +18,7 @@ export type HttpAccess = 'public' | 'authenticated' | 'service' | `role:${string
 export const DEFAULT_HTTP_ACCESS: HttpAccess = 'authenticated';
 
 export type Trigger =
-  | { type: 'http'; access?: HttpAccess; callerLogs?: boolean }
+  | { type: 'http'; access?: HttpAccess; callerLogs?: boolean; runAs?: 'function' | 'caller' }
   | { type: 'db'; collection: string; events: ('create' | 'update' | 'delete')[] }
   | { type: 'storage'; bucket: string; events: ('upload' | 'delete')[] }
   | { type: 'auth'; events: 'signup'[] }

@@ -34,6 +34,10 @@ export const triggerSchema = z.discriminatedUnion('type', [
     type: z.literal('http'),
     access: httpAccess.optional().describe('who may invoke: public, authenticated (default), service, or role:<name>'),
     callerLogs: z.boolean().optional().describe('the user who invoked a run may read its logs (default false)'),
+    runAs: z
+      .enum(['function', 'caller'])
+      .optional()
+      .describe('ctx.db, ctx.storage and ctx.email act as the function (default) or as the caller who invoked it (their rules apply)'),
   }),
   z.strictObject({
     type: z.literal('db'),

@@ -43,8 +43,9 @@ export interface UsageDay {
 /** Who invokes, as the access check needs it (admins and service keys may invoke anything). */
 export interface HttpCaller {
   admin: boolean;
-  /** The signed-in user, else null. */
+  /** The signed-in user and session, else null. */
   userId: string | null;
+  sessionId: string | null;
   roles: string[];
 }
 
@@ -297,9 +298,9 @@ export class FunctionsRepository {
            JOIN function_versions v ON v.function_id = f.id AND v.version = f.current_version
           WHERE f.name = $1
        ), ins AS (
-         INSERT INTO function_runs (id, function_id, version_id, version, trigger, event_id, event, max_attempts, invoked_by)
+         INSERT INTO function_runs (id, function_id, version_id, version, trigger, event_id, event, max_attempts, invoked_by, invoked_session)
          SELECT $2, t."functionId", t."versionId", t.version, 'http', $2, $3::jsonb,
-                CASE WHEN $4 THEN t.retries + 1 ELSE 1 END, $6::uuid
+                CASE WHEN $4 THEN t.retries + 1 ELSE 1 END, $6::uuid, $8::uuid
            FROM t
           WHERE $5 OR t."httpAccess" = 'public'
              OR (t."httpAccess" = 'authenticated' AND $6::uuid IS NOT NULL)
@@ -307,7 +308,7 @@ export class FunctionsRepository {
          RETURNING id
        )
        SELECT t.*, EXISTS (SELECT 1 FROM ins) AS created FROM t`,
-      [name, run.id, JSON.stringify(run.event), run.async, caller.admin, caller.userId, caller.roles],
+      [name, run.id, JSON.stringify(run.event), run.async, caller.admin, caller.userId, caller.roles, caller.sessionId],
     );
     const row = rows[0];
     if (!row) return null;

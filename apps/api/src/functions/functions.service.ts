@@ -233,7 +233,11 @@ export class FunctionsService {
     let found: Awaited<ReturnType<FunctionsRepository['createHttpRun']>>;
     try {
       const userId = caller.kind === 'user' ? caller.userId : null;
-      found = await this.repo.createHttpRun(name, { id: runId, event, async }, { admin, userId, roles: caller.kind === 'user' ? caller.roles : [] });
+      found = await this.repo.createHttpRun(
+        name,
+        { id: runId, event, async },
+        { admin, userId, sessionId: caller.kind === 'user' ? caller.sessionId : null, roles: caller.kind === 'user' ? caller.roles : [] },
+      );
       if (!found || !found.created) {
         if (!found || admin || found.target.httpAccess === null) throw notFound();
         if (caller.kind === 'anonymous') throw new AppException(401, 'UNAUTHENTICATED', 'Sign in to invoke this function');

@@ -20,6 +20,11 @@ export interface RunContext {
   memoryMb: number;
   concurrency: number;
   secrets: string | null;
+  /** The user (and session) who invoked an http run, for a function that acts as its caller. */
+  invokedBy: string | null;
+  invokedSession: string | null;
+  /** The version's http trigger says runAs "caller". */
+  runAsCaller: boolean;
 }
 
 /** A function subscribed to an event, with what creating its run needs. */
@@ -55,7 +60,8 @@ export class FunctionRunsRepository {
     const { rows } = await this.pool.query<RunContext>(
       `SELECT r.id, r.function_id AS "functionId", r.version_id AS "versionId", r.trigger, r.status, r.attempts,
               r.max_attempts AS "maxAttempts", r.event, r.duration_ms AS "durationMs", r.result, r.error,
-              v.timeout_ms AS "timeoutMs", v.memory_mb AS "memoryMb", v.concurrency, f.secrets
+              v.timeout_ms AS "timeoutMs", v.memory_mb AS "memoryMb", v.concurrency, f.secrets, r.invoked_by AS "invokedBy", r.invoked_session AS "invokedSession",
+              v.triggers @> '[{"type": "http", "runAs": "caller"}]'::jsonb AS "runAsCaller"
          FROM function_runs r
          JOIN function_versions v ON v.id = r.version_id
          JOIN functions f ON f.id = r.function_id
@@ -94,6 +100,8 @@ export class FunctionRunsRepository {
         RETURNING r.id, r.function_id AS "functionId", r.version_id AS "versionId", r.trigger, r.status, r.attempts,
                   r.max_attempts AS "maxAttempts", r.event, r.duration_ms AS "durationMs", r.result, r.error,
                   v.timeout_ms AS "timeoutMs", v.memory_mb AS "memoryMb", v.concurrency, f.secrets,
+                  r.invoked_by AS "invokedBy", r.invoked_session AS "invokedSession",
+                  v.triggers @> '[{"type": "http", "runAs": "caller"}]'::jsonb AS "runAsCaller",
                   prev.status AS "previousStatus"`,
       [runId],
     );
@@ -109,7 +117,8 @@ export class FunctionRunsRepository {
     const { rows } = await this.pool.query<RunContext>(
       `SELECT r.id, r.function_id AS "functionId", r.version_id AS "versionId", r.trigger, 'running' AS status, r.attempts + 1 AS attempts,
               r.max_attempts AS "maxAttempts", r.event, r.duration_ms AS "durationMs", r.result, r.error,
-              v.timeout_ms AS "timeoutMs", v.memory_mb AS "memoryMb", v.concurrency, f.secrets
+              v.timeout_ms AS "timeoutMs", v.memory_mb AS "memoryMb", v.concurrency, f.secrets, r.invoked_by AS "invokedBy", r.invoked_session AS "invokedSession",
+              v.triggers @> '[{"type": "http", "runAs": "caller"}]'::jsonb AS "runAsCaller"
          FROM function_runs r
          JOIN function_versions v ON v.id = r.version_id
          JOIN functions f ON f.id = r.function_id

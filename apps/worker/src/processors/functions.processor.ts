@@ -5,7 +5,10 @@ import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import {
   mapStack,
+  mintRunToken,
   parseSourceMap,
+  type RunTokenClaims,
+  runTokenSecret,
   type RunError,
   type RunLogLine,
   type RunStatus,
@@ -64,6 +67,9 @@ export class FunctionSlots {
 /** A run about to be attempted: started by a statement (`previousStatus`), or read for a one-statement run (`startedAt`). */
 type StartedRun = RunContext & { previousStatus?: RunStatus; startedAt?: Date };
 
+/** How long a run token outlives the run's timeout (ctx calls in flight at the end). */
+const RUN_TOKEN_GRACE_MS = 30_000;
+
 /** A version's code and parsed source map. */
 interface VersionCode {
   code: string;
@@ -90,6 +96,7 @@ const FAIR_SHARE_RETRY_MS = 200;
 export class FunctionsProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(FunctionsProcessor.name);
   private readonly secrets: SecretBox;
+  private readonly tokenSecret: string;
   private readonly codeCache = new Map<string, VersionCode>();
   private readonly functionIds = new Map<string, string>();
   /** Runs in progress on this worker, by function (fair share). */
@@ -107,6 +114,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
   ) {
     super();
     this.secrets = SecretBox.fromConfig(config);
+    this.tokenSecret = runTokenSecret(config);
   }
 
   onApplicationBootstrap(): void {
@@ -226,6 +234,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
       }
     }
     const outcome = await this.sandbox.run({
+      runToken: this.runToken(run),
       id: `${run.id}:${attempt}`,
       codeKey: run.versionId,
       code: code?.code ?? '',
@@ -238,6 +247,20 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     if (outcome.error?.stack) outcome.error.stack = mapStack(outcome.error.stack, code?.map ?? null);
     this.metrics.attempt(outcome);
     return this.record(job, run, attempt, outcome);
+  }
+
+  /**
+   * The credential of this run's ctx calls (never the service key): the function's own
+   * identity, or, for an http run of a version whose trigger says runAs "caller", the caller
+   * who invoked it (a signed-in user's session, or anonymous). Valid a little past the timeout.
+   */
+  private runToken(run: StartedRun): string {
+    const actor = (run.event as { actor?: { type?: unknown } } | null)?.actor?.type; // the event the api wrote for the run
+    let as: RunTokenClaims['as'];
+    if (run.runAsCaller && run.trigger === 'http' && actor !== 'service') {
+      as = run.invokedBy && run.invokedSession ? { userId: run.invokedBy, sessionId: run.invokedSession } : 'anonymous';
+    }
+    return mintRunToken(this.tokenSecret, { run: run.id, fn: run.functionId, exp: Date.now() + run.timeoutMs + RUN_TOKEN_GRACE_MS, ...(as ? { as } : {}) });
   }
 
   private async record(

@@ -67,6 +67,8 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
   private files?: ReturnType<typeof hostFiles>;
   private stopping = false;
   private crashes = 0;
+  /** The run token of each run in progress, by run request id. */
+  private readonly runTokens = new Map<string, string>();
   /** No new host before this time (after crashes), unless none is alive. */
   private spawnAfter = 0;
 
@@ -125,8 +127,20 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
     };
   }
 
-  /** Runs a function once, on a host picked for it. Never rejects: failures are outcomes. */
-  async run(request: Omit<RunRequest, 't'>): Promise<RunOutcome> {
+  /**
+   * Runs a function once, on a host picked for it. Never rejects: failures are outcomes.
+   * `runToken` stays in the worker: its ctx calls carry it to the api; the host never sees it.
+   */
+  async run({ runToken, ...request }: Omit<RunRequest, 't'> & { runToken: string }): Promise<RunOutcome> {
+    this.runTokens.set(request.id, runToken);
+    try {
+      return await this.runPicked(request);
+    } finally {
+      this.runTokens.delete(request.id);
+    }
+  }
+
+  private async runPicked(request: Omit<RunRequest, 't'>): Promise<RunOutcome> {
     const host = this.pick(request.codeKey);
     clearTimeout(host.idleTimer);
     host.warm.add(request.codeKey);
@@ -278,7 +292,9 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
   private async answer(host: Host, call: HostCall): Promise<void> {
     let reply: ToHost;
     try {
-      const value = await this.bridge.handle(call.method, parseArgs(call.args), call.body, call.remainingMs);
+      const runToken = this.runTokens.get(call.runId);
+      if (!runToken) throw new BridgeError('RUN_OVER', 'The run is over');
+      const value = await this.bridge.handle(call.method, parseArgs(call.args), call.body, call.remainingMs, runToken);
       reply = { t: 'reply', callId: call.callId, ok: true, value };
     } catch (err) {
       const error =

@@ -28,6 +28,7 @@ describe('sandbox warm pool', { timeout: 60_000 }, () => {
   /** Runs `handler` (a JavaScript function expression) as version `version`'s default export. */
   const run = (p: SandboxPool, version: string, handler: string, opts: { memoryMb?: number; timeoutMs?: number; payload?: unknown } = {}): Promise<RunOutcome> =>
     p.run({
+      runToken: 'test-run-token',
       id: `run-${++n}:1`,
       codeKey: version,
       code: `let calls = 0;\nmodule.exports.default = ${handler};`,

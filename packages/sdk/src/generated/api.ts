@@ -1459,6 +1459,11 @@ export interface components {
                 access?: components["schemas"]["HttpAccess"];
                 /** @description the user who invoked a run may read its logs (default false) */
                 callerLogs?: boolean;
+                /**
+                 * @description ctx.db, ctx.storage and ctx.email act as the function (default) or as the caller who invoked it (their rules apply)
+                 * @enum {string}
+                 */
+                runAs?: "function" | "caller";
             } | {
                 /** @enum {string} */
                 type: "db";
@@ -1627,6 +1632,11 @@ export interface components {
                 access?: components["schemas"]["HttpAccess"];
                 /** @description the user who invoked a run may read its logs (default false) */
                 callerLogs?: boolean;
+                /**
+                 * @description ctx.db, ctx.storage and ctx.email act as the function (default) or as the caller who invoked it (their rules apply)
+                 * @enum {string}
+                 */
+                runAs?: "function" | "caller";
             } | {
                 /** @enum {string} */
                 type: "db";
@@ -3613,6 +3623,11 @@ export interface operations {
                         access?: components["schemas"]["HttpAccess"];
                         /** @description the user who invoked a run may read its logs (default false) */
                         callerLogs?: boolean;
+                        /**
+                         * @description ctx.db, ctx.storage and ctx.email act as the function (default) or as the caller who invoked it (their rules apply)
+                         * @enum {string}
+                         */
+                        runAs?: "function" | "caller";
                     } | {
                         /** @enum {string} */
                         type: "db";
@@ -3721,6 +3736,11 @@ export interface operations {
                         access?: components["schemas"]["HttpAccess"];
                         /** @description the user who invoked a run may read its logs (default false) */
                         callerLogs?: boolean;
+                        /**
+                         * @description ctx.db, ctx.storage and ctx.email act as the function (default) or as the caller who invoked it (their rules apply)
+                         * @enum {string}
+                         */
+                        runAs?: "function" | "caller";
                     } | {
                         /** @enum {string} */
                         type: "db";
