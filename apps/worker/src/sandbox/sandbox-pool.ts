@@ -241,7 +241,7 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
     const readyTimer = setTimeout(() => failReady(new Error('sandbox host start timed out')), READY_TIMEOUT_MS);
     const host: Host = { child, ready, alive: true, inflight: new Map(), load: 0, warm: new Set(), reaped: false, statsWaiters: [] };
     child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (text: string) => this.logger.warn(`sandbox host ${child.pid}: ${text.trim().slice(0, 2000)}`));
+    child.stderr?.on('data', (text: string) => this.logger.warn({ msg: 'sandbox host wrote to stderr', pid: child.pid, text: text.trim().slice(0, 2000) }));
     child.on('message', (message: FromHost) => {
       if (message.t === 'ready') {
         clearTimeout(readyTimer);
@@ -260,7 +260,7 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
         for (const waiter of host.statsWaiters.splice(0)) waiter(message.stats);
       }
     });
-    child.on('error', (err) => this.logger.warn(`sandbox host ${child.pid}: ${err.message}`));
+    child.on('error', (err) => this.logger.warn({ msg: 'sandbox host process error', pid: child.pid, error: err.message }));
     child.once('exit', (code, signal) => {
       clearTimeout(readyTimer);
       host.alive = false;
