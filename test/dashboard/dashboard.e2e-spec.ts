@@ -206,6 +206,12 @@ describe('admin dashboard in Chromium', { timeout: 120_000 }, () => {
 
     await page.getByRole('tab', { name: 'Runs' }).click();
     await eventually(() => page.locator('table tbody').first().textContent()).toContain('succeeded');
+
+    // Usage: the metering of today's attempts, and the total.
+    await page.getByRole('tab', { name: 'Usage' }).click();
+    const usage = page.getByTestId('function-usage');
+    await eventually(() => usage.locator('tbody tr').first().textContent()).toContain(new Date().toISOString().slice(0, 10));
+    await eventually(() => usage.locator('tbody tr').last().textContent()).toMatch(/^total[1-9]/);
   });
 
   it('shows an email of the delivery log and previews a template live', async () => {

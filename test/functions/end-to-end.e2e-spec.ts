@@ -163,6 +163,7 @@ describe('functions: end to end through the data, storage, auth and email APIs',
           catch (e) { return { code: e.code, status: e.status }; }
         };`,
       language: 'js',
+      triggers: [{ type: 'http', access: 'public' }],
     });
     const res = await app.functions.invoke('bad-write', {});
     expect(res).toMatchObject({ status: 'succeeded', result: { status: 400 } });

@@ -23,9 +23,9 @@ describe('functions: deploy and the http trigger', () => {
   });
 
   it('deploys a TypeScript function and answers its return value synchronously', async () => {
-    const deployed = await deploy(stack, 'hello', { source: HELLO, triggers: [{ type: 'http' }] });
+    const deployed = await deploy(stack, 'hello', { source: HELLO, triggers: [{ type: 'http', access: 'public' }] });
     expect(deployed.status).toBe(201);
-    expect(deployed.body).toMatchObject({ name: 'hello', version: 1, language: 'ts', triggers: [{ type: 'http' }] });
+    expect(deployed.body).toMatchObject({ name: 'hello', version: 1, language: 'ts', triggers: [{ type: 'http', access: 'public' }] });
 
     const res = await http.post('/v1/functions/hello/invoke').send({ name: 'Ada' }).expect(200);
     expect(res.body).toMatchObject({ status: 'succeeded', result: { hello: 'Ada', user: null, type: 'http' } });
@@ -54,7 +54,7 @@ describe('functions: deploy and the http trigger', () => {
     const res = await http
       .put('/v1/functions/hello')
       .set(svc)
-      .send({ source: 'export default async (event) => { return { a: 1 ', triggers: [{ type: 'http' }] })
+      .send({ source: 'export default async (event) => { return { a: 1 ', triggers: [{ type: 'http', access: 'public' }] })
       .expect(400);
     expect(res.body.code).toBe('COMPILE_FAILED');
     expect(res.body.details[0].message).toMatch(/Expected/);
@@ -116,11 +116,16 @@ describe('functions: deploy and the http trigger', () => {
     const admin = await createUser(stack.api, { roles: ['admin'] });
     const byAdmin = await http.put('/v1/functions/by-admin').set(bearer(admin)).send({ source: 'export default () => "admin made me"' }).expect(201);
     expect(byAdmin.body.version).toBe(1);
-    expect((await http.post('/v1/functions/by-admin/invoke').send({}).expect(200)).body.result).toBe('admin made me');
+    // Deployed without triggers: an http trigger for signed-in callers (the default access).
+    expect(byAdmin.body.triggers).toEqual([{ type: 'http' }]);
+    await http.post('/v1/functions/by-admin/invoke').send({}).expect(401);
+    expect((await http.post('/v1/functions/by-admin/invoke').set(bearer(user)).send({}).expect(200)).body.result).toBe('admin made me');
     const versions = await http.get('/v1/functions/by-admin/versions').set(bearer(admin)).expect(200);
     expect(versions.body.items[0].createdBy).toBe(`user:${admin.id}`);
 
-    await deploy(stack, 'members-only', { source: 'export default () => 1', language: 'js', triggers: [{ type: 'http', access: 'user' }] });
+    // `user`, the access name before `authenticated`, is still accepted and stored as the new name.
+    const members = await deploy(stack, 'members-only', { source: 'export default () => 1', language: 'js', triggers: [{ type: 'http', access: 'user' }] });
+    expect(members.body.triggers).toEqual([{ type: 'http', access: 'authenticated' }]);
     await http.post('/v1/functions/members-only/invoke').send({}).expect(401);
     await http.post('/v1/functions/members-only/invoke').set(bearer(user)).send({}).expect(200);
 
@@ -155,7 +160,7 @@ describe('functions: deploy and the http trigger', () => {
 
   it('deletes a function with its runs', async () => {
     await deploy(stack, 'temp', { source: 'export default () => 1', language: 'js' });
-    await http.post('/v1/functions/temp/invoke').send({}).expect(200);
+    await http.post('/v1/functions/temp/invoke').set(svc).send({}).expect(200);
     await http.delete('/v1/functions/temp').set(svc).expect(204);
     await http.get('/v1/functions/temp').set(svc).expect(404);
     await http.delete('/v1/functions/temp').set(svc).expect(404);

@@ -139,8 +139,9 @@ describe('functions: sandbox limits', () => {
       retries: 2,
       backoffMs: 50,
     });
-    const started = await http.post('/v1/functions/slow/invoke?async=true').send({}).expect(202);
+    const started = await http.post('/v1/functions/slow/invoke?async=true').set(svc).send({}).expect(202);
     await waitForRun(stack, started.body.runId, ['running']);
+    await expect.poll(() => pool.hostPids().length).toBe(1); // hosts start on demand
     const [victim] = pool.hostPids();
     expect(victim).toBeTypeOf('number');
     process.kill(victim!, 'SIGKILL');

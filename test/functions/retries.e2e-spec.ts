@@ -62,7 +62,7 @@ describe('functions: retries, dead letter, replay, concurrency', () => {
 
   it('records a failed synchronous invoke (one attempt) and refuses to replay a successful run', async () => {
     await deploy(stack, 'thrower', { source: 'export default () => { throw new RangeError("nope"); }', language: 'js' });
-    const res = await http.post('/v1/functions/thrower/invoke').send({}).expect(200);
+    const res = await http.post('/v1/functions/thrower/invoke').set(svc).send({}).expect(200);
     expect(res.body).toMatchObject({ status: 'failed', error: { code: 'FUNCTION_ERROR', message: 'RangeError: nope' } });
     const run = await waitForRun(stack, res.body.runId);
     expect(run).toMatchObject({ attempts: 1, maxAttempts: 1 });
@@ -70,7 +70,7 @@ describe('functions: retries, dead letter, replay, concurrency', () => {
     expect(String((run.error as { stack: string }).stack)).not.toMatch(/host\.(ts|js)|node:internal/);
 
     await deploy(stack, 'fine', { source: 'export default () => 1', language: 'js' });
-    const ok = await http.post('/v1/functions/fine/invoke').send({}).expect(200);
+    const ok = await http.post('/v1/functions/fine/invoke').set(svc).send({}).expect(200);
     const refused = await http.post(`/v1/functions/runs/${ok.body.runId}/retry`).set(svc).expect(409);
     expect(refused.body.code).toBe('RUN_NOT_RETRYABLE');
     await http.post('/v1/functions/runs/00000000-0000-4000-8000-000000000000/retry').set(svc).expect(404);
@@ -83,7 +83,7 @@ describe('functions: retries, dead letter, replay, concurrency', () => {
       language: 'js',
       retries: 0,
     });
-    const { runId } = (await http.post('/v1/functions/finisher/invoke?async=true').send({}).expect(202)).body;
+    const { runId } = (await http.post('/v1/functions/finisher/invoke?async=true').set(svc).send({}).expect(202)).body;
     await waitForRun(stack, runId, ['running']);
     const worker = stack.workers.shift()!;
     await worker.close();
@@ -99,7 +99,7 @@ describe('functions: retries, dead letter, replay, concurrency', () => {
       concurrency: 1,
     });
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push((await http.post('/v1/functions/serial/invoke?async=true').send({}).expect(202)).body.runId);
+    for (let i = 0; i < 4; i++) ids.push((await http.post('/v1/functions/serial/invoke?async=true').set(svc).send({}).expect(202)).body.runId);
     const runs = await Promise.all(ids.map((id) => waitForRun(stack, id)));
     expect(runs.every((r) => r.status === 'succeeded')).toBe(true);
     const spans = runs.map((r) => r.result as { s: number; e: number }).sort((a, b) => a.s - b.s);

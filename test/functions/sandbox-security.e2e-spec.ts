@@ -61,12 +61,13 @@ describe('functions: sandbox security', () => {
 
   it("#3: a function's timer flood or log flood does not abort the host, nor fail another function's run on it", async () => {
     const pool = stack.workers[0]!.get(SandboxPool);
-    const [host] = pool.hostPids();
     await js('sleeper', 'export default async () => { await new Promise((r) => setTimeout(r, 1500)); return "slept"; }', { retries: 2 });
     await js('timers', 'export default () => { let refused = 0; for (let i = 0; i < 150000; i++) { try { setTimeout(() => {}, 1e9); } catch { refused++; } } return refused; }', { timeoutMs: 30_000 });
     await js('logs', "export default () => { for (let i = 0; i < 50000; i++) console.log('y'.repeat(8000)); return 'logged'; }", { timeoutMs: 30_000 });
-    const sleeping = await http.post('/v1/functions/sleeper/invoke?async=true').send({}).expect(202);
+    const sleeping = await http.post('/v1/functions/sleeper/invoke?async=true').set(svc).send({}).expect(202);
     await waitForRun(stack, sleeping.body.runId, ['running']);
+    await expect.poll(() => pool.hostPids().length).toBe(1); // hosts start on demand
+    const [host] = pool.hostPids();
     expect((await invoke('timers').expect(200)).body).toMatchObject({ status: 'succeeded', result: 150000 - SANDBOX_LIMITS.maxTimers });
     const logs = await invoke('logs').expect(200);
     expect(logs.body).toMatchObject({ status: 'succeeded', result: 'logged' });
@@ -187,7 +188,7 @@ describe('functions: sandbox security', () => {
     expect(docs.body.items).toHaveLength(1);
 
     await js('nul-error', "export default () => { throw new Error('bad\\u0000thing \\ud800'); }", { retries: 1, backoffMs: 50 });
-    const failed = await http.post('/v1/functions/nul-error/invoke?async=true').send({}).expect(202);
+    const failed = await http.post('/v1/functions/nul-error/invoke?async=true').set(svc).send({}).expect(202);
     const dead = await waitForRun(stack, failed.body.runId, ['dead']);
     expect(dead).toMatchObject({ status: 'dead', attempts: 2, error: { code: 'FUNCTION_ERROR', message: 'Error: bad\uFFFDthing \uFFFD' } });
 

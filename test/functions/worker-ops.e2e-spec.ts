@@ -48,6 +48,7 @@ describe('worker logs', () => {
     await js(stack, 'sleeps', 'export default async () => { await new Promise((r) => setTimeout(r, 1500)); return 1; }', { retries: 1 });
     const started = await http.post('/v1/functions/sleeps/invoke?async=true').set(svc).send({}).expect(202);
     await waitForRun(stack, started.body.runId, ['running']);
+    await expect.poll(() => pool.hostPids().length).toBe(1); // hosts start on demand
     const [pid] = pool.hostPids();
     process.kill(pid!, 'SIGKILL');
     await logged({ msg: 'sandbox host died; starting another', pid, runIds: (ids: unknown) => Array.isArray(ids) && ids.includes(started.body.runId) }).toBe(1);

@@ -59,7 +59,7 @@ describe('functions: worker replicas', () => {
     await Promise.all([startWorker(), startWorker()]);
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
-      ids.push((await http().post('/v1/functions/nap/invoke?async=true').send({ ms: 500 }).expect(202)).body.runId);
+      ids.push((await http().post('/v1/functions/nap/invoke?async=true').set(svc).send({ ms: 500 }).expect(202)).body.runId);
     }
     await expect.poll(async () => (await Promise.all(ids.map(run))).every((r) => r.status === 'succeeded'), { timeout: 20_000 }).toBe(true);
     const spans = (await Promise.all(ids.map(run))).map((r) => r.result as { s: number; e: number });
@@ -70,7 +70,7 @@ describe('functions: worker replicas', () => {
 
   it("retries a killed worker's run in flight on the other worker", async () => {
     const first = await startWorker();
-    const id = (await http().post('/v1/functions/nap/invoke?async=true').send({ ms: 2500 }).expect(202)).body.runId as string;
+    const id = (await http().post('/v1/functions/nap/invoke?async=true').set(svc).send({ ms: 2500 }).expect(202)).body.runId as string;
     await expect.poll(async () => (await run(id)).status, { timeout: 15_000, interval: 50 }).toBe('running');
     // Killed before the replacement starts, so the first attempt cannot finish even when a
     // loaded machine makes the second worker slow to boot.

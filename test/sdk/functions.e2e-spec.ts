@@ -22,11 +22,14 @@ describe('SDK functions against the real api and worker', () => {
   it('deploys (201, then 200 for a new version), invokes synchronously, lists and deletes', async () => {
     const admin = sdk.service.admin.functions;
     const source = `export default async (event: { payload: { name: string }; user: { id: string } | null }) => ({ hello: event.payload.name, user: event.user?.id ?? null });`;
-    const first = await admin.deploy('sdk-hello', { source });
+    const first = await admin.deploy('sdk-hello', { source, triggers: [{ type: 'http', access: 'public' }] });
     expect(first).toMatchObject({ name: 'sdk-hello', version: 1, created: true, language: 'ts' });
     const second = await admin.deploy('sdk-hello', { source, timeoutMs: 5000 });
-    expect(second).toMatchObject({ version: 2, created: false, timeoutMs: 5000 });
-    expect((await admin.versions('sdk-hello')).map((v) => v.version)).toEqual([2, 1]);
+    expect(second).toMatchObject({ version: 2, created: false, timeoutMs: 5000, triggers: [{ type: 'http', access: 'public' }] });
+    const patched = await admin.patch('sdk-hello', { memoryMb: 64 });
+    expect(patched).toMatchObject({ version: 3, timeoutMs: 5000, memoryMb: 64 });
+    expect(await admin.rollback('sdk-hello', 1)).toMatchObject({ version: 4, rollbackOf: 1, timeoutMs: 10000, memoryMb: 128 });
+    expect((await admin.versions('sdk-hello')).map((v) => v.version)).toEqual([4, 3, 2, 1]);
     expect((await admin.get('sdk-hello')).source).toBe(source);
     expect((await admin.list()).items.map((f) => f.name)).toContain('sdk-hello');
 
@@ -60,8 +63,13 @@ describe('SDK functions against the real api and worker', () => {
     const replay = await admin.retryRun(failed.runId);
     expect(replay).toMatchObject({ replayOf: failed.runId, status: 'queued' });
     expect(await sdk.service.functions.waitForRun(replay.runId, { timeoutMs: 20_000 })).toMatchObject({ status: 'failed' });
-    // Runs are for admins and servers.
-    await expect(user.functions.getRun(queued.runId)).rejects.toMatchObject({ statusCode: 403, code: 'FORBIDDEN' });
+    // The user who invoked a run reads it (without its logs: the function does not allow them), nobody else does.
+    const own = await user.functions.ownRun(queued.runId);
+    expect(own).toMatchObject({ id: queued.runId, status: 'succeeded', result: 42 });
+    expect(own).not.toHaveProperty('logs');
+    expect((await user.functions.ownRuns({ function: 'sdk-async' })).items.map((r) => r.id)).toContain(queued.runId);
+    await expect(sdk.service.functions.getRun(queued.runId)).resolves.toMatchObject({ logs: [expect.anything()] });
+    await expect(sdk.app().functions.ownRun(queued.runId)).rejects.toMatchObject({ statusCode: 401, code: 'UNAUTHENTICATED' });
   });
 
   it('honours the http trigger’s access, and reports bad deploys', async () => {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DatabaseModule } from '#libs/database';
 import { QueueModule } from '#libs/queue';
 import { LivenessServer } from './health/liveness.server.js';
+import { WorkerMetrics } from './metrics/worker-metrics.js';
 import { EmailProcessor, EmailSweeper } from './processors/email.processor.js';
 import { SystemProcessor } from './processors/system.processor.js';
 import { EventsProcessor } from './events/events.processor.js';
@@ -19,6 +20,7 @@ import { ScheduleSync } from './schedules/schedule-sync.js';
   imports: [DatabaseModule, QueueModule],
   providers: [
     LivenessServer,
+    WorkerMetrics,
     SystemProcessor,
     EmailProcessor,
     EmailSweeper,

@@ -4,3 +4,5 @@ export * from './types.js';
 export { insertRun, type NewRun } from './runs.sql.js';
 export { rotateFunctionSecrets, type RotationResult } from './rotate-secrets.js';
 export { STORABLE_MAX_DEPTH, storableJson, storableString } from './storable.js';
+export { mapStack, parseSourceMap, type SourceMap } from './source-map.js';
+export { mintRunToken, runTokenSecret, verifyRunToken, type RunTokenClaims } from './run-token.js';

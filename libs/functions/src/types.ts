@@ -9,11 +9,16 @@ export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'tim
 export const TRIGGER_TYPES = ['http', 'db', 'storage', 'auth', 'schedule'] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
 
-/** Who may invoke a function through `POST /functions/:name/invoke`. */
-export type HttpAccess = 'public' | 'user' | 'admin';
+/**
+ * Who may invoke a function through `POST /functions/:name/invoke`: anyone, a signed-in
+ * user, a service key only, or a user with a role. Admin users and service keys may always
+ * invoke (a manual run). Default `authenticated`.
+ */
+export type HttpAccess = 'public' | 'authenticated' | 'service' | `role:${string}`;
+export const DEFAULT_HTTP_ACCESS: HttpAccess = 'authenticated';
 
 export type Trigger =
-  | { type: 'http'; access?: HttpAccess }
+  | { type: 'http'; access?: HttpAccess; callerLogs?: boolean; runAs?: 'function' | 'caller' }
   | { type: 'db'; collection: string; events: ('create' | 'update' | 'delete')[] }
   | { type: 'storage'; bucket: string; events: ('upload' | 'delete')[] }
   | { type: 'auth'; events: 'signup'[] }
@@ -46,4 +51,16 @@ export interface RunError {
   code: string;
   message: string;
   stack?: string;
+}
+
+/**
+ * A trigger as stored by an older version: http access `user` is now `authenticated`, and
+ * `admin` is `role:admin` (migration 20261129200000 renamed the trigger rows alike).
+ */
+export function normalizeTrigger(t: Trigger): Trigger {
+  if (t.type !== 'http') return t;
+  const access = t.access as string | undefined;
+  if (access === 'user') return { ...t, access: 'authenticated' };
+  if (access === 'admin') return { ...t, access: 'role:admin' };
+  return t;
 }

@@ -69,7 +69,11 @@ export interface JobTypes {
     [EventsJob.ScheduleTick]: { data: { functionId: string }; result: { runs: number } };
   };
   [QueueName.Functions]: {
-    [FunctionsJob.Run]: { data: { runId: string }; result: FunctionRunResult };
+    /**
+     * `functionId` spares the worker a lookup (absent in jobs enqueued before issue 20);
+     * `sync`: a synchronous invoke (one attempt, its state written once, with its outcome).
+     */
+    [FunctionsJob.Run]: { data: { runId: string; functionId?: string; sync?: boolean }; result: FunctionRunResult };
   };
 }
 

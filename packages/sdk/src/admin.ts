@@ -15,6 +15,7 @@ import type {
   EmailQueued,
   EmailTemplate,
   FunctionInfo,
+  FunctionUsage,
   FunctionVersion,
   Page,
   Replay,
@@ -28,9 +29,11 @@ export type CreateCollectionInput = BodyOf<'collectionsCreate'>;
 export type UpdateCollectionInput = BodyOf<'collectionsUpdate'>;
 export type CreateBucketInput = BodyOf<'storageCreateBucket'>;
 export type DeployFunctionInput = BodyOf<'functionsDeploy'>;
+export type PatchFunctionInput = BodyOf<'functionsPatch'>;
 export type SendEmailInput = BodyOf<'emailSend'>;
 export type EmailTemplateInput = BodyOf<'emailPutTemplate'>;
 export type UpdateUserInput = BodyOf<'adminUpdateUser'>;
+export type CreateUserInput = BodyOf<'adminCreateUser'>;
 
 /**
  * What admins and servers do: users, API keys, collection definitions, buckets, function
@@ -69,6 +72,10 @@ class AdminUsers {
   }
   get(id: string): Promise<AdminUser> {
     return this.http.json({ method: 'GET', path: `/v1/admin/users/${enc(id)}` });
+  }
+  /** Creates a user (no session, no email; auth triggers run as for a signup). Without a password they sign in by magic link or reset. */
+  create(user: CreateUserInput): Promise<AdminUser> {
+    return this.http.json({ method: 'POST', path: '/v1/admin/users', body: user });
   }
   /** Roles, disabled, emailVerified. */
   update(id: string, changes: UpdateUserInput): Promise<AdminUser> {
@@ -132,6 +139,18 @@ class AdminFunctions extends FunctionsClient {
   async deploy(name: string, definition: DeployFunctionInput): Promise<FunctionInfo & { created: boolean }> {
     const response = await this.http.send({ method: 'PUT', path: `/v1/functions/${enc(name)}`, body: definition });
     return { ...((await response.json()) as FunctionInfo), created: response.status === 201 };
+  }
+  /** Changes settings (triggers, limits, secrets) and keeps the code: a new version. */
+  patch(name: string, settings: PatchFunctionInput): Promise<FunctionInfo> {
+    return this.http.json({ method: 'PATCH', path: `/v1/functions/${enc(name)}`, body: settings });
+  }
+  /** Metering per UTC day (attempts, cold starts, wall and CPU ms, memory, GB-seconds); default the last 30 days. */
+  usage(name: string, range: { from?: string; to?: string } = {}): Promise<FunctionUsage> {
+    return this.http.json({ method: 'GET', path: `/v1/functions/${enc(name)}/usage`, query: range });
+  }
+  /** Makes an earlier version's code and settings current again (as a new version; secrets stay). */
+  rollback(name: string, version: number): Promise<FunctionInfo> {
+    return this.http.json({ method: 'POST', path: `/v1/functions/${enc(name)}/rollback`, body: { version } });
   }
   list(query: { limit?: number; cursor?: string | null } = {}): Promise<Page<FunctionInfo>> {
     return this.http.json({ method: 'GET', path: '/v1/functions', query: { ...query, cursor: query.cursor ?? undefined } });

@@ -1,5 +1,5 @@
 import { enc, type Http } from './http.js';
-import type { Invocation, Page, Run } from './types.js';
+import type { CallerRun, Invocation, Page, Run } from './types.js';
 
 export type RunStatus = Run['status'];
 export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timed_out', 'dead'];
@@ -34,6 +34,19 @@ export class FunctionsClient {
   /** One run: status, attempts, duration, logs, result or error (admin or service key). */
   getRun(id: string): Promise<Run> {
     return this.http.json<Run>({ method: 'GET', path: `/v1/functions/runs/${enc(id)}` });
+  }
+
+  /**
+   * A run the signed-in user invoked (status, result, error; its logs when the function's
+   * http trigger has `callerLogs`). A run of someone else answers 404.
+   */
+  ownRun(id: string): Promise<CallerRun> {
+    return this.http.json<CallerRun>({ method: 'GET', path: `/v1/functions/runs/${enc(id)}` });
+  }
+
+  /** The runs the signed-in user invoked, newest first. */
+  ownRuns(filter: RunFilter & { function?: string } = {}): Promise<Page<CallerRun>> {
+    return this.http.json<Page<CallerRun>>({ method: 'GET', path: '/v1/functions/runs', query: { ...filter, cursor: filter.cursor ?? undefined } });
   }
 
   /** The log lines of a run. */

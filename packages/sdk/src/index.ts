@@ -17,10 +17,12 @@ export {
   type CreateBucketInput,
   type CreateCollectionInput,
   type DeployFunctionInput,
+  type PatchFunctionInput,
   type EmailTemplateInput,
   type SendEmailInput,
   type UpdateCollectionInput,
   type UpdateUserInput,
+  type CreateUserInput,
 } from './admin.js';
 export { AdminTransfer, type ImportFileInput } from './transfer.js';
 export { BaasError, NetworkError, isBaasError, type ErrorCode, type ErrorDetail } from './errors.js';

@@ -19,7 +19,11 @@ export type UploadUrl = Schemas['UploadUrl'];
 export type DownloadUrl = Schemas['DownloadUrl'];
 export type FunctionInfo = Schemas['Function'];
 export type FunctionVersion = Schemas['FunctionVersion'];
+export type FunctionUsage = Schemas['FunctionUsage'];
 export type Run = Schemas['Run'];
+/** A run as the signed-in user who invoked it reads it (logs only when the function allows). */
+export type CallerRun = Schemas['CallerRun'];
+export type HttpAccess = Schemas['HttpAccess'];
 export type RunError = Schemas['RunError'];
 export type Invocation = Schemas['Invocation'];
 export type Replay = Schemas['Replay'];

@@ -4,7 +4,17 @@ import type { z } from 'zod';
 import { Access, CurrentCaller } from '../auth/access.decorator.js';
 import { idParam } from '../auth/auth.dto.js';
 import type { Caller } from '../auth/caller.js';
-import { adminUserList, adminUserView, apiKeyCreated, apiKeyList, createApiKeyBody, listUsersQuery, revokedView, updateUserBody } from './admin.dto.js';
+import {
+  adminUserList,
+  adminUserView,
+  apiKeyCreated,
+  apiKeyList,
+  createApiKeyBody,
+  createUserBody,
+  listUsersQuery,
+  revokedView,
+  updateUserBody,
+} from './admin.dto.js';
 import { AdminService } from './admin.service.js';
 
 @ApiTags('admin')
@@ -20,6 +30,13 @@ export class AdminController {
   @ApiResponse({ status: 200, standardSchema: adminUserList })
   listUsers(@Query({ schema: listUsersQuery }) query: z.infer<typeof listUsersQuery>) {
     return this.admin.listUsers(query);
+  }
+
+  @Post('users')
+  @ApiOperation({ summary: 'Create a user (no session is opened, no email sent; auth triggers run as for a signup)' })
+  @ApiResponse({ status: 201, standardSchema: adminUserView })
+  createUser(@CurrentCaller() caller: Caller, @Body({ schema: createUserBody }) body: z.infer<typeof createUserBody>) {
+    return this.admin.createUser(caller, body);
   }
 
   @Get('users/:id')

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { userView } from '../auth/auth.dto.js';
+import { emailSchema, passwordSchema, userView } from '../auth/auth.dto.js';
 
 export const roleSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be 1-32 lower-case letters, digits, _ or -');
 
@@ -18,6 +18,15 @@ export const updateUserBody = z
   })
   .refine((b) => Object.keys(b).length > 0, { message: 'nothing to change' });
 export type UpdateUserBody = z.infer<typeof updateUserBody>;
+
+/** A user made by an admin (or a function's ctx.auth.create): without a password they sign in by magic link or reset. */
+export const createUserBody = z.strictObject({
+  email: emailSchema,
+  password: passwordSchema.optional().describe('omitted: the user signs in with a magic link or sets one by password reset'),
+  roles: z.array(roleSchema).max(20).default([]),
+  emailVerified: z.boolean().default(false),
+});
+export type CreateUserBody = z.infer<typeof createUserBody>;
 
 export const createApiKeyBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '#libs/database';
+import { writeOutbox } from '#libs/events';
 import { USER_VIEW_FIELDS } from '../auth/auth.repository.js';
 
 const ADMIN_USER_FIELDS = { ...USER_VIEW_FIELDS, disabled: true, updatedAt: true } as const;
@@ -28,6 +29,29 @@ export class AdminRepository {
 
   findUser(id: string): Promise<AdminUserRecord | null> {
     return this.prisma.user.findUnique({ where: { id }, select: ADMIN_USER_FIELDS });
+  }
+
+  /**
+   * Creates a user as an admin (no session, no email), with the signup event (auth triggers
+   * run as for a signup) and an audit row, in one transaction. Null when the email is taken.
+   */
+  async createUser(
+    data: { email: string; passwordHash: string | null; roles: string[]; emailVerified: boolean },
+    actor: string,
+  ): Promise<AdminUserRecord | null> {
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const user = await tx.user.create({ data, select: ADMIN_USER_FIELDS });
+        await writeOutbox(tx, 'auth.signup', {
+          user: { id: user.id, email: user.email, roles: user.roles, createdAt: user.createdAt.toISOString() },
+        });
+        await tx.auditLog.create({ data: { event: 'user.create', userId: user.id, actor } });
+        return user;
+      });
+    } catch (err) {
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') return null;
+      throw err;
+    }
   }
 
   /** Applies the change; disabling a user also ends every session and every outstanding email-link token. */

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { ApiKeysRepository } from '../auth/api-keys.repository.js';
 import { type Caller } from '../auth/caller.js';
 import { LiveSessionService } from '../auth/live-session.service.js';
+import { hashPassword } from '../auth/password.js';
 import { hashToken, newOpaqueToken } from '../auth/token.service.js';
 import { AppException } from '../common/app-exception.js';
-import type { ListUsersQuery, UpdateUserBody } from './admin.dto.js';
+import type { CreateUserBody, ListUsersQuery, UpdateUserBody } from './admin.dto.js';
 import { AdminRepository } from './admin.repository.js';
 
 const notFound = () => new AppException(404, 'NOT_FOUND', 'No such user');
@@ -27,6 +28,13 @@ export class AdminService {
     const rows = await this.repo.listUsers(query.search, query.limit + 1, query.cursor);
     const items = rows.slice(0, query.limit);
     return { items, nextCursor: rows.length > query.limit ? items[items.length - 1]!.id : null };
+  }
+
+  async createUser(caller: Caller, body: CreateUserBody) {
+    const passwordHash = body.password ? await hashPassword(body.password) : null;
+    const user = await this.repo.createUser({ email: body.email, passwordHash, roles: body.roles, emailVerified: body.emailVerified }, actorName(caller));
+    if (!user) throw new AppException(409, 'EMAIL_TAKEN', 'An account with this email already exists');
+    return user;
   }
 
   async getUser(id: string) {

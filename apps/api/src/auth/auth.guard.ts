@@ -7,10 +7,12 @@ import { ACCESS_KEY, type AccessLevel } from './access.decorator.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ANONYMOUS, type Caller, isAdmin } from './caller.js';
 import { LiveSessionService } from './live-session.service.js';
+import { RunTokenAuth } from './run-token.auth.js';
 import { hashToken, safeEqual, TokenService } from './token.service.js';
 
 /**
- * Resolves the caller of every request from `x-api-key` or `Authorization: Bearer`, then
+ * Resolves the caller of every request from `x-run-token` (a function's ctx call),
+ * `x-api-key` or `Authorization: Bearer`, then
  * enforces the route's @Access level. Credentials that are sent must be valid, on any route.
  * A token's signature says who it was issued to; whether that still grants access, and with
  * which roles, is read live (LiveSessionService): a revoked session, a disabled or deleted
@@ -24,6 +26,7 @@ export class AuthGuard implements CanActivate {
     private readonly tokens: TokenService,
     private readonly apiKeys: ApiKeysRepository,
     private readonly sessions: LiveSessionService,
+    private readonly runTokens: RunTokenAuth,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -43,6 +46,8 @@ export class AuthGuard implements CanActivate {
   }
 
   private async resolve(request: FastifyRequest): Promise<Caller> {
+    const runToken = request.headers['x-run-token'];
+    if (runToken !== undefined) return this.runTokens.resolve(request, runToken);
     const apiKey = request.headers['x-api-key'];
     if (apiKey !== undefined) {
       if (typeof apiKey !== 'string' || apiKey.length === 0 || apiKey.length > 200) throw invalidKey();

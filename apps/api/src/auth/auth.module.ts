@@ -5,6 +5,7 @@ import { ApiKeysRepository } from './api-keys.repository.js';
 import { BackgroundTasks } from '../common/background-tasks.js';
 import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
+import { RunTokenAuth } from './run-token.auth.js';
 import { AuthRepository } from './auth.repository.js';
 import { AuthService } from './auth.service.js';
 import { LiveSessionService } from './live-session.service.js';
@@ -24,6 +25,7 @@ import { TokenService } from './token.service.js';
     RateLimitService,
     LiveSessionService,
     BackgroundTasks,
+    RunTokenAuth,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
   exports: [TokenService, ApiKeysRepository, LiveSessionService, RateLimitService, BackgroundTasks],

@@ -2,7 +2,8 @@ import { Script } from 'node:vm';
 import { transformSync } from '@swc/core';
 import { Injectable } from '@nestjs/common';
 
-export type CompileResult = { ok: true; code: string } | { ok: false; message: string };
+/** `map` is the source map of `code` (JSON text), so the worker can point stacks at source lines. */
+export type CompileResult = { ok: true; code: string; map: string | null } | { ok: false; message: string };
 
 // eslint-disable-next-line no-control-regex -- strips the ANSI colour codes of SWC's diagnostics
 const ANSI = /\u001b\[[0-9;]*m/g;
@@ -16,13 +17,15 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 export class FunctionsCompiler {
   compile(source: string, language: 'js' | 'ts'): CompileResult {
     let code: string;
+    let map: string | null;
     try {
-      code = transformSync(source, {
+      const out = transformSync(source, {
         filename: language === 'ts' ? 'function.ts' : 'function.js',
         swcrc: false,
         configFile: false,
         isModule: true,
-        sourceMaps: false,
+        sourceMaps: true,
+        inlineSourcesContent: false, // the version keeps its source already
         jsc: {
           parser: language === 'ts' ? { syntax: 'typescript' } : { syntax: 'ecmascript' },
           target: 'es2022',
@@ -30,7 +33,9 @@ export class FunctionsCompiler {
           transform: { verbatimModuleSyntax: true },
         },
         module: { type: 'commonjs', strict: true },
-      }).code;
+      });
+      code = out.code;
+      map = out.map ?? null;
     } catch (err) {
       return { ok: false, message: swcMessage(err) };
     }
@@ -41,7 +46,7 @@ export class FunctionsCompiler {
     } catch (err) {
       return { ok: false, message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
     }
-    return { ok: true, code };
+    return { ok: true, code, map };
   }
 }
 

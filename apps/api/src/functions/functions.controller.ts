@@ -1,10 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { Access, CurrentCaller } from '../auth/access.decorator.js';
 import type { Caller } from '../auth/caller.js';
 import {
+  callerRunView,
   deployBody,
   functionList,
   functionName,
@@ -15,10 +16,14 @@ import {
   invokeQuery,
   listFunctionsQuery,
   listRunsQuery,
+  patchBody,
   replayView,
+  rollbackBody,
   runIdParam,
   runList,
   runView,
+  usageQuery,
+  usageView,
 } from './functions.dto.js';
 import { FunctionsService } from './functions.service.js';
 
@@ -38,19 +43,21 @@ export class FunctionsController {
   }
 
   @Get('runs')
-  @Access('admin')
-  @ApiOperation({ summary: 'List runs of all functions, newest first (filter by function, status, trigger, event)' })
+  @Access('user')
+  @ApiOperation({
+    summary: 'List runs, newest first (filter by function, status, trigger, event): all of them for admins, a user\'s own invocations otherwise',
+  })
   @ApiResponse({ status: 200, standardSchema: runList })
-  listAllRuns(@Query({ schema: listRunsQuery }) query: z.infer<typeof listRunsQuery>) {
-    return this.functions.listRuns(query);
+  listAllRuns(@CurrentCaller() caller: Caller, @Query({ schema: listRunsQuery }) query: z.infer<typeof listRunsQuery>) {
+    return this.functions.listRuns(caller, query);
   }
 
   @Get('runs/:id')
-  @Access('admin')
-  @ApiOperation({ summary: 'One run: status, attempts, duration, logs, result or error' })
-  @ApiResponse({ status: 200, standardSchema: runView })
-  getRun(@Param('id', { schema: runIdParam }) id: string) {
-    return this.functions.getRun(id);
+  @Access('user')
+  @ApiOperation({ summary: 'One run: status, attempts, duration, logs, result or error (a user reads the runs they invoked)' })
+  @ApiResponse({ status: 200, standardSchema: z.union([runView, callerRunView]) })
+  getRun(@CurrentCaller() caller: Caller, @Param('id', { schema: runIdParam }) id: string) {
+    return this.functions.getRun(caller, id);
   }
 
   @Post('runs/:id/retry')
@@ -64,7 +71,9 @@ export class FunctionsController {
 
   @Put(':name')
   @Access('admin')
-  @ApiOperation({ summary: 'Deploy a function: a new version with its source, triggers, limits and secrets' })
+  @ApiOperation({
+    summary: 'Deploy a function: a new version with its source; settings left out keep their current values (defaults for a new function)',
+  })
   @ApiResponse({ status: 201, standardSchema: functionView, description: 'The first version of a new function' })
   @ApiResponse({ status: 200, standardSchema: functionView, description: 'A new version of an existing function' })
   async deploy(
@@ -76,6 +85,31 @@ export class FunctionsController {
     const { created, view } = await this.functions.deploy(caller, name, body);
     void reply.status(created ? 201 : 200);
     return view;
+  }
+
+  @Patch(':name')
+  @Access('admin')
+  @ApiOperation({ summary: 'Change settings (triggers, limits, secrets) without new code: a new version with the same code' })
+  @ApiResponse({ status: 200, standardSchema: functionView })
+  patch(
+    @CurrentCaller() caller: Caller,
+    @Param('name', { schema: functionName }) name: string,
+    @Body({ schema: patchBody }) body: z.infer<typeof patchBody>,
+  ) {
+    return this.functions.patch(caller, name, body);
+  }
+
+  @Post(':name/rollback')
+  @Access('admin')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Make an earlier version current again: a new version with its code and settings (secrets stay)' })
+  @ApiResponse({ status: 200, standardSchema: functionView })
+  rollback(
+    @CurrentCaller() caller: Caller,
+    @Param('name', { schema: functionName }) name: string,
+    @Body({ schema: rollbackBody }) body: z.infer<typeof rollbackBody>,
+  ) {
+    return this.functions.rollback(caller, name, body.version);
   }
 
   @Get(':name')
@@ -103,15 +137,24 @@ export class FunctionsController {
     return this.functions.versions(name);
   }
 
-  @Get(':name/runs')
+  @Get(':name/usage')
   @Access('admin')
-  @ApiOperation({ summary: 'Runs of one function, newest first (filter by status, trigger, event)' })
+  @ApiOperation({ summary: 'Metering per day (UTC): attempts, cold starts, wall and CPU time, memory, GB-seconds' })
+  @ApiResponse({ status: 200, standardSchema: usageView })
+  usage(@Param('name', { schema: functionName }) name: string, @Query({ schema: usageQuery }) query: z.infer<typeof usageQuery>) {
+    return this.functions.usage(name, query);
+  }
+
+  @Get(':name/runs')
+  @Access('user')
+  @ApiOperation({ summary: 'Runs of one function, newest first (filter by status, trigger, event); a user sees their own invocations' })
   @ApiResponse({ status: 200, standardSchema: runList })
   runs(
+    @CurrentCaller() caller: Caller,
     @Param('name', { schema: functionName }) name: string,
     @Query({ schema: listRunsQuery }) query: z.infer<typeof listRunsQuery>,
   ) {
-    return this.functions.listRuns({ ...query, functionName: name });
+    return this.functions.listRuns(caller, { ...query, functionName: name });
   }
 
   @Post(':name/invoke')

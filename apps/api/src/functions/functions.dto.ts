@@ -18,8 +18,27 @@ const cron = z
   .max(200)
   .refine((c) => [5, 6].includes(c.split(/\s+/).length), { message: 'must have 5 fields (or 6 with seconds)' });
 
+/**
+ * Who may invoke over http. `user` and `admin` (the names before issue 20) are still
+ * accepted and stored as `authenticated` and `role:admin`.
+ */
+const httpAccess = z
+  .union([
+    z.enum(['public', 'authenticated', 'service', 'user', 'admin']),
+    z.string().regex(/^role:[A-Za-z0-9_-]{1,64}$/, 'must be public, authenticated, service or role:<name>'),
+  ])
+  .meta({ id: 'HttpAccess' });
+
 export const triggerSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('http'), access: z.enum(['public', 'user', 'admin']).optional() }),
+  z.strictObject({
+    type: z.literal('http'),
+    access: httpAccess.optional().describe('who may invoke: public, authenticated (default), service, or role:<name>'),
+    callerLogs: z.boolean().optional().describe('the user who invoked a run may read its logs (default false)'),
+    runAs: z
+      .enum(['function', 'caller'])
+      .optional()
+      .describe('ctx.db, ctx.storage and ctx.email act as the function (default) or as the caller who invoked it (their rules apply)'),
+  }),
   z.strictObject({
     type: z.literal('db'),
     collection: identifier,
@@ -36,22 +55,33 @@ export const triggerSchema = z.discriminatedUnion('type', [
 
 const secretName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a variable name (letters, digits, _)');
 
-export const deployBody = z.strictObject({
-  source: z.string().min(1).max(512 * 1024),
-  language: z.enum(['js', 'ts']).default('ts').describe('ts (default) also accepts plain JavaScript'),
-  triggers: z.array(triggerSchema).max(20).default([{ type: 'http' }]),
-  timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
-  memoryMb: z.number().int().min(8).max(1024).default(128),
-  retries: z.number().int().min(0).max(10).default(2).describe('extra attempts of an event-triggered or async run'),
-  backoffMs: z.number().int().min(10).max(3_600_000).default(1000).describe('first retry delay, doubled each retry'),
-  concurrency: z.number().int().min(1).max(1000).default(10).describe('most runs of this function at once'),
+/** A function's settings; in PUT and PATCH an omitted one keeps its current value. */
+const settings = z.strictObject({
+  triggers: z.array(triggerSchema).max(20).describe('default [{ "type": "http" }] (access authenticated)'),
+  timeoutMs: z.number().int().min(100).max(300_000).describe('default 10000'),
+  memoryMb: z.number().int().min(8).max(1024).describe('default 128'),
+  retries: z.number().int().min(0).max(10).describe('extra attempts of an event-triggered or async run; default 2'),
+  backoffMs: z.number().int().min(10).max(3_600_000).describe('first retry delay, doubled each retry; default 1000'),
+  concurrency: z.number().int().min(1).max(1000).describe('most runs of this function at once; default 10'),
   secrets: z
     .record(secretName, z.string().max(8192))
     .refine((s) => Object.keys(s).length <= 50, { message: 'at most 50 secrets' })
-    .optional()
-    .describe('replaces all secrets when given; omitted keeps the current ones; never returned'),
+    .describe('replaces all secrets when given; omitted keeps the current ones; {} clears; never returned'),
+}).partial();
+
+export const deployBody = settings.extend({
+  source: z.string().min(1).max(512 * 1024),
+  language: z.enum(['js', 'ts']).optional().describe('ts (default) also accepts plain JavaScript'),
 });
 export type DeployBody = z.infer<typeof deployBody>;
+
+/** PATCH: settings only (the code stays); at least one of them. */
+export const patchBody = settings.refine((b) => Object.keys(b).length > 0, { message: 'give at least one setting to change' });
+export type PatchBody = z.infer<typeof patchBody>;
+
+export const rollbackBody = z.strictObject({
+  version: z.number().int().min(1).describe('the version whose code and settings become current again (as a new version)'),
+});
 
 /** The invoke body: arbitrary JSON (it becomes `event.payload`), without prototype-polluting keys. */
 export const invokeBody = safeJsonValue.optional();
@@ -74,6 +104,13 @@ export const listRunsQuery = z.strictObject({
   cursor: z.string().max(200).optional().describe('nextCursor of the previous page'),
 });
 export type ListRunsQuery = z.infer<typeof listRunsQuery>;
+
+const isoDay = z.iso.date().describe('YYYY-MM-DD (UTC)');
+export const usageQuery = z.strictObject({
+  from: isoDay.optional().describe('first day (UTC), default 29 days before `to`'),
+  to: isoDay.optional().describe('last day (UTC), default today'),
+});
+export type UsageQuery = z.infer<typeof usageQuery>;
 
 export const runIdParam = z.uuid({ message: 'must be a UUID' });
 
@@ -100,10 +137,20 @@ export const functionView = z
     language: z.enum(['js', 'ts']),
     triggers: z.array(triggerSchema),
     ...limits,
+    rollbackOf: z.number().int().nullable().describe('the version this one copied, when it is a rollback'),
     secretNames: z.array(z.string()).describe('names of the secrets; their values are never returned'),
     createdAt: timestamp,
     updatedAt: timestamp,
     source: z.string().optional().describe('only in GET /functions/{name}'),
+    schedules: z
+      .array(z.object({ cron: z.string(), timezone: z.string(), nextRunAt: timestamp.nullable() }))
+      .optional()
+      .describe('the schedule triggers with their next tick (GET /functions/{name}, when there is one)'),
+    lastScheduledRun: z
+      .object({ runId: z.uuid(), status: runStatus, scheduledAt: timestamp.nullable(), createdAt: timestamp })
+      .nullable()
+      .optional()
+      .describe('the latest run a schedule started'),
   })
   .meta({ id: 'Function' });
 export const functionList = z.object({ items: z.array(functionView), nextCursor: z.string().nullable() }).meta({ id: 'FunctionList' });
@@ -115,6 +162,7 @@ export const functionVersionView = z
     triggers: z.array(triggerSchema),
     ...limits,
     createdBy: z.string().nullable(),
+    rollbackOf: z.number().int().nullable().describe('the version this one copied, when it is a rollback'),
     createdAt: timestamp,
   })
   .meta({ id: 'FunctionVersion' });
@@ -132,6 +180,9 @@ export const runView = z
     attempts: z.number().int(),
     maxAttempts: z.number().int(),
     durationMs: z.number().int().nullable().describe('billed time of the last attempt'),
+    cold: z.boolean().nullable().describe('whether the last attempt needed a new isolate (a cold start); null before it ran'),
+    cpuMs: z.number().nullable().describe('CPU time of the last attempt in its isolate'),
+    memoryBytes: z.number().nullable().describe('heap in use (V8 heap and buffers) of the isolate when the last attempt ended'),
     logs: z.array(z.object({ level: z.enum(['log', 'info', 'warn', 'error', 'debug']), message: z.string(), at: timestamp })),
     logsTruncated: z.boolean(),
     result: z.unknown().optional().describe('what the handler returned (JSON)'),
@@ -144,7 +195,28 @@ export const runView = z
     finishedAt: timestamp.nullable(),
   })
   .meta({ id: 'Run' });
-export const runList = z.object({ items: z.array(runView), nextCursor: z.string().nullable() }).meta({ id: 'RunList' });
+
+/** A run as the signed-in user who invoked it reads it. */
+export const callerRunView = z
+  .object({
+    id: z.uuid(),
+    function: z.string(),
+    version: z.number().int(),
+    status: runStatus,
+    durationMs: z.number().int().nullable(),
+    cold: z.boolean().nullable(),
+    result: z.unknown().optional(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+    logs: runView.shape.logs.optional().describe('only when the function\'s http trigger has callerLogs'),
+    logsTruncated: z.boolean().optional(),
+    createdAt: timestamp,
+    startedAt: timestamp.nullable(),
+    finishedAt: timestamp.nullable(),
+  })
+  .meta({ id: 'CallerRun', description: 'a run as the user who invoked it sees it' });
+export const runList = z
+  .object({ items: z.array(z.union([runView, callerRunView])), nextCursor: z.string().nullable() })
+  .meta({ id: 'RunList', description: 'admins and service keys get full runs; a user gets the runs they invoked (CallerRun)' });
 
 export const invocationView = z
   .object({
@@ -156,3 +228,21 @@ export const invocationView = z
   })
   .meta({ id: 'Invocation' });
 export const replayView = invocationView.extend({ replayOf: z.uuid() }).meta({ id: 'Replay' });
+
+const usageFields = {
+  attempts: z.number().int().describe('attempts that ran (retries count)'),
+  coldStarts: z.number().int().describe('attempts that needed a new isolate'),
+  wallMs: z.number().describe('wall time of the attempts (the billed duration)'),
+  cpuMs: z.number().describe('CPU time of the attempts in their isolates'),
+  memoryBytesMax: z.number().describe('most heap in use at the end of one attempt'),
+  gbSeconds: z.number().describe('memoryMb × wall time, in GB-seconds'),
+};
+export const usageView = z
+  .object({
+    function: z.string(),
+    from: z.iso.date(),
+    to: z.iso.date(),
+    items: z.array(z.object({ day: z.iso.date(), ...usageFields })).describe('days with attempts, oldest first'),
+    total: z.object(usageFields),
+  })
+  .meta({ id: 'FunctionUsage' });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL, Prisma, PrismaService } from '#libs/database';
-import { insertRun, type NewRun, type Trigger } from '#libs/functions';
+import { DEFAULT_HTTP_ACCESS, insertRun, type NewRun, normalizeTrigger, type Trigger } from '#libs/functions';
 
 const VERSION_FIELDS = {
   id: true,
@@ -14,6 +14,7 @@ const VERSION_FIELDS = {
   backoffMs: true,
   concurrency: true,
   createdBy: true,
+  rollbackOf: true,
   createdAt: true,
 } as const;
 export type VersionRecord = Prisma.FunctionVersionGetPayload<{ select: typeof VERSION_FIELDS }>;
@@ -25,6 +26,27 @@ export interface FunctionRecord {
   createdAt: Date;
   updatedAt: Date;
   current: VersionRecord & { source: string };
+}
+
+/** One function's metering of one UTC day (every attempt counts). */
+export interface UsageDay {
+  day: string;
+  attempts: number;
+  coldStarts: number;
+  wallMs: number;
+  cpuMs: number;
+  memoryBytesMax: number;
+  /** memoryMb × wall time, in GB-seconds (as Lambda bills). */
+  gbSeconds: number;
+}
+
+/** Who invokes, as the access check needs it (admins and service keys may invoke anything). */
+export interface HttpCaller {
+  admin: boolean;
+  /** The signed-in user and session, else null. */
+  userId: string | null;
+  sessionId: string | null;
+  roles: string[];
 }
 
 /** What an invocation needs to know about a function, in one query. */
@@ -39,18 +61,45 @@ export interface InvokeTarget {
   httpAccess: string | null;
 }
 
-export interface NewVersion {
-  language: string;
-  source: string;
-  code: string;
+/** The settings a version runs with (everything but its code). */
+export interface VersionSettings {
   triggers: Trigger[];
   timeoutMs: number;
   memoryMb: number;
   retries: number;
   backoffMs: number;
   concurrency: number;
+}
+
+/** What a function gets when it is first deployed without a setting. */
+export const DEFAULT_SETTINGS: VersionSettings = {
+  triggers: [{ type: 'http' }],
+  timeoutMs: 10_000,
+  memoryMb: 128,
+  retries: 2,
+  backoffMs: 1000,
+  concurrency: 10,
+};
+
+export interface VersionCode {
+  language: string;
+  source: string;
+  code: string;
+  sourceMap: string | null;
+}
+
+/**
+ * A new version: new code (PUT) or not (PATCH, rollback), the settings it changes, and the
+ * version it starts from (`fromVersion`, for a rollback; else the current one).
+ */
+export interface VersionChange {
+  code?: VersionCode;
+  settings: Partial<VersionSettings>;
+  fromVersion?: number;
   createdBy: string;
 }
+
+export type VersionChangeResult = { created: boolean } | { missing: 'function' | 'version' };
 
 export interface RunRow {
   id: string;
@@ -61,6 +110,9 @@ export interface RunRow {
   attempts: number;
   maxAttempts: number;
   durationMs: number | null;
+  cold: boolean | null;
+  cpuMs: number | null;
+  memoryBytes: number | null;
   logs: unknown;
   logsTruncated: boolean;
   result: unknown;
@@ -68,6 +120,9 @@ export interface RunRow {
   eventId: string | null;
   event: unknown;
   replayOf: string | null;
+  invokedBy: string | null;
+  /** Whether the run's version lets its invoker read its logs (http trigger `callerLogs`). */
+  callerLogs: boolean;
   functionId: string;
   versionId: string;
   createdAt: Date;
@@ -80,13 +135,17 @@ export interface RunFilter {
   status?: string;
   trigger?: string;
   eventId?: string;
+  invokedBy?: string;
   before?: { createdAt: Date; id: string };
   limit: number;
 }
 
 const RUN_COLUMNS = `r.id, f.name AS function, r.version, r.trigger, r.status, r.attempts, r.max_attempts AS "maxAttempts",
-  r.duration_ms AS "durationMs", r.logs, r.logs_truncated AS "logsTruncated", r.result, r.error, r.event_id AS "eventId",
-  r.event, r.replay_of AS "replayOf", r.function_id AS "functionId", r.version_id AS "versionId",
+  r.duration_ms AS "durationMs", r.cold, r.cpu_ms AS "cpuMs", r.memory_bytes::float8 AS "memoryBytes", r.logs, r.logs_truncated AS "logsTruncated", r.result, r.error, r.event_id AS "eventId",
+  r.event, r.replay_of AS "replayOf", r.invoked_by AS "invokedBy",
+  EXISTS (SELECT 1 FROM function_versions cv WHERE cv.id = r.version_id
+           AND cv.triggers @> '[{"type": "http", "callerLogs": true}]'::jsonb) AS "callerLogs",
+  r.function_id AS "functionId", r.version_id AS "versionId",
   r.created_at AS "createdAt", r.started_at AS "startedAt", r.finished_at AS "finishedAt"`;
 
 /** Queries of functions, their versions, triggers and runs. */
@@ -117,35 +176,50 @@ export class FunctionsRepository {
   }
 
   /**
-   * Adds a version and makes it current, replacing the triggers (and the secrets when
-   * `sealedSecrets` is given), all in one transaction. Concurrent deploys of one function
-   * serialise on its row. Returns whether the function was created.
+   * Adds a version and makes it current, in one transaction: its code and settings are the
+   * base version's (the current one, or `fromVersion`) with the change applied, so a deploy
+   * of source alone keeps triggers, limits and schedules. Replaces the trigger rows (and the
+   * secrets when `secrets` is given). Concurrent changes of one function serialise on its
+   * row, so none is lost. A function is created only by a change with code.
    */
-  async deploy(
+  async addVersion(
     name: string,
-    version: NewVersion,
+    change: VersionChange,
     secrets: { sealed: string; names: string[] } | undefined,
-  ): Promise<{ created: boolean }> {
+  ): Promise<VersionChangeResult> {
     return this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`INSERT INTO functions (name, current_version) VALUES (${name}, 0) ON CONFLICT (name) DO NOTHING`;
+      if (change.code) {
+        await tx.$executeRaw`INSERT INTO functions (name, current_version) VALUES (${name}, 0) ON CONFLICT (name) DO NOTHING`;
+      }
       const [row] = await tx.$queryRaw<{ id: string; current_version: number }[]>`
         SELECT id, current_version FROM functions WHERE name = ${name} FOR UPDATE`;
-      const { id, current_version: previous } = row!;
+      if (!row) return { missing: 'function' as const };
+      const { id, current_version: previous } = row;
+      const baseVersion = change.fromVersion ?? previous;
+      const base =
+        baseVersion > 0
+          ? await tx.functionVersion.findUnique({
+              where: { functionId_version: { functionId: id, version: baseVersion } },
+              select: { ...VERSION_FIELDS, source: true, code: true, sourceMap: true },
+            })
+          : null;
+      if (change.fromVersion !== undefined && !base) return { missing: 'version' as const };
+      const code = change.code ?? (base ? { language: base.language, source: base.source, code: base.code, sourceMap: base.sourceMap } : null);
+      if (!code) return { missing: 'function' as const };
+      const settings: VersionSettings = {
+        ...DEFAULT_SETTINGS,
+        ...(base ? settingsOf(base) : {}),
+        ...definedOnly(change.settings),
+      };
       const next = previous + 1;
       await tx.functionVersion.create({
         data: {
           functionId: id,
           version: next,
-          language: version.language,
-          source: version.source,
-          code: version.code,
-          triggers: version.triggers,
-          timeoutMs: version.timeoutMs,
-          memoryMb: version.memoryMb,
-          retries: version.retries,
-          backoffMs: version.backoffMs,
-          concurrency: version.concurrency,
-          createdBy: version.createdBy,
+          ...code,
+          ...settings,
+          createdBy: change.createdBy,
+          rollbackOf: change.fromVersion ?? null,
         },
       });
       await tx.cloudFunction.update({
@@ -153,8 +227,8 @@ export class FunctionsRepository {
         data: { currentVersion: next, ...(secrets ? { secrets: secrets.sealed, secretNames: secrets.names } : {}) },
       });
       await tx.functionTrigger.deleteMany({ where: { functionId: id } });
-      if (version.triggers.length) {
-        await tx.functionTrigger.createMany({ data: version.triggers.map((t) => triggerRow(id, t)) });
+      if (settings.triggers.length) {
+        await tx.functionTrigger.createMany({ data: settings.triggers.map((t) => triggerRow(id, t)) });
       }
       return { created: previous === 0 };
     });
@@ -212,7 +286,7 @@ export class FunctionsRepository {
   async createHttpRun(
     name: string,
     run: { id: string; event: unknown; async: boolean },
-    caller: { admin: boolean; signedIn: boolean },
+    caller: HttpCaller,
   ): Promise<{ target: InvokeTarget; created: boolean } | null> {
     const { rows } = await this.pool.query<InvokeTarget & { created: boolean }>(
       `WITH t AS (
@@ -224,20 +298,46 @@ export class FunctionsRepository {
            JOIN function_versions v ON v.function_id = f.id AND v.version = f.current_version
           WHERE f.name = $1
        ), ins AS (
-         INSERT INTO function_runs (id, function_id, version_id, version, trigger, event_id, event, max_attempts)
+         INSERT INTO function_runs (id, function_id, version_id, version, trigger, event_id, event, max_attempts, invoked_by, invoked_session)
          SELECT $2, t."functionId", t."versionId", t.version, 'http', $2, $3::jsonb,
-                CASE WHEN $4 THEN t.retries + 1 ELSE 1 END
+                CASE WHEN $4 THEN t.retries + 1 ELSE 1 END, $6::uuid, $8::uuid
            FROM t
-          WHERE $5 OR t."httpAccess" = 'public' OR (t."httpAccess" = 'user' AND $6)
+          WHERE $5 OR t."httpAccess" = 'public'
+             OR (t."httpAccess" = 'authenticated' AND $6::uuid IS NOT NULL)
+             OR (t."httpAccess" LIKE 'role:%' AND substr(t."httpAccess", 6) = ANY($7::text[]))
          RETURNING id
        )
        SELECT t.*, EXISTS (SELECT 1 FROM ins) AS created FROM t`,
-      [name, run.id, JSON.stringify(run.event), run.async, caller.admin, caller.signedIn],
+      [name, run.id, JSON.stringify(run.event), run.async, caller.admin, caller.userId, caller.roles, caller.sessionId],
     );
     const row = rows[0];
     if (!row) return null;
     const { created, ...target } = row;
     return { target, created };
+  }
+
+  /** A function's metering per UTC day in [from, to], oldest first. */
+  async usage(functionId: string, from: string, to: string): Promise<UsageDay[]> {
+    const { rows } = await this.pool.query<UsageDay>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, attempts, cold_starts AS "coldStarts", wall_ms::float8 AS "wallMs",
+              round(cpu_ms::numeric, 2)::float8 AS "cpuMs", memory_bytes_max::float8 AS "memoryBytesMax",
+              round((memory_mb_ms / 1024 / 1000)::numeric, 3)::float8 AS "gbSeconds"
+         FROM function_usage_daily WHERE function_id = $1 AND day BETWEEN $2::date AND $3::date ORDER BY day`,
+      [functionId, from, to],
+    );
+    return rows;
+  }
+
+  /** The latest run a schedule started, for the function's view. */
+  async lastScheduledRun(functionId: string): Promise<{ runId: string; status: string; scheduledAt: string | null; createdAt: string } | null> {
+    const { rows } = await this.pool.query<{ runId: string; status: string; scheduledAt: string | null; createdAt: Date }>(
+      `SELECT id AS "runId", status, event->>'scheduledAt' AS "scheduledAt", created_at AS "createdAt"
+         FROM function_runs WHERE function_id = $1 AND trigger = 'schedule'
+        ORDER BY created_at DESC LIMIT 1`,
+      [functionId],
+    );
+    const row = rows[0];
+    return row ? { ...row, createdAt: row.createdAt.toISOString() } : null;
   }
 
   async failRun(id: string, error: { code: string; message: string }): Promise<void> {
@@ -271,6 +371,7 @@ export class FunctionsRepository {
     if (filter.status) where.push(`r.status = ${bind(filter.status)}`);
     if (filter.trigger) where.push(`r.trigger = ${bind(filter.trigger)}`);
     if (filter.eventId) where.push(`r.event_id = ${bind(filter.eventId)}`);
+    if (filter.invokedBy) where.push(`r.invoked_by = ${bind(filter.invokedBy)}`);
     if (filter.before) {
       where.push(`(r.created_at, r.id) < (${bind(filter.before.createdAt)}, ${bind(filter.before.id)})`);
     }
@@ -284,10 +385,26 @@ export class FunctionsRepository {
   }
 }
 
+/** A stored version's settings (triggers as an older version may have written them). */
+export function settingsOf(v: VersionRecord): VersionSettings {
+  return {
+    triggers: (v.triggers as unknown as Trigger[]).map(normalizeTrigger), // written from validated triggers by addVersion()
+    timeoutMs: v.timeoutMs,
+    memoryMb: v.memoryMb,
+    retries: v.retries,
+    backoffMs: v.backoffMs,
+    concurrency: v.concurrency,
+  };
+}
+
+function definedOnly<T extends object>(partial: Partial<T>): Partial<T> {
+  return Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 function triggerRow(functionId: string, t: Trigger): Prisma.FunctionTriggerCreateManyInput {
   switch (t.type) {
     case 'http':
-      return { functionId, type: t.type, access: t.access ?? 'public' };
+      return { functionId, type: t.type, access: t.access ?? DEFAULT_HTTP_ACCESS };
     case 'db':
       return { functionId, type: t.type, target: t.collection, events: [...new Set(t.events)] };
     case 'storage':

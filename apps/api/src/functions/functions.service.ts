@@ -4,14 +4,23 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { CronExpressionParser } from 'cron-parser';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { FINAL_STATUSES, type FunctionEvent, SecretBox, type Trigger } from '#libs/functions';
+import { FINAL_STATUSES, type FunctionEvent, normalizeTrigger, SecretBox, type Trigger } from '#libs/functions';
 import { type FunctionRunResult, FunctionsJob, QueueName } from '#libs/queue';
 import { actorOf, type Caller, isAdmin } from '../auth/caller.js';
 import { isStorableDate } from '../common/safe-json.js';
 import { AppException } from '../common/app-exception.js';
-import type { DeployBody, ListRunsQuery } from './functions.dto.js';
+import type { DeployBody, ListRunsQuery, PatchBody, UsageQuery } from './functions.dto.js';
 import { FunctionsCompiler } from './functions.compiler.js';
-import { FunctionsRepository, type FunctionRecord, type RunRow, type VersionRecord } from './functions.repository.js';
+import {
+  FunctionsRepository,
+  type FunctionRecord,
+  type RunRow,
+  type UsageDay,
+  type VersionChange,
+  type VersionRecord,
+  type VersionSettings,
+  settingsOf,
+} from './functions.repository.js';
 import { FunctionResults } from './functions.results.js';
 
 /** How much longer than the function's own timeout a synchronous invoke waits (queueing). */
@@ -27,14 +36,49 @@ export interface FunctionView {
   retries: number;
   backoffMs: number;
   concurrency: number;
+  /** The version this one copied, when it is a rollback. */
+  rollbackOf: number | null;
   secretNames: string[];
   createdAt: string;
   updatedAt: string;
   source?: string;
+  /** Schedule triggers with their next tick (only when the function has one). */
+  schedules?: ScheduleView[];
+  lastScheduledRun?: ScheduledRunView | null;
+}
+
+export interface ScheduledRunView {
+  runId: string;
+  status: string;
+  scheduledAt: string | null;
+  createdAt: string;
+}
+
+export interface ScheduleView {
+  cron: string;
+  timezone: string;
+  nextRunAt: string | null;
+}
+
+/** A run as the user who invoked it sees it: no event, no stack, logs only when the function allows. */
+export interface CallerRunView {
+  id: string;
+  function: string;
+  version: number;
+  status: string;
+  durationMs: number | null;
+  cold: boolean | null;
+  result?: unknown;
+  error?: { code: string; message: string };
+  logs?: unknown;
+  logsTruncated?: boolean;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
 }
 
 /** A run as the API shows it: the row without internal ids, dates as ISO strings, no null result/error. */
-export type RunView = Omit<RunRow, 'functionId' | 'versionId' | 'result' | 'error' | 'createdAt' | 'startedAt' | 'finishedAt'> & {
+export type RunView = Omit<RunRow, 'functionId' | 'versionId' | 'invokedBy' | 'callerLogs' | 'result' | 'error' | 'createdAt' | 'startedAt' | 'finishedAt'> & {
   result?: unknown;
   error?: unknown;
   createdAt: string;
@@ -57,39 +101,63 @@ export class FunctionsService {
     this.secrets = SecretBox.fromConfig(config);
   }
 
+  /**
+   * PUT: new code. Settings the body leaves out keep their current values (the defaults for
+   * a new function); `secrets` replaces them when given.
+   */
   async deploy(caller: Caller, name: string, body: DeployBody): Promise<{ created: boolean; view: FunctionView }> {
-    const compiled = this.compiler.compile(body.source, body.language);
+    const compiled = this.compiler.compile(body.source, body.language ?? 'ts');
     if (!compiled.ok) {
       throw new AppException(400, 'COMPILE_FAILED', 'The source does not compile', [{ path: 'source', message: compiled.message }]);
     }
-    const triggers = body.triggers as Trigger[]; // the dto's discriminated union is exactly Trigger
-    checkTriggers(triggers);
-    const names = body.secrets ? Object.keys(body.secrets).sort() : undefined;
-    const { created } = await this.repo.deploy(
-      name,
-      {
-        language: body.language,
-        source: body.source,
-        code: compiled.code,
-        triggers,
-        timeoutMs: body.timeoutMs,
-        memoryMb: body.memoryMb,
-        retries: body.retries,
-        backoffMs: body.backoffMs,
-        concurrency: body.concurrency,
-        createdBy: actorLabel(caller),
-      },
-      body.secrets && names ? { sealed: this.secrets.seal(body.secrets), names } : undefined,
-    );
-    const fn = await this.repo.findByName(name);
-    if (!fn) throw notFound();
-    return { created, view: toFunctionView(fn, false) };
+    const { source: _source, language, secrets, ...settings } = body;
+    // The language of a redeploy that does not name one: TypeScript, which also reads JavaScript.
+    const code = { language: language ?? 'ts', source: body.source, code: compiled.code, sourceMap: compiled.map };
+    return this.change(caller, name, { code, settings: this.checkedSettings(settings) }, secrets);
   }
 
-  async get(name: string): Promise<FunctionView> {
+  /** PATCH: settings only; the code stays. A new version all the same (versions are immutable). */
+  async patch(caller: Caller, name: string, body: PatchBody): Promise<FunctionView> {
+    const { secrets, ...settings } = body;
+    return (await this.change(caller, name, { settings: this.checkedSettings(settings) }, secrets)).view;
+  }
+
+  /** Makes an earlier version's code and settings current again, as a new version. Secrets stay. */
+  async rollback(caller: Caller, name: string, version: number): Promise<FunctionView> {
+    return (await this.change(caller, name, { settings: {}, fromVersion: version }, undefined)).view;
+  }
+
+  private checkedSettings(settings: Omit<PatchBody, 'secrets'>): Partial<VersionSettings> {
+    if (!settings.triggers) return { ...settings, triggers: undefined };
+    const triggers = settings.triggers.map((t) => normalizeTrigger(t as Trigger)); // the dto's union is Trigger plus the old access names
+    checkTriggers(triggers);
+    return { ...settings, triggers };
+  }
+
+  private async change(
+    caller: Caller,
+    name: string,
+    change: Omit<VersionChange, 'createdBy'>,
+    secrets: Record<string, string> | undefined,
+  ): Promise<{ created: boolean; view: FunctionView }> {
+    const sealed = secrets ? { sealed: this.secrets.seal(secrets), names: Object.keys(secrets).sort() } : undefined;
+    const outcome = await this.repo.addVersion(name, { ...change, createdBy: actorLabel(caller) }, sealed);
+    if ('missing' in outcome) {
+      if (outcome.missing === 'version') throw new AppException(404, 'FUNCTION_VERSION_NOT_FOUND', 'The function has no such version');
+      throw notFound();
+    }
+    return { created: outcome.created, view: await this.get(name, false) };
+  }
+
+  async get(name: string, withSource = true): Promise<FunctionView> {
     const fn = await this.repo.findByName(name);
     if (!fn) throw notFound();
-    return toFunctionView(fn, true);
+    const view = toFunctionView(fn, withSource);
+    if (view.triggers.some((t) => t.type === 'schedule')) {
+      view.schedules = schedulesOf(view.triggers);
+      view.lastScheduledRun = await this.repo.lastScheduledRun(fn.id);
+    }
+    return view;
   }
 
   async list(limit: number, cursor: string | undefined): Promise<{ items: FunctionView[]; nextCursor: string | null }> {
@@ -102,6 +170,37 @@ export class FunctionsService {
     if (!id) throw notFound();
     const versions = await this.repo.listVersions(id);
     return { items: versions.map(({ id: _id, ...v }) => ({ ...v, createdAt: v.createdAt.toISOString() })), nextCursor: null };
+  }
+
+  /** Metering per day (UTC) between two dates, both included (at most 366 days). */
+  async usage(name: string, query: UsageQuery): Promise<{ function: string; from: string; to: string; items: UsageDay[]; total: Omit<UsageDay, 'day'> }> {
+    const id = await this.repo.findId(name);
+    if (!id) throw notFound();
+    const to = query.to ?? new Date().toISOString().slice(0, 10);
+    const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
+    const span = (Date.parse(to) - Date.parse(from)) / 86_400_000;
+    if (span < 0 || span > 365) {
+      throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [
+        { path: 'from', message: 'must be on or before `to`, at most 366 days before it' },
+      ]);
+    }
+    const items = await this.repo.usage(id, from, to);
+    const sum = (key: 'attempts' | 'coldStarts' | 'wallMs' | 'cpuMs' | 'gbSeconds') =>
+      Math.round(items.reduce((n, d) => n + d[key], 0) * 1000) / 1000;
+    return {
+      function: name,
+      from,
+      to,
+      items,
+      total: {
+        attempts: sum('attempts'),
+        coldStarts: sum('coldStarts'),
+        wallMs: sum('wallMs'),
+        cpuMs: sum('cpuMs'),
+        memoryBytesMax: items.reduce((n, d) => Math.max(n, d.memoryBytesMax), 0),
+        gbSeconds: sum('gbSeconds'),
+      },
+    };
   }
 
   async delete(name: string): Promise<void> {
@@ -133,13 +232,18 @@ export class FunctionsService {
     const waiter = async ? undefined : this.results.wait(runId, 300_000 + SYNC_WAIT_GRACE_MS);
     let found: Awaited<ReturnType<FunctionsRepository['createHttpRun']>>;
     try {
-      found = await this.repo.createHttpRun(name, { id: runId, event, async }, { admin, signedIn: caller.kind !== 'anonymous' });
+      const userId = caller.kind === 'user' ? caller.userId : null;
+      found = await this.repo.createHttpRun(
+        name,
+        { id: runId, event, async },
+        { admin, userId, sessionId: caller.kind === 'user' ? caller.sessionId : null, roles: caller.kind === 'user' ? caller.roles : [] },
+      );
       if (!found || !found.created) {
         if (!found || admin || found.target.httpAccess === null) throw notFound();
-        if (found.target.httpAccess === 'user') throw new AppException(401, 'UNAUTHENTICATED', 'Sign in to invoke this function');
+        if (caller.kind === 'anonymous') throw new AppException(401, 'UNAUTHENTICATED', 'Sign in to invoke this function');
         throw new AppException(403, 'FORBIDDEN', 'You may not invoke this function');
       }
-      await this.enqueue(runId, async ? found.target.retries + 1 : 1, found.target.backoffMs).catch(async () => {
+      await this.enqueue(runId, found.target.functionId, async ? found.target.retries + 1 : 1, found.target.backoffMs, !async).catch(async () => {
         // Without its job the run would wait for the sweeper; the caller is told now instead.
         await this.repo.failRun(runId, { code: 'QUEUE_UNAVAILABLE', message: 'The run could not be queued' }).catch(() => undefined);
         throw new AppException(503, 'QUEUE_UNAVAILABLE', 'The function could not be queued; try again');
@@ -155,13 +259,24 @@ export class FunctionsService {
     return { accepted: !final, body: result };
   }
 
-  async getRun(id: string): Promise<RunView> {
+  /**
+   * A run. Admins and service keys read every run; a signed-in user reads the runs they
+   * invoked (status, result, error code and message, and the logs when the function's http
+   * trigger has `callerLogs`), and any other run answers 404 as a missing one does.
+   */
+  async getRun(caller: Caller, id: string): Promise<RunView | CallerRunView> {
     const run = await this.repo.findRun(id);
     if (!run) throw runNotFound();
-    return toRunView(run);
+    if (isAdmin(caller)) return toRunView(run);
+    if (caller.kind !== 'user' || run.invokedBy !== caller.userId) throw runNotFound();
+    return toCallerRunView(run);
   }
 
-  async listRuns(query: ListRunsQuery & { functionName?: string }): Promise<{ items: RunView[]; nextCursor: string | null }> {
+  async listRuns(
+    caller: Caller,
+    query: ListRunsQuery & { functionName?: string },
+  ): Promise<{ items: (RunView | CallerRunView)[]; nextCursor: string | null }> {
+    const admin = isAdmin(caller);
     const fnName = query.functionName ?? query.function;
     let functionId: string | undefined;
     if (fnName) {
@@ -173,12 +288,14 @@ export class FunctionsService {
       status: query.status,
       trigger: query.trigger,
       eventId: query.eventId,
+      // A signed-in user lists the runs they invoked, and only those.
+      invokedBy: admin ? undefined : caller.kind === 'user' ? caller.userId : '00000000-0000-0000-0000-000000000000',
       before: query.cursor ? decodeCursor(query.cursor) : undefined,
       limit: query.limit,
     });
     const last = rows.at(-1);
     return {
-      items: rows.map(toRunView),
+      items: rows.map((r): RunView | CallerRunView => (admin ? toRunView(r) : toCallerRunView(r))),
       nextCursor: rows.length === query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
     };
   }
@@ -206,14 +323,14 @@ export class FunctionsService {
       maxAttempts,
       replayOf: run.id,
     });
-    await this.enqueue(runId, maxAttempts, target.backoffMs);
+    await this.enqueue(runId, target.functionId, maxAttempts, target.backoffMs);
     return { runId, status: 'queued', durationMs: null, replayOf: run.id };
   }
 
-  private async enqueue(runId: string, attempts: number, backoffMs: number): Promise<void> {
+  private async enqueue(runId: string, functionId: string, attempts: number, backoffMs: number, sync = false): Promise<void> {
     await this.queue.add(
       FunctionsJob.Run,
-      { runId },
+      sync ? { runId, functionId, sync } : { runId, functionId },
       { jobId: runId, attempts, backoff: { type: 'exponential', delay: backoffMs } },
     );
   }
@@ -271,12 +388,8 @@ function toFunctionView(fn: FunctionRecord, withSource: boolean): FunctionView {
     name: fn.name,
     version: v.version,
     language: v.language,
-    triggers: v.triggers as unknown as Trigger[], // written from validated triggers by deploy()
-    timeoutMs: v.timeoutMs,
-    memoryMb: v.memoryMb,
-    retries: v.retries,
-    backoffMs: v.backoffMs,
-    concurrency: v.concurrency,
+    ...settingsOf(v),
+    rollbackOf: v.rollbackOf,
     secretNames: fn.secretNames,
     createdAt: fn.createdAt.toISOString(),
     updatedAt: fn.updatedAt.toISOString(),
@@ -285,7 +398,7 @@ function toFunctionView(fn: FunctionRecord, withSource: boolean): FunctionView {
 }
 
 export function toRunView(run: RunRow): RunView {
-  const { functionId: _functionId, versionId: _versionId, result, error, createdAt, startedAt, finishedAt, ...rest } = run;
+  const { functionId: _functionId, versionId: _versionId, invokedBy: _invokedBy, callerLogs: _callerLogs, result, error, createdAt, startedAt, finishedAt, ...rest } = run;
   return {
     ...rest,
     ...(result !== null ? { result } : {}),
@@ -294,6 +407,39 @@ export function toRunView(run: RunRow): RunView {
     startedAt: startedAt?.toISOString() ?? null,
     finishedAt: finishedAt?.toISOString() ?? null,
   };
+}
+
+export function toCallerRunView(run: RunRow): CallerRunView {
+  const error = run.error as { code: string; message: string } | null; // written by the worker as RunError
+  return {
+    id: run.id,
+    function: run.function,
+    version: run.version,
+    status: run.status,
+    durationMs: run.durationMs,
+    cold: run.cold,
+    ...(run.result !== null ? { result: run.result } : {}),
+    ...(error ? { error: { code: error.code, message: error.message } } : {}),
+    ...(run.callerLogs ? { logs: run.logs, logsTruncated: run.logsTruncated } : {}),
+    createdAt: run.createdAt.toISOString(),
+    startedAt: run.startedAt?.toISOString() ?? null,
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+  };
+}
+
+/** Each schedule trigger with its next tick from now (cron-parser, in its time zone). */
+function schedulesOf(triggers: Trigger[]): ScheduleView[] {
+  return triggers.flatMap((t) => {
+    if (t.type !== 'schedule') return [];
+    const timezone = t.timezone ?? 'UTC';
+    let nextRunAt: string | null = null;
+    try {
+      nextRunAt = CronExpressionParser.parse(t.cron, { tz: timezone }).next().toDate().toISOString();
+    } catch {
+      // validated on deploy; an expression that stopped parsing has no next run
+    }
+    return [{ cron: t.cron, timezone, nextRunAt }];
+  });
 }
 
 function invocationOf(run: RunRow): FunctionRunResult {

@@ -5,7 +5,7 @@ import { BaasError, type DeployFunctionInput as DeployInput, type FunctionInfo, 
 import type { Trigger } from '../api/types.js';
 import { compileLocation } from '../editor/compile-error.js';
 import { useClient } from '../session.js';
-import { detailsByPath, ErrorMessage, Json, Loading, parseJson, StatusBadge } from '../ui.js';
+import { detailsByPath, ErrorMessage, formatBytes, Json, Loading, parseJson, StatusBadge } from '../ui.js';
 import { triggerLabel } from './functions.js';
 import { RunDetail, RunsTable } from './runs.js';
 
@@ -21,7 +21,7 @@ const STARTER = `export default async (event, ctx) => {
 export function FunctionPage() {
   const { name } = route.useParams();
   const client = useClient();
-  const [tab, setTab] = useState<'code' | 'runs' | 'invoke'>('code');
+  const [tab, setTab] = useState<'code' | 'runs' | 'invoke' | 'usage'>('code');
   const fn = useQuery({
     queryKey: ['function', name],
     queryFn: async () => {
@@ -39,9 +39,9 @@ export function FunctionPage() {
         Function <code>{name}</code> {fn.data && <span className="muted small">v{fn.data.version}</span>}
       </h1>
       <div className="tabs" role="tablist">
-        {(['code', 'runs', 'invoke'] as const).map((t) => (
+        {(['code', 'runs', 'invoke', 'usage'] as const).map((t) => (
           <button key={t} type="button" role="tab" aria-selected={tab === t} className={tab === t ? 'active' : ''} onClick={() => setTab(t)} disabled={t !== 'code' && !fn.data}>
-            {t === 'code' ? 'Code & settings' : t === 'runs' ? 'Runs' : 'Invoke'}
+            {t === 'code' ? 'Code & settings' : t === 'runs' ? 'Runs' : t === 'invoke' ? 'Invoke' : 'Usage'}
           </button>
         ))}
       </div>
@@ -53,6 +53,8 @@ export function FunctionPage() {
         <Editor key={name} name={name} fn={fn.data ?? undefined} />
       ) : tab === 'runs' ? (
         <Runs name={name} />
+      ) : tab === 'usage' ? (
+        <Usage name={name} />
       ) : (
         <Invoke name={name} />
       )}
@@ -267,6 +269,50 @@ function Runs({ name }: { name: string }) {
         </select>
       </label>
       {runs.error ? <ErrorMessage error={runs.error} /> : runs.data ? <RunsTable runs={runs.data.items} /> : <Loading what="runs" />}
+    </div>
+  );
+}
+
+/** Metering per day (GET /v1/functions/:name/usage): what a person bills from. */
+function Usage({ name }: { name: string }) {
+  const client = useClient();
+  const usage = useQuery({ queryKey: ['function-usage', name], queryFn: () => client.admin.functions.usage(name), refetchInterval: 10_000 });
+  if (usage.error) return <ErrorMessage error={usage.error} />;
+  if (!usage.data) return <Loading what="usage" />;
+  const { items, total, from, to } = usage.data;
+  const row = (label: string, d: Omit<(typeof items)[number], 'day'>) => (
+    <tr key={label}>
+      <td>{label}</td>
+      <td>{d.attempts}</td>
+      <td>{d.coldStarts}</td>
+      <td>{d.wallMs}</td>
+      <td>{d.cpuMs}</td>
+      <td>{formatBytes(d.memoryBytesMax)}</td>
+      <td>{d.gbSeconds}</td>
+    </tr>
+  );
+  return (
+    <div className="stack">
+      <p className="muted small">
+        UTC days {from} – {to}; every attempt counts (retries too).
+      </p>
+      <table data-testid="function-usage">
+        <thead>
+          <tr>
+            <th>day</th>
+            <th>attempts</th>
+            <th>cold starts</th>
+            <th>wall ms</th>
+            <th>CPU ms</th>
+            <th>max memory</th>
+            <th>GB-s</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((d) => row(d.day, d))}
+          {row('total', total)}
+        </tbody>
+      </table>
     </div>
   );
 }

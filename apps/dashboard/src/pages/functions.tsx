@@ -9,7 +9,7 @@ import { RunsTable } from './runs.js';
 export function triggerLabel(t: Trigger): string {
   switch (t.type) {
     case 'http':
-      return `http (${t.access ?? 'public'})`;
+      return `http (${t.access ?? 'authenticated'})`;
     case 'db':
       return `db ${t.collection}: ${t.events.join(', ')}`;
     case 'storage':

@@ -20,6 +20,11 @@ export interface RunContext {
   memoryMb: number;
   concurrency: number;
   secrets: string | null;
+  /** The user (and session) who invoked an http run, for a function that acts as its caller. */
+  invokedBy: string | null;
+  invokedSession: string | null;
+  /** The version's http trigger says runAs "caller". */
+  runAsCaller: boolean;
 }
 
 /** A function subscribed to an event, with what creating its run needs. */
@@ -34,6 +39,12 @@ export interface Subscriber {
 export interface RunFinish {
   status: RunStatus;
   durationMs: number;
+  /** Metering of the attempt (absent when it never reached a sandbox). */
+  cold?: boolean;
+  cpuMs?: number;
+  memoryBytes?: number;
+  /** Set for a run read by peek(): the attempt and its start are written here, with its outcome. */
+  startedAt?: Date;
   logs: RunLogLine[];
   logsTruncated: boolean;
   result: unknown;
@@ -49,7 +60,8 @@ export class FunctionRunsRepository {
     const { rows } = await this.pool.query<RunContext>(
       `SELECT r.id, r.function_id AS "functionId", r.version_id AS "versionId", r.trigger, r.status, r.attempts,
               r.max_attempts AS "maxAttempts", r.event, r.duration_ms AS "durationMs", r.result, r.error,
-              v.timeout_ms AS "timeoutMs", v.memory_mb AS "memoryMb", v.concurrency, f.secrets
+              v.timeout_ms AS "timeoutMs", v.memory_mb AS "memoryMb", v.concurrency, f.secrets, r.invoked_by AS "invokedBy", r.invoked_session AS "invokedSession",
+              v.triggers @> '[{"type": "http", "runAs": "caller"}]'::jsonb AS "runAsCaller"
          FROM function_runs r
          JOIN function_versions v ON v.id = r.version_id
          JOIN functions f ON f.id = r.function_id
@@ -64,9 +76,12 @@ export class FunctionRunsRepository {
     return rows[0]?.functionId ?? null;
   }
 
-  async code(versionId: string): Promise<string | null> {
-    const { rows } = await this.pool.query<{ code: string }>('SELECT code FROM function_versions WHERE id = $1', [versionId]);
-    return rows[0]?.code ?? null;
+  async code(versionId: string): Promise<{ code: string; sourceMap: string | null } | null> {
+    const { rows } = await this.pool.query<{ code: string; sourceMap: string | null }>(
+      'SELECT code, source_map AS "sourceMap" FROM function_versions WHERE id = $1',
+      [versionId],
+    );
+    return rows[0] ?? null;
   }
 
   /**
@@ -85,7 +100,29 @@ export class FunctionRunsRepository {
         RETURNING r.id, r.function_id AS "functionId", r.version_id AS "versionId", r.trigger, r.status, r.attempts,
                   r.max_attempts AS "maxAttempts", r.event, r.duration_ms AS "durationMs", r.result, r.error,
                   v.timeout_ms AS "timeoutMs", v.memory_mb AS "memoryMb", v.concurrency, f.secrets,
+                  r.invoked_by AS "invokedBy", r.invoked_session AS "invokedSession",
+                  v.triggers @> '[{"type": "http", "runAs": "caller"}]'::jsonb AS "runAsCaller",
                   prev.status AS "previousStatus"`,
+      [runId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * What a synchronous invoke's run (one attempt) needs, read without writing: its state
+   * is written once, by finish() (one commit instead of two). Null when it is no longer
+   * queued (finished, or taken by another worker) or gone.
+   */
+  async peek(runId: string): Promise<RunContext | null> {
+    const { rows } = await this.pool.query<RunContext>(
+      `SELECT r.id, r.function_id AS "functionId", r.version_id AS "versionId", r.trigger, 'running' AS status, r.attempts + 1 AS attempts,
+              r.max_attempts AS "maxAttempts", r.event, r.duration_ms AS "durationMs", r.result, r.error,
+              v.timeout_ms AS "timeoutMs", v.memory_mb AS "memoryMb", v.concurrency, f.secrets, r.invoked_by AS "invokedBy", r.invoked_session AS "invokedSession",
+              v.triggers @> '[{"type": "http", "runAs": "caller"}]'::jsonb AS "runAsCaller"
+         FROM function_runs r
+         JOIN function_versions v ON v.id = r.version_id
+         JOIN functions f ON f.id = r.function_id
+        WHERE r.id = $1 AND r.status = 'queued' AND r.max_attempts = 1`,
       [runId],
     );
     return rows[0] ?? null;
@@ -99,11 +136,31 @@ export class FunctionRunsRepository {
     );
   }
 
+  /**
+   * Records an attempt's outcome and adds it to its function's usage of the day (UTC), in
+   * one statement (one commit): the usage row is counted exactly when the outcome is.
+   */
   async finish(runId: string, f: RunFinish): Promise<void> {
     await this.pool.query(
-      `UPDATE function_runs SET status = $2, duration_ms = $3, logs = $4::jsonb, logs_truncated = $5,
-              result = $6::jsonb, error = $7::jsonb, finished_at = now()
-        WHERE id = $1`,
+      `WITH r AS (
+         UPDATE function_runs SET status = $2, duration_ms = $3, logs = $4::jsonb, logs_truncated = $5,
+                result = $6::jsonb, error = $7::jsonb, finished_at = now(), cold = $8, cpu_ms = $9, memory_bytes = $10,
+                attempts = CASE WHEN $11::timestamptz IS NULL THEN attempts ELSE attempts + 1 END,
+                started_at = COALESCE($11::timestamptz, started_at)
+          WHERE id = $1
+          RETURNING function_id, version_id
+       )
+       INSERT INTO function_usage_daily AS u (function_id, day, attempts, cold_starts, wall_ms, cpu_ms, memory_bytes_max, memory_mb_ms)
+       SELECT r.function_id, (now() AT TIME ZONE 'UTC')::date, 1, CASE WHEN $8 THEN 1 ELSE 0 END, $3,
+              COALESCE($9, 0), COALESCE($10, 0), $3::double precision * v.memory_mb
+         FROM r JOIN function_versions v ON v.id = r.version_id
+       ON CONFLICT (function_id, day) DO UPDATE SET
+         attempts = u.attempts + 1,
+         cold_starts = u.cold_starts + EXCLUDED.cold_starts,
+         wall_ms = u.wall_ms + EXCLUDED.wall_ms,
+         cpu_ms = u.cpu_ms + EXCLUDED.cpu_ms,
+         memory_bytes_max = GREATEST(u.memory_bytes_max, EXCLUDED.memory_bytes_max),
+         memory_mb_ms = u.memory_mb_ms + EXCLUDED.memory_mb_ms`,
       [
         runId,
         f.status,
@@ -112,6 +169,10 @@ export class FunctionRunsRepository {
         f.logsTruncated,
         f.result === undefined || f.result === null ? null : JSON.stringify(f.result),
         f.error ? JSON.stringify(f.error) : null,
+        f.cold ?? null,
+        f.cpuMs ?? null,
+        f.memoryBytes ?? null,
+        f.startedAt ?? null,
       ],
     );
   }

@@ -3,11 +3,25 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnAppl
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { type RunError, type RunLogLine, type RunStatus, SecretBox, storableJson, storableString } from '#libs/functions';
+import {
+  mapStack,
+  mintRunToken,
+  parseSourceMap,
+  type RunTokenClaims,
+  runTokenSecret,
+  type RunError,
+  type RunLogLine,
+  type RunStatus,
+  SecretBox,
+  type SourceMap,
+  storableJson,
+  storableString,
+} from '#libs/functions';
 import { type FunctionRunResult, FunctionsJob, type JobData, QueueName, REDIS } from '#libs/queue';
 import { FunctionRunsRepository, type RunContext, type RunFinish } from '../events/function-runs.repository.js';
 import type { RunOutcome } from '../sandbox/protocol.js';
 import { SandboxPool } from '../sandbox/sandbox-pool.js';
+import { WorkerMetrics } from '../metrics/worker-metrics.js';
 
 type RunJob = Job<JobData<typeof QueueName.Functions, typeof FunctionsJob.Run>, FunctionRunResult>;
 
@@ -50,6 +64,18 @@ export class FunctionSlots {
   }
 }
 
+/** A run about to be attempted: started by a statement (`previousStatus`), or read for a one-statement run (`startedAt`). */
+type StartedRun = RunContext & { previousStatus?: RunStatus; startedAt?: Date };
+
+/** How long a run token outlives the run's timeout (ctx calls in flight at the end). */
+const RUN_TOKEN_GRACE_MS = 30_000;
+
+/** A version's code and parsed source map. */
+interface VersionCode {
+  code: string;
+  map: SourceMap | null;
+}
+
 /** Version code by version id: versions never change, so this cache is never stale. */
 const CODE_CACHE_SIZE = 100;
 /** Function ids of runs seen lately (a run deferred for fair share comes back). */
@@ -70,7 +96,8 @@ const FAIR_SHARE_RETRY_MS = 200;
 export class FunctionsProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(FunctionsProcessor.name);
   private readonly secrets: SecretBox;
-  private readonly codeCache = new Map<string, string>();
+  private readonly tokenSecret: string;
+  private readonly codeCache = new Map<string, VersionCode>();
   private readonly functionIds = new Map<string, string>();
   /** Runs in progress on this worker, by function (fair share). */
   private readonly active = new Map<string, number>();
@@ -82,10 +109,12 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     private readonly runs: FunctionRunsRepository,
     private readonly sandbox: SandboxPool,
     private readonly slots: FunctionSlots,
+    private readonly metrics: WorkerMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
     this.secrets = SecretBox.fromConfig(config);
+    this.tokenSecret = runTokenSecret(config);
   }
 
   onApplicationBootstrap(): void {
@@ -108,7 +137,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
   async process(job: RunJob, token?: string): Promise<FunctionRunResult> {
     if (job.name !== FunctionsJob.Run) throw new UnrecoverableError(`Unknown job ${job.name} on queue ${QueueName.Functions}`);
     const { runId } = job.data;
-    const functionId = await this.functionOf(runId);
+    const functionId = job.data.functionId ?? (await this.functionOf(runId));
     if (functionId !== null && !this.mayStart(functionId)) {
       // Fair share: this function already runs here and only the last free slot is left,
       // which is kept for functions with nothing running here. Try again shortly, without
@@ -162,7 +191,12 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
   }
 
   private async startAndRun(job: RunJob, runId: string, token: string | undefined): Promise<FunctionRunResult> {
-    const run = await this.runs.start(runId);
+    // A synchronous invoke (one attempt, its caller waiting) is read, not started: its state
+    // is written once, with its outcome (docs/functions.md, Delivery guarantees). Other runs
+    // are marked running first (a retry knows its attempt number, a poller sees it run).
+    const single = job.data.sync === true && (job.opts.attempts ?? 1) === 1 && job.attemptsMade === 0;
+    const peeked = single ? await this.runs.peek(runId) : null;
+    const run: StartedRun | null = peeked ? { ...peeked, startedAt: new Date() } : await this.runs.start(runId);
     if (!run) {
       // Finished already (a duplicate or stale job), or its function was deleted.
       const done = await this.runs.load(runId);
@@ -171,7 +205,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     const leaseMs = run.timeoutMs + 60_000;
     if (!(await this.slots.acquire(run.functionId, runId, run.concurrency, leaseMs))) {
       // The function is at its concurrency limit: try again shortly, without using an attempt.
-      await this.runs.unstart(runId, run.previousStatus);
+      if (run.previousStatus) await this.runs.unstart(runId, run.previousStatus);
       await job.moveToDelayed(Date.now() + 50 + Math.floor(Math.random() * 100), token);
       throw new DelayedError();
     }
@@ -182,7 +216,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     }
   }
 
-  private async attempt(job: RunJob, run: RunContext): Promise<FunctionRunResult> {
+  private async attempt(job: RunJob, run: StartedRun): Promise<FunctionRunResult> {
     const attempt = run.attempts;
     const code = await this.code(run.versionId);
     let env: Record<string, string> = {};
@@ -200,21 +234,38 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
       }
     }
     const outcome = await this.sandbox.run({
+      runToken: this.runToken(run),
       id: `${run.id}:${attempt}`,
       codeKey: run.versionId,
-      code: code ?? '',
+      code: code?.code ?? '',
       event: run.event,
       env,
       timeoutMs: run.timeoutMs,
       memoryMb: run.memoryMb,
       logLimitBytes: this.config.FUNCTIONS_LOG_LIMIT_BYTES,
     });
+    if (outcome.error?.stack) outcome.error.stack = mapStack(outcome.error.stack, code?.map ?? null);
+    this.metrics.attempt(outcome);
     return this.record(job, run, attempt, outcome);
+  }
+
+  /**
+   * The credential of this run's ctx calls (never the service key): the function's own
+   * identity, or, for an http run of a version whose trigger says runAs "caller", the caller
+   * who invoked it (a signed-in user's session, or anonymous). Valid a little past the timeout.
+   */
+  private runToken(run: StartedRun): string {
+    const actor = (run.event as { actor?: { type?: unknown } } | null)?.actor?.type; // the event the api wrote for the run
+    let as: RunTokenClaims['as'];
+    if (run.runAsCaller && run.trigger === 'http' && actor !== 'service') {
+      as = run.invokedBy && run.invokedSession ? { userId: run.invokedBy, sessionId: run.invokedSession } : 'anonymous';
+    }
+    return mintRunToken(this.tokenSecret, { run: run.id, fn: run.functionId, exp: Date.now() + run.timeoutMs + RUN_TOKEN_GRACE_MS, ...(as ? { as } : {}) });
   }
 
   private async record(
     job: RunJob,
-    run: RunContext,
+    run: StartedRun,
     attempt: number,
     raw: RunOutcome,
   ): Promise<FunctionRunResult> {
@@ -225,7 +276,11 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     const error = outcome.error ?? null;
     await this.store(run, {
       status,
+      startedAt: run.startedAt,
       durationMs: outcome.durationMs,
+      cold: outcome.cold,
+      cpuMs: outcome.cpuMs,
+      memoryBytes: outcome.memoryBytes,
       logs: outcome.logs,
       logsTruncated: outcome.logsTruncated,
       result: succeeded ? (outcome.result ?? null) : null,
@@ -269,14 +324,14 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     }
   }
 
-  private async code(versionId: string): Promise<string | null> {
+  private async code(versionId: string): Promise<VersionCode | null> {
     const cached = this.codeCache.get(versionId);
     if (cached !== undefined) return cached;
-    const code = await this.runs.code(versionId);
-    if (code !== null) {
-      if (this.codeCache.size >= CODE_CACHE_SIZE) this.codeCache.delete(this.codeCache.keys().next().value!);
-      this.codeCache.set(versionId, code);
-    }
+    const row = await this.runs.code(versionId);
+    if (row === null) return null;
+    const code = { code: row.code, map: parseSourceMap(row.sourceMap) };
+    if (this.codeCache.size >= CODE_CACHE_SIZE) this.codeCache.delete(this.codeCache.keys().next().value!);
+    this.codeCache.set(versionId, code);
     return code;
   }
 

@@ -15,13 +15,20 @@ export class BridgeError extends Error {
 }
 
 const API_TIMEOUT_MS = 30_000;
+
+/** What every api request of one ctx call needs: its time budget and the run's token. */
+interface ApiCall {
+  timeoutMs: number;
+  runToken: string;
+}
 const { maxUploadBytes: MAX_UPLOAD_BYTES, maxDownloadBytes: MAX_DOWNLOAD_BYTES, maxApiResponseBytes: MAX_API_RESPONSE_BYTES } = SANDBOX_LIMITS;
 
 /**
  * What `ctx` does for functions, in the worker (the sandbox hosts hold no credentials).
- * db, storage and email go through the platform's own api as the service role
- * (API_INTERNAL_URL + SERVICE_API_KEY), so permissions' bypass, validation and outbox events
- * are exactly the api's (docs/decisions.md, Functions); fetch goes through the network guard.
+ * db, storage, email and auth go through the platform's own api (API_INTERNAL_URL) with the
+ * run's short-lived token (x-run-token: the function's identity, or its caller's), never the
+ * service key, so permissions, validation and outbox events are exactly the api's
+ * (docs/functions.md, Run tokens); fetch goes through the network guard.
  * Every argument comes from untrusted code and is checked here.
  */
 @Injectable()
@@ -31,39 +38,40 @@ export class SandboxBridge {
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  async handle(method: string, args: unknown[], body: Uint8Array | undefined, remainingMs: number): Promise<unknown> {
+  async handle(method: string, args: unknown[], body: Uint8Array | undefined, remainingMs: number, runToken: string): Promise<unknown> {
     const timeoutMs = Math.max(1, Math.min(remainingMs, API_TIMEOUT_MS));
+    const call: ApiCall = { timeoutMs, runToken };
     switch (method) {
       case 'fetch':
         return this.fetch(args, body, timeoutMs);
       case 'fetch.check':
         return this.fetchCheck(args, timeoutMs);
       case 'db.create':
-        return this.api('POST', `/collections/${seg(args[0], 'collection')}/documents`, timeoutMs, { json: obj(args[1], 'data') });
+        return this.api('POST', `/collections/${seg(args[0], 'collection')}/documents`, call, { json: obj(args[1], 'data') });
       case 'db.get':
-        return this.api('GET', `/collections/${seg(args[0], 'collection')}/documents/${seg(args[1], 'id')}`, timeoutMs, {
+        return this.api('GET', `/collections/${seg(args[0], 'collection')}/documents/${seg(args[1], 'id')}${queryOf(args[2], READ_OPTIONS, 'get')}`, call, {
           nullOn404: true,
         });
       case 'db.list':
-        return this.api('GET', `/collections/${seg(args[0], 'collection')}/documents${listQuery(args[1])}`, timeoutMs);
+        return this.api('GET', `/collections/${seg(args[0], 'collection')}/documents${queryOf(args[1], LIST_OPTIONS, 'list')}`, call);
       case 'db.update':
-        return this.api('PATCH', `/collections/${seg(args[0], 'collection')}/documents/${seg(args[1], 'id')}`, timeoutMs, {
+        return this.api('PATCH', `/collections/${seg(args[0], 'collection')}/documents/${seg(args[1], 'id')}`, call, {
           json: obj(args[2], 'patch'),
         });
       case 'db.delete':
         return (
-          (await this.api('DELETE', `/collections/${seg(args[0], 'collection')}/documents/${seg(args[1], 'id')}`, timeoutMs, {
+          (await this.api('DELETE', `/collections/${seg(args[0], 'collection')}/documents/${seg(args[1], 'id')}`, call, {
             nullOn404: true,
           })) !== null
         );
       case 'storage.upload':
-        return this.upload(args, body, timeoutMs);
+        return this.upload(args, body, call);
       case 'storage.get':
-        return this.api('GET', `/storage/files/${seg(args[0], 'fileId')}`, timeoutMs, { nullOn404: true });
+        return this.api('GET', `/storage/files/${seg(args[0], 'fileId')}`, call, { nullOn404: true });
       case 'storage.download':
-        return this.download(args, timeoutMs);
+        return this.download(args, call);
       case 'storage.delete':
-        return (await this.api('DELETE', `/storage/files/${seg(args[0], 'fileId')}`, timeoutMs, { nullOn404: true })) !== null;
+        return (await this.api('DELETE', `/storage/files/${seg(args[0], 'fileId')}`, call, { nullOn404: true })) !== null;
       case 'storage.list': {
         const q = args[1] === undefined ? {} : obj(args[1], 'query');
         const params = new URLSearchParams();
@@ -72,10 +80,20 @@ export class SandboxBridge {
           if (typeof v === 'string' || typeof v === 'number') params.set(key, String(v));
         }
         const qs = params.size ? `?${params.toString()}` : '';
-        return this.api('GET', `/storage/buckets/${seg(args[0], 'bucket')}/files${qs}`, timeoutMs);
+        return this.api('GET', `/storage/buckets/${seg(args[0], 'bucket')}/files${qs}`, call);
       }
+      case 'auth.get':
+        return this.api('GET', `/admin/users/${seg(args[0], 'userId')}`, call, { nullOn404: true });
+      case 'auth.findByEmail':
+        return this.findUserByEmail(args[0], call);
+      case 'auth.list':
+        return this.api('GET', `/admin/users${queryOf(args[0], ['search', 'limit', 'cursor'], 'auth.list')}`, call);
+      case 'auth.create':
+        return this.api('POST', '/admin/users', call, { json: obj(args[0], 'user') });
+      case 'auth.update':
+        return this.api('PATCH', `/admin/users/${seg(args[0], 'userId')}`, call, { json: obj(args[1], 'changes'), nullOn404: true });
       case 'email.send':
-        return this.api('POST', '/email/send', timeoutMs, { json: obj(args[0], 'message') });
+        return this.api('POST', '/email/send', call, { json: obj(args[0], 'message') });
       default:
         throw new BridgeError('UNKNOWN_METHOD', `ctx has no ${String(method).slice(0, 50)}`);
     }
@@ -103,7 +121,7 @@ export class SandboxBridge {
     return true;
   }
 
-  private async upload(args: unknown[], data: Uint8Array | undefined, timeoutMs: number): Promise<unknown> {
+  private async upload(args: unknown[], data: Uint8Array | undefined, call: ApiCall): Promise<unknown> {
     const bucket = seg(args[0], 'bucket');
     if (typeof args[1] !== 'string' || args[1].length === 0) throw new BridgeError('INVALID_ARGUMENT', 'upload needs a key');
     if (!(data instanceof Uint8Array)) throw new BridgeError('INVALID_ARGUMENT', 'upload needs a string or Uint8Array body');
@@ -114,28 +132,38 @@ export class SandboxBridge {
     form.set('key', args[1]);
     const name = args[1].split('/').pop() || 'file';
     form.set('file', new Blob([new Uint8Array(data)], { type: contentType }), name);
-    return this.api('POST', `/storage/buckets/${bucket}/files`, timeoutMs, { form });
+    return this.api('POST', `/storage/buckets/${bucket}/files`, call, { form });
   }
 
-  private async download(args: unknown[], timeoutMs: number): Promise<unknown> {
+  private async download(args: unknown[], call: ApiCall): Promise<unknown> {
     const id = seg(args[0], 'fileId');
-    const file = await this.api('GET', `/storage/files/${id}`, timeoutMs, { nullOn404: true });
+    const file = await this.api('GET', `/storage/files/${id}`, call, { nullOn404: true });
     if (file === null) return null;
     const size = (file as { size?: unknown }).size; // the api's file shape
     if (typeof size === 'number' && size > MAX_DOWNLOAD_BYTES) throw tooLarge(`ctx.storage.download is limited to files of ${MAX_DOWNLOAD_BYTES} bytes (this one has ${size})`);
-    const response = await this.send('GET', `/storage/files/${id}/content`, timeoutMs, {});
+    const response = await this.send('GET', `/storage/files/${id}/content`, call, {});
     if (!response.ok) throw await apiError(response);
     const data = await readCapped(response, MAX_DOWNLOAD_BYTES, `ctx.storage.download is limited to files of ${MAX_DOWNLOAD_BYTES} bytes`);
     return { file, contentType: response.headers.get('content-type') ?? 'application/octet-stream', data };
   }
 
+  /** The user with exactly this email (case-insensitive), or null. */
+  private async findUserByEmail(value: unknown, call: ApiCall): Promise<unknown> {
+    if (typeof value !== 'string' || value.length === 0 || value.length > 254) throw new BridgeError('INVALID_ARGUMENT', 'email must be a non-empty string');
+    const email = value.trim().toLowerCase();
+    const page = (await this.api('GET', `/admin/users?${new URLSearchParams({ search: email, limit: '100' }).toString()}`, call)) as {
+      items?: { email?: unknown }[];
+    } | null; // the admin list's answer
+    return page?.items?.find((u) => typeof u.email === 'string' && u.email.toLowerCase() === email) ?? null;
+  }
+
   private async api(
     method: string,
     path: string,
-    timeoutMs: number,
+    call: ApiCall,
     options: { json?: unknown; form?: FormData; nullOn404?: boolean } = {},
   ): Promise<unknown> {
-    const response = await this.send(method, path, timeoutMs, options);
+    const response = await this.send(method, path, call, options);
     if (response.status === 404 && options.nullOn404) return null;
     if (!response.ok) throw await apiError(response);
     if (response.status === 204) return true;
@@ -144,15 +172,14 @@ export class SandboxBridge {
     return text ? (JSON.parse(text) as unknown) : null;
   }
 
+  /** One request to the api, with the run's token (never the service key). */
   private async send(
     method: string,
     path: string,
-    timeoutMs: number,
+    call: ApiCall,
     options: { json?: unknown; form?: FormData },
   ): Promise<Response> {
-    const key = this.config.SERVICE_API_KEY;
-    if (!key) throw new BridgeError('NO_SERVICE_KEY', 'ctx.db, ctx.storage and ctx.email need SERVICE_API_KEY set on the worker');
-    const headers: Record<string, string> = { 'x-api-key': key };
+    const headers: Record<string, string> = { 'x-run-token': call.runToken };
     let body: string | FormData | undefined;
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json';
@@ -161,7 +188,7 @@ export class SandboxBridge {
       body = options.form;
     }
     try {
-      return await fetch(`${this.config.API_INTERNAL_URL}/v1${path}`, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+      return await fetch(`${this.config.API_INTERNAL_URL}/v1${path}`, { method, headers, body, signal: AbortSignal.timeout(call.timeoutMs) });
     } catch (err) {
       const reason = err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : 'could not reach the api';
       throw new BridgeError('PLATFORM_UNAVAILABLE', `ctx call ${reason} (API_INTERNAL_URL)`);
@@ -240,12 +267,21 @@ function stringRecord(value: unknown): Record<string, string> {
   return out;
 }
 
-function listQuery(value: unknown): string {
+/** The options of `ctx.db.collection(c).get(id, options)` and `.list(options)`: the REST api's query parameters. */
+const READ_OPTIONS = ['fields', 'expand'] as const;
+const LIST_OPTIONS = ['filter', 'sort', 'limit', 'cursor', 'count', 'fields', 'expand'] as const;
+
+/**
+ * The query string of a get or list: each option as the REST api takes it (objects as JSON,
+ * lists comma-separated). An unknown option is refused, so a typo does not silently list
+ * everything; the api validates the values.
+ */
+function queryOf(value: unknown, known: readonly string[], what: string): string {
   if (value === undefined || value === null) return '';
-  const q = obj(value, 'query');
+  const q = obj(value, 'options');
   const params = new URLSearchParams();
-  for (const key of ['filter', 'sort', 'limit', 'cursor', 'count', 'fields']) {
-    const v = q[key];
+  for (const [key, v] of Object.entries(q)) {
+    if (!known.includes(key)) throw new BridgeError('INVALID_ARGUMENT', `ctx.db ${what}: unknown option "${key.slice(0, 50)}" (known: ${known.join(', ')})`);
     if (v === undefined || v === null) continue;
     if (Array.isArray(v)) params.set(key, v.map(String).join(','));
     else if (typeof v === 'object') params.set(key, JSON.stringify(v));

@@ -12,7 +12,7 @@
  */
 import type IsolatedVM from 'isolated-vm';
 import type { RunError, RunLogLine } from '#libs/functions';
-import type { CallReply, FromHost, RunOutcome, RunRequest, SandboxLimits, ToHost } from './protocol.js';
+import type { CallReply, FromHost, PoolOptions, RunOutcome, RunRequest, SandboxLimits, ToHost } from './protocol.js';
 
 type Ivm = typeof IsolatedVM;
 type Isolate = IsolatedVM.Isolate;
@@ -33,6 +33,13 @@ if (!LIMITS) {
   process.exit(2);
 }
 const CODE_CACHE_SIZE = 200;
+
+/** The warm pool's bounds (SANDBOX_* settings, passed by the pool as the third argument). */
+const POOL_OPTIONS = JSON.parse(process.argv[4] ?? 'null') as PoolOptions | null;
+if (!POOL_OPTIONS) {
+  process.stderr.write('host.ts needs the pool options as its third argument\n');
+  process.exit(2);
+}
 
 /**
  * Runs inside every isolate before the function: removes what allocates outside the V8 heap,
@@ -388,7 +395,7 @@ const BOOTSTRAP = String.raw`
 
   const collection = (name) => ObjectFreeze({
     create: (data) => call('db.create', [name, data]),
-    get: (id) => call('db.get', [name, id]),
+    get: (id, options) => call('db.get', options === undefined ? [name, id] : [name, id, options]),
     list: (query = {}) => call('db.list', [name, query]),
     update: (id, patch) => call('db.update', [name, id, patch]),
     delete: (id) => call('db.delete', [name, id]),
@@ -407,6 +414,15 @@ const BOOTSTRAP = String.raw`
     list: (bucket, query = {}) => call('storage.list', [bucket, query]),
   });
   const email = ObjectFreeze({ send: (message) => call('email.send', [message]) });
+  const auth = ObjectFreeze({
+    get: (userId) => call('auth.get', [userId]),
+    findByEmail: (email) => call('auth.findByEmail', [email]),
+    list: (query = {}) => call('auth.list', [query]),
+    create: (user) => call('auth.create', [user]),
+    update: (userId, changes) => call('auth.update', [userId, changes]),
+    disable: (userId) => call('auth.update', [userId, { disabled: true }]),
+    enable: (userId) => call('auth.update', [userId, { disabled: false }]),
+  });
 
   // Stack frames of the function's own code only (and the message line).
   const userStack = (stack) => {
@@ -461,6 +477,7 @@ const BOOTSTRAP = String.raw`
         db: ObjectFreeze({ collection }),
         storage,
         email,
+        auth,
         fetch,
       });
       const result = await handler(event, ctx);
@@ -480,13 +497,28 @@ const BOOTSTRAP = String.raw`
 })();
 `;
 
-/** A ready isolate: context made, bootstrap run, waiting for one run. */
+/** The context of one run: made for it in a warm isolate, released after it. */
 interface Slot {
-  isolate: Isolate;
   context: Context;
   invoke: Reference;
-  memoryMb: number;
   run: RunState | null;
+}
+
+/**
+ * An isolate kept warm for one function version (never shared by two versions): its
+ * bootstrap and the version's code compiled once, a new context for every run, one run at a
+ * time. `key` is null while it is a blank spare not yet given to a version.
+ */
+interface Warm {
+  key: string | null;
+  memoryMb: number;
+  isolate: Isolate;
+  bootstrap: IsolatedVM.Script;
+  script: IsolatedVM.Script | null;
+  busy: boolean;
+  lastUsed: number;
+  /** Heap in use (V8 heap + external buffers) after its last run, for the LRU bound. */
+  heapBytes: number;
 }
 
 interface RunState {
@@ -505,30 +537,46 @@ interface RunState {
 }
 
 const limits = LIMITS;
+const POOL = POOL_OPTIONS;
 const pendingCalls = new Map<number, { resolve(value: unknown): void }>();
 let nextCallId = 1;
 const codeCache = new Map<string, IsolatedVM.ExternalCopy<ArrayBuffer>>();
-const spares = new Map<number, Slot>();
+/** Warm isolates by version (codeKey), oldest first. */
+const warm = new Map<string, Warm[]>();
+/** Blank isolates made ahead of time, by memory size (given to the next cold version). */
+const blanks = new Map<number, Warm>();
 let bootstrapCache: IsolatedVM.ExternalCopy<ArrayBuffer> | undefined;
 
 function send(message: FromHost): void {
   process.send!(message);
 }
 
-/**
- * Every function the isolate can call in the host: each takes primitives (or one
- * ArrayBuffer) already bounded in the isolate, checks them again, and never throws (an
- * error crossing back would carry host frames into the isolate).
- */
-function prepare(memoryMb: number): Slot {
+/** A new isolate with the bootstrap compiled in it (not run: every context runs it). */
+function newIsolate(memoryMb: number): Warm {
   const isolate = new ivm.Isolate({
     memoryLimit: memoryMb,
     // V8 lost control of the isolate: this process cannot be trusted any more. The worker
     // sees the exit, fails the runs it held (they are retried) and starts a new host.
     onCatastrophicError: () => process.abort(),
   });
-  const context = isolate.createContextSync();
-  const slot: Slot = { isolate, context, invoke: undefined as unknown as Reference, memoryMb, run: null }; // set below
+  const bootstrap = isolate.compileScriptSync(BOOTSTRAP, {
+    filename: 'file:///sandbox/bootstrap.js',
+    ...(bootstrapCache ? { cachedData: bootstrapCache } : { produceCachedData: true }),
+  });
+  const produced = (bootstrap as IsolatedVM.Script & IsolatedVM.CachedDataResult).cachedData; // set by produceCachedData
+  if (!bootstrapCache && produced) bootstrapCache = produced;
+  return { key: null, memoryMb, isolate, bootstrap, script: null, busy: false, lastUsed: Date.now(), heapBytes: 0 };
+}
+
+/**
+ * A fresh context for one run in a warm isolate, with the bootstrap run in it. Every
+ * function the isolate can call in the host takes primitives (or one ArrayBuffer) already
+ * bounded in the isolate, checks them again, and never throws (an error crossing back would
+ * carry host frames into the isolate).
+ */
+function newContext(w: Warm): Slot {
+  const context = w.isolate.createContextSync();
+  const slot: Slot = { context, invoke: undefined as unknown as Reference, run: null }; // set below
   const jail = context.global;
   jail.setSync('globalThis', jail.derefInto());
   jail.setSync(
@@ -539,37 +587,111 @@ function prepare(memoryMb: number): Slot {
   jail.setSync('__hostSleep', new ivm.Reference((ms: unknown, id: unknown) => hostSleep(slot, ms, id)));
   jail.setSync('__hostClear', new ivm.Callback((id: unknown) => hostClear(slot, id), { ignored: true }));
   jail.setSync('__hostUuid', new ivm.Callback(() => crypto.randomUUID()));
-  const script = isolate.compileScriptSync(BOOTSTRAP, {
-    filename: 'file:///sandbox/bootstrap.js',
-    ...(bootstrapCache ? { cachedData: bootstrapCache } : { produceCachedData: true }),
-  });
-  const produced = (script as IsolatedVM.Script & IsolatedVM.CachedDataResult).cachedData; // set by produceCachedData
-  if (!bootstrapCache && produced) bootstrapCache = produced;
-  script.runSync(context);
+  w.bootstrap.runSync(context);
   slot.invoke = jail.getSync('__invoke', { reference: true });
   jail.deleteSync('__invoke'); // the host holds it; user code must not call it (it sets the log budget)
   return slot;
 }
 
-/** A prepared isolate for this memory size (made ahead of time after the previous run). */
-function takeSlot(memoryMb: number): Slot {
-  const spare = spares.get(memoryMb);
-  if (spare) {
-    spares.delete(memoryMb);
-    return spare;
+/**
+ * An isolate for a run of this version: an idle warm one (warm start), else a blank spare
+ * or a new one given to the version (cold start).
+ */
+function takeIsolate(key: string, memoryMb: number): { w: Warm; cold: boolean } {
+  const list = warm.get(key) ?? [];
+  for (let i = list.length - 1; i >= 0; i--) {
+    const w = list[i]!;
+    if (!w.busy && !w.isolate.isDisposed && w.memoryMb === memoryMb) {
+      w.busy = true;
+      return { w, cold: false };
+    }
   }
-  return prepare(memoryMb);
+  let w = blanks.get(memoryMb);
+  if (w) blanks.delete(memoryMb);
+  else w = newIsolate(memoryMb);
+  w.key = key;
+  w.busy = true;
+  list.push(w);
+  warm.set(key, list);
+  return { w, cold: true };
 }
 
-function prepareSpare(memoryMb: number): void {
-  setImmediate(() => {
-    if (spares.has(memoryMb) || spares.size >= 4) return;
+/** Drops an isolate from the pool and frees it; tells the worker when its version has none left here. */
+function discard(w: Warm): void {
+  if (!w.isolate.isDisposed) w.isolate.dispose();
+  if (w.key === null) return;
+  const list = warm.get(w.key);
+  if (!list) return;
+  const i = list.indexOf(w);
+  if (i !== -1) list.splice(i, 1);
+  if (list.length === 0) {
+    warm.delete(w.key);
+    send({ t: 'evicted', key: w.key });
+  }
+}
+
+/** Puts an isolate back after a run (or discards it), then keeps the pool within its bounds. */
+function giveBack(w: Warm, keep: boolean): void {
+  w.busy = false;
+  w.lastUsed = Date.now();
+  if (!keep || w.isolate.isDisposed) discard(w);
+  else {
     try {
-      spares.set(memoryMb, prepare(memoryMb));
+      const heap = w.isolate.getHeapStatisticsSync();
+      w.heapBytes = heap.used_heap_size + heap.externally_allocated_size;
     } catch {
-      // Preparing ahead is an optimisation only; the next run prepares its own.
+      discard(w);
+    }
+  }
+  enforceBounds();
+}
+
+/**
+ * The LRU bound: while the warm isolates hold more than SANDBOX_WARM_MEMORY_MB (heap in use)
+ * or number more than SANDBOX_WARM_ISOLATES, the least recently used idle one is dropped.
+ */
+function enforceBounds(): void {
+  const all = [...warm.values()].flat();
+  let bytes = all.reduce((sum, w) => sum + w.heapBytes, 0);
+  let count = all.length;
+  const idle = all.filter((w) => !w.busy).sort((a, b) => a.lastUsed - b.lastUsed);
+  for (const w of idle) {
+    if (bytes <= POOL.warmMemoryMb * 1024 * 1024 && count <= POOL.maxWarmIsolates) break;
+    bytes -= w.heapBytes;
+    count--;
+    discard(w);
+  }
+}
+
+/** Drops isolates idle for longer than SANDBOX_ISOLATE_IDLE_MS (and the blank spares with them). */
+function sweepIdle(): void {
+  const cutoff = Date.now() - POOL.isolateIdleMs;
+  for (const w of [...warm.values()].flat()) if (!w.busy && w.lastUsed <= cutoff) discard(w);
+  for (const [size, w] of blanks) {
+    if (w.lastUsed <= cutoff) {
+      blanks.delete(size);
+      w.isolate.dispose();
+    }
+  }
+}
+setInterval(sweepIdle, Math.min(10_000, Math.max(20, Math.floor(POOL.isolateIdleMs / 4)))).unref();
+
+/** Makes a blank isolate of this size ahead of time, off the run's path (the next cold start takes it). */
+function prepareBlank(memoryMb: number): void {
+  setImmediate(() => {
+    if (blanks.has(memoryMb) || blanks.size >= 4) return;
+    try {
+      blanks.set(memoryMb, newIsolate(memoryMb));
+    } catch {
+      // Preparing ahead is an optimisation only; the next cold run makes its own.
     }
   });
+}
+
+/** What the host holds (tests and the worker's metrics read it). */
+function poolStats(): { isolates: number; versions: number; heapBytes: number; blanks: number } {
+  const all = [...warm.values()].flat();
+  return { isolates: all.length, versions: warm.size, heapBytes: all.reduce((sum, w) => sum + w.heapBytes, 0), blanks: blanks.size };
 }
 
 const LEVELS = ['log', 'info', 'warn', 'error', 'debug'] as const;
@@ -696,7 +818,7 @@ function wrap(code: string): string {
 }
 
 async function run(req: RunRequest): Promise<RunOutcome> {
-  const slot = takeSlot(req.memoryMb);
+  const { w, cold } = takeIsolate(req.codeKey, req.memoryMb);
   const state: RunState = {
     id: req.id,
     deadline: Date.now() + req.timeoutMs,
@@ -710,62 +832,98 @@ async function run(req: RunRequest): Promise<RunOutcome> {
     timers: new Map(),
     finished: false,
   };
-  slot.run = state;
   const started = performance.now();
+  const cpuBefore = w.isolate.cpuTime;
   let timedOut = false;
+  let slot: Slot | undefined;
+  // Whether the isolate may serve the next run of this version: not after a timeout, a
+  // memory cap or any failure of the sandbox itself (only the function's own throw keeps it).
+  let keep = false;
   // Sync code is stopped by isolated-vm's own timeout; anything else (a run awaiting
-  // forever, a loop in a later microtask) by disposing the isolate.
+  // forever, a loop in a later microtask) by disposing the isolate: only this run is in it.
   const watchdog = setTimeout(() => {
     timedOut = true;
-    if (!slot.isolate.isDisposed) slot.isolate.dispose();
+    if (!w.isolate.isDisposed) w.isolate.dispose();
   }, req.timeoutMs);
   const remaining = () => Math.max(1, state.deadline - Date.now());
+  const metered = (outcome: RunOutcome): RunOutcome => ({ ...outcome, ...metering(w, cold, cpuBefore) });
   try {
-    const cached = codeCache.get(req.codeKey);
-    const script = await slot.isolate.compileScript(wrap(req.code), {
-      filename: 'file:///function.js',
-      ...(cached ? { cachedData: cached } : { produceCachedData: true }),
-    });
-    const produced = (script as IsolatedVM.Script & IsolatedVM.CachedDataResult).cachedData; // set by produceCachedData
-    if (!cached && produced) {
-      if (codeCache.size >= CODE_CACHE_SIZE) codeCache.delete(codeCache.keys().next().value!);
-      codeCache.set(req.codeKey, produced);
+    if (!w.script) {
+      const cached = codeCache.get(req.codeKey);
+      w.script = await w.isolate.compileScript(wrap(req.code), {
+        filename: 'file:///function.js',
+        ...(cached ? { cachedData: cached } : { produceCachedData: true }),
+      });
+      const produced = (w.script as IsolatedVM.Script & IsolatedVM.CachedDataResult).cachedData; // set by produceCachedData
+      if (!cached && produced) {
+        if (codeCache.size >= CODE_CACHE_SIZE) codeCache.delete(codeCache.keys().next().value!);
+        codeCache.set(req.codeKey, produced);
+      }
     }
-    const factory = (await script.run(slot.context, { reference: true, timeout: remaining() })) as Reference;
+    slot = newContext(w);
+    slot.run = state;
+    const factory = (await w.script.run(slot.context, { reference: true, timeout: remaining() })) as Reference;
     const packed: unknown = await slot.invoke.apply(
       undefined,
       [factory.derefInto(), new ivm.ExternalCopy(req.event).copyInto(), new ivm.ExternalCopy(req.env).copyInto(), req.logLimitBytes],
       { result: { promise: true, copy: true }, timeout: remaining() },
     );
+    factory.release();
     const durationMs = Math.round(performance.now() - started);
-    return outcomeOf(state, packed, durationMs);
+    // A run that left ctx calls or timers behind could still run code in this isolate later:
+    // the isolate goes with it.
+    keep = !timedOut && state.pendingCalls === 0 && state.timers.size === 0;
+    return metered(outcomeOf(state, packed, durationMs));
   } catch (err) {
     const durationMs = Math.round(performance.now() - started);
     const message = hostErrorMessage(err);
     if (timedOut || /Script execution timed out/.test(message)) {
-      return {
+      return metered({
         status: 'timed_out',
         error: { code: 'TIMEOUT', message: `The function did not finish within its timeout of ${req.timeoutMs} ms` },
         ...logsOf(state),
         durationMs,
-      };
-    }
-    if (/memory limit/i.test(message)) {
-      return failed(state, durationMs, {
-        code: 'MEMORY_LIMIT',
-        message: `The function used more than its memory limit of ${req.memoryMb} MB`,
       });
     }
-    if (slot.isolate.isDisposed) return failed(state, durationMs, { code: 'SANDBOX_ERROR', message });
+    if (/memory limit/i.test(message)) {
+      return metered(
+        failed(state, durationMs, {
+          code: 'MEMORY_LIMIT',
+          message: `The function used more than its memory limit of ${req.memoryMb} MB`,
+        }),
+      );
+    }
+    if (w.isolate.isDisposed) return metered(failed(state, durationMs, { code: 'SANDBOX_ERROR', message }));
     // A syntax error at compile time (the api compiled it, so rare) or a stack overflow.
-    return failed(state, durationMs, { code: 'FUNCTION_ERROR', message });
+    return metered(failed(state, durationMs, { code: 'FUNCTION_ERROR', message }));
   } finally {
     clearTimeout(watchdog);
     state.finished = true;
-    slot.run = null;
-    if (!slot.isolate.isDisposed) slot.isolate.dispose();
-    // The next run of this size finds an isolate ready (made after this one, off its path).
-    prepareSpare(req.memoryMb);
+    for (const clear of [...state.timers.values()]) clear();
+    if (slot) {
+      slot.run = null;
+      if (!w.isolate.isDisposed) {
+        slot.invoke.release();
+        slot.context.release();
+      }
+    }
+    giveBack(w, keep);
+    // The next cold start of this size finds a blank isolate ready (made off this run's path).
+    if (cold) prepareBlank(req.memoryMb);
+  }
+}
+
+/** CPU time and heap of the run, read from its isolate (zero when the isolate is gone). */
+function metering(w: Warm, cold: boolean, cpuBefore: bigint): { cold: boolean; cpuMs: number; memoryBytes: number } {
+  try {
+    const heap = w.isolate.getHeapStatisticsSync();
+    return {
+      cold,
+      cpuMs: Math.round(Number(w.isolate.cpuTime - cpuBefore) / 1e4) / 100,
+      memoryBytes: heap.used_heap_size + heap.externally_allocated_size,
+    };
+  } catch {
+    return { cold, cpuMs: 0, memoryBytes: 0 };
   }
 }
 
@@ -812,6 +970,10 @@ process.on('message', (message: ToHost) => {
     onReply(message);
     return;
   }
+  if (message.t === 'stats') {
+    send({ t: 'stats', stats: poolStats() });
+    return;
+  }
   if (message.t === 'run') {
     run(message).then(
       (outcome) => send({ t: 'done', id: message.id, outcome }),
@@ -826,5 +988,5 @@ process.on('message', (message: ToHost) => {
 });
 // The worker is gone: so is the reason to live.
 process.on('disconnect', () => process.exit(0));
-prepareSpare(128);
+prepareBlank(128);
 send({ t: 'ready' });

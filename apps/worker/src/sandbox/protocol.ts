@@ -5,7 +5,7 @@ import type { RunError, RunLogLine } from '#libs/functions';
  * structured-clone serialisation). Types only: host.ts runs without a bundler.
  */
 
-/** Run a function once, in a new isolate. */
+/** Run a function once, in a fresh context of a warm isolate of its version. */
 export interface RunRequest {
   t: 'run';
   id: string;
@@ -28,7 +28,25 @@ export interface CallReply {
   error?: { code: string; message: string; status?: number };
 }
 
-export type ToHost = RunRequest | CallReply;
+export type ToHost = RunRequest | CallReply | { t: 'stats' };
+
+/** The warm pool's bounds in a host (SANDBOX_* settings). */
+export interface PoolOptions {
+  /** An isolate idle this long is dropped. */
+  isolateIdleMs: number;
+  /** LRU bound on the heap in use of all warm isolates of a host. */
+  warmMemoryMb: number;
+  /** LRU bound on their number. */
+  maxWarmIsolates: number;
+}
+
+/** What a host holds in its warm pool. */
+export interface PoolStats {
+  isolates: number;
+  versions: number;
+  heapBytes: number;
+  blanks: number;
+}
 
 /**
  * What may cross from an isolate into its host and on to the worker, per run. Each bound is
@@ -89,6 +107,12 @@ export interface RunOutcome {
   logs: RunLogLine[];
   logsTruncated: boolean;
   durationMs: number;
+  /** Whether the run needed a new isolate for its version (a cold start). */
+  cold?: boolean;
+  /** CPU time the isolate spent on the run. */
+  cpuMs?: number;
+  /** Heap in use (V8 heap and buffers) of the isolate when the run ended. */
+  memoryBytes?: number;
 }
 
 export interface RunDone {
@@ -97,7 +121,7 @@ export interface RunDone {
   outcome: RunOutcome;
 }
 
-export type FromHost = HostCall | RunDone | { t: 'ready' };
+export type FromHost = HostCall | RunDone | { t: 'ready' } | { t: 'evicted'; key: string } | { t: 'stats'; stats: PoolStats };
 
 /** The ctx methods a function may call; anything else is refused in the host. */
 export const HOST_METHODS = [
@@ -112,6 +136,11 @@ export const HOST_METHODS = [
   'storage.delete',
   'storage.list',
   'email.send',
+  'auth.get',
+  'auth.findByEmail',
+  'auth.list',
+  'auth.create',
+  'auth.update',
   'fetch',
   'fetch.check',
 ] as const;

@@ -28,6 +28,7 @@ describe('sandbox host', { timeout: 60_000 }, () => {
   /** Runs `handler` (a JavaScript function expression) as a function's default export. */
   const run = (handler: string, opts: Opts = {}): Promise<RunOutcome> =>
     pool.run({
+      runToken: 'test-run-token',
       id: `run-${++n}`,
       codeKey: `code-${n}`,
       code: `module.exports.default = ${handler};`,
@@ -50,7 +51,8 @@ describe('sandbox host', { timeout: 60_000 }, () => {
   }
 
   beforeAll(async () => {
-    await pool.onModuleInit();
+    pool.onModuleInit();
+    await result('() => "a host starts on demand"'); // hosts start with the first run
   });
   beforeEach(() => {
     hostPid = pool.hostPids()[0]!;

@@ -6,7 +6,16 @@ import { fileURLToPath } from 'node:url';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { BridgeError, SandboxBridge } from './bridge.js';
-import { type FromHost, type HostCall, type RunOutcome, type RunRequest, SANDBOX_LIMITS, type ToHost } from './protocol.js';
+import {
+  type FromHost,
+  type HostCall,
+  type PoolOptions,
+  type PoolStats,
+  type RunOutcome,
+  type RunRequest,
+  SANDBOX_LIMITS,
+  type ToHost,
+} from './protocol.js';
 
 /** Heap of a host process itself (isolates have their own limits on top). */
 const HOST_HEAP_MB = 256;
@@ -17,7 +26,19 @@ interface Host {
   ready: Promise<void>;
   alive: boolean;
   inflight: Map<string, (outcome: RunOutcome) => void>;
+  /** Runs given to this host and not finished (also those waiting for it to start). */
+  load: number;
+  /** Versions (code keys) this host has warm isolates of, as far as the worker knows. */
+  warm: Set<string>;
+  /** Stops the host when it stays without a run for SANDBOX_HOST_IDLE_MS. */
+  idleTimer?: NodeJS.Timeout;
+  /** Stopped for being idle (not a crash). */
+  reaped: boolean;
+  statsWaiters: ((stats: PoolStats) => void)[];
 }
+
+/** Runs a host may hold at once before another host is started (below SANDBOX_HOSTS). */
+const BUSY_HOST = 1;
 
 /** Where the host's entry and isolated-vm are, and what the host may read (nothing else). */
 function hostFiles(): { entry: string; ivm: string; reads: string[] } {
@@ -31,10 +52,13 @@ function hostFiles(): { entry: string; ivm: string; reads: string[] } {
 }
 
 /**
- * A few sandbox host processes per worker (SANDBOX_HOSTS), each running many isolates.
+ * Sandbox host processes of a worker, each running many isolates: none while no function
+ * runs, started on demand up to SANDBOX_HOSTS as runs overlap, stopped after
+ * SANDBOX_HOST_IDLE_MS without a run (scale from zero). A run goes to a host that has its
+ * version warm when that host is not busy, else to an idle host, else a new one is started.
  * Started with the Node permission model, an empty environment and a heap cap. A host that
- * dies is replaced; the runs it held end as failed (SANDBOX_CRASHED) and are retried by the
- * queue like any failed attempt. The worker process itself never runs user code.
+ * dies is replaced on demand; the runs it held end as failed (SANDBOX_CRASHED) and are
+ * retried by the queue like any failed attempt. The worker process itself never runs user code.
  */
 @Injectable()
 export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
@@ -43,16 +67,19 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
   private files?: ReturnType<typeof hostFiles>;
   private stopping = false;
   private crashes = 0;
+  /** The run token of each run in progress, by run request id. */
+  private readonly runTokens = new Map<string, string>();
+  /** No new host before this time (after crashes), unless none is alive. */
+  private spawnAfter = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly bridge: SandboxBridge,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  /** Hosts start on demand (the first run starts one). */
+  onModuleInit(): void {
     this.files = hostFiles();
-    for (let i = 0; i < this.config.SANDBOX_HOSTS; i++) this.hosts.push(this.spawn());
-    await Promise.all(this.hosts.map((h) => h.ready));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -74,40 +101,122 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
     return this.hosts.filter((h) => h.alive && h.child.pid).map((h) => h.child.pid!);
   }
 
-  /** Runs a function once on the least busy host. Never rejects: failures are outcomes. */
-  async run(request: Omit<RunRequest, 't'>): Promise<RunOutcome> {
-    const host = this.pick();
+  /** What the live hosts hold in their warm pools (tests, benchmarks). */
+  async stats(): Promise<{ hosts: number; isolates: number; versions: number; heapBytes: number }> {
+    const all = await Promise.all(
+      this.hosts
+        .filter((h) => h.alive)
+        .map(
+          (h) =>
+            new Promise<PoolStats | null>((resolve) => {
+              const timer = setTimeout(() => resolve(null), 5_000);
+              h.statsWaiters.push((stats) => {
+                clearTimeout(timer);
+                resolve(stats);
+              });
+              h.child.send({ t: 'stats' } satisfies ToHost, (err) => err && resolve(null));
+            }),
+        ),
+    );
+    const live = all.filter((s): s is PoolStats => s !== null);
+    return {
+      hosts: live.length,
+      isolates: live.reduce((n, s) => n + s.isolates, 0),
+      versions: live.reduce((n, s) => n + s.versions, 0),
+      heapBytes: live.reduce((n, s) => n + s.heapBytes, 0),
+    };
+  }
+
+  /**
+   * Runs a function once, on a host picked for it. Never rejects: failures are outcomes.
+   * `runToken` stays in the worker: its ctx calls carry it to the api; the host never sees it.
+   */
+  async run({ runToken, ...request }: Omit<RunRequest, 't'> & { runToken: string }): Promise<RunOutcome> {
+    this.runTokens.set(request.id, runToken);
     try {
-      await host.ready;
-    } catch {
-      return crashed('The sandbox host did not start');
+      return await this.runPicked(request);
+    } finally {
+      this.runTokens.delete(request.id);
     }
-    if (!host.alive) return crashed('The sandbox host stopped before the run started');
+  }
+
+  private async runPicked(request: Omit<RunRequest, 't'>): Promise<RunOutcome> {
+    const host = this.pick(request.codeKey);
+    clearTimeout(host.idleTimer);
+    host.warm.add(request.codeKey);
+    host.load++;
+    try {
+      return await this.runOn(host, request);
+    } finally {
+      host.load--;
+      if (host.alive && host.load === 0) this.idle(host);
+    }
+  }
+
+  /** Sends the run once the host is ready; it counts as the host's from now (a crash fails it too). */
+  private runOn(host: Host, request: Omit<RunRequest, 't'>): Promise<RunOutcome> {
+    if (!host.alive) return Promise.resolve(crashed('The sandbox host stopped before the run started'));
     return new Promise<RunOutcome>((resolve) => {
       host.inflight.set(request.id, resolve);
-      const message: ToHost = { t: 'run', ...request };
-      host.child.send(message, (err) => {
-        if (err && host.inflight.delete(request.id)) resolve(crashed('The sandbox host could not take the run'));
-      });
+      host.ready.then(
+        () => {
+          if (!host.inflight.has(request.id)) return; // the host died meanwhile (already answered)
+          const message: ToHost = { t: 'run', ...request };
+          host.child.send(message, (err) => {
+            if (err && host.inflight.delete(request.id)) resolve(crashed('The sandbox host could not take the run'));
+          });
+        },
+        () => {
+          if (host.inflight.delete(request.id)) resolve(crashed('The sandbox host did not start'));
+        },
+      );
     });
   }
 
-  private pick(): Host {
-    let best: Host | undefined;
-    for (const h of this.hosts) {
-      if (!h.alive) continue;
-      if (!best || h.inflight.size < best.inflight.size) best = h;
+  /**
+   * The host for a run of this version: one with the version warm unless it is busy; else
+   * an idle host; else a new one while there are fewer than SANDBOX_HOSTS; else the least
+   * busy (a busy host with the version warm before a busy one without).
+   */
+  private pick(codeKey: string): Host {
+    const alive = this.hosts.filter((h) => h.alive);
+    const byLoad = (a: Host, b: Host) => a.load - b.load;
+    const warm = alive.filter((h) => h.warm.has(codeKey)).sort(byLoad)[0];
+    if (warm && warm.load < BUSY_HOST) return warm;
+    const least = alive.sort(byLoad)[0];
+    if (least && least.load === 0) return least;
+    if (alive.length < this.config.SANDBOX_HOSTS && Date.now() >= this.spawnAfter) {
+      const fresh = this.spawn();
+      this.hosts.push(fresh);
+      return fresh;
     }
-    if (best) return best;
-    // All hosts are being replaced: start one now rather than wait for the timer.
+    if (warm && least && warm.load <= least.load) return warm;
+    if (least) return least;
+    // Every host died (and is not replaced yet): start one now for this run.
     const fresh = this.spawn();
     this.hosts.push(fresh);
     return fresh;
   }
 
+  /** A host without runs is stopped after SANDBOX_HOST_IDLE_MS (its warm isolates go with it). */
+  private idle(host: Host): void {
+    clearTimeout(host.idleTimer);
+    host.idleTimer = setTimeout(() => {
+      if (!host.alive || host.load > 0) return;
+      host.reaped = true;
+      host.child.kill('SIGKILL');
+    }, this.config.SANDBOX_HOST_IDLE_MS ?? 60_000);
+    host.idleTimer.unref();
+  }
+
   private spawn(): Host {
     const files = this.files!;
-    const child = fork(files.entry, [files.ivm, JSON.stringify(SANDBOX_LIMITS)], {
+    const pool: PoolOptions = {
+      isolateIdleMs: this.config.SANDBOX_ISOLATE_IDLE_MS ?? 60_000,
+      warmMemoryMb: this.config.SANDBOX_WARM_MEMORY_MB ?? 256,
+      maxWarmIsolates: this.config.SANDBOX_WARM_ISOLATES ?? 200,
+    };
+    const child = fork(files.entry, [files.ivm, JSON.stringify(SANDBOX_LIMITS), JSON.stringify(pool)], {
       execPath: process.execPath,
       execArgv: [
         '--no-node-snapshot',
@@ -130,9 +239,9 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
     });
     ready.catch(() => undefined);
     const readyTimer = setTimeout(() => failReady(new Error('sandbox host start timed out')), READY_TIMEOUT_MS);
-    const host: Host = { child, ready, alive: true, inflight: new Map() };
+    const host: Host = { child, ready, alive: true, inflight: new Map(), load: 0, warm: new Set(), reaped: false, statsWaiters: [] };
     child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (text: string) => this.logger.warn(`sandbox host ${child.pid}: ${text.trim().slice(0, 2000)}`));
+    child.stderr?.on('data', (text: string) => this.logger.warn({ msg: 'sandbox host wrote to stderr', pid: child.pid, text: text.trim().slice(0, 2000) }));
     child.on('message', (message: FromHost) => {
       if (message.t === 'ready') {
         clearTimeout(readyTimer);
@@ -145,9 +254,13 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
         }
       } else if (message.t === 'call') {
         void this.answer(host, message);
+      } else if (message.t === 'evicted') {
+        host.warm.delete(message.key);
+      } else if (message.t === 'stats') {
+        for (const waiter of host.statsWaiters.splice(0)) waiter(message.stats);
       }
     });
-    child.on('error', (err) => this.logger.warn(`sandbox host ${child.pid}: ${err.message}`));
+    child.on('error', (err) => this.logger.warn({ msg: 'sandbox host process error', pid: child.pid, error: err.message }));
     child.once('exit', (code, signal) => {
       clearTimeout(readyTimer);
       host.alive = false;
@@ -157,16 +270,20 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
         resolve(crashed(`The sandbox host running this function died (${signal ?? `exit ${code}`})`));
       }
       host.inflight.clear();
+      clearTimeout(host.idleTimer);
+      for (const waiter of host.statsWaiters.splice(0)) waiter({ isolates: 0, versions: 0, heapBytes: 0, blanks: 0 });
       const index = this.hosts.indexOf(host);
       if (index !== -1) this.hosts.splice(index, 1);
       if (this.stopping) return;
+      if (host.reaped) {
+        this.logger.log({ msg: 'sandbox host stopped after being idle', pid: child.pid });
+        return;
+      }
       // run ids are "<run id>:<attempt>"
       this.logger.error({ msg: 'sandbox host died; starting another', pid: child.pid, exit: signal ?? code, runIds: lost.map((id) => id.split(':')[0]) });
-      // A host that keeps dying is restarted with a growing pause (at most 5 s).
-      const delay = Math.min(5000, 50 * 2 ** Math.min(this.crashes++, 7));
-      setTimeout(() => {
-        if (!this.stopping && this.hosts.length < this.config.SANDBOX_HOSTS) this.hosts.push(this.spawn());
-      }, delay).unref();
+      // The next run starts another host; one that keeps dying is replaced after a growing
+      // pause (at most 5 s) while other hosts are alive.
+      this.spawnAfter = Date.now() + Math.min(5000, 50 * 2 ** Math.min(this.crashes++, 7));
       setTimeout(() => (this.crashes = Math.max(0, this.crashes - 1)), 60_000).unref();
     });
     return host;
@@ -175,14 +292,19 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
   private async answer(host: Host, call: HostCall): Promise<void> {
     let reply: ToHost;
     try {
-      const value = await this.bridge.handle(call.method, parseArgs(call.args), call.body, call.remainingMs);
+      const runToken = this.runTokens.get(call.runId);
+      if (!runToken) throw new BridgeError('RUN_OVER', 'The run is over');
+      const value = await this.bridge.handle(call.method, parseArgs(call.args), call.body, call.remainingMs, runToken);
       reply = { t: 'reply', callId: call.callId, ok: true, value };
     } catch (err) {
       const error =
         err instanceof BridgeError
           ? { code: err.code, message: err.message, ...(err.status ? { status: err.status } : {}) }
           : { code: 'CTX_FAILED', message: 'The ctx call failed' };
-      if (!(err instanceof BridgeError)) this.logger.warn(`ctx ${call.method} failed: ${(err as Error).message}`);
+      if (!(err instanceof BridgeError)) {
+        // run ids are "<run id>:<attempt>"
+        this.logger.warn({ msg: 'ctx call failed in the worker', runId: call.runId.split(':')[0], method: call.method, error: (err as Error).message });
+      }
       reply = { t: 'reply', callId: call.callId, ok: false, error };
     }
     if (host.alive) host.child.send(reply, () => undefined);

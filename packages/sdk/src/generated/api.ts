@@ -299,7 +299,11 @@ export interface paths {
          */
         get: operations["adminListUsers"];
         put?: never;
-        post?: never;
+        /**
+         * Create a user (no session is opened, no email sent; auth triggers run as for a signup)
+         * @description Access: an admin user or the service key.
+         */
+        post: operations["adminCreateUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -702,8 +706,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List runs of all functions, newest first (filter by function, status, trigger, event)
-         * @description Access: an admin user or the service key.
+         * List runs, newest first (filter by function, status, trigger, event): all of them for admins, a user's own invocations otherwise
+         * @description Access: a signed-in user or the service key.
          */
         get: operations["functionsListAllRuns"];
         put?: never;
@@ -722,8 +726,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One run: status, attempts, duration, logs, result or error
-         * @description Access: an admin user or the service key.
+         * One run: status, attempts, duration, logs, result or error (a user reads the runs they invoked)
+         * @description Access: a signed-in user or the service key.
          */
         get: operations["functionsGetRun"];
         put?: never;
@@ -767,7 +771,7 @@ export interface paths {
          */
         get: operations["functionsGet"];
         /**
-         * Deploy a function: a new version with its source, triggers, limits and secrets
+         * Deploy a function: a new version with its source; settings left out keep their current values (defaults for a new function)
          * @description Access: an admin user or the service key.
          */
         put: operations["functionsDeploy"];
@@ -777,6 +781,30 @@ export interface paths {
          * @description Access: an admin user or the service key.
          */
         delete: operations["functionsDelete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change settings (triggers, limits, secrets) without new code: a new version with the same code
+         * @description Access: an admin user or the service key.
+         */
+        patch: operations["functionsPatch"];
+        trace?: never;
+    };
+    "/v1/functions/{name}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make an earlier version current again: a new version with its code and settings (secrets stay)
+         * @description Access: an admin user or the service key.
+         */
+        post: operations["functionsRollback"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -802,6 +830,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/functions/{name}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Metering per day (UTC): attempts, cold starts, wall and CPU time, memory, GB-seconds
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["functionsUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/functions/{name}/runs": {
         parameters: {
             query?: never;
@@ -810,8 +858,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Runs of one function, newest first (filter by status, trigger, event)
-         * @description Access: an admin user or the service key.
+         * Runs of one function, newest first (filter by status, trigger, event); a user sees their own invocations
+         * @description Access: a signed-in user or the service key.
          */
         get: operations["functionsRuns"];
         put?: never;
@@ -1471,8 +1519,15 @@ export interface components {
             triggers: ({
                 /** @enum {string} */
                 type: "http";
-                /** @enum {string} */
-                access?: "public" | "user" | "admin";
+                /** @description who may invoke: public, authenticated (default), service, or role:<name> */
+                access?: components["schemas"]["HttpAccess"];
+                /** @description the user who invoked a run may read its logs (default false) */
+                callerLogs?: boolean;
+                /**
+                 * @description ctx.db, ctx.storage and ctx.email act as the function (default) or as the caller who invoked it (their rules apply)
+                 * @enum {string}
+                 */
+                runAs?: "function" | "caller";
             } | {
                 /** @enum {string} */
                 type: "db";
@@ -1498,6 +1553,8 @@ export interface components {
             retries: number;
             backoffMs: number;
             concurrency: number;
+            /** @description the version this one copied, when it is a rollback */
+            rollbackOf: number | null;
             /** @description names of the secrets; their values are never returned */
             secretNames: string[];
             /** Format: date-time */
@@ -1506,9 +1563,29 @@ export interface components {
             updatedAt: string;
             /** @description only in GET /functions/{name} */
             source?: string;
+            /** @description the schedule triggers with their next tick (GET /functions/{name}, when there is one) */
+            schedules?: {
+                cron: string;
+                timezone: string;
+                /** Format: date-time */
+                nextRunAt: string | null;
+            }[];
+            /** @description the latest run a schedule started */
+            lastScheduledRun?: {
+                /** Format: uuid */
+                runId: string;
+                /** @enum {string} */
+                status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "dead";
+                /** Format: date-time */
+                scheduledAt: string | null;
+                /** Format: date-time */
+                createdAt: string;
+            } | null;
         };
+        HttpAccess: ("public" | "authenticated" | "service" | "user" | "admin") | string;
+        /** @description admins and service keys get full runs; a user gets the runs they invoked (CallerRun) */
         RunList: {
-            items: components["schemas"]["Run"][];
+            items: (components["schemas"]["Run"] | components["schemas"]["CallerRun"])[];
             nextCursor: string | null;
         };
         Run: {
@@ -1524,6 +1601,12 @@ export interface components {
             maxAttempts: number;
             /** @description billed time of the last attempt */
             durationMs: number | null;
+            /** @description whether the last attempt needed a new isolate (a cold start); null before it ran */
+            cold: boolean | null;
+            /** @description CPU time of the last attempt in its isolate */
+            cpuMs: number | null;
+            /** @description heap in use (V8 heap and buffers) of the isolate when the last attempt ended */
+            memoryBytes: number | null;
             logs: {
                 /** @enum {string} */
                 level: "log" | "info" | "warn" | "error" | "debug";
@@ -1554,6 +1637,37 @@ export interface components {
             message: string;
             stack?: string;
         };
+        /** @description a run as the user who invoked it sees it */
+        CallerRun: {
+            /** Format: uuid */
+            id: string;
+            function: string;
+            version: number;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "dead";
+            durationMs: number | null;
+            cold: boolean | null;
+            result?: unknown;
+            error?: {
+                code: string;
+                message: string;
+            };
+            /** @description only when the function's http trigger has callerLogs */
+            logs?: {
+                /** @enum {string} */
+                level: "log" | "info" | "warn" | "error" | "debug";
+                message: string;
+                /** Format: date-time */
+                at: string;
+            }[];
+            logsTruncated?: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+        };
         Replay: {
             /** Format: uuid */
             runId: string;
@@ -1578,8 +1692,15 @@ export interface components {
             triggers: ({
                 /** @enum {string} */
                 type: "http";
-                /** @enum {string} */
-                access?: "public" | "user" | "admin";
+                /** @description who may invoke: public, authenticated (default), service, or role:<name> */
+                access?: components["schemas"]["HttpAccess"];
+                /** @description the user who invoked a run may read its logs (default false) */
+                callerLogs?: boolean;
+                /**
+                 * @description ctx.db, ctx.storage and ctx.email act as the function (default) or as the caller who invoked it (their rules apply)
+                 * @enum {string}
+                 */
+                runAs?: "function" | "caller";
             } | {
                 /** @enum {string} */
                 type: "db";
@@ -1606,8 +1727,48 @@ export interface components {
             backoffMs: number;
             concurrency: number;
             createdBy: string | null;
+            /** @description the version this one copied, when it is a rollback */
+            rollbackOf: number | null;
             /** Format: date-time */
             createdAt: string;
+        };
+        FunctionUsage: {
+            function: string;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /** @description days with attempts, oldest first */
+            items: {
+                /** Format: date */
+                day: string;
+                /** @description attempts that ran (retries count) */
+                attempts: number;
+                /** @description attempts that needed a new isolate */
+                coldStarts: number;
+                /** @description wall time of the attempts (the billed duration) */
+                wallMs: number;
+                /** @description CPU time of the attempts in their isolates */
+                cpuMs: number;
+                /** @description most heap in use at the end of one attempt */
+                memoryBytesMax: number;
+                /** @description memoryMb × wall time, in GB-seconds */
+                gbSeconds: number;
+            }[];
+            total: {
+                /** @description attempts that ran (retries count) */
+                attempts: number;
+                /** @description attempts that needed a new isolate */
+                coldStarts: number;
+                /** @description wall time of the attempts (the billed duration) */
+                wallMs: number;
+                /** @description CPU time of the attempts in their isolates */
+                cpuMs: number;
+                /** @description most heap in use at the end of one attempt */
+                memoryBytesMax: number;
+                /** @description memoryMb × wall time, in GB-seconds */
+                gbSeconds: number;
+            };
         };
         Invocation: {
             /** Format: uuid */
@@ -1827,7 +1988,7 @@ export interface components {
             /** @description the HTTP status, repeated */
             statusCode: number;
             /** @enum {string} */
-            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_FAILED" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
+            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "FUNCTION_VERSION_NOT_FOUND" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_FAILED" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
             message: string;
             /** @description what was wrong, e.g. one entry per invalid field */
             details?: {
@@ -2307,6 +2468,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    adminCreateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email: string;
+                    /** @description omitted: the user signs in with a magic link or sets one by password reset */
+                    password?: string;
+                    /** @default [] */
+                    roles?: string[];
+                    /** @default false */
+                    emailVerified?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -3447,7 +3642,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["Run"] | components["schemas"]["CallerRun"];
                 };
             };
             /** @description Not modified: If-None-Match names the current ETag */
@@ -3537,25 +3732,19 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    source: string;
-                    /**
-                     * @description ts (default) also accepts plain JavaScript
-                     * @default ts
-                     * @enum {string}
-                     */
-                    language?: "js" | "ts";
-                    /**
-                     * @default [
-                     *       {
-                     *         "type": "http"
-                     *       }
-                     *     ]
-                     */
+                    /** @description default [{ "type": "http" }] (access authenticated) */
                     triggers?: ({
                         /** @enum {string} */
                         type: "http";
-                        /** @enum {string} */
-                        access?: "public" | "user" | "admin";
+                        /** @description who may invoke: public, authenticated (default), service, or role:<name> */
+                        access?: components["schemas"]["HttpAccess"];
+                        /** @description the user who invoked a run may read its logs (default false) */
+                        callerLogs?: boolean;
+                        /**
+                         * @description ctx.db, ctx.storage and ctx.email act as the function (default) or as the caller who invoked it (their rules apply)
+                         * @enum {string}
+                         */
+                        runAs?: "function" | "caller";
                     } | {
                         /** @enum {string} */
                         type: "db";
@@ -3576,29 +3765,26 @@ export interface operations {
                         cron: string;
                         timezone?: string;
                     })[];
-                    /** @default 10000 */
+                    /** @description default 10000 */
                     timeoutMs?: number;
-                    /** @default 128 */
+                    /** @description default 128 */
                     memoryMb?: number;
-                    /**
-                     * @description extra attempts of an event-triggered or async run
-                     * @default 2
-                     */
+                    /** @description extra attempts of an event-triggered or async run; default 2 */
                     retries?: number;
-                    /**
-                     * @description first retry delay, doubled each retry
-                     * @default 1000
-                     */
+                    /** @description first retry delay, doubled each retry; default 1000 */
                     backoffMs?: number;
-                    /**
-                     * @description most runs of this function at once
-                     * @default 10
-                     */
+                    /** @description most runs of this function at once; default 10 */
                     concurrency?: number;
-                    /** @description replaces all secrets when given; omitted keeps the current ones; never returned */
+                    /** @description replaces all secrets when given; omitted keeps the current ones; {} clears; never returned */
                     secrets?: {
                         [key: string]: string;
                     };
+                    source: string;
+                    /**
+                     * @description ts (default) also accepts plain JavaScript
+                     * @enum {string}
+                     */
+                    language?: "js" | "ts";
                 };
             };
         };
@@ -3647,6 +3833,113 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    functionsPatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description default [{ "type": "http" }] (access authenticated) */
+                    triggers?: ({
+                        /** @enum {string} */
+                        type: "http";
+                        /** @description who may invoke: public, authenticated (default), service, or role:<name> */
+                        access?: components["schemas"]["HttpAccess"];
+                        /** @description the user who invoked a run may read its logs (default false) */
+                        callerLogs?: boolean;
+                        /**
+                         * @description ctx.db, ctx.storage and ctx.email act as the function (default) or as the caller who invoked it (their rules apply)
+                         * @enum {string}
+                         */
+                        runAs?: "function" | "caller";
+                    } | {
+                        /** @enum {string} */
+                        type: "db";
+                        collection: string;
+                        events: ("create" | "update" | "delete")[];
+                    } | {
+                        /** @enum {string} */
+                        type: "storage";
+                        bucket: string;
+                        events: ("upload" | "delete")[];
+                    } | {
+                        /** @enum {string} */
+                        type: "auth";
+                        events: "signup"[];
+                    } | {
+                        /** @enum {string} */
+                        type: "schedule";
+                        cron: string;
+                        timezone?: string;
+                    })[];
+                    /** @description default 10000 */
+                    timeoutMs?: number;
+                    /** @description default 128 */
+                    memoryMb?: number;
+                    /** @description extra attempts of an event-triggered or async run; default 2 */
+                    retries?: number;
+                    /** @description first retry delay, doubled each retry; default 1000 */
+                    backoffMs?: number;
+                    /** @description most runs of this function at once; default 10 */
+                    concurrency?: number;
+                    /** @description replaces all secrets when given; omitted keeps the current ones; {} clears; never returned */
+                    secrets?: {
+                        [key: string]: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Function"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    functionsRollback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description the version whose code and settings become current again (as a new version) */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Function"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
     functionsVersions: {
         parameters: {
             query?: never;
@@ -3670,6 +3963,49 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FunctionVersionList"];
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    functionsUsage: {
+        parameters: {
+            query?: {
+                /** @description first day (UTC), default 29 days before `to` */
+                from?: string;
+                /** @description last day (UTC), default today */
+                to?: string;
+            };
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FunctionUsage"];
                 };
             };
             /** @description Not modified: If-None-Match names the current ETag */
