@@ -72,6 +72,14 @@ const settings = z.object({
   AUTH_RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(100_000).default(10),
   AUTH_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   AUTH_SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  // Account lifecycle (docs/auth.md): a refresh token presented again within this many seconds of its first use is a concurrent refresh, not a replay.
+  AUTH_REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  // Where sign-in flows may send the browser back to (magic links, OAuth): exact URLs or prefixes ending in `*`.
+  AUTH_REDIRECT_URLS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((list) => list.every((u) => URL.canParse(u.replace(/\*$/, ''))), { message: 'must be a comma list of absolute URLs (a trailing * allows any continuation)' }),
   SERVICE_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
   STORAGE_LOCAL_DIR: z.string().min(1).default('./var/storage'),

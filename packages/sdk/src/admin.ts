@@ -81,9 +81,12 @@ class AdminUsers {
 
 class AdminApiKeys {
   constructor(private readonly http: Http) {}
-  /** The secret `key` is in this answer only. */
-  create(name: string): Promise<ApiKeyCreated> {
-    return this.http.json({ method: 'POST', path: '/v1/admin/api-keys', body: { name } });
+  /**
+   * The secret `key` is in this answer only. `scopes` (default: full service access) limit the
+   * key to areas and/or read-only; after `expiresAt` (ISO date-time) it is refused.
+   */
+  create(name: string, options: { scopes?: ('collections' | 'storage' | 'functions' | 'read-only')[]; expiresAt?: string } = {}): Promise<ApiKeyCreated> {
+    return this.http.json({ method: 'POST', path: '/v1/admin/api-keys', body: { name, ...options } });
   }
   async list(): Promise<ApiKey[]> {
     return (await this.http.json<Page<ApiKey>>({ method: 'GET', path: '/v1/admin/api-keys' })).items;

@@ -89,9 +89,13 @@ export class AuthClient implements TokenSource {
     return this.start(tokens, 'signed_in');
   }
 
-  /** Emails a sign-in link to APP_URL (answers the same whether or not the account exists). */
-  async requestMagicLink(email: string): Promise<void> {
-    await this.http.json({ method: 'POST', path: '/v1/auth/magic-link/request', body: { email }, auth: 'none' });
+  /**
+   * Emails a sign-in link to APP_URL (answers the same whether or not the account exists).
+   * `redirectTo` (on the server's AUTH_REDIRECT_URLS): where the hosted page sends the browser
+   * after signing in, with the tokens in the URL fragment.
+   */
+  async requestMagicLink(email: string, options: { redirectTo?: string } = {}): Promise<void> {
+    await this.http.json({ method: 'POST', path: '/v1/auth/magic-link/request', body: { email, ...options }, auth: 'none' });
   }
 
   /** Signs in with the token from a magic-link email (your page takes it from the link). */
@@ -148,6 +152,33 @@ export class AuthClient implements TokenSource {
   /** Changes the password; every other session ends. */
   async updatePassword(currentPassword: string, password: string): Promise<User> {
     return this.http.json<User>({ method: 'PATCH', path: '/v1/auth/me', body: { currentPassword, password } });
+  }
+
+  /** Edits the profile: `displayName` (or null) and `userMetadata` (replaces the whole object). */
+  async updateProfile(profile: { displayName?: string | null; userMetadata?: Record<string, unknown> }): Promise<User> {
+    const user = await this.http.json<User>({ method: 'PATCH', path: '/v1/auth/me', body: profile });
+    const session = await this.getSession();
+    if (session) await this.save({ ...session, user });
+    return user;
+  }
+
+  /** Mails a confirmation link to the new address; the email changes only when it is opened. */
+  async requestEmailChange(email: string, currentPassword?: string): Promise<void> {
+    await this.http.json({ method: 'POST', path: '/v1/auth/email-change', body: { email, currentPassword } });
+  }
+
+  /** Confirms an email change with the token from the link sent to the new address. */
+  async confirmEmailChange(token: string): Promise<User> {
+    const user = await this.http.json<User>({ method: 'POST', path: '/v1/auth/email-change/confirm', body: { token }, auth: 'none' });
+    const session = await this.getSession();
+    if (session && session.user.id === user.id) await this.save({ ...session, user });
+    return user;
+  }
+
+  /** Deletes the signed-in account (the password is required when it has one) and forgets the session. */
+  async deleteAccount(currentPassword?: string): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: '/v1/auth/me', body: { currentPassword } });
+    await this.clear('signed_out');
   }
 
   async listSessions(): Promise<Session[]> {

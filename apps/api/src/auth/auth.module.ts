@@ -7,6 +7,7 @@ import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthRepository } from './auth.repository.js';
 import { AuthService } from './auth.service.js';
+import { HostedPagesRoute } from './hosted-pages.route.js';
 import { LiveSessionService } from './live-session.service.js';
 import { RateLimitService } from './rate-limit.service.js';
 import { TokenService } from './token.service.js';
@@ -24,6 +25,7 @@ import { TokenService } from './token.service.js';
     RateLimitService,
     LiveSessionService,
     BackgroundTasks,
+    HostedPagesRoute,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
   exports: [TokenService, ApiKeysRepository, LiveSessionService, RateLimitService, BackgroundTasks],

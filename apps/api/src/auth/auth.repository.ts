@@ -1,10 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '#libs/database';
 
-export type TokenPurpose = 'verify_email' | 'password_reset' | 'magic_link';
+export type TokenPurpose = 'verify_email' | 'password_reset' | 'magic_link' | 'email_change';
 
 /** The fields of the public user view (auth.dto.ts toUserView). */
-export const USER_VIEW_FIELDS = { id: true, email: true, emailVerified: true, roles: true, createdAt: true } as const;
+export const USER_VIEW_FIELDS = {
+  id: true,
+  email: true,
+  emailVerified: true,
+  roles: true,
+  displayName: true,
+  userMetadata: true,
+  appMetadata: true,
+  createdAt: true,
+} as const;
 const USER_FIELDS = { ...USER_VIEW_FIELDS, disabled: true, passwordHash: true } as const;
 export type UserRecord = Prisma.UserGetPayload<{ select: typeof USER_FIELDS }>;
 
@@ -50,6 +59,22 @@ export class AuthRepository {
     await tx.user.update({ where: { id: userId }, data: { passwordHash } });
   }
 
+  /** Profile fields the user edits; undefined fields stay as they are. */
+  updateProfile(userId: string, data: { displayName?: string | null; userMetadata?: Prisma.InputJsonObject }): Promise<UserRecord> {
+    return this.prisma.user.update({ where: { id: userId }, data, select: USER_FIELDS });
+  }
+
+  /** A confirmed new address: it replaces the old one and counts as verified. */
+  async setEmail(tx: Tx, userId: string, email: string): Promise<void> {
+    await tx.user.update({ where: { id: userId }, data: { email, emailVerified: true } });
+  }
+
+  /** Deletes the user; sessions, tokens and identities go with it (foreign keys cascade). */
+  async deleteUser(tx: Tx, userId: string): Promise<boolean> {
+    const { count } = await tx.user.deleteMany({ where: { id: userId } });
+    return count === 1;
+  }
+
   async markEmailVerified(tx: Tx, userId: string): Promise<void> {
     await tx.user.update({ where: { id: userId }, data: { emailVerified: true } });
   }
@@ -84,10 +109,10 @@ export class AuthRepository {
     return rows[0] ? { sessionId: rows[0].session_id } : undefined;
   }
 
-  /** The session of a refresh token that exists but was already used (a replay). */
-  async findUsedRefreshToken(tokenHash: string): Promise<{ sessionId: string } | undefined> {
+  /** The session of a refresh token that exists but was already used (a replay, or a concurrent refresh), and when it was used. */
+  async findUsedRefreshToken(tokenHash: string): Promise<{ sessionId: string; usedAt: Date } | undefined> {
     const row = await this.prisma.refreshToken.findUnique({ where: { tokenHash }, select: { sessionId: true, usedAt: true } });
-    return row?.usedAt ? { sessionId: row.sessionId } : undefined;
+    return row?.usedAt ? { sessionId: row.sessionId, usedAt: row.usedAt } : undefined;
   }
 
   async addRefreshToken(tx: Tx, sessionId: string, tokenHash: string): Promise<void> {
@@ -137,8 +162,25 @@ export class AuthRepository {
 
   // --- single-use tokens -----------------------------------------------------------------
 
-  async createAuthToken(tx: Tx, data: { userId: string; purpose: TokenPurpose; tokenHash: string; expiresAt: Date }): Promise<void> {
+  async createAuthToken(
+    tx: Tx,
+    data: { userId: string; purpose: TokenPurpose; tokenHash: string; expiresAt: Date; newEmail?: string; redirectTo?: string },
+  ): Promise<void> {
     await tx.authToken.create({ data });
+  }
+
+  /** As consumeAuthToken, with what the token carries (the new address, the redirect). */
+  async consumeAuthTokenWithData(
+    client: Tx | PrismaService,
+    tokenHash: string,
+    purpose: TokenPurpose,
+  ): Promise<{ userId: string; newEmail: string | null; redirectTo: string | null } | undefined> {
+    const rows = await client.$queryRaw<{ user_id: string; new_email: string | null; redirect_to: string | null }[]>`
+      UPDATE auth_tokens SET used_at = now()
+      WHERE token_hash = ${tokenHash} AND purpose = ${purpose} AND used_at IS NULL AND expires_at > now()
+      RETURNING user_id, new_email, redirect_to`;
+    const row = rows[0];
+    return row ? { userId: row.user_id, newEmail: row.new_email, redirectTo: row.redirect_to } : undefined;
   }
 
   /**
@@ -146,11 +188,7 @@ export class AuthRepository {
    * exactly one gets the user id; expired, used or other-purpose tokens give undefined.
    */
   async consumeAuthToken(client: Tx | PrismaService, tokenHash: string, purpose: TokenPurpose): Promise<string | undefined> {
-    const rows = await client.$queryRaw<{ user_id: string }[]>`
-      UPDATE auth_tokens SET used_at = now()
-      WHERE token_hash = ${tokenHash} AND purpose = ${purpose} AND used_at IS NULL AND expires_at > now()
-      RETURNING user_id`;
-    return rows[0]?.user_id;
+    return (await this.consumeAuthTokenWithData(client, tokenHash, purpose))?.userId;
   }
 
   /** Whether a token of this purpose exists unused and unexpired (a read: it consumes nothing). */

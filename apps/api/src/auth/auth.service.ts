@@ -5,7 +5,8 @@ import { writeOutbox } from '#libs/events';
 import { AppException } from '../common/app-exception.js';
 import { BackgroundTasks } from '../common/background-tasks.js';
 import { EmailService } from '../email/email.service.js';
-import { type AuthResult, type LoginBody, type SignupBody, toUserView, type UserView } from './auth.dto.js';
+import { type AuthResult, type LoginBody, type SignupBody, toUserView, type UpdateMeBody, type UserView } from './auth.dto.js';
+import { assertRedirectAllowed } from './redirects.js';
 import { AuthRepository, type TokenPurpose, type UserRecord } from './auth.repository.js';
 import type { Caller } from './caller.js';
 import { LiveSessionService, sessionEnded } from './live-session.service.js';
@@ -23,10 +24,18 @@ const TOKEN_RULES: Record<TokenPurpose, { ttlMs: number; template: string; path:
   verify_email: { ttlMs: 24 * 3600_000, template: 'verification', path: '/auth/verify-email' },
   password_reset: { ttlMs: 3600_000, template: 'password-reset', path: '/auth/reset-password' },
   magic_link: { ttlMs: 15 * 60_000, template: 'magic-link', path: '/auth/magic-link' },
+  email_change: { ttlMs: 3600_000, template: 'email-change', path: '/auth/confirm-email-change' },
 };
+
+/** What a token email carries beyond the user: the address it goes to and confirms, the redirect after a magic link. */
+interface TokenExtras {
+  newEmail?: string;
+  redirectTo?: string;
+}
 
 const invalidCredentials = () => new AppException(401, 'INVALID_CREDENTIALS', 'Email or password is incorrect');
 const invalidToken = () => new AppException(400, 'INVALID_TOKEN', 'The token is invalid, expired or already used');
+const emailTaken = () => new AppException(409, 'EMAIL_TAKEN', 'An account with this email already exists');
 const invalidRefresh = () => new AppException(401, 'INVALID_REFRESH_TOKEN', 'The refresh token is invalid or expired');
 
 @Injectable()
@@ -56,7 +65,7 @@ export class AuthService {
       .catch((err: unknown) => {
         // Signup answers with tokens, so a taken email cannot be hidden here; the per-IP
         // limit above bounds how fast anyone can probe (docs/decisions.md).
-        if (isUniqueViolation(err)) throw new AppException(409, 'EMAIL_TAKEN', 'An account with this email already exists');
+        if (isUniqueViolation(err)) throw emailTaken();
         throw err;
       });
     if (mailId) await this.email.dispatch(mailId);
@@ -82,33 +91,44 @@ export class AuthService {
     });
   }
 
-  /** Rotates a refresh token. A used one presented again revokes its whole session. */
+  /**
+   * Rotates a refresh token. A used one presented again within AUTH_REFRESH_REUSE_GRACE_SECONDS
+   * of its first use is a concurrent refresh (two tabs, an app resuming): it gets a token of
+   * its own in the same session, and the other caller's new token stays valid. Presented
+   * later, it is a replay: the whole session is revoked.
+   */
   async refresh(refreshToken: string, client: ClientInfo): Promise<AuthResult> {
     await this.limits.check('refresh', { ip: client.ip });
     const tokenHash = hashToken(refreshToken);
     const outcome = await this.repo.transaction(async (tx) => {
       const used = await this.repo.useRefreshToken(tx, tokenHash);
-      if (!used) return undefined;
-      const session = await this.repo.findSessionInTx(tx, used.sessionId);
-      if (!session || session.revokedAt || session.expiresAt <= new Date() || session.user.disabled) throw invalidRefresh();
-      const next = newOpaqueToken('rt_');
-      await this.repo.addRefreshToken(tx, session.id, hashToken(next));
-      return { user: session.user, sessionId: session.id, refreshToken: next };
+      return used ? this.rotate(tx, used.sessionId) : undefined;
     });
-    if (!outcome) {
-      const replayed = await this.repo.findUsedRefreshToken(tokenHash);
-      if (replayed) {
-        const session = await this.repo.findSession(replayed.sessionId);
-        if (session) {
-          await this.repo.revokeSessions(this.repo.client, session.userId, 'refresh_token_reuse', [session.id]);
-          await this.repo.audit(this.repo.client, 'session.reuse_detected', { userId: session.userId, data: { sessionId: session.id } });
-          await this.sessions.invalidateUser(session.userId);
-        }
-      }
-      await this.limits.hit('refresh', { ip: client.ip });
-      throw invalidRefresh();
+    if (outcome) return this.issue(outcome.user, outcome.sessionId, outcome.refreshToken);
+    const replayed = await this.repo.findUsedRefreshToken(tokenHash);
+    if (replayed && Date.now() - replayed.usedAt.getTime() <= this.config.AUTH_REFRESH_REUSE_GRACE_SECONDS * 1000) {
+      const sibling = await this.repo.transaction((tx) => this.rotate(tx, replayed.sessionId));
+      return this.issue(sibling.user, sibling.sessionId, sibling.refreshToken);
     }
-    return this.issue(outcome.user, outcome.sessionId, outcome.refreshToken);
+    if (replayed) {
+      const session = await this.repo.findSession(replayed.sessionId);
+      if (session) {
+        await this.repo.revokeSessions(this.repo.client, session.userId, 'refresh_token_reuse', [session.id]);
+        await this.repo.audit(this.repo.client, 'session.reuse_detected', { userId: session.userId, data: { sessionId: session.id } });
+        await this.sessions.invalidateUser(session.userId);
+      }
+    }
+    await this.limits.hit('refresh', { ip: client.ip });
+    throw invalidRefresh();
+  }
+
+  /** A new refresh token in an active session (401 when the session or its user no longer may). */
+  private async rotate(tx: Prisma.TransactionClient, sessionId: string) {
+    const session = await this.repo.findSessionInTx(tx, sessionId);
+    if (!session || session.revokedAt || session.expiresAt <= new Date() || session.user.disabled) throw invalidRefresh();
+    const next = newOpaqueToken('rt_');
+    await this.repo.addRefreshToken(tx, session.id, hashToken(next));
+    return { user: session.user, sessionId: session.id, refreshToken: next };
   }
 
   async logout(caller: Caller): Promise<void> {
@@ -129,15 +149,21 @@ export class AuthService {
     return toUserView(await this.activeUser(caller));
   }
 
-  async changePassword(caller: Caller, currentPassword: string, password: string): Promise<UserView> {
-    const user = await this.activeUser(caller);
-    const { sessionId } = requireUser(caller);
-    // A stolen access token must not be a way to guess the current password at full speed.
-    await this.limits.check('password-change', { user: user.id });
-    if (!(await verifyPassword(user.passwordHash, currentPassword))) {
-      await this.limits.hit('password-change', { user: user.id });
-      throw invalidCredentials();
+  /** Profile fields, and the password when both the current and a new one are given. */
+  async updateMe(caller: Caller, body: UpdateMeBody): Promise<UserView> {
+    let user = await this.activeUser(caller);
+    if (body.password !== undefined && body.currentPassword !== undefined) {
+      await this.changePassword(caller, user, body.currentPassword, body.password);
     }
+    if (body.displayName !== undefined || body.userMetadata !== undefined) {
+      user = await this.repo.updateProfile(user.id, { displayName: body.displayName, userMetadata: body.userMetadata as Prisma.InputJsonObject | undefined }); // validated JSON object
+    }
+    return toUserView(user);
+  }
+
+  private async changePassword(caller: Caller, user: UserRecord, currentPassword: string, password: string): Promise<void> {
+    const { sessionId } = requireUser(caller);
+    await this.checkPassword(user, currentPassword);
     const passwordHash = await hashPassword(password);
     // Every other session ends; the one that changed the password stays.
     const others = (await this.repo.listActiveSessions(user.id)).map((s) => s.id).filter((id) => id !== sessionId);
@@ -149,7 +175,78 @@ export class AuthService {
       await this.repo.audit(tx, 'password.change', { userId: user.id, actor: `user:${user.id}` });
     });
     await this.sessions.invalidateUser(user.id);
-    return toUserView(user);
+  }
+
+  /**
+   * The current password, for sensitive changes of an account that has one. A stolen access
+   * token must not be a way to guess it at full speed, nor to make the change without it.
+   */
+  private async checkPassword(user: UserRecord, currentPassword: string | undefined): Promise<void> {
+    if (!user.passwordHash) return;
+    if (currentPassword === undefined) {
+      throw new AppException(400, 'PASSWORD_REQUIRED', 'Send currentPassword to confirm this change');
+    }
+    await this.limits.check('password-change', { user: user.id });
+    if (!(await verifyPassword(user.passwordHash, currentPassword))) {
+      await this.limits.hit('password-change', { user: user.id });
+      throw invalidCredentials();
+    }
+  }
+
+  /**
+   * Deletes the signed-in user's account (docs/auth.md, "Deleting an account"): the user row
+   * and with it every session, refresh token and email-link token. Documents and files the
+   * user owned stay, their ownerId naming a user that no longer exists.
+   */
+  async deleteMe(caller: Caller, currentPassword: string | undefined, client: ClientInfo): Promise<void> {
+    const user = await this.activeUser(caller);
+    await this.checkPassword(user, currentPassword);
+    await this.repo.transaction(async (tx) => {
+      await this.repo.deleteUser(tx, user.id);
+      await this.repo.audit(tx, 'user.delete.self', { userId: null, actor: `user:${user.id}`, ip: client.ip, data: { userId: user.id } });
+    });
+    await this.sessions.invalidateUser(user.id);
+  }
+
+  /**
+   * Starts an email change: a link goes to the new address, and only opening it changes the
+   * account's email (the old address keeps working until then).
+   */
+  async requestEmailChange(caller: Caller, email: string, currentPassword: string | undefined): Promise<void> {
+    const user = await this.activeUser(caller);
+    await this.checkPassword(user, currentPassword);
+    if (email === user.email) throw new AppException(400, 'VALIDATION_FAILED', 'This is already the account\'s email address');
+    if (await this.repo.findUserByEmail(email)) throw emailTaken();
+    await this.limits.hit('verify-email', { user: user.id });
+    const mailId = await this.repo.transaction(async (tx) => {
+      // Only the newest request counts.
+      await this.repo.endAuthTokens(tx, user.id, ['email_change']);
+      await this.repo.audit(tx, 'email_change.request', { userId: user.id, actor: `user:${user.id}` });
+      return this.queueTokenEmail(tx, user, 'email_change', { newEmail: email });
+    });
+    await this.email.dispatch(mailId);
+  }
+
+  /** Applies an email change with the token mailed to the new address. */
+  async confirmEmailChange(token: string, client: ClientInfo): Promise<UserView> {
+    await this.limits.check('token', { ip: client.ip });
+    const userId = await this.repo
+      .transaction(async (tx) => {
+        const used = await this.repo.consumeAuthTokenWithData(tx, hashToken(token), 'email_change');
+        if (!used?.newEmail) throw invalidToken();
+        await this.repo.setEmail(tx, used.userId, used.newEmail);
+        // Links mailed to the old address must not work any more.
+        await this.repo.endAuthTokens(tx, used.userId);
+        await this.repo.audit(tx, 'email.change', { userId: used.userId, ip: client.ip, data: { email: used.newEmail } });
+        return used.userId;
+      })
+      .catch((err: unknown) => {
+        if (isUniqueViolation(err)) throw emailTaken();
+        return this.failedTokenUse(err, client);
+      });
+    // The email is read live by the guard: refresh every replica's cached state.
+    await this.sessions.invalidateUser(userId);
+    return toUserView((await this.repo.findUserById(userId))!);
   }
 
   async listSessions(caller: Caller) {
@@ -230,24 +327,27 @@ export class AuthService {
   }
 
   /** Always answers the same (202), whether or not the account exists (as requestPasswordReset). */
-  async requestMagicLink(email: string, client: ClientInfo): Promise<void> {
+  async requestMagicLink(email: string, client: ClientInfo, redirectTo?: string): Promise<void> {
+    if (redirectTo !== undefined) assertRedirectAllowed(this.config.AUTH_REDIRECT_URLS, redirectTo);
     await this.limits.hit('magic-link', { email, ip: client.ip });
-    this.background.run('magic-link request', () => this.emailLinkIfActive(email, 'magic_link', 'magic_link.request', client));
+    this.background.run('magic-link request', () => this.emailLinkIfActive(email, 'magic_link', 'magic_link.request', client, { redirectTo }));
   }
 
   async verifyMagicLink(token: string, client: ClientInfo): Promise<AuthResult> {
     await this.limits.check('token', { ip: client.ip });
     // Consumed by one autocommit statement: the row lock is held for that statement only, so
     // concurrent uses of the token fail at once instead of queueing behind a long transaction.
-    const userId = await this.repo.consumeAuthToken(this.repo.client, hashToken(token), 'magic_link');
-    if (!userId) return this.failedTokenUse(invalidToken(), client);
+    const used = await this.repo.consumeAuthTokenWithData(this.repo.client, hashToken(token), 'magic_link');
+    if (!used) return this.failedTokenUse(invalidToken(), client);
+    const { userId } = used;
     const user = await this.repo.findUserById(userId);
     if (!user) throw invalidToken();
     if (user.disabled) throw new AppException(403, 'ACCOUNT_DISABLED', 'This account is disabled');
     return this.repo.transaction(async (tx) => {
       await this.repo.markEmailVerified(tx, userId);
       await this.repo.audit(tx, 'login.magic_link', { userId, actor: `user:${userId}`, ip: client.ip });
-      return this.openSession(tx, { ...user, emailVerified: true }, client);
+      const result = await this.openSession(tx, { ...user, emailVerified: true }, client);
+      return used.redirectTo ? { ...result, redirectTo: used.redirectTo } : result;
     });
   }
 
@@ -261,9 +361,9 @@ export class AuthService {
   }
 
   /** The work behind password-reset and magic-link requests, the same for every email. */
-  private async emailLinkIfActive(email: string, purpose: TokenPurpose, event: string, client: ClientInfo): Promise<void> {
+  private async emailLinkIfActive(email: string, purpose: TokenPurpose, event: string, client: ClientInfo, extras: TokenExtras = {}): Promise<void> {
     const user = await this.repo.findUserByEmail(email);
-    if (user && !user.disabled) await this.sendTokenEmail(user, purpose);
+    if (user && !user.disabled) await this.sendTokenEmail(user, purpose, extras);
     await this.repo.audit(this.repo.client, event, { userId: user?.id, ip: client.ip });
   }
 
@@ -296,7 +396,7 @@ export class AuthService {
   }
 
   /** Creates a single-use token and queues its email in `tx`; returns the message to dispatch. */
-  private async queueTokenEmail(tx: Prisma.TransactionClient, user: UserRecord, purpose: TokenPurpose): Promise<string> {
+  private async queueTokenEmail(tx: Prisma.TransactionClient, user: UserRecord, purpose: TokenPurpose, extras: TokenExtras = {}): Promise<string> {
     const token = newOpaqueToken();
     const rule = TOKEN_RULES[purpose];
     await this.repo.createAuthToken(tx, {
@@ -304,15 +404,18 @@ export class AuthService {
       purpose,
       tokenHash: hashToken(token),
       expiresAt: new Date(Date.now() + rule.ttlMs),
+      ...extras,
     });
     // Links point at the configured app URL, never at the request's Host header.
     const link = `${this.config.APP_URL}${rule.path}?token=${encodeURIComponent(token)}`;
-    const { id } = await this.email.queue({ to: user.email, template: rule.template, data: { link, email: user.email } }, tx);
+    // An email change is confirmed from the new address; every other link goes to the account's.
+    const to = extras.newEmail ?? user.email;
+    const { id } = await this.email.queue({ to, template: rule.template, data: { link, email: to } }, tx);
     return id;
   }
 
-  private async sendTokenEmail(user: UserRecord, purpose: TokenPurpose): Promise<void> {
-    const mailId = await this.repo.transaction((tx) => this.queueTokenEmail(tx, user, purpose));
+  private async sendTokenEmail(user: UserRecord, purpose: TokenPurpose, extras: TokenExtras = {}): Promise<void> {
+    const mailId = await this.repo.transaction((tx) => this.queueTokenEmail(tx, user, purpose, extras));
     await this.email.dispatch(mailId);
   }
 }

@@ -4,7 +4,8 @@ import type { Actor } from '#libs/events';
 export type Caller =
   | { kind: 'anonymous' }
   | { kind: 'user'; userId: string; email: string; roles: string[]; sessionId: string }
-  | { kind: 'service'; keyId: string };
+  /** `scopes`: an admin-created key's scopes (absent or empty = full service access; see api-key-scopes.ts). */
+  | { kind: 'service'; keyId: string; scopes?: string[] };
 
 export const ANONYMOUS: Caller = { kind: 'anonymous' };
 

@@ -116,14 +116,58 @@ export interface paths {
         get: operations["authMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete the signed-in account (currentPassword required when it has one); sessions and tokens go with it, owned documents and files stay (docs/auth.md)
+         * @description Access: a signed-in user or the service key.
+         */
+        delete: operations["authDeleteMe"];
         options?: never;
         head?: never;
         /**
-         * Change the password (ends every other session and outstanding reset and magic links)
+         * Edit the profile (displayName, userMetadata) and/or change the password (with currentPassword; ends every other session and outstanding reset and magic links)
          * @description Access: a signed-in user or the service key.
          */
         patch: operations["authUpdateMe"];
+        trace?: never;
+    };
+    "/v1/auth/email-change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the email address: a confirmation link goes to the new address (currentPassword required when the account has one)
+         * @description Access: a signed-in user or the service key.
+         */
+        post: operations["authRequestEmailChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/email-change/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm an email change with the token mailed to the new address
+         * @description Access: anyone.
+         */
+        post: operations["authConfirmEmailChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/auth/sessions": {
@@ -1113,6 +1157,8 @@ export interface components {
             refreshToken: string;
             /** @description seconds until the access token expires */
             expiresIn: number;
+            /** @description magic links requested with a redirectTo: where the app continues */
+            redirectTo?: string;
         };
         User: {
             /** Format: uuid */
@@ -1120,12 +1166,25 @@ export interface components {
             email: string;
             emailVerified: boolean;
             roles: string[];
+            displayName: string | null;
+            /** @description profile data the user edits */
+            userMetadata: {
+                [key: string]: unknown;
+            };
+            /** @description set by admins and the service role only */
+            appMetadata: {
+                [key: string]: unknown;
+            };
             /** Format: date-time */
             createdAt: string;
         };
         Revoked: {
             /** @description sessions ended */
             revoked: number;
+        };
+        Accepted: {
+            /** @enum {string} */
+            status: "accepted";
         };
         SessionList: {
             items: components["schemas"]["Session"][];
@@ -1146,10 +1205,6 @@ export interface components {
             /** @description the session of the access token that asked */
             current: boolean;
         };
-        Accepted: {
-            /** @enum {string} */
-            status: "accepted";
-        };
         AdminUserList: {
             items: components["schemas"]["AdminUser"][];
             /** Format: uuid */
@@ -1162,6 +1217,15 @@ export interface components {
             email: string;
             emailVerified: boolean;
             roles: string[];
+            displayName: string | null;
+            /** @description profile data the user edits */
+            userMetadata: {
+                [key: string]: unknown;
+            };
+            /** @description set by admins and the service role only */
+            appMetadata: {
+                [key: string]: unknown;
+            };
             /** Format: date-time */
             createdAt: string;
             disabled: boolean;
@@ -1185,6 +1249,10 @@ export interface components {
             lastUsedAt: string | null;
             /** Format: date-time */
             revokedAt: string | null;
+            /** @description empty = full service access */
+            scopes: ("collections" | "storage" | "functions" | "read-only")[];
+            /** Format: date-time */
+            expiresAt: string | null;
             /** @description the secret: shown in this answer only */
             key: string;
         };
@@ -1206,6 +1274,10 @@ export interface components {
             lastUsedAt: string | null;
             /** Format: date-time */
             revokedAt: string | null;
+            /** @description empty = full service access */
+            scopes: ("collections" | "storage" | "functions" | "read-only")[];
+            /** Format: date-time */
+            expiresAt: string | null;
         };
         Collection: {
             name: string;
@@ -1710,7 +1782,7 @@ export interface components {
             /** @description the HTTP status, repeated */
             statusCode: number;
             /** @enum {string} */
-            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_FAILED" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
+            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "API_KEY_SCOPE" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_FAILED" | "NOT_FOUND" | "PASSWORD_REQUIRED" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REDIRECT_NOT_ALLOWED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
             message: string;
             /** @description what was wrong, e.g. one entry per invalid field */
             details?: {
@@ -1907,6 +1979,32 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    authDeleteMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    currentPassword?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The account is deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
     authUpdateMe: {
         parameters: {
             query?: never;
@@ -1917,8 +2015,70 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    currentPassword: string;
-                    password: string;
+                    displayName?: string | null;
+                    /** @description replaces the whole object */
+                    userMetadata?: {
+                        [key: string]: unknown;
+                    };
+                    currentPassword?: string;
+                    password?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authRequestEmailChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email: string;
+                    currentPassword?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authConfirmEmailChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
                 };
             };
         };
@@ -2110,6 +2270,8 @@ export interface operations {
             content: {
                 "application/json": {
                     email: string;
+                    /** @description where to send the browser afterwards; must be on AUTH_REDIRECT_URLS */
+                    redirectTo?: string;
                 };
             };
         };
@@ -2270,6 +2432,15 @@ export interface operations {
                     roles?: string[];
                     disabled?: boolean;
                     emailVerified?: boolean;
+                    displayName?: string | null;
+                    /** @description replaces the whole object */
+                    userMetadata?: {
+                        [key: string]: unknown;
+                    };
+                    /** @description replaces the whole object; only admins and the service role set it */
+                    appMetadata?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -2358,6 +2529,16 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
+                    /**
+                     * @description empty = full service access; else only the listed areas (collections, storage, functions), and with read-only only GET/HEAD
+                     * @default []
+                     */
+                    scopes?: ("collections" | "storage" | "functions" | "read-only")[];
+                    /**
+                     * Format: date-time
+                     * @description after this instant the key is refused
+                     */
+                    expiresAt?: string;
                 };
             };
         };
