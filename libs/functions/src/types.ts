@@ -12,11 +12,15 @@ export type TriggerType = (typeof TRIGGER_TYPES)[number];
 /** Who may invoke a function through `POST /functions/:name/invoke`. */
 export type HttpAccess = 'public' | 'user' | 'admin';
 
+/** Auth events a function can subscribe to (docs/functions.md). */
+export const AUTH_EVENT_NAMES = ['signup', 'link', 'unlink', 'mfa_enrolled'] as const;
+export type AuthEventName = (typeof AUTH_EVENT_NAMES)[number];
+
 export type Trigger =
   | { type: 'http'; access?: HttpAccess }
   | { type: 'db'; collection: string; events: ('create' | 'update' | 'delete')[] }
   | { type: 'storage'; bucket: string; events: ('upload' | 'delete')[] }
-  | { type: 'auth'; events: 'signup'[] }
+  | { type: 'auth'; events: AuthEventName[] }
   | { type: 'schedule'; cron: string; timezone?: string };
 
 /** The user in an http event: the caller when it is a signed-in user, else null. */
@@ -31,7 +35,9 @@ export type FunctionEvent =
   | { id: string; type: 'http'; payload: unknown; user: EventUser | null; actor: Actor }
   | ({ id: string; type: 'db' } & EventPayloads['db.change'])
   | { id: string; type: 'storage'; bucket: string; operation: 'upload' | 'delete'; file: Record<string, unknown>; actor: Actor }
-  | { id: string; type: 'auth'; operation: 'signup'; user: Record<string, unknown> }
+  | { id: string; type: 'auth'; operation: 'signup'; user: Record<string, unknown>; provider?: string }
+  | { id: string; type: 'auth'; operation: 'link' | 'unlink'; userId: string; provider: string }
+  | { id: string; type: 'auth'; operation: 'mfa_enrolled'; userId: string; factor: 'totp' }
   | { id: string; type: 'schedule'; scheduledAt: string };
 
 /** One captured log line of a run. */

@@ -27,6 +27,8 @@ export const EmailJob = {
 /** Jobs of the events queue: one per outbox event type, plus the schedulers' ticks. */
 export const EventsJob = {
   AuthSignup: 'auth.signup',
+  AuthIdentity: 'auth.identity',
+  AuthMfa: 'auth.mfa',
   DbChange: 'db.change',
   StorageChange: 'storage.change',
   ScheduleTick: 'schedule.tick',
@@ -64,6 +66,8 @@ export interface JobTypes {
   };
   [QueueName.Events]: {
     [EventsJob.AuthSignup]: { data: OutboxJobData; result: { runs: number } };
+    [EventsJob.AuthIdentity]: { data: OutboxJobData; result: { runs: number } };
+    [EventsJob.AuthMfa]: { data: OutboxJobData; result: { runs: number } };
     [EventsJob.DbChange]: { data: OutboxJobData; result: { runs: number } };
     [EventsJob.StorageChange]: { data: OutboxJobData; result: { runs: number } };
     [EventsJob.ScheduleTick]: { data: { functionId: string }; result: { runs: number } };

@@ -24,7 +24,7 @@ import type { z } from 'zod';
 import { AuthService, type ClientInfo } from './auth.service.js';
 import type { Caller } from './caller.js';
 
-function clientOf(request: FastifyRequest): ClientInfo {
+export function clientOf(request: FastifyRequest): ClientInfo {
   // request.ip honours X-Forwarded-For only when TRUST_PROXY is set. The user agent is
   // stored with the session: control characters (and what Postgres cannot store) go.
   const userAgent = request.headers['user-agent'];

@@ -8,6 +8,9 @@ import { AuthGuard } from './auth.guard.js';
 import { AuthRepository } from './auth.repository.js';
 import { AuthService } from './auth.service.js';
 import { HostedPagesRoute } from './hosted-pages.route.js';
+import { AuthProvidersController, OAuthController } from './oauth/oauth.controller.js';
+import { OAuthRepository } from './oauth/oauth.repository.js';
+import { OAuthService } from './oauth/oauth.service.js';
 import { LiveSessionService } from './live-session.service.js';
 import { RateLimitService } from './rate-limit.service.js';
 import { TokenService } from './token.service.js';
@@ -16,7 +19,7 @@ import { TokenService } from './token.service.js';
 @Global()
 @Module({
   imports: [JwtModule.register({})],
-  controllers: [AuthController],
+  controllers: [AuthController, OAuthController, AuthProvidersController],
   providers: [
     TokenService,
     ApiKeysRepository,
@@ -26,6 +29,8 @@ import { TokenService } from './token.service.js';
     LiveSessionService,
     BackgroundTasks,
     HostedPagesRoute,
+    OAuthRepository,
+    OAuthService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
   exports: [TokenService, ApiKeysRepository, LiveSessionService, RateLimitService, BackgroundTasks],

@@ -352,6 +352,15 @@ export class AuthService {
   }
 
 
+  /** Opens a session for a user another proof has identified (a provider's sign-in). */
+  async signInAs(user: UserRecord, client: ClientInfo, event: string, data: Prisma.InputJsonObject = {}): Promise<AuthResult> {
+    if (user.disabled) throw new AppException(403, 'ACCOUNT_DISABLED', 'This account is disabled');
+    return this.repo.transaction(async (tx) => {
+      await this.repo.audit(tx, event, { userId: user.id, actor: `user:${user.id}`, ip: client.ip, data });
+      return this.openSession(tx, user, client);
+    });
+  }
+
   // --- helpers -------------------------------------------------------------------------------
 
   /** Counts a failed use of an email-link token against the client IP, then rethrows. */

@@ -330,6 +330,214 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The enabled sign-in providers (for sign-in buttons)
+         * @description Access: anyone.
+         */
+        get: operations["oAuthProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/{provider}/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start signing in with a provider: redirects the browser to it (redirectTo must be on AUTH_REDIRECT_URLS)
+         * @description Access: anyone.
+         */
+        get: operations["oAuthAuthorize"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The redirect URI to register with the provider; sends the browser back to the app with ?code= (or ?error=)
+         * @description Access: anyone.
+         */
+        get: operations["oAuthCallback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade the one-time code from the redirect for a session
+         * @description Access: anyone.
+         */
+        post: operations["oAuthExchange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/{provider}/id-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Native sign-in with an ID token from the provider's SDK (verified against its JWKS, audience and nonce)
+         * @description Access: anyone.
+         */
+        post: operations["oAuthIdToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The provider identities linked to the signed-in account
+         * @description Access: a signed-in user or the service key.
+         */
+        get: operations["oAuthIdentities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/identities/{provider}/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start linking a provider to the signed-in account: open the returned URL in the browser
+         * @description Access: a signed-in user or the service key.
+         */
+        post: operations["oAuthLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/identities/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unlink an identity (not the last way to sign in: 409 LAST_SIGN_IN_METHOD)
+         * @description Access: a signed-in user or the service key.
+         */
+        delete: operations["oAuthUnlink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/auth-providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign-in providers (client secrets are never returned)
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["authProvidersList"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/auth-providers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One sign-in provider
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["authProvidersGet"];
+        /**
+         * Create or replace a sign-in provider (the client secret is stored encrypted)
+         * @description Access: an admin user or the service key.
+         */
+        put: operations["authProvidersPut"];
+        post?: never;
+        /**
+         * Delete a sign-in provider (its users keep their accounts; their identities stop working until it is added again)
+         * @description Access: an admin user or the service key.
+         */
+        delete: operations["authProvidersRemove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/users": {
         parameters: {
             query?: never;
@@ -1205,6 +1413,58 @@ export interface components {
             /** @description the session of the access token that asked */
             current: boolean;
         };
+        SignInProviderList: {
+            items: {
+                id: string;
+                /** @enum {string} */
+                kind: "oidc" | "google" | "microsoft" | "apple" | "github";
+            }[];
+            /** @enum {string|null} */
+            nextCursor: null;
+        };
+        IdentityList: {
+            items: components["schemas"]["Identity"][];
+            /** @enum {string|null} */
+            nextCursor: null;
+        };
+        Identity: {
+            /** Format: uuid */
+            id: string;
+            provider: string;
+            email: string | null;
+            emailVerified: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            lastSignInAt: string;
+        };
+        LinkStarted: {
+            /** @description open this URL in the browser to link the provider */
+            url: string;
+        };
+        AuthProviderList: {
+            items: components["schemas"]["AuthProvider"][];
+            /** @enum {string|null} */
+            nextCursor: null;
+        };
+        AuthProvider: {
+            id: string;
+            /** @enum {string} */
+            kind: "oidc" | "google" | "microsoft" | "apple" | "github";
+            issuer: string | null;
+            clientId: string;
+            hasClientSecret: boolean;
+            scopes: string[];
+            audiences: string[];
+            options: {
+                [key: string]: string;
+            };
+            enabled: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
         AdminUserList: {
             items: components["schemas"]["AdminUser"][];
             /** Format: uuid */
@@ -1494,7 +1754,7 @@ export interface components {
             } | {
                 /** @enum {string} */
                 type: "auth";
-                events: "signup"[];
+                events: ("signup" | "link" | "unlink" | "mfa_enrolled")[];
             } | {
                 /** @enum {string} */
                 type: "schedule";
@@ -1601,7 +1861,7 @@ export interface components {
             } | {
                 /** @enum {string} */
                 type: "auth";
-                events: "signup"[];
+                events: ("signup" | "link" | "unlink" | "mfa_enrolled")[];
             } | {
                 /** @enum {string} */
                 type: "schedule";
@@ -1782,7 +2042,7 @@ export interface components {
             /** @description the HTTP status, repeated */
             statusCode: number;
             /** @enum {string} */
-            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "API_KEY_SCOPE" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_FAILED" | "NOT_FOUND" | "PASSWORD_REQUIRED" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REDIRECT_NOT_ALLOWED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
+            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "API_KEY_SCOPE" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "IDENTITY_IN_USE" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "LAST_SIGN_IN_METHOD" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_FAILED" | "NOT_FOUND" | "OAUTH_ACCOUNT_EXISTS" | "OAUTH_CODE_INVALID" | "OAUTH_DENIED" | "OAUTH_EMAIL_REQUIRED" | "OAUTH_ID_TOKEN_INVALID" | "OAUTH_ID_TOKEN_UNSUPPORTED" | "OAUTH_NONCE_MISMATCH" | "OAUTH_PROVIDER_ERROR" | "OAUTH_PROVIDER_MISCONFIGURED" | "OAUTH_PROVIDER_NOT_FOUND" | "OAUTH_STATE_INVALID" | "PASSWORD_REQUIRED" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REDIRECT_NOT_ALLOWED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
             message: string;
             /** @description what was wrong, e.g. one entry per invalid field */
             details?: {
@@ -2312,6 +2572,393 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AuthTokens"];
                 };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    oAuthProviders: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInProviderList"];
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    oAuthAuthorize: {
+        parameters: {
+            query: {
+                /** @description where to send the browser afterwards; must be on AUTH_REDIRECT_URLS */
+                redirectTo: string;
+                /** @description set by POST /auth/identities/:provider/link */
+                link?: string;
+            };
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    oAuthCallback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the app's redirectTo */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    oAuthExchange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokens"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    oAuthIdToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    idToken: string;
+                    /** @description the raw nonce the app passed to the provider */
+                    nonce?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokens"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    oAuthIdentities: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityList"];
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    oAuthLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description where to send the browser afterwards; must be on AUTH_REDIRECT_URLS */
+                    redirectTo: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkStarted"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    oAuthUnlink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlinked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authProvidersList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthProviderList"];
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authProvidersGet: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthProvider"];
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authProvidersPut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    kind: "oidc" | "google" | "microsoft" | "apple" | "github";
+                    /** @description the OIDC issuer (discovery at <issuer>/.well-known/openid-configuration); required for kind oidc, a preset otherwise */
+                    issuer?: string;
+                    clientId: string;
+                    /** @description write-only: stored encrypted, never returned; left out = keep the stored one; Apple: the PKCS#8 private key */
+                    clientSecret?: string | null;
+                    /**
+                     * @description empty = the kind's defaults
+                     * @default []
+                     */
+                    scopes?: string[];
+                    /**
+                     * @description other client ids whose ID tokens native sign-in accepts
+                     * @default []
+                     */
+                    audiences?: string[];
+                    /** @default {} */
+                    options?: {
+                        /** @description Microsoft: the directory (tenant) id or domain */
+                        tenant?: string;
+                        /** @description Apple: the team id */
+                        teamId?: string;
+                        /** @description Apple: the key id */
+                        keyId?: string;
+                    };
+                    /** @default true */
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthProvider"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authProvidersRemove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -3633,7 +4280,7 @@ export interface operations {
                     } | {
                         /** @enum {string} */
                         type: "auth";
-                        events: "signup"[];
+                        events: ("signup" | "link" | "unlink" | "mfa_enrolled")[];
                     } | {
                         /** @enum {string} */
                         type: "schedule";
