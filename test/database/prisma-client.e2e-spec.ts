@@ -187,6 +187,8 @@ const samples: { [M in Prisma.ModelName]: (parents: Parents) => Row<M> } = {
     expiresAt: at('2026-02-02T03:04:05.678Z'),
     revokedAt: at('2026-01-05T03:04:05.678Z'),
     revokedReason: 'logout',
+    aal: 'aal2',
+    amr: ['pwd', 'otp', 'mfa'],
   }),
   RefreshToken: ({ sessionId }) => ({
     id: randomUUID(),
@@ -228,6 +230,20 @@ const samples: { [M in Prisma.ModelName]: (parents: Parents) => Row<M> } = {
     emailVerified: true,
     createdAt: at('2026-01-02T03:04:05.678Z'),
     lastSignInAt: at('2026-01-02T04:04:05.678Z'),
+  }),
+  MfaFactor: ({ userId }) => ({
+    id: randomUUID(),
+    userId,
+    secret: 'v1.iv.tag.body',
+    confirmedAt: at('2026-01-02T03:04:05.678Z'),
+    lastTimeStep: 59_000_000n,
+    createdAt: at('2026-01-02T03:00:05.678Z'),
+  }),
+  MfaRecoveryCode: ({ userId }) => ({
+    id: randomUUID(),
+    userId,
+    codeHash: randomUUID(),
+    usedAt: at('2026-01-02T03:04:05.678Z'),
   }),
   ApiKey: () => ({
     id: randomUUID(),

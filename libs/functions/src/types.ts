@@ -28,6 +28,9 @@ export interface EventUser {
   id: string;
   email: string;
   roles: string[];
+  /** How the caller signed in: `aal2` after a second factor (a function can require it). */
+  aal?: 'aal1' | 'aal2';
+  amr?: string[];
 }
 
 /** The `event` argument a handler receives, by trigger type (docs/functions.md). */

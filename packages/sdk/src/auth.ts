@@ -1,6 +1,6 @@
-import { BaasError, NetworkError } from './errors.js';
+import { BaasError, MfaRequiredError, NetworkError } from './errors.js';
 import type { Http, TokenSource } from './http.js';
-import type { AuthTokens, Session, User } from './types.js';
+import type { AuthTokens, Identity, MfaChallenge, MfaStatus, Session, SignInProvider, TotpEnrolment, User } from './types.js';
 
 /**
  * Where the session is kept. The shape of Web Storage and of React Native's AsyncStorage,
@@ -84,9 +84,43 @@ export class AuthClient implements TokenSource {
     return this.start(tokens, 'signed_in');
   }
 
+  /** Signs in; throws MfaRequiredError (answer it with verifyMfa) when the account has a second factor. */
   async signInWithPassword(credentials: { email: string; password: string }): Promise<AuthSession> {
-    const tokens = await this.http.json<AuthTokens>({ method: 'POST', path: '/v1/auth/login', body: credentials, auth: 'none' });
+    const result = await this.http.json<AuthTokens | MfaChallenge>({ method: 'POST', path: '/v1/auth/login', body: credentials, auth: 'none' });
+    return this.startOrChallenge(result);
+  }
+
+  /** The second step of a sign-in: the challenge's token and a TOTP (or recovery) code. */
+  async verifyMfa(challengeToken: string, code: string): Promise<AuthSession> {
+    const tokens = await this.http.json<AuthTokens>({ method: 'POST', path: '/v1/auth/mfa/verify', body: { challengeToken, code }, auth: 'none' });
     return this.start(tokens, 'signed_in');
+  }
+
+  /** Where to send the browser to sign in with a provider (redirectTo must be on the server's AUTH_REDIRECT_URLS). */
+  oauthSignInUrl(provider: string, redirectTo: string): string {
+    return `${this.http.url}/v1/auth/oauth/${encodeURIComponent(provider)}/authorize?redirectTo=${encodeURIComponent(redirectTo)}`;
+  }
+
+  /** Finishes a provider sign-in with the `code` your redirectTo page received. */
+  async exchangeOAuthCode(code: string): Promise<AuthSession> {
+    const result = await this.http.json<AuthTokens | MfaChallenge>({ method: 'POST', path: '/v1/auth/oauth/exchange', body: { code }, auth: 'none' });
+    return this.startOrChallenge(result);
+  }
+
+  /** Native sign-in with an ID token from the provider's SDK (and the raw nonce you gave it). */
+  async signInWithIdToken(provider: string, idToken: string, nonce?: string): Promise<AuthSession> {
+    const result = await this.http.json<AuthTokens | MfaChallenge>({
+      method: 'POST',
+      path: `/v1/auth/oauth/${encodeURIComponent(provider)}/id-token`,
+      body: { idToken, nonce },
+      auth: 'none',
+    });
+    return this.startOrChallenge(result);
+  }
+
+  /** The enabled sign-in providers (for buttons). */
+  async listProviders(): Promise<SignInProvider[]> {
+    return (await this.http.json<{ items: SignInProvider[] }>({ method: 'GET', path: '/v1/auth/providers', auth: 'none' })).items;
   }
 
   /**
@@ -98,10 +132,10 @@ export class AuthClient implements TokenSource {
     await this.http.json({ method: 'POST', path: '/v1/auth/magic-link/request', body: { email, ...options }, auth: 'none' });
   }
 
-  /** Signs in with the token from a magic-link email (your page takes it from the link). */
+  /** Signs in with the token from a magic-link email (your page takes it from the link); MfaRequiredError as signInWithPassword. */
   async verifyMagicLink(token: string): Promise<AuthSession> {
-    const tokens = await this.http.json<AuthTokens>({ method: 'POST', path: '/v1/auth/magic-link/verify', body: { token }, auth: 'none' });
-    return this.start(tokens, 'signed_in');
+    const result = await this.http.json<AuthTokens | MfaChallenge>({ method: 'POST', path: '/v1/auth/magic-link/verify', body: { token }, auth: 'none' });
+    return this.startOrChallenge(result);
   }
 
   async requestPasswordReset(email: string): Promise<void> {
@@ -179,6 +213,39 @@ export class AuthClient implements TokenSource {
   async deleteAccount(currentPassword?: string): Promise<void> {
     await this.http.json({ method: 'DELETE', path: '/v1/auth/me', body: { currentPassword } });
     await this.clear('signed_out');
+  }
+
+  // ---- second factor and identities of the signed-in user ------------------------------------
+
+  async mfaStatus(): Promise<MfaStatus> {
+    return this.http.json<MfaStatus>({ method: 'GET', path: '/v1/auth/mfa' });
+  }
+
+  /** Starts TOTP enrolment: show `qrCode` (or `secret`), then confirmTotp with a code from the app. */
+  async enrollTotp(): Promise<TotpEnrolment> {
+    return this.http.json<TotpEnrolment>({ method: 'POST', path: '/v1/auth/mfa/totp' });
+  }
+
+  /** Enables TOTP; the recovery codes are in this answer only. Refresh to get an aal2 access token. */
+  async confirmTotp(code: string): Promise<string[]> {
+    return (await this.http.json<{ recoveryCodes: string[] }>({ method: 'POST', path: '/v1/auth/mfa/totp/confirm', body: { code } })).recoveryCodes;
+  }
+
+  async disableTotp(code: string): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: '/v1/auth/mfa/totp', body: { code } });
+  }
+
+  async listIdentities(): Promise<Identity[]> {
+    return (await this.http.json<{ items: Identity[] }>({ method: 'GET', path: '/v1/auth/identities' })).items;
+  }
+
+  /** A URL to open in the browser to link a provider to this account. */
+  async linkIdentity(provider: string, redirectTo: string): Promise<string> {
+    return (await this.http.json<{ url: string }>({ method: 'POST', path: `/v1/auth/identities/${encodeURIComponent(provider)}/link`, body: { redirectTo } })).url;
+  }
+
+  async unlinkIdentity(id: string): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: `/v1/auth/identities/${encodeURIComponent(id)}` });
   }
 
   async listSessions(): Promise<Session[]> {
@@ -279,6 +346,11 @@ export class AuthClient implements TokenSource {
     // Signed out while the refresh was in flight: do not resurrect the session.
     if (this.session === null) return null;
     return this.start(tokens, 'refreshed');
+  }
+
+  private async startOrChallenge(result: AuthTokens | MfaChallenge): Promise<AuthSession> {
+    if ('mfaRequired' in result) throw new MfaRequiredError(result);
+    return this.start(result, 'signed_in');
   }
 
   private async start(tokens: AuthTokens, event: AuthEvent): Promise<AuthSession> {

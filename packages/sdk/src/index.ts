@@ -22,7 +22,7 @@ export {
   type UpdateCollectionInput,
   type UpdateUserInput,
 } from './admin.js';
-export { BaasError, NetworkError, isBaasError, type ErrorCode, type ErrorDetail } from './errors.js';
+export { BaasError, MfaRequiredError, NetworkError, isBaasError, type ErrorCode, type ErrorDetail } from './errors.js';
 export type { FetchLike, HttpMethod, RetryOptions } from './http.js';
 export type * from './types.js';
 export type { components, operations, paths } from './generated/api.js';

@@ -22,6 +22,7 @@ import {
 } from './auth.dto.js';
 import type { z } from 'zod';
 import { AuthService, type ClientInfo } from './auth.service.js';
+import { signInResult } from './mfa/mfa.dto.js';
 import type { Caller } from './caller.js';
 
 export function clientOf(request: FastifyRequest): ClientInfo {
@@ -46,7 +47,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with email and password' })
-  @ApiResponse({ status: 200, standardSchema: authResult })
+  @ApiResponse({ status: 200, standardSchema: signInResult })
   login(@Body({ schema: loginBody }) body: z.infer<typeof loginBody>, @Req() req: FastifyRequest) {
     return this.auth.login(body, clientOf(req));
   }
@@ -197,7 +198,7 @@ export class AuthController {
   @Post('magic-link/verify')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with the token from a magic-link email' })
-  @ApiResponse({ status: 200, standardSchema: authResult })
+  @ApiResponse({ status: 200, standardSchema: signInResult })
   verifyMagicLink(@Body({ schema: tokenBody }) body: z.infer<typeof tokenBody>, @Req() req: FastifyRequest) {
     return this.auth.verifyMagicLink(body.token, clientOf(req));
   }

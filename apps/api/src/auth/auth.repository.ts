@@ -83,11 +83,13 @@ export class AuthRepository {
 
   createSession(
     tx: Tx,
-    data: { userId: string; userAgent?: string; ip: string; expiresAt: Date; refreshTokenHash: string },
+    data: { userId: string; userAgent?: string; ip: string; expiresAt: Date; refreshTokenHash: string; aal: string; amr: string[] },
   ): Promise<{ id: string }> {
     return tx.session.create({
       data: {
         userId: data.userId,
+        aal: data.aal,
+        amr: data.amr,
         userAgent: data.userAgent?.slice(0, 512),
         ip: data.ip,
         expiresAt: data.expiresAt,
@@ -139,7 +141,7 @@ export class AuthRepository {
   findSessionInTx(tx: Tx, id: string) {
     return tx.session.findUnique({
       where: { id },
-      select: { id: true, expiresAt: true, revokedAt: true, user: { select: USER_FIELDS } },
+      select: { id: true, expiresAt: true, revokedAt: true, aal: true, amr: true, user: { select: USER_FIELDS } },
     });
   }
 
@@ -158,6 +160,12 @@ export class AuthRepository {
       data: { revokedAt: new Date(), revokedReason: reason },
     });
     return count;
+  }
+
+  /** Whether the user has a confirmed second factor (sign-ins then owe it). */
+  async hasConfirmedMfa(client: Tx | PrismaService, userId: string): Promise<boolean> {
+    const factor = await client.mfaFactor.findUnique({ where: { userId }, select: { confirmedAt: true } });
+    return factor?.confirmedAt != null;
   }
 
   // --- single-use tokens -----------------------------------------------------------------

@@ -12,13 +12,23 @@ import type { Caller } from './caller.js';
 import { LiveSessionService, sessionEnded } from './live-session.service.js';
 import { hashPassword, verifyPassword } from './password.js';
 import { RateLimitService } from './rate-limit.service.js';
-import { hashToken, newOpaqueToken, TokenService } from './token.service.js';
+import { type MfaChallenge, MfaChallengeStore } from './mfa/mfa-challenges.js';
+import { type Aal, hashToken, newOpaqueToken, TokenService } from './token.service.js';
 
 /** Where the request came from, for sessions, rate limits and the audit log. */
 export interface ClientInfo {
   ip: string;
   userAgent?: string;
 }
+
+/** How a session was signed in, carried by its access tokens (amr/aal claims). */
+export interface SessionAuth {
+  aal: Aal;
+  amr: string[];
+}
+
+/** A sign-in answers tokens, or a challenge when the account has a second factor. */
+export type SignInOutcome = AuthResult | MfaChallenge;
 
 const TOKEN_RULES: Record<TokenPurpose, { ttlMs: number; template: string; path: string }> = {
   verify_email: { ttlMs: 24 * 3600_000, template: 'verification', path: '/auth/verify-email' },
@@ -47,6 +57,7 @@ export class AuthService {
     private readonly email: EmailService,
     private readonly sessions: LiveSessionService,
     private readonly background: BackgroundTasks,
+    private readonly challenges: MfaChallengeStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -60,7 +71,7 @@ export class AuthService {
         await writeOutbox(tx, 'auth.signup', { user: toUserView(user) });
         await this.repo.audit(tx, 'signup', { userId: user.id, actor: `user:${user.id}`, ip: client.ip });
         mailId = await this.queueTokenEmail(tx, user, 'verify_email');
-        return this.openSession(tx, user, client);
+        return this.openSession(tx, user, client, { aal: 'aal1', amr: ['pwd'] });
       })
       .catch((err: unknown) => {
         // Signup answers with tokens, so a taken email cannot be hidden here; the per-IP
@@ -72,7 +83,7 @@ export class AuthService {
     return result;
   }
 
-  async login(body: LoginBody, client: ClientInfo): Promise<AuthResult> {
+  async login(body: LoginBody, client: ClientInfo): Promise<SignInOutcome> {
     const keys = { email: body.email, ip: client.ip };
     await this.limits.check('login', keys);
     const user = await this.repo.findUserByEmail(body.email);
@@ -87,7 +98,7 @@ export class AuthService {
     await this.limits.reset('login', body.email);
     return this.repo.transaction(async (tx) => {
       await this.repo.audit(tx, 'login', { userId: user.id, actor: `user:${user.id}`, ip: client.ip });
-      return this.openSession(tx, user, client);
+      return this.finishSignIn(tx, user, client, ['pwd']);
     });
   }
 
@@ -104,11 +115,11 @@ export class AuthService {
       const used = await this.repo.useRefreshToken(tx, tokenHash);
       return used ? this.rotate(tx, used.sessionId) : undefined;
     });
-    if (outcome) return this.issue(outcome.user, outcome.sessionId, outcome.refreshToken);
+    if (outcome) return this.issue(outcome.user, outcome.sessionId, outcome.refreshToken, outcome.auth);
     const replayed = await this.repo.findUsedRefreshToken(tokenHash);
     if (replayed && Date.now() - replayed.usedAt.getTime() <= this.config.AUTH_REFRESH_REUSE_GRACE_SECONDS * 1000) {
       const sibling = await this.repo.transaction((tx) => this.rotate(tx, replayed.sessionId));
-      return this.issue(sibling.user, sibling.sessionId, sibling.refreshToken);
+      return this.issue(sibling.user, sibling.sessionId, sibling.refreshToken, sibling.auth);
     }
     if (replayed) {
       const session = await this.repo.findSession(replayed.sessionId);
@@ -128,7 +139,8 @@ export class AuthService {
     if (!session || session.revokedAt || session.expiresAt <= new Date() || session.user.disabled) throw invalidRefresh();
     const next = newOpaqueToken('rt_');
     await this.repo.addRefreshToken(tx, session.id, hashToken(next));
-    return { user: session.user, sessionId: session.id, refreshToken: next };
+    const auth: SessionAuth = { aal: session.aal === 'aal2' ? 'aal2' : 'aal1', amr: session.amr };
+    return { user: session.user, sessionId: session.id, refreshToken: next, auth };
   }
 
   async logout(caller: Caller): Promise<void> {
@@ -333,7 +345,7 @@ export class AuthService {
     this.background.run('magic-link request', () => this.emailLinkIfActive(email, 'magic_link', 'magic_link.request', client, { redirectTo }));
   }
 
-  async verifyMagicLink(token: string, client: ClientInfo): Promise<AuthResult> {
+  async verifyMagicLink(token: string, client: ClientInfo): Promise<SignInOutcome> {
     await this.limits.check('token', { ip: client.ip });
     // Consumed by one autocommit statement: the row lock is held for that statement only, so
     // concurrent uses of the token fail at once instead of queueing behind a long transaction.
@@ -346,18 +358,30 @@ export class AuthService {
     return this.repo.transaction(async (tx) => {
       await this.repo.markEmailVerified(tx, userId);
       await this.repo.audit(tx, 'login.magic_link', { userId, actor: `user:${userId}`, ip: client.ip });
-      const result = await this.openSession(tx, { ...user, emailVerified: true }, client);
+      const result = await this.finishSignIn(tx, { ...user, emailVerified: true }, client, ['email'], used.redirectTo ?? undefined);
       return used.redirectTo ? { ...result, redirectTo: used.redirectTo } : result;
     });
   }
 
 
-  /** Opens a session for a user another proof has identified (a provider's sign-in). */
-  async signInAs(user: UserRecord, client: ClientInfo, event: string, data: Prisma.InputJsonObject = {}): Promise<AuthResult> {
+  /**
+   * Signs in a user another proof has identified (a provider's sign-in: amr `oauth`; a passed
+   * second factor: aal2). A first factor owes the second when the account has one.
+   */
+  async signInAs(user: UserRecord, client: ClientInfo, event: string, amr: string[], data: Prisma.InputJsonObject = {}): Promise<SignInOutcome> {
     if (user.disabled) throw new AppException(403, 'ACCOUNT_DISABLED', 'This account is disabled');
     return this.repo.transaction(async (tx) => {
       await this.repo.audit(tx, event, { userId: user.id, actor: `user:${user.id}`, ip: client.ip, data });
-      return this.openSession(tx, user, client);
+      return this.finishSignIn(tx, user, client, amr);
+    });
+  }
+
+  /** A session after both factors (the MFA challenge was answered). */
+  async signInWithSecondFactor(user: UserRecord, client: ClientInfo, auth: SessionAuth): Promise<AuthResult> {
+    if (user.disabled) throw new AppException(403, 'ACCOUNT_DISABLED', 'This account is disabled');
+    return this.repo.transaction(async (tx) => {
+      await this.repo.audit(tx, 'login.mfa', { userId: user.id, actor: `user:${user.id}`, ip: client.ip, data: { amr: auth.amr } });
+      return this.openSession(tx, user, client, auth);
     });
   }
 
@@ -387,7 +411,13 @@ export class AuthService {
     return user;
   }
 
-  private async openSession(tx: Prisma.TransactionClient, user: UserRecord, client: ClientInfo): Promise<AuthResult> {
+  /** Tokens after a first factor, or a challenge when the account has a confirmed second factor. */
+  private async finishSignIn(tx: Prisma.TransactionClient, user: UserRecord, client: ClientInfo, amr: string[], redirectTo?: string): Promise<SignInOutcome> {
+    if (await this.repo.hasConfirmedMfa(tx, user.id)) return this.challenges.create({ userId: user.id, amr, ...(redirectTo ? { redirectTo } : {}) });
+    return this.openSession(tx, user, client, { aal: 'aal1', amr });
+  }
+
+  private async openSession(tx: Prisma.TransactionClient, user: UserRecord, client: ClientInfo, auth: SessionAuth): Promise<AuthResult> {
     const refreshToken = newOpaqueToken('rt_');
     const session = await this.repo.createSession(tx, {
       userId: user.id,
@@ -395,12 +425,13 @@ export class AuthService {
       ip: client.ip,
       expiresAt: new Date(Date.now() + this.config.REFRESH_TTL_SECONDS * 1000),
       refreshTokenHash: hashToken(refreshToken),
+      ...auth,
     });
-    return this.issue(user, session.id, refreshToken);
+    return this.issue(user, session.id, refreshToken, auth);
   }
 
-  private async issue(user: UserRecord, sessionId: string, refreshToken: string): Promise<AuthResult> {
-    const accessToken = await this.tokens.signAccess({ sub: user.id, sid: sessionId, email: user.email, roles: user.roles });
+  private async issue(user: UserRecord, sessionId: string, refreshToken: string, auth: SessionAuth): Promise<AuthResult> {
+    const accessToken = await this.tokens.signAccess({ sub: user.id, sid: sessionId, email: user.email, roles: user.roles, amr: auth.amr, aal: auth.aal });
     return { user: toUserView(user), accessToken, refreshToken, expiresIn: this.tokens.accessTtlSeconds };
   }
 
@@ -429,7 +460,7 @@ export class AuthService {
   }
 }
 
-function requireUser(caller: Caller): Extract<Caller, { kind: 'user' }> {
+export function requireUser(caller: Caller): Extract<Caller, { kind: 'user' }> {
   if (caller.kind !== 'user') throw new AppException(403, 'USER_ONLY', 'Only a signed-in user can do this');
   return caller;
 }

@@ -81,6 +81,11 @@ form.addEventListener('submit', async (event) => {
     const data = await res.json().catch(() => ({}));
     if (!res.ok) { form.querySelector('button').disabled = false; return show(data.message || 'Something went wrong.'); }
     form.hidden = true;
+    if (data.mfaRequired) {
+      // The account has a second factor: the app asks for the code (POST /v1/auth/mfa/verify).
+      if (data.redirectTo) { location.replace(data.redirectTo + '#' + new URLSearchParams({ mfa_challenge: data.challengeToken }).toString()); return; }
+      return show('Your account has a second factor: continue signing in from the app.');
+    }
     if (data.redirectTo && data.accessToken) {
       const fragment = new URLSearchParams({ access_token: data.accessToken, refresh_token: data.refreshToken, expires_in: String(data.expiresIn), token_type: 'bearer' });
       location.replace(data.redirectTo + '#' + fragment.toString());

@@ -538,6 +538,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Second-factor status of the signed-in user
+         * @description Access: a signed-in user or the service key.
+         */
+        get: operations["mfaStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enrol a TOTP authenticator: a secret, its otpauth URL and a QR code (confirm with a code to enable it)
+         * @description Access: a signed-in user or the service key.
+         */
+        post: operations["mfaEnrol"];
+        /**
+         * Disable the TOTP factor (needs a current code or a recovery code)
+         * @description Access: a signed-in user or the service key.
+         */
+        delete: operations["mfaDisable"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable the enrolled TOTP factor with a first code; answers the recovery codes (shown once)
+         * @description Access: a signed-in user or the service key.
+         */
+        post: operations["mfaConfirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/mfa/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Second step of a sign-in: the challenge token and a TOTP or recovery code → tokens with aal2
+         * @description Access: anyone.
+         */
+        post: operations["mfaVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a user's second factor and recovery codes (lost device)
+         * @description Access: an admin user or the service key.
+         */
+        delete: operations["adminMfaReset"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/users": {
         parameters: {
             query?: never;
@@ -1386,6 +1490,17 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
+        SignInResult: components["schemas"]["AuthTokens"] | components["schemas"]["MfaChallenge"];
+        /** @description The account has a second factor: no tokens yet */
+        MfaChallenge: {
+            /** @enum {boolean} */
+            mfaRequired: true;
+            /** @description answer it with POST /auth/mfa/verify within expiresIn seconds */
+            challengeToken: string;
+            factors: "totp"[];
+            expiresIn: number;
+            redirectTo?: string;
+        };
         Revoked: {
             /** @description sessions ended */
             revoked: number;
@@ -1464,6 +1579,25 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        MfaStatus: {
+            totp: {
+                enabled: boolean;
+                /** @description enrolled, not confirmed yet */
+                pending: boolean;
+            };
+            recoveryCodesLeft: number;
+        };
+        TotpEnrolment: {
+            /** @description base32, for manual entry */
+            secret: string;
+            otpauthUrl: string;
+            /** @description a data: URL of a PNG QR code of otpauthUrl */
+            qrCode: string;
+        };
+        RecoveryCodes: {
+            /** @description shown this once; each works once */
+            recoveryCodes: string[];
         };
         AdminUserList: {
             items: components["schemas"]["AdminUser"][];
@@ -2042,7 +2176,7 @@ export interface components {
             /** @description the HTTP status, repeated */
             statusCode: number;
             /** @enum {string} */
-            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "API_KEY_SCOPE" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "IDENTITY_IN_USE" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "LAST_SIGN_IN_METHOD" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_FAILED" | "NOT_FOUND" | "OAUTH_ACCOUNT_EXISTS" | "OAUTH_CODE_INVALID" | "OAUTH_DENIED" | "OAUTH_EMAIL_REQUIRED" | "OAUTH_ID_TOKEN_INVALID" | "OAUTH_ID_TOKEN_UNSUPPORTED" | "OAUTH_NONCE_MISMATCH" | "OAUTH_PROVIDER_ERROR" | "OAUTH_PROVIDER_MISCONFIGURED" | "OAUTH_PROVIDER_NOT_FOUND" | "OAUTH_STATE_INVALID" | "PASSWORD_REQUIRED" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REDIRECT_NOT_ALLOWED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
+            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "API_KEY_SCOPE" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "IDENTITY_IN_USE" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "LAST_SIGN_IN_METHOD" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MFA_ALREADY_ENABLED" | "MFA_CHALLENGE_INVALID" | "MFA_CODE_INVALID" | "MFA_NOT_ENABLED" | "MFA_NOT_ENROLLED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_FAILED" | "NOT_FOUND" | "OAUTH_ACCOUNT_EXISTS" | "OAUTH_CODE_INVALID" | "OAUTH_DENIED" | "OAUTH_EMAIL_REQUIRED" | "OAUTH_ID_TOKEN_INVALID" | "OAUTH_ID_TOKEN_UNSUPPORTED" | "OAUTH_NONCE_MISMATCH" | "OAUTH_PROVIDER_ERROR" | "OAUTH_PROVIDER_MISCONFIGURED" | "OAUTH_PROVIDER_NOT_FOUND" | "OAUTH_STATE_INVALID" | "PASSWORD_REQUIRED" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REDIRECT_NOT_ALLOWED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
             message: string;
             /** @description what was wrong, e.g. one entry per invalid field */
             details?: {
@@ -2126,7 +2260,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthTokens"];
+                    "application/json": components["schemas"]["SignInResult"];
                 };
             };
             "4XX": components["responses"]["Error"];
@@ -2570,7 +2704,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthTokens"];
+                    "application/json": components["schemas"]["SignInResult"];
                 };
             };
             "4XX": components["responses"]["Error"];
@@ -2683,7 +2817,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthTokens"];
+                    "application/json": components["schemas"]["SignInResult"];
                 };
             };
             "4XX": components["responses"]["Error"];
@@ -2715,7 +2849,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthTokens"];
+                    "application/json": components["schemas"]["SignInResult"];
                 };
             };
             "4XX": components["responses"]["Error"];
@@ -2954,6 +3088,169 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    mfaStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaStatus"];
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    mfaEnrol: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolment"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    mfaDisable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Disabled */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    mfaConfirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    mfaVerify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    challengeToken: string;
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokens"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    adminMfaReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
             204: {
                 headers: {
                     [name: string]: unknown;

@@ -6,7 +6,8 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { Inject } from '@nestjs/common';
 import { Access, CurrentCaller } from '../access.decorator.js';
 import { clientOf } from '../auth.controller.js';
-import { authResult, idParam } from '../auth.dto.js';
+import { idParam } from '../auth.dto.js';
+import { signInResult } from '../mfa/mfa.dto.js';
 import type { Caller } from '../caller.js';
 import {
   authorizeQuery,
@@ -92,7 +93,7 @@ export class OAuthController {
   @Post('oauth/exchange')
   @HttpCode(200)
   @ApiOperation({ summary: 'Trade the one-time code from the redirect for a session' })
-  @ApiResponse({ status: 200, standardSchema: authResult })
+  @ApiResponse({ status: 200, standardSchema: signInResult })
   exchange(@Body({ schema: exchangeBody }) body: z.infer<typeof exchangeBody>, @Req() req: FastifyRequest) {
     return this.oauth.exchange(body.code, clientOf(req));
   }
@@ -100,7 +101,7 @@ export class OAuthController {
   @Post('oauth/:provider/id-token')
   @HttpCode(200)
   @ApiOperation({ summary: 'Native sign-in with an ID token from the provider\'s SDK (verified against its JWKS, audience and nonce)' })
-  @ApiResponse({ status: 200, standardSchema: authResult })
+  @ApiResponse({ status: 200, standardSchema: signInResult })
   idToken(
     @Param('provider', { schema: providerIdParam }) provider: string,
     @Body({ schema: idTokenBody }) body: z.infer<typeof idTokenBody>,

@@ -6,9 +6,9 @@ import { writeOutbox } from '#libs/events';
 import { SecretBox } from '#libs/functions';
 import { REDIS } from '#libs/queue';
 import { AppException } from '../../common/app-exception.js';
-import { type AuthResult, toUserView } from '../auth.dto.js';
+import { toUserView } from '../auth.dto.js';
 import { AuthRepository, type UserRecord } from '../auth.repository.js';
-import { AuthService, type ClientInfo } from '../auth.service.js';
+import { AuthService, type ClientInfo, type SignInOutcome } from '../auth.service.js';
 import type { Caller } from '../caller.js';
 import { LiveSessionService } from '../live-session.service.js';
 import { RateLimitService } from '../rate-limit.service.js';
@@ -161,7 +161,7 @@ export class OAuthService implements OnModuleInit {
   }
 
   /** The app trades the one-time code from its redirect URL for a session. */
-  async exchange(code: string, client: ClientInfo): Promise<AuthResult> {
+  async exchange(code: string, client: ClientInfo): Promise<SignInOutcome> {
     await this.limits.check('token', { ip: client.ip });
     const raw = await this.redis.getdel(this.key('code', code));
     if (!raw) {
@@ -171,11 +171,11 @@ export class OAuthService implements OnModuleInit {
     const pending = JSON.parse(raw) as PendingExchange;
     const user = await this.users.findUserById(pending.userId);
     if (!user) throw oauthError(400, 'OAUTH_CODE_INVALID', 'The account no longer exists');
-    return this.auth.signInAs(user, client, 'login.oauth', { provider: pending.provider });
+    return this.auth.signInAs(user, client, 'login.oauth', ['oauth'], { provider: pending.provider });
   }
 
   /** Native sign-in: an ID token the app obtained from the provider's SDK. */
-  async signInWithIdToken(providerId: string, idToken: string, nonce: string | undefined, client: ClientInfo): Promise<AuthResult> {
+  async signInWithIdToken(providerId: string, idToken: string, nonce: string | undefined, client: ClientInfo): Promise<SignInOutcome> {
     await this.limits.check('token', { ip: client.ip });
     const provider = await this.provider(providerId);
     let profile: ProviderProfile;
@@ -186,7 +186,7 @@ export class OAuthService implements OnModuleInit {
       throw err;
     }
     const user = await this.resolve(provider, profile, client);
-    return this.auth.signInAs(user, client, 'login.oauth', { provider: provider.id });
+    return this.auth.signInAs(user, client, 'login.oauth', ['oauth'], { provider: provider.id });
   }
 
   // --- identities ----------------------------------------------------------------------------
