@@ -45,6 +45,7 @@ describe('auth', () => {
           email: email.trim().toLowerCase(),
           emailVerified: false,
           roles: [],
+          isAnonymous: false,
           displayName: null,
           userMetadata: {},
           appMetadata: {},

@@ -314,6 +314,26 @@ describe('sign in with an OpenID Connect provider (real oidc-provider on loopbac
       expect(mine?.provider).toBe('acme');
     });
 
+    it('a guest upgrades by linking a provider: same id, the provider\'s email, no longer anonymous', async () => {
+      const guest = await json('POST', '/v1/auth/anonymous');
+      expect(guest.status).toBe(201);
+      const guestId = (guest.body.user as { id: string }).id;
+      const bearer = { authorization: `Bearer ${String(guest.body.accessToken)}` };
+      const who = account();
+      const started = await json('POST', '/v1/auth/identities/acme/link', { redirectTo: APP_CALLBACK }, bearer);
+      const landing = await signIn(who, { start: started.body.url as string });
+      expect(landing.searchParams.get('error')).toBeNull();
+      const me = await json('GET', '/v1/auth/me', undefined, bearer);
+      expect(me.body).toMatchObject({ id: guestId, email: who.email, emailVerified: true, isAnonymous: false });
+      // Signing in with the provider now opens the former guest's account.
+      expect(((await exchange(await signIn(who))).body.user as { id: string }).id).toBe(guestId);
+      // A guest cannot take an email another account has.
+      const other = await json('POST', '/v1/auth/anonymous');
+      const otherStart = await json('POST', '/v1/auth/identities/acme/link', { redirectTo: APP_CALLBACK }, { authorization: `Bearer ${String(other.body.accessToken)}` });
+      const clash = await signIn(account({ email: who.email }), { start: otherStart.body.url as string });
+      expect(clash.searchParams.get('error')).toBe('OAUTH_ACCOUNT_EXISTS');
+    });
+
     it('an account made by a provider (no password) cannot unlink its only identity', async () => {
       const session = await exchange(await signIn(account()));
       const bearer = { authorization: `Bearer ${String(session.body.accessToken)}` };

@@ -171,6 +171,7 @@ const samples: { [M in Prisma.ModelName]: (parents: Parents) => Row<M> } = {
     emailVerified: true,
     roles: ['admin', 'editor'],
     disabled: true,
+    isAnonymous: true,
     displayName: 'Ada ✓',
     userMetadata: { theme: 'dark', tags: ['a', 1] },
     appMetadata: { plan: 'pro' },

@@ -73,6 +73,8 @@ const settings = z.object({
   AUTH_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   // Lets OIDC issuers be plain http (a provider on loopback in tests or local development); never in production.
   AUTH_OIDC_ALLOW_INSECURE: bool.default(false),
+  // Guests (anonymous users) with no session refreshed for this many hours are deleted by the worker.
+  AUTH_GUEST_RETENTION_HOURS: z.coerce.number().int().min(1).max(87_600).default(720),
   AUTH_SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   // Account lifecycle (docs/auth.md): a refresh token presented again within this many seconds of its first use is a concurrent refresh, not a replay.
   AUTH_REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),

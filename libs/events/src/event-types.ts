@@ -7,7 +7,7 @@ export type Actor = { type: 'user'; id: string } | { type: 'service'; keyId: str
  */
 export interface EventPayloads {
   /** `provider`: set when the account was created by signing in with that provider. */
-  'auth.signup': { user: { id: string; email: string; roles: string[]; createdAt: string }; provider?: string };
+  'auth.signup': { user: { id: string; email: string; roles: string[]; createdAt: string }; provider?: string; upgradedFrom?: 'anonymous' };
   /** A provider identity linked to or unlinked from an account. */
   'auth.identity': { operation: 'link' | 'unlink'; userId: string; provider: string };
   /** A user confirmed a TOTP second factor. */

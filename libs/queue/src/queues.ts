@@ -18,6 +18,7 @@ export const SystemJob = {
   Ping: 'ping',
   /** Deletes old function runs (a job scheduler: one sweep per tick across all workers). */
   RetentionSweep: 'retention.sweep',
+  GuestCleanup: 'auth.guest-cleanup',
 } as const;
 
 export const EmailJob = {
@@ -60,6 +61,7 @@ export interface JobTypes {
   [QueueName.System]: {
     [SystemJob.Ping]: { data: { sentAt: string }; result: { pong: true; sentAt: string; workerPid: number } };
     [SystemJob.RetentionSweep]: { data: Record<string, never>; result: { runs: number; receipts: number; outbox: number } };
+    [SystemJob.GuestCleanup]: { data: Record<string, never>; result: { guests: number } };
   };
   [QueueName.Email]: {
     [EmailJob.Send]: { data: { messageId: string }; result: { status: 'sent' | 'skipped'; messageId?: string } };

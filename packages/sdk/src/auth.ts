@@ -84,6 +84,20 @@ export class AuthClient implements TokenSource {
     return this.start(tokens, 'signed_in');
   }
 
+  /** A guest session: a real user id with no credential yet (upgrade it later with upgradeAnonymous or linkIdentity). */
+  async signInAnonymously(): Promise<AuthSession> {
+    const tokens = await this.http.json<AuthTokens>({ method: 'POST', path: '/v1/auth/anonymous', auth: 'none' });
+    return this.start(tokens, 'signed_in');
+  }
+
+  /** Turns the signed-in guest into an email + password account: same id, session and data. */
+  async upgradeAnonymous(credentials: { email: string; password: string }): Promise<User> {
+    const user = await this.http.json<User>({ method: 'POST', path: '/v1/auth/anonymous/upgrade', body: credentials });
+    const session = await this.getSession();
+    if (session) await this.save({ ...session, user });
+    return user;
+  }
+
   /** Signs in; throws MfaRequiredError (answer it with verifyMfa) when the account has a second factor. */
   async signInWithPassword(credentials: { email: string; password: string }): Promise<AuthSession> {
     const result = await this.http.json<AuthTokens | MfaChallenge>({ method: 'POST', path: '/v1/auth/login', body: credentials, auth: 'none' });

@@ -44,6 +44,23 @@ export class AuthController {
     return this.auth.signup(body, clientOf(req));
   }
 
+  @Post('anonymous')
+  @ApiOperation({ summary: 'Start a guest session: a real user id with no credential yet (rate-limited per IP; upgrade it later, keeping its data)' })
+  @ApiResponse({ status: 201, standardSchema: authResult })
+  signInAnonymously(@Req() req: FastifyRequest) {
+    return this.auth.signInAnonymously(clientOf(req));
+  }
+
+  @Post('anonymous/upgrade')
+  @HttpCode(200)
+  @Access('user')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Turn the signed-in guest into an email + password account (same id, sessions and data; a verification email follows)' })
+  @ApiResponse({ status: 200, standardSchema: userView })
+  upgradeAnonymous(@CurrentCaller() caller: Caller, @Body({ schema: signupBody }) body: z.infer<typeof signupBody>, @Req() req: FastifyRequest) {
+    return this.auth.upgradeAnonymous(caller, body, clientOf(req));
+  }
+
   @Post('login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with email and password' })

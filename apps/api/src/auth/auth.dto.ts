@@ -55,6 +55,7 @@ export const userView = z.object({
   email: z.string(),
   emailVerified: z.boolean(),
   roles: z.array(z.string()),
+  isAnonymous: z.boolean().describe('a guest: no credential yet (upgrade with POST /auth/anonymous/upgrade or by linking a provider)'),
   displayName: z.string().nullable(),
   userMetadata: z.record(z.string(), z.unknown()).describe('profile data the user edits'),
   appMetadata: z.record(z.string(), z.unknown()).describe('set by admins and the service role only'),
@@ -93,6 +94,7 @@ export interface UserViewSource {
   email: string;
   emailVerified: boolean;
   roles: string[];
+  isAnonymous: boolean;
   displayName: string | null;
   userMetadata: unknown;
   appMetadata: unknown;
@@ -105,6 +107,7 @@ export function toUserView(user: UserViewSource): UserView {
     email: user.email,
     emailVerified: user.emailVerified,
     roles: user.roles,
+    isAnonymous: user.isAnonymous,
     displayName: user.displayName,
     userMetadata: asObject(user.userMetadata),
     appMetadata: asObject(user.appMetadata),

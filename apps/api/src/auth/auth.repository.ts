@@ -9,6 +9,7 @@ export const USER_VIEW_FIELDS = {
   email: true,
   emailVerified: true,
   roles: true,
+  isAnonymous: true,
   displayName: true,
   userMetadata: true,
   appMetadata: true,
@@ -51,8 +52,13 @@ export class AuthRepository {
     return this.prisma.user.findUnique({ where: { id }, select: USER_FIELDS });
   }
 
-  createUser(tx: Tx, data: { email: string; passwordHash: string }): Promise<UserRecord> {
+  createUser(tx: Tx, data: { email: string; passwordHash?: string; isAnonymous?: boolean }): Promise<UserRecord> {
     return tx.user.create({ data, select: USER_FIELDS });
+  }
+
+  /** A guest gets its first credential: the same row, so the id and everything it owns stay. */
+  upgradeUser(tx: Tx, userId: string, data: { email: string; passwordHash?: string; emailVerified?: boolean }): Promise<UserRecord> {
+    return tx.user.update({ where: { id: userId }, data: { ...data, isAnonymous: false }, select: USER_FIELDS });
   }
 
   async setPassword(tx: Tx, userId: string, passwordHash: string): Promise<void> {

@@ -45,6 +45,10 @@ interface TokenExtras {
 
 const invalidCredentials = () => new AppException(401, 'INVALID_CREDENTIALS', 'Email or password is incorrect');
 const invalidToken = () => new AppException(400, 'INVALID_TOKEN', 'The token is invalid, expired or already used');
+/** Guests get placeholder addresses on this reserved domain (RFC 2606: never delivered). */
+export const ANONYMOUS_EMAIL_DOMAIN = 'anonymous.invalid';
+const anonymousOnly = () =>
+  new AppException(409, 'ANONYMOUS_USER', 'A guest account has no email or password yet: upgrade it first (POST /auth/anonymous/upgrade)');
 const emailTaken = () => new AppException(409, 'EMAIL_TAKEN', 'An account with this email already exists');
 const invalidRefresh = () => new AppException(401, 'INVALID_REFRESH_TOKEN', 'The refresh token is invalid or expired');
 
@@ -81,6 +85,45 @@ export class AuthService {
       });
     if (mailId) await this.email.dispatch(mailId);
     return result;
+  }
+
+  /**
+   * A guest session: a real user (own id, own data under its rules) with no credential yet,
+   * rate-limited per IP. The account is upgraded in place (upgradeAnonymous, or linking a
+   * provider) and keeps its id; abandoned guests are deleted by the worker after
+   * AUTH_GUEST_RETENTION_HOURS without activity.
+   */
+  async signInAnonymously(client: ClientInfo): Promise<AuthResult> {
+    await this.limits.hit('guest', { ip: client.ip });
+    return this.repo.transaction(async (tx) => {
+      const user = await this.repo.createUser(tx, { email: `guest-${newOpaqueToken().slice(0, 24).toLowerCase()}@${ANONYMOUS_EMAIL_DOMAIN}`, isAnonymous: true });
+      await this.repo.audit(tx, 'signup.anonymous', { userId: user.id, actor: `user:${user.id}`, ip: client.ip });
+      return this.openSession(tx, user, client, { aal: 'aal1', amr: ['anonymous'] });
+    });
+  }
+
+  /** A guest becomes an email + password account, keeping its id, sessions and data. */
+  async upgradeAnonymous(caller: Caller, body: SignupBody, client: ClientInfo): Promise<UserView> {
+    const user = await this.activeUser(caller);
+    if (!user.isAnonymous) throw new AppException(409, 'NOT_ANONYMOUS', 'This account already has a sign-in method');
+    const passwordHash = await hashPassword(body.password);
+    let mailId: string | undefined;
+    const upgraded = await this.repo
+      .transaction(async (tx) => {
+        const next = await this.repo.upgradeUser(tx, user.id, { email: body.email, passwordHash });
+        await writeOutbox(tx, 'auth.signup', { user: toUserView(next), upgradedFrom: 'anonymous' });
+        await this.repo.audit(tx, 'signup.upgrade', { userId: user.id, actor: `user:${user.id}`, ip: client.ip });
+        mailId = await this.queueTokenEmail(tx, next, 'verify_email');
+        return next;
+      })
+      .catch((err: unknown) => {
+        if (isUniqueViolation(err)) throw emailTaken();
+        throw err;
+      });
+    if (mailId) await this.email.dispatch(mailId);
+    // The email is read live by the guard.
+    await this.sessions.invalidateUser(user.id);
+    return toUserView(upgraded);
   }
 
   async login(body: LoginBody, client: ClientInfo): Promise<SignInOutcome> {
@@ -164,6 +207,7 @@ export class AuthService {
   /** Profile fields, and the password when both the current and a new one are given. */
   async updateMe(caller: Caller, body: UpdateMeBody): Promise<UserView> {
     let user = await this.activeUser(caller);
+    if (user.isAnonymous && body.password !== undefined) throw anonymousOnly();
     if (body.password !== undefined && body.currentPassword !== undefined) {
       await this.changePassword(caller, user, body.currentPassword, body.password);
     }
@@ -226,6 +270,7 @@ export class AuthService {
    */
   async requestEmailChange(caller: Caller, email: string, currentPassword: string | undefined): Promise<void> {
     const user = await this.activeUser(caller);
+    if (user.isAnonymous) throw anonymousOnly();
     await this.checkPassword(user, currentPassword);
     if (email === user.email) throw new AppException(400, 'VALIDATION_FAILED', 'This is already the account\'s email address');
     if (await this.repo.findUserByEmail(email)) throw emailTaken();
@@ -282,7 +327,8 @@ export class AuthService {
 
   async requestVerification(caller: Caller): Promise<void> {
     const user = await this.activeUser(caller);
-    if (user.emailVerified) return;
+    // A guest's placeholder address is never mailed.
+    if (user.emailVerified || user.isAnonymous) return;
     // Per user only: the email goes to the user's own address (a per-IP budget would let the
     // users behind one address lock each other out, and accounts are already limited per IP).
     await this.limits.hit('verify-email', { user: user.id });
@@ -396,7 +442,7 @@ export class AuthService {
   /** The work behind password-reset and magic-link requests, the same for every email. */
   private async emailLinkIfActive(email: string, purpose: TokenPurpose, event: string, client: ClientInfo, extras: TokenExtras = {}): Promise<void> {
     const user = await this.repo.findUserByEmail(email);
-    if (user && !user.disabled) await this.sendTokenEmail(user, purpose, extras);
+    if (user && !user.disabled && !user.isAnonymous) await this.sendTokenEmail(user, purpose, extras);
     await this.repo.audit(this.repo.client, event, { userId: user?.id, ip: client.ip });
   }
 

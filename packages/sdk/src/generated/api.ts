@@ -22,6 +22,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/anonymous": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a guest session: a real user id with no credential yet (rate-limited per IP; upgrade it later, keeping its data)
+         * @description Access: anyone.
+         */
+        post: operations["authSignInAnonymously"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/anonymous/upgrade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn the signed-in guest into an email + password account (same id, sessions and data; a verification email follows)
+         * @description Access: a signed-in user or the service key.
+         */
+        post: operations["authUpgradeAnonymous"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
@@ -1478,6 +1518,8 @@ export interface components {
             email: string;
             emailVerified: boolean;
             roles: string[];
+            /** @description a guest: no credential yet (upgrade with POST /auth/anonymous/upgrade or by linking a provider) */
+            isAnonymous: boolean;
             displayName: string | null;
             /** @description profile data the user edits */
             userMetadata: {
@@ -1611,6 +1653,8 @@ export interface components {
             email: string;
             emailVerified: boolean;
             roles: string[];
+            /** @description a guest: no credential yet (upgrade with POST /auth/anonymous/upgrade or by linking a provider) */
+            isAnonymous: boolean;
             displayName: string | null;
             /** @description profile data the user edits */
             userMetadata: {
@@ -2176,7 +2220,7 @@ export interface components {
             /** @description the HTTP status, repeated */
             statusCode: number;
             /** @enum {string} */
-            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "API_KEY_SCOPE" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "IDENTITY_IN_USE" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "LAST_SIGN_IN_METHOD" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MFA_ALREADY_ENABLED" | "MFA_CHALLENGE_INVALID" | "MFA_CODE_INVALID" | "MFA_NOT_ENABLED" | "MFA_NOT_ENROLLED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_FAILED" | "NOT_FOUND" | "OAUTH_ACCOUNT_EXISTS" | "OAUTH_CODE_INVALID" | "OAUTH_DENIED" | "OAUTH_EMAIL_REQUIRED" | "OAUTH_ID_TOKEN_INVALID" | "OAUTH_ID_TOKEN_UNSUPPORTED" | "OAUTH_NONCE_MISMATCH" | "OAUTH_PROVIDER_ERROR" | "OAUTH_PROVIDER_MISCONFIGURED" | "OAUTH_PROVIDER_NOT_FOUND" | "OAUTH_STATE_INVALID" | "PASSWORD_REQUIRED" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REDIRECT_NOT_ALLOWED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
+            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "ANONYMOUS_USER" | "API_KEY_SCOPE" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "IDENTITY_IN_USE" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "LAST_SIGN_IN_METHOD" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MFA_ALREADY_ENABLED" | "MFA_CHALLENGE_INVALID" | "MFA_CODE_INVALID" | "MFA_NOT_ENABLED" | "MFA_NOT_ENROLLED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_ANONYMOUS" | "NOT_FAILED" | "NOT_FOUND" | "OAUTH_ACCOUNT_EXISTS" | "OAUTH_CODE_INVALID" | "OAUTH_DENIED" | "OAUTH_EMAIL_REQUIRED" | "OAUTH_ID_TOKEN_INVALID" | "OAUTH_ID_TOKEN_UNSUPPORTED" | "OAUTH_NONCE_MISMATCH" | "OAUTH_PROVIDER_ERROR" | "OAUTH_PROVIDER_MISCONFIGURED" | "OAUTH_PROVIDER_NOT_FOUND" | "OAUTH_STATE_INVALID" | "PASSWORD_REQUIRED" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REDIRECT_NOT_ALLOWED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
             message: string;
             /** @description what was wrong, e.g. one entry per invalid field */
             details?: {
@@ -2232,6 +2276,57 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuthTokens"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authSignInAnonymously: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokens"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authUpgradeAnonymous: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
                 };
             };
             "4XX": components["responses"]["Error"];

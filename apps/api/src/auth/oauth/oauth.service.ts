@@ -7,7 +7,7 @@ import { SecretBox } from '#libs/functions';
 import { REDIS } from '#libs/queue';
 import { AppException } from '../../common/app-exception.js';
 import { toUserView } from '../auth.dto.js';
-import { AuthRepository, type UserRecord } from '../auth.repository.js';
+import { AuthRepository, USER_VIEW_FIELDS, type UserRecord } from '../auth.repository.js';
 import { AuthService, type ClientInfo, type SignInOutcome } from '../auth.service.js';
 import type { Caller } from '../caller.js';
 import { LiveSessionService } from '../live-session.service.js';
@@ -270,7 +270,7 @@ export class OAuthService implements OnModuleInit {
         }
         const user = await tx.user.create({
           data: { email: profile.email, emailVerified: profile.emailVerified, displayName: profile.name },
-          select: { id: true, email: true, emailVerified: true, roles: true, displayName: true, userMetadata: true, appMetadata: true, createdAt: true },
+          select: USER_VIEW_FIELDS,
         });
         await this.repo.createIdentity(tx, { userId: user.id, provider: provider.id, ...profileFields(profile) });
         await writeOutbox(tx, 'auth.signup', { user: toUserView(user), provider: provider.id });
@@ -290,16 +290,35 @@ export class OAuthService implements OnModuleInit {
     return user;
   }
 
-  /** Links a provider identity to a signed-in user (who proved both sides), unless another account has it. */
+  /**
+   * Links a provider identity to a signed-in user (who proved both sides), unless another
+   * account has it. A guest is upgraded by it: it takes the provider's email (which no other
+   * account may have) and keeps its id and data.
+   */
   private async link(userId: string, provider: ProviderConfig, profile: ProviderProfile, client: ClientInfo): Promise<UserRecord> {
-    await this.repo.transaction(async (tx) => {
-      const known = await this.repo.findIdentity(tx, provider.id, profile.subject);
-      if (known && known.userId !== userId) throw oauthError(409, 'IDENTITY_IN_USE', 'This provider account is linked to another account');
-      if (known) return;
-      await this.repo.createIdentity(tx, { userId, provider: provider.id, ...profileFields(profile) });
-      await writeOutbox(tx, 'auth.identity', { operation: 'link', userId, provider: provider.id });
-      await this.users.audit(tx, 'identity.link', { userId, actor: `user:${userId}`, ip: client.ip, data: { provider: provider.id, by: 'signed_in' } });
-    });
+    await this.repo
+      .transaction(async (tx) => {
+        const known = await this.repo.findIdentity(tx, provider.id, profile.subject);
+        if (known && known.userId !== userId) throw oauthError(409, 'IDENTITY_IN_USE', 'This provider account is linked to another account');
+        if (known) return;
+        await this.repo.createIdentity(tx, { userId, provider: provider.id, ...profileFields(profile) });
+        const current = await tx.user.findUnique({ where: { id: userId }, select: { isAnonymous: true } });
+        if (current?.isAnonymous) {
+          if (!profile.email) throw oauthError(400, 'OAUTH_EMAIL_REQUIRED', 'The provider shared no email address; allow it and try again');
+          const taken = await tx.user.findUnique({ where: { email: profile.email }, select: { id: true } });
+          if (taken) throw oauthError(409, 'OAUTH_ACCOUNT_EXISTS', 'An account with this email exists; sign in to it instead');
+          const upgraded = await this.users.upgradeUser(tx, userId, { email: profile.email, emailVerified: profile.emailVerified });
+          await writeOutbox(tx, 'auth.signup', { user: toUserView(upgraded), provider: provider.id, upgradedFrom: 'anonymous' });
+        }
+        await writeOutbox(tx, 'auth.identity', { operation: 'link', userId, provider: provider.id });
+        await this.users.audit(tx, 'identity.link', { userId, actor: `user:${userId}`, ip: client.ip, data: { provider: provider.id, by: 'signed_in' } });
+      })
+      .catch((err: unknown) => {
+        if (typeof err === 'object' && err !== null && (err as { code?: string }).code === 'P2002') {
+          throw oauthError(409, 'OAUTH_ACCOUNT_EXISTS', 'An account with this email exists; sign in to it instead');
+        }
+        throw err;
+      });
     await this.sessions.invalidateUser(userId);
     const user = await this.users.findUserById(userId);
     if (!user || user.disabled) throw new AppException(403, 'ACCOUNT_DISABLED', 'This account is disabled or deleted');
