@@ -253,6 +253,25 @@ describe('sign in with an OpenID Connect provider (real oidc-provider on loopbac
       // The victim proves the address (password reset) and links from inside: then it works.
     });
 
+    it('the reverse takeover: an account made through a provider with an unverified email loses that identity when the owner resets the password', async () => {
+      const victimEmail = `owner-${randomUUID()}@example.test`;
+      // The attacker signs in first, through a provider that does not verify emails.
+      const attackerAccount = account({ email: victimEmail, email_verified: false });
+      const first = await exchange(await signIn(attackerAccount));
+      const id = (first.body.user as { id: string; emailVerified: boolean }).id;
+      expect((first.body.user as { emailVerified: boolean }).emailVerified).toBe(false);
+      // The owner of the address resets the password (the link reaches only them).
+      const token = `reset_${randomUUID()}`;
+      const { hashToken } = await import('../../apps/api/src/auth/token.service.js');
+      await prisma.authToken.create({ data: { userId: id, purpose: 'password_reset', tokenHash: hashToken(token), expiresAt: new Date(Date.now() + 60_000) } });
+      expect((await json('POST', '/v1/auth/password-reset', { token, password: 'the owner password' })).status).toBe(204);
+      expect(await prisma.userIdentity.count({ where: { userId: id } })).toBe(0);
+      // The attacker's provider sign-in no longer opens the account.
+      expect((await signIn(attackerAccount)).searchParams.get('error')).toBe('OAUTH_ACCOUNT_EXISTS');
+      // The attacker's session ended with the reset.
+      expect((await json('GET', '/v1/auth/me', undefined, { authorization: `Bearer ${String(first.body.accessToken)}` })).status).toBe(401);
+    });
+
     it('a provider that does not assert the email verified never links to an existing account', async () => {
       const owner = await createUser(app);
       await prisma.user.update({ where: { id: owner.id }, data: { emailVerified: true } });

@@ -81,6 +81,11 @@ export class AuthRepository {
     return count === 1;
   }
 
+  /** Deletes the user's provider identities whose provider did not assert the email verified. */
+  async removeUnprovenIdentities(tx: Tx, userId: string): Promise<void> {
+    await tx.userIdentity.deleteMany({ where: { userId, emailVerified: false } });
+  }
+
   async markEmailVerified(tx: Tx, userId: string): Promise<void> {
     await tx.user.update({ where: { id: userId }, data: { emailVerified: true } });
   }

@@ -373,6 +373,10 @@ export class AuthService {
         const userId = await this.repo.consumeAuthToken(tx, tokenHash, 'password_reset');
         if (!userId) throw invalidToken();
         await this.repo.setPassword(tx, userId, passwordHash);
+        // The reset proves the address. Provider identities that never proved it (made when
+        // someone signed in with an unverified provider email) end: an account taken back by
+        // its owner keeps no way in for whoever created it (docs/auth.md).
+        await this.repo.removeUnprovenIdentities(tx, userId);
         // The link was delivered to the address, so the address is verified too.
         await this.repo.markEmailVerified(tx, userId);
         await this.repo.revokeSessions(tx, userId, 'password_reset');
