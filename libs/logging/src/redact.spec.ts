@@ -8,6 +8,7 @@ describe('redactUrl', () => {
     ['/x?refresh_token=a&id_token=b&api_key=c&X-Amz-Signature=d&X-Amz-Credential=e', '/x?refresh_token=[redacted]&id_token=[redacted]&api_key=[redacted]&X-Amz-Signature=[redacted]&X-Amz-Credential=[redacted]'],
     ['/v1/collections/a/documents?filter=%7B%7D&limit=5', '/v1/collections/a/documents?filter=%7B%7D&limit=5'],
     ['/p?%74oken=abc', '/p?%74oken=[redacted]'],
+    ['/v1/auth/oauth/g/authorize?redirectTo=https%3A%2F%2Fapp&link=lt_x', '/v1/auth/oauth/g/authorize?redirectTo=https%3A%2F%2Fapp&link=[redacted]'],
   ])('%s', (input, output) => {
     expect(redactUrl(input)).toBe(output);
   });

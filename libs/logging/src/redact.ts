@@ -1,8 +1,9 @@
 /**
  * Query parameters whose values are secrets: email-link and OAuth tokens, codes and states,
- * keys and signatures. Matched case-insensitively on the parameter name.
+ * keys and signatures, the one-time ticket of a provider link. Matched case-insensitively on
+ * the parameter name.
  */
-const SECRET_PARAM = /^(code|state|nonce|key|sig|otp|[a-z0-9_.-]*(token|secret|password|signature|credential|api[_-]?key)[a-z0-9_.-]*)$/i;
+const SECRET_PARAM = /^(code|state|nonce|key|sig|otp|link|ticket|[a-z0-9_.-]*(token|secret|password|signature|credential|api[_-]?key)[a-z0-9_.-]*)$/i;
 
 /** A URL (or path with a query) with the values of secret query parameters replaced by `[redacted]`. */
 export function redactUrl(url: string): string {
