@@ -5,6 +5,7 @@ import type {
   AdminOverview,
   AdminUser,
   ApiKey,
+  AuthProvider,
   ApiKeyCreated,
   Bucket,
   Collection,
@@ -30,6 +31,7 @@ export type DeployFunctionInput = BodyOf<'functionsDeploy'>;
 export type SendEmailInput = BodyOf<'emailSend'>;
 export type EmailTemplateInput = BodyOf<'emailPutTemplate'>;
 export type UpdateUserInput = BodyOf<'adminUpdateUser'>;
+export type AuthProviderInput = BodyOf<'authProvidersPut'>;
 
 /**
  * What admins and servers do: users, API keys, collection definitions, buckets, function
@@ -38,6 +40,7 @@ export type UpdateUserInput = BodyOf<'adminUpdateUser'>;
 export class AdminClient {
   readonly users: AdminUsers;
   readonly apiKeys: AdminApiKeys;
+  readonly authProviders: AdminAuthProviders;
   readonly collections: AdminCollections;
   readonly buckets: AdminBuckets;
   readonly functions: AdminFunctions;
@@ -46,6 +49,7 @@ export class AdminClient {
   constructor(private readonly http: Http) {
     this.users = new AdminUsers(http);
     this.apiKeys = new AdminApiKeys(http);
+    this.authProviders = new AdminAuthProviders(http);
     this.collections = new AdminCollections(http);
     this.buckets = new AdminBuckets(http);
     this.functions = new AdminFunctions(http);
@@ -76,6 +80,25 @@ class AdminUsers {
   }
   async delete(id: string): Promise<void> {
     await this.http.json({ method: 'DELETE', path: `/v1/admin/users/${enc(id)}` });
+  }
+  /** Removes the user's second factor and recovery codes (a lost device). */
+  async resetMfa(id: string): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: `/v1/admin/users/${enc(id)}/mfa` });
+  }
+}
+
+/** Sign-in providers (OAuth 2.0 / OpenID Connect); client secrets are write-only. */
+class AdminAuthProviders {
+  constructor(private readonly http: Http) {}
+  async list(): Promise<AuthProvider[]> {
+    return (await this.http.json<Page<AuthProvider>>({ method: 'GET', path: '/v1/admin/auth-providers' })).items;
+  }
+  /** Creates or replaces the provider `id`; leave clientSecret out to keep the stored one. */
+  put(id: string, settings: AuthProviderInput): Promise<AuthProvider> {
+    return this.http.json({ method: 'PUT', path: `/v1/admin/auth-providers/${enc(id)}`, body: settings });
+  }
+  async delete(id: string): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: `/v1/admin/auth-providers/${enc(id)}` });
   }
 }
 

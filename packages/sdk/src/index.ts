@@ -14,6 +14,7 @@ export { BucketRef, StorageClient, type FileStream, type ListFilesOptions, type 
 export { FINAL_RUN_STATUSES, FunctionsClient, type RunFilter, type RunStatus } from './functions.js';
 export {
   AdminClient,
+  type AuthProviderInput,
   type CreateBucketInput,
   type CreateCollectionInput,
   type DeployFunctionInput,

@@ -12,6 +12,7 @@ export type MfaChallenge = Schemas['MfaChallenge'];
 export type MfaStatus = Schemas['MfaStatus'];
 export type TotpEnrolment = Schemas['TotpEnrolment'];
 export type Identity = Schemas['Identity'];
+export type AuthProvider = Schemas['AuthProvider'];
 export type SignInProvider = Schemas['SignInProviderList']['items'][number];
 export type Session = Schemas['Session'];
 export type ApiKey = Schemas['ApiKey'];
