@@ -164,6 +164,9 @@ export const configSchema = settings
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
     }
+    if (env.NODE_ENV === 'production' && env.AUTH_OIDC_ALLOW_INSECURE) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_OIDC_ALLOW_INSECURE'], message: 'must be false when NODE_ENV=production (plain-http issuers are for tests and development)' });
+    }
     for (const key of ['S3_ENDPOINT', 'S3_PUBLIC_ENDPOINT'] as const) {
       const value = env[key];
       if (value && URL.canParse(value) && new URL(value).pathname.replace(/\/+$/, '') !== '') {
