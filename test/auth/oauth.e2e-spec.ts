@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import type { Redis } from 'ioredis';
@@ -409,6 +409,21 @@ describe('sign in with an OpenID Connect provider (real oidc-provider on loopbac
       const res = await json('POST', '/v1/auth/oauth/acme/id-token', { idToken: token, nonce: 'n-0123456789' });
       expect(res.status).toBe(401);
       expect(res.body.code).toBe(code);
+    });
+
+    it('the Apple preset: its client secret is signed from the stored key; email_verified "true" (a string) counts; a bad key is 503, not a crash', async () => {
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+      const settings = { kind: 'apple', issuer: idp.issuer, clientId: 'com.example.web', options: { teamId: 'ABCDE12345', keyId: 'KEY1234567' } };
+      expect((await json('PUT', '/v1/admin/auth-providers/apple-test', { ...settings, clientSecret: pem }, service)).status).toBe(200);
+      const email = `apple-${randomUUID()}@privaterelay.appleid.com`;
+      const ok = await json('POST', '/v1/auth/oauth/apple-test/id-token', { idToken: await idToken(valid({ aud: 'com.example.web', email, email_verified: 'true' })), nonce: 'n-0123456789' });
+      expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+      expect(ok.body.user).toMatchObject({ email, emailVerified: true });
+      expect((await json('PUT', '/v1/admin/auth-providers/apple-bad', { ...settings, clientSecret: 'not a key at all' }, service)).status).toBe(200);
+      const bad = await json('POST', '/v1/auth/oauth/apple-bad/id-token', { idToken: await idToken(valid({ aud: 'com.example.web' })), nonce: 'n-0123456789' });
+      expect(bad.status).toBe(503);
+      expect(bad.body.code).toBe('OAUTH_PROVIDER_MISCONFIGURED');
     });
 
     it('refuses a token signed by another key, a missing nonce, and a non-JWT', async () => {

@@ -35,6 +35,8 @@ export interface FlowChecks {
 }
 
 export const oauthError = (status: number, code: string, message: string) => new AppException(status, code, message);
+/** A provider an admin set up wrongly: not the caller's fault, and not a crash either. */
+export const misconfigured = (message: string) => oauthError(503, 'OAUTH_PROVIDER_MISCONFIGURED', message);
 const idTokenInvalid = (why: string) => oauthError(401, 'OAUTH_ID_TOKEN_INVALID', `The ID token is not valid for this provider (${why})`);
 
 /** Issuer of each OIDC kind; `issuer` in the provider's settings overrides it. */
@@ -201,7 +203,7 @@ export class OAuthClients {
 
   private async discover(provider: ProviderConfig): Promise<oidc.Configuration> {
     const issuer = issuerOf(provider);
-    if (!issuer) throw oauthError(400, 'OAUTH_PROVIDER_MISCONFIGURED', 'The provider has no issuer');
+    if (!issuer) throw misconfigured('The provider has no issuer');
     const auth = provider.kind === 'apple' ? oidc.ClientSecretPost(await appleClientSecret(provider)) : provider.clientSecret ? oidc.ClientSecretPost(provider.clientSecret) : oidc.None();
     try {
       return await oidc.discovery(new URL(issuer), provider.clientId, undefined, auth, {
@@ -228,8 +230,10 @@ export function githubProfile(user: { id?: number; name?: string | null; login?:
 /** Apple's client secret: an ES256 JWT signed with the team's key (the stored "secret" is that key, PKCS#8 PEM). */
 async function appleClientSecret(provider: ProviderConfig): Promise<string> {
   const { teamId, keyId } = provider.options;
-  if (!teamId || !keyId || !provider.clientSecret) throw oauthError(400, 'OAUTH_PROVIDER_MISCONFIGURED', 'Apple needs options.teamId, options.keyId and the private key as clientSecret');
-  const key = await importPKCS8(provider.clientSecret, 'ES256');
+  if (!teamId || !keyId || !provider.clientSecret) throw misconfigured('Apple needs options.teamId, options.keyId and the private key as clientSecret');
+  const key = await importPKCS8(provider.clientSecret, 'ES256').catch(() => {
+    throw misconfigured('The Apple private key (clientSecret) is not a PKCS#8 ES256 key');
+  });
   return new SignJWT({})
     .setProtectedHeader({ alg: 'ES256', kid: keyId })
     .setIssuer(teamId)

@@ -15,7 +15,7 @@ import { RateLimitService } from '../rate-limit.service.js';
 import { assertRedirectAllowed } from '../redirects.js';
 import { hashToken, newOpaqueToken } from '../token.service.js';
 import { type ProviderBody } from './oauth.dto.js';
-import { type FlowChecks, OAuthClients, oauthError, type ProviderConfig, type ProviderKind, type ProviderProfile } from './oauth-clients.js';
+import { type FlowChecks, misconfigured, OAuthClients, oauthError, type ProviderConfig, type ProviderKind, type ProviderProfile } from './oauth-clients.js';
 import { type IdentityRow, OAuthRepository, type ProviderRow } from './oauth.repository.js';
 
 /** What is kept in Redis between the redirect to the provider and its callback. */
@@ -335,7 +335,7 @@ export class OAuthService implements OnModuleInit {
       try {
         clientSecret = this.box.open(row.clientSecret).value ?? null;
       } catch {
-        throw oauthError(500, 'OAUTH_PROVIDER_MISCONFIGURED', 'The provider\'s client secret cannot be decrypted (FUNCTIONS_SECRET_KEY changed?)');
+        throw misconfigured('The provider\'s client secret cannot be decrypted (FUNCTIONS_SECRET_KEY changed?)');
       }
     }
     return {
