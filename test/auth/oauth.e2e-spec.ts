@@ -109,6 +109,28 @@ describe('sign in with an OpenID Connect provider (real oidc-provider on loopbac
     ...overrides,
   });
 
+  it('bad input on every sign-in route is a clear 4xx, never a 500', async () => {
+    const cases: [string, string, unknown, number, string][] = [
+      ['GET', '/v1/auth/oauth/Bad!Id/authorize?redirectTo=x', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/v1/auth/oauth/acme/authorize', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', `/v1/auth/oauth/acme/authorize?redirectTo=${encodeURIComponent(APP_CALLBACK)}&extra=1`, undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/v1/auth/oauth/acme/callback', undefined, 400, 'OAUTH_STATE_INVALID'],
+      ['GET', `/v1/auth/oauth/acme/callback?state=${'x'.repeat(500)}&code=y`, undefined, 400, 'OAUTH_STATE_INVALID'],
+      ['POST', '/v1/auth/oauth/exchange', { code: { $ne: '' } }, 400, 'VALIDATION_FAILED'],
+      ['POST', '/v1/auth/oauth/exchange', { code: 'oc_unknown_code_0123456789' }, 400, 'OAUTH_CODE_INVALID'],
+      ['POST', '/v1/auth/oauth/nope/id-token', { idToken: 'a.b.c-0123456789abcdefgh' }, 404, 'OAUTH_PROVIDER_NOT_FOUND'],
+      ['POST', '/v1/auth/oauth/acme/id-token', { idToken: 'aaaa.bbbb.cccc-0123456789' }, 401, 'OAUTH_ID_TOKEN_INVALID'],
+      ['PUT', '/v1/admin/auth-providers/acme', { kind: 'oidc', issuer: 'ftp://x', clientId: 'x' }, 400, 'VALIDATION_FAILED'],
+      ['PUT', '/v1/admin/auth-providers/acme', { kind: 'oidc', issuer: idp.issuer, clientId: 'x', scopes: ['a b'] }, 400, 'VALIDATION_FAILED'],
+      ['GET', '/v1/admin/auth-providers/nope', undefined, 404, 'OAUTH_PROVIDER_NOT_FOUND'],
+      ['DELETE', '/v1/auth/identities/not-a-uuid', undefined, 401, 'UNAUTHENTICATED'],
+    ];
+    for (const [method, path, body, status, code] of cases) {
+      const res = await json(method, path, body, path.startsWith('/v1/admin') ? service : {});
+      expect([res.status, res.body.code], `${method} ${path}`).toEqual([status, code]);
+    }
+  });
+
   describe('admin configuration', () => {
     it('stores the client secret encrypted and never returns it; validates the settings', async () => {
       const row = await prisma.authProvider.findUniqueOrThrow({ where: { id: 'acme' } });
