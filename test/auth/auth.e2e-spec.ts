@@ -8,7 +8,8 @@ import { SERVICE_KEY, testConfig } from '../support/config.js';
 import { subscribe } from '../support/subscribers.js';
 import { bearer, createUser, TEST_PASSWORD } from '../support/users.js';
 
-const config = testConfig();
+// Replays are refused at once here; the grace window for concurrent refreshes is tested in account-lifecycle.e2e-spec.ts.
+const config = testConfig({ AUTH_REFRESH_REUSE_GRACE_SECONDS: '0' });
 const UUID = /^[0-9a-f-]{36}$/;
 
 function b64url(value: unknown): string {
@@ -39,7 +40,17 @@ describe('auth', () => {
       const email = `  New.User-${randomUUID()}@Example.TEST `;
       const res = await http().post('/v1/auth/signup').send({ email, password: TEST_PASSWORD }).expect(201);
       expect(res.body).toEqual({
-        user: { id: expect.stringMatching(UUID), email: email.trim().toLowerCase(), emailVerified: false, roles: [], createdAt: expect.any(String) },
+        user: {
+          id: expect.stringMatching(UUID),
+          email: email.trim().toLowerCase(),
+          emailVerified: false,
+          roles: [],
+          isAnonymous: false,
+          displayName: null,
+          userMetadata: {},
+          appMetadata: {},
+          createdAt: expect.any(String),
+        },
         accessToken: expect.any(String),
         refreshToken: expect.stringMatching(/^rt_/),
         expiresIn: config.JWT_ACCESS_TTL_SECONDS,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
+import { generate } from 'otplib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EventsJob, QueueName } from '#libs/queue';
@@ -70,6 +71,27 @@ describe('functions: event triggers, the outbox relay and exactly-once runs', ()
     const [run] = await waitForRuns(stack, 'on-signup', 1);
     expect(run).toMatchObject({ trigger: 'auth', status: 'succeeded' });
     expect(run!.result).toMatchObject({ seen: { type: 'auth', operation: 'signup', user: { id: signup.body.user.id, email } } });
+  });
+
+  it('auth trigger: mfa_enrolled, link and unlink events run the functions subscribed to them, and only those', async () => {
+    await deploy(stack, 'on-mfa', { source: ECHO, language: 'js', triggers: [{ type: 'auth', events: ['mfa_enrolled'] }] });
+    await deploy(stack, 'on-link', { source: ECHO, language: 'js', triggers: [{ type: 'auth', events: ['link', 'unlink'] }] });
+    // A real enrolment over HTTP (a TOTP code generated from the secret the api answered).
+    const signup = await http.post('/v1/auth/signup').send({ email: `mfa-${randomUUID()}@example.test`, password: 'correct horse battery staple' }).expect(201);
+    const auth = { Authorization: `Bearer ${signup.body.accessToken as string}` };
+    const enrol = await http.post('/v1/auth/mfa/totp').set(auth).expect(200);
+    await http.post('/v1/auth/mfa/totp/confirm').set(auth).send({ code: await generate({ secret: enrol.body.secret as string }) }).expect(200);
+    const [mfaRun] = await waitForRuns(stack, 'on-mfa', 1);
+    expect(mfaRun!.result).toMatchObject({ seen: { type: 'auth', operation: 'mfa_enrolled', userId: signup.body.user.id, factor: 'totp' } });
+    // Link and unlink as the api writes them (the provider flow is tested in test/auth/oauth.e2e-spec.ts).
+    await insertOutbox(stack, 'auth.identity', { operation: 'link', userId: signup.body.user.id, provider: 'google' });
+    await insertOutbox(stack, 'auth.identity', { operation: 'unlink', userId: signup.body.user.id, provider: 'google' });
+    const runs = await waitForRuns(stack, 'on-link', 2);
+    expect(runs.map((r) => (r.result as { seen: { operation: string } }).seen.operation).sort()).toEqual(['link', 'unlink']);
+    expect(await runsOf(stack, 'on-mfa')).toHaveLength(1);
+    // An auth trigger on an event that does not exist is refused at deploy.
+    const bad = await http.put('/v1/functions/on-nothing').set(svc).send({ source: ECHO, language: 'js', triggers: [{ type: 'auth', events: ['logout'] }] });
+    expect(bad.status).toBe(400);
   });
 
   it('runs a function once when the same event is delivered twice', async () => {

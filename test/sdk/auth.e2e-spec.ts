@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthEvent, BaasError, localStorageStore, type TokenStore } from '../../packages/sdk/src/index.js';
+import { generate } from 'otplib';
+import { type AuthEvent, BaasError, localStorageStore, MfaRequiredError, type TokenStore } from '../../packages/sdk/src/index.js';
 import { startApi } from '../support/app.js';
 import { testConfig } from '../support/config.js';
 import { PASSWORD, sdkClients, uniqueEmail } from './support.js';
@@ -80,6 +81,30 @@ describe('SDK auth against the real api', () => {
     await laptop.auth.signOut();
     expect(laptopEvents).toEqual(['signed_out']);
     expect(await laptop.auth.getSession()).toBeNull();
+  });
+
+  it('profile, TOTP second factor (MfaRequiredError, verifyMfa) and account deletion through the SDK', async () => {
+    const email = uniqueEmail('sdk-mfa');
+    const client = sdk.app();
+    await client.auth.signUp({ email, password: PASSWORD });
+    expect(await client.auth.updateProfile({ displayName: 'Sdk User', userMetadata: { theme: 'dark' } })).toMatchObject({ displayName: 'Sdk User' });
+    const enrolment = await client.auth.enrollTotp();
+    expect(enrolment.qrCode).toMatch(/^data:image\/png/);
+    const codes = await client.auth.confirmTotp(await generate({ secret: enrolment.secret }));
+    expect(codes).toHaveLength(10);
+    expect((await client.auth.mfaStatus()).totp.enabled).toBe(true);
+
+    const other = sdk.app();
+    const challenge = await other.auth.signInWithPassword({ email, password: PASSWORD }).then(
+      () => undefined,
+      (err: unknown) => (err instanceof MfaRequiredError ? err.challenge : undefined),
+    );
+    expect(challenge?.factors).toEqual(['totp']);
+    const session = await other.auth.verifyMfa(challenge!.challengeToken, codes[0]!);
+    expect(session.user.displayName).toBe('Sdk User');
+    await other.auth.deleteAccount(PASSWORD);
+    expect(await other.auth.getSession()).toBeNull();
+    await expect(client.auth.getUser()).rejects.toMatchObject({ statusCode: 401 });
   });
 
   it('refreshes before the access token expires, once for concurrent calls', async () => {

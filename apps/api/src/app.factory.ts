@@ -5,6 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { SwaggerModule } from '@nestjs/swagger';
 import { type AppConfig, ConfigModule } from '#libs/config';
 import { createLogger, PinoNestLogger } from '#libs/logging';
+import type { DestinationStream } from 'pino';
 import { ApiModule } from './api.module.js';
 import { requestIdFor } from './common/request-id.js';
 import { gatewayServerOptions, setupGateway } from './gateway/gateway.setup.js';
@@ -17,6 +18,8 @@ export const API_PREFIX = 'v1';
 export interface CreateAppOptions {
   /** Extra modules mounted beside the api (tests add probe routes this way). */
   imports?: ModuleMetadata['imports'];
+  /** Where the JSON log goes (stdout unless given; tests read the request log this way). */
+  logDestination?: DestinationStream;
 }
 
 /** Builds the api (not yet listening): used by main.ts, the e2e tests and the benchmarks. */
@@ -24,7 +27,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   @Module({ imports: [ConfigModule.forRoot(config), ApiModule, ...(options.imports ?? [])] })
   class ApiRootModule {}
 
-  const logger = createLogger(config.LOG_LEVEL, 'api');
+  const logger = createLogger(config.LOG_LEVEL, 'api', options.logDestination);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     genReqId: requestIdFor,

@@ -2,6 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { createRootRoute, createRoute, createRouter, Link, Outlet, useNavigate, useRouterState } from '@tanstack/react-router';
 import { useState } from 'react';
 import { ApiKeysPage } from './pages/api-keys.js';
+import { AuthProvidersPage } from './pages/auth-providers.js';
 import { CollectionPage } from './pages/collection.js';
 import { CollectionsPage } from './pages/collections.js';
 import { EmailPage } from './pages/email.js';
@@ -22,6 +23,7 @@ const NAV = [
   { to: '/functions', label: 'Functions' },
   { to: '/email', label: 'Email' },
   { to: '/keys', label: 'API keys' },
+  { to: '/sign-in-providers', label: 'Sign-in providers' },
 ] as const;
 
 function Layout() {
@@ -101,6 +103,7 @@ const routes = [
   createRoute({ getParentRoute: () => rootRoute, path: '/functions/$name', component: FunctionPage }),
   createRoute({ getParentRoute: () => rootRoute, path: '/email', component: EmailPage }),
   createRoute({ getParentRoute: () => rootRoute, path: '/keys', component: ApiKeysPage }),
+  createRoute({ getParentRoute: () => rootRoute, path: '/sign-in-providers', component: AuthProvidersPage }),
 ];
 
 export const router = createRouter({ routeTree: rootRoute.addChildren(routes), basepath: '/admin' });

@@ -9,6 +9,7 @@ import { EventsProcessor } from './events/events.processor.js';
 import { FunctionRunsRepository } from './events/function-runs.repository.js';
 import { OutboxRelay } from './events/outbox-relay.js';
 import { PgListener } from './events/pg-listener.js';
+import { GuestCleanup } from './auth/guest-cleanup.js';
 import { RetentionSweep } from './events/retention.js';
 import { RunDispatcher, RunSweeper } from './events/run-dispatcher.js';
 import { FunctionSlots, FunctionsProcessor } from './processors/functions.processor.js';
@@ -31,6 +32,7 @@ import { ScheduleSync } from './schedules/schedule-sync.js';
     RunDispatcher,
     RunSweeper,
     RetentionSweep,
+    GuestCleanup,
     EventsProcessor,
     ScheduleSync,
     SandboxBridge,

@@ -72,6 +72,17 @@ describe('parseConfig', () => {
     expect(err.message).not.toContain('\n');
   });
 
+  it('auth settings of issue 19: redirect allow-list, grace window, guest retention; no insecure issuers in production', () => {
+    const config = parseConfig({ AUTH_REDIRECT_URLS: 'https://app.example.com/cb, myapp://auth/*', AUTH_REFRESH_REUSE_GRACE_SECONDS: '0' });
+    expect(config.AUTH_REDIRECT_URLS).toEqual(['https://app.example.com/cb', 'myapp://auth/*']);
+    expect(config.AUTH_REFRESH_REUSE_GRACE_SECONDS).toBe(0);
+    expect(parseConfig({}).AUTH_REFRESH_REUSE_GRACE_SECONDS).toBe(10);
+    expect(parseConfig({}).AUTH_GUEST_RETENTION_HOURS).toBe(720);
+    expect(configError({ AUTH_REDIRECT_URLS: 'not a url' }).message).toMatch(/AUTH_REDIRECT_URLS/);
+    expect(configError({ AUTH_REFRESH_REUSE_GRACE_SECONDS: '301' }).message).toMatch(/AUTH_REFRESH_REUSE_GRACE_SECONDS/);
+    expect(configError({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), AUTH_OIDC_ALLOW_INSECURE: 'true' }).message).toMatch(/AUTH_OIDC_ALLOW_INSECURE/);
+  });
+
   it('treats empty strings as unset, so defaults apply', () => {
     const config = parseConfig({ PORT: '', DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '', SMTP_SECURE: '' });
     expect(config).toEqual(parseConfig({}));

@@ -71,7 +71,19 @@ const settings = z.object({
   APP_URL: url(['http:', 'https:']).optional(),
   AUTH_RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(100_000).default(10),
   AUTH_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  // Lets OIDC issuers be plain http (a provider on loopback in tests or local development); never in production.
+  AUTH_OIDC_ALLOW_INSECURE: bool.default(false),
+  // Guests (anonymous users) with no session refreshed for this many hours are deleted by the worker.
+  AUTH_GUEST_RETENTION_HOURS: z.coerce.number().int().min(1).max(87_600).default(720),
   AUTH_SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  // Account lifecycle (docs/auth.md): a refresh token presented again within this many seconds of its first use is a concurrent refresh, not a replay.
+  AUTH_REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  // Where sign-in flows may send the browser back to (magic links, OAuth): exact URLs or prefixes ending in `*`.
+  AUTH_REDIRECT_URLS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((list) => list.every((u) => URL.canParse(u.replace(/\*$/, ''))), { message: 'must be a comma list of absolute URLs (a trailing * allows any continuation)' }),
   SERVICE_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
   STORAGE_LOCAL_DIR: z.string().min(1).default('./var/storage'),
@@ -155,6 +167,9 @@ export const configSchema = settings
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+    if (env.NODE_ENV === 'production' && env.AUTH_OIDC_ALLOW_INSECURE) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_OIDC_ALLOW_INSECURE'], message: 'must be false when NODE_ENV=production (plain-http issuers are for tests and development)' });
     }
     for (const key of ['S3_ENDPOINT', 'S3_PUBLIC_ENDPOINT'] as const) {
       const value = env[key];

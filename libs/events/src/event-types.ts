@@ -6,7 +6,12 @@ export type Actor = { type: 'user'; id: string } | { type: 'service'; keyId: str
  * triggers subscribe to these (see docs/functions.md).
  */
 export interface EventPayloads {
-  'auth.signup': { user: { id: string; email: string; roles: string[]; createdAt: string } };
+  /** `provider`: set when the account was created by signing in with that provider. */
+  'auth.signup': { user: { id: string; email: string; roles: string[]; createdAt: string }; provider?: string; upgradedFrom?: 'anonymous' };
+  /** A provider identity linked to or unlinked from an account. */
+  'auth.identity': { operation: 'link' | 'unlink'; userId: string; provider: string };
+  /** A user confirmed a TOTP second factor. */
+  'auth.mfa': { operation: 'mfa_enrolled'; userId: string; factor: 'totp' };
   'db.change': {
     collection: string;
     operation: 'create' | 'update' | 'delete';

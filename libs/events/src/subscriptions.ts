@@ -19,6 +19,10 @@ export function subscriptionKey<T extends EventType>(type: T, payload: EventPayl
       const p = payload as EventPayloads['storage.change'];
       return { kind: 'storage', target: p.bucket, operation: p.operation };
     }
+    case 'auth.identity':
+      return { kind: 'auth', target: null, operation: (payload as EventPayloads['auth.identity']).operation };
+    case 'auth.mfa':
+      return { kind: 'auth', target: null, operation: (payload as EventPayloads['auth.mfa']).operation };
     default:
       return { kind: 'auth', target: null, operation: 'signup' };
   }

@@ -11,12 +11,13 @@ const VERSION = 'v1';
 export class SecretBox {
   private readonly key: Buffer;
 
-  constructor(secret: string) {
-    this.key = Buffer.from(hkdfSync('sha256', secret, 'baas-functions', 'function-secrets-v1', 32));
+  /** `purpose` separates keys per use (functions' secrets, auth providers' client secrets). */
+  constructor(secret: string, purpose = 'function-secrets-v1') {
+    this.key = Buffer.from(hkdfSync('sha256', secret, 'baas-functions', purpose, 32));
   }
 
-  static fromConfig(config: Pick<AppConfig, 'FUNCTIONS_SECRET_KEY' | 'JWT_SECRET'>): SecretBox {
-    return new SecretBox(config.FUNCTIONS_SECRET_KEY ?? config.JWT_SECRET);
+  static fromConfig(config: Pick<AppConfig, 'FUNCTIONS_SECRET_KEY' | 'JWT_SECRET'>, purpose?: string): SecretBox {
+    return new SecretBox(config.FUNCTIONS_SECRET_KEY ?? config.JWT_SECRET, purpose);
   }
 
   seal(values: Record<string, string>): string {

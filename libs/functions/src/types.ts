@@ -17,11 +17,15 @@ export type TriggerType = (typeof TRIGGER_TYPES)[number];
 export type HttpAccess = 'public' | 'authenticated' | 'service' | `role:${string}`;
 export const DEFAULT_HTTP_ACCESS: HttpAccess = 'authenticated';
 
+/** Auth events a function can subscribe to (docs/functions.md). */
+export const AUTH_EVENT_NAMES = ['signup', 'link', 'unlink', 'mfa_enrolled'] as const;
+export type AuthEventName = (typeof AUTH_EVENT_NAMES)[number];
+
 export type Trigger =
   | { type: 'http'; access?: HttpAccess; callerLogs?: boolean; runAs?: 'function' | 'caller' }
   | { type: 'db'; collection: string; events: ('create' | 'update' | 'delete')[] }
   | { type: 'storage'; bucket: string; events: ('upload' | 'delete')[] }
-  | { type: 'auth'; events: 'signup'[] }
+  | { type: 'auth'; events: AuthEventName[] }
   | { type: 'schedule'; cron: string; timezone?: string };
 
 /** The user in an http event: the caller when it is a signed-in user, else null. */
@@ -29,6 +33,9 @@ export interface EventUser {
   id: string;
   email: string;
   roles: string[];
+  /** How the caller signed in: `aal2` after a second factor (a function can require it). */
+  aal?: 'aal1' | 'aal2';
+  amr?: string[];
 }
 
 /** The `event` argument a handler receives, by trigger type (docs/functions.md). */
@@ -36,7 +43,9 @@ export type FunctionEvent =
   | { id: string; type: 'http'; payload: unknown; user: EventUser | null; actor: Actor }
   | ({ id: string; type: 'db' } & EventPayloads['db.change'])
   | { id: string; type: 'storage'; bucket: string; operation: 'upload' | 'delete'; file: Record<string, unknown>; actor: Actor }
-  | { id: string; type: 'auth'; operation: 'signup'; user: Record<string, unknown> }
+  | { id: string; type: 'auth'; operation: 'signup'; user: Record<string, unknown>; provider?: string }
+  | { id: string; type: 'auth'; operation: 'link' | 'unlink'; userId: string; provider: string }
+  | { id: string; type: 'auth'; operation: 'mfa_enrolled'; userId: string; factor: 'totp' }
   | { id: string; type: 'schedule'; scheduledAt: string };
 
 /** One captured log line of a run. */

@@ -1,8 +1,10 @@
 import type { LoggerService } from '@nestjs/common';
 import { type DestinationStream, pino, type Logger, type LoggerOptions } from 'pino';
+import { redactText, redactUrl } from './redact.js';
 
 /**
- * One JSON logger per process; secrets in headers never reach the log. `destination` is
+ * One JSON logger per process; secrets in headers never reach the log, nor do secret query
+ * parameters (email-link tokens, OAuth codes and states, signatures) of a logged URL or message. `destination` is
  * stdout unless given (tests read a worker's lines from a stream of their own).
  */
 export function createLogger(level: string, name: string, destination?: DestinationStream): Logger {
@@ -12,6 +14,20 @@ export function createLogger(level: string, name: string, destination?: Destinat
     redact: {
       paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
       censor: '[redacted]',
+    },
+    serializers: {
+      req: (req: { method?: string; url?: string; host?: string; ip?: string; remoteAddress?: string }) => ({
+        method: req.method,
+        url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
+        host: req.host,
+        remoteAddress: req.ip ?? req.remoteAddress,
+      }),
+    },
+    hooks: {
+      // Messages can carry a URL too (Fastify's "Route GET:/x?token=… not found").
+      logMethod(args, method) {
+        method.apply(this, args.map((arg) => (typeof arg === 'string' ? redactText(arg) : arg)) as Parameters<typeof method>);
+      },
     },
   };
   return destination ? pino(options, destination) : pino(options);

@@ -1,7 +1,7 @@
 import type { TemplateSource } from './render.js';
 
 /** Templates every installation has; admins may override them (PUT /v1/email/templates/:name). */
-export const BUILT_IN_TEMPLATE_NAMES = ['verification', 'password-reset', 'magic-link'] as const;
+export const BUILT_IN_TEMPLATE_NAMES = ['verification', 'password-reset', 'magic-link', 'email-change'] as const;
 export type BuiltInTemplateName = (typeof BUILT_IN_TEMPLATE_NAMES)[number];
 
 export function isBuiltInTemplate(name: string): name is BuiltInTemplateName {
@@ -74,6 +74,23 @@ export const BUILT_IN_TEMPLATES: Readonly<Record<BuiltInTemplateName, TemplateSo
       '{{link}}',
       '',
       'If you did not ask to sign in, ignore this email.',
+      '',
+    ].join('\n'),
+  },
+  'email-change': {
+    subject: 'Confirm your new email address for {{appName}}',
+    html: layout(
+      'Confirm your new email address',
+      'Confirm that <strong>{{email}}</strong> should become the email address of your {{appName}} account. The link works once and expires soon.',
+      'Confirm the new address',
+      'If you did not ask for this, ignore this email: nothing changes.',
+    ),
+    text: [
+      'Confirm that {{email}} should become the email address of your {{appName}} account (the link works once and expires soon):',
+      '',
+      '{{link}}',
+      '',
+      'If you did not ask for this, ignore this email: nothing changes.',
       '',
     ].join('\n'),
   },

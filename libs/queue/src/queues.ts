@@ -18,6 +18,7 @@ export const SystemJob = {
   Ping: 'ping',
   /** Deletes old function runs (a job scheduler: one sweep per tick across all workers). */
   RetentionSweep: 'retention.sweep',
+  GuestCleanup: 'auth.guest-cleanup',
 } as const;
 
 export const EmailJob = {
@@ -27,6 +28,8 @@ export const EmailJob = {
 /** Jobs of the events queue: one per outbox event type, plus the schedulers' ticks. */
 export const EventsJob = {
   AuthSignup: 'auth.signup',
+  AuthIdentity: 'auth.identity',
+  AuthMfa: 'auth.mfa',
   DbChange: 'db.change',
   StorageChange: 'storage.change',
   ScheduleTick: 'schedule.tick',
@@ -58,12 +61,15 @@ export interface JobTypes {
   [QueueName.System]: {
     [SystemJob.Ping]: { data: { sentAt: string }; result: { pong: true; sentAt: string; workerPid: number } };
     [SystemJob.RetentionSweep]: { data: Record<string, never>; result: { runs: number; receipts: number; outbox: number } };
+    [SystemJob.GuestCleanup]: { data: Record<string, never>; result: { guests: number } };
   };
   [QueueName.Email]: {
     [EmailJob.Send]: { data: { messageId: string }; result: { status: 'sent' | 'skipped'; messageId?: string } };
   };
   [QueueName.Events]: {
     [EventsJob.AuthSignup]: { data: OutboxJobData; result: { runs: number } };
+    [EventsJob.AuthIdentity]: { data: OutboxJobData; result: { runs: number } };
+    [EventsJob.AuthMfa]: { data: OutboxJobData; result: { runs: number } };
     [EventsJob.DbChange]: { data: OutboxJobData; result: { runs: number } };
     [EventsJob.StorageChange]: { data: OutboxJobData; result: { runs: number } };
     [EventsJob.ScheduleTick]: { data: { functionId: string }; result: { runs: number } };

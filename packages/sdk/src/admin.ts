@@ -6,6 +6,7 @@ import type {
   AdminOverview,
   AdminUser,
   ApiKey,
+  AuthProvider,
   ApiKeyCreated,
   Bucket,
   Collection,
@@ -34,6 +35,7 @@ export type SendEmailInput = BodyOf<'emailSend'>;
 export type EmailTemplateInput = BodyOf<'emailPutTemplate'>;
 export type UpdateUserInput = BodyOf<'adminUpdateUser'>;
 export type CreateUserInput = BodyOf<'adminCreateUser'>;
+export type AuthProviderInput = BodyOf<'authProvidersPut'>;
 
 /**
  * What admins and servers do: users, API keys, collection definitions, buckets, function
@@ -42,6 +44,7 @@ export type CreateUserInput = BodyOf<'adminCreateUser'>;
 export class AdminClient {
   readonly users: AdminUsers;
   readonly apiKeys: AdminApiKeys;
+  readonly authProviders: AdminAuthProviders;
   readonly collections: AdminCollections;
   readonly buckets: AdminBuckets;
   readonly functions: AdminFunctions;
@@ -52,6 +55,7 @@ export class AdminClient {
   constructor(private readonly http: Http) {
     this.users = new AdminUsers(http);
     this.apiKeys = new AdminApiKeys(http);
+    this.authProviders = new AdminAuthProviders(http);
     this.collections = new AdminCollections(http);
     this.buckets = new AdminBuckets(http);
     this.functions = new AdminFunctions(http);
@@ -88,13 +92,35 @@ class AdminUsers {
   async delete(id: string): Promise<void> {
     await this.http.json({ method: 'DELETE', path: `/v1/admin/users/${enc(id)}` });
   }
+  /** Removes the user's second factor and recovery codes (a lost device). */
+  async resetMfa(id: string): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: `/v1/admin/users/${enc(id)}/mfa` });
+  }
+}
+
+/** Sign-in providers (OAuth 2.0 / OpenID Connect); client secrets are write-only. */
+class AdminAuthProviders {
+  constructor(private readonly http: Http) {}
+  async list(): Promise<AuthProvider[]> {
+    return (await this.http.json<Page<AuthProvider>>({ method: 'GET', path: '/v1/admin/auth-providers' })).items;
+  }
+  /** Creates or replaces the provider `id`; leave clientSecret out to keep the stored one. */
+  put(id: string, settings: AuthProviderInput): Promise<AuthProvider> {
+    return this.http.json({ method: 'PUT', path: `/v1/admin/auth-providers/${enc(id)}`, body: settings });
+  }
+  async delete(id: string): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: `/v1/admin/auth-providers/${enc(id)}` });
+  }
 }
 
 class AdminApiKeys {
   constructor(private readonly http: Http) {}
-  /** The secret `key` is in this answer only. */
-  create(name: string): Promise<ApiKeyCreated> {
-    return this.http.json({ method: 'POST', path: '/v1/admin/api-keys', body: { name } });
+  /**
+   * The secret `key` is in this answer only. `scopes` (default: full service access) limit the
+   * key to areas and/or read-only; after `expiresAt` (ISO date-time) it is refused.
+   */
+  create(name: string, options: { scopes?: ('collections' | 'storage' | 'functions' | 'read-only')[]; expiresAt?: string } = {}): Promise<ApiKeyCreated> {
+    return this.http.json({ method: 'POST', path: '/v1/admin/api-keys', body: { name, ...options } });
   }
   async list(): Promise<ApiKey[]> {
     return (await this.http.json<Page<ApiKey>>({ method: 'GET', path: '/v1/admin/api-keys' })).items;

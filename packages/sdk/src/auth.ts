@@ -1,6 +1,6 @@
-import { BaasError, NetworkError } from './errors.js';
+import { BaasError, MfaRequiredError, NetworkError } from './errors.js';
 import type { Http, TokenSource } from './http.js';
-import type { AuthTokens, Session, User } from './types.js';
+import type { AuthTokens, Identity, MfaChallenge, MfaStatus, Session, SignInProvider, TotpEnrolment, User } from './types.js';
 
 /**
  * Where the session is kept. The shape of Web Storage and of React Native's AsyncStorage,
@@ -84,20 +84,72 @@ export class AuthClient implements TokenSource {
     return this.start(tokens, 'signed_in');
   }
 
+  /** A guest session: a real user id with no credential yet (upgrade it later with upgradeAnonymous or linkIdentity). */
+  async signInAnonymously(): Promise<AuthSession> {
+    const tokens = await this.http.json<AuthTokens>({ method: 'POST', path: '/v1/auth/anonymous', auth: 'none' });
+    return this.start(tokens, 'signed_in');
+  }
+
+  /** Turns the signed-in guest into an email + password account: same id, session and data. */
+  async upgradeAnonymous(credentials: { email: string; password: string }): Promise<User> {
+    const user = await this.http.json<User>({ method: 'POST', path: '/v1/auth/anonymous/upgrade', body: credentials });
+    const session = await this.getSession();
+    if (session) await this.save({ ...session, user });
+    return user;
+  }
+
+  /** Signs in; throws MfaRequiredError (answer it with verifyMfa) when the account has a second factor. */
   async signInWithPassword(credentials: { email: string; password: string }): Promise<AuthSession> {
-    const tokens = await this.http.json<AuthTokens>({ method: 'POST', path: '/v1/auth/login', body: credentials, auth: 'none' });
+    const result = await this.http.json<AuthTokens | MfaChallenge>({ method: 'POST', path: '/v1/auth/login', body: credentials, auth: 'none' });
+    return this.startOrChallenge(result);
+  }
+
+  /** The second step of a sign-in: the challenge's token and a TOTP (or recovery) code. */
+  async verifyMfa(challengeToken: string, code: string): Promise<AuthSession> {
+    const tokens = await this.http.json<AuthTokens>({ method: 'POST', path: '/v1/auth/mfa/verify', body: { challengeToken, code }, auth: 'none' });
     return this.start(tokens, 'signed_in');
   }
 
-  /** Emails a sign-in link to APP_URL (answers the same whether or not the account exists). */
-  async requestMagicLink(email: string): Promise<void> {
-    await this.http.json({ method: 'POST', path: '/v1/auth/magic-link/request', body: { email }, auth: 'none' });
+  /** Where to send the browser to sign in with a provider (redirectTo must be on the server's AUTH_REDIRECT_URLS). */
+  oauthSignInUrl(provider: string, redirectTo: string): string {
+    return `${this.http.url}/v1/auth/oauth/${encodeURIComponent(provider)}/authorize?redirectTo=${encodeURIComponent(redirectTo)}`;
   }
 
-  /** Signs in with the token from a magic-link email (your page takes it from the link). */
+  /** Finishes a provider sign-in with the `code` your redirectTo page received. */
+  async exchangeOAuthCode(code: string): Promise<AuthSession> {
+    const result = await this.http.json<AuthTokens | MfaChallenge>({ method: 'POST', path: '/v1/auth/oauth/exchange', body: { code }, auth: 'none' });
+    return this.startOrChallenge(result);
+  }
+
+  /** Native sign-in with an ID token from the provider's SDK (and the raw nonce you gave it). */
+  async signInWithIdToken(provider: string, idToken: string, nonce?: string): Promise<AuthSession> {
+    const result = await this.http.json<AuthTokens | MfaChallenge>({
+      method: 'POST',
+      path: `/v1/auth/oauth/${encodeURIComponent(provider)}/id-token`,
+      body: { idToken, nonce },
+      auth: 'none',
+    });
+    return this.startOrChallenge(result);
+  }
+
+  /** The enabled sign-in providers (for buttons). */
+  async listProviders(): Promise<SignInProvider[]> {
+    return (await this.http.json<{ items: SignInProvider[] }>({ method: 'GET', path: '/v1/auth/providers', auth: 'none' })).items;
+  }
+
+  /**
+   * Emails a sign-in link to APP_URL (answers the same whether or not the account exists).
+   * `redirectTo` (on the server's AUTH_REDIRECT_URLS): where the hosted page sends the browser
+   * after signing in, with the tokens in the URL fragment.
+   */
+  async requestMagicLink(email: string, options: { redirectTo?: string } = {}): Promise<void> {
+    await this.http.json({ method: 'POST', path: '/v1/auth/magic-link/request', body: { email, ...options }, auth: 'none' });
+  }
+
+  /** Signs in with the token from a magic-link email (your page takes it from the link); MfaRequiredError as signInWithPassword. */
   async verifyMagicLink(token: string): Promise<AuthSession> {
-    const tokens = await this.http.json<AuthTokens>({ method: 'POST', path: '/v1/auth/magic-link/verify', body: { token }, auth: 'none' });
-    return this.start(tokens, 'signed_in');
+    const result = await this.http.json<AuthTokens | MfaChallenge>({ method: 'POST', path: '/v1/auth/magic-link/verify', body: { token }, auth: 'none' });
+    return this.startOrChallenge(result);
   }
 
   async requestPasswordReset(email: string): Promise<void> {
@@ -148,6 +200,66 @@ export class AuthClient implements TokenSource {
   /** Changes the password; every other session ends. */
   async updatePassword(currentPassword: string, password: string): Promise<User> {
     return this.http.json<User>({ method: 'PATCH', path: '/v1/auth/me', body: { currentPassword, password } });
+  }
+
+  /** Edits the profile: `displayName` (or null) and `userMetadata` (replaces the whole object). */
+  async updateProfile(profile: { displayName?: string | null; userMetadata?: Record<string, unknown> }): Promise<User> {
+    const user = await this.http.json<User>({ method: 'PATCH', path: '/v1/auth/me', body: profile });
+    const session = await this.getSession();
+    if (session) await this.save({ ...session, user });
+    return user;
+  }
+
+  /** Mails a confirmation link to the new address; the email changes only when it is opened. */
+  async requestEmailChange(email: string, currentPassword?: string): Promise<void> {
+    await this.http.json({ method: 'POST', path: '/v1/auth/email-change', body: { email, currentPassword } });
+  }
+
+  /** Confirms an email change with the token from the link sent to the new address. */
+  async confirmEmailChange(token: string): Promise<User> {
+    const user = await this.http.json<User>({ method: 'POST', path: '/v1/auth/email-change/confirm', body: { token }, auth: 'none' });
+    const session = await this.getSession();
+    if (session && session.user.id === user.id) await this.save({ ...session, user });
+    return user;
+  }
+
+  /** Deletes the signed-in account (the password is required when it has one) and forgets the session. */
+  async deleteAccount(currentPassword?: string): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: '/v1/auth/me', body: { currentPassword } });
+    await this.clear('signed_out');
+  }
+
+  // ---- second factor and identities of the signed-in user ------------------------------------
+
+  async mfaStatus(): Promise<MfaStatus> {
+    return this.http.json<MfaStatus>({ method: 'GET', path: '/v1/auth/mfa' });
+  }
+
+  /** Starts TOTP enrolment: show `qrCode` (or `secret`), then confirmTotp with a code from the app. */
+  async enrollTotp(): Promise<TotpEnrolment> {
+    return this.http.json<TotpEnrolment>({ method: 'POST', path: '/v1/auth/mfa/totp' });
+  }
+
+  /** Enables TOTP; the recovery codes are in this answer only. Refresh to get an aal2 access token. */
+  async confirmTotp(code: string): Promise<string[]> {
+    return (await this.http.json<{ recoveryCodes: string[] }>({ method: 'POST', path: '/v1/auth/mfa/totp/confirm', body: { code } })).recoveryCodes;
+  }
+
+  async disableTotp(code: string): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: '/v1/auth/mfa/totp', body: { code } });
+  }
+
+  async listIdentities(): Promise<Identity[]> {
+    return (await this.http.json<{ items: Identity[] }>({ method: 'GET', path: '/v1/auth/identities' })).items;
+  }
+
+  /** A URL to open in the browser to link a provider to this account. */
+  async linkIdentity(provider: string, redirectTo: string): Promise<string> {
+    return (await this.http.json<{ url: string }>({ method: 'POST', path: `/v1/auth/identities/${encodeURIComponent(provider)}/link`, body: { redirectTo } })).url;
+  }
+
+  async unlinkIdentity(id: string): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: `/v1/auth/identities/${encodeURIComponent(id)}` });
   }
 
   async listSessions(): Promise<Session[]> {
@@ -248,6 +360,11 @@ export class AuthClient implements TokenSource {
     // Signed out while the refresh was in flight: do not resurrect the session.
     if (this.session === null) return null;
     return this.start(tokens, 'refreshed');
+  }
+
+  private async startOrChallenge(result: AuthTokens | MfaChallenge): Promise<AuthSession> {
+    if ('mfaRequired' in result) throw new MfaRequiredError(result);
+    return this.start(result, 'signed_in');
   }
 
   private async start(tokens: AuthTokens, event: AuthEvent): Promise<AuthSession> {

@@ -1,5 +1,7 @@
 import type { components } from './generated/api.js';
 
+type MfaChallenge = components['schemas']['MfaChallenge'];
+
 /** The error codes the api answers with (the `Error.code` enum of its OpenAPI document). */
 export type ErrorCode = components['schemas']['Error']['code'];
 
@@ -36,6 +38,17 @@ export class BaasError extends Error {
     this.details = init.details;
     this.requestId = init.requestId;
     this.retryAfter = init.retryAfter;
+  }
+}
+
+/**
+ * A sign-in passed its first factor and the account has a second one: answer `challenge`
+ * with `auth.verifyMfa(challenge.challengeToken, code)`.
+ */
+export class MfaRequiredError extends Error {
+  override readonly name = 'MfaRequiredError';
+  constructor(readonly challenge: MfaChallenge) {
+    super('A second factor is required');
   }
 }
 

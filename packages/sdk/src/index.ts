@@ -14,6 +14,7 @@ export { BucketRef, StorageClient, type FileStream, type ListFilesOptions, type 
 export { FINAL_RUN_STATUSES, FunctionsClient, type RunFilter, type RunStatus } from './functions.js';
 export {
   AdminClient,
+  type AuthProviderInput,
   type CreateBucketInput,
   type CreateCollectionInput,
   type DeployFunctionInput,
@@ -25,7 +26,7 @@ export {
   type CreateUserInput,
 } from './admin.js';
 export { AdminTransfer, type ImportFileInput } from './transfer.js';
-export { BaasError, NetworkError, isBaasError, type ErrorCode, type ErrorDetail } from './errors.js';
+export { BaasError, MfaRequiredError, NetworkError, isBaasError, type ErrorCode, type ErrorDetail } from './errors.js';
 export type { FetchLike, HttpMethod, RetryOptions } from './http.js';
 export type * from './types.js';
 export type { components, operations, paths } from './generated/api.js';

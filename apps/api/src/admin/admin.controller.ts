@@ -77,7 +77,7 @@ export class AdminController {
   @ApiOperation({ summary: 'Create a service API key (shown in this answer only; works while its creator may)' })
   @ApiResponse({ status: 201, standardSchema: apiKeyCreated })
   createApiKey(@CurrentCaller() caller: Caller, @Body({ schema: createApiKeyBody }) body: z.infer<typeof createApiKeyBody>) {
-    return this.admin.createApiKey(caller, body.name);
+    return this.admin.createApiKey(caller, body);
   }
 
   @Get('api-keys')

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { emailSchema, passwordSchema, userView } from '../auth/auth.dto.js';
+import { API_KEY_SCOPES } from '../auth/api-key-scopes.js';
+import { displayNameSchema, emailSchema, metadataSchema, passwordSchema, userView } from '../auth/auth.dto.js';
 
 export const roleSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be 1-32 lower-case letters, digits, _ or -');
 
@@ -15,6 +16,9 @@ export const updateUserBody = z
     roles: z.array(roleSchema).max(20).optional(),
     disabled: z.boolean().optional(),
     emailVerified: z.boolean().optional(),
+    displayName: displayNameSchema.optional(),
+    userMetadata: metadataSchema.optional().describe('replaces the whole object'),
+    appMetadata: metadataSchema.optional().describe('replaces the whole object; only admins and the service role set it'),
   })
   .refine((b) => Object.keys(b).length > 0, { message: 'nothing to change' });
 export type UpdateUserBody = z.infer<typeof updateUserBody>;
@@ -28,7 +32,21 @@ export const createUserBody = z.strictObject({
 });
 export type CreateUserBody = z.infer<typeof createUserBody>;
 
-export const createApiKeyBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
+export const createApiKeyBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  scopes: z
+    .array(z.enum(API_KEY_SCOPES))
+    .max(API_KEY_SCOPES.length)
+    .default([])
+    .transform((list) => [...new Set(list)])
+    .describe('empty = full service access; else only the listed areas (collections, storage, functions), and with read-only only GET/HEAD'),
+  expiresAt: z.iso
+    .datetime({ offset: true })
+    .refine((v) => Date.parse(v) > Date.now(), { message: 'must be in the future' })
+    .optional()
+    .describe('after this instant the key is refused'),
+});
+export type CreateApiKeyBody = z.infer<typeof createApiKeyBody>;
 
 // ---- Response shapes (OpenAPI only; dates are ISO strings on the wire) ----
 
@@ -46,6 +64,8 @@ export const apiKeyView = z
     createdAt: z.iso.datetime(),
     lastUsedAt: z.iso.datetime().nullable(),
     revokedAt: z.iso.datetime().nullable(),
+    scopes: z.array(z.enum(API_KEY_SCOPES)).describe('empty = full service access'),
+    expiresAt: z.iso.datetime().nullable(),
   })
   .meta({ id: 'ApiKey' });
 export const apiKeyCreated = apiKeyView

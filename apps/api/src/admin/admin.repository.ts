@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '#libs/database';
 import { writeOutbox } from '#libs/events';
 import { USER_VIEW_FIELDS } from '../auth/auth.repository.js';
+import type { UpdateUserBody } from './admin.dto.js';
 
 const ADMIN_USER_FIELDS = { ...USER_VIEW_FIELDS, disabled: true, updatedAt: true } as const;
 export type AdminUserRecord = Prisma.UserGetPayload<{ select: typeof ADMIN_USER_FIELDS }>;
@@ -57,11 +58,17 @@ export class AdminRepository {
   /** Applies the change; disabling a user also ends every session and every outstanding email-link token. */
   updateUser(
     id: string,
-    data: { roles?: string[]; disabled?: boolean; emailVerified?: boolean },
+    data: UpdateUserBody,
     audit: { actor: string; before: AdminUserRecord },
   ): Promise<AdminUserRecord> {
     return this.prisma.$transaction(async (tx) => {
-      const user = await tx.user.update({ where: { id }, data, select: ADMIN_USER_FIELDS });
+      const { userMetadata, appMetadata, ...rest } = data;
+      const user = await tx.user.update({
+        where: { id },
+        // Validated JSON objects (metadataSchema).
+        data: { ...rest, userMetadata: userMetadata as Prisma.InputJsonObject | undefined, appMetadata: appMetadata as Prisma.InputJsonObject | undefined },
+        select: ADMIN_USER_FIELDS,
+      });
       if (data.disabled) {
         await tx.session.updateMany({ where: { userId: id, revokedAt: null }, data: { revokedAt: new Date(), revokedReason: 'disabled' } });
         await tx.authToken.updateMany({ where: { userId: id, usedAt: null }, data: { usedAt: new Date() } });

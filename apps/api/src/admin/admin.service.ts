@@ -5,7 +5,7 @@ import { LiveSessionService } from '../auth/live-session.service.js';
 import { hashPassword } from '../auth/password.js';
 import { hashToken, newOpaqueToken } from '../auth/token.service.js';
 import { AppException } from '../common/app-exception.js';
-import type { CreateUserBody, ListUsersQuery, UpdateUserBody } from './admin.dto.js';
+import type { CreateApiKeyBody, CreateUserBody, ListUsersQuery, UpdateUserBody } from './admin.dto.js';
 import { AdminRepository } from './admin.repository.js';
 
 const notFound = () => new AppException(404, 'NOT_FOUND', 'No such user');
@@ -64,13 +64,21 @@ export class AdminService {
   }
 
   /** A new service key; the secret is in this answer only, the database keeps its hash. */
-  async createApiKey(caller: Caller, name: string) {
+  async createApiKey(caller: Caller, body: CreateApiKeyBody) {
     const key = newOpaqueToken('sk_');
     const creator = {
       userId: caller.kind === 'user' ? caller.userId : null,
       keyId: caller.kind === 'service' && caller.keyId !== 'bootstrap' ? caller.keyId : null,
     };
-    const view = await this.apiKeys.create({ name, prefix: key.slice(0, 7), keyHash: hashToken(key), createdBy: actorName(caller), creator });
+    const view = await this.apiKeys.create({
+      name: body.name,
+      prefix: key.slice(0, 7),
+      keyHash: hashToken(key),
+      createdBy: actorName(caller),
+      creator,
+      scopes: body.scopes,
+      expiresAt: body.expiresAt ? new Date(body.expiresAt) : null,
+    });
     return { ...view, key };
   }
 

@@ -5,9 +5,12 @@ import { Access, CurrentCaller } from './access.decorator.js';
 import {
   acceptedView,
   authResult,
+  deleteMeBody,
   emailBody,
+  emailChangeBody,
   idParam,
   loginBody,
+  magicLinkRequestBody,
   passwordResetBody,
   refreshBody,
   revokedView,
@@ -19,9 +22,10 @@ import {
 } from './auth.dto.js';
 import type { z } from 'zod';
 import { AuthService, type ClientInfo } from './auth.service.js';
+import { signInResult } from './mfa/mfa.dto.js';
 import type { Caller } from './caller.js';
 
-function clientOf(request: FastifyRequest): ClientInfo {
+export function clientOf(request: FastifyRequest): ClientInfo {
   // request.ip honours X-Forwarded-For only when TRUST_PROXY is set. The user agent is
   // stored with the session: control characters (and what Postgres cannot store) go.
   const userAgent = request.headers['user-agent'];
@@ -40,10 +44,27 @@ export class AuthController {
     return this.auth.signup(body, clientOf(req));
   }
 
+  @Post('anonymous')
+  @ApiOperation({ summary: 'Start a guest session: a real user id with no credential yet (rate-limited per IP; upgrade it later, keeping its data)' })
+  @ApiResponse({ status: 201, standardSchema: authResult })
+  signInAnonymously(@Req() req: FastifyRequest) {
+    return this.auth.signInAnonymously(clientOf(req));
+  }
+
+  @Post('anonymous/upgrade')
+  @HttpCode(200)
+  @Access('user')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Turn the signed-in guest into an email + password account (same id, sessions and data; a verification email follows)' })
+  @ApiResponse({ status: 200, standardSchema: userView })
+  upgradeAnonymous(@CurrentCaller() caller: Caller, @Body({ schema: signupBody }) body: z.infer<typeof signupBody>, @Req() req: FastifyRequest) {
+    return this.auth.upgradeAnonymous(caller, body, clientOf(req));
+  }
+
   @Post('login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with email and password' })
-  @ApiResponse({ status: 200, standardSchema: authResult })
+  @ApiResponse({ status: 200, standardSchema: signInResult })
   login(@Body({ schema: loginBody }) body: z.infer<typeof loginBody>, @Req() req: FastifyRequest) {
     return this.auth.login(body, clientOf(req));
   }
@@ -88,10 +109,43 @@ export class AuthController {
   @Patch('me')
   @Access('user')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Change the password (ends every other session and outstanding reset and magic links)' })
+  @ApiOperation({
+    summary: 'Edit the profile (displayName, userMetadata) and/or change the password (with currentPassword; ends every other session and outstanding reset and magic links)',
+  })
   @ApiResponse({ status: 200, standardSchema: userView })
   updateMe(@CurrentCaller() caller: Caller, @Body({ schema: updateMeBody }) body: z.infer<typeof updateMeBody>) {
-    return this.auth.changePassword(caller, body.currentPassword, body.password);
+    return this.auth.updateMe(caller, body);
+  }
+
+  @Delete('me')
+  @HttpCode(204)
+  @Access('user')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Delete the signed-in account (currentPassword required when it has one); sessions and tokens go with it, owned documents and files stay (docs/auth.md)',
+  })
+  @ApiResponse({ status: 204, description: 'The account is deleted' })
+  async deleteMe(@CurrentCaller() caller: Caller, @Body({ schema: deleteMeBody }) body: z.infer<typeof deleteMeBody>, @Req() req: FastifyRequest): Promise<void> {
+    await this.auth.deleteMe(caller, body.currentPassword, clientOf(req));
+  }
+
+  @Post('email-change')
+  @HttpCode(202)
+  @Access('user')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Change the email address: a confirmation link goes to the new address (currentPassword required when the account has one)' })
+  @ApiResponse({ status: 202, standardSchema: acceptedView })
+  async requestEmailChange(@CurrentCaller() caller: Caller, @Body({ schema: emailChangeBody }) body: z.infer<typeof emailChangeBody>) {
+    await this.auth.requestEmailChange(caller, body.email, body.currentPassword);
+    return { status: 'accepted' };
+  }
+
+  @Post('email-change/confirm')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Confirm an email change with the token mailed to the new address' })
+  @ApiResponse({ status: 200, standardSchema: userView })
+  confirmEmailChange(@Body({ schema: tokenBody }) body: z.infer<typeof tokenBody>, @Req() req: FastifyRequest) {
+    return this.auth.confirmEmailChange(body.token, clientOf(req));
   }
 
   @Get('sessions')
@@ -153,15 +207,15 @@ export class AuthController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Email a sign-in link (answers 202 whether or not the account exists)' })
   @ApiResponse({ status: 202, standardSchema: acceptedView })
-  async requestMagicLink(@Body({ schema: emailBody }) body: z.infer<typeof emailBody>, @Req() req: FastifyRequest) {
-    await this.auth.requestMagicLink(body.email, clientOf(req));
+  async requestMagicLink(@Body({ schema: magicLinkRequestBody }) body: z.infer<typeof magicLinkRequestBody>, @Req() req: FastifyRequest) {
+    await this.auth.requestMagicLink(body.email, clientOf(req), body.redirectTo);
     return { status: 'accepted' };
   }
 
   @Post('magic-link/verify')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with the token from a magic-link email' })
-  @ApiResponse({ status: 200, standardSchema: authResult })
+  @ApiResponse({ status: 200, standardSchema: signInResult })
   verifyMagicLink(@Body({ schema: tokenBody }) body: z.infer<typeof tokenBody>, @Req() req: FastifyRequest) {
     return this.auth.verifyMagicLink(body.token, clientOf(req));
   }

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { AppException } from '../common/app-exception.js';
 import { ACCESS_KEY, type AccessLevel } from './access.decorator.js';
+import { type ApiKeyArea, assertKeyScope, KEY_AREA } from './api-key-scopes.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ANONYMOUS, type Caller, isAdmin } from './caller.js';
 import { LiveSessionService } from './live-session.service.js';
@@ -37,6 +38,9 @@ export class AuthGuard implements CanActivate {
     const level =
       this.reflector.getAllAndOverride<AccessLevel | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]) ??
       'public';
+    const area = this.reflector.getAllAndOverride<ApiKeyArea | undefined>(KEY_AREA, [context.getHandler(), context.getClass()]);
+    // Scoped keys: every route of an area, and every non-public route, checks the scopes.
+    if (area !== undefined || level !== 'public') assertKeyScope(caller, area, request.method);
     if (level === 'public') return true;
     if (caller.kind === 'anonymous') throw new AppException(401, 'UNAUTHENTICATED', 'Sign in or send a service key');
     if (level === 'user') return true;
@@ -57,7 +61,7 @@ export class AuthGuard implements CanActivate {
       // Looked up by hash: the comparison happens on a digest, never on the secret itself.
       const key = await this.apiKeys.findUsableByHash(hashToken(apiKey));
       if (!key) throw invalidKey();
-      return { kind: 'service', keyId: key.id };
+      return { kind: 'service', keyId: key.id, scopes: key.scopes };
     }
     const authorization = request.headers.authorization;
     if (authorization !== undefined) {
@@ -65,7 +69,15 @@ export class AuthGuard implements CanActivate {
       const claims = match ? await this.tokens.verifyAccess(match[1]!) : undefined;
       if (!claims) throw new AppException(401, 'INVALID_TOKEN', 'The access token is invalid or expired');
       const live = await this.sessions.check(claims.sid, claims.sub);
-      return { kind: 'user', userId: claims.sub, email: live.email, roles: live.roles, sessionId: claims.sid };
+      return {
+        kind: 'user',
+        userId: claims.sub,
+        email: live.email,
+        roles: live.roles,
+        sessionId: claims.sid,
+        ...(claims.aal ? { aal: claims.aal } : {}),
+        ...(claims.amr ? { amr: claims.amr } : {}),
+      };
     }
     return ANONYMOUS;
   }

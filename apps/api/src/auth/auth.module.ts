@@ -8,6 +8,14 @@ import { AuthGuard } from './auth.guard.js';
 import { RunTokenAuth } from './run-token.auth.js';
 import { AuthRepository } from './auth.repository.js';
 import { AuthService } from './auth.service.js';
+import { HostedPagesRoute } from './hosted-pages.route.js';
+import { AuthProvidersController, OAuthController } from './oauth/oauth.controller.js';
+import { OAuthRepository } from './oauth/oauth.repository.js';
+import { OAuthService } from './oauth/oauth.service.js';
+import { MfaChallengeStore } from './mfa/mfa-challenges.js';
+import { AdminMfaController, MfaController } from './mfa/mfa.controller.js';
+import { MfaRepository } from './mfa/mfa.repository.js';
+import { MfaService } from './mfa/mfa.service.js';
 import { LiveSessionService } from './live-session.service.js';
 import { RateLimitService } from './rate-limit.service.js';
 import { TokenService } from './token.service.js';
@@ -16,7 +24,7 @@ import { TokenService } from './token.service.js';
 @Global()
 @Module({
   imports: [JwtModule.register({})],
-  controllers: [AuthController],
+  controllers: [AuthController, OAuthController, AuthProvidersController, MfaController, AdminMfaController],
   providers: [
     TokenService,
     ApiKeysRepository,
@@ -26,6 +34,12 @@ import { TokenService } from './token.service.js';
     LiveSessionService,
     BackgroundTasks,
     RunTokenAuth,
+    HostedPagesRoute,
+    OAuthRepository,
+    OAuthService,
+    MfaChallengeStore,
+    MfaRepository,
+    MfaService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
   exports: [TokenService, ApiKeysRepository, LiveSessionService, RateLimitService, BackgroundTasks],

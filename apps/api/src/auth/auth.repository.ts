@@ -1,10 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '#libs/database';
 
-export type TokenPurpose = 'verify_email' | 'password_reset' | 'magic_link';
+export type TokenPurpose = 'verify_email' | 'password_reset' | 'magic_link' | 'email_change';
 
 /** The fields of the public user view (auth.dto.ts toUserView). */
-export const USER_VIEW_FIELDS = { id: true, email: true, emailVerified: true, roles: true, createdAt: true } as const;
+export const USER_VIEW_FIELDS = {
+  id: true,
+  email: true,
+  emailVerified: true,
+  roles: true,
+  isAnonymous: true,
+  displayName: true,
+  userMetadata: true,
+  appMetadata: true,
+  createdAt: true,
+} as const;
 const USER_FIELDS = { ...USER_VIEW_FIELDS, disabled: true, passwordHash: true } as const;
 export type UserRecord = Prisma.UserGetPayload<{ select: typeof USER_FIELDS }>;
 
@@ -42,12 +52,38 @@ export class AuthRepository {
     return this.prisma.user.findUnique({ where: { id }, select: USER_FIELDS });
   }
 
-  createUser(tx: Tx, data: { email: string; passwordHash: string }): Promise<UserRecord> {
+  createUser(tx: Tx, data: { email: string; passwordHash?: string; isAnonymous?: boolean }): Promise<UserRecord> {
     return tx.user.create({ data, select: USER_FIELDS });
+  }
+
+  /** A guest gets its first credential: the same row, so the id and everything it owns stay. */
+  upgradeUser(tx: Tx, userId: string, data: { email: string; passwordHash?: string; emailVerified?: boolean }): Promise<UserRecord> {
+    return tx.user.update({ where: { id: userId }, data: { ...data, isAnonymous: false }, select: USER_FIELDS });
   }
 
   async setPassword(tx: Tx, userId: string, passwordHash: string): Promise<void> {
     await tx.user.update({ where: { id: userId }, data: { passwordHash } });
+  }
+
+  /** Profile fields the user edits; undefined fields stay as they are. */
+  updateProfile(userId: string, data: { displayName?: string | null; userMetadata?: Prisma.InputJsonObject }): Promise<UserRecord> {
+    return this.prisma.user.update({ where: { id: userId }, data, select: USER_FIELDS });
+  }
+
+  /** A confirmed new address: it replaces the old one and counts as verified. */
+  async setEmail(tx: Tx, userId: string, email: string): Promise<void> {
+    await tx.user.update({ where: { id: userId }, data: { email, emailVerified: true } });
+  }
+
+  /** Deletes the user; sessions, tokens and identities go with it (foreign keys cascade). */
+  async deleteUser(tx: Tx, userId: string): Promise<boolean> {
+    const { count } = await tx.user.deleteMany({ where: { id: userId } });
+    return count === 1;
+  }
+
+  /** Deletes the user's provider identities whose provider did not assert the email verified. */
+  async removeUnprovenIdentities(tx: Tx, userId: string): Promise<void> {
+    await tx.userIdentity.deleteMany({ where: { userId, emailVerified: false } });
   }
 
   async markEmailVerified(tx: Tx, userId: string): Promise<void> {
@@ -58,11 +94,13 @@ export class AuthRepository {
 
   createSession(
     tx: Tx,
-    data: { userId: string; userAgent?: string; ip: string; expiresAt: Date; refreshTokenHash: string },
+    data: { userId: string; userAgent?: string; ip: string; expiresAt: Date; refreshTokenHash: string; aal: string; amr: string[] },
   ): Promise<{ id: string }> {
     return tx.session.create({
       data: {
         userId: data.userId,
+        aal: data.aal,
+        amr: data.amr,
         userAgent: data.userAgent?.slice(0, 512),
         ip: data.ip,
         expiresAt: data.expiresAt,
@@ -84,10 +122,10 @@ export class AuthRepository {
     return rows[0] ? { sessionId: rows[0].session_id } : undefined;
   }
 
-  /** The session of a refresh token that exists but was already used (a replay). */
-  async findUsedRefreshToken(tokenHash: string): Promise<{ sessionId: string } | undefined> {
+  /** The session of a refresh token that exists but was already used (a replay, or a concurrent refresh), and when it was used. */
+  async findUsedRefreshToken(tokenHash: string): Promise<{ sessionId: string; usedAt: Date } | undefined> {
     const row = await this.prisma.refreshToken.findUnique({ where: { tokenHash }, select: { sessionId: true, usedAt: true } });
-    return row?.usedAt ? { sessionId: row.sessionId } : undefined;
+    return row?.usedAt ? { sessionId: row.sessionId, usedAt: row.usedAt } : undefined;
   }
 
   async addRefreshToken(tx: Tx, sessionId: string, tokenHash: string): Promise<void> {
@@ -114,7 +152,7 @@ export class AuthRepository {
   findSessionInTx(tx: Tx, id: string) {
     return tx.session.findUnique({
       where: { id },
-      select: { id: true, expiresAt: true, revokedAt: true, user: { select: USER_FIELDS } },
+      select: { id: true, expiresAt: true, revokedAt: true, aal: true, amr: true, user: { select: USER_FIELDS } },
     });
   }
 
@@ -135,10 +173,33 @@ export class AuthRepository {
     return count;
   }
 
+  /** Whether the user has a confirmed second factor (sign-ins then owe it). */
+  async hasConfirmedMfa(client: Tx | PrismaService, userId: string): Promise<boolean> {
+    const factor = await client.mfaFactor.findUnique({ where: { userId }, select: { confirmedAt: true } });
+    return factor?.confirmedAt != null;
+  }
+
   // --- single-use tokens -----------------------------------------------------------------
 
-  async createAuthToken(tx: Tx, data: { userId: string; purpose: TokenPurpose; tokenHash: string; expiresAt: Date }): Promise<void> {
+  async createAuthToken(
+    tx: Tx,
+    data: { userId: string; purpose: TokenPurpose; tokenHash: string; expiresAt: Date; newEmail?: string; redirectTo?: string },
+  ): Promise<void> {
     await tx.authToken.create({ data });
+  }
+
+  /** As consumeAuthToken, with what the token carries (the new address, the redirect). */
+  async consumeAuthTokenWithData(
+    client: Tx | PrismaService,
+    tokenHash: string,
+    purpose: TokenPurpose,
+  ): Promise<{ userId: string; newEmail: string | null; redirectTo: string | null } | undefined> {
+    const rows = await client.$queryRaw<{ user_id: string; new_email: string | null; redirect_to: string | null }[]>`
+      UPDATE auth_tokens SET used_at = now()
+      WHERE token_hash = ${tokenHash} AND purpose = ${purpose} AND used_at IS NULL AND expires_at > now()
+      RETURNING user_id, new_email, redirect_to`;
+    const row = rows[0];
+    return row ? { userId: row.user_id, newEmail: row.new_email, redirectTo: row.redirect_to } : undefined;
   }
 
   /**
@@ -146,11 +207,7 @@ export class AuthRepository {
    * exactly one gets the user id; expired, used or other-purpose tokens give undefined.
    */
   async consumeAuthToken(client: Tx | PrismaService, tokenHash: string, purpose: TokenPurpose): Promise<string | undefined> {
-    const rows = await client.$queryRaw<{ user_id: string }[]>`
-      UPDATE auth_tokens SET used_at = now()
-      WHERE token_hash = ${tokenHash} AND purpose = ${purpose} AND used_at IS NULL AND expires_at > now()
-      RETURNING user_id`;
-    return rows[0]?.user_id;
+    return (await this.consumeAuthTokenWithData(client, tokenHash, purpose))?.userId;
   }
 
   /** Whether a token of this purpose exists unused and unexpired (a read: it consumes nothing). */

@@ -4,6 +4,7 @@ import type { BackgroundTasks } from '../common/background-tasks.js';
 import type { EmailService } from '../email/email.service.js';
 import type { AuthRepository } from './auth.repository.js';
 import { AuthService } from './auth.service.js';
+import type { MfaChallengeStore } from './mfa/mfa-challenges.js';
 import type { LiveSessionService } from './live-session.service.js';
 import type { RateLimitService } from './rate-limit.service.js';
 import type { TokenService } from './token.service.js';
@@ -20,6 +21,7 @@ function service(repo: Partial<AuthRepository>, background: Partial<BackgroundTa
     {} as EmailService,
     { invalidateUser: vi.fn(async () => undefined) } as unknown as LiveSessionService,
     background as BackgroundTasks,
+    {} as MfaChallengeStore,
     {} as AppConfig,
   );
   return { auth, limits };

@@ -3,8 +3,10 @@ import type { Actor } from '#libs/events';
 /** Who is calling, resolved once per request by the AuthGuard from its credentials. */
 export type Caller =
   | { kind: 'anonymous' }
-  | { kind: 'user'; userId: string; email: string; roles: string[]; sessionId: string }
-  | { kind: 'service'; keyId: string };
+  /** `aal`/`amr`: how the session was signed in (from the access token; absent in tokens issued before they existed). */
+  | { kind: 'user'; userId: string; email: string; roles: string[]; sessionId: string; aal?: 'aal1' | 'aal2'; amr?: string[] }
+  /** `scopes`: an admin-created key's scopes (absent or empty = full service access; see api-key-scopes.ts). */
+  | { kind: 'service'; keyId: string; scopes?: string[] };
 
 export const ANONYMOUS: Caller = { kind: 'anonymous' };
 

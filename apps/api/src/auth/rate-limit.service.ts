@@ -9,9 +9,10 @@ import { AppException } from '../common/app-exception.js';
  * What is limited. Each counts per subject, never per constant: `login` failed logins,
  * `signup` signups, `password-reset`/`magic-link`/`verify-email` emails requested,
  * `token` failed uses of an email-link token (verify-email, password-reset, magic-link
- * verify), `refresh` failed refreshes, `password-change` wrong current passwords.
+ * verify), `refresh` failed refreshes, `password-change` wrong current passwords, `mfa` wrong
+ * second-factor codes, `guest` guest sessions started.
  */
-export type LimitedAction = 'login' | 'signup' | 'password-reset' | 'magic-link' | 'verify-email' | 'token' | 'refresh' | 'password-change';
+export type LimitedAction = 'login' | 'signup' | 'password-reset' | 'magic-link' | 'verify-email' | 'token' | 'refresh' | 'password-change' | 'mfa' | 'guest';
 
 /**
  * The subjects an attempt is counted against: the email it names, the signed-in user it

@@ -3,11 +3,17 @@ import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 
+/** Authenticator assurance level: one factor, or a second factor passed too. */
+export type Aal = 'aal1' | 'aal2';
+
 export interface AccessClaims {
   sub: string;
   sid: string;
   email: string;
   roles: string[];
+  /** How the session was signed in (RFC 8176 style: pwd, email, oauth, otp, recovery, mfa). */
+  amr?: string[];
+  aal?: Aal;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -41,7 +47,7 @@ export class TokenService {
 
   signAccess(claims: AccessClaims): Promise<string> {
     return this.jwt.signAsync(
-      { sid: claims.sid, email: claims.email, roles: claims.roles },
+      { sid: claims.sid, email: claims.email, roles: claims.roles, ...(claims.amr ? { amr: claims.amr } : {}), ...(claims.aal ? { aal: claims.aal } : {}) },
       {
         subject: claims.sub,
         algorithm: 'HS256',
@@ -62,11 +68,14 @@ export class TokenService {
         audience: this.config.JWT_AUDIENCE,
         secret: this.config.JWT_SECRET,
       });
-      const { sub, sid, email, roles } = payload;
+      const { sub, sid, email, roles, amr, aal } = payload;
       if (typeof sub !== 'string' || typeof sid !== 'string' || typeof email !== 'string') return undefined;
       if (!UUID.test(sub) || !UUID.test(sid)) return undefined;
       if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) return undefined;
-      return { sub, sid, email, roles };
+      const claims: AccessClaims = { sub, sid, email, roles };
+      if (Array.isArray(amr) && amr.every((m) => typeof m === 'string')) claims.amr = amr; // checked element by element
+      if (aal === 'aal1' || aal === 'aal2') claims.aal = aal;
+      return claims;
     } catch {
       return undefined;
     }

@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { KeyArea } from '../auth/api-key-scopes.js';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Access } from '../auth/access.decorator.js';
 import {
@@ -16,6 +17,7 @@ import type { CreateCollectionBody, UpdateCollectionBody } from './definition.js
 @ApiBearerAuth()
 @ApiSecurity('service-key')
 @Access('admin')
+@KeyArea('collections')
 @Controller('collections')
 export class CollectionsController {
   constructor(private readonly collections: CollectionsService) {}

@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { mapDatabaseError } from '#libs/database';
+import { redactText } from '#libs/logging';
 import { AppException, CODE_BY_STATUS, type ErrorDetail } from './app-exception.js';
 
 export interface ErrorBody {
@@ -50,10 +51,12 @@ export function toErrorBody(err: unknown, requestId: string): { body: ErrorBody;
     if (fst) return { body: { ...fst, requestId }, internal: false };
     const statusCode = err.getStatus();
     const response = err.getResponse();
-    const message =
+    // Nest's "Cannot GET /path?query" names the URL: secret query values never go back in it.
+    const message = redactText(
       typeof response === 'object' && response !== null && 'message' in response && typeof response.message === 'string'
         ? response.message
-        : err.message;
+        : err.message,
+    );
     const code = CODE_BY_STATUS[statusCode] ?? (statusCode >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
     return { body: { statusCode, code, message, requestId }, internal: statusCode >= 500 };
   }

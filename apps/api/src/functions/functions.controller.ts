@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { KeyArea } from '../auth/api-key-scopes.js';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
@@ -30,6 +31,7 @@ import { FunctionsService } from './functions.service.js';
 @ApiTags('functions')
 @ApiBearerAuth()
 @ApiSecurity('service-key')
+@KeyArea('functions')
 @Controller('functions')
 export class FunctionsController {
   constructor(private readonly functions: FunctionsService) {}

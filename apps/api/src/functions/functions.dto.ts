@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RUN_STATUSES, TRIGGER_TYPES } from '#libs/functions';
+import { AUTH_EVENT_NAMES, RUN_STATUSES, TRIGGER_TYPES } from '#libs/functions';
 import { safeJsonValue } from '../common/safe-json.js';
 
 /** Names of functions: URL-safe, and never the literal `runs` (a route of its own). */
@@ -49,7 +49,7 @@ export const triggerSchema = z.discriminatedUnion('type', [
     bucket: bucketName,
     events: z.array(z.enum(['upload', 'delete'])).min(1).max(2),
   }),
-  z.strictObject({ type: z.literal('auth'), events: z.array(z.literal('signup')).min(1).max(1) }),
+  z.strictObject({ type: z.literal('auth'), events: z.array(z.enum(AUTH_EVENT_NAMES)).min(1).max(AUTH_EVENT_NAMES.length) }),
   z.strictObject({ type: z.literal('schedule'), cron, timezone: z.string().min(1).max(64).optional() }),
 ]);
 

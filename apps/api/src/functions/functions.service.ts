@@ -224,7 +224,10 @@ export class FunctionsService {
       id: runId,
       type: 'http',
       payload: payload ?? null,
-      user: caller.kind === 'user' ? { id: caller.userId, email: caller.email, roles: caller.roles } : null,
+      user:
+        caller.kind === 'user'
+          ? { id: caller.userId, email: caller.email, roles: caller.roles, aal: caller.aal ?? 'aal1', amr: caller.amr ?? [] }
+          : null,
       actor: actorOf(caller),
     };
     const admin = isAdmin(caller);

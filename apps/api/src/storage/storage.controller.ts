@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { KeyArea } from '../auth/api-key-scopes.js';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeaders, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
@@ -40,6 +41,7 @@ const truthy = (v: string | undefined) => v === 'true' || v === '1';
 @ApiTags('storage')
 @ApiBearerAuth()
 @ApiSecurity('service-key')
+@KeyArea('storage')
 @Controller('storage')
 export class StorageController {
   constructor(private readonly storage: StorageService) {}

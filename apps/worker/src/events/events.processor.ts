@@ -74,8 +74,18 @@ export class EventsProcessor extends WorkerHost implements OnApplicationBootstra
       }
       case EventsJob.AuthSignup: {
         const p = job.data.payload as unknown as EventPayloads['auth.signup']; // as above
-        const event: FunctionEvent = { id, type: 'auth', operation: 'signup', user: p.user };
+        const event: FunctionEvent = { id, type: 'auth', operation: 'signup', user: p.user, ...(p.provider ? { provider: p.provider } : {}) };
         return { event, subscribers: await this.runs.subscribers('auth', null, 'signup') };
+      }
+      case EventsJob.AuthIdentity: {
+        const p = job.data.payload as unknown as EventPayloads['auth.identity']; // as above
+        const event: FunctionEvent = { id, type: 'auth', operation: p.operation, userId: p.userId, provider: p.provider };
+        return { event, subscribers: await this.runs.subscribers('auth', null, p.operation) };
+      }
+      case EventsJob.AuthMfa: {
+        const p = job.data.payload as unknown as EventPayloads['auth.mfa']; // as above
+        const event: FunctionEvent = { id, type: 'auth', operation: p.operation, userId: p.userId, factor: p.factor };
+        return { event, subscribers: await this.runs.subscribers('auth', null, p.operation) };
       }
       default:
         return undefined; // an event no trigger type listens to

@@ -6,6 +6,7 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { PG_POOL } from '#libs/database';
 import { FINAL_STATUSES } from '#libs/functions';
 import { type JobResult, QueueName, SystemJob } from '#libs/queue';
+import { upsertSystemScheduler } from './system-scheduler.js';
 
 /** Rows deleted per statement, so one sweep never holds long locks or a huge transaction. */
 const CHUNK = 5_000;
@@ -31,10 +32,7 @@ export class RetentionSweep implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    // Upserting is idempotent: every worker registers the same scheduler (same id).
-    await this.queue
-      .upsertJobScheduler(SCHEDULER_ID, { every: this.config.RETENTION_SWEEP_INTERVAL_MS }, { name: SystemJob.RetentionSweep, data: {} })
-      .catch((err: Error) => this.logger.warn(`retention scheduler: ${err.message}`));
+    await upsertSystemScheduler(this.queue, SCHEDULER_ID, this.config.RETENTION_SWEEP_INTERVAL_MS, SystemJob.RetentionSweep, this.logger);
   }
 
   async sweep(): Promise<RetentionResult> {

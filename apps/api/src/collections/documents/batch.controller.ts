@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { KeyArea } from '../../auth/api-key-scopes.js';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Access, CurrentCaller } from '../../auth/access.decorator.js';
 import type { Caller } from '../../auth/caller.js';
@@ -9,6 +10,7 @@ import { BatchService } from './batch.service.js';
 @ApiBearerAuth()
 @ApiSecurity('service-key')
 @Access('public')
+@KeyArea('collections')
 @Controller('batch')
 export class BatchController {
   constructor(private readonly batch: BatchService) {}

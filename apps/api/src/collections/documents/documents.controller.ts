@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { KeyArea } from '../../auth/api-key-scopes.js';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Access, CurrentCaller } from '../../auth/access.decorator.js';
@@ -31,6 +32,7 @@ function withEtag(reply: FastifyReply, doc: Doc): Doc {
 @ApiBearerAuth()
 @ApiSecurity('service-key')
 @Access('public')
+@KeyArea('collections')
 @Controller('collections/:name/documents')
 export class DocumentsController {
   constructor(private readonly documents: DocumentsService) {}
