@@ -22,6 +22,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/anonymous": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a guest session: a real user id with no credential yet (rate-limited per IP; upgrade it later, keeping its data)
+         * @description Access: anyone.
+         */
+        post: operations["authSignInAnonymously"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/anonymous/upgrade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn the signed-in guest into an email + password account (same id, sessions and data; a verification email follows)
+         * @description Access: a signed-in user or the service key.
+         */
+        post: operations["authUpgradeAnonymous"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
@@ -116,14 +156,58 @@ export interface paths {
         get: operations["authMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete the signed-in account (currentPassword required when it has one); sessions and tokens go with it, owned documents and files stay (docs/auth.md)
+         * @description Access: a signed-in user or the service key.
+         */
+        delete: operations["authDeleteMe"];
         options?: never;
         head?: never;
         /**
-         * Change the password (ends every other session and outstanding reset and magic links)
+         * Edit the profile (displayName, userMetadata) and/or change the password (with currentPassword; ends every other session and outstanding reset and magic links)
          * @description Access: a signed-in user or the service key.
          */
         patch: operations["authUpdateMe"];
+        trace?: never;
+    };
+    "/v1/auth/email-change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the email address: a confirmation link goes to the new address (currentPassword required when the account has one)
+         * @description Access: a signed-in user or the service key.
+         */
+        post: operations["authRequestEmailChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/email-change/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm an email change with the token mailed to the new address
+         * @description Access: anyone.
+         */
+        post: operations["authConfirmEmailChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/auth/sessions": {
@@ -281,6 +365,318 @@ export interface paths {
          */
         post: operations["authVerifyMagicLink"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The enabled sign-in providers (for sign-in buttons)
+         * @description Access: anyone.
+         */
+        get: operations["oAuthProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/{provider}/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start signing in with a provider: redirects the browser to it (redirectTo must be on AUTH_REDIRECT_URLS)
+         * @description Access: anyone.
+         */
+        get: operations["oAuthAuthorize"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The redirect URI to register with the provider; sends the browser back to the app with ?code= (or ?error=)
+         * @description Access: anyone.
+         */
+        get: operations["oAuthCallback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade the one-time code from the redirect for a session
+         * @description Access: anyone.
+         */
+        post: operations["oAuthExchange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/{provider}/id-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Native sign-in with an ID token from the provider's SDK (verified against its JWKS, audience and nonce)
+         * @description Access: anyone.
+         */
+        post: operations["oAuthIdToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The provider identities linked to the signed-in account
+         * @description Access: a signed-in user or the service key.
+         */
+        get: operations["oAuthIdentities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/identities/{provider}/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start linking a provider to the signed-in account: open the returned URL in the browser
+         * @description Access: a signed-in user or the service key.
+         */
+        post: operations["oAuthLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/identities/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unlink an identity (not the last way to sign in: 409 LAST_SIGN_IN_METHOD)
+         * @description Access: a signed-in user or the service key.
+         */
+        delete: operations["oAuthUnlink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/auth-providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign-in providers (client secrets are never returned)
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["authProvidersList"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/auth-providers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One sign-in provider
+         * @description Access: an admin user or the service key.
+         */
+        get: operations["authProvidersGet"];
+        /**
+         * Create or replace a sign-in provider (the client secret is stored encrypted)
+         * @description Access: an admin user or the service key.
+         */
+        put: operations["authProvidersPut"];
+        post?: never;
+        /**
+         * Delete a sign-in provider (its users keep their accounts; their identities stop working until it is added again)
+         * @description Access: an admin user or the service key.
+         */
+        delete: operations["authProvidersRemove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Second-factor status of the signed-in user
+         * @description Access: a signed-in user or the service key.
+         */
+        get: operations["mfaStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enrol a TOTP authenticator: a secret, its otpauth URL and a QR code (confirm with a code to enable it)
+         * @description Access: a signed-in user or the service key.
+         */
+        post: operations["mfaEnrol"];
+        /**
+         * Disable the TOTP factor (needs a current code or a recovery code)
+         * @description Access: a signed-in user or the service key.
+         */
+        delete: operations["mfaDisable"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable the enrolled TOTP factor with a first code; answers the recovery codes (shown once)
+         * @description Access: a signed-in user or the service key.
+         */
+        post: operations["mfaConfirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/mfa/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Second step of a sign-in: the challenge token and a TOTP or recovery code → tokens with aal2
+         * @description Access: anyone.
+         */
+        post: operations["mfaVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a user's second factor and recovery codes (lost device)
+         * @description Access: an admin user or the service key.
+         */
+        delete: operations["adminMfaReset"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1225,6 +1621,8 @@ export interface components {
             refreshToken: string;
             /** @description seconds until the access token expires */
             expiresIn: number;
+            /** @description magic links requested with a redirectTo: where the app continues */
+            redirectTo?: string;
         };
         User: {
             /** Format: uuid */
@@ -1232,12 +1630,38 @@ export interface components {
             email: string;
             emailVerified: boolean;
             roles: string[];
+            /** @description a guest: no credential yet (upgrade with POST /auth/anonymous/upgrade or by linking a provider) */
+            isAnonymous: boolean;
+            displayName: string | null;
+            /** @description profile data the user edits */
+            userMetadata: {
+                [key: string]: unknown;
+            };
+            /** @description set by admins and the service role only */
+            appMetadata: {
+                [key: string]: unknown;
+            };
             /** Format: date-time */
             createdAt: string;
+        };
+        SignInResult: components["schemas"]["AuthTokens"] | components["schemas"]["MfaChallenge"];
+        /** @description The account has a second factor: no tokens yet */
+        MfaChallenge: {
+            /** @enum {boolean} */
+            mfaRequired: true;
+            /** @description answer it with POST /auth/mfa/verify within expiresIn seconds */
+            challengeToken: string;
+            factors: "totp"[];
+            expiresIn: number;
+            redirectTo?: string;
         };
         Revoked: {
             /** @description sessions ended */
             revoked: number;
+        };
+        Accepted: {
+            /** @enum {string} */
+            status: "accepted";
         };
         SessionList: {
             items: components["schemas"]["Session"][];
@@ -1258,9 +1682,76 @@ export interface components {
             /** @description the session of the access token that asked */
             current: boolean;
         };
-        Accepted: {
+        SignInProviderList: {
+            items: {
+                id: string;
+                /** @enum {string} */
+                kind: "oidc" | "google" | "microsoft" | "apple" | "github";
+            }[];
+            /** @enum {string|null} */
+            nextCursor: null;
+        };
+        IdentityList: {
+            items: components["schemas"]["Identity"][];
+            /** @enum {string|null} */
+            nextCursor: null;
+        };
+        Identity: {
+            /** Format: uuid */
+            id: string;
+            provider: string;
+            email: string | null;
+            emailVerified: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            lastSignInAt: string;
+        };
+        LinkStarted: {
+            /** @description open this URL in the browser to link the provider */
+            url: string;
+        };
+        AuthProviderList: {
+            items: components["schemas"]["AuthProvider"][];
+            /** @enum {string|null} */
+            nextCursor: null;
+        };
+        AuthProvider: {
+            id: string;
             /** @enum {string} */
-            status: "accepted";
+            kind: "oidc" | "google" | "microsoft" | "apple" | "github";
+            issuer: string | null;
+            clientId: string;
+            hasClientSecret: boolean;
+            scopes: string[];
+            audiences: string[];
+            options: {
+                [key: string]: string;
+            };
+            enabled: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        MfaStatus: {
+            totp: {
+                enabled: boolean;
+                /** @description enrolled, not confirmed yet */
+                pending: boolean;
+            };
+            recoveryCodesLeft: number;
+        };
+        TotpEnrolment: {
+            /** @description base32, for manual entry */
+            secret: string;
+            otpauthUrl: string;
+            /** @description a data: URL of a PNG QR code of otpauthUrl */
+            qrCode: string;
+        };
+        RecoveryCodes: {
+            /** @description shown this once; each works once */
+            recoveryCodes: string[];
         };
         AdminUserList: {
             items: components["schemas"]["AdminUser"][];
@@ -1274,6 +1765,17 @@ export interface components {
             email: string;
             emailVerified: boolean;
             roles: string[];
+            /** @description a guest: no credential yet (upgrade with POST /auth/anonymous/upgrade or by linking a provider) */
+            isAnonymous: boolean;
+            displayName: string | null;
+            /** @description profile data the user edits */
+            userMetadata: {
+                [key: string]: unknown;
+            };
+            /** @description set by admins and the service role only */
+            appMetadata: {
+                [key: string]: unknown;
+            };
             /** Format: date-time */
             createdAt: string;
             disabled: boolean;
@@ -1297,6 +1799,10 @@ export interface components {
             lastUsedAt: string | null;
             /** Format: date-time */
             revokedAt: string | null;
+            /** @description empty = full service access */
+            scopes: ("collections" | "storage" | "functions" | "read-only")[];
+            /** Format: date-time */
+            expiresAt: string | null;
             /** @description the secret: shown in this answer only */
             key: string;
         };
@@ -1318,6 +1824,10 @@ export interface components {
             lastUsedAt: string | null;
             /** Format: date-time */
             revokedAt: string | null;
+            /** @description empty = full service access */
+            scopes: ("collections" | "storage" | "functions" | "read-only")[];
+            /** Format: date-time */
+            expiresAt: string | null;
         };
         Collection: {
             name: string;
@@ -1541,7 +2051,7 @@ export interface components {
             } | {
                 /** @enum {string} */
                 type: "auth";
-                events: "signup"[];
+                events: ("signup" | "link" | "unlink" | "mfa_enrolled")[];
             } | {
                 /** @enum {string} */
                 type: "schedule";
@@ -1714,7 +2224,7 @@ export interface components {
             } | {
                 /** @enum {string} */
                 type: "auth";
-                events: "signup"[];
+                events: ("signup" | "link" | "unlink" | "mfa_enrolled")[];
             } | {
                 /** @enum {string} */
                 type: "schedule";
@@ -1988,7 +2498,7 @@ export interface components {
             /** @description the HTTP status, repeated */
             statusCode: number;
             /** @enum {string} */
-            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "FUNCTION_VERSION_NOT_FOUND" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_FAILED" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
+            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "ANONYMOUS_USER" | "API_KEY_SCOPE" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "FUNCTION_VERSION_NOT_FOUND" | "IDENTITY_IN_USE" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "LAST_SIGN_IN_METHOD" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MFA_ALREADY_ENABLED" | "MFA_CHALLENGE_INVALID" | "MFA_CODE_INVALID" | "MFA_NOT_ENABLED" | "MFA_NOT_ENROLLED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_ANONYMOUS" | "NOT_FAILED" | "NOT_FOUND" | "OAUTH_ACCOUNT_EXISTS" | "OAUTH_CODE_INVALID" | "OAUTH_DENIED" | "OAUTH_EMAIL_REQUIRED" | "OAUTH_ID_TOKEN_INVALID" | "OAUTH_ID_TOKEN_UNSUPPORTED" | "OAUTH_NONCE_MISMATCH" | "OAUTH_PROVIDER_ERROR" | "OAUTH_PROVIDER_MISCONFIGURED" | "OAUTH_PROVIDER_NOT_FOUND" | "OAUTH_STATE_INVALID" | "PASSWORD_REQUIRED" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REDIRECT_NOT_ALLOWED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
             message: string;
             /** @description what was wrong, e.g. one entry per invalid field */
             details?: {
@@ -2050,6 +2560,57 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    authSignInAnonymously: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokens"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authUpgradeAnonymous: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
     authLogin: {
         parameters: {
             query?: never;
@@ -2072,7 +2633,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthTokens"];
+                    "application/json": components["schemas"]["SignInResult"];
                 };
             };
             "4XX": components["responses"]["Error"];
@@ -2185,6 +2746,32 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    authDeleteMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    currentPassword?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The account is deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
     authUpdateMe: {
         parameters: {
             query?: never;
@@ -2195,8 +2782,70 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    currentPassword: string;
-                    password: string;
+                    displayName?: string | null;
+                    /** @description replaces the whole object */
+                    userMetadata?: {
+                        [key: string]: unknown;
+                    };
+                    currentPassword?: string;
+                    password?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authRequestEmailChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email: string;
+                    currentPassword?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authConfirmEmailChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
                 };
             };
         };
@@ -2388,6 +3037,8 @@ export interface operations {
             content: {
                 "application/json": {
                     email: string;
+                    /** @description where to send the browser afterwards; must be on AUTH_REDIRECT_URLS */
+                    redirectTo?: string;
                 };
             };
         };
@@ -2426,8 +3077,558 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["SignInResult"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    oAuthProviders: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInProviderList"];
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    oAuthAuthorize: {
+        parameters: {
+            query: {
+                /** @description where to send the browser afterwards; must be on AUTH_REDIRECT_URLS */
+                redirectTo: string;
+                /** @description set by POST /auth/identities/:provider/link */
+                link?: string;
+            };
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    oAuthCallback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the app's redirectTo */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    oAuthExchange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInResult"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    oAuthIdToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    idToken: string;
+                    /** @description the raw nonce the app passed to the provider */
+                    nonce?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInResult"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    oAuthIdentities: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityList"];
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    oAuthLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description where to send the browser afterwards; must be on AUTH_REDIRECT_URLS */
+                    redirectTo: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkStarted"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    oAuthUnlink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlinked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authProvidersList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthProviderList"];
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authProvidersGet: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthProvider"];
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authProvidersPut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    kind: "oidc" | "google" | "microsoft" | "apple" | "github";
+                    /** @description the OIDC issuer (discovery at <issuer>/.well-known/openid-configuration); required for kind oidc, a preset otherwise */
+                    issuer?: string;
+                    clientId: string;
+                    /** @description write-only: stored encrypted, never returned; left out = keep the stored one; Apple: the PKCS#8 private key */
+                    clientSecret?: string | null;
+                    /**
+                     * @description empty = the kind's defaults
+                     * @default []
+                     */
+                    scopes?: string[];
+                    /**
+                     * @description other client ids whose ID tokens native sign-in accepts
+                     * @default []
+                     */
+                    audiences?: string[];
+                    /** @default {} */
+                    options?: {
+                        /** @description Microsoft: the directory (tenant) id or domain */
+                        tenant?: string;
+                        /** @description Apple: the team id */
+                        teamId?: string;
+                        /** @description Apple: the key id */
+                        keyId?: string;
+                    };
+                    /** @default true */
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthProvider"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authProvidersRemove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    mfaStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaStatus"];
+                };
+            };
+            /** @description Not modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    mfaEnrol: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolment"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    mfaDisable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Disabled */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    mfaConfirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    mfaVerify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    challengeToken: string;
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["AuthTokens"];
                 };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    adminMfaReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -2582,6 +3783,15 @@ export interface operations {
                     roles?: string[];
                     disabled?: boolean;
                     emailVerified?: boolean;
+                    displayName?: string | null;
+                    /** @description replaces the whole object */
+                    userMetadata?: {
+                        [key: string]: unknown;
+                    };
+                    /** @description replaces the whole object; only admins and the service role set it */
+                    appMetadata?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -2670,6 +3880,16 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
+                    /**
+                     * @description empty = full service access; else only the listed areas (collections, storage, functions), and with read-only only GET/HEAD
+                     * @default []
+                     */
+                    scopes?: ("collections" | "storage" | "functions" | "read-only")[];
+                    /**
+                     * Format: date-time
+                     * @description after this instant the key is refused
+                     */
+                    expiresAt?: string;
                 };
             };
         };
@@ -3044,10 +4264,10 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectedDocument"];
                 };
             };
-            /** @description Not modified: If-None-Match names the current ETag */
+            /** @description Not modified: `If-None-Match` names the current version (after the read check) */
             304: {
                 headers: {
-                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    /** @description the version of the returned representation, quoted */
                     ETag?: string;
                     [name: string]: unknown;
                 };
@@ -3758,7 +4978,7 @@ export interface operations {
                     } | {
                         /** @enum {string} */
                         type: "auth";
-                        events: "signup"[];
+                        events: ("signup" | "link" | "unlink" | "mfa_enrolled")[];
                     } | {
                         /** @enum {string} */
                         type: "schedule";
@@ -3871,7 +5091,7 @@ export interface operations {
                     } | {
                         /** @enum {string} */
                         type: "auth";
-                        events: "signup"[];
+                        events: ("signup" | "link" | "unlink" | "mfa_enrolled")[];
                     } | {
                         /** @enum {string} */
                         type: "schedule";
