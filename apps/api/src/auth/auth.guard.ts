@@ -60,7 +60,7 @@ export class AuthGuard implements CanActivate {
       const claims = match ? await this.tokens.verifyAccess(match[1]!) : undefined;
       if (!claims) throw new AppException(401, 'INVALID_TOKEN', 'The access token is invalid or expired');
       const live = await this.sessions.check(claims.sid, claims.sub);
-      return { kind: 'user', userId: claims.sub, email: live.email, roles: live.roles, sessionId: claims.sid };
+      return { kind: 'user', userId: claims.sub, email: live.email, roles: live.roles, sessionId: claims.sid, emailVerified: live.emailVerified };
     }
     return ANONYMOUS;
   }

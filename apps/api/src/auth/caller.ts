@@ -3,7 +3,15 @@ import type { Actor } from '#libs/events';
 /** Who is calling, resolved once per request by the AuthGuard from its credentials. */
 export type Caller =
   | { kind: 'anonymous' }
-  | { kind: 'user'; userId: string; email: string; roles: string[]; sessionId: string }
+  | {
+      kind: 'user';
+      userId: string;
+      email: string;
+      roles: string[];
+      sessionId: string;
+      /** Whether the user has verified their email address (rules read it as `@auth.emailVerified`); absent counts as false. */
+      emailVerified?: boolean;
+    }
   | { kind: 'service'; keyId: string };
 
 export const ANONYMOUS: Caller = { kind: 'anonymous' };

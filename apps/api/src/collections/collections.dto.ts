@@ -13,7 +13,10 @@ export const deleteCollectionQuery = z.strictObject({
     .describe('also delete the documents of a non-empty collection'),
 });
 
-const ruleView = z.string().describe('public | authenticated | owner | admin | role:<name>');
+const ruleItemView = z.union([z.string(), z.record(z.string(), z.unknown())]);
+const ruleView = z
+  .union([ruleItemView, z.array(ruleItemView)])
+  .describe('public | authenticated | owner | admin | role:<name>, a filter expression with @auth/@request/@data variables, or a list of these (any one allows)');
 
 /** A collection definition as the api answers it. */
 export const collectionView = z.object({

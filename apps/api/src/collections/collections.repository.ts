@@ -85,7 +85,7 @@ export class DefinitionTx {
         name: def.name,
         fields: def.fields as unknown as Prisma.InputJsonValue, // plain JSON by construction
         indexes: def.indexes,
-        rules: def.rules,
+        rules: def.rules as unknown as Prisma.InputJsonValue, // plain JSON by construction (safeJsonObject)
       },
       select: SELECT,
     });
@@ -95,7 +95,7 @@ export class DefinitionTx {
   async save(def: Omit<CollectionDef, 'createdAt' | 'updatedAt'>): Promise<CollectionDef> {
     const row = await this.tx.collection.update({
       where: { name: def.name },
-      data: { fields: def.fields as unknown as Prisma.InputJsonValue, indexes: def.indexes, rules: def.rules },
+      data: { fields: def.fields as unknown as Prisma.InputJsonValue, indexes: def.indexes, rules: def.rules as unknown as Prisma.InputJsonValue },
       select: SELECT,
     });
     return toDef(row);

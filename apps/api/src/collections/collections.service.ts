@@ -10,6 +10,7 @@ import {
   USERS_TARGET,
 } from './definition.js';
 import { createTableStatements, dropIndexStatement, dropTableStatement, indexSpecs, nonConformingPredicate } from './ddl.js';
+import { ruleIssues } from './rules.js';
 import { fieldExpr } from './sql.js';
 import { checkValue } from './values.js';
 
@@ -81,6 +82,8 @@ export class CollectionsService {
       throw invalid([{ path: 'name', message: `"${USERS_TARGET}" is reserved for references to the platform's users` }]);
     }
     const def = { name: body.name, fields: body.fields, indexes: body.indexes, rules: body.rules };
+    const issues = ruleIssues(def.fields, def.rules);
+    if (issues.length) throw invalid(issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
     this.checkDefaults(def.fields);
     try {
       const created = await this.repo.change(async (tx) => {
@@ -113,7 +116,7 @@ export class CollectionsService {
           indexes: body.indexes ?? current.indexes,
           rules: { ...current.rules, ...Object.fromEntries(Object.entries(body.rules ?? {}).filter(([, v]) => v !== undefined)) },
         };
-        const issues = definitionIssues(next.fields, next.indexes);
+        const issues = [...definitionIssues(next.fields, next.indexes), ...ruleIssues(next.fields, next.rules)];
         if (issues.length) throw invalid(issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
         this.checkDefaults(next.fields);
         await this.checkReferenceTargets(tx, name, next.fields);

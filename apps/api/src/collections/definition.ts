@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FORBIDDEN_KEYS, safeJsonValue } from '../common/safe-json.js';
+import { FORBIDDEN_KEYS, safeJsonObject, safeJsonValue } from '../common/safe-json.js';
 
 /** Names of fields and of each segment of a filter path (DESIGN.md). */
 export const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -25,8 +25,13 @@ export const SCALAR_TYPES: ReadonlySet<FieldType> = new Set(['string', 'number',
 
 export const RULE_NAMES = ['list', 'read', 'create', 'update', 'delete'] as const;
 export type RuleName = (typeof RULE_NAMES)[number];
-/** `public | authenticated | owner | admin | role:<name>` */
-export type Rule = 'public' | 'authenticated' | 'owner' | 'admin' | `role:${string}`;
+/** The one-word rules: `public | authenticated | owner | admin | role:<name>`. */
+export type RuleShorthand = 'public' | 'authenticated' | 'owner' | 'admin' | `role:${string}`;
+/** A filter-language expression over the document, the caller (`@auth.*`), the request and, for writes, the data (`@data.*`). */
+export type RuleExpression = Record<string, unknown>;
+export type RuleItem = RuleShorthand | RuleExpression;
+/** A shorthand, an expression, or a list of them that allows what any one of them allows. */
+export type Rule = RuleItem | RuleItem[];
 export type Rules = Record<RuleName, Rule>;
 
 export const LIMITS = {
@@ -76,10 +81,25 @@ export const collectionName = z
   .string()
   .regex(COLLECTION_NAME, 'must start with a letter and contain only letters, digits and _ (at most 48)');
 
-const ruleSchema = z.union([
-  z.enum(['public', 'authenticated', 'owner', 'admin']),
-  z.string().regex(/^role:[A-Za-z0-9_-]{1,64}$/, 'must be public, authenticated, owner, admin or role:<name>'),
-]) as z.ZodType<Rule>;
+export const RULE_LIMITS = {
+  /** Items of a list rule (`["owner", "role:moderator"]`). */
+  items: 10,
+  /** Characters of one rule as JSON. */
+  chars: 8192,
+} as const;
+
+const SHORTHAND = /^(?:public|authenticated|owner|admin|role:[A-Za-z0-9_-]{1,64})$/;
+const shorthandSchema = z.string().regex(SHORTHAND, 'must be public, authenticated, owner, admin, role:<name> or a filter expression');
+const expressionSchema = safeJsonObject.refine((e) => JSON.stringify(e).length <= RULE_LIMITS.chars, `must be at most ${RULE_LIMITS.chars} characters as JSON`);
+const ruleItemSchema = z.union([shorthandSchema, expressionSchema]);
+
+/** Shapes only; expressions are checked against the collection's fields by ruleIssues() (rules.ts) when saved. */
+const ruleSchema = z
+  .union([ruleItemSchema, z.array(ruleItemSchema).min(1).max(RULE_LIMITS.items)])
+  .meta({
+    description:
+      'public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows)',
+  }) as z.ZodType<Rule>;
 
 export const rulesSchema = z.strictObject({
   list: ruleSchema.default('admin'),

@@ -51,21 +51,25 @@ export const SYSTEM_COLUMNS: Record<string, Expr> = {
  * Dates are stored as normalised ISO-8601 UTC strings, whose text order is their time order.
  */
 export function fieldExpr(field: Pick<FieldDef, 'name' | 'type'>, alias = ''): Expr {
-  const a = alias ? `${alias}.` : '';
+  return fieldExprOn(field, alias ? `${alias}.data` : 'data');
+}
+
+/** fieldExpr over any jsonb expression holding the fields (a row's `data`, or a bound rule variable). */
+export function fieldExprOn(field: Pick<FieldDef, 'name' | 'type'>, data: string): Expr {
   const key = fieldLiteral(field.name);
   switch (field.type) {
     case 'number':
     case 'integer':
       return {
-        sql: `(CASE WHEN jsonb_typeof(${a}data->${key}) = 'number' THEN (${a}data->>${key})::numeric END)`,
+        sql: `(CASE WHEN jsonb_typeof(${data}->${key}) = 'number' THEN (${data}->>${key})::numeric END)`,
         type: 'numeric',
         nullable: true,
       };
     case 'json':
     case 'array':
-      return { sql: `(${a}data->${key})`, type: 'jsonb', nullable: true };
+      return { sql: `(${data}->${key})`, type: 'jsonb', nullable: true };
     default:
-      return { sql: `(${a}data->>${key})`, type: 'text', nullable: true };
+      return { sql: `(${data}->>${key})`, type: 'text', nullable: true };
   }
 }
 

@@ -1226,16 +1226,36 @@ export interface components {
             }[];
             indexes: string[][];
             rules: {
-                /** @description public | authenticated | owner | admin | role:<name> */
-                list: string;
-                /** @description public | authenticated | owner | admin | role:<name> */
-                read: string;
-                /** @description public | authenticated | owner | admin | role:<name> */
-                create: string;
-                /** @description public | authenticated | owner | admin | role:<name> */
-                update: string;
-                /** @description public | authenticated | owner | admin | role:<name> */
-                delete: string;
+                /** @description public | authenticated | owner | admin | role:<name>, a filter expression with @auth/@request/@data variables, or a list of these (any one allows) */
+                list: (string | {
+                    [key: string]: unknown;
+                }) | (string | {
+                    [key: string]: unknown;
+                })[];
+                /** @description public | authenticated | owner | admin | role:<name>, a filter expression with @auth/@request/@data variables, or a list of these (any one allows) */
+                read: (string | {
+                    [key: string]: unknown;
+                }) | (string | {
+                    [key: string]: unknown;
+                })[];
+                /** @description public | authenticated | owner | admin | role:<name>, a filter expression with @auth/@request/@data variables, or a list of these (any one allows) */
+                create: (string | {
+                    [key: string]: unknown;
+                }) | (string | {
+                    [key: string]: unknown;
+                })[];
+                /** @description public | authenticated | owner | admin | role:<name>, a filter expression with @auth/@request/@data variables, or a list of these (any one allows) */
+                update: (string | {
+                    [key: string]: unknown;
+                }) | (string | {
+                    [key: string]: unknown;
+                })[];
+                /** @description public | authenticated | owner | admin | role:<name>, a filter expression with @auth/@request/@data variables, or a list of these (any one allows) */
+                delete: (string | {
+                    [key: string]: unknown;
+                }) | (string | {
+                    [key: string]: unknown;
+                })[];
             };
             /** Format: date-time */
             createdAt: string;
@@ -2472,16 +2492,51 @@ export interface operations {
                      *     }
                      */
                     rules?: {
-                        /** @default admin */
-                        list?: ("public" | "authenticated" | "owner" | "admin") | string;
-                        /** @default admin */
-                        read?: ("public" | "authenticated" | "owner" | "admin") | string;
-                        /** @default admin */
-                        create?: ("public" | "authenticated" | "owner" | "admin") | string;
-                        /** @default admin */
-                        update?: ("public" | "authenticated" | "owner" | "admin") | string;
-                        /** @default admin */
-                        delete?: ("public" | "authenticated" | "owner" | "admin") | string;
+                        /**
+                         * @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows)
+                         * @default admin
+                         */
+                        list?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /**
+                         * @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows)
+                         * @default admin
+                         */
+                        read?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /**
+                         * @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows)
+                         * @default admin
+                         */
+                        create?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /**
+                         * @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows)
+                         * @default admin
+                         */
+                        update?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /**
+                         * @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows)
+                         * @default admin
+                         */
+                        delete?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
                     };
                 };
             };
@@ -2592,11 +2647,36 @@ export interface operations {
                     }[];
                     indexes?: string[][];
                     rules?: {
-                        list?: ("public" | "authenticated" | "owner" | "admin") | string;
-                        read?: ("public" | "authenticated" | "owner" | "admin") | string;
-                        create?: ("public" | "authenticated" | "owner" | "admin") | string;
-                        update?: ("public" | "authenticated" | "owner" | "admin") | string;
-                        delete?: ("public" | "authenticated" | "owner" | "admin") | string;
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        list?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        read?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        create?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        update?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        delete?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
                     };
                 };
             };

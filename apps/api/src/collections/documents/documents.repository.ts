@@ -89,7 +89,7 @@ export function buildCountQuery(def: CollectionDef, caller: Caller, filter?: Rec
 }
 
 function whereSql(def: CollectionDef, caller: Caller, rule: Rule, filter: Record<string, unknown> | undefined, params: Params): string[] | undefined {
-  const allowed = readFilterSql(caller, rule, params);
+  const allowed = readFilterSql(caller, rule, params, 'd', def);
   if (allowed === false) return undefined;
   const where = [allowed];
   if (filter && Object.keys(filter).length > 0) where.push(`(${compileFilter(def, filter, params)})`);
@@ -123,7 +123,7 @@ export class DocumentsRepository {
   /** The document if it exists and the caller may read it under `rule`; optionally locked for a write. */
   async findReadable(db: Db, def: CollectionDef, caller: Caller, rule: Rule, id: string, forUpdate = false): Promise<DocRow | undefined> {
     const params = new Params();
-    const allowed = readFilterSql(caller, rule, params);
+    const allowed = readFilterSql(caller, rule, params, 'd', def);
     if (allowed === false) return undefined;
     const text = `SELECT ${COLUMNS} FROM ${tableOf(def.name)} d WHERE d.id = ${params.add(id, 'uuid')} AND ${allowed}${forUpdate ? ' FOR UPDATE' : ''}`;
     const { rows } = await db.query<DocRow>(text, params.values);
@@ -134,7 +134,7 @@ export class DocumentsRepository {
   async findReadableMany(db: Db, def: CollectionDef, caller: Caller, ids: string[]): Promise<DocRow[]> {
     if (ids.length === 0) return [];
     const params = new Params();
-    const allowed = readFilterSql(caller, def.rules.read, params);
+    const allowed = readFilterSql(caller, def.rules.read, params, 'd', def);
     if (allowed === false) return [];
     const text = `SELECT ${COLUMNS} FROM ${tableOf(def.name)} d WHERE d.id = ANY(${params.add(ids, 'uuid[]')}) AND ${allowed}`;
     const { rows } = await db.query<DocRow>(text, params.values);

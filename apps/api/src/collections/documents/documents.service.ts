@@ -7,7 +7,8 @@ import { AppException, type ErrorDetail } from '../../common/app-exception.js';
 import { CollectionsService } from '../collections.service.js';
 import { type CollectionDef, isSystemField, USERS_TARGET } from '../definition.js';
 import { indexSpecs } from '../ddl.js';
-import { canWrite, ruleAllows } from '../permissions.js';
+import { canCreate, canWrite, type DocAccess, ruleAllows } from '../permissions.js';
+import { ruleItems } from '../rules.js';
 import { Params } from '../sql.js';
 import { checkWrite, UUID, type WriteMode } from '../values.js';
 import { type Db, type DocRow, DocumentsRepository } from './documents.repository.js';
@@ -48,6 +49,18 @@ function docBody(def: Pick<CollectionDef, 'fields'>, row: Omit<DocRow, 'created_
   doc.acl = row.acl;
   doc.version = row.version;
   return doc;
+}
+
+/** What the permission checks read of a stored row. */
+export function accessOf(row: DocRow): DocAccess {
+  return { id: row.id, ownerId: row.owner_id, acl: row.acl, data: row.data, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+/** What the permission checks read of a document in its client view (a change event's `before`/`after`). */
+export function accessOfDoc(def: Pick<CollectionDef, 'fields'>, doc: Record<string, unknown>): DocAccess {
+  const data = Object.fromEntries(def.fields.filter((f) => Object.hasOwn(doc, f.name)).map((f) => [f.name, doc[f.name]]));
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return { id: text(doc.id), ownerId: text(doc.ownerId) ?? null, acl: (doc.acl ?? null), data, createdAt: text(doc.createdAt), updatedAt: text(doc.updatedAt) };
 }
 
 /** The client's view of a stored row. */
@@ -139,10 +152,13 @@ export class DocumentsService {
   async create(caller: Caller, collection: string, body: Record<string, unknown>, client?: pg.PoolClient): Promise<Doc> {
     const def = await this.collections.require(collection);
     const ownerId = caller.kind === 'user' ? caller.userId : null;
-    if (!ruleAllows(caller, def.rules.create, ownerId)) throw denied(caller);
+    const rule = def.rules.create;
+    // One-word rules answer before the body is read; expressions need the document.
+    if (ruleItems(rule).every((item) => typeof item === 'string') && !ruleAllows(caller, rule, { ownerId, acl: null })) throw denied(caller);
     const checked = this.checkBody(def, body, 'create');
     const id = randomUUID();
     const acl = checked.acl ?? null;
+    if (!canCreate(caller, rule, { id, ownerId, acl, data: checked.set }, def)) throw denied(caller);
     // The event's document is the row's; the row's timestamps are filled in by the statement.
     const event = {
       collection: def.name,
@@ -174,18 +190,23 @@ export class DocumentsService {
   ): Promise<Doc> {
     const def = await this.collections.require(collection);
     const checked = this.checkBody(def, body, mode);
+    const next = (row: DocRow): Record<string, unknown> => {
+      if (mode === 'replace') return checked.set;
+      const merged = { ...row.data, ...checked.set };
+      for (const key of checked.unset) delete merged[key];
+      return merged;
+    };
     return this.writing(def, client, async (tx) => {
-      const row = await this.lockWritable(tx, caller, def, id, 'update', ifMatch);
+      const row = await this.lockWritable(tx, caller, def, id, ifMatch, (stored) =>
+        canWrite(caller, def.rules.update, accessOf(stored), def, {
+          method: mode === 'replace' ? 'PUT' : 'PATCH',
+          data: { ...next(stored), id, ownerId: stored.owner_id },
+        }),
+      );
       if (checked.acl !== undefined && !this.mayChangeAcl(caller, row)) {
         throw new AppException(403, 'ACL_FORBIDDEN', 'Only the owner of the document or an admin may change its acl');
       }
-      let data: Record<string, unknown>;
-      if (mode === 'replace') {
-        data = checked.set;
-      } else {
-        data = { ...row.data, ...checked.set };
-        for (const key of checked.unset) delete data[key];
-      }
+      const data = next(row);
       await this.checkReferences(tx, caller, def, checked.set);
       const acl = checked.acl !== undefined ? checked.acl : row.acl;
       // One statement writes the row and its event; version and updatedAt come from the row.
@@ -204,7 +225,7 @@ export class DocumentsService {
   async remove(caller: Caller, collection: string, id: string, ifMatch: IfMatch | undefined, client?: pg.PoolClient): Promise<void> {
     const def = await this.collections.require(collection);
     await this.writing(def, client, async (tx) => {
-      const row = await this.lockWritable(tx, caller, def, id, 'delete', ifMatch);
+      const row = await this.lockWritable(tx, caller, def, id, ifMatch, (stored) => canWrite(caller, def.rules.delete, accessOf(stored), def, { method: 'DELETE' }));
       await this.repo.delete(tx, def, id);
       await writeOutboxSql(tx, 'db.change', {
         collection: def.name,
@@ -252,10 +273,17 @@ export class DocumentsService {
    * The row to update or delete, locked: 404 when the caller cannot read it (as if missing),
    * 401/403 when they can read but not write it, 412 when If-Match names another version.
    */
-  private async lockWritable(tx: pg.PoolClient, caller: Caller, def: CollectionDef, id: string, op: 'update' | 'delete', ifMatch: IfMatch | undefined): Promise<DocRow> {
+  private async lockWritable(
+    tx: pg.PoolClient,
+    caller: Caller,
+    def: CollectionDef,
+    id: string,
+    ifMatch: IfMatch | undefined,
+    allowed: (row: DocRow) => boolean,
+  ): Promise<DocRow> {
     const row = await this.repo.findReadable(tx, def, caller, def.rules.read, id, true);
     if (!row) throw notFound();
-    if (!canWrite(caller, def.rules[op], { ownerId: row.owner_id, acl: row.acl })) throw denied(caller);
+    if (!allowed(row)) throw denied(caller);
     if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== row.version) {
       throw new AppException(412, 'PRECONDITION_FAILED', `The document is at version ${row.version}, not the one in If-Match`);
     }

@@ -1,6 +1,6 @@
 import { type CollectionDef, FIELD_NAME, type FieldDef, SCALAR_TYPES } from '../definition.js';
 import { findUnsafeJson, FORBIDDEN_KEYS, isPlainObject } from '../../common/safe-json.js';
-import { type Expr, fieldExpr, type Params, SYSTEM_COLUMNS, type SqlType } from '../sql.js';
+import { type Expr, fieldExpr, fieldExprOn, fieldLiteral, type Params, SYSTEM_COLUMNS, type SqlType } from '../sql.js';
 import { normaliseDate, UUID } from '../values.js';
 
 /**
@@ -36,6 +36,72 @@ export class FilterError extends Error {
   }
 }
 
+/**
+ * Rule variables (docs/data.md): in a collection rule, a string value starting with `@` names a
+ * variable (`"ownerId": "@auth.id"`), and a key starting with `@` is a condition on one
+ * (`"@auth.emailVerified": true`). `@@` at the start of a value stands for a literal `@`.
+ * Client filters have no variables: there every string is a literal.
+ */
+export interface RuleVarValues {
+  auth: { id: string | null; email: string | null; roles: string[]; emailVerified: boolean; kind: 'anonymous' | 'user' | 'service' };
+  request: { method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE' };
+  /** The document as the write leaves it (create and update rules only): its fields, `id` and `ownerId`. */
+  data?: Record<string, unknown>;
+}
+
+export interface VarScope {
+  values: RuleVarValues;
+  /** Whether `@data` may be used (create and update rules). */
+  data: boolean;
+}
+
+/** What a variable name reads. */
+export type VarSpec =
+  | { kind: 'auth'; key: keyof RuleVarValues['auth'] }
+  | { kind: 'request'; key: 'method' }
+  | { kind: 'data'; segments: [string, ...string[]] };
+
+const AUTH_KEYS: ReadonlySet<string> = new Set(['id', 'email', 'roles', 'emailVerified', 'kind']);
+/** `@data` may name these system fields besides the declared ones. */
+export const DATA_SYSTEM_FIELDS: ReadonlySet<string> = new Set(['id', 'ownerId']);
+
+/** Whether a filter value is a variable reference (only where a scope is given). */
+export function isVarRef(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith('@') && !value.startsWith('@@');
+}
+
+/** A literal string of a rule: `@@x` stands for `@x`. */
+export function literalOf(value: unknown): unknown {
+  return typeof value === 'string' && value.startsWith('@@') ? value.slice(1) : value;
+}
+
+/** Parses `@auth.id`, `@request.method`, `@data.<field>[.<path>]`; FilterError for anything else. */
+export function parseVar(name: string, at: string, fields: Map<string, FieldDef>, dataAllowed: boolean): VarSpec {
+  const [root, ...rest] = name.slice(1).split('.');
+  if (root === 'auth' && rest.length === 1 && AUTH_KEYS.has(rest[0]!)) return { kind: 'auth', key: rest[0] as keyof RuleVarValues['auth'] };
+  if (root === 'request' && rest.length === 1 && rest[0] === 'method') return { kind: 'request', key: 'method' };
+  if (root === 'data' && rest.length > 0) {
+    if (!dataAllowed) throw new FilterError(at, '@data is only available in create and update rules');
+    if (rest.length > FILTER_LIMITS.pathSegments) throw new FilterError(at, `has more than ${FILTER_LIMITS.pathSegments} segments`);
+    for (const seg of rest) if (!FIELD_NAME.test(seg) || FORBIDDEN_KEYS.has(seg)) throw new FilterError(at, 'is not a valid field name');
+    const [head, ...path] = rest as [string, ...string[]];
+    const field = fields.get(head);
+    if (!field && !DATA_SYSTEM_FIELDS.has(head)) throw new FilterError(at, `"${head}" is not a field of this collection`);
+    if (path.length > 0 && field?.type !== 'json') throw new FilterError(at, 'dot paths are allowed only into json fields');
+    return { kind: 'data', segments: [head, ...path] };
+  }
+  throw new FilterError(at, `"${name.slice(0, 64)}" is not a known variable (@auth.id, @auth.email, @auth.roles, @auth.emailVerified, @auth.kind, @request.method, @data.<field>)`);
+}
+
+/** The value a variable holds (undefined when absent). */
+export function varValue(values: RuleVarValues, spec: VarSpec): unknown {
+  if (spec.kind === 'auth') return values.auth[spec.key];
+  if (spec.kind === 'request') return values.request.method;
+  let v: unknown = values.data;
+  for (const seg of spec.segments) v = isPlainObject(v) && Object.hasOwn(v, seg) ? v[seg] : undefined;
+  return v;
+}
+
 const COMPARISON = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' } as const;
 const OPERATORS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$contains', '$startsWith']);
 
@@ -63,11 +129,72 @@ type Target =
 class Compiler {
   private conditions = 0;
 
+  /** The placeholder of the bound variables object, bound on first use. */
+  private varsParam?: string;
+
   constructor(
     private readonly fields: Map<string, FieldDef>,
     private readonly params: Params,
     private readonly alias: string,
+    private readonly scope?: VarScope,
   ) {}
+
+  private vars(): string {
+    this.varsParam ??= this.params.add(JSON.stringify(this.scope!.values), 'jsonb');
+    return this.varsParam;
+  }
+
+  /** A variable as a filter target (a key starting with @): its value is read from the bound variables object. */
+  private varTarget(name: string, at: string): Target {
+    const spec = parseVar(name, at, this.fields, this.scope!.data);
+    const v = this.vars();
+    const label = name;
+    if (spec.kind === 'auth' || spec.kind === 'request') {
+      const key = spec.key;
+      const text = `(${v}->${fieldLiteral(spec.kind)}->>${fieldLiteral(key)})`;
+      const exists = () => `${text} IS NOT NULL`;
+      switch (key) {
+        case 'id':
+          return { kind: 'typed', expr: { sql: `(${text}::uuid)`, type: 'uuid', nullable: true }, valueType: 'uuid', exists, label };
+        case 'emailVerified':
+          return { kind: 'typed', expr: { sql: text, type: 'text', nullable: true }, valueType: 'boolean', exists, label };
+        case 'roles':
+          return { kind: 'jsonb', expr: { sql: `(${v}->'auth'->'roles')`, type: 'jsonb', nullable: true }, field: { name: 'roles', type: 'array', items: 'string' }, exists };
+        default:
+          return { kind: 'typed', expr: { sql: text, type: 'text', nullable: true }, valueType: 'string', exists, label };
+      }
+    }
+    const [head, ...rest] = spec.segments;
+    const data = `(${v}->'data')`;
+    const exists = () => `${data} ? ${this.params.add(head, 'text')}`;
+    if (DATA_SYSTEM_FIELDS.has(head) && !this.fields.has(head)) {
+      return { kind: 'typed', expr: { sql: `((${data}->>${fieldLiteral(head)})::uuid)`, type: 'uuid', nullable: true }, valueType: 'uuid', exists, label };
+    }
+    const field = this.fields.get(head)!;
+    if (rest.length > 0) {
+      const sql = `(${data} #> ${this.params.add([head, ...rest], 'text[]')})`;
+      return { kind: 'path', sql, exists: () => `${sql} IS NOT NULL` };
+    }
+    const expr = fieldExprOn(field, data);
+    if (!SCALAR_TYPES.has(field.type)) return { kind: 'jsonb', expr, field, exists };
+    const valueType = field.type === 'reference' ? 'uuid' : (field.type as 'string' | 'number' | 'integer' | 'boolean' | 'date');
+    return { kind: 'typed', expr, valueType, exists, label };
+  }
+
+  /**
+   * A rule's operand with its variables replaced by their values (items of $in/$nin too; items
+   * whose variable is empty are left out). `null` means the variable is empty: the condition is unknown.
+   */
+  private resolve(op: string, operand: unknown, at: string): { value: unknown } | null {
+    if (!this.scope) return { value: operand };
+    const one = (v: unknown, where: string): unknown => (isVarRef(v) ? varValue(this.scope!.values, parseVar(v, where, this.fields, this.scope!.data)) : literalOf(v));
+    if ((op === '$in' || op === '$nin') && Array.isArray(operand)) {
+      return { value: operand.map((v, i) => one(v, `${at}.${i}`)).filter((v) => v !== undefined && v !== null) };
+    }
+    const value = one(operand, at);
+    if (isVarRef(operand) && (value === undefined || value === null)) return null;
+    return { value };
+  }
 
   node(node: unknown, path: string, depth: number): string {
     if (!isPlainObject(node)) throw new FilterError(path, 'must be an object');
@@ -96,6 +223,7 @@ class Compiler {
   }
 
   private target(fieldPath: string, at: string): Target {
+    if (this.scope && fieldPath.startsWith('@')) return this.varTarget(fieldPath, at);
     const segments = fieldPath.split('.');
     if (segments.length > FILTER_LIMITS.pathSegments) throw new FilterError(at, `has more than ${FILTER_LIMITS.pathSegments} segments`);
     for (const s of segments) {
@@ -137,7 +265,9 @@ class Compiler {
     const parts = ops.map(([op, operand]) => {
       if (!OPERATORS.has(op)) throw new FilterError(`${at}.${op}`, 'is not a known operator');
       if (++this.conditions > FILTER_LIMITS.conditions) throw new FilterError(at, `the filter has more than ${FILTER_LIMITS.conditions} conditions`);
-      return this.condition(target, op, operand, op === '$eq' && ops.length === 1 && !isPlainObject(value) ? at : `${at}.${op}`);
+      const where = op === '$eq' && ops.length === 1 && !isPlainObject(value) ? at : `${at}.${op}`;
+      const resolved = this.resolve(op, operand, where);
+      return resolved ? this.condition(target, op, resolved.value, where) : 'NULL';
     });
     return parts.join(' AND ');
   }
@@ -296,7 +426,7 @@ class Compiler {
 }
 
 /** Compiles a parsed filter into a SQL predicate over the table alias, binding values through `params`. */
-export function compileFilter(def: Pick<CollectionDef, 'fields'>, filter: Record<string, unknown>, params: Params, alias = 'd'): string {
-  const compiler = new Compiler(new Map(def.fields.map((f) => [f.name, f])), params, alias);
+export function compileFilter(def: Pick<CollectionDef, 'fields'>, filter: Record<string, unknown>, params: Params, alias = 'd', scope?: VarScope): string {
+  const compiler = new Compiler(new Map(def.fields.map((f) => [f.name, f])), params, alias, scope);
   return compiler.node(filter, '', 0);
 }
