@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { collectionName, FIELD_TYPES, ITEM_TYPES } from './definition.js';
+import { collectionName, FIELD_TYPES, ITEM_TYPES, SEARCH_LANGUAGES } from './definition.js';
 
 export { createCollectionBody, updateCollectionBody } from './definition.js';
 
@@ -36,7 +36,18 @@ export const collectionView = z.object({
       items: z.enum(ITEM_TYPES).optional(),
     }),
   ),
-  indexes: z.array(z.array(z.string())),
+  indexes: z.array(
+    z.union([
+      z.array(z.string()),
+      z.object({
+        fields: z.array(z.string()),
+        unique: z.boolean().optional(),
+        where: z.record(z.string(), z.unknown()).optional(),
+        search: z.boolean().optional(),
+        language: z.enum(SEARCH_LANGUAGES).optional(),
+      }),
+    ]),
+  ),
   rules: z.object({ list: ruleView, read: ruleView, create: ruleView, update: ruleView, delete: ruleView }),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),

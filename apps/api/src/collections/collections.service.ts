@@ -9,9 +9,8 @@ import {
   type UpdateCollectionBody,
   USERS_TARGET,
 } from './definition.js';
-import { createTableStatements, dropIndexStatement, dropTableStatement, indexSpecs, nonConformingPredicate } from './ddl.js';
+import { createTableStatements, dropIndexStatement, dropTableStatement, indexIssues, indexSpecs, nonConformingPredicate } from './ddl.js';
 import { ruleIssues } from './rules.js';
-import { fieldExpr } from './sql.js';
 import { checkValue } from './values.js';
 
 /** How long a process trusts a cached definition; changes made through this process apply at once. */
@@ -20,7 +19,7 @@ export const DEFINITION_CACHE_MS = 2_000;
 export interface CollectionView {
   name: string;
   fields: FieldDef[];
-  indexes: string[][];
+  indexes: CollectionDef['indexes'];
   rules: CollectionDef['rules'];
   createdAt: string;
   updatedAt: string;
@@ -82,7 +81,7 @@ export class CollectionsService {
       throw invalid([{ path: 'name', message: `"${USERS_TARGET}" is reserved for references to the platform's users` }]);
     }
     const def = { name: body.name, fields: body.fields, indexes: body.indexes, rules: body.rules };
-    const issues = ruleIssues(def.fields, def.rules);
+    const issues = [...indexIssues(def), ...ruleIssues(def.fields, def.rules)];
     if (issues.length) throw invalid(issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
     this.checkDefaults(def.fields);
     try {
@@ -116,7 +115,7 @@ export class CollectionsService {
           indexes: body.indexes ?? current.indexes,
           rules: { ...current.rules, ...Object.fromEntries(Object.entries(body.rules ?? {}).filter(([, v]) => v !== undefined)) },
         };
-        const issues = [...definitionIssues(next.fields, next.indexes), ...ruleIssues(next.fields, next.rules)];
+        const issues = [...definitionIssues(next.fields, next.indexes), ...indexIssues(next), ...ruleIssues(next.fields, next.rules)];
         if (issues.length) throw invalid(issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
         this.checkDefaults(next.fields);
         await this.checkReferenceTargets(tx, name, next.fields);
@@ -142,18 +141,16 @@ export class CollectionsService {
             conflicts.push({ path, message: `${n} stored document(s) have a "${field.name}" value that is not a valid ${field.type}` });
           }
         }
+        for (const spec of drops) await tx.execute(dropIndexStatement(spec.name));
         for (const spec of creates.filter((s) => s.unique)) {
-          const field = next.fields.find((f) => f.name === spec.fields[0])!;
-          if (await tx.hasDuplicates(name, fieldExpr(field).sql)) {
-            const path = `fields.${next.fields.indexOf(field)}.unique`;
-            conflicts.push({ path, message: `stored documents share values of "${field.name}"` });
+          if (!(await tx.tryCreateUnique(spec.create))) {
+            conflicts.push({ path: spec.source, message: `stored documents share values of ${spec.fields.map((f) => `"${f}"`).join(', ')}` });
           }
         }
         if (conflicts.length) {
           throw new AppException(409, 'DATA_CONFLICT', 'The change does not fit the documents already stored', conflicts);
         }
-        for (const spec of drops) await tx.execute(dropIndexStatement(spec.name));
-        for (const spec of creates) await tx.execute(spec.create);
+        for (const spec of creates.filter((s) => !s.unique)) await tx.execute(spec.create);
         return tx.save(next);
       });
       return toCollectionView(saved);

@@ -62,10 +62,38 @@ export interface FieldDef {
   items?: ItemType;
 }
 
+/** Text search configurations a search index may use (Postgres regconfig names). */
+export const SEARCH_LANGUAGES = ['simple', 'english', 'french', 'german', 'spanish', 'italian', 'portuguese', 'dutch', 'danish', 'finnish', 'norwegian', 'swedish', 'russian'] as const;
+export type SearchLanguage = (typeof SEARCH_LANGUAGES)[number];
+
+/**
+ * An index as an object: compound (`fields`), unique, partial (`where`, a filter without
+ * variables: uniqueness among the documents it matches), or full-text (`search`: string
+ * fields, one such index per collection, serving `$search`).
+ */
+export interface IndexDef {
+  fields: string[];
+  unique?: boolean;
+  where?: Record<string, unknown>;
+  search?: boolean;
+  language?: SearchLanguage;
+}
+/** `["a", "b"]` (a plain index) or an IndexDef. */
+export type IndexEntry = string[] | IndexDef;
+
+export function indexFields(entry: IndexEntry): string[] {
+  return Array.isArray(entry) ? entry : entry.fields;
+}
+
+/** The collection's full-text index, if it declares one. */
+export function searchIndexOf(def: { indexes?: IndexEntry[] }): IndexDef | undefined {
+  return def.indexes?.find((e): e is IndexDef => !Array.isArray(e) && e.search === true);
+}
+
 export interface CollectionDef {
   name: string;
   fields: FieldDef[];
-  indexes: string[][];
+  indexes: IndexEntry[];
   rules: Rules;
   createdAt: Date;
   updatedAt: Date;
@@ -167,9 +195,22 @@ export const fieldSchema = z
     if (f.min !== undefined && f.max !== undefined && f.min > f.max) bad('max', 'must not be less than min');
   });
 
-const indexesSchema = z
-  .array(z.array(z.string().max(63)).min(1).max(LIMITS.fieldsPerIndex))
-  .max(LIMITS.indexes);
+const indexFieldsSchema = z.array(z.string().max(63)).min(1).max(LIMITS.fieldsPerIndex);
+const indexDefSchema = z
+  .strictObject({
+    fields: indexFieldsSchema,
+    unique: z.boolean().optional(),
+    where: safeJsonObject.optional(),
+    search: z.boolean().optional(),
+    language: z.enum(SEARCH_LANGUAGES).optional(),
+  })
+  .superRefine((ix, ctx) => {
+    const bad = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (ix.search && ix.unique) bad('unique', 'a search index cannot be unique');
+    if (ix.search && ix.where) bad('where', 'a search index cannot be partial');
+    if (ix.language !== undefined && !ix.search) bad('language', 'applies to search indexes only');
+  });
+const indexesSchema = z.array(z.union([indexFieldsSchema, indexDefSchema])).max(LIMITS.indexes);
 
 /** System fields that may appear in indexes and sorts (they are table columns). */
 export const COLUMN_FIELDS: ReadonlySet<string> = new Set(['id', 'createdAt', 'updatedAt', 'ownerId']);
@@ -178,29 +219,36 @@ export const COLUMN_FIELDS: ReadonlySet<string> = new Set(['id', 'createdAt', 'u
  * Cross-checks of a whole definition (duplicate fields, indexes naming known fields). Run on
  * the body of a create, and on the merged definition of an update.
  */
-export function definitionIssues(fields: FieldDef[], indexes: string[][]): { path: (string | number)[]; message: string }[] {
+export function definitionIssues(fields: FieldDef[], indexes: IndexEntry[]): { path: (string | number)[]; message: string }[] {
   const issues: { path: (string | number)[]; message: string }[] = [];
   const byName = new Map<string, FieldDef>();
   fields.forEach((f, i) => {
     if (byName.has(f.name)) issues.push({ path: ['fields', i, 'name'], message: 'is declared twice' });
     byName.set(f.name, f);
   });
-  indexes.forEach((index, i) => {
+  let searches = 0;
+  indexes.forEach((entry, i) => {
+    const index = indexFields(entry);
+    const search = !Array.isArray(entry) && entry.search === true;
+    if (search && ++searches > 1) issues.push({ path: ['indexes', i, 'search'], message: 'a collection has at most one search index' });
+    const at = (j: number) => (Array.isArray(entry) ? ['indexes', i, j] : ['indexes', i, 'fields', j]);
     if (new Set(index).size !== index.length) issues.push({ path: ['indexes', i], message: 'names a field twice' });
     index.forEach((name, j) => {
       const field = byName.get(name);
-      const path = ['indexes', i, j];
-      if (!field) {
+      const path = at(j);
+      if (search) {
+        if (field?.type !== 'string') issues.push({ path, message: field ? 'only string fields can be searched' : `"${name}" is not a field of this collection` });
+      } else if (!field) {
         if (!COLUMN_FIELDS.has(name)) issues.push({ path, message: `"${name}" is not a field of this collection` });
-      } else if (!SCALAR_TYPES.has(field.type) && index.length > 1) {
-        issues.push({ path, message: `${field.type} fields can only be indexed alone` });
+      } else if (!SCALAR_TYPES.has(field.type) && (index.length > 1 || (!Array.isArray(entry) && (entry.unique || entry.where)))) {
+        issues.push({ path, message: `${field.type} fields can only be indexed alone, without unique or where` });
       }
     });
   });
   return issues;
 }
 
-function refineDefinition(def: { fields?: FieldDef[]; indexes?: string[][] }, ctx: z.RefinementCtx): void {
+function refineDefinition(def: { fields?: FieldDef[]; indexes?: IndexEntry[] }, ctx: z.RefinementCtx): void {
   if (def.fields === undefined || def.indexes === undefined) return; // an update: checked when merged
   for (const issue of definitionIssues(def.fields, def.indexes)) ctx.addIssue({ code: 'custom', ...issue });
 }

@@ -8,6 +8,9 @@ export const FIELD_TYPES: readonly FieldType[] = ['string', 'number', 'integer',
 export const RULE_NAMES = ['list', 'read', 'create', 'update', 'delete'] as const;
 export type RuleName = (typeof RULE_NAMES)[number];
 
+/** An index: field names, or an object (compound/partial unique, search). */
+export type IndexEntry = Collection['indexes'][number];
+
 /** A rule: a shorthand (`owner`), a filter expression, or a list of them. */
 export type Rule = Collection['rules']['list'];
 
@@ -33,7 +36,7 @@ export function parseRule(text: string): Rule {
 export interface CollectionInput {
   name: string;
   fields: FieldDef[];
-  indexes: string[][];
+  indexes: IndexEntry[];
   rules: Record<RuleName, Rule>;
 }
 

@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from 'react';
-import { type CollectionInput, FIELD_TYPES, type FieldDef, type FieldType, parseRule, type Rule, RULE_NAMES, type RuleName, ruleText } from '../api/types.js';
+import { type CollectionInput, FIELD_TYPES, type FieldDef, type FieldType, type IndexEntry, parseRule, type Rule, RULE_NAMES, type RuleName, ruleText } from '../api/types.js';
 import { detailsByPath, ErrorMessage } from '../ui.js';
 
 const ITEM_TYPES = ['', 'string', 'number', 'integer', 'boolean', 'date'];
@@ -52,11 +52,27 @@ function toFields(rows: FieldRow[]): { fields: FieldDef[]; problems: Map<string,
   return { fields, problems };
 }
 
-export function parseIndexes(text: string): string[][] {
+/** `a, b; c` → [["a","b"],["c"]]; an entry written as JSON (`{"fields":[...],"unique":true}`) stays an object. */
+export function parseIndexes(text: string): IndexEntry[] {
   return text
     .split(/[;\n]/)
-    .map((ix) => ix.split(',').map((s) => s.trim()).filter(Boolean))
-    .filter((ix) => ix.length > 0);
+    .map((ix): IndexEntry => {
+      const t = ix.trim();
+      if (t.startsWith('{')) {
+        try {
+          return JSON.parse(t) as IndexEntry;
+        } catch {
+          return [t];
+        }
+      }
+      return t.split(',').map((s) => s.trim()).filter(Boolean);
+    })
+    .filter((ix) => !Array.isArray(ix) || ix.length > 0);
+}
+
+/** The inverse of parseIndexes. */
+export function indexesText(indexes: IndexEntry[]): string {
+  return indexes.map((ix) => (Array.isArray(ix) ? ix.join(', ') : JSON.stringify(ix))).join('; ');
 }
 
 /**
@@ -78,7 +94,7 @@ export function SchemaEditor({
 }) {
   const [name, setName] = useState(initial?.name ?? '');
   const [rows, setRows] = useState<FieldRow[]>(initial?.fields.map(toRow) ?? [{ name: '', type: 'string', required: false, unique: false, collection: '', items: '', extra: '' }]);
-  const [indexes, setIndexes] = useState((initial?.indexes ?? []).map((ix) => ix.join(', ')).join('; '));
+  const [indexes, setIndexes] = useState(indexesText(initial?.indexes ?? []));
   const [rules, setRules] = useState<Record<RuleName, string>>(
     initial
       ? (Object.fromEntries(RULE_NAMES.map((r) => [r, ruleText(initial.rules[r])])) as Record<RuleName, string>)

@@ -1224,7 +1224,16 @@ export interface components {
                 /** @enum {string} */
                 items?: "string" | "number" | "integer" | "boolean" | "date";
             }[];
-            indexes: string[][];
+            indexes: (string[] | {
+                fields: string[];
+                unique?: boolean;
+                where?: {
+                    [key: string]: unknown;
+                };
+                search?: boolean;
+                /** @enum {string} */
+                language?: "simple" | "english" | "french" | "german" | "spanish" | "italian" | "portuguese" | "dutch" | "danish" | "finnish" | "norwegian" | "swedish" | "russian";
+            })[];
             rules: {
                 /** @description public | authenticated | owner | admin | role:<name>, a filter expression with @auth/@request/@data variables, or a list of these (any one allows) */
                 list: (string | {
@@ -1730,7 +1739,7 @@ export interface components {
             /** @description the HTTP status, repeated */
             statusCode: number;
             /** @enum {string} */
-            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_FAILED" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
+            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_FAILED" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUERY_TIMEOUT" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
             message: string;
             /** @description what was wrong, e.g. one entry per invalid field */
             details?: {
@@ -2481,7 +2490,16 @@ export interface operations {
                         items?: "string" | "number" | "integer" | "boolean" | "date";
                     }[];
                     /** @default [] */
-                    indexes?: string[][];
+                    indexes?: (string[] | {
+                        fields: string[];
+                        unique?: boolean;
+                        where?: {
+                            [key: string]: unknown;
+                        };
+                        search?: boolean;
+                        /** @enum {string} */
+                        language?: "simple" | "english" | "french" | "german" | "spanish" | "italian" | "portuguese" | "dutch" | "danish" | "finnish" | "norwegian" | "swedish" | "russian";
+                    })[];
                     /**
                      * @default {
                      *       "list": "admin",
@@ -2645,7 +2663,16 @@ export interface operations {
                         /** @enum {string} */
                         items?: "string" | "number" | "integer" | "boolean" | "date";
                     }[];
-                    indexes?: string[][];
+                    indexes?: (string[] | {
+                        fields: string[];
+                        unique?: boolean;
+                        where?: {
+                            [key: string]: unknown;
+                        };
+                        search?: boolean;
+                        /** @enum {string} */
+                        language?: "simple" | "english" | "french" | "german" | "spanish" | "italian" | "portuguese" | "dutch" | "danish" | "finnish" | "norwegian" | "swedish" | "russian";
+                    })[];
                     rules?: {
                         /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
                         list?: (string | {
@@ -2728,6 +2755,8 @@ export interface operations {
                 headers: {
                     /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
                     ETag?: string;
+                    /** @description Present when no index serves part of the filter or sort: what to index (or search) so that the list stays fast on a large collection */
+                    "x-index-advice"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -19,6 +19,12 @@ import {
 import { type Doc, DocumentsService, parseIfMatch } from './documents.service.js';
 
 const ifMatchHeader = IF_MATCH_HEADER;
+const INDEX_ADVICE_HEADER = {
+  'x-index-advice': {
+    description: 'Present when no index serves part of the filter or sort: what to index (or search) so that the list stays fast on a large collection',
+    schema: { type: 'string' as const },
+  },
+};
 
 function withEtag(reply: FastifyReply, doc: Doc): Doc {
   void reply.header('etag', `"${doc.version}"`);
@@ -50,13 +56,16 @@ export class DocumentsController {
 
   @Get()
   @ApiOperation({ summary: 'List documents: filter, sort, cursor paging, count, projection, expansion' })
-  @ApiResponse({ status: 200, standardSchema: documentList })
-  list(
+  @ApiResponse({ status: 200, standardSchema: documentList, headers: INDEX_ADVICE_HEADER })
+  async list(
     @CurrentCaller() caller: Caller,
     @Param('name', { schema: collectionNameParam }) name: string,
     @Query({ schema: listQuery }) query: ListQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.documents.list(caller, name, query);
+    const { page, advice } = await this.documents.list(caller, name, query);
+    if (advice.length) void reply.header('x-index-advice', advice.join('; '));
+    return page;
   }
 
   @Get(':id')

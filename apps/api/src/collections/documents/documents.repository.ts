@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type pg from 'pg';
-import { PG_POOL } from '#libs/database';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { createPgPool, PG_POOL } from '#libs/database';
 import { hasSubscriberSql, noteOutboxWrite } from '#libs/events';
 import type { Caller } from '../../auth/caller.js';
 import type { CollectionDef, Rule } from '../definition.js';
@@ -54,6 +55,8 @@ function withoutEvented({ evented, ...row }: DocRow & Evented): DocRow {
 
 export interface ListQuery {
   filter?: Record<string, unknown>;
+  /** The top-level `$search` text when the sort ranks by it (bound first: the rank's SQL names `$1`). */
+  rankedSearch?: string;
   sort: SortKey[];
   after?: (string | null)[];
   /** Rows to fetch (one more than the page, to know whether another page follows). */
@@ -66,6 +69,7 @@ export interface ListQuery {
  */
 export function buildListQuery(def: CollectionDef, caller: Caller, q: ListQuery): { text: string; values: unknown[] } | undefined {
   const params = new Params();
+  if (q.rankedSearch !== undefined) params.add(q.rankedSearch, 'text');
   const where = whereSql(def, caller, def.rules.list, q.filter, params);
   if (where === undefined) return undefined;
   const parts = q.after ? afterCursorParts(q.sort, q.after, params) : ['TRUE'];
@@ -97,8 +101,27 @@ function whereSql(def: CollectionDef, caller: Caller, rule: Rule, filter: Record
 }
 
 @Injectable()
-export class DocumentsRepository {
-  constructor(@Inject(PG_POOL) readonly pool: pg.Pool) {}
+export class DocumentsRepository implements OnApplicationShutdown {
+  /**
+   * Reads outside transactions (list, count, get, expand) run here: connections whose
+   * `statement_timeout` is DATA_QUERY_TIMEOUT_MS, so an unindexed filter on a large collection
+   * cannot hold a connection for long (no extra round trip per query). The main pool when 0.
+   */
+  readonly readPool: pg.Pool;
+
+  constructor(
+    @Inject(PG_POOL) readonly pool: pg.Pool,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.readPool =
+      config.DATA_QUERY_TIMEOUT_MS > 0
+        ? createPgPool(config, { statement_timeout: config.DATA_QUERY_TIMEOUT_MS, application_name: 'baas-document-reads' })
+        : pool;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.readPool !== this.pool) await this.readPool.end().catch(() => undefined);
+  }
 
   /**
    * Runs `work` in one transaction on one client: COMMIT when it resolves, ROLLBACK when it

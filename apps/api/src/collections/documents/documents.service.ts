@@ -9,11 +9,12 @@ import { type CollectionDef, isSystemField, USERS_TARGET } from '../definition.j
 import { indexSpecs } from '../ddl.js';
 import { canCreate, canWrite, type DocAccess, ruleAllows } from '../permissions.js';
 import { ruleItems } from '../rules.js';
-import { Params } from '../sql.js';
+import { Params, searchSql } from '../sql.js';
 import { checkWrite, UUID, type WriteMode } from '../values.js';
 import { type Db, type DocRow, DocumentsRepository } from './documents.repository.js';
 import { compileFilter, FilterError, parseFilter } from './filter.js';
-import { decodeCursor, encodeCursor, PagingError, parseSort, type SortKey } from './paging.js';
+import { indexAdvice } from './index-advice.js';
+import { decodeCursor, encodeCursor, PagingError, parseSort, RANK, type SortKey } from './paging.js';
 
 /** A document as clients see it: its fields, flat, beside the system fields. */
 export type Doc = Record<string, unknown> & { id: string; version: number };
@@ -79,6 +80,21 @@ export function parseIfMatch(header: string | undefined): IfMatch | undefined {
   return m ? Number(m[1]) : 'never';
 }
 
+/** Runs a read; a statement timeout becomes 503 QUERY_TIMEOUT with the index advice as details. */
+async function withAdvice<T>(advice: string[], read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (pgCode(err).code !== '57014') throw err;
+    throw new AppException(
+      503,
+      'QUERY_TIMEOUT',
+      'The query took too long and was stopped; narrow the filter or add an index',
+      advice.map((message) => ({ path: 'filter', message })),
+    );
+  }
+}
+
 function notFound(): AppException {
   // Exactly the same answer for a missing document and one the caller may not read.
   return new AppException(404, 'NOT_FOUND', 'The document was not found');
@@ -108,23 +124,32 @@ export class DocumentsService {
   async get(caller: Caller, collection: string, id: string, options: ReadOptions = {}, client?: pg.PoolClient): Promise<Doc> {
     const def = await this.collections.require(collection);
     const { project, expand } = this.readShape(def, options);
-    const row = await this.repo.findReadable(client ?? this.repo.pool, def, caller, def.rules.read, id);
+    const row = await this.repo.findReadable(client ?? this.repo.readPool, def, caller, def.rules.read, id);
     if (!row) throw notFound();
-    const [doc] = await this.shape(caller, def, [toDoc(def, row)], project, expand, client ?? this.repo.pool);
+    const [doc] = await this.shape(caller, def, [toDoc(def, row)], project, expand, client ?? this.repo.readPool);
     return doc!;
   }
 
-  async list(caller: Caller, collection: string, options: ListOptions): Promise<{ items: Doc[]; nextCursor: string | null; count?: number }> {
+  /**
+   * A page of documents. `advice` lists what of the filter and sort no index serves (the
+   * controller sends it as X-Index-Advice; a QUERY_TIMEOUT carries it as details).
+   */
+  async list(caller: Caller, collection: string, options: ListOptions): Promise<{ page: { items: Doc[]; nextCursor: string | null; count?: number }; advice: string[] }> {
     const def = await this.collections.require(collection);
     const { project, expand } = this.readShape(def, options);
     let filter: Record<string, unknown> | undefined;
     let sort: SortKey[];
     let after: (string | null)[] | undefined;
+    let searchText: string | undefined;
     try {
       filter = options.filter === undefined ? undefined : parseFilter(options.filter);
       // Compiled once here so a bad filter is a 400 whatever the caller may see.
       if (filter) compileFilter(def, filter, new Params());
-      sort = parseSort(def, options.sort);
+      // Relevance: `$rank` sorts by the top-level $search, and is the default order when there is one.
+      searchText = typeof filter?.$search === 'string' ? filter.$search : undefined;
+      // Fresh params: the text is `$1`, as buildListQuery binds it first.
+      const rank = searchText === undefined ? undefined : searchSql(def, searchText, new Params())?.rank;
+      sort = parseSort(def, options.sort ?? (rank ? `-${RANK}` : undefined), 'd', rank);
       after = options.cursor === undefined ? undefined : decodeCursor(sort, options.cursor);
     } catch (err) {
       if (err instanceof FilterError) {
@@ -137,16 +162,19 @@ export class DocumentsService {
       }
       throw err;
     }
-    const pool = this.repo.pool;
-    const [rows, count] = await Promise.all([
-      this.repo.list(pool, def, caller, { filter, sort, after, limit: options.limit + 1 }),
-      options.count ? this.repo.count(pool, def, caller, filter) : Promise.resolve(undefined),
-    ]);
+    const pool = this.repo.readPool;
+    const advice = indexAdvice(def, filter, sort);
+    const [rows, count] = await withAdvice(advice, () =>
+      Promise.all([
+        this.repo.list(pool, def, caller, { filter, sort, after, limit: options.limit + 1, rankedSearch: sort.some((k) => k.name === RANK) ? searchText : undefined }),
+        options.count ? this.repo.count(pool, def, caller, filter) : Promise.resolve(undefined),
+      ]),
+    );
     const page = rows.slice(0, options.limit);
     const last = page.at(-1);
     const nextCursor = rows.length > options.limit && last ? encodeCursor(sort, sort.map((_, i) => last[`s${i}`] ?? null)) : null;
     const items = await this.shape(caller, def, page.map((r) => toDoc(def, r)), project, expand, pool);
-    return count === undefined ? { items, nextCursor } : { items, nextCursor, count };
+    return { page: count === undefined ? { items, nextCursor } : { items, nextCursor, count }, advice };
   }
 
   async create(caller: Caller, collection: string, body: Record<string, unknown>, client?: pg.PoolClient): Promise<Doc> {

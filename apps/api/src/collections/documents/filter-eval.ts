@@ -71,6 +71,26 @@ function jsonContains(a: unknown, b: unknown): boolean {
   return !Array.isArray(a) && !isPlainObject(a) && a === b;
 }
 
+/**
+ * baas_fold() in code: lowercase without accents, as Postgres' lower(unaccent()) for the
+ * letters people type (decomposable accents and the common ligatures and special letters).
+ */
+const SPECIAL: Record<string, string> = { ß: 'ss', æ: 'ae', Æ: 'AE', œ: 'oe', Œ: 'OE', ø: 'o', Ø: 'O', đ: 'd', Đ: 'D', ł: 'l', Ł: 'L', þ: 'th', Þ: 'TH' };
+export function fold(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/\p{Mn}/gu, '')
+    .replace(/[ßæÆœŒøØđĐłŁþÞ]/g, (c) => SPECIAL[c] ?? c)
+    .toLowerCase();
+}
+
+function folded(op: string, text: string, operand: string): boolean {
+  const x = fold(text);
+  const y = fold(operand);
+  if (op === '$ieq') return x === y;
+  return op === '$icontains' ? x.includes(y) : x.startsWith(y);
+}
+
 const COMPARE = { $gt: (d: number) => d > 0, $gte: (d: number) => d >= 0, $lt: (d: number) => d < 0, $lte: (d: number) => d <= 0 } as const;
 type Ordering = keyof typeof COMPARE;
 const isOrdering = (op: string): op is Ordering => Object.hasOwn(COMPARE, op);
@@ -228,6 +248,10 @@ class Evaluator {
         const o = String(operand);
         return op === '$contains' ? s.includes(o) : s.startsWith(o);
       }
+      case '$ieq':
+      case '$icontains':
+      case '$istartsWith':
+        return v === null ? null : folded(op, v as string, String(operand));
       default:
         if (isOrdering(op)) return v === null ? null : COMPARE[op](compare(v, this.operandOf(t, operand)));
         throw new Error(`${op} is not a known operator`);
@@ -274,6 +298,10 @@ class Evaluator {
       case '$startsWith':
         if (text === null) return null;
         return op === '$contains' ? text.includes(operand as string) : text.startsWith(operand as string);
+      case '$ieq':
+      case '$icontains':
+      case '$istartsWith':
+        return text === null ? null : folded(op, text, operand as string);
       default:
         if (!isOrdering(op)) throw new Error(`${op} is not a known operator`);
         if (typeof operand === 'number') return num === null ? null : COMPARE[op](num - operand);

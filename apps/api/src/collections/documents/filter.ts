@@ -1,11 +1,12 @@
-import { type CollectionDef, FIELD_NAME, type FieldDef, SCALAR_TYPES } from '../definition.js';
+import { type CollectionDef, FIELD_NAME, type FieldDef, type IndexEntry, SCALAR_TYPES } from '../definition.js';
 import { findUnsafeJson, FORBIDDEN_KEYS, isPlainObject } from '../../common/safe-json.js';
-import { type Expr, fieldExpr, fieldExprOn, fieldLiteral, type Params, SYSTEM_COLUMNS, type SqlType } from '../sql.js';
+import { type Expr, fieldExpr, fieldExprOn, fieldLiteral, type Params, searchSql, SYSTEM_COLUMNS, type SqlType } from '../sql.js';
 import { normaliseDate, UUID } from '../values.js';
 
 /**
  * The JSON filter language (DESIGN.md): `{"age":{"$gte":18},"$or":[...]}` with $eq $ne $gt
- * $gte $lt $lte $in $nin $exists $contains $startsWith $and $or $not and dot paths into json
+ * $gte $lt $lte $in $nin $exists $contains $startsWith, the case-insensitive $ieq $icontains
+ * $istartsWith, $search (full text), $and $or $not and dot paths into json
  * fields. Compiled to a SQL predicate: field names are checked against the collection's
  * declared fields before they are written into SQL; every value is a bound parameter.
  */
@@ -103,7 +104,17 @@ export function varValue(values: RuleVarValues, spec: VarSpec): unknown {
 }
 
 const COMPARISON = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' } as const;
-const OPERATORS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$contains', '$startsWith']);
+const OPERATORS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$contains', '$startsWith', '$ieq', '$icontains', '$istartsWith']);
+/** Case- (and, with unaccent, accent-) insensitive operators: both sides folded by baas_fold() (migration 20261129160000). */
+export const FOLDING_OPERATORS: ReadonlySet<string> = new Set(['$ieq', '$icontains', '$istartsWith']);
+
+/** The SQL of a folding operator over a text expression and a bound text parameter. */
+function foldedSql(op: string, text: string, p: string): string {
+  const x = `baas_fold(${text})`;
+  const y = `baas_fold(${p})`;
+  if (op === '$ieq') return `${x} = ${y}`;
+  return op === '$icontains' ? `strpos(${x}, ${y}) > 0` : `starts_with(${x}, ${y})`;
+}
 
 /** Parses the `filter` query parameter; malformed JSON and anything over the limits is a FilterError. */
 export function parseFilter(text: string): Record<string, unknown> {
@@ -137,6 +148,7 @@ class Compiler {
     private readonly params: Params,
     private readonly alias: string,
     private readonly scope?: VarScope,
+    private readonly indexes?: IndexEntry[],
   ) {}
 
   private vars(): string {
@@ -210,6 +222,15 @@ class Compiler {
         }
         const items = value.map((item, i) => `(${this.node(item, `${at}.${i}`, depth + 1)})`);
         parts.push(`(${items.join(key === '$and' ? ' AND ' : ' OR ')})`);
+      } else if (key === '$search') {
+        if (typeof value !== 'string' || value.trim() === '' || value.length > FILTER_LIMITS.stringLength) {
+          throw new FilterError(at, `must be a non-empty string of at most ${FILTER_LIMITS.stringLength} characters`);
+        }
+        if (++this.conditions > FILTER_LIMITS.conditions) throw new FilterError(at, `the filter has more than ${FILTER_LIMITS.conditions} conditions`);
+        if (this.scope) throw new FilterError(at, 'is not available in rules');
+        const search = this.indexes ? searchSql({ indexes: this.indexes }, value, this.params, this.alias) : undefined;
+        if (!search) throw new FilterError(at, 'needs a search index on the collection (indexes: [{ "fields": [...], "search": true }])');
+        parts.push(search.match);
       } else if (key === '$not') {
         // A condition on a missing value is NULL; $not of it is true, as in MongoDB.
         parts.push(`NOT COALESCE((${this.node(value, at, depth + 1)}), FALSE)`);
@@ -230,7 +251,7 @@ class Compiler {
       if (!FIELD_NAME.test(s) || FORBIDDEN_KEYS.has(s)) throw new FilterError(at, 'is not a valid field name');
     }
     const [head, ...rest] = segments as [string, ...string[]];
-    const a = `${this.alias}.`;
+    const a = this.alias ? `${this.alias}.` : '';
     const column = SYSTEM_COLUMNS[head];
     if (column && rest.length === 0) {
       const expr = { ...column, sql: a + column.sql };
@@ -345,6 +366,12 @@ class Compiler {
         // strpos searches in linear time whatever the stored string; no LIKE pattern, no escaping.
         return op === '$contains' ? `strpos(${expr.sql}, ${p}) > 0` : `starts_with(${expr.sql}, ${p})`;
       }
+      case '$ieq':
+      case '$icontains':
+      case '$istartsWith': {
+        if (target.valueType !== 'string') throw new FilterError(at, `applies to string fields only`);
+        return foldedSql(op, expr.sql, this.params.add(this.scalar(target, operand, at), 'text'));
+      }
       default:
         throw new FilterError(at, 'is not a known operator');
     }
@@ -414,9 +441,13 @@ class Compiler {
         return op === '$in' ? `${x} = ANY(${p})` : `(${x} IS NULL OR NOT (${x} = ANY(${p})))`;
       }
       case '$contains':
-      case '$startsWith': {
+      case '$startsWith':
+      case '$ieq':
+      case '$icontains':
+      case '$istartsWith': {
         if (typeof operand !== 'string') throw new FilterError(at, 'must be a string');
         const p = this.params.add(scalar(operand, at), 'text');
+        if (FOLDING_OPERATORS.has(op)) return foldedSql(op, asText, p);
         return op === '$contains' ? `strpos(${asText}, ${p}) > 0` : `starts_with(${asText}, ${p})`;
       }
       default:
@@ -426,7 +457,14 @@ class Compiler {
 }
 
 /** Compiles a parsed filter into a SQL predicate over the table alias, binding values through `params`. */
-export function compileFilter(def: Pick<CollectionDef, 'fields'>, filter: Record<string, unknown>, params: Params, alias = 'd', scope?: VarScope): string {
-  const compiler = new Compiler(new Map(def.fields.map((f) => [f.name, f])), params, alias, scope);
+export function compileFilter(
+  def: Pick<CollectionDef, 'fields'> & { indexes?: IndexEntry[] },
+  filter: Record<string, unknown>,
+  params: Params,
+  alias = 'd',
+  scope?: VarScope,
+): string {
+  // Rules (with a scope) never search: their in-code evaluation could not answer the same.
+  const compiler = new Compiler(new Map(def.fields.map((f) => [f.name, f])), params, alias, scope, scope ? undefined : def.indexes);
   return compiler.node(filter, '', 0);
 }
