@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { collectionName, FIELD_TYPES, ITEM_TYPES, SEARCH_LANGUAGES } from './definition.js';
+import { collectionName, FIELD_TYPES, ITEM_TYPES, ON_DELETE, SEARCH_LANGUAGES } from './definition.js';
 
 export { createCollectionBody, updateCollectionBody } from './definition.js';
 
@@ -34,6 +34,7 @@ export const collectionView = z.object({
       enum: z.array(z.union([z.string(), z.number()])).optional(),
       collection: z.string().optional(),
       items: z.enum(ITEM_TYPES).optional(),
+      onDelete: z.enum(ON_DELETE).optional(),
     }),
   ),
   indexes: z.array(

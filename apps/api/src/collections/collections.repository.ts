@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type Prisma, PrismaService } from '#libs/database';
 import { type CollectionDef, type FieldDef, type IndexEntry, RULE_NAMES, type Rules } from './definition.js';
+import { dropIndexStatement } from './ddl.js';
 import { tableOf } from './sql.js';
 
 /** A unique violation from Postgres, raw or wrapped by Prisma. */
@@ -21,7 +22,7 @@ interface CollectionRow {
   updatedAt: Date;
 }
 
-const FIELD_KEYS = ['name', 'type', 'required', 'unique', 'default', 'min', 'max', 'pattern', 'enum', 'collection', 'items'] as const;
+const FIELD_KEYS = ['name', 'type', 'required', 'unique', 'default', 'min', 'max', 'pattern', 'enum', 'collection', 'items', 'onDelete'] as const;
 
 function toDef(row: CollectionRow): CollectionDef {
   // The JSON columns are written only by this repository, from validated definitions.
@@ -129,6 +130,24 @@ export class CollectionsRepository {
 
   async list(): Promise<CollectionDef[]> {
     return (await this.prisma.collection.findMany({ select: SELECT, orderBy: { name: 'asc' } })).map(toDef);
+  }
+
+  /**
+   * Builds an index without blocking writes (CREATE INDEX CONCURRENTLY, outside a transaction);
+   * false when it is unique and stored documents share values (its invalid remains must then be dropped).
+   */
+  async createIndexConcurrently(statement: string): Promise<boolean> {
+    try {
+      await this.prisma.$executeRawUnsafe(statement);
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  async dropIndexConcurrently(name: string): Promise<void> {
+    await this.prisma.$executeRawUnsafe(dropIndexStatement(name).replace('DROP INDEX', 'DROP INDEX CONCURRENTLY'));
   }
 
   /**

@@ -44,6 +44,21 @@ function invalid(details: ErrorDetail[]): AppException {
   return new AppException(400, 'VALIDATION_FAILED', 'The collection definition is not valid', details);
 }
 
+/** A definition with an update's parts applied. */
+function merged(current: CollectionDef, body: UpdateCollectionBody): Omit<CollectionDef, 'createdAt' | 'updatedAt'> {
+  return {
+    name: current.name,
+    fields: body.fields ?? current.fields,
+    indexes: body.indexes ?? current.indexes,
+    rules: { ...current.rules, ...Object.fromEntries(Object.entries(body.rules ?? {}).filter(([, v]) => v !== undefined)) },
+  };
+}
+
+/** Cross-field problems of a whole definition: fields and indexes, partial index filters, rule expressions. */
+function definitionProblems(def: Omit<CollectionDef, 'createdAt' | 'updatedAt'>): { path: (string | number)[]; message: string }[] {
+  return [...definitionIssues(def.fields, def.indexes), ...indexIssues(def), ...ruleIssues(def.fields, def.rules)];
+}
+
 @Injectable()
 export class CollectionsService {
   private readonly cache = new Map<string, { def: CollectionDef | undefined; expires: number }>();
@@ -58,6 +73,24 @@ export class CollectionsService {
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(name, { def, expires: Date.now() + DEFINITION_CACHE_MS });
     return def;
+  }
+
+  /** Reference fields with an `onDelete`, by the collection they point at (cached like definitions). */
+  private onDeleteIndex?: { map: Map<string, { def: CollectionDef; field: FieldDef }[]>; expires: number };
+
+  /** The reference fields (with their collections) whose `onDelete` applies when a document of `name` is deleted. */
+  async referencing(name: string): Promise<{ def: CollectionDef; field: FieldDef }[]> {
+    if (!this.onDeleteIndex || this.onDeleteIndex.expires <= Date.now()) {
+      const map = new Map<string, { def: CollectionDef; field: FieldDef }[]>();
+      for (const def of await this.repo.list()) {
+        for (const field of def.fields) {
+          if (field.type !== 'reference' || !field.onDelete || !field.collection) continue;
+          map.set(field.collection, [...(map.get(field.collection) ?? []), { def, field }]);
+        }
+      }
+      this.onDeleteIndex = { map, expires: Date.now() + DEFINITION_CACHE_MS };
+    }
+    return this.onDeleteIndex.map.get(name) ?? [];
   }
 
   async require(name: string): Promise<CollectionDef> {
@@ -81,7 +114,7 @@ export class CollectionsService {
       throw invalid([{ path: 'name', message: `"${USERS_TARGET}" is reserved for references to the platform's users` }]);
     }
     const def = { name: body.name, fields: body.fields, indexes: body.indexes, rules: body.rules };
-    const issues = [...indexIssues(def), ...ruleIssues(def.fields, def.rules)];
+    const issues = [...indexIssues(def), ...ruleIssues(def.fields, def.rules)]; // fields and indexes: checked by the body schema
     if (issues.length) throw invalid(issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
     this.checkDefaults(def.fields);
     try {
@@ -95,6 +128,7 @@ export class CollectionsService {
       return toCollectionView(created);
     } finally {
       this.cache.delete(def.name);
+      this.onDeleteIndex = undefined;
     }
   }
 
@@ -106,16 +140,12 @@ export class CollectionsService {
    */
   async update(name: string, body: UpdateCollectionBody): Promise<CollectionView> {
     try {
+      await this.buildNewIndexes(name, body);
       const saved = await this.repo.change(async (tx) => {
         const current = await tx.get(name);
         if (!current) throw notFound(name);
-        const next = {
-          name,
-          fields: body.fields ?? current.fields,
-          indexes: body.indexes ?? current.indexes,
-          rules: { ...current.rules, ...Object.fromEntries(Object.entries(body.rules ?? {}).filter(([, v]) => v !== undefined)) },
-        };
-        const issues = [...definitionIssues(next.fields, next.indexes), ...indexIssues(next), ...ruleIssues(next.fields, next.rules)];
+        const next = merged(current, body);
+        const issues = definitionProblems(next);
         if (issues.length) throw invalid(issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
         this.checkDefaults(next.fields);
         await this.checkReferenceTargets(tx, name, next.fields);
@@ -129,7 +159,9 @@ export class CollectionsService {
         const newSpecs = indexSpecs(next);
         const drops = oldSpecs.filter((s) => !newSpecs.some((n) => n.name === s.name));
         const creates = newSpecs.filter((s) => !oldSpecs.some((o) => o.name === s.name));
-        if (toCheck.length > 0 || creates.length > 0) await tx.lockTable(name);
+        // Writes wait only while stored values are checked against changed fields; new indexes
+        // were built beforehand without blocking writes (buildNewIndexes), so creating them here is a no-op.
+        if (toCheck.length > 0) await tx.lockTable(name);
 
         const conflicts: ErrorDetail[] = [];
         for (const field of toCheck) {
@@ -156,6 +188,33 @@ export class CollectionsService {
       return toCollectionView(saved);
     } finally {
       this.cache.delete(name);
+      this.onDeleteIndex = undefined;
+    }
+  }
+
+  /**
+   * Builds the indexes a change adds with CREATE INDEX CONCURRENTLY, before the definition
+   * transaction: reads and writes of the collection go on meanwhile. A unique index that the
+   * stored documents violate fails: the indexes built here are dropped again and the answer is
+   * 409 DATA_CONFLICT at its path. Invalid changes are left to the transaction to report.
+   */
+  private async buildNewIndexes(name: string, body: UpdateCollectionBody): Promise<void> {
+    if (body.indexes === undefined && body.fields === undefined) return;
+    const current = await this.repo.find(name);
+    if (!current) return;
+    const next = merged(current, body);
+    if (definitionProblems(next).length) return;
+    const old = new Set(indexSpecs(current).map((spec) => spec.name));
+    const built: string[] = [];
+    for (const spec of indexSpecs(next).filter((s) => !old.has(s.name))) {
+      if (await this.repo.createIndexConcurrently(spec.createConcurrently)) {
+        built.push(spec.name);
+        continue;
+      }
+      for (const done of [...built, spec.name]) await this.repo.dropIndexConcurrently(done);
+      throw new AppException(409, 'DATA_CONFLICT', 'The change does not fit the documents already stored', [
+        { path: spec.source, message: `stored documents share values of ${spec.fields.map((f) => `"${f}"`).join(', ')}` },
+      ]);
     }
   }
 
@@ -189,6 +248,7 @@ export class CollectionsService {
       });
     } finally {
       this.cache.delete(name);
+      this.onDeleteIndex = undefined;
     }
   }
 

@@ -10,8 +10,10 @@ import { DATA_SCHEMA, exprOf, fieldExpr, fieldLiteral, indexName, Params, search
 
 export interface IndexSpec {
   name: string;
-  /** The complete CREATE INDEX statement. */
+  /** The complete CREATE INDEX statement (IF NOT EXISTS: a no-op after createConcurrently built it). */
   create: string;
+  /** The same index built without blocking writes (outside any transaction). */
+  createConcurrently: string;
   unique: boolean;
   /** Field names it covers (for unique violations: the field to name in the error). */
   fields: string[];
@@ -44,6 +46,15 @@ export function dropTableStatement(collection: string): string {
   return `DROP TABLE IF EXISTS ${tableOf(collection)}`;
 }
 
+function statements(name: string, unique: boolean, table: string, body: string): Pick<IndexSpec, 'name' | 'create' | 'createConcurrently'> {
+  const kind = unique ? 'UNIQUE INDEX' : 'INDEX';
+  return {
+    name,
+    create: `CREATE ${kind} IF NOT EXISTS "${name}" ON ${table} ${body}`,
+    createConcurrently: `CREATE ${kind} CONCURRENTLY IF NOT EXISTS "${name}" ON ${table} ${body}`,
+  };
+}
+
 /** The indexes a definition asks for: one unique index per unique field, one per `indexes` entry. */
 export function indexSpecs(def: Pick<CollectionDef, 'name' | 'fields' | 'indexes'>): IndexSpec[] {
   const table = tableOf(def.name);
@@ -52,7 +63,7 @@ export function indexSpecs(def: Pick<CollectionDef, 'name' | 'fields' | 'indexes
     if (!field.unique || !SCALAR_TYPES.has(field.type)) continue;
     const body = `(${fieldExpr(field).sql})`;
     const name = indexName('ux', def.name, `unique ${body}`);
-    specs.push({ name, create: `CREATE UNIQUE INDEX "${name}" ON ${table} ${body}`, unique: true, fields: [field.name], source: `fields.${i}.unique` });
+    specs.push({ ...statements(name, true, table, body), unique: true, fields: [field.name], source: `fields.${i}.unique` });
   }
   for (const [i, entry] of def.indexes.entries()) {
     const index = indexFields(entry);
@@ -76,7 +87,7 @@ export function indexSpecs(def: Pick<CollectionDef, 'name' | 'fields' | 'indexes
     const unique = options.unique === true;
     const name = indexName(unique ? 'ux' : 'ix', def.name, unique ? `unique ${body}` : body);
     if (specs.some((s) => s.name === name)) continue;
-    specs.push({ name, create: `CREATE ${unique ? 'UNIQUE ' : ''}INDEX "${name}" ON ${table} ${body}`, unique, fields: index, source: `indexes.${i}` });
+    specs.push({ ...statements(name, unique, table, body), unique, fields: index, source: `indexes.${i}` });
   }
   return specs;
 }

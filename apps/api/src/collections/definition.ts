@@ -60,7 +60,13 @@ export interface FieldDef {
   collection?: string;
   /** array: the type of every item (any JSON value when absent). */
   items?: ItemType;
+  /** reference to a collection: what deleting the referenced document does to this one. */
+  onDelete?: OnDelete;
 }
+
+/** `cascade` deletes the referencing documents, `setNull` removes the reference from them, `restrict` refuses the delete (409). */
+export const ON_DELETE = ['cascade', 'setNull', 'restrict'] as const;
+export type OnDelete = (typeof ON_DELETE)[number];
 
 /** Text search configurations a search index may use (Postgres regconfig names). */
 export const SEARCH_LANGUAGES = ['simple', 'english', 'french', 'german', 'spanish', 'italian', 'portuguese', 'dutch', 'danish', 'finnish', 'norwegian', 'swedish', 'russian'] as const;
@@ -170,9 +176,12 @@ export const fieldSchema = z
       .optional(),
     collection: collectionName.optional(),
     items: z.enum(ITEM_TYPES).optional(),
+    onDelete: z.enum(ON_DELETE).optional(),
   })
   .superRefine((f, ctx) => {
     const bad = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (f.onDelete !== undefined && (f.type !== 'reference' || f.collection === USERS_TARGET)) bad('onDelete', 'applies to references to collections only');
+    if (f.onDelete === 'setNull' && f.required) bad('onDelete', 'setNull cannot apply to a required field');
     if (f.type === 'reference' && !f.collection) bad('collection', 'is required for a reference field');
     if (f.type !== 'reference' && f.collection !== undefined) bad('collection', 'applies to reference fields only');
     if (f.items !== undefined && f.type !== 'array') bad('items', 'applies to array fields only');

@@ -487,7 +487,7 @@ export interface paths {
          */
         get: operations["documentsGet"];
         /**
-         * Replace a document (If-Match: its version)
+         * Replace a document (If-Match: its version), or create it with this id when there is none (201, if the create rule allows)
          * @description Access: anyone.
          */
         put: operations["documentsReplace"];
@@ -1223,6 +1223,8 @@ export interface components {
                 collection?: string;
                 /** @enum {string} */
                 items?: "string" | "number" | "integer" | "boolean" | "date";
+                /** @enum {string} */
+                onDelete?: "cascade" | "setNull" | "restrict";
             }[];
             indexes: (string[] | {
                 fields: string[];
@@ -1739,7 +1741,7 @@ export interface components {
             /** @description the HTTP status, repeated */
             statusCode: number;
             /** @enum {string} */
-            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_FAILED" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUERY_TIMEOUT" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
+            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "DOCUMENT_REFERENCED" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_FAILED" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUERY_TIMEOUT" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
             message: string;
             /** @description what was wrong, e.g. one entry per invalid field */
             details?: {
@@ -2488,6 +2490,8 @@ export interface operations {
                         collection?: string;
                         /** @enum {string} */
                         items?: "string" | "number" | "integer" | "boolean" | "date";
+                        /** @enum {string} */
+                        onDelete?: "cascade" | "setNull" | "restrict";
                     }[];
                     /** @default [] */
                     indexes?: (string[] | {
@@ -2662,6 +2666,8 @@ export interface operations {
                         collection?: string;
                         /** @enum {string} */
                         items?: "string" | "number" | "integer" | "boolean" | "date";
+                        /** @enum {string} */
+                        onDelete?: "cascade" | "setNull" | "restrict";
                     }[];
                     indexes?: (string[] | {
                         fields: string[];
@@ -2886,6 +2892,19 @@ export interface operations {
                     "application/json": components["schemas"]["Document"];
                 };
             };
+            /** @description OK */
+            201: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    /** @description the URL of the created resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
@@ -2971,7 +2990,7 @@ export interface operations {
                         /** @enum {string} */
                         op: "create";
                         collection: string;
-                        /** @description the document fields, and optionally acl: { read?: [...], write?: [...] } */
+                        /** @description the document fields, optionally acl: { read?: [...], write?: [...] }, and when creating optionally id (a UUID the client chooses) */
                         data: {
                             [key: string]: unknown;
                         };
@@ -2987,7 +3006,7 @@ export interface operations {
                         collection: string;
                         /** Format: uuid */
                         id: string;
-                        /** @description the document fields, and optionally acl: { read?: [...], write?: [...] } */
+                        /** @description the document fields, optionally acl: { read?: [...], write?: [...] }, and when creating optionally id (a UUID the client chooses) */
                         data: {
                             [key: string]: unknown;
                         };
@@ -2999,7 +3018,7 @@ export interface operations {
                         collection: string;
                         /** Format: uuid */
                         id: string;
-                        /** @description the document fields, and optionally acl: { read?: [...], write?: [...] } */
+                        /** @description the document fields, optionally acl: { read?: [...], write?: [...] }, and when creating optionally id (a UUID the client chooses) */
                         data: {
                             [key: string]: unknown;
                         };

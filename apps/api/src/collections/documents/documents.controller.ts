@@ -85,9 +85,10 @@ export class DocumentsController {
   }
 
   @Put(':id')
-  @ApiOperation({ summary: 'Replace a document (If-Match: its version)' })
+  @ApiOperation({ summary: 'Replace a document (If-Match: its version), or create it with this id when there is none (201, if the create rule allows)' })
   @ApiHeader(ifMatchHeader)
   @ApiResponse({ status: 200, standardSchema: documentView, headers: ETAG_HEADER })
+  @ApiResponse({ status: 201, standardSchema: documentView, headers: { ...ETAG_HEADER, ...LOCATION_HEADER } })
   async replace(
     @CurrentCaller() caller: Caller,
     @Param('name', { schema: collectionNameParam }) name: string,
@@ -96,7 +97,9 @@ export class DocumentsController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Doc> {
-    return withEtag(reply, await this.documents.update(caller, name, id, body, 'replace', parseIfMatch(ifMatch)));
+    const { doc, created } = await this.documents.upsert(caller, name, id, body, parseIfMatch(ifMatch));
+    if (created) void reply.status(201).header('location', `/v1/collections/${name}/documents/${doc.id}`);
+    return withEtag(reply, doc);
   }
 
   @Patch(':id')

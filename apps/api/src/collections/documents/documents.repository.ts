@@ -7,7 +7,7 @@ import { hasSubscriberSql, noteOutboxWrite } from '#libs/events';
 import type { Caller } from '../../auth/caller.js';
 import type { CollectionDef, Rule } from '../definition.js';
 import { readFilterSql } from '../permissions.js';
-import { Params, tableOf } from '../sql.js';
+import { fieldExpr, fieldLiteral, Params, tableOf } from '../sql.js';
 import type { Acl } from '../values.js';
 import { compileFilter } from './filter.js';
 import { afterCursorParts, orderBySql, type SortKey, sortColumnsSql } from './paging.js';
@@ -153,6 +153,12 @@ export class DocumentsRepository implements OnApplicationShutdown {
     return rows[0];
   }
 
+  /** Whether a document with this id exists, readable or not (an upsert must not create over it). */
+  async exists(db: Db, def: CollectionDef, id: string): Promise<boolean> {
+    const { rows } = await db.query(`SELECT 1 FROM ${tableOf(def.name)} WHERE id = $1::uuid`, [id]);
+    return rows.length > 0;
+  }
+
   /** The readable documents among `ids` (for expansion and reference checks). */
   async findReadableMany(db: Db, def: CollectionDef, caller: Caller, ids: string[]): Promise<DocRow[]> {
     if (ids.length === 0) return [];
@@ -237,6 +243,36 @@ export class DocumentsRepository implements OnApplicationShutdown {
       values: [id, JSON.stringify(data), acl === null ? null : JSON.stringify(acl), JSON.stringify(rest), JSON.stringify(after), def.name],
     });
     return withoutEvented(rows[0]!);
+  }
+
+  /** Whether a document of `def` references one of `ids` through `field` (onDelete: restrict). */
+  async anyReferencing(db: Db, def: CollectionDef, field: string, ids: string[]): Promise<boolean> {
+    const ref = fieldExpr({ name: field, type: 'reference' }, 'd').sql;
+    const { rows } = await db.query(`SELECT 1 FROM ${tableOf(def.name)} d WHERE ${ref} = ANY($1::text[]) LIMIT 1`, [ids]);
+    return rows.length > 0;
+  }
+
+  /** Deletes the documents of `def` that reference one of `ids` through `field` (onDelete: cascade); the deleted rows. */
+  async deleteReferencing(db: Db, def: CollectionDef, field: string, ids: string[]): Promise<DocRow[]> {
+    const ref = fieldExpr({ name: field, type: 'reference' }, 'd').sql;
+    const { rows } = await db.query<DocRow>(`DELETE FROM ${tableOf(def.name)} d WHERE ${ref} = ANY($1::text[]) RETURNING ${COLUMNS}`, [ids]);
+    return rows;
+  }
+
+  /** Removes `field` from the documents of `def` that reference one of `ids` (onDelete: setNull); each row before and after. */
+  async unsetReferencing(db: Db, def: CollectionDef, field: string, ids: string[]): Promise<{ before: DocRow; after: DocRow }[]> {
+    const ref = fieldExpr({ name: field, type: 'reference' }, 'd').sql;
+    const { rows } = await db.query<DocRow & { old_data: Record<string, unknown>; old_version: number; old_updated_at: Date }>(
+      `UPDATE ${tableOf(def.name)} AS d SET data = d.data - ${fieldLiteral(field)}, version = d.version + 1, updated_at = clock_timestamp()
+         FROM (SELECT id, data AS old_data, version AS old_version, updated_at AS old_updated_at FROM ${tableOf(def.name)} d WHERE ${ref} = ANY($1::text[]) FOR UPDATE) o
+        WHERE d.id = o.id
+        RETURNING ${COLUMNS}, o.old_data, o.old_version, o.old_updated_at`,
+      [ids],
+    );
+    return rows.map(({ old_data, old_version, old_updated_at, ...after }) => ({
+      before: { ...after, data: old_data, version: old_version, updated_at: old_updated_at },
+      after,
+    }));
   }
 
   async delete(client: pg.PoolClient, def: CollectionDef, id: string): Promise<void> {

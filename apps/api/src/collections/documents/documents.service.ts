@@ -177,14 +177,22 @@ export class DocumentsService {
     return { page: count === undefined ? { items, nextCursor } : { items, nextCursor, count }, advice };
   }
 
-  async create(caller: Caller, collection: string, body: Record<string, unknown>, client?: pg.PoolClient): Promise<Doc> {
+  /**
+   * Creates a document. Its id is the body's `id` when the client chose one (a UUID; 409
+   * CONFLICT when taken), else a new random UUID.
+   */
+  async create(caller: Caller, collection: string, input: Record<string, unknown>, client?: pg.PoolClient): Promise<Doc> {
     const def = await this.collections.require(collection);
+    const { id: chosen, ...body } = input;
+    if (chosen !== undefined && (typeof chosen !== 'string' || !UUID.test(chosen))) {
+      throw new AppException(400, 'VALIDATION_FAILED', 'The document is not valid', [{ path: 'id', message: 'must be a UUID' }]);
+    }
     const ownerId = caller.kind === 'user' ? caller.userId : null;
     const rule = def.rules.create;
     // One-word rules answer before the body is read; expressions need the document.
     if (ruleItems(rule).every((item) => typeof item === 'string') && !ruleAllows(caller, rule, { ownerId, acl: null })) throw denied(caller);
     const checked = this.checkBody(def, body, 'create');
-    const id = randomUUID();
+    const id = typeof chosen === 'string' ? chosen.toLowerCase() : randomUUID();
     const acl = checked.acl ?? null;
     if (!canCreate(caller, rule, { id, ownerId, acl, data: checked.set }, def)) throw denied(caller);
     // The event's document is the row's; the row's timestamps are filled in by the statement.
@@ -203,6 +211,30 @@ export class DocumentsService {
     return this.writing(def, client, async (tx) => {
       await this.checkReferences(tx, caller, def, checked.set);
       return insert(tx);
+    });
+  }
+
+  /**
+   * PUT: replaces the document, or creates it with this id when there is none (if the create
+   * rule allows; `created` tells which). A document that exists but that the caller may not
+   * read answers 404, as for any write; an If-Match on a missing document answers 412.
+   */
+  async upsert(
+    caller: Caller,
+    collection: string,
+    id: string,
+    body: Record<string, unknown>,
+    ifMatch: IfMatch | undefined,
+    client?: pg.PoolClient,
+  ): Promise<{ doc: Doc; created: boolean }> {
+    const def = await this.collections.require(collection);
+    return this.writing(def, client, async (tx) => {
+      if (await this.repo.findReadable(tx, def, caller, def.rules.read, id, true)) {
+        return { doc: await this.update(caller, collection, id, body, 'replace', ifMatch, tx), created: false };
+      }
+      if (await this.repo.exists(tx, def, id)) throw notFound();
+      if (ifMatch !== undefined) throw new AppException(412, 'PRECONDITION_FAILED', 'The document does not exist, so If-Match cannot match');
+      return { doc: await this.create(caller, collection, { ...body, id }, tx), created: true };
     });
   }
 
@@ -263,7 +295,42 @@ export class DocumentsService {
         after: null,
         actor: actorOf(caller),
       });
+      await this.applyOnDelete(tx, caller, def, [id], new Set([`${def.name}/${id}`]));
     });
+  }
+
+  /**
+   * What deleting documents of `def` does to the documents that reference them (`onDelete`),
+   * in the delete's transaction and with a change event for every document it touches. Runs
+   * as the system, like a foreign key: the deleting caller need not be able to read them.
+   * Restrictions are checked before anything changes at this level; a cascade goes on through
+   * the deleted documents' own referrers (a cycle ends: deleted documents are gone).
+   */
+  private async applyOnDelete(tx: pg.PoolClient, caller: Caller, def: CollectionDef, ids: string[], seen: Set<string>): Promise<void> {
+    if (ids.length === 0) return;
+    const referrers = await this.collections.referencing(def.name);
+    for (const { def: other, field } of referrers) {
+      if (field.onDelete === 'restrict' && (await this.repo.anyReferencing(tx, other, field.name, ids))) {
+        throw new AppException(409, 'DOCUMENT_REFERENCED', `Documents of "${other.name}" still reference this document`, [
+          { path: `${other.name}.${field.name}`, message: 'references the document (onDelete: restrict)' },
+        ]);
+      }
+    }
+    const actor = actorOf(caller);
+    for (const { def: other, field } of referrers) {
+      if (field.onDelete === 'cascade') {
+        const deleted = (await this.repo.deleteReferencing(tx, other, field.name, ids)).filter((row) => !seen.has(`${other.name}/${row.id}`));
+        for (const row of deleted) {
+          seen.add(`${other.name}/${row.id}`);
+          await writeOutboxSql(tx, 'db.change', { collection: other.name, operation: 'delete', documentId: row.id, before: toDoc(other, row), after: null, actor });
+        }
+        await this.applyOnDelete(tx, caller, other, deleted.map((row) => row.id), seen);
+      } else if (field.onDelete === 'setNull') {
+        for (const { before, after } of await this.repo.unsetReferencing(tx, other, field.name, ids)) {
+          await writeOutboxSql(tx, 'db.change', { collection: other.name, operation: 'update', documentId: after.id, before: toDoc(other, before), after: toDoc(other, after), actor });
+        }
+      }
+    }
   }
 
   /** Runs a write in its own transaction (or the batch's), answering unique violations per field. */
@@ -281,6 +348,9 @@ export class DocumentsService {
       return await write();
     } catch (err) {
       const { code, constraint } = pgCode(err);
+      if (code === '23505' && constraint?.startsWith('pk-')) {
+        throw new AppException(409, 'CONFLICT', 'A document with this id already exists', [{ path: 'id', message: 'is taken' }]);
+      }
       if (code === '23505' && constraint) {
         const spec = indexSpecs(def).find((s) => s.name === constraint);
         throw new AppException(
