@@ -128,7 +128,7 @@ const expressionSchema = safeJsonObject.refine((e) => JSON.stringify(e).length <
 const ruleItemSchema = z.union([shorthandSchema, expressionSchema]);
 
 /** Shapes only; expressions are checked against the collection's fields by ruleIssues() (rules.ts) when saved. */
-const ruleSchema = z
+export const ruleSchema = z
   .union([ruleItemSchema, z.array(ruleItemSchema).min(1).max(RULE_LIMITS.items)])
   .meta({
     description:

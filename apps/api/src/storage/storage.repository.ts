@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '#libs/database';
 import { type EventPayloads, writeOutbox } from '#libs/events';
+import type { BucketRules } from './storage.rules.js';
 
 const FILE_WITH_BUCKET = {
-  include: { bucketRef: { select: { public: true, allowedMimeTypes: true, maxFileSize: true } } },
+  include: { bucketRef: { select: { public: true, allowedMimeTypes: true, maxFileSize: true, rules: true } } },
 } as const;
 
 export type BucketRow = Prisma.StorageBucketGetPayload<object>;
@@ -56,10 +57,15 @@ export class StorageRepository {
     public: boolean;
     maxFileSize: number | null;
     allowedMimeTypes: string[];
+    rules?: BucketRules;
   }): Promise<BucketRow | undefined> {
     try {
       return await this.prisma.storageBucket.create({
-        data: { ...data, maxFileSize: data.maxFileSize === null ? null : BigInt(data.maxFileSize) },
+        data: {
+          ...data,
+          maxFileSize: data.maxFileSize === null ? null : BigInt(data.maxFileSize),
+          rules: data.rules === undefined ? Prisma.DbNull : (data.rules as Prisma.InputJsonValue), // plain JSON (validated)
+        },
       });
     } catch (err) {
       if (isUniqueViolation(err)) return undefined;
@@ -69,6 +75,25 @@ export class StorageRepository {
 
   listBuckets(): Promise<BucketRow[]> {
     return this.prisma.storageBucket.findMany({ orderBy: { name: 'asc' } });
+  }
+
+  /** Replaces a bucket's rules; undefined when there is no such bucket. */
+  async setBucketRules(name: string, rules: BucketRules | null): Promise<BucketRow | undefined> {
+    const rows = await this.prisma.storageBucket.updateManyAndReturn({
+      where: { name },
+      data: { rules: rules === null ? Prisma.DbNull : (rules as Prisma.InputJsonValue) },
+    });
+    return rows[0];
+  }
+
+  /** Changes a file's acl and/or key; undefined when the key is taken in its namespace. */
+  async updateFile(id: string, data: { key?: string; aclRead?: string[]; aclWrite?: string[] }): Promise<FileRow | undefined> {
+    try {
+      return await this.prisma.storageFile.update({ where: { id }, data });
+    } catch (err) {
+      if (isUniqueViolation(err)) return undefined;
+      throw err;
+    }
   }
 
   findBucket(name: string): Promise<BucketRow | null> {

@@ -21,7 +21,7 @@ import {
   URL_SIGNER,
   type UrlSigner,
 } from '#libs/storage';
-import { actorOf, type Caller } from '../auth/caller.js';
+import { actorOf, type Caller, isAdmin } from '../auth/caller.js';
 import { AppException } from '../common/app-exception.js';
 import { contentDisposition, decideRange, etagMatches, notModifiedSince } from './http-range.js';
 import { multipartError, type UploadPart } from './multipart.js';
@@ -35,9 +35,12 @@ import {
   type FileView,
   fileKeySchema,
   type ListFilesQuery,
+  type UpdateBucketBody,
+  type UpdateFileBody,
   type UploadUrlBody,
   type UploadUrlResult,
 } from './storage.dto.js';
+import { type BucketRuleName, bucketRuleAllows, bucketRuleIssues, type BucketRules, type RuleFile } from './storage.rules.js';
 import { canRead, canWrite, type FileAccess, listFilterFor } from './storage.policy.js';
 import {
   type BucketRow,
@@ -80,8 +83,25 @@ function toBucketView(row: BucketRow): BucketView {
     public: row.public,
     maxFileSize: row.maxFileSize === null ? null : Number(row.maxFileSize),
     allowedMimeTypes: row.allowedMimeTypes,
+    rules: rulesOf(row),
     createdAt: row.createdAt.toISOString(),
   };
+}
+
+/** A bucket's stored rules (written only from validated bodies). */
+function rulesOf(bucket: { rules: unknown }): BucketRules | null {
+  return (bucket.rules ?? null);
+}
+
+function ruleFile(file: Pick<FileRow, 'bucket' | 'key' | 'contentType' | 'ownerId'> & { size: bigint | number }): RuleFile {
+  return { bucket: file.bucket, key: file.key, size: Number(file.size), contentType: file.contentType, ownerId: file.ownerId };
+}
+
+/** A bucket rule said no: 401 for anonymous callers, else 403. */
+function ruleDenied(caller: Caller, op: BucketRuleName): AppException {
+  return caller.kind === 'anonymous'
+    ? new AppException(401, 'UNAUTHENTICATED', 'Sign in or send a service key')
+    : new AppException(403, 'FORBIDDEN', `The bucket's ${op} rule does not allow this`);
 }
 
 function accessOf(row: FileRow, bucketPublic: boolean): FileAccess {
@@ -146,6 +166,7 @@ export class StorageService {
   // ---- buckets ----------------------------------------------------------------------------
 
   async createBucket(body: CreateBucketBody): Promise<BucketView> {
+    this.checkRules(body.rules ?? null);
     if (body.maxFileSize !== null && body.maxFileSize > this.config.STORAGE_MAX_FILE_SIZE_BYTES) {
       throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [
         { path: 'maxFileSize', message: `must be at most ${this.config.STORAGE_MAX_FILE_SIZE_BYTES} (the platform limit)` },
@@ -154,6 +175,19 @@ export class StorageService {
     const row = await this.repo.createBucket(body);
     if (!row) throw new AppException(409, 'BUCKET_EXISTS', 'A bucket with this name already exists');
     return toBucketView(row);
+  }
+
+  /** Replaces a bucket's rules (admin). */
+  async updateBucket(name: string, body: UpdateBucketBody): Promise<BucketView> {
+    this.checkRules(body.rules);
+    const row = await this.repo.setBucketRules(name, body.rules);
+    if (!row) throw bucketNotFound();
+    return toBucketView(row);
+  }
+
+  private checkRules(rules: BucketRules | null): void {
+    const issues = rules ? bucketRuleIssues(rules) : [];
+    if (issues.length) throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', issues);
   }
 
   async listBuckets(): Promise<{ items: BucketView[]; nextCursor: null }> {
@@ -270,6 +304,11 @@ export class StorageService {
       throw this.uploadError(err);
     }
     if (!stored) throw new AppException(400, 'FILE_MISSING', 'The form has no file field');
+    // Size and type are known only now: a refused file's bytes are removed again.
+    if (!isAdmin(caller) && !bucketRuleAllows(caller, rulesOf(bucket), 'create', ruleFile(stored))) {
+      await this.removeObject(stored.objectKey);
+      throw ruleDenied(caller, 'create');
+    }
 
     const result = await this.repo.insertFile(stored, eventOf(stored, 'upload', caller)).catch(async (err: unknown) => {
       await this.removeObject(stored.objectKey);
@@ -373,11 +412,32 @@ export class StorageService {
     }
   }
 
+  // ---- change -----------------------------------------------------------------------------
+
+  /**
+   * Changes a file's acl and/or key (its bytes stay where they are): whoever may write the file
+   * (owner, admins, the service role, its write ACL), if the bucket's update rule allows the
+   * file as it will be (`@data`). A key taken in the file's namespace is 409 FILE_EXISTS.
+   */
+  async updateFile(caller: Caller, id: string, body: UpdateFileBody): Promise<FileView> {
+    const file = await this.writable(caller, id);
+    const next = { ...ruleFile(file), key: body.key ?? file.key };
+    if (!isAdmin(caller) && !bucketRuleAllows(caller, rulesOf(file.bucketRef), 'update', ruleFile(file), next)) throw ruleDenied(caller, 'update');
+    if (body.key !== undefined && body.key !== file.key && (await this.repo.keyTaken(file.bucket, file.keyScope, body.key))) throw keyTaken();
+    const row = await this.repo.updateFile(id, {
+      ...(body.key !== undefined ? { key: body.key } : {}),
+      ...(body.acl ? { aclRead: body.acl.read, aclWrite: body.acl.write } : {}),
+    });
+    if (!row) throw keyTaken();
+    return this.view(row, caller, file.bucketRef.public);
+  }
+
   // ---- delete -----------------------------------------------------------------------------
 
   /** Deletes the metadata (with a `delete` event for a ready file) in one transaction, then the bytes. */
   async deleteFile(caller: Caller, id: string): Promise<void> {
-    await this.writable(caller, id);
+    const file = await this.writable(caller, id);
+    if (!isAdmin(caller) && !bucketRuleAllows(caller, rulesOf(file.bucketRef), 'delete', ruleFile(file))) throw ruleDenied(caller, 'delete');
     const row = await this.repo.deleteFile(id, (deleted) => (deleted.status === 'ready' ? eventOf(deleted, 'delete', caller) : null));
     if (!row) throw notFound();
     await this.removeObject(row.objectKey);
@@ -459,6 +519,9 @@ export class StorageService {
       throw new AppException(415, 'MIME_TYPE_NOT_ALLOWED', `This bucket does not accept ${body.contentType} files`);
     }
     const id = randomUUID();
+    const owner = caller.kind === 'user' ? caller.userId : null;
+    const planned = { bucket: bucket.name, key: body.key ?? id, size: body.size, contentType: body.contentType, ownerId: owner };
+    if (!isAdmin(caller) && !bucketRuleAllows(caller, rulesOf(bucket), 'create', planned)) throw ruleDenied(caller, 'create');
     const ttl = this.config.STORAGE_UPLOAD_URL_TTL_SECONDS;
     const expiresAt = new Date(Date.now() + ttl * 1000);
     const acl = body.acl ?? { read: [], write: [] };

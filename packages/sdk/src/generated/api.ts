@@ -926,6 +926,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/storage/buckets/{bucket}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Replace a bucket's rules (admin): create / update / delete rules over the file and the caller
+         * @description Access: an admin user or the service key.
+         */
+        patch: operations["storageUpdateBucket"];
+        trace?: never;
+    };
     "/v1/storage/buckets/{bucket}/files": {
         parameters: {
             query?: never;
@@ -991,7 +1011,11 @@ export interface paths {
         delete: operations["storageDeleteFile"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a file's acl and/or key (whoever may write it, within the bucket's update rule)
+         * @description Access: a signed-in user or the service key.
+         */
+        patch: operations["storageUpdateFile"];
         trace?: never;
     };
     "/v1/storage/files/{id}/content": {
@@ -1684,6 +1708,10 @@ export interface components {
             public: boolean;
             maxFileSize: number | null;
             allowedMimeTypes: string[];
+            /** @description create / update / delete rules (docs/storage.md), null when none */
+            rules: {
+                [key: string]: unknown;
+            } | null;
             /** Format: date-time */
             createdAt: string;
         };
@@ -3958,12 +3986,83 @@ export interface operations {
                      * @default []
                      */
                     allowedMimeTypes?: string[];
+                    /** @description rules over the file (key, segments, size, contentType, ...) and the caller; each left out allows what the file checks allow */
+                    rules?: {
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        create?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        update?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        delete?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                    };
                 };
             };
         };
         responses: {
             /** @description OK */
             201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bucket"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageUpdateBucket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bucket: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description rules over the file (key, segments, size, contentType, ...) and the caller; each left out allows what the file checks allow */
+                    rules: {
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        create?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        update?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        delete?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4147,6 +4246,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageUpdateFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    acl?: {
+                        /** @default [] */
+                        read?: string[];
+                        /** @default [] */
+                        write?: string[];
+                    };
+                    key?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["File"];
+                };
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
