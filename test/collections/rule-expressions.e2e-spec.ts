@@ -168,6 +168,82 @@ describe('rule expressions', () => {
     });
   });
 
+  describe('team membership through a reference', () => {
+    let teams: string;
+    let projects: string;
+    let team: string;
+    let otherTeam: string;
+    beforeAll(async () => {
+      teams = await defineCollection(app, {
+        name: uniqueName('teams'),
+        fields: [
+          { name: 'name', type: 'string' },
+          { name: 'members', type: 'array', items: 'string' },
+        ],
+        rules: { list: 'authenticated', read: 'authenticated', create: 'admin', update: 'admin', delete: 'admin' },
+      });
+      const member = { 'team.members': { $contains: '@auth.id' } };
+      projects = await defineCollection(app, {
+        name: uniqueName('projects'),
+        fields: [
+          { name: 'title', type: 'string' },
+          { name: 'team', type: 'reference', collection: teams, required: true },
+        ],
+        // Members of the project's team read, create and update; moderators too; only the owner deletes.
+        rules: { list: [member, 'role:moderator'], read: [member, 'role:moderator'], create: member, update: member, delete: 'owner' },
+      });
+      team = (await request(s()).post(`/v1/collections/${teams}/documents`).set(service).send({ name: 'a', members: [alice.id, bob.id] }).expect(201)).body.id;
+      otherTeam = (await request(s()).post(`/v1/collections/${teams}/documents`).set(service).send({ name: 'b', members: [bob.id] }).expect(201)).body.id;
+    });
+
+    it('reads, counts, creates and updates as the referenced team says, in SQL', async () => {
+      const create = (user: TestUser, teamId: string) => request(s()).post(`/v1/collections/${projects}/documents`).set(bearer(user)).send({ title: 'p', team: teamId });
+      const inA = (await request(s()).post(`/v1/collections/${projects}/documents`).set(service).send({ title: 'in a', team }).expect(201)).body.id as string;
+      const inB = (await request(s()).post(`/v1/collections/${projects}/documents`).set(service).send({ title: 'in b', team: otherTeam }).expect(201)).body.id as string;
+      const count = async (user: TestUser): Promise<{ count: number; items: { id: string }[] }> =>
+        (await request(s()).get(`/v1/collections/${projects}/documents`).query({ count: 'true', limit: 10 }).set(bearer(user)).expect(200)).body as {
+          count: number;
+          items: { id: string }[];
+        };
+      expect((await count(alice)).count).toBe(1);
+      expect((await count(alice)).items.map((p) => p.id)).toEqual([inA]);
+      expect((await count(bob)).count).toBe(2);
+      expect((await count(moderator)).count).toBe(2);
+      await request(s()).get(`/v1/collections/${projects}/documents/${inB}`).set(bearer(alice)).expect(404);
+      await request(s()).get(`/v1/collections/${projects}/documents/${inA}`).set(bearer(alice)).expect(200);
+      await request(s()).get(`/v1/collections/${projects}/documents`).query({ count: 'true', limit: 1 }).expect(200).expect((r) => expect(r.body.count).toBe(0));
+      // Updates: members only; the moderator reads but may not update.
+      await request(s()).patch(`/v1/collections/${projects}/documents/${inA}`).set(bearer(alice)).send({ title: 'renamed' }).expect(200);
+      await request(s()).patch(`/v1/collections/${projects}/documents/${inB}`).set(bearer(moderator)).send({ title: 'x' }).expect(403);
+      // Leaving the team takes the access away at once.
+      await request(s()).patch(`/v1/collections/${teams}/documents/${team}`).set(service).send({ members: [bob.id] }).expect(200);
+      await request(s()).get(`/v1/collections/${projects}/documents/${inA}`).set(bearer(alice)).expect(404);
+      expect((await count(alice)).count).toBe(0);
+      await request(s()).patch(`/v1/collections/${teams}/documents/${team}`).set(service).send({ members: [alice.id, bob.id] }).expect(200);
+      // Creating into a team: members only.
+      await create(alice, otherTeam).expect(403);
+      const mine = await create(alice, team).expect(201);
+      expect(mine.body).toMatchObject({ team, ownerId: alice.id });
+    });
+
+    it('is validated against the referenced collection; client filters cannot follow references', async () => {
+      const bad = await request(s())
+        .post('/v1/collections')
+        .set(service)
+        .send({ name: uniqueName('badref'), fields: [{ name: 'team', type: 'reference', collection: teams }, { name: 'who', type: 'reference', collection: 'users' }], rules: { read: { 'team.nope': 1 }, list: { 'who.email': 'x' } } })
+        .expect(400);
+      const paths = (bad.body.details as { path: string }[]).map((d) => d.path);
+      expect(paths).toContain('rules.read.team.nope');
+      expect(paths).toContain('rules.list.who.email');
+      const filter = await request(s())
+        .get(`/v1/collections/${projects}/documents`)
+        .query({ filter: JSON.stringify({ 'team.members': { $contains: alice.id } }) })
+        .set(service)
+        .expect(400);
+      expect(filter.body.code).toBe('INVALID_FILTER');
+    });
+  });
+
   it('a rule can require a verified email address', async () => {
     const verified = await defineCollection(app, {
       name: uniqueName('verified'),

@@ -6,6 +6,7 @@ import {
   type CreateCollectionBody,
   definitionIssues,
   type FieldDef,
+  type RelatedDefs,
   type UpdateCollectionBody,
   USERS_TARGET,
 } from './definition.js';
@@ -55,8 +56,9 @@ function merged(current: CollectionDef, body: UpdateCollectionBody): Omit<Collec
 }
 
 /** Cross-field problems of a whole definition: fields and indexes, partial index filters, rule expressions. */
-function definitionProblems(def: Omit<CollectionDef, 'createdAt' | 'updatedAt'>): { path: (string | number)[]; message: string }[] {
-  return [...definitionIssues(def.fields, def.indexes), ...indexIssues(def), ...ruleIssues(def.fields, def.rules)];
+function definitionProblems(def: Omit<CollectionDef, 'createdAt' | 'updatedAt'>, related?: RelatedDefs): { path: (string | number)[]; message: string }[] {
+  // Without `related` (the pre-check before building indexes), rules reading references are left to the transaction.
+  return [...definitionIssues(def.fields, def.indexes), ...indexIssues(def), ...(related ? ruleIssues(def.fields, def.rules, related) : [])];
 }
 
 @Injectable()
@@ -70,9 +72,22 @@ export class CollectionsService {
     const hit = this.cache.get(name);
     if (hit && hit.expires > Date.now()) return hit.def;
     const def = await this.repo.find(name);
+    if (def) def.related = await this.relatedOf(def.fields, (target) => this.repo.find(target));
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(name, { def, expires: Date.now() + DEFINITION_CACHE_MS });
     return def;
+  }
+
+  /** The fields of the collections these reference fields point at (rules may read them through a reference). */
+  private async relatedOf(fields: FieldDef[], find: (name: string) => Promise<CollectionDef | undefined>): Promise<RelatedDefs> {
+    const related: RelatedDefs = {};
+    for (const field of fields) {
+      const target = field.type === 'reference' ? field.collection : undefined;
+      if (!target || target === USERS_TARGET || related[target]) continue;
+      const found = await find(target);
+      if (found) related[target] = { fields: found.fields };
+    }
+    return related;
   }
 
   /** Reference fields with an `onDelete`, by the collection they point at (cached like definitions). */
@@ -114,7 +129,9 @@ export class CollectionsService {
       throw invalid([{ path: 'name', message: `"${USERS_TARGET}" is reserved for references to the platform's users` }]);
     }
     const def = { name: body.name, fields: body.fields, indexes: body.indexes, rules: body.rules };
-    const issues = [...indexIssues(def), ...ruleIssues(def.fields, def.rules)]; // fields and indexes: checked by the body schema
+    // Fields and indexes are checked by the body schema; a rule may read the collection's own fields through a self-reference.
+    const related = await this.relatedOf(def.fields, async (target) => (target === def.name ? { ...def, createdAt: new Date(), updatedAt: new Date() } : this.repo.find(target)));
+    const issues = [...indexIssues(def), ...ruleIssues(def.fields, def.rules, related)];
     if (issues.length) throw invalid(issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
     this.checkDefaults(def.fields);
     try {
@@ -145,7 +162,8 @@ export class CollectionsService {
         const current = await tx.get(name);
         if (!current) throw notFound(name);
         const next = merged(current, body);
-        const issues = definitionProblems(next);
+        const related = await this.relatedOf(next.fields, async (target) => (target === name ? { ...next, createdAt: current.createdAt, updatedAt: current.updatedAt } : tx.get(target)));
+        const issues = definitionProblems(next, related);
         if (issues.length) throw invalid(issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
         this.checkDefaults(next.fields);
         await this.checkReferenceTargets(tx, name, next.fields);

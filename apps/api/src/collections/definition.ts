@@ -96,10 +96,15 @@ export function searchIndexOf(def: { indexes?: IndexEntry[] }): IndexDef | undef
   return def.indexes?.find((e): e is IndexDef => !Array.isArray(e) && e.search === true);
 }
 
+/** The fields of the collections a definition's reference fields point at (rules may read them: `team.members`). */
+export type RelatedDefs = Record<string, Pick<CollectionDef, 'fields'>>;
+
 export interface CollectionDef {
   name: string;
   fields: FieldDef[];
   indexes: IndexEntry[];
+  /** Filled in when loaded for documents (CollectionsService.definition), not stored. */
+  related?: RelatedDefs;
   rules: Rules;
   createdAt: Date;
   updatedAt: Date;

@@ -1,6 +1,6 @@
 import { type Caller, hasRole } from '../auth/caller.js';
 import { findUnsafeJson } from '../common/safe-json.js';
-import type { CollectionDef, FieldDef, Rule, RuleItem, RuleName, Rules } from './definition.js';
+import type { CollectionDef, FieldDef, RelatedDefs, Rule, RuleItem, RuleName, Rules } from './definition.js';
 import { type EvalDoc, evaluateFilter } from './documents/filter-eval.js';
 import { compileFilter, FILTER_LIMITS, FilterError, type RuleVarValues, type VarScope } from './documents/filter.js';
 import { Params } from './sql.js';
@@ -77,10 +77,33 @@ export function ruleSql(caller: Caller, rule: Rule, params: Params, alias: strin
   return parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`;
 }
 
-/** The rule's answer for one document (not counting admins). */
+/** Whether a filter reads a field of a referenced document (`team.members`): only SQL can answer it. */
+function hasHop(fields: FieldDef[], node: unknown): boolean {
+  if (Array.isArray(node)) return node.some((n) => hasHop(fields, n));
+  if (typeof node !== 'object' || node === null) return false;
+  return Object.entries(node).some(([key, value]) => {
+    if (key === '$and' || key === '$or' || key === '$not') return hasHop(fields, value);
+    const [head, ...rest] = key.split('.');
+    return rest.length > 0 && fields.some((f) => f.name === head && f.type === 'reference');
+  });
+}
+
+/** Whether the rule has an expression that reads referenced documents (its checks must run in SQL: ruleSql). */
+export function ruleNeedsSql(rule: Rule, def: Pick<CollectionDef, 'fields'>): boolean {
+  return ruleItems(rule).some((item) => typeof item !== 'string' && hasHop(def.fields, item));
+}
+
+/**
+ * The rule's answer for one document (not counting admins). An expression that reads
+ * referenced documents cannot be answered in code: such an item allows nothing here (writes
+ * check those rules in SQL instead: DocumentsRepository.ruleHolds).
+ */
 export function ruleEval(caller: Caller, rule: Rule, doc: EvalDoc, def: Pick<CollectionDef, 'fields'> | undefined, ctx: RuleContext): boolean {
   return ruleItems(rule).some((item) => {
-    if (typeof item !== 'string') return evaluateFilter(needDef(def), item, doc, scopeOf(caller, ctx)) === true;
+    if (typeof item !== 'string') {
+      const fields = needDef(def);
+      return !hasHop(fields.fields, item) && evaluateFilter(fields, item, doc, scopeOf(caller, ctx)) === true;
+    }
     switch (item) {
       case 'public':
         return true;
@@ -124,7 +147,7 @@ function sampleOf(field: FieldDef): unknown {
  * types), each with its path (`rules.read.0.status.$eq`). A rule is compiled once with sample
  * variables of the right types, so a type error shows now and not at request time.
  */
-export function ruleIssues(fields: FieldDef[], rules: Partial<Rules>): { path: (string | number)[]; message: string }[] {
+export function ruleIssues(fields: FieldDef[], rules: Partial<Rules>, related: RelatedDefs = {}): { path: (string | number)[]; message: string }[] {
   const issues: { path: (string | number)[]; message: string }[] = [];
   const data = Object.fromEntries([...fields.map((f) => [f.name, sampleOf(f)] as const), ['id', SAMPLE_UUID], ['ownerId', SAMPLE_UUID]]);
   for (const [name, rule] of Object.entries(rules) as [RuleName, Rule | undefined][]) {
@@ -147,7 +170,7 @@ export function ruleIssues(fields: FieldDef[], rules: Partial<Rules>): { path: (
         return;
       }
       try {
-        compileFilter({ fields }, item, new Params(), 'd', scope);
+        compileFilter({ fields, related }, item, new Params(), 'd', scope);
       } catch (err) {
         if (!(err instanceof FilterError)) throw err;
         issues.push({ path: [...base, ...(err.path ? err.path.split('.') : [])], message: err.message });

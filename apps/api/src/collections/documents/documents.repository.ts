@@ -7,6 +7,7 @@ import { hasSubscriberSql, noteOutboxWrite } from '#libs/events';
 import type { Caller } from '../../auth/caller.js';
 import type { CollectionDef, Rule } from '../definition.js';
 import { readFilterSql } from '../permissions.js';
+import { type RuleContext, ruleSql } from '../rules.js';
 import { fieldExpr, fieldLiteral, Params, tableOf } from '../sql.js';
 import type { Acl } from '../values.js';
 import { compileFilter } from './filter.js';
@@ -151,6 +152,23 @@ export class DocumentsRepository implements OnApplicationShutdown {
     const text = `SELECT ${COLUMNS} FROM ${tableOf(def.name)} d WHERE d.id = ${params.add(id, 'uuid')} AND ${allowed}${forUpdate ? ' FOR UPDATE' : ''}`;
     const { rows } = await db.query<DocRow>(text, params.values);
     return rows[0];
+  }
+
+  /**
+   * Whether `rule` holds for the caller on the stored document `id`, or on `fresh` (a document
+   * not stored yet), answered by Postgres: for rules that read referenced documents (ruleNeedsSql).
+   */
+  async ruleHolds(db: Db, def: CollectionDef, caller: Caller, rule: Rule, ctx: RuleContext, target: { id: string } | { fresh: { id: string; ownerId: string | null; data: Record<string, unknown> } }): Promise<boolean> {
+    const params = new Params();
+    const sql = ruleSql(caller, rule, params, 'd', def, ctx);
+    if (sql === false) return false;
+    const from =
+      'fresh' in target
+        ? `(SELECT ${params.add(target.fresh.id, 'uuid')} AS id, ${params.add(JSON.stringify(target.fresh.data), 'jsonb')} AS data, ${params.add(target.fresh.ownerId, 'uuid')} AS owner_id,
+             NULL::jsonb AS acl, clock_timestamp() AS created_at, clock_timestamp() AS updated_at) d`
+        : `${tableOf(def.name)} d WHERE d.id = ${params.add(target.id, 'uuid')}`;
+    const { rows } = await db.query<{ ok: boolean | null }>(`SELECT (${sql}) AS ok FROM ${from}`, params.values);
+    return rows[0]?.ok === true;
   }
 
   /** Whether a document with this id exists, readable or not (an upsert must not create over it). */

@@ -7,8 +7,8 @@ import { AppException, type ErrorDetail } from '../../common/app-exception.js';
 import { CollectionsService } from '../collections.service.js';
 import { type CollectionDef, isSystemField, USERS_TARGET } from '../definition.js';
 import { indexSpecs } from '../ddl.js';
-import { canCreate, canWrite, type DocAccess, ruleAllows } from '../permissions.js';
-import { ruleItems } from '../rules.js';
+import { aclAllows, canCreate, canWrite, type DocAccess, ruleAllows } from '../permissions.js';
+import { type RuleContext, ruleItems, ruleNeedsSql } from '../rules.js';
 import { Params, searchSql } from '../sql.js';
 import { checkWrite, UUID, type WriteMode } from '../values.js';
 import { type Db, type DocRow, DocumentsRepository } from './documents.repository.js';
@@ -194,7 +194,7 @@ export class DocumentsService {
     const checked = this.checkBody(def, body, 'create');
     const id = typeof chosen === 'string' ? chosen.toLowerCase() : randomUUID();
     const acl = checked.acl ?? null;
-    if (!canCreate(caller, rule, { id, ownerId, acl, data: checked.set }, def)) throw denied(caller);
+    if (!(await this.mayCreate(caller, def, { id, ownerId, acl, data: checked.set }, client))) throw denied(caller);
     // The event's document is the row's; the row's timestamps are filled in by the statement.
     const event = {
       collection: def.name,
@@ -258,7 +258,7 @@ export class DocumentsService {
     };
     return this.writing(def, client, async (tx) => {
       const row = await this.lockWritable(tx, caller, def, id, ifMatch, (stored) =>
-        canWrite(caller, def.rules.update, accessOf(stored), def, {
+        this.mayWrite(tx, caller, def, 'update', stored, {
           method: mode === 'replace' ? 'PUT' : 'PATCH',
           data: { ...next(stored), id, ownerId: stored.owner_id },
         }),
@@ -285,7 +285,7 @@ export class DocumentsService {
   async remove(caller: Caller, collection: string, id: string, ifMatch: IfMatch | undefined, client?: pg.PoolClient): Promise<void> {
     const def = await this.collections.require(collection);
     await this.writing(def, client, async (tx) => {
-      const row = await this.lockWritable(tx, caller, def, id, ifMatch, (stored) => canWrite(caller, def.rules.delete, accessOf(stored), def, { method: 'DELETE' }));
+      const row = await this.lockWritable(tx, caller, def, id, ifMatch, (stored) => this.mayWrite(tx, caller, def, 'delete', stored, { method: 'DELETE' }));
       await this.repo.delete(tx, def, id);
       await writeOutboxSql(tx, 'db.change', {
         collection: def.name,
@@ -377,15 +377,33 @@ export class DocumentsService {
     def: CollectionDef,
     id: string,
     ifMatch: IfMatch | undefined,
-    allowed: (row: DocRow) => boolean,
+    allowed: (row: DocRow) => Promise<boolean>,
   ): Promise<DocRow> {
     const row = await this.repo.findReadable(tx, def, caller, def.rules.read, id, true);
     if (!row) throw notFound();
-    if (!allowed(row)) throw denied(caller);
+    if (!(await allowed(row))) throw denied(caller);
     if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== row.version) {
       throw new AppException(412, 'PRECONDITION_FAILED', `The document is at version ${row.version}, not the one in If-Match`);
     }
     return row;
+  }
+
+  /**
+   * The update or delete rule and the acl for a stored (locked) row: in code, or in SQL when
+   * the rule reads referenced documents.
+   */
+  private async mayWrite(tx: pg.PoolClient, caller: Caller, def: CollectionDef, op: 'update' | 'delete', row: DocRow, ctx: RuleContext): Promise<boolean> {
+    const rule = def.rules[op];
+    if (isAdmin(caller) || !ruleNeedsSql(rule, def)) return canWrite(caller, rule, accessOf(row), def, ctx);
+    return aclAllows(caller, row.acl, row.owner_id, 'write') && (await this.repo.ruleHolds(tx, def, caller, rule, ctx, { id: row.id }));
+  }
+
+  /** The create rule for a new document: in code, or in SQL when it reads referenced documents. */
+  private async mayCreate(caller: Caller, def: CollectionDef, doc: DocAccess & { id: string; data: Record<string, unknown> }, client?: pg.PoolClient): Promise<boolean> {
+    const rule = def.rules.create;
+    if (isAdmin(caller) || !ruleNeedsSql(rule, def)) return canCreate(caller, rule, doc, def);
+    const data = { ...doc.data, id: doc.id, ownerId: doc.ownerId };
+    return this.repo.ruleHolds(client ?? this.repo.pool, def, caller, rule, { method: 'POST', data }, { fresh: { id: doc.id, ownerId: doc.ownerId, data: doc.data } });
   }
 
   private mayChangeAcl(caller: Caller, row: DocRow): boolean {

@@ -1,6 +1,6 @@
-import { type CollectionDef, FIELD_NAME, type FieldDef, type IndexEntry, SCALAR_TYPES } from '../definition.js';
+import { type CollectionDef, FIELD_NAME, type FieldDef, type IndexEntry, type RelatedDefs, SCALAR_TYPES, USERS_TARGET } from '../definition.js';
 import { findUnsafeJson, FORBIDDEN_KEYS, isPlainObject } from '../../common/safe-json.js';
-import { type Expr, fieldExpr, fieldExprOn, fieldLiteral, type Params, searchSql, SYSTEM_COLUMNS, type SqlType } from '../sql.js';
+import { type Expr, fieldExpr, fieldExprOn, fieldLiteral, type Params, searchSql, SYSTEM_COLUMNS, type SqlType, tableOf } from '../sql.js';
 import { normaliseDate, UUID } from '../values.js';
 
 /**
@@ -149,7 +149,26 @@ class Compiler {
     private readonly alias: string,
     private readonly scope?: VarScope,
     private readonly indexes?: IndexEntry[],
+    private readonly related?: RelatedDefs,
   ) {}
+
+  /**
+   * A rule condition on a field of the referenced document (`"team.members": {...}`, one hop,
+   * rules only): EXISTS over the referenced collection's row, compiled with its fields.
+   */
+  private hop(fieldPath: string, value: unknown, at: string): string | undefined {
+    if (!this.scope || !fieldPath.includes('.') || fieldPath.startsWith('@')) return undefined;
+    const [head, ...rest] = fieldPath.split('.') as [string, ...string[]];
+    const field = this.fields.get(head);
+    if (field?.type !== 'reference') return undefined;
+    const target = field.collection && field.collection !== USERS_TARGET ? this.related?.[field.collection] : undefined;
+    if (!target) throw new FilterError(at, `"${head}" references ${field.collection === USERS_TARGET ? 'users, whose fields rules cannot read' : 'a collection that does not exist'}`);
+    const alias = `${this.alias || 'd'}_${head}`;
+    const inner = new Compiler(new Map(target.fields.map((f) => [f.name, f])), this.params, alias, this.scope);
+    const condition = inner.field(rest.join('.'), value, at);
+    const ref = fieldExpr(field, this.alias).sql;
+    return `EXISTS (SELECT 1 FROM ${tableOf(field.collection!)} ${alias} WHERE ${alias}.id = (CASE WHEN ${ref} ~ '^[0-9a-fA-F-]{36}$' THEN ${ref}::uuid END) AND (${condition}))`;
+  }
 
   private vars(): string {
     this.varsParam ??= this.params.add(JSON.stringify(this.scope!.values), 'jsonb');
@@ -274,6 +293,8 @@ class Compiler {
   }
 
   private field(fieldPath: string, value: unknown, at: string): string {
+    const hop = this.hop(fieldPath, value, at);
+    if (hop !== undefined) return hop;
     const target = this.target(fieldPath, at);
     let ops: [string, unknown][];
     if (isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((k) => k.startsWith('$'))) {
@@ -458,13 +479,13 @@ class Compiler {
 
 /** Compiles a parsed filter into a SQL predicate over the table alias, binding values through `params`. */
 export function compileFilter(
-  def: Pick<CollectionDef, 'fields'> & { indexes?: IndexEntry[] },
+  def: Pick<CollectionDef, 'fields'> & { indexes?: IndexEntry[]; related?: RelatedDefs },
   filter: Record<string, unknown>,
   params: Params,
   alias = 'd',
   scope?: VarScope,
 ): string {
   // Rules (with a scope) never search: their in-code evaluation could not answer the same.
-  const compiler = new Compiler(new Map(def.fields.map((f) => [f.name, f])), params, alias, scope, scope ? undefined : def.indexes);
+  const compiler = new Compiler(new Map(def.fields.map((f) => [f.name, f])), params, alias, scope, scope ? undefined : def.indexes, scope ? def.related : undefined);
   return compiler.node(filter, '', 0);
 }
