@@ -224,6 +224,17 @@ describe('rule expressions', () => {
       await create(alice, otherTeam).expect(403);
       const mine = await create(alice, team).expect(201);
       expect(mine.body).toMatchObject({ team, ownerId: alice.id });
+      // If the teams collection drops the field the rule reads, the rule item fails closed (no 500).
+      await request(s()).patch(`/v1/collections/${teams}`).set(service).send({ fields: [{ name: 'name', type: 'string' }] }).expect(200);
+      await request(s()).get(`/v1/collections/${projects}/documents`).set(bearer(alice)).expect(200).expect((r) => expect(r.body.items).toEqual([]));
+      await request(s()).get(`/v1/collections/${projects}/documents`).set(bearer(moderator)).expect(200).expect((r) => expect(r.body.items.length).toBe(3));
+      await request(s()).patch(`/v1/collections/${projects}/documents/${inA}`).set(bearer(alice)).send({ title: 'x' }).expect(404);
+      await create(alice, team).expect(403);
+      await request(s())
+        .patch(`/v1/collections/${teams}`)
+        .set(service)
+        .send({ fields: [{ name: 'name', type: 'string' }, { name: 'members', type: 'array', items: 'string' }] })
+        .expect(200);
     });
 
     it('is validated against the referenced collection; client filters cannot follow references', async () => {

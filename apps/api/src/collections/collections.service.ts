@@ -144,7 +144,7 @@ export class CollectionsService {
       });
       return toCollectionView(created);
     } finally {
-      this.cache.delete(def.name);
+      this.cache.clear(); // other definitions may read this one (onDelete, rules through references)
       this.onDeleteIndex = undefined;
     }
   }
@@ -205,7 +205,7 @@ export class CollectionsService {
       });
       return toCollectionView(saved);
     } finally {
-      this.cache.delete(name);
+      this.cache.clear(); // other definitions may read this one (onDelete, rules through references)
       this.onDeleteIndex = undefined;
     }
   }
@@ -265,7 +265,7 @@ export class CollectionsService {
         await tx.remove(name);
       });
     } finally {
-      this.cache.delete(name);
+      this.cache.clear(); // other definitions may read this one (onDelete, rules through references)
       this.onDeleteIndex = undefined;
     }
   }

@@ -1,6 +1,6 @@
 import { type Caller, hasRole } from '../auth/caller.js';
 import { findUnsafeJson } from '../common/safe-json.js';
-import type { CollectionDef, FieldDef, RelatedDefs, Rule, RuleItem, RuleName, Rules } from './definition.js';
+import type { CollectionDef, FieldDef, RelatedDefs, Rule, RuleExpression, RuleItem, RuleName, Rules } from './definition.js';
 import { type EvalDoc, evaluateFilter } from './documents/filter-eval.js';
 import { compileFilter, FILTER_LIMITS, FilterError, type RuleVarValues, type VarScope } from './documents/filter.js';
 import { Params } from './sql.js';
@@ -64,7 +64,7 @@ export function ruleSql(caller: Caller, rule: Rule, params: Params, alias: strin
   const parts: string[] = [];
   for (const item of ordered) {
     let part: string | false;
-    if (typeof item !== 'string') part = `(${compileFilter(needDef(def), item, params, alias, scopeOf(caller, ctx))})`;
+    if (typeof item !== 'string') part = compileItem(needDef(def), item, params, alias, scopeOf(caller, ctx));
     else if (item === 'public') part = 'TRUE';
     else if (item === 'authenticated') part = caller.kind === 'user' ? 'TRUE' : false;
     else if (item === 'owner') part = caller.kind === 'user' ? `${alias}.owner_id = ${params.add(caller.userId, 'uuid')}` : false;
@@ -75,6 +75,21 @@ export function ruleSql(caller: Caller, rule: Rule, params: Params, alias: strin
   }
   if (parts.length === 0) return false;
   return parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`;
+}
+
+/**
+ * One expression item as SQL, or `false` (allows nothing) when it no longer compiles: rules are
+ * validated when saved, but a referenced collection may change its fields later. Fails closed.
+ */
+function compileItem(def: Pick<CollectionDef, 'fields'>, item: RuleExpression, params: Params, alias: string, scope: VarScope): string | false {
+  const mark = params.values.length;
+  try {
+    return `(${compileFilter(def, item, params, alias, scope)})`;
+  } catch (err) {
+    if (!(err instanceof FilterError)) throw err;
+    params.values.length = mark; // nothing it bound may stay unused in the statement
+    return false;
+  }
 }
 
 /** Whether a filter reads a field of a referenced document (`team.members`): only SQL can answer it. */
@@ -102,7 +117,12 @@ export function ruleEval(caller: Caller, rule: Rule, doc: EvalDoc, def: Pick<Col
   return ruleItems(rule).some((item) => {
     if (typeof item !== 'string') {
       const fields = needDef(def);
-      return !hasHop(fields.fields, item) && evaluateFilter(fields, item, doc, scopeOf(caller, ctx)) === true;
+      if (hasHop(fields.fields, item)) return false;
+      try {
+        return evaluateFilter(fields, item, doc, scopeOf(caller, ctx)) === true;
+      } catch {
+        return false; // fails closed, as compileItem
+      }
     }
     switch (item) {
       case 'public':
