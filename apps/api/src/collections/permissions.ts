@@ -11,7 +11,9 @@ import type { Acl } from './values.js';
  * owner of a document always passes its acl; admins and the service role pass everything. Two
  * forms of the same check: `canRead`/`canWrite`/`canCreate` in code (writes, change events) and
  * `readFilterSql` in SQL (get, list, count, expand, batch reads). Expression rules need the
- * collection definition (`def`) and the document's fields (`doc.data`); shorthands need neither.
+ * collection definition (`def`) and the document's fields (`doc.data`); without `def` an
+ * expression allows nothing. Shorthands need neither. For a change event's document (its
+ * client view), `accessOfDoc(def, doc)` in documents.service.ts gives the DocAccess.
  */
 
 export type AclMode = 'read' | 'write';

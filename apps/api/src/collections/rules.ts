@@ -47,9 +47,12 @@ function scopeOf(caller: Caller, ctx: RuleContext): VarScope {
   return { values: ruleVars(caller, ctx), data: ctx.data !== undefined };
 }
 
-function needDef(def: Pick<CollectionDef, 'fields'> | undefined): Pick<CollectionDef, 'fields'> {
-  if (!def) throw new Error('an expression rule needs the collection definition');
-  return def;
+/**
+ * Expression items need the collection definition; a caller that passes none (code written for
+ * one-word rules) gets "allows nothing" for them: fail closed, never a crash.
+ */
+function withDef<T>(def: Pick<CollectionDef, 'fields'> | undefined, use: (def: Pick<CollectionDef, 'fields'>) => T, otherwise: T): T {
+  return def ? use(def) : otherwise;
 }
 
 /**
@@ -64,7 +67,7 @@ export function ruleSql(caller: Caller, rule: Rule, params: Params, alias: strin
   const parts: string[] = [];
   for (const item of ordered) {
     let part: string | false;
-    if (typeof item !== 'string') part = compileItem(needDef(def), item, params, alias, scopeOf(caller, ctx));
+    if (typeof item !== 'string') part = withDef(def, (d) => compileItem(d, item, params, alias, scopeOf(caller, ctx)), false);
     else if (item === 'public') part = 'TRUE';
     else if (item === 'authenticated') part = caller.kind === 'user' ? 'TRUE' : false;
     else if (item === 'owner') part = caller.kind === 'user' ? `${alias}.owner_id = ${params.add(caller.userId, 'uuid')}` : false;
@@ -116,13 +119,18 @@ export function ruleNeedsSql(rule: Rule, def: Pick<CollectionDef, 'fields'>): bo
 export function ruleEval(caller: Caller, rule: Rule, doc: EvalDoc, def: Pick<CollectionDef, 'fields'> | undefined, ctx: RuleContext): boolean {
   return ruleItems(rule).some((item) => {
     if (typeof item !== 'string') {
-      const fields = needDef(def);
-      if (hasHop(fields.fields, item)) return false;
-      try {
-        return evaluateFilter(fields, item, doc, scopeOf(caller, ctx)) === true;
-      } catch {
-        return false; // fails closed, as compileItem
-      }
+      return withDef(
+        def,
+        (fields) => {
+          if (hasHop(fields.fields, item)) return false;
+          try {
+            return evaluateFilter(fields, item, doc, scopeOf(caller, ctx)) === true;
+          } catch {
+            return false; // fails closed, as compileItem
+          }
+        },
+        false,
+      );
     }
     switch (item) {
       case 'public':
