@@ -89,6 +89,41 @@ describe('storage rules', () => {
     await api().get(`/v1/storage/files/${photo}/content`).expect(200);
   });
 
+  it('a read rule grants reading by path: get, content and exact list pages', async () => {
+    const bucket = await newBucket({ read: [{ segment0: 'shared' }, { segment0: 'private', segment1: '@auth.id' }] });
+    const put = (key: string, auth: Record<string, string> = service) => upload(bucket, key, auth).expect(201).then((r) => r.body.id as string);
+    const shared = await put('shared/a.png');
+    const alicePrivate = await put(`private/${alice.id}/b.png`);
+    await put(`private/${bob.id}/c.png`);
+    await put('zzz/hidden.png');
+    await put('mine/x.png', bearer(alice));
+    const keys = async (auth: Record<string, string>, limit = 100) => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await api()
+          .get(`/v1/storage/buckets/${bucket}/files`)
+          .query({ limit, ...(cursor ? { cursor } : {}) })
+          .set(auth)
+          .expect(200);
+        seen.push(...(page.body.items as { key: string }[]).map((f) => f.key));
+        cursor = page.body.nextCursor ?? undefined;
+      } while (cursor);
+      return seen;
+    };
+    const forAlice = ['mine/x.png', `private/${alice.id}/b.png`, 'shared/a.png'];
+    expect(await keys(bearer(alice))).toEqual(forAlice);
+    expect(await keys(bearer(alice), 1)).toEqual(forAlice);
+    expect(await keys(bearer(bob))).toEqual([`private/${bob.id}/c.png`, 'shared/a.png']);
+    expect(await keys({})).toEqual(['shared/a.png']);
+    await api().get(`/v1/storage/files/${shared}/content`).expect(200);
+    await api().get(`/v1/storage/files/${alicePrivate}`).set(bearer(alice)).expect(200);
+    await api().get(`/v1/storage/files/${alicePrivate}`).set(bearer(bob)).expect(404);
+    await api().get(`/v1/storage/files/${alicePrivate}/content`).expect(404);
+    // Reading is not writing: the read rule does not let Bob delete a shared file.
+    await api().delete(`/v1/storage/files/${shared}`).set(bearer(bob)).expect(403);
+  });
+
   it('validates bodies and rules', async () => {
     const bucket = await newBucket({});
     const id = (await upload(bucket, 'x.png', bearer(alice)).expect(201)).body.id as string;
@@ -99,7 +134,8 @@ describe('storage rules', () => {
     for (const [rules, path] of [
       [{ create: { nope: 1 } }, 'rules.create.nope'],
       [{ create: { size: 'big' } }, 'rules.create.size'],
-      [{ read: 'public' }, 'rules'],
+      [{ list: 'public' }, 'rules'],
+      [{ read: { '@data.key': 'x' } }, 'rules.read.@data.key'],
       [{ delete: { '@data.key': 'x' } }, 'rules.delete.@data.key'],
     ] as const) {
       const res = await api().post('/v1/storage/buckets').set(service).send({ name: `bad-${randomBytes(4).toString('hex')}`, rules }).expect(400);

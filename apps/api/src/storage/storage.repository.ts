@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '#libs/database';
 import { type EventPayloads, writeOutbox } from '#libs/events';
-import type { BucketRules } from './storage.rules.js';
+import type { Params } from '../collections/sql.js';
+import { type BucketRules, FILE_ROW_SQL } from './storage.rules.js';
 
 const FILE_WITH_BUCKET = {
   include: { bucketRef: { select: { public: true, allowedMimeTypes: true, maxFileSize: true, rules: true } } },
@@ -117,6 +118,27 @@ export class StorageRepository {
    * Ready files of a bucket under a prefix, in (key, id) order, after the `after` position.
    * With a filter, only the caller's own files and those whose read ACL names them.
    */
+  /**
+   * The page of ready files under the prefix that the bucket's read rule grants (`rule`, a
+   * predicate over FILE_ROW_SQL's `d` with its bound values), in the same order as listFiles.
+   */
+  async listFilesByRule(args: { bucket: string; prefix: string; after?: { key: string; id?: string }; limit: number; rule: string; params: Params }): Promise<FileRow[]> {
+    const { params } = args;
+    const after = args.after
+      ? args.after.id
+        ? ` AND (d.key > ${params.add(args.after.key, 'text')} OR (d.key = ${params.add(args.after.key, 'text')} AND d.id > ${params.add(args.after.id, 'uuid')}))`
+        : ` AND d.key > ${params.add(args.after.key, 'text')}`
+      : '';
+    const ids = await this.prisma.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT d.id FROM ${FILE_ROW_SQL} WHERE d.bucket = ${params.add(args.bucket, 'text')} AND d.status = 'ready'
+         AND starts_with(d.key, ${params.add(args.prefix, 'text')})${after} AND (${args.rule})
+       ORDER BY d.key, d.id LIMIT ${params.add(args.limit, 'int')}`,
+      ...params.values,
+    );
+    if (ids.length === 0) return [];
+    return this.prisma.storageFile.findMany({ where: { id: { in: ids.map((r) => r.id) } }, orderBy: [{ key: 'asc' }, { id: 'asc' }] });
+  }
+
   listFiles(args: {
     bucket: string;
     prefix: string;

@@ -2,16 +2,18 @@ import { z } from 'zod';
 import type { Caller } from '../auth/caller.js';
 import { type FieldDef, type Rule, ruleSchema } from '../collections/definition.js';
 import { ruleAllows } from '../collections/permissions.js';
-import { ruleIssues } from '../collections/rules.js';
+import { READ_CONTEXT, ruleIssues, ruleSql } from '../collections/rules.js';
+import type { Params } from '../collections/sql.js';
 
 /**
- * Storage rules (docs/storage.md): per bucket, `create` (upload, upload URL), `update` (PATCH of
- * a file) and `delete`, each a rule in the collection rule language (shorthands, expressions,
- * lists) over the file and the caller. They narrow: a write must pass the file's own checks
+ * Storage rules (docs/storage.md): per bucket, `read` (who else may read: a grant beside the
+ * public flag, the owner and the ACL), `create` (upload, upload URL), `update` (PATCH of a file)
+ * and `delete`, each a rule in the collection rule language (shorthands, expressions, lists)
+ * over the file and the caller. Write rules narrow: a write must pass the file's own checks
  * (owner, ACL) and the bucket's rule. Admins and the service role pass every rule.
  */
 
-export const BUCKET_RULE_NAMES = ['create', 'update', 'delete'] as const;
+export const BUCKET_RULE_NAMES = ['read', 'create', 'update', 'delete'] as const;
 export type BucketRuleName = (typeof BUCKET_RULE_NAMES)[number];
 export type BucketRules = Partial<Record<BucketRuleName, Rule>>;
 
@@ -33,8 +35,8 @@ export const FILE_RULE_FIELDS: FieldDef[] = [
 const FILE_DEF = { fields: FILE_RULE_FIELDS };
 
 export const bucketRulesSchema = z
-  .strictObject({ create: ruleSchema.optional(), update: ruleSchema.optional(), delete: ruleSchema.optional() })
-  .describe('rules over the file (key, segments, size, contentType, ...) and the caller; each left out allows what the file checks allow');
+  .strictObject({ read: ruleSchema.optional(), create: ruleSchema.optional(), update: ruleSchema.optional(), delete: ruleSchema.optional() })
+  .describe('rules over the file (key, segments, size, contentType, ...) and the caller: read grants reading; create/update/delete narrow writes');
 
 /** Problems of bucket rules against the file fields, with paths (`rules.create.segment0`). */
 export function bucketRuleIssues(rules: BucketRules): { path: string; message: string }[] {
@@ -72,8 +74,29 @@ export function fileFields(file: RuleFile): Record<string, unknown> {
  */
 export function bucketRuleAllows(caller: Caller, rules: BucketRules | null, op: BucketRuleName, stored: RuleFile, next: RuleFile = stored): boolean {
   const rule = rules?.[op];
-  if (rule === undefined) return true;
-  const method = op === 'create' ? 'POST' : op === 'update' ? 'PATCH' : 'DELETE';
-  const data = op === 'delete' ? undefined : { ...fileFields(next), ownerId: next.ownerId };
+  if (rule === undefined) return op !== 'read'; // no read rule grants nothing more
+  const method = op === 'read' ? 'GET' : op === 'create' ? 'POST' : op === 'update' ? 'PATCH' : 'DELETE';
+  const data = op === 'delete' || op === 'read' ? undefined : { ...fileFields(next), ownerId: next.ownerId };
   return ruleAllows(caller, rule, { ownerId: stored.ownerId, acl: null, data: fileFields(stored) }, FILE_DEF, { method, ...(data ? { data } : {}) });
 }
+
+/**
+ * The read rule as a SQL predicate over `d`, a storage_files row seen through FILE_ROW_SQL
+ * (its virtual fields in `d.data`, as fileFields() computes them); false when it grants nothing.
+ */
+export function readRuleSql(caller: Caller, rules: BucketRules | null, params: Params): string | false {
+  const rule = rules?.read;
+  if (rule === undefined) return false;
+  return ruleSql(caller, rule, params, 'd', FILE_DEF, READ_CONTEXT);
+}
+
+/** storage_files rows with the fields rules read as `data` (the same values as fileFields()). */
+export const FILE_ROW_SQL = `(SELECT f.*, jsonb_strip_nulls(jsonb_build_object(
+    'bucket', f.bucket, 'key', f.key,
+    'name', regexp_replace(f.key, '^.*/', ''),
+    'dir', CASE WHEN strpos(f.key, '/') > 0 THEN regexp_replace(f.key, '/[^/]*$', '') ELSE '' END,
+    'segments', to_jsonb(string_to_array(f.key, '/')),
+    'depth', cardinality(string_to_array(f.key, '/')),
+    ${Array.from({ length: SEGMENT_FIELDS }, (_, i) => `'segment${i}', (string_to_array(f.key, '/'))[${i + 1}]`).join(', ')},
+    'size', f.size, 'contentType', f.content_type)) AS data
+  FROM storage_files f) d`;

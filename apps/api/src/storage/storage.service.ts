@@ -40,7 +40,8 @@ import {
   type UploadUrlBody,
   type UploadUrlResult,
 } from './storage.dto.js';
-import { type BucketRuleName, bucketRuleAllows, bucketRuleIssues, type BucketRules, type RuleFile } from './storage.rules.js';
+import { Params } from '../collections/sql.js';
+import { type BucketRuleName, bucketRuleAllows, bucketRuleIssues, type BucketRules, readRuleSql, type RuleFile } from './storage.rules.js';
 import { canRead, canWrite, type FileAccess, listFilterFor } from './storage.policy.js';
 import {
   type BucketRow,
@@ -231,7 +232,8 @@ export class StorageService {
     const file = await this.repo.findFile(id);
     if (!file) throw notFound();
     const access = accessOf(file, file.bucketRef.public);
-    if (file.status !== 'ready' ? !canWrite(caller, access) : !canRead(caller, access)) throw notFound();
+    const mayRead = () => canRead(caller, access) || bucketRuleAllows(caller, rulesOf(file.bucketRef), 'read', ruleFile(file));
+    if (file.status !== 'ready' ? !canWrite(caller, access) : !mayRead()) throw notFound();
     return file;
   }
 
@@ -258,13 +260,21 @@ export class StorageService {
   async listFiles(caller: Caller, bucketName: string, query: ListFilesQuery): Promise<FileList> {
     const bucket = await this.bucket(bucketName);
     const after = query.cursor === undefined ? undefined : decodeListCursor(query.cursor);
-    const rows = await this.repo.listFiles({
-      bucket: bucket.name,
-      prefix: query.prefix,
-      after,
-      limit: query.limit + 1,
-      filter: listFilterFor(caller, bucket.public),
-    });
+    const filter = listFilterFor(caller, bucket.public);
+    const base = { bucket: bucket.name, prefix: query.prefix, after, limit: query.limit + 1 };
+    let rows = await this.repo.listFiles({ ...base, filter });
+    const params = new Params();
+    const granted = filter ? readRuleSql(caller, rulesOf(bucket), params) : false;
+    if (granted !== false) {
+      // Files the read rule grants beside those the ACL model shows: both pages are in (key, id)
+      // order after the same cursor, so their merge, cut to the limit, is the exact page.
+      const byRule = await this.repo.listFilesByRule({ ...base, rule: granted, params });
+      const seen = new Set(rows.map((r) => r.id));
+      rows = [...rows, ...byRule.filter((r) => !seen.has(r.id))]
+        // UTF-8 byte order: the code point order of the database's C collation.
+        .sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .slice(0, base.limit);
+    }
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     return {

@@ -3986,8 +3986,14 @@ export interface operations {
                      * @default []
                      */
                     allowedMimeTypes?: string[];
-                    /** @description rules over the file (key, segments, size, contentType, ...) and the caller; each left out allows what the file checks allow */
+                    /** @description rules over the file (key, segments, size, contentType, ...) and the caller: read grants reading; create/update/delete narrow writes */
                     rules?: {
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        read?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
                         /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
                         create?: (string | {
                             [key: string]: unknown;
@@ -4036,8 +4042,14 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description rules over the file (key, segments, size, contentType, ...) and the caller; each left out allows what the file checks allow */
+                    /** @description rules over the file (key, segments, size, contentType, ...) and the caller: read grants reading; create/update/delete narrow writes */
                     rules: {
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        read?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
                         /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
                         create?: (string | {
                             [key: string]: unknown;
