@@ -3,6 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller } from '../../apps/api/src/auth/caller.js';
 import type { Rule } from '../../apps/api/src/collections/definition.js';
+import { accessOfDoc } from '../../apps/api/src/collections/documents/documents.service.js';
 import { canRead } from '../../apps/api/src/collections/permissions.js';
 import { startApi } from '../support/app.js';
 import { SERVICE_KEY } from '../support/config.js';
@@ -33,6 +34,9 @@ const hidden: Outcome = { get: 404, list: 'absent', count: 0, update: 404, delet
 interface Scenario {
   name: string;
   rules: Record<'list' | 'read' | 'create' | 'update' | 'delete', Rule>;
+  /** Extra fields of the collection and their values in the document (expression rules read them). */
+  fields?: { name: string; type: 'boolean' | 'string' }[];
+  data?: Record<string, unknown>;
   /** The acl the owner puts on the document (`other` stands for the other user's id). */
   acl: (ids: { other: string }) => { read?: string[]; write?: string[] } | null;
   expected: Record<Actor, Outcome>;
@@ -90,6 +94,89 @@ const SCENARIOS: Scenario[] = [
       service: allowAll,
     },
   },
+  // Expression rules (docs/data.md). The member is an editor with a verified email address.
+  {
+    name: 'expression: a draft is seen by its owner and editors only, never counted for others',
+    rules: {
+      list: [{ published: true }, { ownerId: '@auth.id' }, 'role:editor'],
+      read: [{ published: true }, { ownerId: '@auth.id' }, 'role:editor'],
+      create: 'authenticated',
+      update: { ownerId: '@auth.id' },
+      delete: ['owner', 'role:editor'],
+    },
+    fields: [{ name: 'published', type: 'boolean' }],
+    data: { published: false },
+    acl: () => null,
+    expected: {
+      owner: allowAll,
+      other: hidden,
+      anonymous: hidden,
+      member: { ...allowAll, update: 403 },
+      admin: allowAll,
+      service: allowAll,
+    },
+  },
+  {
+    name: 'expression: a published document is public, owner updates, owner or editors delete',
+    rules: {
+      list: { $or: [{ published: true }, { ownerId: '@auth.id' }] },
+      read: { $or: [{ published: true }, { ownerId: '@auth.id' }] },
+      create: 'authenticated',
+      update: { ownerId: '@auth.id' },
+      delete: ['owner', { '@auth.roles': { $contains: 'editor' } }],
+    },
+    fields: [{ name: 'published', type: 'boolean' }],
+    data: { published: true },
+    acl: () => null,
+    expected: {
+      owner: allowAll,
+      other: { ...allowAll, update: 403, delete: 403 },
+      anonymous: { ...allowAll, update: 401, delete: 401 },
+      member: { ...allowAll, update: 403 },
+      admin: allowAll,
+      service: allowAll,
+    },
+  },
+  {
+    name: 'expression: verified emails read; verified owners update; the acl still narrows',
+    rules: {
+      list: { '@auth.emailVerified': true },
+      read: { '@auth.emailVerified': true },
+      create: 'authenticated',
+      update: { ownerId: '@auth.id', '@auth.emailVerified': true },
+      delete: { '@auth.emailVerified': true, '@request.method': 'DELETE' },
+    },
+    acl: () => ({ read: ['role:editor'] }),
+    expected: {
+      owner: hidden,
+      other: hidden,
+      anonymous: hidden,
+      member: { ...allowAll, update: 403 },
+      admin: allowAll,
+      service: allowAll,
+    },
+  },
+  {
+    name: 'expression: public documents by a field, acl narrows reading to one other user',
+    rules: {
+      list: { published: true },
+      read: { published: true },
+      create: 'authenticated',
+      update: ['owner', { title: { $startsWith: 'sec' }, '@auth.kind': 'user' }],
+      delete: 'owner',
+    },
+    fields: [{ name: 'published', type: 'boolean' }],
+    data: { published: true },
+    acl: ({ other }) => ({ read: [`user:${other}`] }),
+    expected: {
+      owner: allowAll,
+      other: { ...allowAll, delete: 403 },
+      anonymous: hidden,
+      member: hidden,
+      admin: allowAll,
+      service: allowAll,
+    },
+  },
 ];
 
 describe('permissions: the ACL matrix', () => {
@@ -106,7 +193,7 @@ describe('permissions: the ACL matrix', () => {
     if (actor === 'anonymous') return { kind: 'anonymous' };
     if (actor === 'service') return { kind: 'service', keyId: 'bootstrap' };
     const u = users[actor];
-    return { kind: 'user', userId: u.id, email: u.email, roles: u.roles, sessionId: 'n/a' };
+    return { kind: 'user', userId: u.id, email: u.email, roles: u.roles, sessionId: 'n/a', emailVerified: actor === 'member' };
   }
 
   beforeAll(async () => {
@@ -114,6 +201,7 @@ describe('permissions: the ACL matrix', () => {
     users.owner = await createUser(app);
     users.other = await createUser(app);
     users.member = await createUser(app, { roles: ['editor'] });
+    await request(app.getHttpServer()).patch(`/v1/admin/users/${users.member.id}`).set('x-api-key', SERVICE_KEY).send({ emailVerified: true }).expect(200);
     users.admin = await createUser(app, { roles: ['admin'] });
   });
   afterAll(async () => {
@@ -130,7 +218,7 @@ describe('permissions: the ACL matrix', () => {
     beforeAll(async () => {
       collection = await defineCollection(app, {
         name: uniqueName('acl'),
-        fields: [{ name: 'title', type: 'string' }],
+        fields: [{ name: 'title', type: 'string' }, ...(scenario.fields ?? [])],
         rules: scenario.rules,
       });
       refs = await defineCollection(app, {
@@ -144,7 +232,7 @@ describe('permissions: the ACL matrix', () => {
         const res = await request(s)
           .post(`/v1/collections/${collection}/documents`)
           .set(headers('owner'))
-          .send({ title: 'secret', ...(acl ? { acl } : {}) })
+          .send({ title: 'secret', ...scenario.data, ...(acl ? { acl } : {}) })
           .expect(201);
         expect(res.body.ownerId).toBe(users.owner.id);
         return res.body.id as string;
@@ -208,9 +296,10 @@ describe('permissions: the ACL matrix', () => {
         .get(`/v1/collections/${collection}/documents/${readDoc}`)
         .set(headers('service'))
         .expect(200);
-      const doc = { ownerId: stored.body.ownerId as string, acl: stored.body.acl };
+      const def = { fields: [{ name: 'title', type: 'string' as const }, ...(scenario.fields ?? [])] };
+      const doc = accessOfDoc(def, stored.body);
       for (const actor of ACTORS) {
-        expect({ actor, read: canRead(callerOf(actor), scenario.rules.read, doc), list: canRead(callerOf(actor), scenario.rules.list, doc) }).toEqual({
+        expect({ actor, read: canRead(callerOf(actor), scenario.rules.read, doc, def), list: canRead(callerOf(actor), scenario.rules.list, doc, def) }).toEqual({
           actor,
           read: scenario.expected[actor].get === 200,
           list: scenario.expected[actor].list === 'listed',

@@ -97,14 +97,14 @@ describe('documents', () => {
       expect(byPath.tags).toMatch(/item 1/);
     });
 
-    it('requires required fields and rejects every system field', async () => {
+    it('requires required fields and rejects every system field but a client-chosen id (docs/data.md)', async () => {
       const res = await request(app.getHttpServer())
         .post(url())
         .set(bearer(alice))
         .send({ id: '7f8e9d0c-1b2a-4c3d-8e4f-5a6b7c8d9e0f', ownerId: bob.id, createdAt: '2020-01-01T00:00:00Z', updatedAt: '2020-01-01T00:00:00Z', version: 9 })
         .expect(400);
       const paths = (res.body.details as { path: string }[]).map((d) => d.path).sort();
-      expect(paths).toEqual(['createdAt', 'id', 'ownerId', 'title', 'updatedAt', 'version']);
+      expect(paths).toEqual(['createdAt', 'ownerId', 'title', 'updatedAt', 'version']);
     });
 
     it('rejects a malformed acl', async () => {

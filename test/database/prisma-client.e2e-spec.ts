@@ -151,6 +151,7 @@ const samples: { [M in Prisma.ModelName]: (parents: Parents) => Row<M> } = {
     public: true,
     maxFileSize: 5n * 1024n ** 3n,
     allowedMimeTypes: ['image/*'],
+    rules: { create: { segment0: '@auth.id' } },
     createdAt: at('2026-01-02T03:04:05.678Z'),
     updatedAt: at('2026-01-03T03:04:05.678Z'),
   }),

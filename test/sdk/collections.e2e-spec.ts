@@ -161,6 +161,18 @@ describe('SDK collections against the real api', () => {
     expect(await posts.count({ title: 'Tx' })).toBe(before + 1);
   });
 
+  it('chooses ids, upserts with replace, and matches text ignoring case and accents', async () => {
+    const posts = alice.collection<Post>(POSTS);
+    const id = '4d3c2b1a-0f9e-4d8c-9b7a-6f5e4d3c2b1a';
+    const created = await posts.create({ id, title: 'Crème brûlée' });
+    expect(created.id).toBe(id);
+    await expect(posts.create({ id, title: 'again' })).rejects.toMatchObject({ statusCode: 409, code: 'CONFLICT' });
+    const upserted = await posts.replace('9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', { title: 'CREME anglaise' });
+    expect(upserted).toMatchObject({ id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', version: 1 });
+    const found = await posts.list({ filter: { title: { $icontains: 'creme' } }, sort: ['title'] });
+    expect(found.items.map((p) => p.title)).toEqual(['CREME anglaise', 'Crème brûlée']);
+  });
+
   it('admin helpers manage the definitions', async () => {
     const name = `sdk_tmp_${suffix}`;
     await sdk.service.admin.collections.create({

@@ -26,6 +26,7 @@ describe('storage tables match the Prisma schema', () => {
       public: true,
       maxFileSize: 5n * 1024n ** 3n,
       allowedMimeTypes: ['image/*', 'application/pdf'],
+      rules: { create: { segment0: '@auth.id' }, delete: ['owner', 'role:moderator'] },
       createdAt: at('2026-01-02T03:04:05.678Z'),
       updatedAt: at('2026-01-03T03:04:05.678Z'),
     };

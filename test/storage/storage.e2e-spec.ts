@@ -105,6 +105,7 @@ describe.each(DRIVERS)('storage api with the %s driver', (kind) => {
         public: true,
         maxFileSize: 1_000_000,
         allowedMimeTypes: ['image/*', 'application/pdf'],
+        rules: null,
         createdAt: expect.any(String),
       });
       const dup = await api().post('/v1/storage/buckets').set(service).send({ name: bucketName }).expect(409);

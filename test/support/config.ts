@@ -11,7 +11,7 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     DATABASE_URL: inject('databaseUrl'),
     REDIS_URL: inject('redisUrl'),
     QUEUE_PREFIX: inject('queuePrefix'),
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SERVICE_API_KEY: SERVICE_KEY,
     // Many users sign up from 127.0.0.1 in a run; the rate-limit tests lower this themselves.
     AUTH_RATE_LIMIT_MAX: '1000',

@@ -61,6 +61,8 @@ const settings = z.object({
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgresql://postgres@127.0.0.1:5432/baas'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  /** Longest a document read (list, count, get, expand) may run in Postgres before it is stopped (503 QUERY_TIMEOUT); 0 = no limit. */
+  DATA_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -').default('baas'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),

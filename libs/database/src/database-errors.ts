@@ -21,6 +21,8 @@ const PG_CODES: Record<string, MappedDbError> = {
   '22021': { status: 400, code: 'VALIDATION_FAILED', message: 'A text value holds a character that cannot be stored' },
   '22P05': { status: 400, code: 'VALIDATION_FAILED', message: 'A text value holds a character that cannot be stored' },
   '54000': { status: 400, code: 'VALIDATION_FAILED', message: 'A value is too large' },
+  // statement_timeout (DATA_QUERY_TIMEOUT_MS on document reads): the query was stopped.
+  '57014': { status: 503, code: 'QUERY_TIMEOUT', message: 'The query took too long and was stopped; narrow the filter or add an index' },
 };
 
 const PRISMA_CODES: Record<string, MappedDbError> = {

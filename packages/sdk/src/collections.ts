@@ -15,6 +15,10 @@ export interface Condition<V> {
   /** Strings: contains the text. Arrays: contains the element(s). */
   $contains?: V extends readonly (infer E)[] ? E | E[] : V;
   $startsWith?: V extends string ? string : never;
+  /** Strings, ignoring case and accents: equal / contains / starts with. */
+  $ieq?: V extends string ? string : never;
+  $icontains?: V extends string ? string : never;
+  $istartsWith?: V extends string ? string : never;
 }
 
 type FieldFilter<T> = { [K in keyof T]?: T[K] | null | Condition<T[K]> };
@@ -27,11 +31,13 @@ export type Filter<T> = FieldFilter<T & SystemFields> & {
   $and?: Filter<T>[];
   $or?: Filter<T>[];
   $not?: Filter<T>;
+  /** Full-text search over the collection's search index (web-search syntax); ranked with sort `-$rank`. */
+  $search?: string;
 } & { [path: `${string}.${string}`]: unknown };
 
 type FieldName<T> = Extract<keyof (T & SystemFields), string>;
 /** Sort keys: a field name, `-` in front for descending. */
-export type SortKey<T> = FieldName<T> | `-${FieldName<T>}`;
+export type SortKey<T> = FieldName<T> | `-${FieldName<T>}` | '$rank' | '-$rank';
 
 export interface ReadOptions<T> {
   /** Only these fields (id and version always come back). */
@@ -84,7 +90,8 @@ export class CollectionRef<T extends object = Record<string, unknown>> {
   }
 
   /** Creates a document; the caller becomes its owner. */
-  create(data: Partial<T> & { acl?: SystemFields['acl'] }): Promise<Doc<T>> {
+  /** Creates a document; `id` (a UUID) lets the client choose its id (409 CONFLICT when taken). */
+  create(data: Partial<T> & { acl?: SystemFields['acl']; id?: string }): Promise<Doc<T>> {
     return this.http.json<Doc<T>>({ method: 'POST', path: this.base, body: data });
   }
 
@@ -128,7 +135,7 @@ export class CollectionRef<T extends object = Record<string, unknown>> {
     return this.http.json<Doc<T>>({ method: 'PATCH', path: `${this.base}/${enc(id)}`, body: patch, headers: ifMatch(options) });
   }
 
-  /** Replaces every field of the document. */
+  /** Replaces every field of the document, or creates it with this id when there is none (upsert, if the create rule allows). */
   replace(id: string, data: T & { acl?: SystemFields['acl'] }, options?: WriteOptions): Promise<Doc<T>> {
     return this.http.json<Doc<T>>({ method: 'PUT', path: `${this.base}/${enc(id)}`, body: data, headers: ifMatch(options) });
   }

@@ -222,6 +222,11 @@ export class StorageClient {
     return this.http.json<FileInfo>({ method: 'GET', path: `/v1/storage/files/${enc(id)}` });
   }
 
+  /** Changes a file's acl and/or key (whoever may write it, within the bucket's update rule). */
+  update(id: string, change: { acl?: { read?: string[]; write?: string[] }; key?: string }): Promise<FileInfo> {
+    return this.http.json<FileInfo>({ method: 'PATCH', path: `/v1/storage/files/${enc(id)}`, body: change });
+  }
+
   async remove(id: string): Promise<void> {
     await this.http.json({ method: 'DELETE', path: `/v1/storage/files/${enc(id)}` });
   }

@@ -75,6 +75,7 @@ export class AuthGuard implements CanActivate {
         email: live.email,
         roles: live.roles,
         sessionId: claims.sid,
+        emailVerified: live.emailVerified,
         ...(claims.aal ? { aal: claims.aal } : {}),
         ...(claims.amr ? { amr: claims.amr } : {}),
       };

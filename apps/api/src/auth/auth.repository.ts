@@ -25,6 +25,7 @@ export interface SessionState {
   userId: string;
   email: string;
   roles: string[];
+  emailVerified: boolean;
   disabled: boolean;
   revoked: boolean;
   expiresAt: number;
@@ -140,12 +141,12 @@ export class AuthRepository {
   /** One primary-key join; null for an unknown session. */
   async findSessionState(id: string): Promise<SessionState | null> {
     const rows = await this.prisma.$queryRaw<
-      { user_id: string; email: string; roles: string[]; disabled: boolean; revoked: boolean; expires_at: Date }[]
-    >`SELECT s.user_id, u.email, u.roles, u.disabled, s.revoked_at IS NOT NULL AS revoked, s.expires_at
+      { user_id: string; email: string; roles: string[]; email_verified: boolean; disabled: boolean; revoked: boolean; expires_at: Date }[]
+    >`SELECT s.user_id, u.email, u.roles, u.email_verified, u.disabled, s.revoked_at IS NOT NULL AS revoked, s.expires_at
       FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ${id}::uuid`;
     const row = rows[0];
     return row
-      ? { userId: row.user_id, email: row.email, roles: row.roles, disabled: row.disabled, revoked: row.revoked, expiresAt: row.expires_at.getTime() }
+      ? { userId: row.user_id, email: row.email, roles: row.roles, emailVerified: row.email_verified, disabled: row.disabled, revoked: row.revoked, expiresAt: row.expires_at.getTime() }
       : null;
   }
 

@@ -346,6 +346,8 @@ export class AuthService {
         return userId;
       })
       .catch((err: unknown) => this.failedTokenUse(err, client));
+    // Rules may read @auth.emailVerified: cached session states must see the change now.
+    await this.sessions.invalidateUser(user);
     return toUserView((await this.repo.findUserById(user))!);
   }
 

@@ -3,8 +3,21 @@ import type { Actor } from '#libs/events';
 /** Who is calling, resolved once per request by the AuthGuard from its credentials. */
 export type Caller =
   | { kind: 'anonymous' }
-  /** `aal`/`amr`: how the session was signed in (from the access token; absent in tokens issued before they existed). */
-  | { kind: 'user'; userId: string; email: string; roles: string[]; sessionId: string; aal?: 'aal1' | 'aal2'; amr?: string[] }
+  /**
+   * `emailVerified`: whether the user has verified their email address (rules read it as
+   * `@auth.emailVerified`; absent counts as false). `aal`/`amr`: how the session was signed in
+   * (from the access token; absent in tokens issued before they existed).
+   */
+  | {
+      kind: 'user';
+      userId: string;
+      email: string;
+      roles: string[];
+      sessionId: string;
+      emailVerified?: boolean;
+      aal?: 'aal1' | 'aal2';
+      amr?: string[];
+    }
   /** `scopes`: an admin-created key's scopes (absent or empty = full service access; see api-key-scopes.ts). */
   | { kind: 'service'; keyId: string; scopes?: string[] };
 

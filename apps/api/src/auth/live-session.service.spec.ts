@@ -10,6 +10,7 @@ const state = (over: Partial<SessionState> = {}): SessionState => ({
   userId: USER,
   email: 'a@example.test',
   roles: ['admin'],
+  emailVerified: false,
   disabled: false,
   revoked: false,
   expiresAt: Date.now() + 60_000,
@@ -37,7 +38,7 @@ describe('LiveSessionService', () => {
     findSessionState.mockResolvedValue(state({ roles: [] }));
     await live.invalidateUser(USER);
     expect(publish).toHaveBeenCalledWith('unit:auth:invalidate', USER);
-    expect(await live.check(SESSION, USER)).toEqual({ email: 'a@example.test', roles: [] });
+    expect(await live.check(SESSION, USER)).toEqual({ email: 'a@example.test', roles: [], emailVerified: false });
   });
 
   it('does not cache a state read while an invalidation happened (it may predate the change)', async () => {

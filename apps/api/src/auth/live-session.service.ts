@@ -9,6 +9,7 @@ import { AuthRepository, type SessionState } from './auth.repository.js';
 export interface LiveUser {
   email: string;
   roles: string[];
+  emailVerified: boolean;
 }
 
 interface Entry {
@@ -76,7 +77,7 @@ export class LiveSessionService implements OnModuleInit, OnApplicationShutdown {
   async check(sessionId: string, userId: string): Promise<LiveUser> {
     const state = await this.state(sessionId);
     if (!state || state.userId !== userId || state.revoked || state.disabled || state.expiresAt <= Date.now()) throw sessionEnded();
-    return { email: state.email, roles: state.roles };
+    return { email: state.email, roles: state.roles, emailVerified: state.emailVerified };
   }
 
   /** Forgets every cached session of the user here and on every replica; call after the change has committed. */

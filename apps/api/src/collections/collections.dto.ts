@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { collectionName, FIELD_TYPES, ITEM_TYPES } from './definition.js';
+import { collectionName, FIELD_TYPES, ITEM_TYPES, ON_DELETE, SEARCH_LANGUAGES } from './definition.js';
 
 export { createCollectionBody, updateCollectionBody } from './definition.js';
 
@@ -13,7 +13,10 @@ export const deleteCollectionQuery = z.strictObject({
     .describe('also delete the documents of a non-empty collection'),
 });
 
-const ruleView = z.string().describe('public | authenticated | owner | admin | role:<name>');
+const ruleItemView = z.union([z.string(), z.record(z.string(), z.unknown())]);
+const ruleView = z
+  .union([ruleItemView, z.array(ruleItemView)])
+  .describe('public | authenticated | owner | admin | role:<name>, a filter expression with @auth/@request/@data variables, or a list of these (any one allows)');
 
 /** A collection definition as the api answers it. */
 export const collectionView = z.object({
@@ -31,9 +34,21 @@ export const collectionView = z.object({
       enum: z.array(z.union([z.string(), z.number()])).optional(),
       collection: z.string().optional(),
       items: z.enum(ITEM_TYPES).optional(),
+      onDelete: z.enum(ON_DELETE).optional(),
     }),
   ),
-  indexes: z.array(z.array(z.string())),
+  indexes: z.array(
+    z.union([
+      z.array(z.string()),
+      z.object({
+        fields: z.array(z.string()),
+        unique: z.boolean().optional(),
+        where: z.record(z.string(), z.unknown()).optional(),
+        search: z.boolean().optional(),
+        language: z.enum(SEARCH_LANGUAGES).optional(),
+      }),
+    ]),
+  ),
   rules: z.object({ list: ruleView, read: ruleView, create: ruleView, update: ruleView, delete: ruleView }),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),

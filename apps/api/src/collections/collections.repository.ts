@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { type Prisma, PrismaService } from '#libs/database';
-import { type CollectionDef, type FieldDef, RULE_NAMES, type Rules } from './definition.js';
+import { type CollectionDef, type FieldDef, type IndexEntry, RULE_NAMES, type Rules } from './definition.js';
+import { dropIndexStatement } from './ddl.js';
 import { tableOf } from './sql.js';
+
+/** A unique violation from Postgres, raw or wrapped by Prisma. */
+function isUniqueViolation(err: unknown): boolean {
+  const text = err instanceof Error ? `${err.message} ${JSON.stringify(err)}` : String(err);
+  return /23505|duplicate key|could not create unique index/i.test(text);
+}
 
 /** Every change of a definition takes this transaction-scoped advisory lock: they run one at a time. */
 const DEFINITIONS_LOCK = 0x0c011ec7;
@@ -15,7 +22,7 @@ interface CollectionRow {
   updatedAt: Date;
 }
 
-const FIELD_KEYS = ['name', 'type', 'required', 'unique', 'default', 'min', 'max', 'pattern', 'enum', 'collection', 'items'] as const;
+const FIELD_KEYS = ['name', 'type', 'required', 'unique', 'default', 'min', 'max', 'pattern', 'enum', 'collection', 'items', 'onDelete'] as const;
 
 function toDef(row: CollectionRow): CollectionDef {
   // The JSON columns are written only by this repository, from validated definitions.
@@ -28,7 +35,7 @@ function toDef(row: CollectionRow): CollectionDef {
   return {
     name: row.name,
     fields,
-    indexes: row.indexes as unknown as string[][],
+    indexes: row.indexes as unknown as IndexEntry[],
     rules,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -66,12 +73,18 @@ export class DefinitionTx {
     return rows[0]?.n ?? 0;
   }
 
-  /** Whether two documents share a value of this expression (a unique index would fail). */
-  async hasDuplicates(name: string, expression: string): Promise<boolean> {
-    const rows = await this.tx.$queryRawUnsafe<{ dup: boolean }[]>(
-      `SELECT EXISTS (SELECT 1 FROM ${tableOf(name)} WHERE ${expression} IS NOT NULL GROUP BY ${expression} HAVING count(*) > 1) AS dup`,
-    );
-    return rows[0]?.dup ?? false;
+  /** Runs a CREATE UNIQUE INDEX; false (and nothing changed) when stored documents already share values. */
+  async tryCreateUnique(statement: string): Promise<boolean> {
+    await this.tx.$executeRawUnsafe('SAVEPOINT unique_index');
+    try {
+      await this.tx.$executeRawUnsafe(statement);
+      await this.tx.$executeRawUnsafe('RELEASE SAVEPOINT unique_index');
+      return true;
+    } catch (err) {
+      await this.tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT unique_index');
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
   }
 
   async isEmpty(name: string): Promise<boolean> {
@@ -84,8 +97,8 @@ export class DefinitionTx {
       data: {
         name: def.name,
         fields: def.fields as unknown as Prisma.InputJsonValue, // plain JSON by construction
-        indexes: def.indexes,
-        rules: def.rules,
+        indexes: def.indexes as unknown as Prisma.InputJsonValue, // plain JSON by construction
+        rules: def.rules as unknown as Prisma.InputJsonValue, // plain JSON by construction (safeJsonObject)
       },
       select: SELECT,
     });
@@ -95,7 +108,7 @@ export class DefinitionTx {
   async save(def: Omit<CollectionDef, 'createdAt' | 'updatedAt'>): Promise<CollectionDef> {
     const row = await this.tx.collection.update({
       where: { name: def.name },
-      data: { fields: def.fields as unknown as Prisma.InputJsonValue, indexes: def.indexes, rules: def.rules },
+      data: { fields: def.fields as unknown as Prisma.InputJsonValue, indexes: def.indexes as unknown as Prisma.InputJsonValue, rules: def.rules as unknown as Prisma.InputJsonValue },
       select: SELECT,
     });
     return toDef(row);
@@ -117,6 +130,24 @@ export class CollectionsRepository {
 
   async list(): Promise<CollectionDef[]> {
     return (await this.prisma.collection.findMany({ select: SELECT, orderBy: { name: 'asc' } })).map(toDef);
+  }
+
+  /**
+   * Builds an index without blocking writes (CREATE INDEX CONCURRENTLY, outside a transaction);
+   * false when it is unique and stored documents share values (its invalid remains must then be dropped).
+   */
+  async createIndexConcurrently(statement: string): Promise<boolean> {
+    try {
+      await this.prisma.$executeRawUnsafe(statement);
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  async dropIndexConcurrently(name: string): Promise<void> {
+    await this.prisma.$executeRawUnsafe(dropIndexStatement(name).replace('DROP INDEX', 'DROP INDEX CONCURRENTLY'));
   }
 
   /**

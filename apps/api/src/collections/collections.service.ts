@@ -6,11 +6,12 @@ import {
   type CreateCollectionBody,
   definitionIssues,
   type FieldDef,
+  type RelatedDefs,
   type UpdateCollectionBody,
   USERS_TARGET,
 } from './definition.js';
-import { createTableStatements, dropIndexStatement, dropTableStatement, indexSpecs, nonConformingPredicate } from './ddl.js';
-import { fieldExpr } from './sql.js';
+import { createTableStatements, dropIndexStatement, dropTableStatement, indexIssues, indexSpecs, nonConformingPredicate } from './ddl.js';
+import { ruleIssues } from './rules.js';
 import { checkValue } from './values.js';
 
 /** How long a process trusts a cached definition; changes made through this process apply at once. */
@@ -19,7 +20,7 @@ export const DEFINITION_CACHE_MS = 2_000;
 export interface CollectionView {
   name: string;
   fields: FieldDef[];
-  indexes: string[][];
+  indexes: CollectionDef['indexes'];
   rules: CollectionDef['rules'];
   createdAt: string;
   updatedAt: string;
@@ -44,6 +45,22 @@ function invalid(details: ErrorDetail[]): AppException {
   return new AppException(400, 'VALIDATION_FAILED', 'The collection definition is not valid', details);
 }
 
+/** A definition with an update's parts applied. */
+function merged(current: CollectionDef, body: UpdateCollectionBody): Omit<CollectionDef, 'createdAt' | 'updatedAt'> {
+  return {
+    name: current.name,
+    fields: body.fields ?? current.fields,
+    indexes: body.indexes ?? current.indexes,
+    rules: { ...current.rules, ...Object.fromEntries(Object.entries(body.rules ?? {}).filter(([, v]) => v !== undefined)) },
+  };
+}
+
+/** Cross-field problems of a whole definition: fields and indexes, partial index filters, rule expressions. */
+function definitionProblems(def: Omit<CollectionDef, 'createdAt' | 'updatedAt'>, related?: RelatedDefs): { path: (string | number)[]; message: string }[] {
+  // Without `related` (the pre-check before building indexes), rules reading references are left to the transaction.
+  return [...definitionIssues(def.fields, def.indexes), ...indexIssues(def), ...(related ? ruleIssues(def.fields, def.rules, related) : [])];
+}
+
 @Injectable()
 export class CollectionsService {
   private readonly cache = new Map<string, { def: CollectionDef | undefined; expires: number }>();
@@ -55,9 +72,40 @@ export class CollectionsService {
     const hit = this.cache.get(name);
     if (hit && hit.expires > Date.now()) return hit.def;
     const def = await this.repo.find(name);
+    if (def) def.related = await this.relatedOf(def.fields, (target) => this.repo.find(target));
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(name, { def, expires: Date.now() + DEFINITION_CACHE_MS });
     return def;
+  }
+
+  /** The fields of the collections these reference fields point at (rules may read them through a reference). */
+  private async relatedOf(fields: FieldDef[], find: (name: string) => Promise<CollectionDef | undefined>): Promise<RelatedDefs> {
+    const related: RelatedDefs = {};
+    for (const field of fields) {
+      const target = field.type === 'reference' ? field.collection : undefined;
+      if (!target || target === USERS_TARGET || related[target]) continue;
+      const found = await find(target);
+      if (found) related[target] = { fields: found.fields };
+    }
+    return related;
+  }
+
+  /** Reference fields with an `onDelete`, by the collection they point at (cached like definitions). */
+  private onDeleteIndex?: { map: Map<string, { def: CollectionDef; field: FieldDef }[]>; expires: number };
+
+  /** The reference fields (with their collections) whose `onDelete` applies when a document of `name` is deleted. */
+  async referencing(name: string): Promise<{ def: CollectionDef; field: FieldDef }[]> {
+    if (!this.onDeleteIndex || this.onDeleteIndex.expires <= Date.now()) {
+      const map = new Map<string, { def: CollectionDef; field: FieldDef }[]>();
+      for (const def of await this.repo.list()) {
+        for (const field of def.fields) {
+          if (field.type !== 'reference' || !field.onDelete || !field.collection) continue;
+          map.set(field.collection, [...(map.get(field.collection) ?? []), { def, field }]);
+        }
+      }
+      this.onDeleteIndex = { map, expires: Date.now() + DEFINITION_CACHE_MS };
+    }
+    return this.onDeleteIndex.map.get(name) ?? [];
   }
 
   async require(name: string): Promise<CollectionDef> {
@@ -81,6 +129,10 @@ export class CollectionsService {
       throw invalid([{ path: 'name', message: `"${USERS_TARGET}" is reserved for references to the platform's users` }]);
     }
     const def = { name: body.name, fields: body.fields, indexes: body.indexes, rules: body.rules };
+    // Fields and indexes are checked by the body schema; a rule may read the collection's own fields through a self-reference.
+    const related = await this.relatedOf(def.fields, async (target) => (target === def.name ? { ...def, createdAt: new Date(), updatedAt: new Date() } : this.repo.find(target)));
+    const issues = [...indexIssues(def), ...ruleIssues(def.fields, def.rules, related)];
+    if (issues.length) throw invalid(issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
     this.checkDefaults(def.fields);
     try {
       const created = await this.repo.change(async (tx) => {
@@ -92,7 +144,8 @@ export class CollectionsService {
       });
       return toCollectionView(created);
     } finally {
-      this.cache.delete(def.name);
+      this.cache.clear(); // other definitions may read this one (onDelete, rules through references)
+      this.onDeleteIndex = undefined;
     }
   }
 
@@ -104,16 +157,13 @@ export class CollectionsService {
    */
   async update(name: string, body: UpdateCollectionBody): Promise<CollectionView> {
     try {
+      await this.buildNewIndexes(name, body);
       const saved = await this.repo.change(async (tx) => {
         const current = await tx.get(name);
         if (!current) throw notFound(name);
-        const next = {
-          name,
-          fields: body.fields ?? current.fields,
-          indexes: body.indexes ?? current.indexes,
-          rules: { ...current.rules, ...Object.fromEntries(Object.entries(body.rules ?? {}).filter(([, v]) => v !== undefined)) },
-        };
-        const issues = definitionIssues(next.fields, next.indexes);
+        const next = merged(current, body);
+        const related = await this.relatedOf(next.fields, async (target) => (target === name ? { ...next, createdAt: current.createdAt, updatedAt: current.updatedAt } : tx.get(target)));
+        const issues = definitionProblems(next, related);
         if (issues.length) throw invalid(issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
         this.checkDefaults(next.fields);
         await this.checkReferenceTargets(tx, name, next.fields);
@@ -127,7 +177,9 @@ export class CollectionsService {
         const newSpecs = indexSpecs(next);
         const drops = oldSpecs.filter((s) => !newSpecs.some((n) => n.name === s.name));
         const creates = newSpecs.filter((s) => !oldSpecs.some((o) => o.name === s.name));
-        if (toCheck.length > 0 || creates.length > 0) await tx.lockTable(name);
+        // Writes wait only while stored values are checked against changed fields; new indexes
+        // were built beforehand without blocking writes (buildNewIndexes), so creating them here is a no-op.
+        if (toCheck.length > 0) await tx.lockTable(name);
 
         const conflicts: ErrorDetail[] = [];
         for (const field of toCheck) {
@@ -139,23 +191,48 @@ export class CollectionsService {
             conflicts.push({ path, message: `${n} stored document(s) have a "${field.name}" value that is not a valid ${field.type}` });
           }
         }
+        for (const spec of drops) await tx.execute(dropIndexStatement(spec.name));
         for (const spec of creates.filter((s) => s.unique)) {
-          const field = next.fields.find((f) => f.name === spec.fields[0])!;
-          if (await tx.hasDuplicates(name, fieldExpr(field).sql)) {
-            const path = `fields.${next.fields.indexOf(field)}.unique`;
-            conflicts.push({ path, message: `stored documents share values of "${field.name}"` });
+          if (!(await tx.tryCreateUnique(spec.create))) {
+            conflicts.push({ path: spec.source, message: `stored documents share values of ${spec.fields.map((f) => `"${f}"`).join(', ')}` });
           }
         }
         if (conflicts.length) {
           throw new AppException(409, 'DATA_CONFLICT', 'The change does not fit the documents already stored', conflicts);
         }
-        for (const spec of drops) await tx.execute(dropIndexStatement(spec.name));
-        for (const spec of creates) await tx.execute(spec.create);
+        for (const spec of creates.filter((s) => !s.unique)) await tx.execute(spec.create);
         return tx.save(next);
       });
       return toCollectionView(saved);
     } finally {
-      this.cache.delete(name);
+      this.cache.clear(); // other definitions may read this one (onDelete, rules through references)
+      this.onDeleteIndex = undefined;
+    }
+  }
+
+  /**
+   * Builds the indexes a change adds with CREATE INDEX CONCURRENTLY, before the definition
+   * transaction: reads and writes of the collection go on meanwhile. A unique index that the
+   * stored documents violate fails: the indexes built here are dropped again and the answer is
+   * 409 DATA_CONFLICT at its path. Invalid changes are left to the transaction to report.
+   */
+  private async buildNewIndexes(name: string, body: UpdateCollectionBody): Promise<void> {
+    if (body.indexes === undefined && body.fields === undefined) return;
+    const current = await this.repo.find(name);
+    if (!current) return;
+    const next = merged(current, body);
+    if (definitionProblems(next).length) return;
+    const old = new Set(indexSpecs(current).map((spec) => spec.name));
+    const built: string[] = [];
+    for (const spec of indexSpecs(next).filter((s) => !old.has(s.name))) {
+      if (await this.repo.createIndexConcurrently(spec.createConcurrently)) {
+        built.push(spec.name);
+        continue;
+      }
+      for (const done of [...built, spec.name]) await this.repo.dropIndexConcurrently(done);
+      throw new AppException(409, 'DATA_CONFLICT', 'The change does not fit the documents already stored', [
+        { path: spec.source, message: `stored documents share values of ${spec.fields.map((f) => `"${f}"`).join(', ')}` },
+      ]);
     }
   }
 
@@ -188,7 +265,8 @@ export class CollectionsService {
         await tx.remove(name);
       });
     } finally {
-      this.cache.delete(name);
+      this.cache.clear(); // other definitions may read this one (onDelete, rules through references)
+      this.onDeleteIndex = undefined;
     }
   }
 

@@ -1,5 +1,7 @@
-import { type CollectionDef, type FieldDef, SCALAR_TYPES } from './definition.js';
-import { DATA_SCHEMA, exprOf, fieldExpr, fieldLiteral, indexName, tableOf } from './sql.js';
+import pg from 'pg';
+import { type CollectionDef, type FieldDef, type IndexDef, indexFields, SCALAR_TYPES } from './definition.js';
+import { compileFilter, FilterError } from './documents/filter.js';
+import { DATA_SCHEMA, exprOf, fieldExpr, fieldLiteral, indexName, Params, searchVectorSql, tableOf } from './sql.js';
 
 /**
  * DDL of a collection's table and indexes. Runs inside the transaction that writes the
@@ -8,11 +10,15 @@ import { DATA_SCHEMA, exprOf, fieldExpr, fieldLiteral, indexName, tableOf } from
 
 export interface IndexSpec {
   name: string;
-  /** The complete CREATE INDEX statement. */
+  /** The complete CREATE INDEX statement (IF NOT EXISTS: a no-op after createConcurrently built it). */
   create: string;
+  /** The same index built without blocking writes (outside any transaction). */
+  createConcurrently: string;
   unique: boolean;
   /** Field names it covers (for unique violations: the field to name in the error). */
   fields: string[];
+  /** Where the definition asks for it (`fields.2.unique`, `indexes.0`): the path of a conflict. */
+  source: string;
 }
 
 /** The table of a new collection, with its primary key and the indexes behind default paging and owner rules. */
@@ -40,20 +46,33 @@ export function dropTableStatement(collection: string): string {
   return `DROP TABLE IF EXISTS ${tableOf(collection)}`;
 }
 
+function statements(name: string, unique: boolean, table: string, body: string): Pick<IndexSpec, 'name' | 'create' | 'createConcurrently'> {
+  const kind = unique ? 'UNIQUE INDEX' : 'INDEX';
+  return {
+    name,
+    create: `CREATE ${kind} IF NOT EXISTS "${name}" ON ${table} ${body}`,
+    createConcurrently: `CREATE ${kind} CONCURRENTLY IF NOT EXISTS "${name}" ON ${table} ${body}`,
+  };
+}
+
 /** The indexes a definition asks for: one unique index per unique field, one per `indexes` entry. */
 export function indexSpecs(def: Pick<CollectionDef, 'name' | 'fields' | 'indexes'>): IndexSpec[] {
   const table = tableOf(def.name);
   const specs: IndexSpec[] = [];
-  for (const field of def.fields) {
+  for (const [i, field] of def.fields.entries()) {
     if (!field.unique || !SCALAR_TYPES.has(field.type)) continue;
     const body = `(${fieldExpr(field).sql})`;
     const name = indexName('ux', def.name, `unique ${body}`);
-    specs.push({ name, create: `CREATE UNIQUE INDEX "${name}" ON ${table} ${body}`, unique: true, fields: [field.name] });
+    specs.push({ ...statements(name, true, table, body), unique: true, fields: [field.name], source: `fields.${i}.unique` });
   }
-  for (const index of def.indexes) {
+  for (const [i, entry] of def.indexes.entries()) {
+    const index = indexFields(entry);
+    const options: Partial<IndexDef> = Array.isArray(entry) ? {} : entry;
     const single = index.length === 1 ? def.fields.find((f) => f.name === index[0]) : undefined;
     let body: string;
-    if (single && !SCALAR_TYPES.has(single.type)) {
+    if (options.search) {
+      body = `USING gin (${searchVectorSql(options as IndexDef)})`;
+    } else if (single && !SCALAR_TYPES.has(single.type)) {
       // Arrays and JSON objects: a GIN index serves $contains (@>).
       body = `USING gin (${fieldExpr(single).sql} jsonb_path_ops)`;
     } else {
@@ -64,11 +83,45 @@ export function indexSpecs(def: Pick<CollectionDef, 'name' | 'fields' | 'indexes
       });
       body = `(${parts.join(', ')})`;
     }
-    const name = indexName('ix', def.name, body);
+    if (options.where) body += ` WHERE ${partialPredicateSql(def, options.where)}`;
+    const unique = options.unique === true;
+    const name = indexName(unique ? 'ux' : 'ix', def.name, unique ? `unique ${body}` : body);
     if (specs.some((s) => s.name === name)) continue;
-    specs.push({ name, create: `CREATE INDEX "${name}" ON ${table} ${body}`, unique: false, fields: index });
+    specs.push({ ...statements(name, unique, table, body), unique, fields: index, source: `indexes.${i}` });
   }
   return specs;
+}
+
+/**
+ * The WHERE of a partial index: the filter compiled, its bound values written as literals (an
+ * index definition has no parameters). Only declared fields: system timestamps would need a
+ * cast that is not immutable.
+ */
+export function partialPredicateSql(def: Pick<CollectionDef, 'fields'>, where: Record<string, unknown>): string {
+  const params = new Params();
+  const sql = compileFilter(def, where, params, '');
+  return sql.replace(/\$(\d+)/g, (_, n: string) => literalOf(params.values[Number(n) - 1]));
+}
+
+function literalOf(value: unknown): string {
+  if (Array.isArray(value)) return `ARRAY[${value.map(literalOf).join(', ')}]`;
+  return pg.escapeLiteral(String(value));
+}
+
+/** Problems of the `where` of partial indexes, with their paths. */
+export function indexIssues(def: Pick<CollectionDef, 'fields' | 'indexes'>): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  def.indexes.forEach((entry, i) => {
+    if (Array.isArray(entry) || !entry.where) return;
+    try {
+      const sql = partialPredicateSql(def, entry.where);
+      if (sql.includes('::timestamptz')) issues.push({ path: ['indexes', i, 'where'], message: 'may name declared fields only' });
+    } catch (err) {
+      if (!(err instanceof FilterError)) throw err;
+      issues.push({ path: ['indexes', i, 'where', ...(err.path ? err.path.split('.') : [])], message: err.message });
+    }
+  });
+  return issues;
 }
 
 export function dropIndexStatement(name: string): string {

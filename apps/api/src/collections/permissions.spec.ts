@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '../auth/caller.js';
-import { aclAllows, canRead, readFilterSql, ruleAllows } from './permissions.js';
+import { aclAllows, canRead, canWrite, readFilterSql, ruleAllows } from './permissions.js';
 import { Params } from './sql.js';
 
 const ownerId = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
@@ -13,10 +13,13 @@ const serviceRole: Caller = { kind: 'service', keyId: 'k' };
 
 describe('permissions', () => {
   it('rules', () => {
-    expect([owner, other, anonymous].map((c) => ruleAllows(c, 'owner', ownerId))).toEqual([true, false, false]);
-    expect([editor, other, serviceRole].map((c) => ruleAllows(c, 'role:editor', ownerId))).toEqual([true, false, true]);
-    expect([owner, anonymous, serviceRole].map((c) => ruleAllows(c, 'admin', ownerId))).toEqual([false, false, true]);
-    expect([owner, anonymous].map((c) => ruleAllows(c, 'authenticated', null))).toEqual([true, false]);
+    const doc = { ownerId, acl: null };
+    expect([owner, other, anonymous].map((c) => ruleAllows(c, 'owner', doc))).toEqual([true, false, false]);
+    expect([editor, other, serviceRole].map((c) => ruleAllows(c, 'role:editor', doc))).toEqual([true, false, true]);
+    expect([owner, anonymous, serviceRole].map((c) => ruleAllows(c, 'admin', doc))).toEqual([false, false, true]);
+    expect([owner, anonymous].map((c) => ruleAllows(c, 'authenticated', { ownerId: null, acl: null }))).toEqual([true, false]);
+    // A list allows what any of its items allows.
+    expect([owner, other, editor, anonymous].map((c) => ruleAllows(c, ['owner', 'role:editor'], doc))).toEqual([true, false, true, false]);
   });
 
   it('an acl narrows; the owner and admins always pass it', () => {
@@ -35,5 +38,36 @@ describe('permissions', () => {
       `d.owner_id = $1::uuid AND (d.acl IS NULL OR NOT (d.acl ? 'read') OR d.owner_id = $2::uuid OR (d.acl->'read') ?| $3::text[])`,
     );
     expect(params.values).toEqual([ownerId, ownerId, ['*', `user:${ownerId}`]]);
+  });
+});
+
+describe('expression rules', () => {
+  const def = { fields: [{ name: 'public', type: 'boolean' as const }, { name: 'status', type: 'string' as const }] };
+  const publicOrMine = { $or: [{ public: true }, { ownerId: '@auth.id' }] };
+
+  it('compile to SQL with the caller bound; an empty variable matches nothing', () => {
+    const params = new Params();
+    expect(readFilterSql(owner, publicOrMine, params, 'd', def)).toBe(
+      `((((d.data->>'public') = $1::text) OR (d.owner_id = $2::uuid))) AND (d.acl IS NULL OR NOT (d.acl ? 'read') OR d.owner_id = $3::uuid OR (d.acl->'read') ?| $4::text[])`,
+    );
+    expect(params.values.slice(0, 2)).toEqual(['true', ownerId]);
+    const anon = new Params();
+    expect(readFilterSql(anonymous, publicOrMine, anon, 'd', def)).toContain('OR (NULL)');
+    // A shorthand that allows everything makes the expressions moot (and binds nothing for them).
+    const editorParams = new Params();
+    expect(readFilterSql(editor, [publicOrMine, 'role:editor'], editorParams, 'd', def)).not.toContain('public');
+    const editorId = 'cccccccc-cccc-4ccc-8ccc-cccccccccccc';
+    expect(editorParams.values).toEqual([editorId, ['*', `user:${editorId}`, 'role:editor']]);
+  });
+
+  it('evaluate in code over the stored and the incoming document', () => {
+    const draft = { ownerId, acl: null, data: { public: false, status: 'draft' } };
+    expect([owner, other, anonymous, serviceRole].map((c) => canRead(c, publicOrMine, draft, def))).toEqual([true, false, false, true]);
+    const onlyPublish = { $or: [{ status: '@data.status' }, { status: 'draft', '@data.status': 'published' }] };
+    const write = (status: string) => canWrite(owner, onlyPublish, draft, def, { method: 'PATCH', data: { ...draft.data, status } });
+    expect(['draft', 'published', 'archived'].map(write)).toEqual([true, true, false]);
+    // Without the definition, an expression allows nothing (fail closed); a shorthand beside it still answers.
+    expect(canRead(owner, publicOrMine, draft)).toBe(false);
+    expect(canRead(owner, [publicOrMine, 'owner'], draft)).toBe(true);
   });
 });

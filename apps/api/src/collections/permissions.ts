@@ -1,33 +1,27 @@
-import { type Caller, hasRole, isAdmin } from '../auth/caller.js';
-import type { Rule } from './definition.js';
+import { type Caller, isAdmin } from '../auth/caller.js';
+import type { CollectionDef, Rule } from './definition.js';
+import { READ_CONTEXT, type RuleContext, ruleEval, ruleSql } from './rules.js';
 import type { Params } from './sql.js';
 import type { Acl } from './values.js';
 
 /**
- * The permission model (DESIGN.md, docs/data.md): a collection rule decides who may do an
- * operation at all, and a document's `acl` (when it has one) narrows who may read or write
- * that document. The owner of a document always passes its acl; admins and the service role
- * pass everything. Two forms of the same check: `ruleAllows`/`aclAllows` in code (writes,
- * change events) and `readFilterSql` in SQL (get, list, count, expand, batch reads).
+ * The permission model (DESIGN.md, docs/data.md): a collection rule (a shorthand, an
+ * expression, or a list of them: rules.ts) decides who may do an operation on which documents,
+ * and a document's `acl` (when it has one) narrows who may read or write that document. The
+ * owner of a document always passes its acl; admins and the service role pass everything. Two
+ * forms of the same check: `canRead`/`canWrite`/`canCreate` in code (writes, change events) and
+ * `readFilterSql` in SQL (get, list, count, expand, batch reads). Expression rules need the
+ * collection definition (`def`) and the document's fields (`doc.data`); without `def` an
+ * expression allows nothing. Shorthands need neither. For a change event's document (its
+ * client view), `accessOfDoc(def, doc)` in documents.service.ts gives the DocAccess.
  */
 
 export type AclMode = 'read' | 'write';
 
-/** What the rule says for this caller and a document owned by `ownerId` (undefined: whoever owns it). */
-export function ruleAllows(caller: Caller, rule: Rule, ownerId: string | null | undefined): boolean {
+/** What the rule says for this caller and document (acl aside). */
+export function ruleAllows(caller: Caller, rule: Rule, doc: DocAccess, def?: Pick<CollectionDef, 'fields'>, ctx: RuleContext = READ_CONTEXT): boolean {
   if (isAdmin(caller)) return true;
-  switch (rule) {
-    case 'public':
-      return true;
-    case 'authenticated':
-      return caller.kind === 'user';
-    case 'owner':
-      return caller.kind === 'user' && (ownerId === undefined || ownerId === caller.userId);
-    case 'admin':
-      return false;
-    default:
-      return hasRole(caller, rule.slice('role:'.length));
-  }
+  return ruleEval(caller, rule, { id: doc.id, ownerId: doc.ownerId, createdAt: doc.createdAt, updatedAt: doc.updatedAt, data: doc.data ?? {} }, def, ctx);
 }
 
 /** The acl entries that match the caller: `*`, `user:<id>`, `role:<name>` for each role. */
@@ -45,30 +39,44 @@ export function aclAllows(caller: Caller, acl: Acl | null, ownerId: string | nul
   return list.some((entry) => mine.has(entry));
 }
 
+/** What a permission check reads of a document: its owner and acl, and for expression rules its fields and system values. */
 export interface DocAccess {
   ownerId: string | null;
   acl: Acl | null;
+  id?: string;
+  data?: Record<string, unknown>;
+  createdAt?: Date | string;
+  updatedAt?: Date | string;
 }
 
 /** May the caller read this document under this rule (`read` for get/expand, `list` for list/count)? */
-export function canRead(caller: Caller, rule: Rule, doc: DocAccess): boolean {
-  return ruleAllows(caller, rule, doc.ownerId) && aclAllows(caller, doc.acl, doc.ownerId, 'read');
+export function canRead(caller: Caller, rule: Rule, doc: DocAccess, def?: Pick<CollectionDef, 'fields'>): boolean {
+  return ruleAllows(caller, rule, doc, def) && aclAllows(caller, doc.acl, doc.ownerId, 'read');
 }
 
-/** May the caller update or delete this document under this rule? */
-export function canWrite(caller: Caller, rule: Rule, doc: DocAccess): boolean {
-  return ruleAllows(caller, rule, doc.ownerId) && aclAllows(caller, doc.acl, doc.ownerId, 'write');
+/**
+ * May the caller update or delete this stored document under this rule? For an update, `ctx`
+ * carries the method and the document as the write leaves it (`@data`).
+ */
+export function canWrite(caller: Caller, rule: Rule, doc: DocAccess, def?: Pick<CollectionDef, 'fields'>, ctx: RuleContext = { method: 'DELETE' }): boolean {
+  return ruleAllows(caller, rule, doc, def, ctx) && aclAllows(caller, doc.acl, doc.ownerId, 'write');
+}
+
+/** May the caller create this document (the rule's fields and `@data` are both the new document)? */
+export function canCreate(caller: Caller, rule: Rule, doc: DocAccess, def: Pick<CollectionDef, 'fields'>): boolean {
+  const data = { ...doc.data, ...(doc.id ? { id: doc.id } : {}), ownerId: doc.ownerId };
+  return ruleAllows(caller, rule, doc, def, { method: 'POST', data });
 }
 
 /**
  * The read check as a SQL predicate over the table alias `d`, or `false` when the rule lets
  * the caller see nothing (the query need not run). Values are bound through `params`.
  */
-export function readFilterSql(caller: Caller, rule: Rule, params: Params, alias = 'd'): string | false {
+export function readFilterSql(caller: Caller, rule: Rule, params: Params, alias = 'd', def?: Pick<CollectionDef, 'fields'>): string | false {
   if (isAdmin(caller)) return 'TRUE';
-  if (!ruleAllows(caller, rule, undefined)) return false;
-  const parts: string[] = [];
-  if (rule === 'owner' && caller.kind === 'user') parts.push(`${alias}.owner_id = ${params.add(caller.userId, 'uuid')}`);
+  const allowed = ruleSql(caller, rule, params, alias, def, READ_CONTEXT);
+  if (allowed === false) return false;
+  const parts = allowed === 'TRUE' ? [] : [allowed];
   const aclOr = [`${alias}.acl IS NULL`, `NOT (${alias}.acl ? 'read')`];
   if (caller.kind === 'user') aclOr.push(`${alias}.owner_id = ${params.add(caller.userId, 'uuid')}`);
   aclOr.push(`(${alias}.acl->'read') ?| ${params.add(principalsOf(caller), 'text[]')}`);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { COLLECTION_NAME, type CollectionDef, FIELD_NAME, type FieldDef } from './definition.js';
+import { COLLECTION_NAME, type CollectionDef, FIELD_NAME, type FieldDef, type IndexDef, searchIndexOf } from './definition.js';
 
 /**
  * SQL building blocks for runtime collections. Identifiers (table and field names) are
@@ -51,21 +51,25 @@ export const SYSTEM_COLUMNS: Record<string, Expr> = {
  * Dates are stored as normalised ISO-8601 UTC strings, whose text order is their time order.
  */
 export function fieldExpr(field: Pick<FieldDef, 'name' | 'type'>, alias = ''): Expr {
-  const a = alias ? `${alias}.` : '';
+  return fieldExprOn(field, alias ? `${alias}.data` : 'data');
+}
+
+/** fieldExpr over any jsonb expression holding the fields (a row's `data`, or a bound rule variable). */
+export function fieldExprOn(field: Pick<FieldDef, 'name' | 'type'>, data: string): Expr {
   const key = fieldLiteral(field.name);
   switch (field.type) {
     case 'number':
     case 'integer':
       return {
-        sql: `(CASE WHEN jsonb_typeof(${a}data->${key}) = 'number' THEN (${a}data->>${key})::numeric END)`,
+        sql: `(CASE WHEN jsonb_typeof(${data}->${key}) = 'number' THEN (${data}->>${key})::numeric END)`,
         type: 'numeric',
         nullable: true,
       };
     case 'json':
     case 'array':
-      return { sql: `(${a}data->${key})`, type: 'jsonb', nullable: true };
+      return { sql: `(${data}->${key})`, type: 'jsonb', nullable: true };
     default:
-      return { sql: `(${a}data->>${key})`, type: 'text', nullable: true };
+      return { sql: `(${data}->>${key})`, type: 'text', nullable: true };
   }
 }
 
@@ -91,3 +95,23 @@ export class Params {
 export function indexName(prefix: 'ix' | 'ux' | 'pk', collection: string, spec: string): string {
   return `${prefix}-${createHash('sha256').update(`${collection}\n${spec}`).digest('hex').slice(0, 24)}`;
 }
+
+/**
+ * The text a search index covers, as a tsvector: its fields joined, folded (lowercase, no
+ * accents: baas_fold) and parsed with the index's language. Written identically in the
+ * index and in `$search` queries so that the GIN index serves them.
+ */
+export function searchVectorSql(index: IndexDef, alias = ''): string {
+  const text = index.fields.map((name) => `coalesce(${fieldExpr({ name, type: 'string' }, alias).sql}, '')`).join(` || ' ' || `);
+  return `to_tsvector('${index.language ?? 'simple'}'::regconfig, baas_fold(${text}))`;
+}
+
+/** A `$search` query against the collection's search index: the match and its rank. */
+export function searchSql(def: { indexes?: CollectionDef['indexes'] }, query: string, params: Params, alias = 'd'): { match: string; rank: string } | undefined {
+  const index = searchIndexOf(def);
+  if (!index) return undefined;
+  const vector = searchVectorSql(index, alias);
+  const q = `websearch_to_tsquery('${index.language ?? 'simple'}'::regconfig, baas_fold(${params.add(query, 'text')}))`;
+  return { match: `${vector} @@ ${q}`, rank: `ts_rank(${vector}, ${q})::numeric` };
+}
+

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { KeyArea } from '../auth/api-key-scopes.js';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeaders, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -19,6 +19,8 @@ import {
   fileView,
   listFilesQuery,
   signedQuery,
+  updateBucketBody,
+  updateFileBody,
   uploadUrlBody,
   uploadUrlResult,
 } from './storage.dto.js';
@@ -52,6 +54,14 @@ export class StorageController {
   @ApiResponse({ status: 201, standardSchema: bucketView })
   createBucket(@Body({ schema: createBucketBody }) body: z.infer<typeof createBucketBody>) {
     return this.storage.createBucket(body);
+  }
+
+  @Patch('buckets/:bucket')
+  @Access('admin')
+  @ApiOperation({ summary: "Replace a bucket's rules (admin): create / update / delete rules over the file and the caller" })
+  @ApiResponse({ status: 200, standardSchema: bucketView })
+  updateBucket(@Param('bucket', { schema: bucketNameSchema }) bucket: string, @Body({ schema: updateBucketBody }) body: z.infer<typeof updateBucketBody>) {
+    return this.storage.updateBucket(bucket, body);
   }
 
   @Get('buckets')
@@ -116,6 +126,18 @@ export class StorageController {
   @ApiResponse({ status: 200, standardSchema: fileView })
   getFile(@CurrentCaller() caller: Caller, @Param('id', { schema: fileIdSchema }) id: string) {
     return this.storage.getFile(caller, id);
+  }
+
+  @Patch('files/:id')
+  @Access('user')
+  @ApiOperation({ summary: "Change a file's acl and/or key (whoever may write it, within the bucket's update rule)" })
+  @ApiResponse({ status: 200, standardSchema: fileView })
+  updateFile(
+    @CurrentCaller() caller: Caller,
+    @Param('id', { schema: fileIdSchema }) id: string,
+    @Body({ schema: updateFileBody }) body: z.infer<typeof updateFileBody>,
+  ) {
+    return this.storage.updateFile(caller, id, body);
   }
 
   @Delete('files/:id')

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BUCKET_NAME, fileKeyProblem, MAX_FILE_KEY_BYTES } from '#libs/storage';
+import { bucketRulesSchema } from './storage.rules.js';
 
 export const bucketNameSchema = z
   .string()
@@ -36,8 +37,24 @@ export const createBucketBody = z.strictObject({
     .max(100)
     .default([])
     .describe('empty = any type'),
+  rules: bucketRulesSchema.optional(),
 });
 export type CreateBucketBody = z.infer<typeof createBucketBody>;
+
+/** PATCH /storage/buckets/:bucket: the bucket's rules (null: none). */
+export const updateBucketBody = z.strictObject({
+  rules: bucketRulesSchema.nullable(),
+});
+export type UpdateBucketBody = z.infer<typeof updateBucketBody>;
+
+/** PATCH /storage/files/:id: a new acl and/or key (metadata only: the bytes stay where they are). */
+export const updateFileBody = z
+  .strictObject({
+    acl: aclSchema.optional(),
+    key: fileKeySchema.optional(),
+  })
+  .refine((b) => b.acl !== undefined || b.key !== undefined, 'send acl, key or both');
+export type UpdateFileBody = z.infer<typeof updateFileBody>;
 
 export const listFilesQuery = z.strictObject({
   prefix: z
@@ -72,6 +89,7 @@ export const bucketView = z.object({
   public: z.boolean(),
   maxFileSize: z.number().int().nullable(),
   allowedMimeTypes: z.array(z.string()),
+  rules: z.record(z.string(), z.unknown()).nullable().describe('create / update / delete rules (docs/storage.md), null when none'),
   createdAt: z.iso.datetime(),
 }).meta({ id: 'Bucket' });
 export type BucketView = z.infer<typeof bucketView>;

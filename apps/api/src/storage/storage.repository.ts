@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '#libs/database';
 import { type EventPayloads, writeOutbox } from '#libs/events';
+import type { Params } from '../collections/sql.js';
+import { type BucketRules, FILE_ROW_SQL } from './storage.rules.js';
 
 const FILE_WITH_BUCKET = {
-  include: { bucketRef: { select: { public: true, allowedMimeTypes: true, maxFileSize: true } } },
+  include: { bucketRef: { select: { public: true, allowedMimeTypes: true, maxFileSize: true, rules: true } } },
 } as const;
 
 export type BucketRow = Prisma.StorageBucketGetPayload<object>;
@@ -58,10 +60,15 @@ export class StorageRepository {
     public: boolean;
     maxFileSize: number | null;
     allowedMimeTypes: string[];
+    rules?: BucketRules;
   }): Promise<BucketRow | undefined> {
     try {
       return await this.prisma.storageBucket.create({
-        data: { ...data, maxFileSize: data.maxFileSize === null ? null : BigInt(data.maxFileSize) },
+        data: {
+          ...data,
+          maxFileSize: data.maxFileSize === null ? null : BigInt(data.maxFileSize),
+          rules: data.rules === undefined ? Prisma.DbNull : (data.rules as Prisma.InputJsonValue), // plain JSON (validated)
+        },
       });
     } catch (err) {
       if (isUniqueViolation(err)) return undefined;
@@ -71,6 +78,25 @@ export class StorageRepository {
 
   listBuckets(): Promise<BucketRow[]> {
     return this.prisma.storageBucket.findMany({ orderBy: { name: 'asc' } });
+  }
+
+  /** Replaces a bucket's rules; undefined when there is no such bucket. */
+  async setBucketRules(name: string, rules: BucketRules | null): Promise<BucketRow | undefined> {
+    const rows = await this.prisma.storageBucket.updateManyAndReturn({
+      where: { name },
+      data: { rules: rules === null ? Prisma.DbNull : (rules as Prisma.InputJsonValue) },
+    });
+    return rows[0];
+  }
+
+  /** Changes a file's acl and/or key; undefined when the key is taken in its namespace. */
+  async updateFile(id: string, data: { key?: string; aclRead?: string[]; aclWrite?: string[] }): Promise<FileRow | undefined> {
+    try {
+      return await this.prisma.storageFile.update({ where: { id }, data });
+    } catch (err) {
+      if (isUniqueViolation(err)) return undefined;
+      throw err;
+    }
   }
 
   findBucket(name: string): Promise<BucketRow | null> {
@@ -99,6 +125,27 @@ export class StorageRepository {
    * Ready files of a bucket under a prefix, in (key, id) order, after the `after` position.
    * With a filter, only the caller's own files and those whose read ACL names them.
    */
+  /**
+   * The page of ready files under the prefix that the bucket's read rule grants (`rule`, a
+   * predicate over FILE_ROW_SQL's `d` with its bound values), in the same order as listFiles.
+   */
+  async listFilesByRule(args: { bucket: string; prefix: string; after?: { key: string; id?: string }; limit: number; rule: string; params: Params }): Promise<FileRow[]> {
+    const { params } = args;
+    const after = args.after
+      ? args.after.id
+        ? ` AND (d.key > ${params.add(args.after.key, 'text')} OR (d.key = ${params.add(args.after.key, 'text')} AND d.id > ${params.add(args.after.id, 'uuid')}))`
+        : ` AND d.key > ${params.add(args.after.key, 'text')}`
+      : '';
+    const ids = await this.prisma.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT d.id FROM ${FILE_ROW_SQL} WHERE d.bucket = ${params.add(args.bucket, 'text')} AND d.status = 'ready'
+         AND starts_with(d.key, ${params.add(args.prefix, 'text')})${after} AND (${args.rule})
+       ORDER BY d.key, d.id LIMIT ${params.add(args.limit, 'int')}`,
+      ...params.values,
+    );
+    if (ids.length === 0) return [];
+    return this.prisma.storageFile.findMany({ where: { id: { in: ids.map((r) => r.id) } }, orderBy: [{ key: 'asc' }, { id: 'asc' }] });
+  }
+
   listFiles(args: {
     bucket: string;
     prefix: string;

@@ -23,7 +23,7 @@ import {
   URL_SIGNER,
   type UrlSigner,
 } from '#libs/storage';
-import { actorOf, type Caller } from '../auth/caller.js';
+import { actorOf, type Caller, isAdmin } from '../auth/caller.js';
 import { AppException } from '../common/app-exception.js';
 import { contentDisposition, decideRange, etagMatches, notModifiedSince } from './http-range.js';
 import { multipartError, type UploadPart } from './multipart.js';
@@ -37,9 +37,13 @@ import {
   type FileView,
   fileKeySchema,
   type ListFilesQuery,
+  type UpdateBucketBody,
+  type UpdateFileBody,
   type UploadUrlBody,
   type UploadUrlResult,
 } from './storage.dto.js';
+import { Params } from '../collections/sql.js';
+import { type BucketRuleName, bucketRuleAllows, bucketRuleIssues, type BucketRules, readRuleSql, type RuleFile } from './storage.rules.js';
 import { canRead, canWrite, type FileAccess, listFilterFor } from './storage.policy.js';
 import {
   type BucketRow,
@@ -93,8 +97,25 @@ function toBucketView(row: BucketRow): BucketView {
     public: row.public,
     maxFileSize: row.maxFileSize === null ? null : Number(row.maxFileSize),
     allowedMimeTypes: row.allowedMimeTypes,
+    rules: rulesOf(row),
     createdAt: row.createdAt.toISOString(),
   };
+}
+
+/** A bucket's stored rules (written only from validated bodies). */
+function rulesOf(bucket: { rules: unknown }): BucketRules | null {
+  return (bucket.rules ?? null);
+}
+
+function ruleFile(file: Pick<FileRow, 'bucket' | 'key' | 'contentType' | 'ownerId'> & { size: bigint | number }): RuleFile {
+  return { bucket: file.bucket, key: file.key, size: Number(file.size), contentType: file.contentType, ownerId: file.ownerId };
+}
+
+/** A bucket rule said no: 401 for anonymous callers, else 403. */
+function ruleDenied(caller: Caller, op: BucketRuleName): AppException {
+  return caller.kind === 'anonymous'
+    ? new AppException(401, 'UNAUTHENTICATED', 'Sign in or send a service key')
+    : new AppException(403, 'FORBIDDEN', `The bucket's ${op} rule does not allow this`);
 }
 
 function accessOf(row: FileRow, bucketPublic: boolean): FileAccess {
@@ -159,6 +180,7 @@ export class StorageService {
   // ---- buckets ----------------------------------------------------------------------------
 
   async createBucket(body: CreateBucketBody): Promise<BucketView> {
+    this.checkRules(body.rules ?? null);
     if (body.maxFileSize !== null && body.maxFileSize > this.config.STORAGE_MAX_FILE_SIZE_BYTES) {
       throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [
         { path: 'maxFileSize', message: `must be at most ${this.config.STORAGE_MAX_FILE_SIZE_BYTES} (the platform limit)` },
@@ -167,6 +189,19 @@ export class StorageService {
     const row = await this.repo.createBucket(body);
     if (!row) throw new AppException(409, 'BUCKET_EXISTS', 'A bucket with this name already exists');
     return toBucketView(row);
+  }
+
+  /** Replaces a bucket's rules (admin). */
+  async updateBucket(name: string, body: UpdateBucketBody): Promise<BucketView> {
+    this.checkRules(body.rules);
+    const row = await this.repo.setBucketRules(name, body.rules);
+    if (!row) throw bucketNotFound();
+    return toBucketView(row);
+  }
+
+  private checkRules(rules: BucketRules | null): void {
+    const issues = rules ? bucketRuleIssues(rules) : [];
+    if (issues.length) throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', issues);
   }
 
   async listBuckets(): Promise<{ items: BucketView[]; nextCursor: null }> {
@@ -210,7 +245,8 @@ export class StorageService {
     const file = await this.repo.findFile(id);
     if (!file) throw notFound();
     const access = accessOf(file, file.bucketRef.public);
-    if (file.status !== 'ready' ? !canWrite(caller, access) : !canRead(caller, access)) throw notFound();
+    const mayRead = () => canRead(caller, access) || bucketRuleAllows(caller, rulesOf(file.bucketRef), 'read', ruleFile(file));
+    if (file.status !== 'ready' ? !canWrite(caller, access) : !mayRead()) throw notFound();
     return file;
   }
 
@@ -237,13 +273,21 @@ export class StorageService {
   async listFiles(caller: Caller, bucketName: string, query: ListFilesQuery): Promise<FileList> {
     const bucket = await this.bucket(bucketName);
     const after = query.cursor === undefined ? undefined : decodeListCursor(query.cursor);
-    const rows = await this.repo.listFiles({
-      bucket: bucket.name,
-      prefix: query.prefix,
-      after,
-      limit: query.limit + 1,
-      filter: listFilterFor(caller, bucket.public),
-    });
+    const filter = listFilterFor(caller, bucket.public);
+    const base = { bucket: bucket.name, prefix: query.prefix, after, limit: query.limit + 1 };
+    let rows = await this.repo.listFiles({ ...base, filter });
+    const params = new Params();
+    const granted = filter ? readRuleSql(caller, rulesOf(bucket), params) : false;
+    if (granted !== false) {
+      // Files the read rule grants beside those the ACL model shows: both pages are in (key, id)
+      // order after the same cursor, so their merge, cut to the limit, is the exact page.
+      const byRule = await this.repo.listFilesByRule({ ...base, rule: granted, params });
+      const seen = new Set(rows.map((r) => r.id));
+      rows = [...rows, ...byRule.filter((r) => !seen.has(r.id))]
+        // UTF-8 byte order: the code point order of the database's C collation.
+        .sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .slice(0, base.limit);
+    }
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     return {
@@ -296,6 +340,11 @@ export class StorageService {
       throw this.uploadError(err);
     }
     if (!stored) throw new AppException(400, 'FILE_MISSING', 'The form has no file field');
+    // Size and type are known only now: a refused file's bytes are removed again.
+    if (!isAdmin(caller) && !bucketRuleAllows(caller, rulesOf(bucket), 'create', ruleFile(stored))) {
+      await this.removeObject(stored.objectKey);
+      throw ruleDenied(caller, 'create');
+    }
 
     const result = await this.repo.insertFile(stored, imported ? null : eventOf(stored, 'upload', caller)).catch(async (err: unknown) => {
       await this.removeObject(stored.objectKey);
@@ -414,11 +463,32 @@ export class StorageService {
     }
   }
 
+  // ---- change -----------------------------------------------------------------------------
+
+  /**
+   * Changes a file's acl and/or key (its bytes stay where they are): whoever may write the file
+   * (owner, admins, the service role, its write ACL), if the bucket's update rule allows the
+   * file as it will be (`@data`). A key taken in the file's namespace is 409 FILE_EXISTS.
+   */
+  async updateFile(caller: Caller, id: string, body: UpdateFileBody): Promise<FileView> {
+    const file = await this.writable(caller, id);
+    const next = { ...ruleFile(file), key: body.key ?? file.key };
+    if (!isAdmin(caller) && !bucketRuleAllows(caller, rulesOf(file.bucketRef), 'update', ruleFile(file), next)) throw ruleDenied(caller, 'update');
+    if (body.key !== undefined && body.key !== file.key && (await this.repo.keyTaken(file.bucket, file.keyScope, body.key))) throw keyTaken();
+    const row = await this.repo.updateFile(id, {
+      ...(body.key !== undefined ? { key: body.key } : {}),
+      ...(body.acl ? { aclRead: body.acl.read, aclWrite: body.acl.write } : {}),
+    });
+    if (!row) throw keyTaken();
+    return this.view(row, caller, file.bucketRef.public);
+  }
+
   // ---- delete -----------------------------------------------------------------------------
 
   /** Deletes the metadata (with a `delete` event for a ready file) in one transaction, then the bytes. */
   async deleteFile(caller: Caller, id: string): Promise<void> {
-    await this.writable(caller, id);
+    const file = await this.writable(caller, id);
+    if (!isAdmin(caller) && !bucketRuleAllows(caller, rulesOf(file.bucketRef), 'delete', ruleFile(file))) throw ruleDenied(caller, 'delete');
     const row = await this.repo.deleteFile(id, (deleted) => (deleted.status === 'ready' ? eventOf(deleted, 'delete', caller) : null));
     if (!row) throw notFound();
     await this.removeObject(row.objectKey);
@@ -500,6 +570,9 @@ export class StorageService {
       throw new AppException(415, 'MIME_TYPE_NOT_ALLOWED', `This bucket does not accept ${body.contentType} files`);
     }
     const id = randomUUID();
+    const owner = caller.kind === 'user' ? caller.userId : null;
+    const planned = { bucket: bucket.name, key: body.key ?? id, size: body.size, contentType: body.contentType, ownerId: owner };
+    if (!isAdmin(caller) && !bucketRuleAllows(caller, rulesOf(bucket), 'create', planned)) throw ruleDenied(caller, 'create');
     const ttl = this.config.STORAGE_UPLOAD_URL_TTL_SECONDS;
     const expiresAt = new Date(Date.now() + ttl * 1000);
     const acl = body.acl ?? { read: [], write: [] };

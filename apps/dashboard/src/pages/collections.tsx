@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import type { CreateCollectionInput } from '@selfbaas/sdk';
-import type { CollectionInput } from '../api/types.js';
+import { type CollectionInput, ruleText } from '../api/types.js';
 import { useClient } from '../session.js';
 import { DataTable, Dialog, ErrorMessage, formatDate, Loading } from '../ui.js';
 import { SchemaEditor } from './schema-editor.js';
@@ -50,7 +50,7 @@ export function CollectionsPage() {
                 </Link>
               </td>
               <td>{c.fields.map((f) => f.name).join(', ') || <span className="muted">none</span>}</td>
-              <td className="small">{[c.rules.list, c.rules.read, c.rules.create, c.rules.update, c.rules.delete].join(' / ')}</td>
+              <td className="small">{[c.rules.list, c.rules.read, c.rules.create, c.rules.update, c.rules.delete].map(ruleText).join(' / ')}</td>
               <td>{formatDate(c.updatedAt)}</td>
             </tr>
           ))}

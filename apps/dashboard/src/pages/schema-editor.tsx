@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from 'react';
-import { type CollectionInput, FIELD_TYPES, type FieldDef, type FieldType, RULE_NAMES, type RuleName } from '../api/types.js';
+import { type CollectionInput, FIELD_TYPES, type FieldDef, type FieldType, type IndexEntry, parseRule, type Rule, RULE_NAMES, type RuleName, ruleText } from '../api/types.js';
 import { detailsByPath, ErrorMessage } from '../ui.js';
 
 const ITEM_TYPES = ['', 'string', 'number', 'integer', 'boolean', 'date'];
@@ -52,11 +52,27 @@ function toFields(rows: FieldRow[]): { fields: FieldDef[]; problems: Map<string,
   return { fields, problems };
 }
 
-export function parseIndexes(text: string): string[][] {
+/** `a, b; c` → [["a","b"],["c"]]; an entry written as JSON (`{"fields":[...],"unique":true}`) stays an object. */
+export function parseIndexes(text: string): IndexEntry[] {
   return text
     .split(/[;\n]/)
-    .map((ix) => ix.split(',').map((s) => s.trim()).filter(Boolean))
-    .filter((ix) => ix.length > 0);
+    .map((ix): IndexEntry => {
+      const t = ix.trim();
+      if (t.startsWith('{')) {
+        try {
+          return JSON.parse(t) as IndexEntry;
+        } catch {
+          return [t];
+        }
+      }
+      return t.split(',').map((s) => s.trim()).filter(Boolean);
+    })
+    .filter((ix) => !Array.isArray(ix) || ix.length > 0);
+}
+
+/** The inverse of parseIndexes. */
+export function indexesText(indexes: IndexEntry[]): string {
+  return indexes.map((ix) => (Array.isArray(ix) ? ix.join(', ') : JSON.stringify(ix))).join('; ');
 }
 
 /**
@@ -78,9 +94,11 @@ export function SchemaEditor({
 }) {
   const [name, setName] = useState(initial?.name ?? '');
   const [rows, setRows] = useState<FieldRow[]>(initial?.fields.map(toRow) ?? [{ name: '', type: 'string', required: false, unique: false, collection: '', items: '', extra: '' }]);
-  const [indexes, setIndexes] = useState((initial?.indexes ?? []).map((ix) => ix.join(', ')).join('; '));
+  const [indexes, setIndexes] = useState(indexesText(initial?.indexes ?? []));
   const [rules, setRules] = useState<Record<RuleName, string>>(
-    initial?.rules ?? { list: 'public', read: 'public', create: 'authenticated', update: 'owner', delete: 'owner' },
+    initial
+      ? (Object.fromEntries(RULE_NAMES.map((r) => [r, ruleText(initial.rules[r])])) as Record<RuleName, string>)
+      : { list: 'public', read: 'public', create: 'authenticated', update: 'owner', delete: 'owner' },
   );
   const [localProblems, setLocalProblems] = useState(new Map<string, string>());
   const problems = new Map([...detailsByPath(error), ...localProblems]);
@@ -88,6 +106,13 @@ export function SchemaEditor({
     [...problems.entries()]
       .filter(([p]) => p === `fields.${i}` || p.startsWith(`fields.${i}.`))
       .map(([p, m]) => `${p.split('.').slice(2).join('.') || 'field'} ${m}`)
+      .join('; ');
+
+  /** Problems of one rule: at `rules.read` itself or inside its expression (`rules.read.$or.1.status`). */
+  const ruleProblem = (r: RuleName) =>
+    [...problems.entries()]
+      .filter(([p]) => p === `rules.${r}` || p.startsWith(`rules.${r}.`))
+      .map(([p, m]) => (p === `rules.${r}` ? m : `${p.slice(`rules.${r}.`.length)} ${m}`))
       .join('; ');
 
   function update(i: number, patch: Partial<FieldRow>) {
@@ -99,7 +124,8 @@ export function SchemaEditor({
     const { fields, problems: local } = toFields(rows.filter((r) => r.name.trim() || r.extra.trim()));
     setLocalProblems(local);
     if (local.size) return;
-    onSubmit({ name: name.trim(), fields, indexes: parseIndexes(indexes), rules });
+    const parsed = Object.fromEntries(RULE_NAMES.map((r) => [r, parseRule(rules[r])])) as Record<RuleName, Rule>;
+    onSubmit({ name: name.trim(), fields, indexes: parseIndexes(indexes), rules: parsed });
   }
 
   return (
@@ -187,8 +213,8 @@ export function SchemaEditor({
           {RULE_NAMES.map((r) => (
             <label key={r}>
               {r}
-              <input value={rules[r]} onChange={(e) => setRules({ ...rules, [r]: e.target.value })} list="rule-options" aria-invalid={problems.has(`rules.${r}`)} />
-              {problems.has(`rules.${r}`) && <span className="field-error">{problems.get(`rules.${r}`)}</span>}
+              <input value={rules[r]} onChange={(e) => setRules({ ...rules, [r]: e.target.value })} list="rule-options" aria-invalid={ruleProblem(r) !== ''} />
+              {ruleProblem(r) && <span className="field-error">{ruleProblem(r)}</span>}
             </label>
           ))}
         </div>

@@ -887,7 +887,7 @@ export interface paths {
          */
         get: operations["documentsGet"];
         /**
-         * Replace a document (If-Match: its version)
+         * Replace a document (If-Match: its version), or create it with this id when there is none (201, if the create rule allows)
          * @description Access: anyone.
          */
         put: operations["documentsReplace"];
@@ -1370,6 +1370,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/storage/buckets/{bucket}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Replace a bucket's rules (admin): create / update / delete rules over the file and the caller
+         * @description Access: an admin user or the service key.
+         */
+        patch: operations["storageUpdateBucket"];
+        trace?: never;
+    };
     "/v1/storage/buckets/{bucket}/files": {
         parameters: {
             query?: never;
@@ -1435,7 +1455,11 @@ export interface paths {
         delete: operations["storageDeleteFile"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a file's acl and/or key (whoever may write it, within the bucket's update rule)
+         * @description Access: a signed-in user or the service key.
+         */
+        patch: operations["storageUpdateFile"];
         trace?: never;
     };
     "/v1/storage/files/{id}/content": {
@@ -1845,19 +1869,50 @@ export interface components {
                 collection?: string;
                 /** @enum {string} */
                 items?: "string" | "number" | "integer" | "boolean" | "date";
+                /** @enum {string} */
+                onDelete?: "cascade" | "setNull" | "restrict";
             }[];
-            indexes: string[][];
+            indexes: (string[] | {
+                fields: string[];
+                unique?: boolean;
+                where?: {
+                    [key: string]: unknown;
+                };
+                search?: boolean;
+                /** @enum {string} */
+                language?: "simple" | "english" | "french" | "german" | "spanish" | "italian" | "portuguese" | "dutch" | "danish" | "finnish" | "norwegian" | "swedish" | "russian";
+            })[];
             rules: {
-                /** @description public | authenticated | owner | admin | role:<name> */
-                list: string;
-                /** @description public | authenticated | owner | admin | role:<name> */
-                read: string;
-                /** @description public | authenticated | owner | admin | role:<name> */
-                create: string;
-                /** @description public | authenticated | owner | admin | role:<name> */
-                update: string;
-                /** @description public | authenticated | owner | admin | role:<name> */
-                delete: string;
+                /** @description public | authenticated | owner | admin | role:<name>, a filter expression with @auth/@request/@data variables, or a list of these (any one allows) */
+                list: (string | {
+                    [key: string]: unknown;
+                }) | (string | {
+                    [key: string]: unknown;
+                })[];
+                /** @description public | authenticated | owner | admin | role:<name>, a filter expression with @auth/@request/@data variables, or a list of these (any one allows) */
+                read: (string | {
+                    [key: string]: unknown;
+                }) | (string | {
+                    [key: string]: unknown;
+                })[];
+                /** @description public | authenticated | owner | admin | role:<name>, a filter expression with @auth/@request/@data variables, or a list of these (any one allows) */
+                create: (string | {
+                    [key: string]: unknown;
+                }) | (string | {
+                    [key: string]: unknown;
+                })[];
+                /** @description public | authenticated | owner | admin | role:<name>, a filter expression with @auth/@request/@data variables, or a list of these (any one allows) */
+                update: (string | {
+                    [key: string]: unknown;
+                }) | (string | {
+                    [key: string]: unknown;
+                })[];
+                /** @description public | authenticated | owner | admin | role:<name>, a filter expression with @auth/@request/@data variables, or a list of these (any one allows) */
+                delete: (string | {
+                    [key: string]: unknown;
+                }) | (string | {
+                    [key: string]: unknown;
+                })[];
             };
             /** Format: date-time */
             createdAt: string;
@@ -2388,6 +2443,10 @@ export interface components {
             public: boolean;
             maxFileSize: number | null;
             allowedMimeTypes: string[];
+            /** @description create / update / delete rules (docs/storage.md), null when none */
+            rules: {
+                [key: string]: unknown;
+            } | null;
             /** Format: date-time */
             createdAt: string;
         };
@@ -2498,7 +2557,7 @@ export interface components {
             /** @description the HTTP status, repeated */
             statusCode: number;
             /** @enum {string} */
-            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "ANONYMOUS_USER" | "API_KEY_SCOPE" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "FUNCTION_VERSION_NOT_FOUND" | "IDENTITY_IN_USE" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "LAST_SIGN_IN_METHOD" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MFA_ALREADY_ENABLED" | "MFA_CHALLENGE_INVALID" | "MFA_CODE_INVALID" | "MFA_NOT_ENABLED" | "MFA_NOT_ENROLLED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_ANONYMOUS" | "NOT_FAILED" | "NOT_FOUND" | "OAUTH_ACCOUNT_EXISTS" | "OAUTH_CODE_INVALID" | "OAUTH_DENIED" | "OAUTH_EMAIL_REQUIRED" | "OAUTH_ID_TOKEN_INVALID" | "OAUTH_ID_TOKEN_UNSUPPORTED" | "OAUTH_NONCE_MISMATCH" | "OAUTH_PROVIDER_ERROR" | "OAUTH_PROVIDER_MISCONFIGURED" | "OAUTH_PROVIDER_NOT_FOUND" | "OAUTH_STATE_INVALID" | "PASSWORD_REQUIRED" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REDIRECT_NOT_ALLOWED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
+            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "ANONYMOUS_USER" | "API_KEY_SCOPE" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "DOCUMENT_REFERENCED" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FUNCTION_NOT_FOUND" | "FUNCTION_VERSION_NOT_FOUND" | "IDENTITY_IN_USE" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "LAST_SIGN_IN_METHOD" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MFA_ALREADY_ENABLED" | "MFA_CHALLENGE_INVALID" | "MFA_CODE_INVALID" | "MFA_NOT_ENABLED" | "MFA_NOT_ENROLLED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_ANONYMOUS" | "NOT_FAILED" | "NOT_FOUND" | "OAUTH_ACCOUNT_EXISTS" | "OAUTH_CODE_INVALID" | "OAUTH_DENIED" | "OAUTH_EMAIL_REQUIRED" | "OAUTH_ID_TOKEN_INVALID" | "OAUTH_ID_TOKEN_UNSUPPORTED" | "OAUTH_NONCE_MISMATCH" | "OAUTH_PROVIDER_ERROR" | "OAUTH_PROVIDER_MISCONFIGURED" | "OAUTH_PROVIDER_NOT_FOUND" | "OAUTH_STATE_INVALID" | "PASSWORD_REQUIRED" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUERY_TIMEOUT" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REDIRECT_NOT_ALLOWED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
             message: string;
             /** @description what was wrong, e.g. one entry per invalid field */
             details?: {
@@ -3991,9 +4050,20 @@ export interface operations {
                         collection?: string;
                         /** @enum {string} */
                         items?: "string" | "number" | "integer" | "boolean" | "date";
+                        /** @enum {string} */
+                        onDelete?: "cascade" | "setNull" | "restrict";
                     }[];
                     /** @default [] */
-                    indexes?: string[][];
+                    indexes?: (string[] | {
+                        fields: string[];
+                        unique?: boolean;
+                        where?: {
+                            [key: string]: unknown;
+                        };
+                        search?: boolean;
+                        /** @enum {string} */
+                        language?: "simple" | "english" | "french" | "german" | "spanish" | "italian" | "portuguese" | "dutch" | "danish" | "finnish" | "norwegian" | "swedish" | "russian";
+                    })[];
                     /**
                      * @default {
                      *       "list": "admin",
@@ -4004,16 +4074,51 @@ export interface operations {
                      *     }
                      */
                     rules?: {
-                        /** @default admin */
-                        list?: ("public" | "authenticated" | "owner" | "admin") | string;
-                        /** @default admin */
-                        read?: ("public" | "authenticated" | "owner" | "admin") | string;
-                        /** @default admin */
-                        create?: ("public" | "authenticated" | "owner" | "admin") | string;
-                        /** @default admin */
-                        update?: ("public" | "authenticated" | "owner" | "admin") | string;
-                        /** @default admin */
-                        delete?: ("public" | "authenticated" | "owner" | "admin") | string;
+                        /**
+                         * @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows)
+                         * @default admin
+                         */
+                        list?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /**
+                         * @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows)
+                         * @default admin
+                         */
+                        read?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /**
+                         * @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows)
+                         * @default admin
+                         */
+                        create?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /**
+                         * @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows)
+                         * @default admin
+                         */
+                        update?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /**
+                         * @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows)
+                         * @default admin
+                         */
+                        delete?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
                     };
                 };
             };
@@ -4121,14 +4226,50 @@ export interface operations {
                         collection?: string;
                         /** @enum {string} */
                         items?: "string" | "number" | "integer" | "boolean" | "date";
+                        /** @enum {string} */
+                        onDelete?: "cascade" | "setNull" | "restrict";
                     }[];
-                    indexes?: string[][];
+                    indexes?: (string[] | {
+                        fields: string[];
+                        unique?: boolean;
+                        where?: {
+                            [key: string]: unknown;
+                        };
+                        search?: boolean;
+                        /** @enum {string} */
+                        language?: "simple" | "english" | "french" | "german" | "spanish" | "italian" | "portuguese" | "dutch" | "danish" | "finnish" | "norwegian" | "swedish" | "russian";
+                    })[];
                     rules?: {
-                        list?: ("public" | "authenticated" | "owner" | "admin") | string;
-                        read?: ("public" | "authenticated" | "owner" | "admin") | string;
-                        create?: ("public" | "authenticated" | "owner" | "admin") | string;
-                        update?: ("public" | "authenticated" | "owner" | "admin") | string;
-                        delete?: ("public" | "authenticated" | "owner" | "admin") | string;
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        list?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        read?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        create?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        update?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        delete?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
                     };
                 };
             };
@@ -4180,6 +4321,8 @@ export interface operations {
                 headers: {
                     /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
                     ETag?: string;
+                    /** @description Present when no index serves part of the filter or sort: what to index (or search) so that the list stays fast on a large collection */
+                    "x-index-advice"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4309,6 +4452,19 @@ export interface operations {
                     "application/json": components["schemas"]["Document"];
                 };
             };
+            /** @description OK */
+            201: {
+                headers: {
+                    /** @description the version of the returned representation, quoted */
+                    ETag?: string;
+                    /** @description the URL of the created resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
@@ -4394,7 +4550,7 @@ export interface operations {
                         /** @enum {string} */
                         op: "create";
                         collection: string;
-                        /** @description the document fields, and optionally acl: { read?: [...], write?: [...] } */
+                        /** @description the document fields, optionally acl: { read?: [...], write?: [...] }, and when creating optionally id (a UUID the client chooses) */
                         data: {
                             [key: string]: unknown;
                         };
@@ -4410,7 +4566,7 @@ export interface operations {
                         collection: string;
                         /** Format: uuid */
                         id: string;
-                        /** @description the document fields, and optionally acl: { read?: [...], write?: [...] } */
+                        /** @description the document fields, optionally acl: { read?: [...], write?: [...] }, and when creating optionally id (a UUID the client chooses) */
                         data: {
                             [key: string]: unknown;
                         };
@@ -4422,7 +4578,7 @@ export interface operations {
                         collection: string;
                         /** Format: uuid */
                         id: string;
-                        /** @description the document fields, and optionally acl: { read?: [...], write?: [...] } */
+                        /** @description the document fields, optionally acl: { read?: [...], write?: [...] }, and when creating optionally id (a UUID the client chooses) */
                         data: {
                             [key: string]: unknown;
                         };
@@ -5503,12 +5659,95 @@ export interface operations {
                      * @default []
                      */
                     allowedMimeTypes?: string[];
+                    /** @description rules over the file (key, segments, size, contentType, ...) and the caller: read grants reading; create/update/delete narrow writes */
+                    rules?: {
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        read?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        create?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        update?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        delete?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                    };
                 };
             };
         };
         responses: {
             /** @description OK */
             201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bucket"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageUpdateBucket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bucket: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description rules over the file (key, segments, size, contentType, ...) and the caller: read grants reading; create/update/delete narrow writes */
+                    rules: {
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        read?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        create?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        update?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description public | authenticated | owner | admin | role:<name>, a filter expression such as {"$or":[{"public":true},{"ownerId":"@auth.id"}]}, or a list of these (any one allows) */
+                        delete?: (string | {
+                            [key: string]: unknown;
+                        }) | (string | {
+                            [key: string]: unknown;
+                        })[];
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5692,6 +5931,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    storageUpdateFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    acl?: {
+                        /** @default [] */
+                        read?: string[];
+                        /** @default [] */
+                        write?: string[];
+                    };
+                    key?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["File"];
+                };
             };
             "4XX": components["responses"]["Error"];
             default: components["responses"]["Error"];

@@ -84,12 +84,12 @@ export class BatchService {
         return { status: 201, document: await this.documents.create(caller, op.collection, op.data, client) };
       case 'get':
         return { status: 200, document: await this.documents.get(caller, op.collection, op.id, {}, client) };
-      case 'replace':
+      case 'replace': {
+        const { doc, created } = await this.documents.upsert(caller, op.collection, op.id, op.data, ifMatch, client);
+        return { status: created ? 201 : 200, document: doc };
+      }
       case 'update':
-        return {
-          status: 200,
-          document: await this.documents.update(caller, op.collection, op.id, op.data, op.op === 'replace' ? 'replace' : 'patch', ifMatch, client),
-        };
+        return { status: 200, document: await this.documents.update(caller, op.collection, op.id, op.data, 'patch', ifMatch, client) };
       case 'delete':
         await this.documents.remove(caller, op.collection, op.id, ifMatch, client);
         return { status: 204 };

@@ -21,6 +21,12 @@ import {
 import { type Doc, DocumentsService, parseIfMatch } from './documents.service.js';
 
 const ifMatchHeader = IF_MATCH_HEADER;
+const INDEX_ADVICE_HEADER = {
+  'x-index-advice': {
+    description: 'Present when no index serves part of the filter or sort: what to index (or search) so that the list stays fast on a large collection',
+    schema: { type: 'string' as const },
+  },
+};
 
 function withEtag(reply: FastifyReply, doc: Doc): Doc {
   void reply.header('etag', `"${doc.version}"`);
@@ -53,13 +59,16 @@ export class DocumentsController {
 
   @Get()
   @ApiOperation({ summary: 'List documents: filter, sort, cursor paging, count, projection, expansion' })
-  @ApiResponse({ status: 200, standardSchema: documentList })
-  list(
+  @ApiResponse({ status: 200, standardSchema: documentList, headers: INDEX_ADVICE_HEADER })
+  async list(
     @CurrentCaller() caller: Caller,
     @Param('name', { schema: collectionNameParam }) name: string,
     @Query({ schema: listQuery }) query: ListQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.documents.list(caller, name, query);
+    const { page, advice } = await this.documents.list(caller, name, query);
+    if (advice.length) void reply.header('x-index-advice', advice.join('; '));
+    return page;
   }
 
   @Get(':id')
@@ -89,9 +98,10 @@ export class DocumentsController {
   }
 
   @Put(':id')
-  @ApiOperation({ summary: 'Replace a document (If-Match: its version)' })
+  @ApiOperation({ summary: 'Replace a document (If-Match: its version), or create it with this id when there is none (201, if the create rule allows)' })
   @ApiHeader(ifMatchHeader)
   @ApiResponse({ status: 200, standardSchema: documentView, headers: ETAG_HEADER })
+  @ApiResponse({ status: 201, standardSchema: documentView, headers: { ...ETAG_HEADER, ...LOCATION_HEADER } })
   async replace(
     @CurrentCaller() caller: Caller,
     @Param('name', { schema: collectionNameParam }) name: string,
@@ -100,7 +110,9 @@ export class DocumentsController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Doc> {
-    return withEtag(reply, await this.documents.update(caller, name, id, body, 'replace', parseIfMatch(ifMatch)));
+    const { doc, created } = await this.documents.upsert(caller, name, id, body, parseIfMatch(ifMatch));
+    if (created) void reply.status(201).header('location', `/v1/collections/${name}/documents/${doc.id}`);
+    return withEtag(reply, doc);
   }
 
   @Patch(':id')

@@ -12,7 +12,7 @@ export const documentIdParam = z.uuid({ message: 'must be a UUID' });
 export { collectionName as collectionNameParam };
 
 /** A document body: the collection's fields (and `acl`); checked against the definition by the service. */
-export const documentBody = safeJsonObject.describe('the document fields, and optionally acl: { read?: [...], write?: [...] }');
+export const documentBody = safeJsonObject.describe('the document fields, optionally acl: { read?: [...], write?: [...] }, and when creating optionally id (a UUID the client chooses)');
 
 const bool = z
   .enum(['true', 'false'])

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type pg from 'pg';
-import { PG_POOL } from '#libs/database';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { createPgPool, PG_POOL } from '#libs/database';
 import { hasSubscriberSql, noteOutboxWrite } from '#libs/events';
 import type { Caller } from '../../auth/caller.js';
 import type { CollectionDef, Rule } from '../definition.js';
 import { readFilterSql } from '../permissions.js';
-import { Params, tableOf } from '../sql.js';
+import { type RuleContext, ruleSql } from '../rules.js';
+import { fieldExpr, fieldLiteral, Params, tableOf } from '../sql.js';
 import type { Acl } from '../values.js';
 import { compileFilter } from './filter.js';
 import { afterCursorParts, orderBySql, type SortKey, sortColumnsSql } from './paging.js';
@@ -54,6 +56,8 @@ function withoutEvented({ evented, ...row }: DocRow & Evented): DocRow {
 
 export interface ListQuery {
   filter?: Record<string, unknown>;
+  /** The top-level `$search` text when the sort ranks by it (bound first: the rank's SQL names `$1`). */
+  rankedSearch?: string;
   sort: SortKey[];
   after?: (string | null)[];
   /** Rows to fetch (one more than the page, to know whether another page follows). */
@@ -66,6 +70,7 @@ export interface ListQuery {
  */
 export function buildListQuery(def: CollectionDef, caller: Caller, q: ListQuery): { text: string; values: unknown[] } | undefined {
   const params = new Params();
+  if (q.rankedSearch !== undefined) params.add(q.rankedSearch, 'text');
   const where = whereSql(def, caller, def.rules.list, q.filter, params);
   if (where === undefined) return undefined;
   const parts = q.after ? afterCursorParts(q.sort, q.after, params) : ['TRUE'];
@@ -89,7 +94,7 @@ export function buildCountQuery(def: CollectionDef, caller: Caller, filter?: Rec
 }
 
 function whereSql(def: CollectionDef, caller: Caller, rule: Rule, filter: Record<string, unknown> | undefined, params: Params): string[] | undefined {
-  const allowed = readFilterSql(caller, rule, params);
+  const allowed = readFilterSql(caller, rule, params, 'd', def);
   if (allowed === false) return undefined;
   const where = [allowed];
   if (filter && Object.keys(filter).length > 0) where.push(`(${compileFilter(def, filter, params)})`);
@@ -97,8 +102,27 @@ function whereSql(def: CollectionDef, caller: Caller, rule: Rule, filter: Record
 }
 
 @Injectable()
-export class DocumentsRepository {
-  constructor(@Inject(PG_POOL) readonly pool: pg.Pool) {}
+export class DocumentsRepository implements OnApplicationShutdown {
+  /**
+   * Reads outside transactions (list, count, get, expand) run here: connections whose
+   * `statement_timeout` is DATA_QUERY_TIMEOUT_MS, so an unindexed filter on a large collection
+   * cannot hold a connection for long (no extra round trip per query). The main pool when 0.
+   */
+  readonly readPool: pg.Pool;
+
+  constructor(
+    @Inject(PG_POOL) readonly pool: pg.Pool,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.readPool =
+      config.DATA_QUERY_TIMEOUT_MS > 0
+        ? createPgPool(config, { statement_timeout: config.DATA_QUERY_TIMEOUT_MS, application_name: 'baas-document-reads' })
+        : pool;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.readPool !== this.pool) await this.readPool.end().catch(() => undefined);
+  }
 
   /**
    * Runs `work` in one transaction on one client: COMMIT when it resolves, ROLLBACK when it
@@ -123,18 +147,41 @@ export class DocumentsRepository {
   /** The document if it exists and the caller may read it under `rule`; optionally locked for a write. */
   async findReadable(db: Db, def: CollectionDef, caller: Caller, rule: Rule, id: string, forUpdate = false): Promise<DocRow | undefined> {
     const params = new Params();
-    const allowed = readFilterSql(caller, rule, params);
+    const allowed = readFilterSql(caller, rule, params, 'd', def);
     if (allowed === false) return undefined;
     const text = `SELECT ${COLUMNS} FROM ${tableOf(def.name)} d WHERE d.id = ${params.add(id, 'uuid')} AND ${allowed}${forUpdate ? ' FOR UPDATE' : ''}`;
     const { rows } = await db.query<DocRow>(text, params.values);
     return rows[0];
   }
 
+  /**
+   * Whether `rule` holds for the caller on the stored document `id`, or on `fresh` (a document
+   * not stored yet), answered by Postgres: for rules that read referenced documents (ruleNeedsSql).
+   */
+  async ruleHolds(db: Db, def: CollectionDef, caller: Caller, rule: Rule, ctx: RuleContext, target: { id: string } | { fresh: { id: string; ownerId: string | null; data: Record<string, unknown> } }): Promise<boolean> {
+    const params = new Params();
+    const sql = ruleSql(caller, rule, params, 'd', def, ctx);
+    if (sql === false) return false;
+    const from =
+      'fresh' in target
+        ? `(SELECT ${params.add(target.fresh.id, 'uuid')} AS id, ${params.add(JSON.stringify(target.fresh.data), 'jsonb')} AS data, ${params.add(target.fresh.ownerId, 'uuid')} AS owner_id,
+             NULL::jsonb AS acl, clock_timestamp() AS created_at, clock_timestamp() AS updated_at) d`
+        : `${tableOf(def.name)} d WHERE d.id = ${params.add(target.id, 'uuid')}`;
+    const { rows } = await db.query<{ ok: boolean | null }>(`SELECT (${sql}) AS ok FROM ${from}`, params.values);
+    return rows[0]?.ok === true;
+  }
+
+  /** Whether a document with this id exists, readable or not (an upsert must not create over it). */
+  async exists(db: Db, def: CollectionDef, id: string): Promise<boolean> {
+    const { rows } = await db.query(`SELECT 1 FROM ${tableOf(def.name)} WHERE id = $1::uuid`, [id]);
+    return rows.length > 0;
+  }
+
   /** The readable documents among `ids` (for expansion and reference checks). */
   async findReadableMany(db: Db, def: CollectionDef, caller: Caller, ids: string[]): Promise<DocRow[]> {
     if (ids.length === 0) return [];
     const params = new Params();
-    const allowed = readFilterSql(caller, def.rules.read, params);
+    const allowed = readFilterSql(caller, def.rules.read, params, 'd', def);
     if (allowed === false) return [];
     const text = `SELECT ${COLUMNS} FROM ${tableOf(def.name)} d WHERE d.id = ANY(${params.add(ids, 'uuid[]')}) AND ${allowed}`;
     const { rows } = await db.query<DocRow>(text, params.values);
@@ -214,6 +261,36 @@ export class DocumentsRepository {
       values: [id, JSON.stringify(data), acl === null ? null : JSON.stringify(acl), JSON.stringify(rest), JSON.stringify(after), def.name],
     });
     return withoutEvented(rows[0]!);
+  }
+
+  /** Whether a document of `def` references one of `ids` through `field` (onDelete: restrict). */
+  async anyReferencing(db: Db, def: CollectionDef, field: string, ids: string[]): Promise<boolean> {
+    const ref = fieldExpr({ name: field, type: 'reference' }, 'd').sql;
+    const { rows } = await db.query(`SELECT 1 FROM ${tableOf(def.name)} d WHERE ${ref} = ANY($1::text[]) LIMIT 1`, [ids]);
+    return rows.length > 0;
+  }
+
+  /** Deletes the documents of `def` that reference one of `ids` through `field` (onDelete: cascade); the deleted rows. */
+  async deleteReferencing(db: Db, def: CollectionDef, field: string, ids: string[]): Promise<DocRow[]> {
+    const ref = fieldExpr({ name: field, type: 'reference' }, 'd').sql;
+    const { rows } = await db.query<DocRow>(`DELETE FROM ${tableOf(def.name)} d WHERE ${ref} = ANY($1::text[]) RETURNING ${COLUMNS}`, [ids]);
+    return rows;
+  }
+
+  /** Removes `field` from the documents of `def` that reference one of `ids` (onDelete: setNull); each row before and after. */
+  async unsetReferencing(db: Db, def: CollectionDef, field: string, ids: string[]): Promise<{ before: DocRow; after: DocRow }[]> {
+    const ref = fieldExpr({ name: field, type: 'reference' }, 'd').sql;
+    const { rows } = await db.query<DocRow & { old_data: Record<string, unknown>; old_version: number; old_updated_at: Date }>(
+      `UPDATE ${tableOf(def.name)} AS d SET data = d.data - ${fieldLiteral(field)}, version = d.version + 1, updated_at = clock_timestamp()
+         FROM (SELECT id, data AS old_data, version AS old_version, updated_at AS old_updated_at FROM ${tableOf(def.name)} d WHERE ${ref} = ANY($1::text[]) FOR UPDATE) o
+        WHERE d.id = o.id
+        RETURNING ${COLUMNS}, o.old_data, o.old_version, o.old_updated_at`,
+      [ids],
+    );
+    return rows.map(({ old_data, old_version, old_updated_at, ...after }) => ({
+      before: { ...after, data: old_data, version: old_version, updated_at: old_updated_at },
+      after,
+    }));
   }
 
   async delete(client: pg.PoolClient, def: CollectionDef, id: string): Promise<void> {

@@ -7,12 +7,14 @@ import { AppException, type ErrorDetail } from '../../common/app-exception.js';
 import { CollectionsService } from '../collections.service.js';
 import { type CollectionDef, isSystemField, USERS_TARGET } from '../definition.js';
 import { indexSpecs } from '../ddl.js';
-import { canWrite, ruleAllows } from '../permissions.js';
-import { Params } from '../sql.js';
+import { aclAllows, canCreate, canWrite, type DocAccess, ruleAllows } from '../permissions.js';
+import { type RuleContext, ruleItems, ruleNeedsSql } from '../rules.js';
+import { Params, searchSql } from '../sql.js';
 import { checkWrite, UUID, type WriteMode } from '../values.js';
 import { type Db, type DocRow, DocumentsRepository } from './documents.repository.js';
 import { compileFilter, FilterError, parseFilter } from './filter.js';
-import { decodeCursor, encodeCursor, PagingError, parseSort, type SortKey } from './paging.js';
+import { indexAdvice } from './index-advice.js';
+import { decodeCursor, encodeCursor, PagingError, parseSort, RANK, type SortKey } from './paging.js';
 
 /** A document as clients see it: its fields, flat, beside the system fields. */
 export type Doc = Record<string, unknown> & { id: string; version: number };
@@ -50,6 +52,18 @@ function docBody(def: Pick<CollectionDef, 'fields'>, row: Omit<DocRow, 'created_
   return doc;
 }
 
+/** What the permission checks read of a stored row. */
+export function accessOf(row: DocRow): DocAccess {
+  return { id: row.id, ownerId: row.owner_id, acl: row.acl, data: row.data, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+/** What the permission checks read of a document in its client view (a change event's `before`/`after`). */
+export function accessOfDoc(def: Pick<CollectionDef, 'fields'>, doc: Record<string, unknown>): DocAccess {
+  const data = Object.fromEntries(def.fields.filter((f) => Object.hasOwn(doc, f.name)).map((f) => [f.name, doc[f.name]]));
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return { id: text(doc.id), ownerId: text(doc.ownerId) ?? null, acl: (doc.acl ?? null), data, createdAt: text(doc.createdAt), updatedAt: text(doc.updatedAt) };
+}
+
 /** The client's view of a stored row. */
 export function toDoc(def: Pick<CollectionDef, 'fields'>, row: DocRow): Doc {
   const doc = docBody(def, row);
@@ -64,6 +78,21 @@ export function parseIfMatch(header: string | undefined): IfMatch | undefined {
   if (value === '*') return '*';
   const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(value);
   return m ? Number(m[1]) : 'never';
+}
+
+/** Runs a read; a statement timeout becomes 503 QUERY_TIMEOUT with the index advice as details. */
+async function withAdvice<T>(advice: string[], read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (pgCode(err).code !== '57014') throw err;
+    throw new AppException(
+      503,
+      'QUERY_TIMEOUT',
+      'The query took too long and was stopped; narrow the filter or add an index',
+      advice.map((message) => ({ path: 'filter', message })),
+    );
+  }
 }
 
 function notFound(): AppException {
@@ -109,27 +138,36 @@ export class DocumentsService {
   private async readOne(caller: Caller, collection: string, id: string, options: ReadOptions, client?: pg.PoolClient) {
     const def = await this.collections.require(collection);
     const { project, expand } = this.readShape(def, options);
-    const row = await this.repo.findReadable(client ?? this.repo.pool, def, caller, def.rules.read, id);
+    const row = await this.repo.findReadable(client ?? this.repo.readPool, def, caller, def.rules.read, id);
     if (!row) throw notFound();
     return { def, project, expand, row };
   }
 
   private async shapeOne(caller: Caller, { def, project, expand, row }: Awaited<ReturnType<DocumentsService['readOne']>>, client?: pg.PoolClient): Promise<Doc> {
-    const [doc] = await this.shape(caller, def, [toDoc(def, row)], project, expand, client ?? this.repo.pool);
+    const [doc] = await this.shape(caller, def, [toDoc(def, row)], project, expand, client ?? this.repo.readPool);
     return doc!;
   }
 
-  async list(caller: Caller, collection: string, options: ListOptions): Promise<{ items: Doc[]; nextCursor: string | null; count?: number }> {
+  /**
+   * A page of documents. `advice` lists what of the filter and sort no index serves (the
+   * controller sends it as X-Index-Advice; a QUERY_TIMEOUT carries it as details).
+   */
+  async list(caller: Caller, collection: string, options: ListOptions): Promise<{ page: { items: Doc[]; nextCursor: string | null; count?: number }; advice: string[] }> {
     const def = await this.collections.require(collection);
     const { project, expand } = this.readShape(def, options);
     let filter: Record<string, unknown> | undefined;
     let sort: SortKey[];
     let after: (string | null)[] | undefined;
+    let searchText: string | undefined;
     try {
       filter = options.filter === undefined ? undefined : parseFilter(options.filter);
       // Compiled once here so a bad filter is a 400 whatever the caller may see.
       if (filter) compileFilter(def, filter, new Params());
-      sort = parseSort(def, options.sort);
+      // Relevance: `$rank` sorts by the top-level $search, and is the default order when there is one.
+      searchText = typeof filter?.$search === 'string' ? filter.$search : undefined;
+      // Fresh params: the text is `$1`, as buildListQuery binds it first.
+      const rank = searchText === undefined ? undefined : searchSql(def, searchText, new Params())?.rank;
+      sort = parseSort(def, options.sort ?? (rank ? `-${RANK}` : undefined), 'd', rank);
       after = options.cursor === undefined ? undefined : decodeCursor(sort, options.cursor);
     } catch (err) {
       if (err instanceof FilterError) {
@@ -142,25 +180,39 @@ export class DocumentsService {
       }
       throw err;
     }
-    const pool = this.repo.pool;
-    const [rows, count] = await Promise.all([
-      this.repo.list(pool, def, caller, { filter, sort, after, limit: options.limit + 1 }),
-      options.count ? this.repo.count(pool, def, caller, filter) : Promise.resolve(undefined),
-    ]);
+    const pool = this.repo.readPool;
+    const advice = indexAdvice(def, filter, sort);
+    const [rows, count] = await withAdvice(advice, () =>
+      Promise.all([
+        this.repo.list(pool, def, caller, { filter, sort, after, limit: options.limit + 1, rankedSearch: sort.some((k) => k.name === RANK) ? searchText : undefined }),
+        options.count ? this.repo.count(pool, def, caller, filter) : Promise.resolve(undefined),
+      ]),
+    );
     const page = rows.slice(0, options.limit);
     const last = page.at(-1);
     const nextCursor = rows.length > options.limit && last ? encodeCursor(sort, sort.map((_, i) => last[`s${i}`] ?? null)) : null;
     const items = await this.shape(caller, def, page.map((r) => toDoc(def, r)), project, expand, pool);
-    return count === undefined ? { items, nextCursor } : { items, nextCursor, count };
+    return { page: count === undefined ? { items, nextCursor } : { items, nextCursor, count }, advice };
   }
 
-  async create(caller: Caller, collection: string, body: Record<string, unknown>, client?: pg.PoolClient): Promise<Doc> {
+  /**
+   * Creates a document. Its id is the body's `id` when the client chose one (a UUID; 409
+   * CONFLICT when taken), else a new random UUID.
+   */
+  async create(caller: Caller, collection: string, input: Record<string, unknown>, client?: pg.PoolClient): Promise<Doc> {
     const def = await this.collections.require(collection);
+    const { id: chosen, ...body } = input;
+    if (chosen !== undefined && (typeof chosen !== 'string' || !UUID.test(chosen))) {
+      throw new AppException(400, 'VALIDATION_FAILED', 'The document is not valid', [{ path: 'id', message: 'must be a UUID' }]);
+    }
     const ownerId = caller.kind === 'user' ? caller.userId : null;
-    if (!ruleAllows(caller, def.rules.create, ownerId)) throw denied(caller);
+    const rule = def.rules.create;
+    // One-word rules answer before the body is read; expressions need the document.
+    if (ruleItems(rule).every((item) => typeof item === 'string') && !ruleAllows(caller, rule, { ownerId, acl: null })) throw denied(caller);
     const checked = this.checkBody(def, body, 'create');
-    const id = randomUUID();
+    const id = typeof chosen === 'string' ? chosen.toLowerCase() : randomUUID();
     const acl = checked.acl ?? null;
+    if (!(await this.mayCreate(caller, def, { id, ownerId, acl, data: checked.set }, client))) throw denied(caller);
     // The event's document is the row's; the row's timestamps are filled in by the statement.
     const event = {
       collection: def.name,
@@ -180,6 +232,30 @@ export class DocumentsService {
     });
   }
 
+  /**
+   * PUT: replaces the document, or creates it with this id when there is none (if the create
+   * rule allows; `created` tells which). A document that exists but that the caller may not
+   * read answers 404, as for any write; an If-Match on a missing document answers 412.
+   */
+  async upsert(
+    caller: Caller,
+    collection: string,
+    id: string,
+    body: Record<string, unknown>,
+    ifMatch: IfMatch | undefined,
+    client?: pg.PoolClient,
+  ): Promise<{ doc: Doc; created: boolean }> {
+    const def = await this.collections.require(collection);
+    return this.writing(def, client, async (tx) => {
+      if (await this.repo.findReadable(tx, def, caller, def.rules.read, id, true)) {
+        return { doc: await this.update(caller, collection, id, body, 'replace', ifMatch, tx), created: false };
+      }
+      if (await this.repo.exists(tx, def, id)) throw notFound();
+      if (ifMatch !== undefined) throw new AppException(412, 'PRECONDITION_FAILED', 'The document does not exist, so If-Match cannot match');
+      return { doc: await this.create(caller, collection, { ...body, id }, tx), created: true };
+    });
+  }
+
   /** PUT (replace: the body is the whole new document) or PATCH (merge: null removes a field). */
   async update(
     caller: Caller,
@@ -192,18 +268,23 @@ export class DocumentsService {
   ): Promise<Doc> {
     const def = await this.collections.require(collection);
     const checked = this.checkBody(def, body, mode);
+    const next = (row: DocRow): Record<string, unknown> => {
+      if (mode === 'replace') return checked.set;
+      const merged = { ...row.data, ...checked.set };
+      for (const key of checked.unset) delete merged[key];
+      return merged;
+    };
     return this.writing(def, client, async (tx) => {
-      const row = await this.lockWritable(tx, caller, def, id, 'update', ifMatch);
+      const row = await this.lockWritable(tx, caller, def, id, ifMatch, (stored) =>
+        this.mayWrite(tx, caller, def, 'update', stored, {
+          method: mode === 'replace' ? 'PUT' : 'PATCH',
+          data: { ...next(stored), id, ownerId: stored.owner_id },
+        }),
+      );
       if (checked.acl !== undefined && !this.mayChangeAcl(caller, row)) {
         throw new AppException(403, 'ACL_FORBIDDEN', 'Only the owner of the document or an admin may change its acl');
       }
-      let data: Record<string, unknown>;
-      if (mode === 'replace') {
-        data = checked.set;
-      } else {
-        data = { ...row.data, ...checked.set };
-        for (const key of checked.unset) delete data[key];
-      }
+      const data = next(row);
       await this.checkReferences(tx, caller, def, checked.set);
       const acl = checked.acl !== undefined ? checked.acl : row.acl;
       // One statement writes the row and its event; version and updatedAt come from the row.
@@ -222,7 +303,7 @@ export class DocumentsService {
   async remove(caller: Caller, collection: string, id: string, ifMatch: IfMatch | undefined, client?: pg.PoolClient): Promise<void> {
     const def = await this.collections.require(collection);
     await this.writing(def, client, async (tx) => {
-      const row = await this.lockWritable(tx, caller, def, id, 'delete', ifMatch);
+      const row = await this.lockWritable(tx, caller, def, id, ifMatch, (stored) => this.mayWrite(tx, caller, def, 'delete', stored, { method: 'DELETE' }));
       await this.repo.delete(tx, def, id);
       await writeOutboxSql(tx, 'db.change', {
         collection: def.name,
@@ -232,7 +313,42 @@ export class DocumentsService {
         after: null,
         actor: actorOf(caller),
       });
+      await this.applyOnDelete(tx, caller, def, [id], new Set([`${def.name}/${id}`]));
     });
+  }
+
+  /**
+   * What deleting documents of `def` does to the documents that reference them (`onDelete`),
+   * in the delete's transaction and with a change event for every document it touches. Runs
+   * as the system, like a foreign key: the deleting caller need not be able to read them.
+   * Restrictions are checked before anything changes at this level; a cascade goes on through
+   * the deleted documents' own referrers (a cycle ends: deleted documents are gone).
+   */
+  private async applyOnDelete(tx: pg.PoolClient, caller: Caller, def: CollectionDef, ids: string[], seen: Set<string>): Promise<void> {
+    if (ids.length === 0) return;
+    const referrers = await this.collections.referencing(def.name);
+    for (const { def: other, field } of referrers) {
+      if (field.onDelete === 'restrict' && (await this.repo.anyReferencing(tx, other, field.name, ids))) {
+        throw new AppException(409, 'DOCUMENT_REFERENCED', `Documents of "${other.name}" still reference this document`, [
+          { path: `${other.name}.${field.name}`, message: 'references the document (onDelete: restrict)' },
+        ]);
+      }
+    }
+    const actor = actorOf(caller);
+    for (const { def: other, field } of referrers) {
+      if (field.onDelete === 'cascade') {
+        const deleted = (await this.repo.deleteReferencing(tx, other, field.name, ids)).filter((row) => !seen.has(`${other.name}/${row.id}`));
+        for (const row of deleted) {
+          seen.add(`${other.name}/${row.id}`);
+          await writeOutboxSql(tx, 'db.change', { collection: other.name, operation: 'delete', documentId: row.id, before: toDoc(other, row), after: null, actor });
+        }
+        await this.applyOnDelete(tx, caller, other, deleted.map((row) => row.id), seen);
+      } else if (field.onDelete === 'setNull') {
+        for (const { before, after } of await this.repo.unsetReferencing(tx, other, field.name, ids)) {
+          await writeOutboxSql(tx, 'db.change', { collection: other.name, operation: 'update', documentId: after.id, before: toDoc(other, before), after: toDoc(other, after), actor });
+        }
+      }
+    }
   }
 
   /** Runs a write in its own transaction (or the batch's), answering unique violations per field. */
@@ -250,6 +366,9 @@ export class DocumentsService {
       return await write();
     } catch (err) {
       const { code, constraint } = pgCode(err);
+      if (code === '23505' && constraint?.startsWith('pk-')) {
+        throw new AppException(409, 'CONFLICT', 'A document with this id already exists', [{ path: 'id', message: 'is taken' }]);
+      }
       if (code === '23505' && constraint) {
         const spec = indexSpecs(def).find((s) => s.name === constraint);
         throw new AppException(
@@ -270,14 +389,39 @@ export class DocumentsService {
    * The row to update or delete, locked: 404 when the caller cannot read it (as if missing),
    * 401/403 when they can read but not write it, 412 when If-Match names another version.
    */
-  private async lockWritable(tx: pg.PoolClient, caller: Caller, def: CollectionDef, id: string, op: 'update' | 'delete', ifMatch: IfMatch | undefined): Promise<DocRow> {
+  private async lockWritable(
+    tx: pg.PoolClient,
+    caller: Caller,
+    def: CollectionDef,
+    id: string,
+    ifMatch: IfMatch | undefined,
+    allowed: (row: DocRow) => Promise<boolean>,
+  ): Promise<DocRow> {
     const row = await this.repo.findReadable(tx, def, caller, def.rules.read, id, true);
     if (!row) throw notFound();
-    if (!canWrite(caller, def.rules[op], { ownerId: row.owner_id, acl: row.acl })) throw denied(caller);
+    if (!(await allowed(row))) throw denied(caller);
     if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== row.version) {
       throw new AppException(412, 'PRECONDITION_FAILED', `The document is at version ${row.version}, not the one in If-Match`);
     }
     return row;
+  }
+
+  /**
+   * The update or delete rule and the acl for a stored (locked) row: in code, or in SQL when
+   * the rule reads referenced documents.
+   */
+  private async mayWrite(tx: pg.PoolClient, caller: Caller, def: CollectionDef, op: 'update' | 'delete', row: DocRow, ctx: RuleContext): Promise<boolean> {
+    const rule = def.rules[op];
+    if (isAdmin(caller) || !ruleNeedsSql(rule, def)) return canWrite(caller, rule, accessOf(row), def, ctx);
+    return aclAllows(caller, row.acl, row.owner_id, 'write') && (await this.repo.ruleHolds(tx, def, caller, rule, ctx, { id: row.id }));
+  }
+
+  /** The create rule for a new document: in code, or in SQL when it reads referenced documents. */
+  private async mayCreate(caller: Caller, def: CollectionDef, doc: DocAccess & { id: string; data: Record<string, unknown> }, client?: pg.PoolClient): Promise<boolean> {
+    const rule = def.rules.create;
+    if (isAdmin(caller) || !ruleNeedsSql(rule, def)) return canCreate(caller, rule, doc, def);
+    const data = { ...doc.data, id: doc.id, ownerId: doc.ownerId };
+    return this.repo.ruleHolds(client ?? this.repo.pool, def, caller, rule, { method: 'POST', data }, { fresh: { id: doc.id, ownerId: doc.ownerId, data: doc.data } });
   }
 
   private mayChangeAcl(caller: Caller, row: DocRow): boolean {

@@ -1,11 +1,12 @@
-import { type CollectionDef, FIELD_NAME, type FieldDef, SCALAR_TYPES } from '../definition.js';
+import { type CollectionDef, FIELD_NAME, type FieldDef, type IndexEntry, type RelatedDefs, SCALAR_TYPES, USERS_TARGET } from '../definition.js';
 import { findUnsafeJson, FORBIDDEN_KEYS, isPlainObject } from '../../common/safe-json.js';
-import { type Expr, fieldExpr, type Params, SYSTEM_COLUMNS, type SqlType } from '../sql.js';
+import { type Expr, fieldExpr, fieldExprOn, fieldLiteral, type Params, searchSql, SYSTEM_COLUMNS, type SqlType, tableOf } from '../sql.js';
 import { normaliseDate, UUID } from '../values.js';
 
 /**
  * The JSON filter language (DESIGN.md): `{"age":{"$gte":18},"$or":[...]}` with $eq $ne $gt
- * $gte $lt $lte $in $nin $exists $contains $startsWith $and $or $not and dot paths into json
+ * $gte $lt $lte $in $nin $exists $contains $startsWith, the case-insensitive $ieq $icontains
+ * $istartsWith, $search (full text), $and $or $not and dot paths into json
  * fields. Compiled to a SQL predicate: field names are checked against the collection's
  * declared fields before they are written into SQL; every value is a bound parameter.
  */
@@ -36,8 +37,84 @@ export class FilterError extends Error {
   }
 }
 
+/**
+ * Rule variables (docs/data.md): in a collection rule, a string value starting with `@` names a
+ * variable (`"ownerId": "@auth.id"`), and a key starting with `@` is a condition on one
+ * (`"@auth.emailVerified": true`). `@@` at the start of a value stands for a literal `@`.
+ * Client filters have no variables: there every string is a literal.
+ */
+export interface RuleVarValues {
+  auth: { id: string | null; email: string | null; roles: string[]; emailVerified: boolean; kind: 'anonymous' | 'user' | 'service' };
+  request: { method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE' };
+  /** The document as the write leaves it (create and update rules only): its fields, `id` and `ownerId`. */
+  data?: Record<string, unknown>;
+}
+
+export interface VarScope {
+  values: RuleVarValues;
+  /** Whether `@data` may be used (create and update rules). */
+  data: boolean;
+}
+
+/** What a variable name reads. */
+export type VarSpec =
+  | { kind: 'auth'; key: keyof RuleVarValues['auth'] }
+  | { kind: 'request'; key: 'method' }
+  | { kind: 'data'; segments: [string, ...string[]] };
+
+const AUTH_KEYS: ReadonlySet<string> = new Set(['id', 'email', 'roles', 'emailVerified', 'kind']);
+/** `@data` may name these system fields besides the declared ones. */
+export const DATA_SYSTEM_FIELDS: ReadonlySet<string> = new Set(['id', 'ownerId']);
+
+/** Whether a filter value is a variable reference (only where a scope is given). */
+export function isVarRef(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith('@') && !value.startsWith('@@');
+}
+
+/** A literal string of a rule: `@@x` stands for `@x`. */
+export function literalOf(value: unknown): unknown {
+  return typeof value === 'string' && value.startsWith('@@') ? value.slice(1) : value;
+}
+
+/** Parses `@auth.id`, `@request.method`, `@data.<field>[.<path>]`; FilterError for anything else. */
+export function parseVar(name: string, at: string, fields: Map<string, FieldDef>, dataAllowed: boolean): VarSpec {
+  const [root, ...rest] = name.slice(1).split('.');
+  if (root === 'auth' && rest.length === 1 && AUTH_KEYS.has(rest[0]!)) return { kind: 'auth', key: rest[0] as keyof RuleVarValues['auth'] };
+  if (root === 'request' && rest.length === 1 && rest[0] === 'method') return { kind: 'request', key: 'method' };
+  if (root === 'data' && rest.length > 0) {
+    if (!dataAllowed) throw new FilterError(at, '@data is only available in create and update rules');
+    if (rest.length > FILTER_LIMITS.pathSegments) throw new FilterError(at, `has more than ${FILTER_LIMITS.pathSegments} segments`);
+    for (const seg of rest) if (!FIELD_NAME.test(seg) || FORBIDDEN_KEYS.has(seg)) throw new FilterError(at, 'is not a valid field name');
+    const [head, ...path] = rest as [string, ...string[]];
+    const field = fields.get(head);
+    if (!field && !DATA_SYSTEM_FIELDS.has(head)) throw new FilterError(at, `"${head}" is not a field of this collection`);
+    if (path.length > 0 && field?.type !== 'json') throw new FilterError(at, 'dot paths are allowed only into json fields');
+    return { kind: 'data', segments: [head, ...path] };
+  }
+  throw new FilterError(at, `"${name.slice(0, 64)}" is not a known variable (@auth.id, @auth.email, @auth.roles, @auth.emailVerified, @auth.kind, @request.method, @data.<field>)`);
+}
+
+/** The value a variable holds (undefined when absent). */
+export function varValue(values: RuleVarValues, spec: VarSpec): unknown {
+  if (spec.kind === 'auth') return values.auth[spec.key];
+  if (spec.kind === 'request') return values.request.method;
+  let v: unknown = values.data;
+  for (const seg of spec.segments) v = isPlainObject(v) && Object.hasOwn(v, seg) ? v[seg] : undefined;
+  return v;
+}
+
 const COMPARISON = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' } as const;
-const OPERATORS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$contains', '$startsWith']);
+const OPERATORS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$contains', '$startsWith', '$ieq', '$icontains', '$istartsWith']);
+/** Case- (and, with unaccent, accent-) insensitive operators: both sides folded by baas_fold() (migration 20261129160000). */
+export const FOLDING_OPERATORS: ReadonlySet<string> = new Set(['$ieq', '$icontains', '$istartsWith']);
+
+/** The SQL of a folding operator over a text expression and a bound text parameter. */
+function foldedSql(op: string, text: string, p: string): string {
+  const x = `baas_fold(${text})`;
+  const y = `baas_fold(${p})`;
+  if (op === '$ieq') return `${x} = ${y}`;
+  return op === '$icontains' ? `strpos(${x}, ${y}) > 0` : `starts_with(${x}, ${y})`;
+}
 
 /** Parses the `filter` query parameter; malformed JSON and anything over the limits is a FilterError. */
 export function parseFilter(text: string): Record<string, unknown> {
@@ -63,11 +140,92 @@ type Target =
 class Compiler {
   private conditions = 0;
 
+  /** The placeholder of the bound variables object, bound on first use. */
+  private varsParam?: string;
+
   constructor(
     private readonly fields: Map<string, FieldDef>,
     private readonly params: Params,
     private readonly alias: string,
+    private readonly scope?: VarScope,
+    private readonly indexes?: IndexEntry[],
+    private readonly related?: RelatedDefs,
   ) {}
+
+  /**
+   * A rule condition on a field of the referenced document (`"team.members": {...}`, one hop,
+   * rules only): EXISTS over the referenced collection's row, compiled with its fields.
+   */
+  private hop(fieldPath: string, value: unknown, at: string): string | undefined {
+    if (!this.scope || !fieldPath.includes('.') || fieldPath.startsWith('@')) return undefined;
+    const [head, ...rest] = fieldPath.split('.') as [string, ...string[]];
+    const field = this.fields.get(head);
+    if (field?.type !== 'reference') return undefined;
+    const target = field.collection && field.collection !== USERS_TARGET ? this.related?.[field.collection] : undefined;
+    if (!target) throw new FilterError(at, `"${head}" references ${field.collection === USERS_TARGET ? 'users, whose fields rules cannot read' : 'a collection that does not exist'}`);
+    const alias = `${this.alias || 'd'}_${head}`;
+    const inner = new Compiler(new Map(target.fields.map((f) => [f.name, f])), this.params, alias, this.scope);
+    const condition = inner.field(rest.join('.'), value, at);
+    const ref = fieldExpr(field, this.alias).sql;
+    return `EXISTS (SELECT 1 FROM ${tableOf(field.collection!)} ${alias} WHERE ${alias}.id = (CASE WHEN ${ref} ~ '^[0-9a-fA-F-]{36}$' THEN ${ref}::uuid END) AND (${condition}))`;
+  }
+
+  private vars(): string {
+    this.varsParam ??= this.params.add(JSON.stringify(this.scope!.values), 'jsonb');
+    return this.varsParam;
+  }
+
+  /** A variable as a filter target (a key starting with @): its value is read from the bound variables object. */
+  private varTarget(name: string, at: string): Target {
+    const spec = parseVar(name, at, this.fields, this.scope!.data);
+    const v = this.vars();
+    const label = name;
+    if (spec.kind === 'auth' || spec.kind === 'request') {
+      const key = spec.key;
+      const text = `(${v}->${fieldLiteral(spec.kind)}->>${fieldLiteral(key)})`;
+      const exists = () => `${text} IS NOT NULL`;
+      switch (key) {
+        case 'id':
+          return { kind: 'typed', expr: { sql: `(${text}::uuid)`, type: 'uuid', nullable: true }, valueType: 'uuid', exists, label };
+        case 'emailVerified':
+          return { kind: 'typed', expr: { sql: text, type: 'text', nullable: true }, valueType: 'boolean', exists, label };
+        case 'roles':
+          return { kind: 'jsonb', expr: { sql: `(${v}->'auth'->'roles')`, type: 'jsonb', nullable: true }, field: { name: 'roles', type: 'array', items: 'string' }, exists };
+        default:
+          return { kind: 'typed', expr: { sql: text, type: 'text', nullable: true }, valueType: 'string', exists, label };
+      }
+    }
+    const [head, ...rest] = spec.segments;
+    const data = `(${v}->'data')`;
+    const exists = () => `${data} ? ${this.params.add(head, 'text')}`;
+    if (DATA_SYSTEM_FIELDS.has(head) && !this.fields.has(head)) {
+      return { kind: 'typed', expr: { sql: `((${data}->>${fieldLiteral(head)})::uuid)`, type: 'uuid', nullable: true }, valueType: 'uuid', exists, label };
+    }
+    const field = this.fields.get(head)!;
+    if (rest.length > 0) {
+      const sql = `(${data} #> ${this.params.add([head, ...rest], 'text[]')})`;
+      return { kind: 'path', sql, exists: () => `${sql} IS NOT NULL` };
+    }
+    const expr = fieldExprOn(field, data);
+    if (!SCALAR_TYPES.has(field.type)) return { kind: 'jsonb', expr, field, exists };
+    const valueType = field.type === 'reference' ? 'uuid' : (field.type as 'string' | 'number' | 'integer' | 'boolean' | 'date');
+    return { kind: 'typed', expr, valueType, exists, label };
+  }
+
+  /**
+   * A rule's operand with its variables replaced by their values (items of $in/$nin too; items
+   * whose variable is empty are left out). `null` means the variable is empty: the condition is unknown.
+   */
+  private resolve(op: string, operand: unknown, at: string): { value: unknown } | null {
+    if (!this.scope) return { value: operand };
+    const one = (v: unknown, where: string): unknown => (isVarRef(v) ? varValue(this.scope!.values, parseVar(v, where, this.fields, this.scope!.data)) : literalOf(v));
+    if ((op === '$in' || op === '$nin') && Array.isArray(operand)) {
+      return { value: operand.map((v, i) => one(v, `${at}.${i}`)).filter((v) => v !== undefined && v !== null) };
+    }
+    const value = one(operand, at);
+    if (isVarRef(operand) && (value === undefined || value === null)) return null;
+    return { value };
+  }
 
   node(node: unknown, path: string, depth: number): string {
     if (!isPlainObject(node)) throw new FilterError(path, 'must be an object');
@@ -83,6 +241,15 @@ class Compiler {
         }
         const items = value.map((item, i) => `(${this.node(item, `${at}.${i}`, depth + 1)})`);
         parts.push(`(${items.join(key === '$and' ? ' AND ' : ' OR ')})`);
+      } else if (key === '$search') {
+        if (typeof value !== 'string' || value.trim() === '' || value.length > FILTER_LIMITS.stringLength) {
+          throw new FilterError(at, `must be a non-empty string of at most ${FILTER_LIMITS.stringLength} characters`);
+        }
+        if (++this.conditions > FILTER_LIMITS.conditions) throw new FilterError(at, `the filter has more than ${FILTER_LIMITS.conditions} conditions`);
+        if (this.scope) throw new FilterError(at, 'is not available in rules');
+        const search = this.indexes ? searchSql({ indexes: this.indexes }, value, this.params, this.alias) : undefined;
+        if (!search) throw new FilterError(at, 'needs a search index on the collection (indexes: [{ "fields": [...], "search": true }])');
+        parts.push(search.match);
       } else if (key === '$not') {
         // A condition on a missing value is NULL; $not of it is true, as in MongoDB.
         parts.push(`NOT COALESCE((${this.node(value, at, depth + 1)}), FALSE)`);
@@ -96,13 +263,14 @@ class Compiler {
   }
 
   private target(fieldPath: string, at: string): Target {
+    if (this.scope && fieldPath.startsWith('@')) return this.varTarget(fieldPath, at);
     const segments = fieldPath.split('.');
     if (segments.length > FILTER_LIMITS.pathSegments) throw new FilterError(at, `has more than ${FILTER_LIMITS.pathSegments} segments`);
     for (const s of segments) {
       if (!FIELD_NAME.test(s) || FORBIDDEN_KEYS.has(s)) throw new FilterError(at, 'is not a valid field name');
     }
     const [head, ...rest] = segments as [string, ...string[]];
-    const a = `${this.alias}.`;
+    const a = this.alias ? `${this.alias}.` : '';
     const column = SYSTEM_COLUMNS[head];
     if (column && rest.length === 0) {
       const expr = { ...column, sql: a + column.sql };
@@ -125,6 +293,8 @@ class Compiler {
   }
 
   private field(fieldPath: string, value: unknown, at: string): string {
+    const hop = this.hop(fieldPath, value, at);
+    if (hop !== undefined) return hop;
     const target = this.target(fieldPath, at);
     let ops: [string, unknown][];
     if (isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((k) => k.startsWith('$'))) {
@@ -137,7 +307,9 @@ class Compiler {
     const parts = ops.map(([op, operand]) => {
       if (!OPERATORS.has(op)) throw new FilterError(`${at}.${op}`, 'is not a known operator');
       if (++this.conditions > FILTER_LIMITS.conditions) throw new FilterError(at, `the filter has more than ${FILTER_LIMITS.conditions} conditions`);
-      return this.condition(target, op, operand, op === '$eq' && ops.length === 1 && !isPlainObject(value) ? at : `${at}.${op}`);
+      const where = op === '$eq' && ops.length === 1 && !isPlainObject(value) ? at : `${at}.${op}`;
+      const resolved = this.resolve(op, operand, where);
+      return resolved ? this.condition(target, op, resolved.value, where) : 'NULL';
     });
     return parts.join(' AND ');
   }
@@ -215,6 +387,12 @@ class Compiler {
         // strpos searches in linear time whatever the stored string; no LIKE pattern, no escaping.
         return op === '$contains' ? `strpos(${expr.sql}, ${p}) > 0` : `starts_with(${expr.sql}, ${p})`;
       }
+      case '$ieq':
+      case '$icontains':
+      case '$istartsWith': {
+        if (target.valueType !== 'string') throw new FilterError(at, `applies to string fields only`);
+        return foldedSql(op, expr.sql, this.params.add(this.scalar(target, operand, at), 'text'));
+      }
       default:
         throw new FilterError(at, 'is not a known operator');
     }
@@ -284,9 +462,13 @@ class Compiler {
         return op === '$in' ? `${x} = ANY(${p})` : `(${x} IS NULL OR NOT (${x} = ANY(${p})))`;
       }
       case '$contains':
-      case '$startsWith': {
+      case '$startsWith':
+      case '$ieq':
+      case '$icontains':
+      case '$istartsWith': {
         if (typeof operand !== 'string') throw new FilterError(at, 'must be a string');
         const p = this.params.add(scalar(operand, at), 'text');
+        if (FOLDING_OPERATORS.has(op)) return foldedSql(op, asText, p);
         return op === '$contains' ? `strpos(${asText}, ${p}) > 0` : `starts_with(${asText}, ${p})`;
       }
       default:
@@ -296,7 +478,14 @@ class Compiler {
 }
 
 /** Compiles a parsed filter into a SQL predicate over the table alias, binding values through `params`. */
-export function compileFilter(def: Pick<CollectionDef, 'fields'>, filter: Record<string, unknown>, params: Params, alias = 'd'): string {
-  const compiler = new Compiler(new Map(def.fields.map((f) => [f.name, f])), params, alias);
+export function compileFilter(
+  def: Pick<CollectionDef, 'fields'> & { indexes?: IndexEntry[]; related?: RelatedDefs },
+  filter: Record<string, unknown>,
+  params: Params,
+  alias = 'd',
+  scope?: VarScope,
+): string {
+  // Rules (with a scope) never search: their in-code evaluation could not answer the same.
+  const compiler = new Compiler(new Map(def.fields.map((f) => [f.name, f])), params, alias, scope, scope ? undefined : def.indexes, scope ? def.related : undefined);
   return compiler.node(filter, '', 0);
 }

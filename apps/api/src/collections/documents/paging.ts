@@ -28,8 +28,15 @@ export interface SortKey {
   expr: Expr;
 }
 
-/** Parses `sort` (`-age,title`); defaults to `createdAt`. Appends `id` as the tie-breaker. */
-export function parseSort(def: Pick<CollectionDef, 'fields'>, sort: string | undefined, alias = 'd'): SortKey[] {
+/** The sort name of full-text relevance (with a top-level `$search` filter). */
+export const RANK = '$rank';
+
+/**
+ * Parses `sort` (`-age,title`); defaults to `createdAt`. Appends `id` as the tie-breaker.
+ * `$rank` sorts by relevance to the filter's `$search`: `rank` is its SQL, whose query text
+ * is bound as the statement's first parameter (buildListQuery).
+ */
+export function parseSort(def: Pick<CollectionDef, 'fields'>, sort: string | undefined, alias = 'd', rank?: string): SortKey[] {
   const keys: SortKey[] = [];
   const parts = sort === undefined || sort.trim() === '' ? ['createdAt'] : sort.split(',');
   if (parts.length > MAX_SORT_KEYS) throw new PagingError('sort', `must name at most ${MAX_SORT_KEYS} fields`);
@@ -37,6 +44,12 @@ export function parseSort(def: Pick<CollectionDef, 'fields'>, sort: string | und
     const part = raw.trim();
     const desc = part.startsWith('-');
     const name = part.replace(/^[-+]/, '');
+    if (name === RANK) {
+      if (!rank) throw new PagingError('sort', `${RANK} needs a "$search" at the top of the filter`);
+      if (keys.some((k) => k.name === name)) throw new PagingError('sort', `names "${name}" twice`);
+      keys.push({ name, desc, expr: { sql: rank, type: 'numeric', nullable: false } });
+      continue;
+    }
     if (!FIELD_NAME.test(name)) throw new PagingError('sort', `"${name.slice(0, 64)}" is not a valid field name`);
     const field = def.fields.find((f) => f.name === name);
     if (field && !SCALAR_TYPES.has(field.type)) throw new PagingError('sort', `cannot sort by the ${field.type} field "${name}"`);
