@@ -17,6 +17,7 @@ import { GatewayModule } from './gateway/gateway.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OverviewModule } from './overview/overview.module.js';
+import { RealtimeModule } from './realtime/realtime.module.js';
 import { StorageModule } from './storage/storage.module.js';
 
 /** The api's resources. The root module (app.factory.ts) adds the configuration. */
@@ -34,6 +35,7 @@ import { StorageModule } from './storage/storage.module.js';
     HealthModule,
     MetricsModule,
     OverviewModule,
+    RealtimeModule,
     StorageModule,
   ],
   providers: [

@@ -7,6 +7,7 @@ import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthRepository } from './auth.repository.js';
 import { AuthService } from './auth.service.js';
+import { CallerResolver } from './caller-resolver.js';
 import { LiveSessionService } from './live-session.service.js';
 import { RateLimitService } from './rate-limit.service.js';
 import { TokenService } from './token.service.js';
@@ -23,9 +24,10 @@ import { TokenService } from './token.service.js';
     AuthService,
     RateLimitService,
     LiveSessionService,
+    CallerResolver,
     BackgroundTasks,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [TokenService, ApiKeysRepository, LiveSessionService, RateLimitService, BackgroundTasks],
+  exports: [TokenService, ApiKeysRepository, LiveSessionService, CallerResolver, RateLimitService, BackgroundTasks],
 })
 export class AuthModule {}

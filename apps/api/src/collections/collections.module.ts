@@ -7,11 +7,12 @@ import { BatchService } from './documents/batch.service.js';
 import { DocumentsController } from './documents/documents.controller.js';
 import { DocumentsRepository } from './documents/documents.repository.js';
 import { DocumentsService } from './documents/documents.service.js';
+import { ChangeFeed } from '../realtime/change-feed.js';
 
 /** Runtime collections: definitions (admin), their documents and batches (rules + acl). */
 @Module({
   controllers: [CollectionsController, DocumentsController, BatchController],
-  providers: [CollectionsRepository, CollectionsService, DocumentsRepository, DocumentsService, BatchService],
-  exports: [CollectionsService, DocumentsService],
+  providers: [CollectionsRepository, CollectionsService, DocumentsRepository, DocumentsService, BatchService, ChangeFeed],
+  exports: [CollectionsService, DocumentsService, ChangeFeed],
 })
 export class CollectionsModule {}
