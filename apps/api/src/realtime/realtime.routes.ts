@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { AppException } from '../common/app-exception.js';
 import { toErrorBody } from '../common/error-response.js';
-import { EVENT_ID } from './realtime.protocol.js';
+import { CLOSE, EVENT_ID } from './realtime.protocol.js';
 import { type Connection, RealtimeService, type Transport } from './realtime.service.js';
 
 export const REALTIME_PATH = '/v1/realtime';
@@ -116,7 +116,8 @@ export class RealtimeRoutes {
   private refuse(conn: Connection, err: unknown): void {
     if (err instanceof AppException) {
       if (!conn.closed) conn.error(err);
-      conn.close(4001, 'invalid credentials');
+      if (err.code === 'CONNECTION_LIMIT') conn.close(CLOSE.tooManyConnections, 'too many connections');
+      else conn.close(CLOSE.unauthorized, 'invalid credentials');
     }
   }
 

@@ -7,6 +7,7 @@ import { type Caller } from '../auth/caller.js';
 import { CallerResolver } from '../auth/caller-resolver.js';
 import { LiveSessionService } from '../auth/live-session.service.js';
 import { AppException } from '../common/app-exception.js';
+import { findUnsafeJson } from '../common/safe-json.js';
 import { CollectionsService } from '../collections/collections.service.js';
 import type { CollectionDef, Rule } from '../collections/definition.js';
 import { matchesFilter } from '../collections/documents/filter-match.js';
@@ -42,6 +43,8 @@ interface Subscription extends SubscriptionSpec {
   sub: string;
   /** The last event id this subscription has been given (or skipped as not for it). */
   cursor: string;
+  /** When the subscription was last known to be complete up to `cursor` (epoch ms). */
+  cursorAt: number;
   unwatch: () => void;
 }
 
@@ -170,6 +173,12 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
       conn.error(frameError('BAD_FRAME', 'A frame must be a JSON object'));
       return;
     }
+    // The one check of every JSON input (forbidden keys such as __proto__, depth, text).
+    const unsafe = findUnsafeJson(value);
+    if (unsafe) {
+      conn.error(frameError('BAD_FRAME', `The frame is not valid: ${unsafe.message}`, unsafe.path.join('.').slice(0, 200)));
+      return;
+    }
     const parsed = clientFrame.safeParse(value);
     if (!parsed.success) {
       const ref = typeof value === 'object' && value !== null && 'ref' in value && typeof value.ref === 'string' ? value.ref.slice(0, 64) : undefined;
@@ -182,8 +191,10 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
       try {
         await this.handle(conn, frame);
       } catch (err) {
-        if (err instanceof AppException) conn.error(err, frame.ref, frame.type === 'subscribe' ? frame.sub : undefined);
-        else {
+        if (err instanceof AppException) {
+          conn.error(err, frame.ref, frame.type === 'subscribe' ? frame.sub : undefined);
+          if (err.code === 'CONNECTION_LIMIT') conn.close(CLOSE.tooManyConnections, 'too many connections');
+        } else {
           this.logger.error(`realtime frame failed: ${err instanceof Error ? err.message : String(err)}`);
           conn.error({ code: 'INTERNAL_ERROR', message: 'An unexpected error occurred' }, frame.ref);
         }
@@ -246,7 +257,7 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     });
     if (conn.paused) {
       conn.paused = false;
-      for (const sub of conn.subs.values()) await this.replay(conn, sub, sub.cursor);
+      for (const sub of conn.subs.values()) await this.replay(conn, sub, sub.cursor, undefined, sub.cursorAt);
     }
   }
 
@@ -296,19 +307,21 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     // Interest first (every replica publishes this collection's writes from here on), then
     // the watch, then the position: whatever is written after the answer is delivered.
     await this.feed.announce(spec.collection);
-    const sub: Subscription = { ...spec, sub: name, cursor: '0-0', unwatch: () => undefined };
+    const sub: Subscription = { ...spec, sub: name, cursor: '0-0', cursorAt: Date.now(), unwatch: () => undefined };
     conn.subs.set(name, sub);
     sub.unwatch = await this.feed.watch(spec.collection, (event) => conn.enqueue(() => this.deliver(conn, sub, event)));
     const last = await this.feed.lastId(spec.collection);
     sub.cursor = since ?? last;
+    sub.cursorAt = Date.now();
     conn.send({ type: 'subscribed', ...(ref ? { ref } : {}), sub: name, collection: spec.collection, lastEventId: sub.cursor });
     if (since !== undefined) await this.replay(conn, sub, since, last);
   }
 
   /** Sends what a subscription missed after `since`, or a resync when that is out of reach. */
-  private async replay(conn: Connection, sub: Subscription, since: string, last?: string): Promise<void> {
+  private async replay(conn: Connection, sub: Subscription, since: string, last?: string, asOf?: number): Promise<void> {
     const newest = last ?? (await this.feed.lastId(sub.collection));
-    const [ms] = parseEventId(since) ?? [0];
+    // A client's id is as old as its time; a paused subscription's position as old as the pause.
+    const ms = asOf ?? parseEventId(since)?.[0] ?? 0;
     let reason: string | undefined;
     if (ms < Date.now() - this.feed.windowMs) reason = 'the last event id is older than the resume window';
     else if (compareEventIds(since, newest) > 0) reason = 'the last event id is unknown';
@@ -316,6 +329,7 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     if (events.length > REPLAY_MAX) reason = `more than ${REPLAY_MAX} events were missed`;
     if (reason) {
       sub.cursor = newest;
+      sub.cursorAt = Date.now();
       conn.send({ type: 'resync', sub: sub.sub, reason: `${reason}; read the current state again`, lastEventId: newest });
       return;
     }
@@ -327,6 +341,7 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     if (conn.closed || conn.paused || conn.subs.get(sub.sub) !== sub) return;
     if (compareEventIds(event.id, sub.cursor) <= 0) return;
     sub.cursor = event.id;
+    sub.cursorAt = Date.now();
     const caller = await this.liveCaller(conn);
     const def = caller && (await this.collections.definition(event.collection));
     if (!caller || !def) return;
@@ -395,12 +410,7 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
       conn.id,
       this.leaseMs,
     );
-    if (ok !== 1) {
-      const error = new AppException(429, 'CONNECTION_LIMIT', `At most ${this.config.REALTIME_MAX_CONNECTIONS_PER_USER} realtime connections per user`);
-      conn.error(error);
-      conn.close(CLOSE.tooManyConnections, 'too many connections');
-      throw error;
-    }
+    if (ok !== 1) throw new AppException(429, 'CONNECTION_LIMIT', `At most ${this.config.REALTIME_MAX_CONNECTIONS_PER_USER} realtime connections per user`);
     conn.counted = true;
   }
 

@@ -1,0 +1,440 @@
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import { JwtService } from '@nestjs/jwt';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { RealtimeService } from '../../apps/api/src/realtime/realtime.service.js';
+import { defineCollection, service, uniqueName } from '../collections/support.js';
+import { SERVICE_KEY } from '../support/config.js';
+import { bearer, createUser, type TestUser } from '../support/users.js';
+import { type Frame, listeningApi, RtClient } from './support.js';
+
+/**
+ * Realtime over real sockets with two api apps sharing Postgres and Redis (two replicas):
+ * subscribers connect to A, writes go through B (docs/realtime.md).
+ */
+
+type Api = Awaited<ReturnType<typeof listeningApi>>;
+let a: Api;
+let b: Api;
+let owner: TestUser;
+let other: TestUser;
+let member: TestUser;
+
+const everyone = { list: 'public', read: 'public', create: 'authenticated', update: 'authenticated', delete: 'authenticated' } as const;
+
+async function create(api: Api, collection: string, headers: Record<string, string>, body: Record<string, unknown>): Promise<string> {
+  const res = await request(api.app.getHttpServer()).post(`/v1/collections/${collection}/documents`).set(headers).send(body);
+  if (res.status !== 201) throw new Error(`create: ${res.status} ${res.text}`);
+  return res.body.id as string;
+}
+
+async function patch(api: Api, collection: string, id: string, headers: Record<string, string>, body: Record<string, unknown>): Promise<void> {
+  await request(api.app.getHttpServer()).patch(`/v1/collections/${collection}/documents/${id}`).set(headers).send(body).expect(200);
+}
+
+/** A connection to A as this principal (undefined: anonymous). */
+async function connect(who: TestUser | 'service' | undefined, api: Api = a): Promise<RtClient> {
+  const client = await RtClient.connect(api.ws);
+  if (who === undefined) return client;
+  const answer = await client.request(who === 'service' ? { type: 'auth', apiKey: SERVICE_KEY } : { type: 'auth', token: who.accessToken });
+  expect(answer.type).toBe('authed');
+  return client;
+}
+
+beforeAll(async () => {
+  a = await listeningApi();
+  b = await listeningApi();
+  [owner, other, member] = await Promise.all([createUser(a.app), createUser(a.app), createUser(a.app, { roles: ['editors'] })]);
+});
+
+afterAll(async () => {
+  await a?.app.close();
+  await b?.app.close();
+});
+
+describe('events across replicas, per subscriber', () => {
+  it('sends each subscriber exactly the documents GET would show it (owner, other, role member, anonymous, service)', async () => {
+    const name = await defineCollection(a.app, { name: uniqueName('rt_acl'), fields: [{ name: 'title', type: 'string' }], rules: everyone });
+    const who = { owner, other, member, anonymous: undefined, service: 'service' } as const;
+    const clients = Object.fromEntries(await Promise.all(Object.entries(who).map(async ([k, v]) => [k, await connect(v)] as const))) as Record<keyof typeof who, RtClient>;
+    for (const client of Object.values(clients)) await client.subscribe({ collection: name, sub: 'all' });
+
+    const pub = await create(b, name, bearer(owner), { title: 'public' });
+    const editors = await create(b, name, bearer(owner), { title: 'editors', acl: { read: ['role:editors'] } });
+    const mine = await create(b, name, bearer(owner), { title: 'mine', acl: { read: [] } });
+    const others = await create(b, name, bearer(other), { title: 'other', acl: { read: [`user:${member.id}`] } });
+    const last = await create(b, name, bearer(owner), { title: 'last' });
+
+    const expected: Record<keyof typeof who, string[]> = {
+      owner: [pub, editors, mine, last],
+      other: [pub, others, last],
+      member: [pub, editors, others, last],
+      anonymous: [pub, last],
+      service: [pub, editors, mine, others, last],
+    };
+    for (const [k, client] of Object.entries(clients) as [keyof typeof who, RtClient][]) {
+      await client.next((f) => f.type === 'event' && f.documentId === last);
+      const got = client.events('all').map((f) => f.documentId);
+      expect(got, k).toEqual(expected[k]);
+      // The document as GET shows it to this caller, system fields included.
+      const event = client.events('all').find((f) => f.documentId === pub)!;
+      const viaGet = await request(b.app.getHttpServer()).get(`/v1/collections/${name}/documents/${pub}`).set(k === 'service' ? service : k === 'anonymous' ? {} : bearer(who[k])).expect(200);
+      expect(event.document).toEqual(viaGet.body);
+      expect(event.event).toBe('create');
+      expect(String(event.id)).toMatch(/^\d+-\d+$/);
+      client.close();
+    }
+  });
+
+  it('refuses subscriptions to a collection the caller may not list, with the error codes of HTTP', async () => {
+    const name = await defineCollection(a.app, {
+      name: uniqueName('rt_role'),
+      fields: [{ name: 'title', type: 'string' }],
+      rules: { list: 'role:editors', read: 'role:editors', create: 'role:editors', update: 'role:editors', delete: 'role:editors' },
+    });
+    const anonymous = await connect(undefined);
+    expect(await anonymous.request({ type: 'subscribe', collection: name })).toMatchObject({ type: 'error', code: 'UNAUTHENTICATED' });
+    const stranger = await connect(other);
+    expect(await stranger.request({ type: 'subscribe', collection: name })).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
+    const editor = await connect(member);
+    await editor.subscribe({ collection: name, sub: 'x' });
+    const id = await create(b, name, bearer(member), { title: 't' });
+    expect(await editor.next((f) => f.type === 'event')).toMatchObject({ sub: 'x', documentId: id, event: 'create' });
+    for (const c of [anonymous, stranger, editor]) c.close();
+  });
+
+  it('sends leave when a document stops matching or stops being readable, never its new content; delete when deleted', async () => {
+    const name = await defineCollection(a.app, {
+      name: uniqueName('rt_leave'),
+      fields: [
+        { name: 'score', type: 'number' },
+        { name: 'secret', type: 'string' },
+      ],
+      rules: everyone,
+    });
+    const client = await connect(other);
+    await client.subscribe({ collection: name, sub: 'high', filter: { score: { $gte: 3 } }, fields: ['score'] });
+    const id = await create(b, name, bearer(owner), { score: 5, secret: 's1' });
+    const created = await client.next((f) => f.type === 'event' && f.documentId === id);
+    // `fields` as in a GET: id and version always, then only the named fields.
+    expect(created.document).toEqual({ id, version: 1, score: 5 });
+
+    await patch(b, name, id, bearer(owner), { score: 1, secret: 'no longer matching' });
+    expect(await client.next((f) => f.type === 'event')).toEqual({ type: 'event', sub: 'high', id: expect.any(String), event: 'leave', collection: name, documentId: id });
+    await patch(b, name, id, bearer(owner), { score: 2 }); // still not matching: nothing
+    await patch(b, name, id, bearer(owner), { score: 9 }); // matching again: an update with the content
+    expect(await client.next((f) => f.type === 'event')).toMatchObject({ event: 'update', documentId: id, document: { score: 9, version: 4 } });
+    await patch(b, name, id, bearer(owner), { acl: { read: [] } }); // unreadable for `other`
+    const leave = await client.next((f) => f.type === 'event');
+    expect(leave).toMatchObject({ event: 'leave', documentId: id });
+    expect(leave).not.toHaveProperty('document');
+    await patch(b, name, id, bearer(owner), { score: 10, secret: 'hidden from other' });
+    await patch(b, name, id, bearer(owner), { acl: null });
+    expect(await client.next((f) => f.type === 'event')).toMatchObject({ event: 'update', documentId: id, document: { score: 10 } });
+    await request(b.app.getHttpServer()).delete(`/v1/collections/${name}/documents/${id}`).set(bearer(owner)).expect(204);
+    expect(await client.next((f) => f.type === 'event')).toMatchObject({ event: 'delete', documentId: id });
+    expect(JSON.stringify(client.frames)).not.toContain('hidden from other');
+    expect(JSON.stringify(client.frames)).not.toContain('no longer matching');
+    client.close();
+  });
+
+  it('follows one document when subscribed with an id, and sends events of a transaction batch only after it commits', async () => {
+    const name = await defineCollection(a.app, { name: uniqueName('rt_one'), fields: [{ name: 'n', type: 'integer' }], rules: everyone });
+    const id = await create(b, name, service, { n: 1 });
+    const client = await connect(owner);
+    await client.subscribe({ collection: name, sub: 'one', id });
+    await create(b, name, service, { n: 2 });
+    // A failing transaction: its update is rolled back, no event.
+    await request(b.app.getHttpServer())
+      .post('/v1/batch')
+      .set(service)
+      .send({ transaction: true, operations: [{ op: 'update', collection: name, id, data: { n: 100 } }, { op: 'get', collection: name, id: '00000000-0000-4000-8000-000000000000' }] })
+      .expect(404);
+    await request(b.app.getHttpServer())
+      .post('/v1/batch')
+      .set(service)
+      .send({ transaction: true, operations: [{ op: 'update', collection: name, id, data: { n: 3 } }] })
+      .expect(200);
+    const event = await client.next((f) => f.type === 'event');
+    expect(event).toMatchObject({ event: 'update', documentId: id, document: { n: 3 } });
+    expect(client.events('one')).toHaveLength(1);
+    client.close();
+  });
+
+  it('publishes nothing for a collection nobody subscribes to', async () => {
+    const name = await defineCollection(a.app, { name: uniqueName('rt_quiet'), fields: [{ name: 'n', type: 'integer' }], rules: everyone });
+    await create(b, name, service, { n: 1 });
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      expect(await redis.exists(`${inject('queuePrefix')}:rt:feed:${name}`)).toBe(0);
+      const client = await connect('service');
+      await client.subscribe({ collection: name });
+      await create(b, name, service, { n: 2 });
+      await client.next((f) => f.type === 'event');
+      expect(await redis.xlen(`${inject('queuePrefix')}:rt:feed:${name}`)).toBe(1);
+      client.close();
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
+describe('resume', () => {
+  it('replays what a subscription missed after its last event id, in order, then goes on live', async () => {
+    const name = await defineCollection(a.app, { name: uniqueName('rt_resume'), fields: [{ name: 'n', type: 'integer' }], rules: everyone });
+    const first = await connect(owner);
+    await first.subscribe({ collection: name, sub: 's' });
+    await create(b, name, bearer(owner), { n: 1 });
+    const seen = await first.next((f) => f.type === 'event');
+    first.close();
+    const missed = [await create(b, name, bearer(owner), { n: 2 }), await create(b, name, bearer(owner), { n: 3 })];
+
+    const again = await connect(owner);
+    const answer = await again.subscribe({ collection: name, sub: 's', since: seen.id });
+    expect(answer.lastEventId).toBe(seen.id);
+    const replayed = [await again.next((f) => f.type === 'event'), await again.next((f) => f.type === 'event')];
+    expect(replayed.map((f) => f.documentId)).toEqual(missed);
+    const live = await create(b, name, bearer(owner), { n: 4 });
+    expect((await again.next((f) => f.type === 'event')).documentId).toBe(live);
+    expect(again.events('s').map((f) => f.documentId)).toEqual([...missed, live]);
+    again.close();
+  });
+
+  it('answers resync when the last event id is older than the window or unknown', async () => {
+    const name = await defineCollection(a.app, { name: uniqueName('rt_resync'), fields: [{ name: 'n', type: 'integer' }], rules: everyone });
+    const client = await connect(owner);
+    await client.subscribe({ collection: name, sub: 'old', since: '1000-0' });
+    expect(await client.next((f) => f.type === 'resync')).toMatchObject({ sub: 'old', reason: expect.stringContaining('older than the resume window') });
+    await client.subscribe({ collection: name, sub: 'future', since: `${Date.now() + 3_600_000}-0` });
+    expect(await client.next((f) => f.type === 'resync')).toMatchObject({ sub: 'future', reason: expect.stringContaining('unknown') });
+    // Both are live after the resync.
+    const id = await create(b, name, bearer(owner), { n: 1 });
+    await client.next((f) => f.type === 'event' && f.sub === 'old' && f.documentId === id);
+    await client.next((f) => f.type === 'event' && f.sub === 'future' && f.documentId === id);
+    client.close();
+  });
+});
+
+describe('credentials on an open connection', () => {
+  async function shortToken(user: TestUser, seconds: number): Promise<string> {
+    const config = a.app.get<AppConfig>(APP_CONFIG);
+    const claims = JSON.parse(Buffer.from(user.accessToken.split('.')[1]!, 'base64url').toString()) as { sid: string; email: string; roles: string[] };
+    return a.app.get(JwtService).signAsync(
+      { sid: claims.sid, email: claims.email, roles: claims.roles },
+      { subject: user.id, algorithm: 'HS256', issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, expiresIn: seconds, secret: config.JWT_SECRET },
+    );
+  }
+
+  it('pauses on token expiry with TOKEN_EXPIRED, and a refresh resumes with what was missed', async () => {
+    const name = await defineCollection(a.app, { name: uniqueName('rt_exp'), fields: [{ name: 'n', type: 'integer' }], rules: everyone });
+    const client = await RtClient.connect(a.ws);
+    const authed = await client.request({ type: 'auth', token: await shortToken(owner, 2) });
+    expect(authed).toMatchObject({ type: 'authed', caller: 'user', userId: owner.id, expiresAt: expect.any(String) });
+    await client.subscribe({ collection: name, sub: 's' });
+    expect(await client.next((f) => f.type === 'error', 15_000)).toMatchObject({ code: 'TOKEN_EXPIRED' });
+    const whilePaused = await create(b, name, service, { n: 1 });
+    // Another replica's write reached A (seen by a second subscriber) but not the paused one.
+    const witness = await connect('service');
+    await witness.subscribe({ collection: name, sub: 'w' });
+    const after = await create(b, name, service, { n: 2 });
+    await witness.next((f) => f.type === 'event' && f.documentId === after);
+    expect(client.events('s')).toEqual([]);
+    // Another user's token cannot take over the connection.
+    expect(await client.request({ type: 'auth', token: other.accessToken })).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
+    expect(await client.request({ type: 'auth', token: owner.accessToken })).toMatchObject({ type: 'authed', userId: owner.id });
+    await client.next((f) => f.type === 'event' && f.documentId === after);
+    expect(client.events('s').map((f) => f.documentId)).toEqual([whilePaused, after]);
+    client.close();
+    witness.close();
+  });
+
+  it('closes the connection of a revoked session (4001, SESSION_REVOKED)', async () => {
+    const name = await defineCollection(a.app, { name: uniqueName('rt_revoke'), fields: [{ name: 'n', type: 'integer' }], rules: everyone });
+    const user = await createUser(a.app);
+    const client = await connect(user);
+    await client.subscribe({ collection: name });
+    await create(b, name, service, { n: 1 });
+    await client.next((f) => f.type === 'event');
+    await request(b.app.getHttpServer()).post('/v1/auth/logout').set(bearer(user)).expect(204);
+    await create(b, name, service, { n: 2 });
+    expect(await client.next((f) => f.type === 'error')).toMatchObject({ code: 'SESSION_REVOKED' });
+    expect((await client.waitClosed()).code).toBe(4001);
+    expect(client.events('s1')).toHaveLength(1);
+  });
+
+  it('refuses invalid credentials in the upgrade headers and in auth frames', async () => {
+    const viaHeader = await RtClient.connect(a.ws, { authorization: 'Bearer not.a.token' });
+    expect(await viaHeader.next((f) => f.type === 'error')).toMatchObject({ code: 'INVALID_TOKEN' });
+    expect((await viaHeader.waitClosed()).code).toBe(4001);
+    const viaFrame = await RtClient.connect(a.ws);
+    expect(await viaFrame.request({ type: 'auth', apiKey: 'wrong' })).toMatchObject({ type: 'error', code: 'INVALID_API_KEY' });
+    expect(await viaFrame.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
+    viaFrame.close();
+  });
+});
+
+describe('bad input', () => {
+  it('answers malformed frames with error frames and keeps the connection usable', async () => {
+    const name = await defineCollection(a.app, {
+      name: uniqueName('rt_bad'),
+      fields: [
+        { name: 'n', type: 'integer' },
+        { name: 'tags', type: 'array' },
+      ],
+      rules: everyone,
+    });
+    const client = await connect(owner);
+    const cases: [unknown, string][] = [
+      ['not json', 'BAD_FRAME'],
+      ['[1,2]', 'BAD_FRAME'],
+      [{ type: 'nope' }, 'BAD_FRAME'],
+      [{ type: 'subscribe' }, 'BAD_FRAME'],
+      [{ type: 'subscribe', collection: name, extra: 1 }, 'BAD_FRAME'],
+      [{ type: 'subscribe', collection: name, since: 'yesterday' }, 'BAD_FRAME'],
+      [{ type: 'subscribe', collection: name, id: 'not-a-uuid' }, 'BAD_FRAME'],
+      [{ type: 'subscribe', collection: 'no_such_collection' }, 'COLLECTION_NOT_FOUND'],
+      [{ type: 'subscribe', collection: name, filter: { missing: 1 } }, 'INVALID_FILTER'],
+      [{ type: 'subscribe', collection: name, filter: { n: { $regex: 'x' } } }, 'INVALID_FILTER'],
+      [{ type: 'subscribe', collection: name, filter: '{"n":' }, 'INVALID_FILTER'],
+      [`{"type":"subscribe","collection":"${name}","filter":{"__proto__":{"polluted":true},"n":1}}`, 'BAD_FRAME'],
+      [`{"type":"subscribe","collection":"${name}","filter":{"n":{"constructor":1}}}`, 'BAD_FRAME'],
+      [{ type: 'subscribe', collection: name, fields: ['nope'] }, 'INVALID_FIELDS'],
+      [{ type: 'unsubscribe', sub: 'never' }, 'SUBSCRIPTION_NOT_FOUND'],
+      [{ type: 'auth' }, 'BAD_FRAME'],
+      [{ type: 'ping', ref: 'x'.repeat(100) }, 'BAD_FRAME'],
+      [{ type: 'subscribe', collection: name, filter: { n: 'x'.repeat(70_000) } }, 'FRAME_TOO_LARGE'],
+    ];
+    for (const [frame, code] of cases) {
+      client.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+      const error = await client.next((f) => f.type === 'error');
+      expect(error, JSON.stringify(frame).slice(0, 100)).toMatchObject({ code, message: expect.any(String) });
+      expect(JSON.stringify(error)).not.toMatch(/at .*\.ts|stack|SELECT/);
+    }
+    client.socket.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await client.next((f) => f.type === 'error')).toMatchObject({ code: 'BAD_FRAME' });
+    expect(await client.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
+    // Still subscribes and receives.
+    await client.subscribe({ collection: name, sub: 'ok', filter: { tags: { $contains: 'a' } } });
+    expect(await client.request({ type: 'subscribe', collection: name, sub: 'ok' })).toMatchObject({ type: 'error', code: 'SUBSCRIPTION_EXISTS' });
+    const id = await create(b, name, service, { n: 1, tags: ['a', 'b'] });
+    await create(b, name, service, { n: 2, tags: ['b'] });
+    expect(await client.next((f) => f.type === 'event')).toMatchObject({ documentId: id });
+    expect(await client.request({ type: 'unsubscribe', sub: 'ok' })).toMatchObject({ type: 'unsubscribed', sub: 'ok' });
+    client.close();
+  });
+});
+
+describe('limits and backpressure', () => {
+  let c: Api;
+  beforeAll(async () => {
+    c = await listeningApi({
+      REALTIME_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2',
+      REALTIME_MAX_CONNECTIONS_PER_USER: '2',
+      REALTIME_MAX_BUFFER_BYTES: '65536',
+    });
+  });
+  afterAll(async () => {
+    await c?.app.close();
+  });
+
+  it('limits subscriptions per connection and connections per user (across replicas)', async () => {
+    const name = await defineCollection(a.app, { name: uniqueName('rt_lim'), fields: [{ name: 'n', type: 'integer' }], rules: everyone });
+    const user = await createUser(a.app);
+    const one = await connect(user, c);
+    await one.subscribe({ collection: name });
+    await one.subscribe({ collection: name });
+    expect(await one.request({ type: 'subscribe', collection: name })).toMatchObject({ type: 'error', code: 'SUBSCRIPTION_LIMIT' });
+    const two = await connect(user, a); // counted in Redis: the limit holds across replicas
+    const three = await RtClient.connect(c.ws);
+    expect(await three.request({ type: 'auth', token: user.accessToken })).toMatchObject({ type: 'error', code: 'CONNECTION_LIMIT' });
+    expect((await three.waitClosed()).code).toBe(4029);
+    two.close();
+    // A closed connection frees its place.
+    const deadline = Date.now() + 10_000;
+    let answer: Frame | undefined;
+    while (Date.now() < deadline) {
+      const next = await RtClient.connect(c.ws);
+      answer = await next.request({ type: 'auth', token: user.accessToken });
+      if (answer.type === 'authed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(answer?.type).toBe('authed');
+    one.close();
+  });
+
+  it('closes a connection that does not read (4008) and frees it', async () => {
+    const name = await defineCollection(a.app, { name: uniqueName('rt_slow'), fields: [{ name: 'text', type: 'string' }], rules: everyone });
+    const client = await connect('service', c);
+    await client.subscribe({ collection: name });
+    const realtime = c.app.get(RealtimeService);
+    const before = realtime.size;
+    // Stop reading: the kernel buffers fill, then the server's send buffer.
+    const socket = (client.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    const big = 'x'.repeat(60_000);
+    for (let i = 0; i < 12; i++) {
+      await request(b.app.getHttpServer())
+        .post('/v1/batch')
+        .set(service)
+        .send({ operations: Array.from({ length: 10 }, () => ({ op: 'create', collection: name, data: { text: big } })) })
+        .expect(200);
+      if (realtime.size < before) break;
+    }
+    await expect.poll(() => realtime.size, { timeout: 20_000 }).toBeLessThan(before);
+    socket.resume();
+    expect((await client.waitClosed()).code).toBe(4008);
+  });
+});
+
+describe('Server-Sent Events', () => {
+  function openSse(path: string, headers: Record<string, string>): Promise<{ res: IncomingMessage; text: () => string }> {
+    return new Promise((resolve, reject) => {
+      const req = httpGet(`${a.http}${path}`, { headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        resolve({ res, text: () => text });
+      });
+      req.on('error', reject);
+    });
+  }
+
+  it('streams one subscription as SSE with event ids, resumes from Last-Event-ID, answers bad requests with JSON errors', async () => {
+    const name = await defineCollection(a.app, { name: uniqueName('rt_sse'), fields: [{ name: 'n', type: 'integer' }], rules: everyone });
+    const filter = encodeURIComponent(JSON.stringify({ n: { $gt: 1 } }));
+    const stream = await openSse(`/v1/realtime/sse?collection=${name}&filter=${filter}`, bearer(owner));
+    expect(stream.res.statusCode).toBe(200);
+    expect(stream.res.headers['content-type']).toContain('text/event-stream');
+    await expect.poll(() => stream.text(), { timeout: 10_000 }).toContain('event: subscribed');
+    await create(b, name, service, { n: 1 });
+    const id = await create(b, name, service, { n: 2 });
+    await expect.poll(() => stream.text(), { timeout: 10_000 }).toContain(id);
+    const block = stream.text().split('\n\n').find((b) => b.includes(id))!;
+    const eventId = /^id: (\S+)$/m.exec(block)?.[1];
+    expect(block).toContain('event: event');
+    expect(eventId).toMatch(/^\d+-\d+$/);
+    expect(stream.text()).not.toContain('"n":1');
+    stream.res.destroy();
+
+    const missed = await create(b, name, service, { n: 3 });
+    const resumed = await openSse(`/v1/realtime/sse?collection=${name}&filter=${filter}`, { ...bearer(owner), 'last-event-id': eventId! });
+    await expect.poll(() => resumed.text(), { timeout: 10_000 }).toContain(missed);
+    expect(resumed.text()).not.toContain(`"documentId":"${id}"`);
+    resumed.res.destroy();
+
+    const bad = await request(a.app.getHttpServer()).get(`/v1/realtime/sse?collection=${name}&filter=%7B`).set(bearer(owner));
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('INVALID_FILTER');
+    const missing = await request(a.app.getHttpServer()).get('/v1/realtime/sse?collection=nope_nope');
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('COLLECTION_NOT_FOUND');
+    const badToken = await request(a.app.getHttpServer()).get(`/v1/realtime/sse?collection=${name}&access_token=x.y.z`);
+    expect(badToken.status).toBe(401);
+    expect(badToken.body.code).toBe('INVALID_TOKEN');
+    const unknownParam = await request(a.app.getHttpServer()).get(`/v1/realtime/sse?collection=${name}&what=1`);
+    expect(unknownParam.status).toBe(400);
+  });
+});
