@@ -1,6 +1,19 @@
 import type { LoggerService } from '@nestjs/common';
 import { type DestinationStream, pino, type Logger, type LoggerOptions } from 'pino';
 
+const TOKEN_PARAM = /([?&](?:access_token|token)=)[^&#]*/gi;
+
+/** Replaces token query parameters in the `req.url` (or `url`) of a log line. */
+export function redactUrlTokens(object: Record<string, unknown>): Record<string, unknown> {
+  const req = object.req;
+  if (req !== null && typeof req === 'object' && typeof (req as { url?: unknown }).url === 'string') {
+    const url = (req as { url: string }).url;
+    const redacted = url.replace(TOKEN_PARAM, '$1[redacted]');
+    if (redacted !== url) return { ...object, req: { ...req, url: redacted } };
+  }
+  return object;
+}
+
 /**
  * One JSON logger per process; secrets in headers never reach the log. `destination` is
  * stdout unless given (tests read a worker's lines from a stream of their own).
@@ -13,6 +26,9 @@ export function createLogger(level: string, name: string, destination?: Destinat
       paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
       censor: '[redacted]',
     },
+    // Access tokens in query strings (the realtime SSE endpoint accepts `access_token` for
+    // EventSource, which cannot send headers) never reach the log either.
+    formatters: { log: redactUrlTokens },
   };
   return destination ? pino(options, destination) : pino(options);
 }
