@@ -164,6 +164,62 @@ describe('events across replicas, per subscriber', () => {
     client.close();
   });
 
+  it('checks rules, roles and the definition as they are when each event is sent', async () => {
+    const name = await defineCollection(a.app, {
+      name: uniqueName('rt_live'),
+      fields: [
+        { name: 'title', type: 'string' },
+        { name: 'secret', type: 'string' },
+      ],
+      rules: { list: 'role:editors', read: 'role:editors', create: 'admin', update: 'admin', delete: 'admin' },
+    });
+    const editor = await createUser(a.app, { roles: ['editors'] });
+    const client = await connect(editor);
+    await client.subscribe({ collection: name, sub: 'e' });
+    const first = await create(b, name, service, { title: 'first', secret: 'kept' });
+    await client.next((f) => f.type === 'event' && f.documentId === first);
+
+    // The role is removed (through B): events stop at once, without a new token.
+    await request(b.app.getHttpServer()).patch(`/v1/admin/users/${editor.id}`).set(service).send({ roles: [] }).expect(200);
+    const unseen = await create(b, name, service, { title: 'while not an editor' });
+    await request(b.app.getHttpServer()).patch(`/v1/admin/users/${editor.id}`).set(service).send({ roles: ['editors'] }).expect(200);
+    const seen = await create(b, name, service, { title: 'editor again' });
+    await client.next((f) => f.type === 'event' && f.documentId === seen);
+    expect(client.events('e').map((f) => f.documentId)).toEqual([first, seen]);
+    expect(client.events('e').some((f) => f.documentId === unseen)).toBe(false);
+
+    // A field removed from the definition is hidden from events as from GET.
+    await request(a.app.getHttpServer()).patch(`/v1/collections/${name}`).set(service).send({ fields: [{ name: 'title', type: 'string' }] }).expect(200);
+    await patch(b, name, first, service, { title: 'renamed' });
+    const update = await client.next((f) => f.type === 'event' && f.event === 'update');
+    const viaGet = await request(a.app.getHttpServer()).get(`/v1/collections/${name}/documents/${first}`).set(bearer(editor)).expect(200);
+    expect(update.document).toEqual(viaGet.body);
+    expect(update.document).not.toHaveProperty('secret');
+    client.close();
+  });
+
+  it('sends owner-rule collections only to the owner (and the service role)', async () => {
+    const name = await defineCollection(a.app, {
+      name: uniqueName('rt_owner'),
+      fields: [{ name: 'title', type: 'string' }],
+      rules: { list: 'owner', read: 'owner', create: 'authenticated', update: 'owner', delete: 'owner' },
+    });
+    const [mine, theirs, svc] = [await connect(owner), await connect(other), await connect('service')];
+    for (const c of [mine, theirs, svc]) await c.subscribe({ collection: name, sub: 'o' });
+    const ownerDoc = await create(b, name, bearer(owner), { title: 'owner' });
+    const otherDoc = await create(b, name, bearer(other), { title: 'other' });
+    // Events reach a connection in order: a later own document proves the other one was skipped.
+    const ownerLast = await create(b, name, bearer(owner), { title: 'owner, last' });
+    const otherLast = await create(b, name, bearer(other), { title: 'other, last' });
+    await mine.next((f) => f.type === 'event' && f.documentId === ownerLast);
+    await theirs.next((f) => f.type === 'event' && f.documentId === otherLast);
+    await svc.next((f) => f.type === 'event' && f.documentId === otherLast);
+    expect(mine.events('o').map((f) => f.documentId)).toEqual([ownerDoc, ownerLast]);
+    expect(theirs.events('o').map((f) => f.documentId)).toEqual([otherDoc, otherLast]);
+    expect(svc.events('o').map((f) => f.documentId)).toEqual([ownerDoc, otherDoc, ownerLast, otherLast]);
+    for (const c of [mine, theirs, svc]) c.close();
+  });
+
   it('publishes nothing for a collection nobody subscribes to', async () => {
     const name = await defineCollection(a.app, { name: uniqueName('rt_quiet'), fields: [{ name: 'n', type: 'integer' }], rules: everyone });
     await create(b, name, service, { n: 1 });

@@ -55,6 +55,8 @@ export class ChangeFeed implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('ChangeFeed');
   /** collection → until when (epoch ms) some replica wants its changes. */
   private readonly interest = new Map<string, number>();
+  /** collection → when this process last announced it. */
+  private readonly announced = new Map<string, number>();
   /** collection → position read up to, and who gets what is read. */
   private readonly watched = new Map<string, { lastId: string; handlers: Set<(event: FeedEvent) => void> }>();
   private subscriber?: Redis;
@@ -145,10 +147,15 @@ export class ChangeFeed implements OnModuleInit, OnApplicationShutdown {
    * has delivered the announcement to every replica's subscriber connection.
    */
   async announce(collection: string): Promise<void> {
-    const until = Date.now() + this.windowMs;
+    const now = Date.now();
+    // Announced by this process moments ago: every replica knows already (subscribe storms cost no Redis traffic).
+    if ((this.announced.get(collection) ?? 0) > now - Math.min(10_000, this.windowMs / 10)) return;
+    const until = now + this.windowMs;
     this.noteInterest(collection, until);
     await this.redis.set(this.key('interest', collection), String(until), 'PX', this.windowMs);
     await this.redis.publish(this.channel, `${collection} ${until}`);
+    if (this.announced.size > 10_000) this.announced.clear();
+    this.announced.set(collection, now);
   }
 
   /** Appends a committed change to its collection's stream; fire and forget (a lost event is what realtime allows, the outbox is for functions). */
