@@ -369,8 +369,16 @@ describe('bad input', () => {
       expect(error, JSON.stringify(frame).slice(0, 100)).toMatchObject({ code, message: expect.any(String) });
       expect(JSON.stringify(error)).not.toMatch(/at .*\.ts|stack|SELECT/);
     }
+    // A flood of frames is answered with RATE_LIMITED for the excess, and the connection stays.
+    for (let i = 0; i < 600; i++) client.send({ type: 'ping', ref: `flood${i}` });
+    await client.next((f) => f.type === 'error' && f.code === 'RATE_LIMITED');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const flooded = client.frames.filter((f) => f.code === 'RATE_LIMITED').length;
+    expect(flooded).toBeGreaterThan(0);
+    expect(client.frames.find((f) => f.code === 'RATE_LIMITED')?.ref).toMatch(/^flood\d+$/);
+    expect(client.frames.filter((f) => f.type === 'pong').length + flooded).toBe(600);
     client.socket.send(Buffer.from([1, 2, 3]), { binary: true });
-    expect(await client.next((f) => f.type === 'error')).toMatchObject({ code: 'BAD_FRAME' });
+    expect(await client.next((f) => f.type === 'error' && f.code !== 'RATE_LIMITED')).toMatchObject({ code: 'BAD_FRAME' });
     expect(await client.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
     // Still subscribes and receives.
     await client.subscribe({ collection: name, sub: 'ok', filter: { tags: { $contains: 'a' } } });
@@ -407,6 +415,10 @@ describe('limits and backpressure', () => {
     const three = await RtClient.connect(c.ws);
     expect(await three.request({ type: 'auth', token: user.accessToken })).toMatchObject({ type: 'error', code: 'CONNECTION_LIMIT' });
     expect((await three.waitClosed()).code).toBe(4029);
+    // The SSE fallback counts too, and answers over the limit before streaming.
+    const sse = await request(c.app.getHttpServer()).get(`/v1/realtime/sse?collection=${name}`).set(bearer(user));
+    expect(sse.status).toBe(429);
+    expect(sse.body.code).toBe('CONNECTION_LIMIT');
     two.close();
     // A closed connection frees its place.
     const deadline = Date.now() + 10_000;

@@ -315,6 +315,13 @@ export class RealtimeClient {
   private async handleError(frame: ServerFrame): Promise<void> {
     const error = new BaasError({ statusCode: 400, code: (frame.code ?? 'BAD_REQUEST') as ErrorCode, message: frame.message ?? 'Realtime error', details: frame.details });
     const sub = this.subs.get(String(frame.sub ?? frame.ref));
+    if (sub && frame.code === 'RATE_LIMITED') {
+      // Dropped, not refused: ask again a little later.
+      setTimeout(() => {
+        if (this.subs.get(sub.name) === sub && this.stateValue === 'open') this.sendSubscribe(sub);
+      }, 1000);
+      return;
+    }
     if (sub) {
       // A refused subscription is dropped: the same request would be refused again.
       this.subs.delete(sub.name);

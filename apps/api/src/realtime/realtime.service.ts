@@ -52,6 +52,8 @@ interface Subscription extends SubscriptionSpec {
 const REPLAY_MAX = 1000;
 /** Frames waiting to be processed per connection before it counts as a slow consumer. */
 const MAX_QUEUED = 10_000;
+/** Client frames per connection: a burst (room for a resubscription of every allowed subscription), then FRAME_RATE per second. */
+const FRAME_RATE = 50;
 
 /** One client connection (WebSocket or SSE) and its subscriptions. */
 export class Connection {
@@ -65,6 +67,8 @@ export class Connection {
   readonly subs = new Map<string, Subscription>();
   seq = 0;
   private chain: Promise<void> = Promise.resolve();
+  private frameTokens: number;
+  private frameRefilled = Date.now();
   private queued = 0;
   expiryTimer?: NodeJS.Timeout;
   graceTimer?: NodeJS.Timeout;
@@ -72,8 +76,11 @@ export class Connection {
   constructor(
     readonly transport: Transport,
     private readonly maxBuffer: number,
+    readonly frameBurst: number,
     private readonly onClose: (conn: Connection) => void,
-  ) {}
+  ) {
+    this.frameTokens = frameBurst;
+  }
 
   /** Runs work after everything queued before it: frames and events are handled in order. */
   enqueue(work: () => Promise<void>): void {
@@ -83,6 +90,16 @@ export class Connection {
       return;
     }
     this.chain = this.chain.then(work).catch(() => undefined).finally(() => this.queued--);
+  }
+
+  /** Takes one token of the client-frame budget; false when the client sends too fast. */
+  takeFrameToken(): boolean {
+    const now = Date.now();
+    this.frameTokens = Math.min(this.frameBurst, this.frameTokens + ((now - this.frameRefilled) / 1000) * FRAME_RATE);
+    this.frameRefilled = now;
+    if (this.frameTokens < 1) return false;
+    this.frameTokens--;
+    return true;
   }
 
   send(frame: ServerFrame): void {
@@ -146,7 +163,8 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
   }
 
   open(transport: Transport): Connection {
-    const conn = new Connection(transport, this.config.REALTIME_MAX_BUFFER_BYTES, (c) => this.closed(c));
+    const burst = this.config.REALTIME_MAX_SUBSCRIPTIONS_PER_CONNECTION + 100;
+    const conn = new Connection(transport, this.config.REALTIME_MAX_BUFFER_BYTES, burst, (c) => this.closed(c));
     this.connections.add(conn);
     return conn;
   }
@@ -162,6 +180,11 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
 
   /** A text frame from the client: checked, then handled in order. Bad input is an error frame; the connection stays. */
   receive(conn: Connection, text: string): void {
+    if (!conn.takeFrameToken()) {
+      const ref = text.length <= this.config.REALTIME_MAX_FRAME_BYTES ? refOf(text) : undefined;
+      conn.error({ code: 'RATE_LIMITED', message: `Too many frames: at most ${conn.frameBurst} at once, then ${FRAME_RATE} per second; this one was dropped` }, ref);
+      return;
+    }
     if (Buffer.byteLength(text) > this.config.REALTIME_MAX_FRAME_BYTES) {
       conn.error(frameError('FRAME_TOO_LARGE', `Frames may be at most ${this.config.REALTIME_MAX_FRAME_BYTES} bytes`));
       return;
@@ -181,7 +204,7 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     }
     const parsed = clientFrame.safeParse(value);
     if (!parsed.success) {
-      const ref = typeof value === 'object' && value !== null && 'ref' in value && typeof value.ref === 'string' ? value.ref.slice(0, 64) : undefined;
+      const ref = refIn(value);
       const details = parsed.error.issues.slice(0, 10).map((i) => ({ path: i.path.join('.'), message: i.message }));
       conn.error(new AppException(400, 'BAD_FRAME', 'The frame is not valid', details), ref);
       return;
@@ -435,6 +458,19 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     }
     await pipeline.exec().catch(() => undefined);
     for (const collection of collections) await this.feed.announce(collection).catch(() => undefined);
+  }
+}
+
+/** The `ref` of a frame that failed validation, to answer it (at most 64 characters). */
+function refIn(value: unknown): string | undefined {
+  return typeof value === 'object' && value !== null && 'ref' in value && typeof value.ref === 'string' ? value.ref.slice(0, 64) : undefined;
+}
+
+function refOf(text: string): string | undefined {
+  try {
+    return refIn(JSON.parse(text));
+  } catch {
+    return undefined;
   }
 }
 
