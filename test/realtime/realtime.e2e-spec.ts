@@ -44,6 +44,16 @@ async function connect(who: TestUser | 'service' | undefined, api: Api = a): Pro
   return client;
 }
 
+/** An access token of the user's session that expires in `seconds` (the server's minimum TTL is 30 s). */
+async function shortToken(user: TestUser, seconds: number): Promise<string> {
+  const config = a.app.get<AppConfig>(APP_CONFIG);
+  const claims = JSON.parse(Buffer.from(user.accessToken.split('.')[1]!, 'base64url').toString()) as { sid: string; email: string; roles: string[] };
+  return a.app.get(JwtService).signAsync(
+    { sid: claims.sid, email: claims.email, roles: claims.roles },
+    { subject: user.id, algorithm: 'HS256', issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, expiresIn: seconds, secret: config.JWT_SECRET },
+  );
+}
+
 beforeAll(async () => {
   a = await listeningApi();
   b = await listeningApi();
@@ -220,6 +230,20 @@ describe('events across replicas, per subscriber', () => {
     for (const c of [mine, theirs, svc]) c.close();
   });
 
+  it('a replica started after the subscription publishes its writes too (interest read at start)', async () => {
+    const name = await defineCollection(a.app, { name: uniqueName('rt_late'), fields: [{ name: 'n', type: 'integer' }], rules: everyone });
+    const client = await connect('service');
+    await client.subscribe({ collection: name });
+    const late = await listeningApi();
+    try {
+      const id = await create(late, name, service, { n: 1 });
+      expect(await client.next((f) => f.type === 'event')).toMatchObject({ event: 'create', documentId: id });
+    } finally {
+      await late.app.close();
+      client.close();
+    }
+  });
+
   it('publishes nothing for a collection nobody subscribes to', async () => {
     const name = await defineCollection(a.app, { name: uniqueName('rt_quiet'), fields: [{ name: 'n', type: 'integer' }], rules: everyone });
     await create(b, name, service, { n: 1 });
@@ -275,15 +299,6 @@ describe('resume', () => {
 });
 
 describe('credentials on an open connection', () => {
-  async function shortToken(user: TestUser, seconds: number): Promise<string> {
-    const config = a.app.get<AppConfig>(APP_CONFIG);
-    const claims = JSON.parse(Buffer.from(user.accessToken.split('.')[1]!, 'base64url').toString()) as { sid: string; email: string; roles: string[] };
-    return a.app.get(JwtService).signAsync(
-      { sid: claims.sid, email: claims.email, roles: claims.roles },
-      { subject: user.id, algorithm: 'HS256', issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, expiresIn: seconds, secret: config.JWT_SECRET },
-    );
-  }
-
   it('pauses on token expiry with TOKEN_EXPIRED, and a refresh resumes with what was missed', async () => {
     const name = await defineCollection(a.app, { name: uniqueName('rt_exp'), fields: [{ name: 'n', type: 'integer' }], rules: everyone });
     const client = await RtClient.connect(a.ws);
@@ -504,5 +519,15 @@ describe('Server-Sent Events', () => {
     expect(badToken.body.code).toBe('INVALID_TOKEN');
     const unknownParam = await request(a.app.getHttpServer()).get(`/v1/realtime/sse?collection=${name}&what=1`);
     expect(unknownParam.status).toBe(400);
+  });
+
+  it('ends the stream with TOKEN_EXPIRED when the access token expires', async () => {
+    const name = await defineCollection(a.app, { name: uniqueName('rt_sse_exp'), fields: [{ name: 'n', type: 'integer' }], rules: everyone });
+    const stream = await openSse(`/v1/realtime/sse?collection=${name}`, { Authorization: `Bearer ${await shortToken(owner, 2)}` });
+    expect(stream.res.statusCode).toBe(200);
+    await new Promise((resolve) => stream.res.once('end', resolve));
+    expect(stream.text()).toContain('event: subscribed');
+    expect(stream.text()).toMatch(/event: error\ndata: \{[^\n]*"code":"TOKEN_EXPIRED"/);
+    expect(stream.text()).toContain('event: close');
   });
 });
