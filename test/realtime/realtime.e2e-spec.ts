@@ -336,6 +336,32 @@ describe('credentials on an open connection', () => {
     expect(client.events('s1')).toHaveLength(1);
   });
 
+  it('closes a connection whose admin-created API key is revoked within a ping interval, and one that stops answering pings', async () => {
+    const d = await listeningApi({ REALTIME_PING_INTERVAL_MS: '300' });
+    try {
+      const key = await request(d.app.getHttpServer()).post('/v1/admin/api-keys').set(service).send({ name: 'realtime' }).expect(201);
+      const client = await RtClient.connect(d.ws);
+      expect(await client.request({ type: 'auth', apiKey: key.body.key })).toMatchObject({ type: 'authed', caller: 'service' });
+      await client.subscribe({ collection: (await defineCollection(a.app, { name: uniqueName('rt_key'), fields: [{ name: 'n', type: 'integer' }], rules: everyone })) });
+      // Still open after a few ping intervals while the key is valid (the client answers pings).
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(client.closed).toBeUndefined();
+      await request(b.app.getHttpServer()).delete(`/v1/admin/api-keys/${key.body.id}`).set(service).expect(204);
+      expect(await client.next((f) => f.type === 'error')).toMatchObject({ code: 'INVALID_API_KEY' });
+      expect((await client.waitClosed()).code).toBe(4001);
+
+      // A client that stops answering pings is dropped by the server.
+      const silent = await RtClient.connect(d.ws);
+      const realtime = d.app.get(RealtimeService);
+      const open = realtime.size;
+      (silent.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+      await expect.poll(() => realtime.size, { timeout: 15_000 }).toBeLessThan(open);
+      silent.close();
+    } finally {
+      await d.app.close();
+    }
+  });
+
   it('refuses invalid credentials in the upgrade headers and in auth frames', async () => {
     const viaHeader = await RtClient.connect(a.ws, { authorization: 'Bearer not.a.token' });
     expect(await viaHeader.next((f) => f.type === 'error')).toMatchObject({ code: 'INVALID_TOKEN' });

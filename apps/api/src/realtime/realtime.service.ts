@@ -64,6 +64,8 @@ export class Connection {
   paused = false;
   closed = false;
   counted = false;
+  /** An admin-created API key the connection authenticated with: checked again every ping interval. */
+  apiKey?: string;
   readonly subs = new Map<string, Subscription>();
   seq = 0;
   private chain: Promise<void> = Promise.resolve();
@@ -264,6 +266,7 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     if (!same) throw new AppException(403, 'FORBIDDEN', 'A connection keeps its identity; open a new connection for another one');
     if (caller.kind === 'user' && !conn.counted) await this.countConnection(conn, caller.userId);
     conn.caller = caller;
+    conn.apiKey = caller.kind === 'service' && caller.keyId !== 'bootstrap' ? apiKey : undefined;
     clearTimeout(conn.expiryTimer);
     clearTimeout(conn.graceTimer);
     conn.expiresAt = authorization ? tokenExpiry(authorization) : undefined;
@@ -408,6 +411,17 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     }
   }
 
+  /** A revoked key (or one whose creator is no longer an admin) ends the connection within a ping interval. */
+  private async recheckKey(conn: Connection, apiKey: string): Promise<void> {
+    try {
+      await this.callers.resolve(apiKey, undefined);
+    } catch (err) {
+      if (!(err instanceof AppException)) return; // Postgres unreachable: try again next time
+      conn.error(err);
+      conn.close(CLOSE.unauthorized, 'API key revoked');
+    }
+  }
+
   private userKey(userId: string): string {
     return `${this.config.QUEUE_PREFIX}:rt:conns:${userId}`;
   }
@@ -455,6 +469,8 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
       for (const sub of conn.subs.values()) collections.add(sub.collection);
       if (conn.counted && conn.caller.kind === 'user') pipeline.zadd(this.userKey(conn.caller.userId), Date.now() + this.leaseMs, conn.id).pexpire(this.userKey(conn.caller.userId), this.leaseMs);
       if (conn.caller.kind === 'user' && !conn.paused) conn.enqueue(async () => void (await this.liveCaller(conn)));
+      const apiKey = conn.apiKey;
+      if (apiKey !== undefined) conn.enqueue(() => this.recheckKey(conn, apiKey));
     }
     await pipeline.exec().catch(() => undefined);
     for (const collection of collections) await this.feed.announce(collection).catch(() => undefined);
