@@ -514,6 +514,8 @@ describe('Server-Sent Events', () => {
   it('streams one subscription as SSE with event ids, resumes from Last-Event-ID, answers bad requests with JSON errors', async () => {
     const name = await defineCollection(a.app, { name: uniqueName('rt_sse'), fields: [{ name: 'n', type: 'integer' }], rules: everyone });
     const filter = encodeURIComponent(JSON.stringify({ n: { $gt: 1 } }));
+    const realtime = a.app.get(RealtimeService);
+    const before = realtime.size;
     const stream = await openSse(`/v1/realtime/sse?collection=${name}&filter=${filter}`, bearer(owner));
     expect(stream.res.statusCode).toBe(200);
     expect(stream.res.headers['content-type']).toContain('text/event-stream');
@@ -527,6 +529,8 @@ describe('Server-Sent Events', () => {
     expect(eventId).toMatch(/^\d+-\d+$/);
     expect(stream.text()).not.toContain('"n":1');
     stream.res.destroy();
+    // The server lets go of a stream the client closed.
+    await expect.poll(() => realtime.size, { timeout: 10_000 }).toBeLessThanOrEqual(before);
 
     const missed = await create(b, name, service, { n: 3 });
     const resumed = await openSse(`/v1/realtime/sse?collection=${name}&filter=${filter}`, { ...bearer(owner), 'last-event-id': eventId! });

@@ -151,7 +151,8 @@ export class RealtimeRoutes {
         'x-request-id': request.id,
         ...corsHeaders(reply),
       });
-      request.raw.on('close', () => conn.close(1000, 'closed by the client'));
+      // The response's close: the client went away (or the stream was ended here).
+      reply.raw.on('close', () => conn.close(1000, 'closed by the client'));
       this.realtime.welcome(conn);
       conn.enqueue(() => this.realtime.add(conn, 'sse', spec, since));
     } catch (err) {

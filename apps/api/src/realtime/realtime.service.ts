@@ -220,8 +220,9 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
           conn.error(err, frame.ref, frame.type === 'subscribe' ? frame.sub : undefined);
           if (err.code === 'CONNECTION_LIMIT') conn.close(CLOSE.tooManyConnections, 'too many connections');
         } else {
-          this.logger.error(`realtime frame failed: ${err instanceof Error ? err.message : String(err)}`);
-          conn.error({ code: 'INTERNAL_ERROR', message: 'An unexpected error occurred' }, frame.ref);
+          // Past validation, a frame fails only on its I/O (Redis, Postgres): retryable.
+          this.logger.error(`realtime ${frame.type} failed: ${err instanceof Error ? err.message : String(err)}`);
+          conn.error({ code: 'SERVICE_UNAVAILABLE', message: 'Realtime could not do this right now; try again' }, frame.ref, frame.type === 'subscribe' ? frame.sub : undefined);
         }
       }
     });
@@ -335,8 +336,15 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     await this.feed.announce(spec.collection);
     const sub: Subscription = { ...spec, sub: name, cursor: '0-0', cursorAt: Date.now(), unwatch: () => undefined };
     conn.subs.set(name, sub);
-    sub.unwatch = await this.feed.watch(spec.collection, (event) => conn.enqueue(() => this.deliver(conn, sub, event)));
-    const last = await this.feed.lastId(spec.collection);
+    let last: string;
+    try {
+      sub.unwatch = await this.feed.watch(spec.collection, (event) => conn.enqueue(() => this.deliver(conn, sub, event)));
+      last = await this.feed.lastId(spec.collection);
+    } catch (err) {
+      sub.unwatch();
+      conn.subs.delete(name);
+      throw err;
+    }
     sub.cursor = since ?? last;
     sub.cursorAt = Date.now();
     conn.send({ type: 'subscribed', ...(ref ? { ref } : {}), sub: name, collection: spec.collection, lastEventId: sub.cursor });
