@@ -315,7 +315,7 @@ describe('credentials on an open connection', () => {
     expect(client.events('s')).toEqual([]);
     // Another user's token cannot take over the connection.
     expect(await client.request({ type: 'auth', token: other.accessToken })).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
-    expect(await client.request({ type: 'auth', token: owner.accessToken })).toMatchObject({ type: 'authed', userId: owner.id });
+    expect(await client.request({ type: 'refresh', token: owner.accessToken })).toMatchObject({ type: 'authed', userId: owner.id });
     await client.next((f) => f.type === 'event' && f.documentId === after);
     expect(client.events('s').map((f) => f.documentId)).toEqual([whilePaused, after]);
     client.close();
@@ -401,6 +401,8 @@ describe('bad input', () => {
       [{ type: 'subscribe', collection: name, fields: ['nope'] }, 'INVALID_FIELDS'],
       [{ type: 'unsubscribe', sub: 'never' }, 'SUBSCRIPTION_NOT_FOUND'],
       [{ type: 'auth' }, 'BAD_FRAME'],
+      [{ type: 'refresh' }, 'BAD_FRAME'],
+      [{ type: 'refresh', token: 'x.y.z' }, 'INVALID_TOKEN'],
       [{ type: 'ping', ref: 'x'.repeat(100) }, 'BAD_FRAME'],
       [{ type: 'subscribe', collection: name, filter: { n: 'x'.repeat(70_000) } }, 'FRAME_TOO_LARGE'],
     ];

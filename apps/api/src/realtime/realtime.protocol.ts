@@ -29,6 +29,8 @@ export const subscribeFrame = z.strictObject({
 
 export const clientFrame = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('auth'), ref, token: z.string().min(1).max(4096).optional(), apiKey: z.string().min(1).max(200).optional() }),
+  /** A new access token for the same user (the same as an `auth` frame with a token). */
+  z.strictObject({ type: z.literal('refresh'), ref, token: z.string().min(1).max(4096) }),
   subscribeFrame,
   z.strictObject({ type: z.literal('unsubscribe'), ref, sub: subId }),
   z.strictObject({ type: z.literal('ping'), ref }),

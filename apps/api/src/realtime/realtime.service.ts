@@ -236,6 +236,10 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
       case 'auth':
         await this.authenticate(conn, frame.apiKey, frame.token === undefined ? undefined : `Bearer ${frame.token}`, frame.ref);
         return;
+      case 'refresh':
+        if (conn.caller.kind !== 'user') throw new AppException(400, 'BAD_FRAME', 'refresh is for a signed-in connection; send an auth frame first');
+        await this.authenticate(conn, undefined, `Bearer ${frame.token}`, frame.ref);
+        return;
       case 'unsubscribe': {
         const sub = conn.subs.get(frame.sub);
         if (!sub) throw new AppException(404, 'SUBSCRIPTION_NOT_FOUND', `There is no subscription "${frame.sub}"`);
