@@ -171,6 +171,8 @@ describe('events across replicas, per subscriber', () => {
     const event = await client.next((f) => f.type === 'event');
     expect(event).toMatchObject({ event: 'update', documentId: id, document: { n: 3 } });
     expect(client.events('one')).toHaveLength(1);
+    await request(b.app.getHttpServer()).delete(`/v1/collections/${name}/documents/${id}`).set(service).expect(204);
+    expect(await client.next((f) => f.type === 'event')).toEqual({ type: 'event', sub: 'one', id: expect.any(String), event: 'delete', collection: name, documentId: id });
     client.close();
   });
 
@@ -430,6 +432,11 @@ describe('bad input', () => {
     await create(b, name, service, { n: 2, tags: ['b'] });
     expect(await client.next((f) => f.type === 'event')).toMatchObject({ documentId: id });
     expect(await client.request({ type: 'unsubscribe', sub: 'ok' })).toMatchObject({ type: 'unsubscribed', sub: 'ok' });
+    // Nothing more for the removed subscription (a second one proves the event was sent).
+    await client.subscribe({ collection: name, sub: 'witness' });
+    const later = await create(b, name, service, { n: 3, tags: ['a'] });
+    await client.next((f) => f.type === 'event' && f.sub === 'witness' && f.documentId === later);
+    expect(client.events('ok').map((f) => f.documentId)).toEqual([id]);
     client.close();
   });
 });
