@@ -1,6 +1,7 @@
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { JwtService } from '@nestjs/jwt';
 import { Redis } from 'ioredis';
+import WebSocket from 'ws';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -481,6 +482,26 @@ describe('limits and backpressure', () => {
     }
     expect(answer?.type).toBe('authed');
     one.close();
+  });
+
+  it('refuses WebSocket upgrades from origins outside CORS_ORIGINS (browsers do not apply CORS to WebSockets)', async () => {
+    const d = await listeningApi({ CORS_ORIGINS: 'https://app.example.com' });
+    try {
+      const refused = await new Promise<number>((resolve, reject) => {
+        const socket = new WebSocket(d.ws, { headers: { origin: 'https://evil.example.net' } });
+        socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        socket.once('open', () => reject(new Error('opened')));
+        socket.once('error', () => undefined);
+      });
+      expect(refused).toBe(403);
+      const allowed = await RtClient.connect(d.ws, { origin: 'https://app.example.com' });
+      expect(await allowed.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
+      allowed.close();
+      const server = await RtClient.connect(d.ws); // no Origin: a server or an app
+      server.close();
+    } finally {
+      await d.app.close();
+    }
   });
 
   it('closes a connection that does not read (4008) and frees it', async () => {

@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { AppException } from '../common/app-exception.js';
+import { originMatcher } from '../gateway/cors.js';
 import { toErrorBody } from '../common/error-response.js';
 import { CLOSE, EVENT_ID } from './realtime.protocol.js';
 import { type Connection, RealtimeService, type Transport } from './realtime.service.js';
@@ -87,7 +88,16 @@ export class RealtimeRoutes {
 
   register(fastify: FastifyInstance): void {
     if (!this.config.REALTIME_ENABLED) return;
-    fastify.get(REALTIME_PATH, { websocket: true }, (socket, request) => this.websocket(socket, request));
+    // Browsers do not apply CORS to WebSockets: with an origin list, the upgrade checks the
+    // page's Origin itself (requests without one, from servers and apps, pass).
+    const allowed = originMatcher(this.config.CORS_ORIGINS);
+    const checkOrigin = async (request: FastifyRequest, reply: FastifyReply) => {
+      const origin = request.headers.origin;
+      if (origin === undefined || allowed(origin)) return;
+      const { body } = toErrorBody(new AppException(403, 'FORBIDDEN', 'This origin may not open realtime connections (CORS_ORIGINS)'), request.id);
+      return reply.code(403).send(body);
+    };
+    fastify.get(REALTIME_PATH, { websocket: true, preValidation: checkOrigin }, (socket, request) => this.websocket(socket, request));
     fastify.get(REALTIME_SSE_PATH, (request, reply) => this.sse(request, reply));
   }
 
