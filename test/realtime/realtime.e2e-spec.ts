@@ -67,9 +67,10 @@ afterAll(async () => {
 });
 
 describe('events across replicas, per subscriber', () => {
-  it('sends each subscriber exactly the documents GET would show it (owner, other, role member, anonymous, service)', async () => {
+  it('sends each subscriber exactly the documents GET would show it (owner, other, role member, admin, anonymous, service)', async () => {
     const name = await defineCollection(a.app, { name: uniqueName('rt_acl'), fields: [{ name: 'title', type: 'string' }], rules: everyone });
-    const who = { owner, other, member, anonymous: undefined, service: 'service' } as const;
+    const admin = await createUser(a.app, { roles: ['admin'] });
+    const who = { owner, other, member, admin, anonymous: undefined, service: 'service' } as const;
     const clients = Object.fromEntries(await Promise.all(Object.entries(who).map(async ([k, v]) => [k, await connect(v)] as const))) as Record<keyof typeof who, RtClient>;
     for (const client of Object.values(clients)) await client.subscribe({ collection: name, sub: 'all' });
 
@@ -84,6 +85,7 @@ describe('events across replicas, per subscriber', () => {
       other: [pub, others, last],
       member: [pub, editors, others, last],
       anonymous: [pub, last],
+      admin: [pub, editors, mine, others, last],
       service: [pub, editors, mine, others, last],
     };
     for (const [k, client] of Object.entries(clients) as [keyof typeof who, RtClient][]) {
