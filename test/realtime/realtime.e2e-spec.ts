@@ -1,4 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { get as httpGet, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { JwtService } from '@nestjs/jwt';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
@@ -55,15 +58,19 @@ async function shortToken(user: TestUser, seconds: number): Promise<string> {
   );
 }
 
+let storageDir: string;
+
 beforeAll(async () => {
-  a = await listeningApi();
-  b = await listeningApi();
+  storageDir = await mkdtemp(join(tmpdir(), 'baas-rt-'));
+  a = await listeningApi({ STORAGE_LOCAL_DIR: storageDir });
+  b = await listeningApi({ STORAGE_LOCAL_DIR: storageDir });
   [owner, other, member] = await Promise.all([createUser(a.app), createUser(a.app), createUser(a.app, { roles: ['editors'] })]);
 });
 
 afterAll(async () => {
   await a?.app.close();
   await b?.app.close();
+  if (storageDir) await rm(storageDir, { recursive: true, force: true });
 });
 
 describe('events across replicas, per subscriber', () => {
@@ -264,6 +271,45 @@ describe('events across replicas, per subscriber', () => {
     } finally {
       redis.disconnect();
     }
+  });
+});
+
+describe('files of a bucket', () => {
+  it('sends a file that became ready or was deleted to the subscribers that may read it, as GET shows it', async () => {
+    const bucket = `rt-files-${Math.random().toString(36).slice(2, 8)}`;
+    await request(b.app.getHttpServer()).post('/v1/storage/buckets').set(service).send({ name: bucket, public: false }).expect(201);
+    const clients = { owner: await connect(owner), other: await connect(other), service: await connect('service'), anonymous: await connect(undefined) };
+    for (const c of Object.values(clients)) await c.subscribe({ bucket, sub: 'f' });
+    const upload = async (user: TestUser, name: string) => {
+      const res = await request(b.app.getHttpServer()).post(`/v1/storage/buckets/${bucket}/files`).set(bearer(user)).attach('file', Buffer.from(`hello ${name}`), { filename: name, contentType: 'text/plain' });
+      expect(res.status).toBe(201);
+      return res.body.id as string;
+    };
+    const ownerFile = await upload(owner, 'owner.txt');
+    const otherFile = await upload(other, 'other.txt');
+    await request(b.app.getHttpServer()).delete(`/v1/storage/files/${ownerFile}`).set(bearer(owner)).expect(204);
+    // A last file of `other` that everyone who may read it receives after the others.
+    // Last files: events reach a connection in order, so these prove the earlier ones were decided.
+    const last = await upload(other, 'last.txt');
+    const ownerLast = await upload(owner, 'owner-last.txt');
+    await clients.other.next((f) => f.type === 'event' && f.fileId === last);
+    await clients.owner.next((f) => f.type === 'event' && f.fileId === ownerLast);
+    await clients.service.next((f) => f.type === 'event' && f.fileId === ownerLast);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // anonymous may read none of them
+    const seen = (c: RtClient) => c.events('f').map((f) => `${String(f.event)}:${String(f.fileId)}`);
+    expect(seen(clients.owner)).toEqual([`create:${ownerFile}`, `delete:${ownerFile}`, `create:${ownerLast}`]);
+    expect(seen(clients.other)).toEqual([`create:${otherFile}`, `create:${last}`]);
+    expect(seen(clients.service)).toEqual([`create:${ownerFile}`, `create:${otherFile}`, `delete:${ownerFile}`, `create:${last}`, `create:${ownerLast}`]);
+    expect(seen(clients.anonymous)).toEqual([]);
+    const event = clients.other.events('f')[0]!;
+    const viaGet = await request(b.app.getHttpServer()).get(`/v1/storage/files/${otherFile}`).set(bearer(other)).expect(200);
+    expect(event).toMatchObject({ bucket, event: 'create', id: expect.stringMatching(/^\d+-\d+$/) });
+    expect(event.file).toEqual(viaGet.body);
+
+    expect(await clients.owner.request({ type: 'subscribe', bucket: 'no-such-bucket' })).toMatchObject({ type: 'error', code: 'BUCKET_NOT_FOUND' });
+    expect(await clients.owner.request({ type: 'subscribe', bucket, filter: { a: 1 } })).toMatchObject({ type: 'error', code: 'BAD_FRAME' });
+    expect(await clients.owner.request({ type: 'subscribe', bucket, collection: 'x' })).toMatchObject({ type: 'error', code: 'BAD_FRAME' });
+    for (const c of Object.values(clients)) c.close();
   });
 });
 

@@ -1,9 +1,14 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { JwtService } from '@nestjs/jwt';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import type { BaasClient, RealtimeEvent, WebSocketLike } from '../../packages/sdk/src/index.js';
+import type { BaasClient, FileEvent, RealtimeEvent, WebSocketLike } from '../../packages/sdk/src/index.js';
 import { isBaasError } from '../../packages/sdk/src/index.js';
 import { listeningApi } from '../realtime/support.js';
+import { SERVICE_KEY } from '../support/config.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { PASSWORD, sdkClients, uniqueEmail } from './support.js';
 
@@ -41,8 +46,11 @@ function collect<T extends object>() {
   };
 }
 
+let storageDir: string;
+
 beforeAll(async () => {
-  api = await listeningApi();
+  storageDir = await mkdtemp(join(tmpdir(), 'baas-sdk-rt-'));
+  api = await listeningApi({ STORAGE_LOCAL_DIR: storageDir });
   clients = sdkClients(api.http);
   name = `sdk_rt_${Math.random().toString(36).slice(2, 8)}`;
   await clients.service.admin.collections.create({
@@ -55,6 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   clients?.expectContractKept();
   await api?.app.close();
+  if (storageDir) await rm(storageDir, { recursive: true, force: true });
 });
 
 describe('client.realtime', () => {
@@ -74,6 +83,30 @@ describe('client.realtime', () => {
     expect((await got.until(2))[1]).toMatchObject({ event: 'leave', documentId: high.id });
     sub.unsubscribe();
     await expect.poll(() => client.realtime.state).toBe('closed');
+  });
+
+  it('follows the files of a bucket: ready and deleted', async () => {
+    const bucket = `sdk-rt-${Math.random().toString(36).slice(2, 8)}`;
+    await clients.service.admin.buckets.create({ name: bucket, public: true });
+    const client = await signedIn();
+    const events: FileEvent[] = [];
+    const sub = client.realtime.subscribeFiles(bucket, (e) => void events.push(e));
+    await sub.ready;
+    // A multipart upload straight to the api (the SDK's upload goes through PUBLIC_URL, unknown for a port-0 api).
+    const uploaded = await request(api.app.getHttpServer())
+      .post(`/v1/storage/buckets/${bucket}/files`)
+      .set('x-api-key', SERVICE_KEY)
+      .field('key', 'hello.txt')
+      .attach('file', Buffer.from('hello'), { filename: 'hello.txt', contentType: 'text/plain' });
+    expect(uploaded.status).toBe(201);
+    const file = uploaded.body as { id: string };
+    await expect.poll(() => events.length, { timeout: 15_000 }).toBe(1);
+    expect(events[0]).toMatchObject({ event: 'create', bucket, fileId: file.id, file: { id: file.id, key: 'hello.txt', size: 5 } });
+    await clients.service.storage.remove(file.id);
+    await expect.poll(() => events.length, { timeout: 15_000 }).toBe(2);
+    expect(events[1]).toMatchObject({ event: 'delete', bucket, fileId: file.id });
+    expect(sub.lastEventId).toBe(events[1]!.id);
+    client.realtime.close();
   });
 
   it('rejects a refused subscription with the error code, and keeps the others', async () => {

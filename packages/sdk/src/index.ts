@@ -13,6 +13,7 @@ export {
 export { BucketRef, StorageClient, type FileStream, type ListFilesOptions, type UploadBody, type UploadOptions, type UploadProgress } from './storage.js';
 export {
   RealtimeClient,
+  type FileEvent,
   type RealtimeEvent,
   type RealtimeEventKind,
   type RealtimeOptions,

@@ -2,7 +2,7 @@ import type { AuthClient } from './auth.js';
 import type { Filter } from './collections.js';
 import { BaasError, type ErrorCode, type ErrorDetail } from './errors.js';
 import type { Http } from './http.js';
-import type { SystemFields } from './types.js';
+import type { FileInfo, SystemFields } from './types.js';
 
 /** What the SDK needs of a WebSocket: the browser's, Node's global one (Node 22+), or `ws`. */
 export interface WebSocketLike {
@@ -37,6 +37,15 @@ export interface RealtimeEvent<T extends object = Record<string, unknown>> {
   document?: T & SystemFields;
 }
 
+/** A file of a bucket that became ready (`create`, with the file as GET shows it) or was deleted. */
+export interface FileEvent {
+  id: string;
+  event: 'create' | 'delete';
+  bucket: string;
+  fileId: string;
+  file?: FileInfo;
+}
+
 export interface SubscribeSpec<T extends object = Record<string, unknown>> {
   collection: string;
   /** The list-query filter language. */
@@ -68,7 +77,7 @@ export type RealtimeState = 'idle' | 'connecting' | 'open' | 'closed';
 
 interface Sub {
   name: string;
-  spec: SubscribeSpec<object>;
+  spec: SubscribeSpec<object> | { bucket: string; since?: string };
   onEvent: (event: RealtimeEvent<object>) => void;
   handlers: SubscriptionHandlers;
   lastEventId?: string;
@@ -125,16 +134,25 @@ export class RealtimeClient {
     return () => this.errorListeners.delete(listener);
   }
 
+  /** Files of a bucket: each one that becomes ready or is deleted, if this client may read it. */
+  subscribeFiles(bucket: string, onEvent: (event: FileEvent) => void, handlers: SubscriptionHandlers = {}, since?: string): RealtimeSubscription {
+    return this.start({ bucket, since }, onEvent as unknown as Sub['onEvent'], handlers);
+  }
+
   subscribe<T extends object = Record<string, unknown>>(
     spec: SubscribeSpec<T>,
     onEvent: (event: RealtimeEvent<T>) => void,
     handlers: SubscriptionHandlers = {},
   ): RealtimeSubscription {
+    return this.start(spec, onEvent as Sub['onEvent'], handlers);
+  }
+
+  private start(spec: Sub['spec'], onEvent: Sub['onEvent'], handlers: SubscriptionHandlers): RealtimeSubscription {
     const name = `s${++this.seq}`;
     let settle: Sub['settle'];
     const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
     ready.catch(() => undefined); // a refusal also reaches onError
-    const sub: Sub = { name, spec: spec, onEvent: onEvent as Sub['onEvent'], handlers, lastEventId: spec.since, settle };
+    const sub: Sub = { name, spec, onEvent, handlers, lastEventId: spec.since, settle };
     this.subs.set(name, sub);
     this.closedByUser = false;
     if (this.socket?.readyState === OPEN && this.stateValue === 'open') this.sendSubscribe(sub);
@@ -240,6 +258,10 @@ export class RealtimeClient {
   }
 
   private sendSubscribe(sub: Sub): void {
+    if ('bucket' in sub.spec) {
+      this.send({ type: 'subscribe', ref: sub.name, sub: sub.name, bucket: sub.spec.bucket, since: sub.lastEventId });
+      return;
+    }
     const { collection, filter, id, fields } = sub.spec;
     this.send({ type: 'subscribe', ref: sub.name, sub: sub.name, collection, filter, id, fields, since: sub.lastEventId });
   }
@@ -295,6 +317,11 @@ export class RealtimeClient {
         const sub = this.subs.get(String(frame.sub));
         if (!sub) return;
         sub.lastEventId = String(frame.id);
+        if (typeof frame.bucket === 'string') {
+          const { id, event, bucket, fileId, file } = frame as unknown as FileEvent;
+          (sub.onEvent as unknown as (e: FileEvent) => void)(file === undefined ? { id, event, bucket, fileId } : { id, event, bucket, fileId, file });
+          return;
+        }
         const { id, event, collection, documentId, document } = frame as unknown as RealtimeEvent<object>;
         sub.onEvent(document === undefined ? { id, event, collection, documentId } : { id, event, collection, documentId, document });
         return;

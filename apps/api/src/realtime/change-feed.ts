@@ -15,17 +15,45 @@ export interface FeedRow {
   updated_at: string;
 }
 
-export interface FeedChange {
+/** A document change (topic: the collection's name). */
+export interface DocumentChange {
   op: 'create' | 'update' | 'delete';
   before: FeedRow | null;
   after: FeedRow | null;
 }
 
-/** A change read back from a collection's stream; `id` is the stream entry id, the event id clients resume from. */
-export interface FeedEvent extends FeedChange {
+/** A file of a bucket as it travels on the feed (what GET /storage/files/:id shows, plus its access). */
+export interface FileFeedRow {
   id: string;
-  collection: string;
+  bucket: string;
+  key: string;
+  size: number;
+  contentType: string;
+  ownerId: string | null;
+  createdAt: string;
+  checksum: string | null;
+  aclRead: string[];
+  aclWrite: string[];
 }
+
+/** A file that became ready or was deleted (topic: `bucket:<name>`). */
+export interface FileChange {
+  op: 'create' | 'delete';
+  file: FileFeedRow;
+  bucketPublic: boolean;
+}
+
+export type FeedChange = DocumentChange | FileChange;
+
+/** The feed topic of a bucket's files (collection names cannot contain `:`). */
+export const bucketTopic = (bucket: string) => `bucket:${bucket}`;
+
+/** A change read back from a topic's stream; `id` is the stream entry id, the event id clients resume from. */
+export type FeedEvent = FeedChange & {
+  id: string;
+  /** The topic: a collection's name, or `bucket:<name>`. */
+  collection: string;
+};
 
 type StreamReply = [key: string, entries: [id: string, fields: string[]][]][] | null;
 

@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { CollectionsModule } from '../collections/collections.module.js';
+import { StorageModule } from '../storage/storage.module.js';
+import { FeedModule } from './feed.module.js';
 import { RealtimeRoutes } from './realtime.routes.js';
 import { RealtimeService } from './realtime.service.js';
 
-/** Live queries over WebSocket and SSE (docs/realtime.md). The ChangeFeed lives with the documents that publish to it. */
+/** Live queries over WebSocket and SSE (docs/realtime.md): documents and the files of buckets. */
 @Module({
-  imports: [CollectionsModule],
+  imports: [CollectionsModule, StorageModule, FeedModule],
   providers: [RealtimeService, RealtimeRoutes],
   exports: [RealtimeService, RealtimeRoutes],
 })

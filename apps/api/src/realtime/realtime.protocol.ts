@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ErrorDetail } from '../common/app-exception.js';
 import type { Doc } from '../collections/documents/documents.service.js';
+import type { FileView } from '../storage/storage.dto.js';
 
 /**
  * The realtime protocol (docs/realtime.md): JSON text frames both ways. Every client frame may
@@ -16,7 +17,10 @@ export const subscribeFrame = z.strictObject({
   ref,
   /** The client's name for the subscription (unique on the connection); generated when absent. */
   sub: subId.optional(),
-  collection: z.string().min(1).max(64),
+  /** The collection whose documents to follow... */
+  collection: z.string().min(1).max(64).optional(),
+  /** ...or the bucket whose files to follow (files becoming ready, deleted). */
+  bucket: z.string().min(1).max(64).optional(),
   /** A filter in the list-query language, as an object or its JSON text. */
   filter: z.union([z.record(z.string(), z.unknown()), z.string().max(8192)]).optional(),
   /** Only this document. */
@@ -25,7 +29,11 @@ export const subscribeFrame = z.strictObject({
   fields: z.array(z.string().max(64)).max(100).optional(),
   /** Resume after this event id (the last one received). */
   since: z.string().regex(EVENT_ID, 'must be an event id such as 1764415123456-0').optional(),
-});
+}).refine((f) => (f.collection === undefined) !== (f.bucket === undefined), { message: 'name either a collection or a bucket', path: ['collection'] })
+  .refine((f) => f.bucket === undefined || (f.filter === undefined && f.id === undefined && f.fields === undefined), {
+    message: 'bucket subscriptions take no filter, id or fields',
+    path: ['bucket'],
+  });
 
 export const clientFrame = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('auth'), ref, token: z.string().min(1).max(4096).optional(), apiKey: z.string().min(1).max(200).optional() }),
@@ -44,9 +52,10 @@ export type EventKind = 'create' | 'update' | 'delete' | 'leave';
 export type ServerFrame =
   | { type: 'welcome'; connectionId: string; pingIntervalMs: number; resumeWindowSeconds: number }
   | { type: 'authed'; ref?: string; caller: 'anonymous' | 'user' | 'service'; userId?: string; expiresAt?: string }
-  | { type: 'subscribed'; ref?: string; sub: string; collection: string; lastEventId: string }
+  | { type: 'subscribed'; ref?: string; sub: string; collection?: string; bucket?: string; lastEventId: string }
   | { type: 'unsubscribed'; ref?: string; sub: string }
   | { type: 'event'; sub: string; id: string; event: EventKind; collection: string; documentId: string; document?: Doc }
+  | { type: 'event'; sub: string; id: string; event: 'create' | 'delete'; bucket: string; fileId: string; file?: FileView }
   | { type: 'resync'; sub: string; reason: string; lastEventId: string }
   | { type: 'pong'; ref?: string }
   | { type: 'error'; ref?: string; sub?: string; code: string; message: string; details?: ErrorDetail[] };

@@ -14,7 +14,8 @@ import { matchesFilter } from '../collections/documents/filter-match.js';
 import { checkedFilter, DocumentsService, fromFeedRow } from '../collections/documents/documents.service.js';
 import { ruleAllows } from '../collections/permissions.js';
 import { UUID } from '../collections/values.js';
-import { ChangeFeed, compareEventIds, type FeedEvent, type FeedRow, parseEventId } from './change-feed.js';
+import { StorageService } from '../storage/storage.service.js';
+import { bucketTopic, ChangeFeed, compareEventIds, type DocumentChange, type FeedEvent, type FeedRow, type FileChange, parseEventId } from './change-feed.js';
 import { CLOSE, type ClientFrame, clientFrame, type ServerFrame, type SubscribeFrame } from './realtime.protocol.js';
 
 /** What a connection writes to: a WebSocket or an SSE response. */
@@ -31,7 +32,11 @@ export interface Transport {
 
 /** A checked subscription request. */
 export interface SubscriptionSpec {
-  collection: string;
+  /** The feed topic: the collection's name, or `bucket:<name>`. */
+  topic: string;
+  collection?: string;
+  /** A bucket's files instead of a collection's documents. */
+  bucket?: string;
   filter?: Record<string, unknown>;
   documentId?: string;
   fields?: string[];
@@ -142,6 +147,7 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     private readonly feed: ChangeFeed,
     private readonly documents: DocumentsService,
     private readonly collections: CollectionsService,
+    private readonly storage: StorageService,
     private readonly callers: CallerResolver,
     private readonly sessions: LiveSessionService,
     @Inject(REDIS) private readonly redis: Redis,
@@ -308,7 +314,13 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
   }
 
   /** Checks a subscription request for this caller: the collection exists, the caller may list (or read) it, the filter and fields are valid. */
-  async check(caller: Caller, frame: Pick<SubscribeFrame, 'collection' | 'filter' | 'id' | 'fields'>): Promise<SubscriptionSpec> {
+  async check(caller: Caller, frame: Pick<SubscribeFrame, 'collection' | 'bucket' | 'filter' | 'id' | 'fields'>): Promise<SubscriptionSpec> {
+    if (frame.bucket !== undefined) {
+      // Every file event is checked per subscriber (storage.policy), as listing a bucket is.
+      const bucket = await this.storage.requireBucket(frame.bucket);
+      return { topic: bucketTopic(bucket.name), bucket: bucket.name, rules: [] };
+    }
+    if (frame.collection === undefined) throw frameError('BAD_FRAME', 'Name a collection or a bucket', 'collection');
     const def = await this.collections.require(frame.collection);
     const rules: ('list' | 'read')[] = frame.id === undefined ? ['list', 'read'] : ['read'];
     for (const rule of rules) {
@@ -320,7 +332,7 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     if (frame.id !== undefined && !UUID.test(frame.id)) throw frameError('BAD_FRAME', 'id must be a document id (a UUID)', 'id');
     const filter = frame.filter === undefined ? undefined : checkedFilter(def, frame.filter);
     const fields = frame.fields === undefined ? undefined : this.documents.readShape(def, { fields: frame.fields.join(',') }).project;
-    return { collection: def.name, filter, documentId: frame.id?.toLowerCase(), fields, rules };
+    return { topic: def.name, collection: def.name, filter, documentId: frame.id?.toLowerCase(), fields, rules };
   }
 
   async subscribe(conn: Connection, frame: SubscribeFrame): Promise<void> {
@@ -337,13 +349,13 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
   async add(conn: Connection, name: string, spec: SubscriptionSpec, since: string | undefined, ref?: string): Promise<void> {
     // Interest first (every replica publishes this collection's writes from here on), then
     // the watch, then the position: whatever is written after the answer is delivered.
-    await this.feed.announce(spec.collection);
+    await this.feed.announce(spec.topic);
     const sub: Subscription = { ...spec, sub: name, cursor: '0-0', cursorAt: Date.now(), unwatch: () => undefined };
     conn.subs.set(name, sub);
     let last: string;
     try {
-      sub.unwatch = await this.feed.watch(spec.collection, (event) => conn.enqueue(() => this.deliver(conn, sub, event)));
-      last = await this.feed.lastId(spec.collection);
+      sub.unwatch = await this.feed.watch(spec.topic, (event) => conn.enqueue(() => this.deliver(conn, sub, event)));
+      last = await this.feed.lastId(spec.topic);
     } catch (err) {
       sub.unwatch();
       conn.subs.delete(name);
@@ -351,19 +363,20 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     }
     sub.cursor = since ?? last;
     sub.cursorAt = Date.now();
-    conn.send({ type: 'subscribed', ...(ref ? { ref } : {}), sub: name, collection: spec.collection, lastEventId: sub.cursor });
+    const target = spec.bucket !== undefined ? { bucket: spec.bucket } : { collection: spec.collection };
+    conn.send({ type: 'subscribed', ...(ref ? { ref } : {}), sub: name, ...target, lastEventId: sub.cursor });
     if (since !== undefined) await this.replay(conn, sub, since, last);
   }
 
   /** Sends what a subscription missed after `since`, or a resync when that is out of reach. */
   private async replay(conn: Connection, sub: Subscription, since: string, last?: string, asOf?: number): Promise<void> {
-    const newest = last ?? (await this.feed.lastId(sub.collection));
+    const newest = last ?? (await this.feed.lastId(sub.topic));
     // A client's id is as old as its time; a paused subscription's position as old as the pause.
     const ms = asOf ?? parseEventId(since)?.[0] ?? 0;
     let reason: string | undefined;
     if (ms < Date.now() - this.feed.windowMs) reason = 'the last event id is older than the resume window';
     else if (compareEventIds(since, newest) > 0) reason = 'the last event id is unknown';
-    const events = reason ? [] : await this.feed.range(sub.collection, since, REPLAY_MAX + 1);
+    const events = reason ? [] : await this.feed.range(sub.topic, since, REPLAY_MAX + 1);
     if (events.length > REPLAY_MAX) reason = `more than ${REPLAY_MAX} events were missed`;
     if (reason) {
       sub.cursor = newest;
@@ -381,10 +394,23 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     sub.cursor = event.id;
     sub.cursorAt = Date.now();
     const caller = await this.liveCaller(conn);
-    const def = caller && (await this.collections.definition(event.collection));
-    if (!caller || !def) return;
-    const frame = this.eventFrame(caller, def, sub, event);
+    if (!caller) return;
+    if ('file' in event) {
+      const frame = this.fileEventFrame(caller, sub, event);
+      if (frame) conn.send(frame);
+      return;
+    }
+    const def = await this.collections.definition(event.collection);
+    const frame = def && this.eventFrame(caller, def, sub, event);
     if (frame) conn.send(frame);
+  }
+
+  /** A file that became ready or was deleted, for a subscriber that may read it (as GET /storage/files/:id). */
+  private fileEventFrame(caller: Caller, sub: Subscription, event: FileChange & { id: string }): ServerFrame | undefined {
+    const file = this.storage.viewAs(caller, event.file, event.bucketPublic);
+    if (!file) return undefined;
+    const base = { type: 'event' as const, sub: sub.sub, id: event.id, bucket: event.file.bucket, fileId: event.file.id };
+    return event.op === 'create' ? { ...base, event: 'create', file } : { ...base, event: 'delete' };
   }
 
   /**
@@ -392,7 +418,7 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
    * them now when it is readable and matches; a `leave` when it was readable and matching
    * before the change and no longer is; a `delete` when a readable, matching one is deleted.
    */
-  eventFrame(caller: Caller, def: CollectionDef, sub: Subscription, event: FeedEvent): ServerFrame | undefined {
+  eventFrame(caller: Caller, def: CollectionDef, sub: Subscription, event: DocumentChange & { id: string }): ServerFrame | undefined {
     const rules: Rule[] = sub.rules.map((r) => def.rules[r]);
     const view = (row: FeedRow | null) => {
       if (!row || (sub.documentId !== undefined && row.id !== sub.documentId)) return null;
@@ -478,7 +504,7 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     const pipeline = this.redis.pipeline();
     for (const conn of this.connections) {
       conn.transport.heartbeat();
-      for (const sub of conn.subs.values()) collections.add(sub.collection);
+      for (const sub of conn.subs.values()) collections.add(sub.topic);
       if (conn.counted && conn.caller.kind === 'user') pipeline.zadd(this.userKey(conn.caller.userId), Date.now() + this.leaseMs, conn.id).pexpire(this.userKey(conn.caller.userId), this.leaseMs);
       if (conn.caller.kind === 'user' && !conn.paused) conn.enqueue(async () => void (await this.liveCaller(conn)));
       const apiKey = conn.apiKey;
