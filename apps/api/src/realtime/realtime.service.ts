@@ -135,7 +135,8 @@ const frameError = (code: string, message: string, path?: string) =>
  * Live queries (docs/realtime.md): connections, their subscriptions, and the per-event,
  * per-subscriber check. Changes come from the ChangeFeed (every replica's writes); each is
  * checked for each subscriber when it is sent, through `DocumentsService.viewAs` (the read
- * rule, the acl and the GET view) and the subscription's filter.
+ * rule, the acl and the GET view) and the subscription's filter, or for files of a bucket
+ * through `StorageService.viewAs`.
  */
 @Injectable()
 export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown {
