@@ -274,6 +274,21 @@ describe('events across replicas, per subscriber', () => {
   });
 });
 
+describe('metrics', () => {
+  it('exposes realtime connections, subscriptions, events sent and closes on /v1/metrics', async () => {
+    const client = await connect('service');
+    await client.subscribe({ collection: (await defineCollection(a.app, { name: uniqueName('rt_metrics'), fields: [{ name: 'n', type: 'integer' }], rules: everyone })), sub: 'm' });
+    const res = await request(a.app.getHttpServer()).get('/v1/metrics').set(service).expect(200);
+    const value = (line: RegExp) => Number(line.exec(res.text)?.[1] ?? NaN);
+    expect(value(/^realtime_connections (\d+)$/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^realtime_subscriptions (\d+)$/m)).toBeGreaterThanOrEqual(1);
+    // Earlier tests of this file sent create events and closed connections through A.
+    expect(value(/^realtime_events_sent_total\{kind="create"\} (\d+)$/m)).toBeGreaterThan(0);
+    expect(res.text).toMatch(/^realtime_closes_total\{code="\d+"\} \d+$/m);
+    client.close();
+  });
+});
+
 describe('files of a bucket', () => {
   it('sends a file that became ready or was deleted to the subscribers that may read it, as GET shows it', async () => {
     const bucket = `rt-files-${Math.random().toString(36).slice(2, 8)}`;

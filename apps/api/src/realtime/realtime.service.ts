@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { Counter, Gauge } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { REDIS } from '#libs/queue';
 import { type Caller } from '../auth/caller.js';
@@ -14,6 +15,7 @@ import { matchesFilter } from '../collections/documents/filter-match.js';
 import { checkedFilter, DocumentsService, fromFeedRow } from '../collections/documents/documents.service.js';
 import { ruleAllows } from '../collections/permissions.js';
 import { UUID } from '../collections/values.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { StorageService } from '../storage/storage.service.js';
 import { bucketTopic, ChangeFeed, compareEventIds, type DocumentChange, type FeedEvent, type FeedRow, type FileChange, parseEventId } from './change-feed.js';
 import { CLOSE, type ClientFrame, clientFrame, type ServerFrame, type SubscribeFrame } from './realtime.protocol.js';
@@ -84,7 +86,7 @@ export class Connection {
     readonly transport: Transport,
     private readonly maxBuffer: number,
     readonly frameBurst: number,
-    private readonly onClose: (conn: Connection) => void,
+    private readonly onClose: (conn: Connection, code: number) => void,
   ) {
     this.frameTokens = frameBurst;
   }
@@ -124,7 +126,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.transport.close(code, reason);
-    this.onClose(this);
+    this.onClose(this, code);
   }
 }
 
@@ -143,6 +145,8 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
   private readonly logger = new Logger('Realtime');
   private readonly connections = new Set<Connection>();
   private timer?: NodeJS.Timeout;
+  private readonly eventsSent: Counter<'kind'>;
+  private readonly closes: Counter<'code'>;
 
   constructor(
     private readonly feed: ChangeFeed,
@@ -153,7 +157,36 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     private readonly sessions: LiveSessionService,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    const registers = [metrics.registry];
+    const connections = this.connections;
+    new Gauge({
+      name: 'realtime_connections',
+      help: 'Open realtime connections (WebSocket and SSE) on this process',
+      registers,
+      collect() {
+        this.set(connections.size);
+      },
+    });
+    new Gauge({
+      name: 'realtime_subscriptions',
+      help: 'Realtime subscriptions on this process',
+      registers,
+      collect() {
+        let n = 0;
+        for (const conn of connections) n += conn.subs.size;
+        this.set(n);
+      },
+    });
+    this.eventsSent = new Counter({ name: 'realtime_events_sent_total', help: 'Realtime event frames sent, by kind', labelNames: ['kind'] as const, registers });
+    this.closes = new Counter({
+      name: 'realtime_closes_total',
+      help: 'Realtime connections closed, by close code (4008 slow consumer, 4001 credentials, 4029 too many connections)',
+      labelNames: ['code'] as const,
+      registers,
+    });
+  }
 
   onModuleInit(): void {
     if (!this.config.REALTIME_ENABLED) return;
@@ -173,7 +206,7 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
 
   open(transport: Transport): Connection {
     const burst = this.config.REALTIME_MAX_SUBSCRIPTIONS_PER_CONNECTION + 100;
-    const conn = new Connection(transport, this.config.REALTIME_MAX_BUFFER_BYTES, burst, (c) => this.closed(c));
+    const conn = new Connection(transport, this.config.REALTIME_MAX_BUFFER_BYTES, burst, (c, code) => this.closed(c, code));
     this.connections.add(conn);
     return conn;
   }
@@ -396,14 +429,15 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     sub.cursorAt = Date.now();
     const caller = await this.liveCaller(conn);
     if (!caller) return;
-    if ('file' in event) {
-      const frame = this.fileEventFrame(caller, sub, event);
-      if (frame) conn.send(frame);
-      return;
-    }
+    const frame = 'file' in event ? this.fileEventFrame(caller, sub, event) : await this.documentFrame(caller, sub, event);
+    if (!frame) return;
+    conn.send(frame);
+    this.eventsSent.inc({ kind: frame.type === 'event' ? frame.event : frame.type });
+  }
+
+  private async documentFrame(caller: Caller, sub: Subscription, event: DocumentChange & { id: string; collection: string }): Promise<ServerFrame | undefined> {
     const def = await this.collections.definition(event.collection);
-    const frame = def && this.eventFrame(caller, def, sub, event);
-    if (frame) conn.send(frame);
+    return def && this.eventFrame(caller, def, sub, event);
   }
 
   /** A file that became ready or was deleted, for a subscriber that may read it (as GET /storage/files/:id). */
@@ -490,7 +524,8 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     conn.counted = true;
   }
 
-  private closed(conn: Connection): void {
+  private closed(conn: Connection, code: number): void {
+    this.closes.inc({ code: String(code) });
     this.connections.delete(conn);
     clearTimeout(conn.expiryTimer);
     clearTimeout(conn.graceTimer);
