@@ -321,6 +321,18 @@ describe('files of a bucket', () => {
     expect(event).toMatchObject({ bucket, event: 'create', id: expect.stringMatching(/^\d+-\d+$/) });
     expect(event.file).toEqual(viaGet.body);
 
+    // The same over SSE.
+    const stream = await new Promise<IncomingMessage>((resolve, reject) => httpGet(`${a.http}/v1/realtime/sse?bucket=${bucket}`, { headers: bearer(owner) }, resolve).on('error', reject));
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => (text += chunk));
+    await expect.poll(() => text, { timeout: 10_000 }).toContain('event: subscribed');
+    const sseFile = await upload(owner, 'sse.txt');
+    await expect.poll(() => text, { timeout: 10_000 }).toContain(`"fileId":"${sseFile}"`);
+    stream.destroy();
+    const both = await request(a.app.getHttpServer()).get(`/v1/realtime/sse?bucket=${bucket}&collection=x`).set(bearer(owner));
+    expect(both.status).toBe(400);
+
     expect(await clients.owner.request({ type: 'subscribe', bucket: 'no-such-bucket' })).toMatchObject({ type: 'error', code: 'BUCKET_NOT_FOUND' });
     expect(await clients.owner.request({ type: 'subscribe', bucket, filter: { a: 1 } })).toMatchObject({ type: 'error', code: 'BAD_FRAME' });
     expect(await clients.owner.request({ type: 'subscribe', bucket, collection: 'x' })).toMatchObject({ type: 'error', code: 'BAD_FRAME' });

@@ -24,7 +24,8 @@ const sse: OperationObject = {
   description: `The stream's events are the WebSocket protocol's server frames (\`event: <type>\`, \`data: <frame JSON>\`, \`id: <event id>\` on events). ${PROTOCOL}\n\nAccess: anyone; every event is checked against the read rules of the subscriber.`,
   security: CREDENTIALS,
   parameters: [
-    { name: 'collection', in: 'query', required: true, schema: { type: 'string', maxLength: 64 }, description: 'the collection' },
+    { name: 'collection', in: 'query', required: false, schema: { type: 'string', maxLength: 64 }, description: 'the collection (or `bucket`)' },
+    { name: 'bucket', in: 'query', required: false, schema: { type: 'string', maxLength: 64 }, description: 'the bucket whose files to follow (or `collection`)' },
     { name: 'filter', in: 'query', required: false, schema: { type: 'string', maxLength: 8192 }, description: 'a filter in the list-query language (JSON)' },
     { name: 'id', in: 'query', required: false, schema: { type: 'string', format: 'uuid' }, description: 'only this document' },
     { name: 'fields', in: 'query', required: false, schema: { type: 'string' }, description: 'projection, as `fields` of a GET' },

@@ -14,14 +14,16 @@ export const REALTIME_SSE_PATH = '/v1/realtime/sse';
 
 /** Query of the SSE fallback: one subscription per stream. */
 const sseQuery = z.strictObject({
-  collection: z.string().min(1).max(64),
+  collection: z.string().min(1).max(64).optional(),
+  /** Files of a bucket instead of a collection's documents. */
+  bucket: z.string().min(1).max(64).optional(),
   filter: z.string().max(8192).optional(),
   id: z.string().max(64).optional(),
   fields: z.string().max(4096).optional(),
   since: z.string().regex(EVENT_ID, 'must be an event id such as 1764415123456-0').optional(),
   /** For EventSource, which cannot send headers. Prefer the Authorization header. */
   access_token: z.string().min(1).max(4096).optional(),
-});
+}).refine((q) => (q.collection === undefined) !== (q.bucket === undefined), { message: 'name either a collection or a bucket', path: ['collection'] });
 
 function wsTransport(socket: WebSocket): Transport {
   let alive = true;
@@ -148,7 +150,10 @@ export class RealtimeRoutes {
       let spec;
       try {
         if (authorization !== undefined || apiKey !== undefined) await this.realtime.authenticate(conn, typeof apiKey === 'string' ? apiKey : undefined, authorization);
-        spec = await this.realtime.check(conn.caller, { collection: q.collection, filter: q.filter, id: q.id, fields: q.fields?.split(',') });
+        if (q.bucket !== undefined && (q.filter ?? q.id ?? q.fields) !== undefined) {
+          throw new AppException(400, 'VALIDATION_FAILED', 'bucket streams take no filter, id or fields', [{ path: 'bucket', message: 'takes no filter, id or fields' }]);
+        }
+        spec = await this.realtime.check(conn.caller, { collection: q.collection, bucket: q.bucket, filter: q.filter, id: q.id, fields: q.fields?.split(',') });
       } catch (err) {
         conn.close(1000, 'refused');
         throw err;

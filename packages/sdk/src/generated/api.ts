@@ -4508,9 +4508,11 @@ export interface operations {
     };
     realtimeSse: {
         parameters: {
-            query: {
-                /** @description the collection */
-                collection: string;
+            query?: {
+                /** @description the collection (or `bucket`) */
+                collection?: string;
+                /** @description the bucket whose files to follow (or `collection`) */
+                bucket?: string;
                 /** @description a filter in the list-query language (JSON) */
                 filter?: string;
                 /** @description only this document */
