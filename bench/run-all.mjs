@@ -23,6 +23,7 @@ const SCRIPTS = [
   { name: 'functions-noop', script: 'bench/functions-noop.mjs', env: {} },
   { name: 'storage', script: 'bench/storage.mjs', env: {} },
   { name: 'gateway', script: 'bench/gateway.mjs', env: {} },
+  { name: 'realtime', script: 'bench/realtime.mjs', env: {} },
 ];
 
 function run(cmd, args, env = {}) {
@@ -139,6 +140,14 @@ if (gateway) {
   }
   const c = gateway.cache;
   add('gateway', '304 vs 200 of one document', `${c.notModified.requestsPerSec} vs ${c.full.requestsPerSec} req/s; api CPU/request ${c.notModified.apiCpuMicrosPerRequest} vs ${c.full.apiCpuMicrosPerRequest} µs`, '304 cheaper', gateway.targets.notModifiedCheaper);
+}
+const realtime = await load('realtime');
+if (realtime) {
+  const l = realtime.latency;
+  add('realtime', `commit → event with 1000 subscriptions on one api, p50 / p99 (${l.rate} writes/s)`, `${l.p50} / ${l.p99} ms`, 'p50 ≤ 10 ms, p99 ≤ 50 ms', l.p50 <= 10 && l.p99 <= 50);
+  const f = realtime.fanout;
+  add('realtime', `fan-out of one change to ${f.subscribers} subscribers: first / median / last`, `${f.firstMs.p50} / ${f.medianMs.p50} / ${f.lastMs.p50} ms`);
+  add('realtime', 'memory per idle connection (api RSS)', `${realtime.memory.perIdleConnectionKiB} KiB`);
 }
 
 const m = machine();

@@ -20,6 +20,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
 interface PageGlobals {
   document: { getElementById(id: string): { textContent: string | null } | null };
   runJourney(args: unknown): Promise<unknown>;
+  runRealtime(args: unknown): Promise<unknown>;
 }
 
 /** Serves the test page and the built SDK from an origin of its own (another loopback port). */
@@ -131,6 +132,24 @@ describe('the built SDK in real Chromium, from another origin', () => {
     expect(outside).toEqual([]);
     // The expected 404 is logged by Chromium as a failed resource; nothing else went wrong.
     expect(consoleErrors.filter((e) => !e.includes('404'))).toEqual([]);
+  });
+
+  it('receives live events in the page, through the SDK and through a bare WebSocket', { timeout: 90_000 }, async () => {
+    const tab = await browser.newPage();
+    await tab.goto(page.origin);
+    await tab.waitForFunction(() => (globalThis as unknown as PageGlobals).document.getElementById('status')?.textContent === 'ready');
+    const result = await tab.evaluate(
+      (args) => (globalThis as unknown as PageGlobals).runRealtime(args),
+      { apiUrl, email: uniqueEmail('browser-rt'), password: PASSWORD, collection: names.collection },
+    );
+    expect(result).toEqual({
+      events: [
+        { event: 'create', title: 'Live one' },
+        { event: 'update', title: 'Live two' },
+        { event: 'leave', title: null },
+      ],
+      raw: { frames: ['welcome', 'authed', 'subscribed', 'event'], event: 'create', title: 'Raw socket', id: expect.stringMatching(/^\d+-\d+$/) },
+    });
   });
 });
 

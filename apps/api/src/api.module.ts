@@ -17,6 +17,7 @@ import { GatewayModule } from './gateway/gateway.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OverviewModule } from './overview/overview.module.js';
+import { RealtimeModule } from './realtime/realtime.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { TransferModule } from './transfer/transfer.module.js';
 
@@ -35,6 +36,7 @@ import { TransferModule } from './transfer/transfer.module.js';
     HealthModule,
     MetricsModule,
     OverviewModule,
+    RealtimeModule,
     StorageModule,
     TransferModule,
   ],

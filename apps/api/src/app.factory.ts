@@ -1,4 +1,5 @@
 import fastifyMultipart from '@fastify/multipart';
+import fastifyWebsocket from '@fastify/websocket';
 import { Module, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -12,6 +13,7 @@ import { gatewayServerOptions, setupGateway } from './gateway/gateway.setup.js';
 import { MetricsEndpoint } from './metrics/metrics.endpoint.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { RealtimeRoutes } from './realtime/realtime.routes.js';
 
 export const API_PREFIX = 'v1';
 
@@ -50,6 +52,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // CORS, rate limits, media types, timeouts, ETags, compression (docs/self-hosting.md, "Gateway").
   await setupGateway(app, config);
   app.get(MetricsEndpoint).register(fastify);
+  // Realtime (docs/realtime.md): frames above REALTIME_MAX_FRAME_BYTES get an error frame;
+  // ws closes the connection (1009) only beyond this hard ceiling.
+  await app.register(fastifyWebsocket, { options: { maxPayload: Math.max(1024 * 1024, config.REALTIME_MAX_FRAME_BYTES * 2) } });
+  app.get(RealtimeRoutes).register(fastify);
   app.setGlobalPrefix(API_PREFIX);
   app.enableShutdownHooks();
 

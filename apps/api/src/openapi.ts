@@ -7,6 +7,7 @@ import { SIGNED_URL_PATH } from '#libs/storage';
 import { ACCESS_KEY, type AccessLevel } from './auth/access.decorator.js';
 import { METRICS_PATH } from './metrics/metrics.endpoint.js';
 import { ERROR_CODES } from './common/error-codes.js';
+import { addRealtimeOperations } from './realtime/realtime.openapi.js';
 
 // The document's object types (@nestjs/swagger does not export them by name).
 type PathItemObject = OpenAPIObject['paths'][string];
@@ -23,6 +24,7 @@ const TAGS: { name: string; description: string }[] = [
   { name: 'storage', description: 'Buckets and files: streamed and presigned uploads, downloads with Range and ETags, signed URLs.' },
   { name: 'functions', description: 'Serverless functions: deploy, invoke (sync or async), runs with their logs, replays.' },
   { name: 'email', description: 'Transactional email: send, delivery log, templates (admin and the service key).' },
+  { name: 'realtime', description: 'Live queries: document events over WebSocket or Server-Sent Events, with the read rules of each subscriber (docs/realtime.md).' },
   { name: 'ops', description: 'Health checks and metrics.' },
 ];
 
@@ -228,6 +230,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const signed = (doc.paths[SIGNED_URL_PATH] ??= {});
   signed.put = signedUpload;
   (doc.paths[METRICS_PATH] ??= {}).get ??= metrics;
+  addRealtimeOperations(doc);
   doc.components.securitySchemes = {
     ...doc.components.securitySchemes,
     'metrics-token': { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN (GET /v1/metrics only)' },

@@ -160,6 +160,14 @@ const settings = z.object({
   METRICS_PORT: port.optional(),
   DASHBOARD_DIR: z.string().min(1).optional(),
   DASHBOARD_ENABLED: bool.default(true),
+  // Realtime (docs/realtime.md): live queries over WebSocket and Server-Sent Events.
+  REALTIME_ENABLED: bool.default(true),
+  REALTIME_RESUME_WINDOW_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
+  REALTIME_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(10_000).default(100),
+  REALTIME_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(20),
+  REALTIME_MAX_BUFFER_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
+  REALTIME_MAX_FRAME_BYTES: z.coerce.number().int().min(256).max(1024 * 1024).default(64 * 1024),
+  REALTIME_PING_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
 });
 
 /** The names of every environment variable api and worker read (.env.example and compose are checked against it). */

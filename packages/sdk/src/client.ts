@@ -3,6 +3,7 @@ import { AuthClient, type AuthOptions, type TokenStore } from './auth.js';
 import { type BatchOperation, CollectionRef, runBatch } from './collections.js';
 import { FunctionsClient } from './functions.js';
 import { type FetchLike, Http, type HttpMethod, type QueryValue, type RetryOptions } from './http.js';
+import { RealtimeClient, type RealtimeOptions } from './realtime.js';
 import { StorageClient } from './storage.js';
 import type { BatchResult } from './types.js';
 
@@ -20,6 +21,8 @@ export interface ClientOptions {
   /** Headers sent with every request. */
   headers?: Record<string, string>;
   auth?: Omit<AuthOptions, 'storage'>;
+  /** Live queries: another WebSocket implementation, reconnect delays. */
+  realtime?: RealtimeOptions;
 }
 
 /** One object for the whole api: `auth`, `collection()`, `storage`, `functions`, `admin`. */
@@ -28,6 +31,8 @@ export interface BaasClient {
   readonly auth: AuthClient;
   readonly storage: StorageClient;
   readonly functions: FunctionsClient;
+  /** Live queries over a WebSocket (docs/realtime.md); connects on the first subscribe. */
+  readonly realtime: RealtimeClient;
   /** Admin and service-key calls (users, keys, collection definitions, buckets, deploys, email). */
   readonly admin: AdminClient;
   /** The documents of a collection, typed by the app. */
@@ -50,6 +55,7 @@ export function createClient(options: ClientOptions): BaasClient {
     auth,
     storage: new StorageClient(http, fetchFn),
     functions: new FunctionsClient(http),
+    realtime: new RealtimeClient(http, auth, options.realtime),
     admin: new AdminClient(http),
     collection: <T extends object>(name: string) => new CollectionRef<T>(http, name),
     batch: (operations) => runBatch(http, operations),

@@ -76,6 +76,11 @@ export class Http {
     return this.config.apiKey !== undefined;
   }
 
+  /** The service key this client sends, if any (realtime sends it in its auth frame). */
+  get apiKey(): string | undefined {
+    return this.config.apiKey;
+  }
+
   buildUrl(path: string, query?: Record<string, QueryValue>): string {
     let url = this.url + path;
     const params = new URLSearchParams();

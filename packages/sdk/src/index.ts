@@ -11,6 +11,19 @@ export {
   type WriteOptions,
 } from './collections.js';
 export { BucketRef, StorageClient, type FileStream, type ListFilesOptions, type UploadBody, type UploadOptions, type UploadProgress } from './storage.js';
+export {
+  RealtimeClient,
+  type FileEvent,
+  type RealtimeEvent,
+  type RealtimeEventKind,
+  type RealtimeOptions,
+  type RealtimeState,
+  type RealtimeSubscription,
+  type SubscribeSpec,
+  type SubscriptionHandlers,
+  type WebSocketFactory,
+  type WebSocketLike,
+} from './realtime.js';
 export { FINAL_RUN_STATUSES, FunctionsClient, type RunFilter, type RunStatus } from './functions.js';
 export {
   AdminClient,

@@ -8,6 +8,7 @@ import { AuthGuard } from './auth.guard.js';
 import { RunTokenAuth } from './run-token.auth.js';
 import { AuthRepository } from './auth.repository.js';
 import { AuthService } from './auth.service.js';
+import { CallerResolver } from './caller-resolver.js';
 import { HostedPagesRoute } from './hosted-pages.route.js';
 import { AuthProvidersController, OAuthController } from './oauth/oauth.controller.js';
 import { OAuthRepository } from './oauth/oauth.repository.js';
@@ -32,6 +33,7 @@ import { TokenService } from './token.service.js';
     AuthService,
     RateLimitService,
     LiveSessionService,
+    CallerResolver,
     BackgroundTasks,
     RunTokenAuth,
     HostedPagesRoute,
@@ -42,6 +44,6 @@ import { TokenService } from './token.service.js';
     MfaService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [TokenService, ApiKeysRepository, LiveSessionService, RateLimitService, BackgroundTasks],
+  exports: [TokenService, ApiKeysRepository, LiveSessionService, CallerResolver, RateLimitService, BackgroundTasks],
 })
 export class AuthModule {}

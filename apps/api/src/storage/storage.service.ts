@@ -24,6 +24,7 @@ import {
   type UrlSigner,
 } from '#libs/storage';
 import { actorOf, type Caller, isAdmin } from '../auth/caller.js';
+import { bucketTopic, ChangeFeed, type FileFeedRow } from '../realtime/change-feed.js';
 import { AppException } from '../common/app-exception.js';
 import { contentDisposition, decideRange, etagMatches, notModifiedSince } from './http-range.js';
 import { multipartError, type UploadPart } from './multipart.js';
@@ -118,7 +119,19 @@ function ruleDenied(caller: Caller, op: BucketRuleName): AppException {
     : new AppException(403, 'FORBIDDEN', `The bucket's ${op} rule does not allow this`);
 }
 
-function accessOf(row: FileRow, bucketPublic: boolean): FileAccess {
+/** What a file's view and access are made of (a stored row, or one from the realtime feed). */
+type ViewRow = Pick<FileRow, 'id' | 'bucket' | 'key' | 'size' | 'contentType' | 'ownerId' | 'createdAt' | 'status' | 'checksum' | 'aclRead' | 'aclWrite'>;
+
+function toFileFeedRow(row: ViewRow): FileFeedRow {
+  const { id, bucket, key, contentType, ownerId, checksum, aclRead, aclWrite } = row;
+  return { id, bucket, key, size: Number(row.size), contentType, ownerId, createdAt: row.createdAt.toISOString(), checksum, aclRead, aclWrite };
+}
+
+function fromFileFeedRow(row: FileFeedRow): ViewRow {
+  return { ...row, size: BigInt(row.size), createdAt: new Date(row.createdAt), status: 'ready' };
+}
+
+function accessOf(row: Pick<FileRow, 'ownerId' | 'aclRead' | 'aclWrite'>, bucketPublic: boolean): FileAccess {
   return { ownerId: row.ownerId, aclRead: row.aclRead, aclWrite: row.aclWrite, bucketPublic };
 }
 
@@ -175,6 +188,7 @@ export class StorageService {
     @Inject(STORAGE_DRIVER) private readonly driver: StorageDriver,
     @Inject(URL_SIGNER) private readonly signer: UrlSigner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly feed: ChangeFeed,
   ) {}
 
   // ---- buckets ----------------------------------------------------------------------------
@@ -221,7 +235,29 @@ export class StorageService {
 
   // ---- views and permissions --------------------------------------------------------------
 
-  private view(row: FileRow, caller: Caller, bucketPublic: boolean): FileView {
+  /**
+   * What GET /storage/files/:id would show this caller of a file now, or null where it answers
+   * 404 (storage.policy canRead, then the same view). Realtime checks every file event for
+   * every subscriber through this one function.
+   */
+  viewAs(caller: Caller, file: FileFeedRow, bucketPublic: boolean): FileView | null {
+    const row = fromFileFeedRow(file);
+    return canRead(caller, accessOf(row, bucketPublic)) ? this.view(row, caller, bucketPublic) : null;
+  }
+
+  /** A bucket's name and visibility (404 BUCKET_NOT_FOUND): realtime checks subscriptions with it. */
+  async requireBucket(name: string): Promise<{ name: string; public: boolean }> {
+    const bucket = await this.bucket(name);
+    return { name: bucket.name, public: bucket.public };
+  }
+
+  /** Tells realtime subscribers of the bucket (if any) that a file became ready or was deleted; after commit. */
+  private published(op: 'create' | 'delete', row: ViewRow, bucketPublic: boolean): void {
+    const topic = bucketTopic(row.bucket);
+    if (this.feed.hasInterest(topic)) this.feed.publish(topic, { op, file: toFileFeedRow(row), bucketPublic });
+  }
+
+  private view(row: ViewRow, caller: Caller, bucketPublic: boolean): FileView {
     const view: FileView = {
       id: row.id,
       bucket: row.bucket,
@@ -355,6 +391,7 @@ export class StorageService {
       throw keyTaken();
     }
     await this.removeDropped(result.dropped);
+    this.published('create', result.row, bucket.public);
     return this.view(result.row, caller, bucket.public);
   }
 
@@ -491,6 +528,7 @@ export class StorageService {
     if (!isAdmin(caller) && !bucketRuleAllows(caller, rulesOf(file.bucketRef), 'delete', ruleFile(file))) throw ruleDenied(caller, 'delete');
     const row = await this.repo.deleteFile(id, (deleted) => (deleted.status === 'ready' ? eventOf(deleted, 'delete', caller) : null));
     if (!row) throw notFound();
+    if (row.status === 'ready') this.published('delete', row, file.bucketRef.public);
     await this.removeObject(row.objectKey);
     if (row.status !== 'ready') await this.removeObject(stagingKeyOf(row.objectKey));
   }
@@ -644,7 +682,10 @@ export class StorageService {
       await this.removeObject(file.objectKey);
       throw keyTaken();
     }
-    if (ready) return this.view(ready, caller, file.bucketRef.public);
+    if (ready) {
+      this.published('create', ready, file.bucketRef.public);
+      return this.view(ready, caller, file.bucketRef.public);
+    }
     // Completed concurrently, or deleted meanwhile.
     return this.getFile(caller, id);
   }

@@ -24,6 +24,9 @@ export interface DocRow {
   updated_at: Date;
 }
 
+/** Work to run after the COMMIT of the transaction a client is in (realtime publishes there). */
+const afterCommitQueues = new WeakMap<pg.PoolClient, (() => void)[]>();
+
 /** The pool, or one client of it inside BEGIN/COMMIT. */
 export type Db = pg.Pool | pg.PoolClient;
 
@@ -131,17 +134,29 @@ export class DocumentsRepository implements OnApplicationShutdown {
   async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, client?: pg.PoolClient): Promise<T> {
     if (client) return work(client);
     const own = await this.pool.connect();
+    const committed: (() => void)[] = [];
+    afterCommitQueues.set(own, committed);
     try {
       await own.query('BEGIN');
       const result = await work(own);
       await own.query('COMMIT');
+      afterCommitQueues.delete(own);
+      for (const fn of committed) fn();
       return result;
     } catch (err) {
       await own.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
+      afterCommitQueues.delete(own);
       own.release();
     }
+  }
+
+  /** Runs `fn` once what `db` wrote is committed: at once for the pool (autocommit), at COMMIT for a transaction of `transaction()`, never after a ROLLBACK. */
+  afterCommit(db: Db, fn: () => void): void {
+    const queue = afterCommitQueues.get(db as pg.PoolClient);
+    if (queue) queue.push(fn);
+    else fn();
   }
 
   /** The document if it exists and the caller may read it under `rule`; optionally locked for a write. */

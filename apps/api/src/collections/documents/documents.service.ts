@@ -5,9 +5,10 @@ import { type EventPayloads, writeOutboxSql } from '#libs/events';
 import { actorOf, type Caller, isAdmin } from '../../auth/caller.js';
 import { AppException, type ErrorDetail } from '../../common/app-exception.js';
 import { CollectionsService } from '../collections.service.js';
-import { type CollectionDef, isSystemField, USERS_TARGET } from '../definition.js';
+import { ChangeFeed, type FeedRow } from '../../realtime/change-feed.js';
+import { type CollectionDef, isSystemField, type Rule, USERS_TARGET } from '../definition.js';
 import { indexSpecs } from '../ddl.js';
-import { aclAllows, canCreate, canWrite, type DocAccess, ruleAllows } from '../permissions.js';
+import { aclAllows, canCreate, canRead, canWrite, type DocAccess, ruleAllows } from '../permissions.js';
 import { type RuleContext, ruleItems, ruleNeedsSql } from '../rules.js';
 import { Params, searchSql } from '../sql.js';
 import { checkWrite, UUID, type WriteMode } from '../values.js';
@@ -72,6 +73,36 @@ export function toDoc(def: Pick<CollectionDef, 'fields'>, row: DocRow): Doc {
   return doc as Doc; // docBody always sets id and version
 }
 
+/** A stored row as the change feed carries it. */
+export function toFeedRow(row: DocRow): FeedRow {
+  return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
+}
+
+/** A row read back from the feed, in the repository's shape. */
+export function fromFeedRow(row: FeedRow): DocRow {
+  return { ...row, created_at: new Date(row.created_at), updated_at: new Date(row.updated_at) };
+}
+
+/** Keeps the projected fields (`fields=`) of a document; id and version always stay. */
+function projectFields(doc: Doc, names: string[]): Doc {
+  const keep = new Set(['id', 'version', ...names]);
+  return Object.fromEntries(Object.entries(doc).filter(([k]) => keep.has(k))) as Doc;
+}
+
+/** A filter text or object checked against a definition: INVALID_FILTER (400) when it is not valid. */
+export function checkedFilter(def: CollectionDef, filter: string | Record<string, unknown>): Record<string, unknown> {
+  try {
+    const parsed = parseFilter(typeof filter === 'string' ? filter : JSON.stringify(filter));
+    compileFilter(def, parsed, new Params());
+    return parsed;
+  } catch (err) {
+    if (!(err instanceof FilterError)) throw err;
+    // The path echoes client input: bounded, so an 8 KB key does not come back whole.
+    const path = `filter${err.path === 'filter' ? '' : `.${err.path}`}`.slice(0, 200);
+    throw new AppException(400, 'INVALID_FILTER', `The filter is not valid: ${err.message}`, [{ path, message: err.message }]);
+  }
+}
+
 export function parseIfMatch(header: string | undefined): IfMatch | undefined {
   if (header === undefined) return undefined;
   const value = header.trim();
@@ -119,7 +150,28 @@ export class DocumentsService {
   constructor(
     private readonly collections: CollectionsService,
     private readonly repo: DocumentsRepository,
+    private readonly feed: ChangeFeed,
   ) {}
+
+  /**
+   * What a GET by this caller would show of a stored row right now, or null where GET answers
+   * 404: every given rule (`read`, and `list` for live lists) and the document's acl, through
+   * the permission code of all reads (permissions.ts), then the GET view (declared fields
+   * only: removed fields stay hidden) and the `fields` projection. Realtime checks every event
+   * for every subscriber through this one function.
+   */
+  viewAs(caller: Caller, def: CollectionDef, row: DocRow, rules: Rule[], fields?: string[]): Doc | null {
+    const access = { ownerId: row.owner_id, acl: row.acl, id: row.id, data: row.data, createdAt: row.created_at, updatedAt: row.updated_at };
+    if (!rules.every((rule) => canRead(caller, rule, access, def))) return null;
+    const doc = toDoc(def, row);
+    return fields ? projectFields(doc, fields) : doc;
+  }
+
+  /** Publishes a committed change to realtime subscribers (nothing when no replica has any). */
+  private published(db: Db, def: CollectionDef, op: 'create' | 'update' | 'delete', before: DocRow | null, after: DocRow | null): void {
+    if (!this.feed.hasInterest(def.name)) return;
+    this.repo.afterCommit(db, () => this.feed.publish(def.name, { op, before: before && toFeedRow(before), after: after && toFeedRow(after) }));
+  }
 
   async get(caller: Caller, collection: string, id: string, options: ReadOptions = {}, client?: pg.PoolClient): Promise<Doc> {
     const read = await this.readOne(caller, collection, id, options, client);
@@ -160,9 +212,8 @@ export class DocumentsService {
     let after: (string | null)[] | undefined;
     let searchText: string | undefined;
     try {
-      filter = options.filter === undefined ? undefined : parseFilter(options.filter);
-      // Compiled once here so a bad filter is a 400 whatever the caller may see.
-      if (filter) compileFilter(def, filter, new Params());
+      // Checked here so a bad filter is a 400 whatever the caller may see.
+      filter = options.filter === undefined ? undefined : checkedFilter(def, options.filter);
       // Relevance: `$rank` sorts by the top-level $search, and is the default order when there is one.
       searchText = typeof filter?.$search === 'string' ? filter.$search : undefined;
       // Fresh params: the text is `$1`, as buildListQuery binds it first.
@@ -170,11 +221,6 @@ export class DocumentsService {
       sort = parseSort(def, options.sort ?? (rank ? `-${RANK}` : undefined), 'd', rank);
       after = options.cursor === undefined ? undefined : decodeCursor(sort, options.cursor);
     } catch (err) {
-      if (err instanceof FilterError) {
-        // The path echoes client input: bounded, so an 8 KB key does not come back whole.
-        const path = `filter${err.path === 'filter' ? '' : `.${err.path}`}`.slice(0, 200);
-        throw new AppException(400, 'INVALID_FILTER', `The filter is not valid: ${err.message}`, [{ path, message: err.message }]);
-      }
       if (err instanceof PagingError) {
         throw new AppException(400, err.param === 'sort' ? 'INVALID_SORT' : 'INVALID_CURSOR', `The ${err.param} is not valid: ${err.message}`, [{ path: err.param, message: err.message }]);
       }
@@ -222,7 +268,11 @@ export class DocumentsService {
       after: docBody(def, { id, data: checked.set, owner_id: ownerId, acl, version: 1 }),
       actor: actorOf(caller),
     } satisfies Omit<EventPayloads['db.change'], 'after'> & { after: Record<string, unknown> };
-    const insert = async (db: Db) => toDoc(def, await this.repo.insertWithEvent(db, def, { id, data: checked.set, ownerId, acl }, event));
+    const insert = async (db: Db) => {
+      const row = await this.repo.insertWithEvent(db, def, { id, data: checked.set, ownerId, acl }, event);
+      this.published(db, def, 'create', null, row);
+      return toDoc(def, row);
+    };
     // Without references to check, the insert and its event are one atomic statement: no
     // transaction round trips (measured in bench/README.md).
     if (!client && !this.hasReferences(def, checked.set)) return this.mappingWriteErrors(def, () => insert(this.repo.pool));
@@ -296,6 +346,7 @@ export class DocumentsService {
         after: { ...docBody(def, { id, data, owner_id: row.owner_id, acl, version: row.version + 1 }), createdAt: row.created_at.toISOString() },
         actor: actorOf(caller),
       });
+      this.published(tx, def, 'update', row, updated);
       return toDoc(def, updated);
     });
   }
@@ -313,6 +364,7 @@ export class DocumentsService {
         after: null,
         actor: actorOf(caller),
       });
+      this.published(tx, def, 'delete', row, null);
       await this.applyOnDelete(tx, caller, def, [id], new Set([`${def.name}/${id}`]));
     });
   }
@@ -341,11 +393,13 @@ export class DocumentsService {
         for (const row of deleted) {
           seen.add(`${other.name}/${row.id}`);
           await writeOutboxSql(tx, 'db.change', { collection: other.name, operation: 'delete', documentId: row.id, before: toDoc(other, row), after: null, actor });
+          this.published(tx, other, 'delete', row, null);
         }
         await this.applyOnDelete(tx, caller, other, deleted.map((row) => row.id), seen);
       } else if (field.onDelete === 'setNull') {
         for (const { before, after } of await this.repo.unsetReferencing(tx, other, field.name, ids)) {
           await writeOutboxSql(tx, 'db.change', { collection: other.name, operation: 'update', documentId: after.id, before: toDoc(other, before), after: toDoc(other, after), actor });
+          this.published(tx, other, 'update', before, after);
         }
       }
     }
@@ -456,7 +510,7 @@ export class DocumentsService {
   }
 
   /** Validates `fields` and `expand`. */
-  private readShape(def: CollectionDef, options: ReadOptions): { project?: string[]; expand: string[] } {
+  readShape(def: CollectionDef, options: ReadOptions): { project?: string[]; expand: string[] } {
     const names = (value: string | undefined) =>
       value === undefined
         ? undefined
@@ -484,11 +538,8 @@ export class DocumentsService {
   /** Applies projection, then replaces expanded references by the documents the caller may read (null otherwise). */
   private async shape(caller: Caller, def: CollectionDef, docs: Doc[], project: string[] | undefined, expand: string[], db: Db): Promise<Doc[]> {
     let out = docs;
-    if (project) {
-      // id and version always stay: they address the document and its ETag.
-      const keep = new Set(['id', 'version', ...project, ...expand]);
-      out = docs.map((doc) => Object.fromEntries(Object.entries(doc).filter(([k]) => keep.has(k))) as Doc);
-    }
+    // id and version always stay: they address the document and its ETag.
+    if (project) out = docs.map((doc) => projectFields(doc, [...project, ...expand]));
     for (const name of expand) {
       const field = def.fields.find((f) => f.name === name)!;
       const ids = [...new Set(out.map((d) => d[name]).filter((v): v is string => typeof v === 'string' && UUID.test(v)))];
