@@ -213,6 +213,79 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     rmSync(join(project, 'functions/nightly.ts'));
   });
 
+  it('http access, callerLogs and runAs from the manifest: server defaults are no change, settings alone are PATCHed; versions and rollback', async () => {
+    const service = createClient({ url: stack.apiUrl, apiKey: SERVICE_KEY });
+    write('functions/gate.ts', `export default async () => 'open';\n`);
+    const base = { hello: { triggers: [{ type: 'http' }] }, greeter: { secrets: ['GREETING'], retries: 0 }, broken: {} };
+    manifest({ ...base, gate: { triggers: [{ type: 'http', access: 'public', callerLogs: true }] } });
+    const created = await cli(['deploy', 'gate', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    expect((await service.admin.functions.get('gate')).triggers).toEqual([{ type: 'http', access: 'public', callerLogs: true }]);
+    // A public function answers an anonymous caller.
+    expect(await createClient({ url: stack.apiUrl }).functions.invoke('gate')).toMatchObject({ status: 'succeeded', result: 'open' });
+
+    // The server's defaults spelled out, or the old names it stores as new ones, are no change.
+    const same = [
+      [{ type: 'http', access: 'public', callerLogs: true, runAs: 'function' }],
+      [{ runAs: 'function', callerLogs: true, access: 'public', type: 'http' }],
+    ];
+    for (const triggers of same) {
+      manifest({ ...base, gate: { triggers } });
+      const plan = await cli(['deploy', 'gate', '--dry-run', '--json']);
+      expect(plan.json<{ functions: Change[] }>().functions, JSON.stringify(triggers)).toEqual([expect.objectContaining({ action: 'unchanged', changes: [] })]);
+    }
+    await service.admin.functions.deploy('gate', { source: (await service.admin.functions.get('gate')).source!, language: 'js', triggers: [{ type: 'http', access: 'user' }] });
+    for (const triggers of [[{ type: 'http' }], [{ type: 'http', access: 'authenticated', callerLogs: false }], [{ type: 'http', access: 'user', runAs: 'function' }]]) {
+      manifest({ ...base, gate: { triggers } });
+      const plan = await cli(['deploy', 'gate', '--dry-run', '--json']);
+      expect(plan.json<{ functions: Change[] }>().functions, JSON.stringify(triggers)).toEqual([expect.objectContaining({ action: 'unchanged', changes: [] })]);
+    }
+
+    // Only the settings changed: the CLI PATCHes them (the server keeps its code), never PUTs the bundle.
+    manifest({ ...base, gate: { triggers: [{ type: 'http', access: 'role:editor', runAs: 'caller' }], timeoutMs: 5000 } });
+    const methods: string[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      if (String(input instanceof Request ? input.url : input).includes('/v1/functions/gate')) methods.push(init?.method ?? 'GET');
+      return realFetch(input, init);
+    });
+    let patched: Awaited<ReturnType<typeof cli>>;
+    try {
+      patched = await cli(['deploy', 'gate', '--json']);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(patched.code, patched.stderr).toBe(0);
+    expect(patched.json<{ functions: Change[] }>().functions).toEqual([expect.objectContaining({ action: 'update', changes: ['triggers', 'timeoutMs 10000 → 5000'], version: 3 })]);
+    expect(methods).toContain('PATCH');
+    expect(methods).not.toContain('PUT');
+    expect(await service.admin.functions.get('gate')).toMatchObject({ version: 3, timeoutMs: 5000, triggers: [{ type: 'http', access: 'role:editor', runAs: 'caller' }] });
+    // The source changed too: a PUT with the bundle.
+    write('functions/gate.ts', `export default async () => 'closed';\n`);
+    expect((await cli(['deploy', 'gate', '--json'])).json<{ functions: Change[] }>().functions).toEqual([expect.objectContaining({ changes: ['source'], version: 4 })]);
+
+    // versions lists them newest first; rollback makes v1 current again as v5.
+    const listed = await cli(['versions', 'gate', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.json<{ versions: { version: number }[] }>().versions.map((v) => v.version)).toEqual([4, 3, 2, 1]);
+    expect((await cli(['versions', 'gate'])).stdout).toMatch(/^v3 .* deploy {2}http \(role:editor\)$/m);
+    const rolled = await cli(['rollback', 'gate', '1', '--json']);
+    expect(rolled.code, rolled.stderr).toBe(0);
+    expect(rolled.json()).toEqual({ function: 'gate', version: 5, rollbackOf: 1 });
+    expect(await service.admin.functions.get('gate')).toMatchObject({ version: 5, rollbackOf: 1, timeoutMs: 10000, triggers: [{ type: 'http', access: 'public', callerLogs: true }] });
+    expect((await cli(['versions', 'gate'])).stdout).toMatch(/^v5 .* rollback of v1 {2}http \(public\)$/m);
+    // Bad versions: not a number (exit 2), one the function never had (the api's 404, exit 5).
+    expect((await cli(['rollback', 'gate', 'latest'])).code).toBe(2);
+    const missing = await cli(['rollback', 'gate', '99']);
+    expect(missing.code).toBe(5);
+    expect(missing.stderr).toContain('(404)');
+    expect((await cli(['versions', 'nope'])).code).toBe(5);
+
+    await service.admin.functions.delete('gate');
+    rmSync(join(project, 'functions/gate.ts'));
+    manifest(base);
+  });
+
   it('invoke, runs, logs and retry; a failed run exits 7', async () => {
     const failed = await cli(['invoke', 'greeter', '--data', writePayload({ name: 'nobody' }), '--json']);
     expect(failed.code).toBe(7);

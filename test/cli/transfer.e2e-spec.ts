@@ -102,11 +102,11 @@ describe('CLI export / import: one installation into another, everything equal',
     await a.service.admin.email.templates.put('welcome', { subject: 'Welcome {{name}}', html: '<p>Hi {{name}}</p>', text: 'Hi {{name}}' });
     await a.service.admin.email.templates.put('verification', { subject: 'Confirm, please', html: '<a href="{{link}}">confirm</a>', text: 'Confirm: {{link}}' });
 
-    // A function with a secret and a db trigger.
+    // A function with a secret, a db trigger and an http trigger with its access settings (they move too).
     await a.service.admin.functions.deploy('count-posts', {
       source: `export default async (event, ctx) => ({ posts: (await ctx.db.collection('posts').list({ limit: 100 })).items.length, key: ctx.env.API_KEY ?? null });`,
       language: 'js',
-      triggers: [{ type: 'http' }, { type: 'db', collection: 'posts', events: ['create'] }],
+      triggers: [{ type: 'http', access: 'role:editor', callerLogs: true, runAs: 'function' }, { type: 'db', collection: 'posts', events: ['create'] }],
       timeoutMs: 4000,
       secrets: { API_KEY: 'sk_live_1' },
     } as never);
@@ -138,7 +138,7 @@ describe('CLI export / import: one installation into another, everything equal',
     // No secret value: only its name.
     const fn = readFileSync(join(dump, 'functions', 'count-posts.json'), 'utf8');
     expect(fn).not.toContain('sk_live_1');
-    expect(JSON.parse(fn)).toMatchObject({ secretNames: ['API_KEY'] });
+    expect(JSON.parse(fn)).toMatchObject({ secretNames: ['API_KEY'], triggers: [{ type: 'http', access: 'role:editor', callerLogs: true, runAs: 'function' }, { type: 'db' }] });
 
     const archived = await cliA(['export', 'dump.tar.gz']);
     expect(archived.code, archived.stderr).toBe(0);

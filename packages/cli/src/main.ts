@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { init } from './commands/init.js';
 import { deploy } from './commands/deploy.js';
 import { invoke, listRuns, logs, retry } from './commands/runs.js';
+import { rollback, versions } from './commands/versions.js';
 import { exportData, importData } from './commands/transfer.js';
 import { runLocal } from './commands/run.js';
 import { dev } from './commands/dev.js';
@@ -75,6 +76,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
     .command('retry <runId>')
     .description('replay a failed, timed-out or dead run with the same event')
     .action(bind((ctx, runId: string) => retry(ctx, runId)));
+
+  program
+    .command('versions <name>')
+    .description('the deployed versions of a function, newest first')
+    .action(bind((ctx, name: string) => versions(ctx, name)));
+
+  program
+    .command('rollback <name> <version>')
+    .description("make an earlier version's code and settings current again (as a new version; secrets stay)")
+    .action(bind((ctx, name: string, version: string) => rollback(ctx, name, version)));
 
   program
     .command('logs [name]')
