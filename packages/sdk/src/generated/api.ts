@@ -3044,10 +3044,10 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectedDocument"];
                 };
             };
-            /** @description Not modified: If-None-Match names the current ETag */
+            /** @description Not modified: `If-None-Match` names the current version (after the read check) */
             304: {
                 headers: {
-                    /** @description the version of the answer, quoted; send it as If-None-Match to get a 304 when unchanged */
+                    /** @description the version of the returned representation, quoted */
                     ETag?: string;
                     [name: string]: unknown;
                 };
