@@ -286,6 +286,36 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     manifest(base);
   });
 
+  it('a function deployed before the new access model (http without access was public) stays public after the migration, and the CLI sees it so', async () => {
+    const service = createClient({ url: stack.apiUrl, apiKey: SERVICE_KEY });
+    write('functions/legacy.ts', `export default async () => 'old';\n`);
+    const base = { hello: { triggers: [{ type: 'http' }] }, greeter: { secrets: ['GREETING'], retries: 0 }, broken: {} };
+    manifest({ ...base, legacy: { triggers: [{ type: 'http', access: 'public' }] } });
+    expect((await cli(['deploy', 'legacy'])).code).toBe(0);
+    // As the code before issue 20 stored it: no access in the version, the trigger row public (or unset).
+    const fn = (await stack.db.query<{ id: string }>(`SELECT id FROM functions WHERE name = 'legacy'`)).rows[0]!.id;
+    await stack.db.query(`UPDATE function_versions SET triggers = '[{"type":"http"}]', created_at = '2026-01-01' WHERE function_id = $1`, [fn]);
+    await stack.db.query(`UPDATE function_triggers SET access = NULL WHERE function_id = $1`, [fn]);
+    await stack.db.query(readFileSync(resolve('prisma/migrations/20261129210000_legacy_http_access/migration.sql'), 'utf8'));
+
+    expect((await service.admin.functions.get('legacy')).triggers).toEqual([{ type: 'http', access: 'public' }]);
+    expect(await createClient({ url: stack.apiUrl }).functions.invoke('legacy')).toMatchObject({ status: 'succeeded', result: 'old' });
+    expect((await stack.db.query(`SELECT access FROM function_triggers WHERE function_id = $1`, [fn])).rows).toEqual([{ access: 'public' }]);
+    // The manifest still says public: no change. Without access it now means authenticated: a change.
+    expect((await cli(['deploy', 'legacy', '--dry-run', '--json'])).json<{ functions: Change[] }>().functions).toEqual([expect.objectContaining({ action: 'unchanged' })]);
+    manifest({ ...base, legacy: { triggers: [{ type: 'http' }] } });
+    expect((await cli(['deploy', 'legacy', '--dry-run', '--json'])).json<{ functions: Change[] }>().functions).toEqual([expect.objectContaining({ action: 'update', changes: ['triggers'] })]);
+    // A version written since (without access: authenticated) is left as it is.
+    expect((await cli(['deploy', 'legacy'])).code).toBe(0);
+    await stack.db.query(readFileSync(resolve('prisma/migrations/20261129210000_legacy_http_access/migration.sql'), 'utf8'));
+    expect((await service.admin.functions.get('legacy')).triggers).toEqual([{ type: 'http' }]);
+    await expect(createClient({ url: stack.apiUrl }).functions.invoke('legacy')).rejects.toMatchObject({ statusCode: 401 });
+
+    await service.admin.functions.delete('legacy');
+    rmSync(join(project, 'functions/legacy.ts'));
+    manifest(base);
+  });
+
   it('invoke, runs, logs and retry; a failed run exits 7', async () => {
     const failed = await cli(['invoke', 'greeter', '--data', writePayload({ name: 'nobody' }), '--json']);
     expect(failed.code).toBe(7);
