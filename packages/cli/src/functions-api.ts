@@ -160,6 +160,15 @@ export class FunctionsApi {
   }
 }
 
+/**
+ * An exported definition from a server before issue 20, where an http trigger without
+ * `access` was public: the access written out, so that the import keeps it public.
+ */
+export function withPublicHttpDefault(fn: FunctionExport): FunctionExport {
+  const triggers = (fn.triggers ?? []).map((t) => (t.type === 'http' && t.access === undefined ? { ...t, access: 'public' } : t));
+  return { ...fn, triggers };
+}
+
 /** Whether two trigger lists mean the same (canonicalTrigger; key order does not count). */
 export function sameTriggers(a: unknown[] | undefined, b: unknown[] | undefined): boolean {
   return canonicalJson((a ?? []).map(canonicalTrigger)) === canonicalJson((b ?? []).map(canonicalTrigger));
