@@ -46,6 +46,10 @@ describe('CLI: init → deploy → invoke → logs against the real api and work
       ['app/.env', 'app/.gitignore', 'app/functions/hello.ts', 'app/selfbaas.json', 'app/tsconfig.json'].sort(),
     );
     expect(readFileSync(join(project, '.env'), 'utf8')).toContain(`SELFBAAS_SERVICE_KEY=${SERVICE_KEY}`);
+    // The template names the access of its http trigger (the server's default) and says the other values.
+    expect(JSON.parse(readFileSync(join(project, 'selfbaas.json'), 'utf8'))).toMatchObject({ functions: { hello: { triggers: [{ type: 'http', access: 'authenticated' }] } } });
+    const hello = readFileSync(join(project, 'functions/hello.ts'), 'utf8');
+    for (const access of ['"public"', '"authenticated"', '"role:<name>"', '"service"', '"callerLogs"', '"runAs"']) expect(hello).toContain(access);
     // A second init would overwrite the project: refused (exit 3) unless --force.
     const again = await cli(['init', 'app']);
     expect(again.code).toBe(3);
@@ -274,6 +278,12 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     expect(rolled.json()).toEqual({ function: 'gate', version: 5, rollbackOf: 1 });
     expect(await service.admin.functions.get('gate')).toMatchObject({ version: 5, rollbackOf: 1, timeoutMs: 10000, triggers: [{ type: 'http', access: 'public', callerLogs: true }] });
     expect((await cli(['versions', 'gate'])).stdout).toMatch(/^v5 .* rollback of v1 {2}http \(public\)$/m);
+    // An access the server does not know: its 400 names the field (exit 5), nothing changes.
+    manifest({ ...base, gate: { triggers: [{ type: 'http', access: 'everyone' }] } });
+    const refused = await cli(['deploy', 'gate']);
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toContain('triggers.0.access');
+    expect((await service.admin.functions.get('gate')).version).toBe(5);
     // Bad versions: not a number (exit 2), one the function never had (the api's 404, exit 5).
     expect((await cli(['rollback', 'gate', 'latest'])).code).toBe(2);
     const missing = await cli(['rollback', 'gate', '99']);
