@@ -424,7 +424,7 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
   ctx.log('notes now', all.items.length);
   let blocked = 'no';
   try { await fetch('http://127.0.0.1:1/'); } catch (err) { blocked = String(err); }
-  return { created: created.text, texts: all.items.map((n: { text: string }) => n.text), blocked, type: event.type, hasId: typeof (event as { id?: string }).id };
+  return { created: created.text, texts: all.items.map((n: { text: string }) => n.text), blocked, type: event.type, hasId: typeof (event as { id?: string }).id, actor: (event as { actor?: unknown }).actor };
 };
 `,
     );
@@ -436,7 +436,7 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     expect(ok.json()).toMatchObject({
       status: 'succeeded',
       logs: [expect.objectContaining({ message: 'notes now 2' })],
-      result: { created: 'from my laptop Howdy', texts: ['already there', 'from my laptop Howdy'], type: 'http', hasId: 'string', blocked: expect.stringContaining('Refused to fetch 127.0.0.1') },
+      result: { created: 'from my laptop Howdy', texts: ['already there', 'from my laptop Howdy'], type: 'http', hasId: 'string', actor: { type: 'anonymous' }, blocked: expect.stringContaining('Refused to fetch 127.0.0.1') },
     });
     // The write reached the server; the run itself is not recorded there (nothing was deployed).
     expect((await service.collection('notes').list()).items.map((n) => n.text)).toContain('from my laptop Howdy');

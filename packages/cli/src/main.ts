@@ -99,7 +99,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
     .command('run <name>')
     .description('run functions/<name> once on this machine, in the worker\'s sandbox, against the target server\'s data')
     .option('-e, --event <file>', 'a JSON file with the whole event (e.g. the `event` of a run from `runs --json`); - reads stdin')
-    .option('-d, --data <file>', 'a JSON file with an http payload (event = { type: "http", payload, user: null })')
+    .option('-d, --data <file>', 'a JSON file with an http payload (event = { type: "http", payload, user: null, actor: { type: "anonymous" } })')
     .option('--from-run <runId>', 'the event of a recorded run (replay a failure locally)')
     .action(bind((ctx, name: string, options: Parameters<typeof runLocal>[2]) => runLocal(ctx, name, options)));
 
