@@ -46,6 +46,10 @@ describe('CLI: init → deploy → invoke → logs against the real api and work
       ['app/.env', 'app/.gitignore', 'app/functions/hello.ts', 'app/selfbaas.json', 'app/tsconfig.json'].sort(),
     );
     expect(readFileSync(join(project, '.env'), 'utf8')).toContain(`SELFBAAS_SERVICE_KEY=${SERVICE_KEY}`);
+    // The template names the access of its http trigger (the server's default) and says the other values.
+    expect(JSON.parse(readFileSync(join(project, 'selfbaas.json'), 'utf8'))).toMatchObject({ functions: { hello: { triggers: [{ type: 'http', access: 'authenticated' }] } } });
+    const hello = readFileSync(join(project, 'functions/hello.ts'), 'utf8');
+    for (const access of ['"public"', '"authenticated"', '"role:<name>"', '"service"', '"callerLogs"', '"runAs"']) expect(hello).toContain(access);
     // A second init would overwrite the project: refused (exit 3) unless --force.
     const again = await cli(['init', 'app']);
     expect(again.code).toBe(3);
@@ -213,6 +217,115 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     rmSync(join(project, 'functions/nightly.ts'));
   });
 
+  it('http access, callerLogs and runAs from the manifest: server defaults are no change, settings alone are PATCHed; versions and rollback', async () => {
+    const service = createClient({ url: stack.apiUrl, apiKey: SERVICE_KEY });
+    write('functions/gate.ts', `export default async () => 'open';\n`);
+    const base = { hello: { triggers: [{ type: 'http' }] }, greeter: { secrets: ['GREETING'], retries: 0 }, broken: {} };
+    manifest({ ...base, gate: { triggers: [{ type: 'http', access: 'public', callerLogs: true }] } });
+    const created = await cli(['deploy', 'gate', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    expect((await service.admin.functions.get('gate')).triggers).toEqual([{ type: 'http', access: 'public', callerLogs: true }]);
+    // A public function answers an anonymous caller.
+    expect(await createClient({ url: stack.apiUrl }).functions.invoke('gate')).toMatchObject({ status: 'succeeded', result: 'open' });
+
+    // The server's defaults spelled out, or the old names it stores as new ones, are no change.
+    const same = [
+      [{ type: 'http', access: 'public', callerLogs: true, runAs: 'function' }],
+      [{ runAs: 'function', callerLogs: true, access: 'public', type: 'http' }],
+    ];
+    for (const triggers of same) {
+      manifest({ ...base, gate: { triggers } });
+      const plan = await cli(['deploy', 'gate', '--dry-run', '--json']);
+      expect(plan.json<{ functions: Change[] }>().functions, JSON.stringify(triggers)).toEqual([expect.objectContaining({ action: 'unchanged', changes: [] })]);
+    }
+    await service.admin.functions.deploy('gate', { source: (await service.admin.functions.get('gate')).source!, language: 'js', triggers: [{ type: 'http', access: 'user' }] });
+    for (const triggers of [[{ type: 'http' }], [{ type: 'http', access: 'authenticated', callerLogs: false }], [{ type: 'http', access: 'user', runAs: 'function' }]]) {
+      manifest({ ...base, gate: { triggers } });
+      const plan = await cli(['deploy', 'gate', '--dry-run', '--json']);
+      expect(plan.json<{ functions: Change[] }>().functions, JSON.stringify(triggers)).toEqual([expect.objectContaining({ action: 'unchanged', changes: [] })]);
+    }
+
+    // Only the settings changed: the CLI PATCHes them (the server keeps its code), never PUTs the bundle.
+    manifest({ ...base, gate: { triggers: [{ type: 'http', access: 'role:editor', runAs: 'caller' }], timeoutMs: 5000 } });
+    const methods: string[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      if (String(input instanceof Request ? input.url : input).includes('/v1/functions/gate')) methods.push(init?.method ?? 'GET');
+      return realFetch(input, init);
+    });
+    let patched: Awaited<ReturnType<typeof cli>>;
+    try {
+      patched = await cli(['deploy', 'gate', '--json']);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(patched.code, patched.stderr).toBe(0);
+    expect(patched.json<{ functions: Change[] }>().functions).toEqual([expect.objectContaining({ action: 'update', changes: ['triggers', 'timeoutMs 10000 → 5000'], version: 3 })]);
+    expect(methods).toContain('PATCH');
+    expect(methods).not.toContain('PUT');
+    expect(await service.admin.functions.get('gate')).toMatchObject({ version: 3, timeoutMs: 5000, triggers: [{ type: 'http', access: 'role:editor', runAs: 'caller' }] });
+    // The source changed too: a PUT with the bundle.
+    write('functions/gate.ts', `export default async () => 'closed';\n`);
+    expect((await cli(['deploy', 'gate', '--json'])).json<{ functions: Change[] }>().functions).toEqual([expect.objectContaining({ changes: ['source'], version: 4 })]);
+
+    // versions lists them newest first; rollback makes v1 current again as v5.
+    const listed = await cli(['versions', 'gate', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.json<{ versions: { version: number }[] }>().versions.map((v) => v.version)).toEqual([4, 3, 2, 1]);
+    expect((await cli(['versions', 'gate'])).stdout).toMatch(/^v3 .* deploy {2}http \(role:editor\)$/m);
+    const rolled = await cli(['rollback', 'gate', '1', '--json']);
+    expect(rolled.code, rolled.stderr).toBe(0);
+    expect(rolled.json()).toEqual({ function: 'gate', version: 5, rollbackOf: 1 });
+    expect(await service.admin.functions.get('gate')).toMatchObject({ version: 5, rollbackOf: 1, timeoutMs: 10000, triggers: [{ type: 'http', access: 'public', callerLogs: true }] });
+    expect((await cli(['versions', 'gate'])).stdout).toMatch(/^v5 .* rollback of v1 {2}http \(public\)$/m);
+    // An access the server does not know: its 400 names the field (exit 5), nothing changes.
+    manifest({ ...base, gate: { triggers: [{ type: 'http', access: 'everyone' }] } });
+    const refused = await cli(['deploy', 'gate']);
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toContain('triggers.0.access');
+    expect((await service.admin.functions.get('gate')).version).toBe(5);
+    // Bad versions: not a number (exit 2), one the function never had (the api's 404, exit 5).
+    expect((await cli(['rollback', 'gate', 'latest'])).code).toBe(2);
+    const missing = await cli(['rollback', 'gate', '99']);
+    expect(missing.code).toBe(5);
+    expect(missing.stderr).toContain('(404)');
+    expect((await cli(['versions', 'nope'])).code).toBe(5);
+
+    await service.admin.functions.delete('gate');
+    rmSync(join(project, 'functions/gate.ts'));
+    manifest(base);
+  });
+
+  it('a function deployed before the new access model (http without access was public) stays public after the migration, and the CLI sees it so', async () => {
+    const service = createClient({ url: stack.apiUrl, apiKey: SERVICE_KEY });
+    write('functions/legacy.ts', `export default async () => 'old';\n`);
+    const base = { hello: { triggers: [{ type: 'http' }] }, greeter: { secrets: ['GREETING'], retries: 0 }, broken: {} };
+    manifest({ ...base, legacy: { triggers: [{ type: 'http', access: 'public' }] } });
+    expect((await cli(['deploy', 'legacy'])).code).toBe(0);
+    // As the code before issue 20 stored it: no access in the version, the trigger row public (or unset).
+    const fn = (await stack.db.query<{ id: string }>(`SELECT id FROM functions WHERE name = 'legacy'`)).rows[0]!.id;
+    await stack.db.query(`UPDATE function_versions SET triggers = '[{"type":"http"}]', created_at = '2026-01-01' WHERE function_id = $1`, [fn]);
+    await stack.db.query(`UPDATE function_triggers SET access = NULL WHERE function_id = $1`, [fn]);
+    await stack.db.query(readFileSync(resolve('prisma/migrations/20261129210000_legacy_http_access/migration.sql'), 'utf8'));
+
+    expect((await service.admin.functions.get('legacy')).triggers).toEqual([{ type: 'http', access: 'public' }]);
+    expect(await createClient({ url: stack.apiUrl }).functions.invoke('legacy')).toMatchObject({ status: 'succeeded', result: 'old' });
+    expect((await stack.db.query(`SELECT access FROM function_triggers WHERE function_id = $1`, [fn])).rows).toEqual([{ access: 'public' }]);
+    // The manifest still says public: no change. Without access it now means authenticated: a change.
+    expect((await cli(['deploy', 'legacy', '--dry-run', '--json'])).json<{ functions: Change[] }>().functions).toEqual([expect.objectContaining({ action: 'unchanged' })]);
+    manifest({ ...base, legacy: { triggers: [{ type: 'http' }] } });
+    expect((await cli(['deploy', 'legacy', '--dry-run', '--json'])).json<{ functions: Change[] }>().functions).toEqual([expect.objectContaining({ action: 'update', changes: ['triggers'] })]);
+    // A version written since (without access: authenticated) is left as it is.
+    expect((await cli(['deploy', 'legacy'])).code).toBe(0);
+    await stack.db.query(readFileSync(resolve('prisma/migrations/20261129210000_legacy_http_access/migration.sql'), 'utf8'));
+    expect((await service.admin.functions.get('legacy')).triggers).toEqual([{ type: 'http' }]);
+    await expect(createClient({ url: stack.apiUrl }).functions.invoke('legacy')).rejects.toMatchObject({ statusCode: 401 });
+
+    await service.admin.functions.delete('legacy');
+    rmSync(join(project, 'functions/legacy.ts'));
+    manifest(base);
+  });
+
   it('invoke, runs, logs and retry; a failed run exits 7', async () => {
     const failed = await cli(['invoke', 'greeter', '--data', writePayload({ name: 'nobody' }), '--json']);
     expect(failed.code).toBe(7);
@@ -311,7 +424,7 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
   ctx.log('notes now', all.items.length);
   let blocked = 'no';
   try { await fetch('http://127.0.0.1:1/'); } catch (err) { blocked = String(err); }
-  return { created: created.text, texts: all.items.map((n: { text: string }) => n.text), blocked, type: event.type, hasId: typeof (event as { id?: string }).id };
+  return { created: created.text, texts: all.items.map((n: { text: string }) => n.text), blocked, type: event.type, hasId: typeof (event as { id?: string }).id, actor: (event as { actor?: unknown }).actor };
 };
 `,
     );
@@ -323,7 +436,7 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     expect(ok.json()).toMatchObject({
       status: 'succeeded',
       logs: [expect.objectContaining({ message: 'notes now 2' })],
-      result: { created: 'from my laptop Howdy', texts: ['already there', 'from my laptop Howdy'], type: 'http', hasId: 'string', blocked: expect.stringContaining('Refused to fetch 127.0.0.1') },
+      result: { created: 'from my laptop Howdy', texts: ['already there', 'from my laptop Howdy'], type: 'http', hasId: 'string', actor: { type: 'anonymous' }, blocked: expect.stringContaining('Refused to fetch 127.0.0.1') },
     });
     // The write reached the server; the run itself is not recorded there (nothing was deployed).
     expect((await service.collection('notes').list()).items.map((n) => n.text)).toContain('from my laptop Howdy');

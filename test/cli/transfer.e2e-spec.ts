@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BaasClient, FileInfo } from '../../packages/sdk/src/index.js';
@@ -102,11 +102,11 @@ describe('CLI export / import: one installation into another, everything equal',
     await a.service.admin.email.templates.put('welcome', { subject: 'Welcome {{name}}', html: '<p>Hi {{name}}</p>', text: 'Hi {{name}}' });
     await a.service.admin.email.templates.put('verification', { subject: 'Confirm, please', html: '<a href="{{link}}">confirm</a>', text: 'Confirm: {{link}}' });
 
-    // A function with a secret and a db trigger.
+    // A function with a secret, a db trigger and an http trigger with its access settings (they move too).
     await a.service.admin.functions.deploy('count-posts', {
       source: `export default async (event, ctx) => ({ posts: (await ctx.db.collection('posts').list({ limit: 100 })).items.length, key: ctx.env.API_KEY ?? null });`,
       language: 'js',
-      triggers: [{ type: 'http' }, { type: 'db', collection: 'posts', events: ['create'] }],
+      triggers: [{ type: 'http', access: 'role:editor', callerLogs: true, runAs: 'function' }, { type: 'db', collection: 'posts', events: ['create'] }],
       timeoutMs: 4000,
       secrets: { API_KEY: 'sk_live_1' },
     } as never);
@@ -138,7 +138,7 @@ describe('CLI export / import: one installation into another, everything equal',
     // No secret value: only its name.
     const fn = readFileSync(join(dump, 'functions', 'count-posts.json'), 'utf8');
     expect(fn).not.toContain('sk_live_1');
-    expect(JSON.parse(fn)).toMatchObject({ secretNames: ['API_KEY'] });
+    expect(JSON.parse(fn)).toMatchObject({ secretNames: ['API_KEY'], triggers: [{ type: 'http', access: 'role:editor', callerLogs: true, runAs: 'function' }, { type: 'db' }] });
 
     const archived = await cliA(['export', 'dump.tar.gz']);
     expect(archived.code, archived.stderr).toBe(0);
@@ -250,5 +250,25 @@ describe('CLI export / import: one installation into another, everything equal',
     await user.auth.signUp({ email: uniqueEmail('plain'), password: PASSWORD });
     await expect(user.admin.transfer.users()).rejects.toMatchObject({ statusCode: 403 });
     await expect(a.app().admin.transfer.users()).rejects.toMatchObject({ statusCode: 401 });
+  });
+
+  it('an export of format 1 (before the new access model) imports http triggers without access as public', async () => {
+    const old = join(dirs.path, 'format-1');
+    mkdirSync(join(old, 'functions'), { recursive: true });
+    writeFileSync(join(old, 'export.json'), JSON.stringify({ format: 'selfbaas-export', version: 1, exportedAt: new Date().toISOString(), source: 'http://old', parts: ['functions'], counts: { functions: 2 } }));
+    const definition = { language: 'js', timeoutMs: 10000, memoryMb: 128, retries: 2, backoffMs: 1000, concurrency: 10, secretNames: [] };
+    writeFileSync(join(old, 'functions', 'old-open.json'), JSON.stringify({ ...definition, name: 'old-open', source: `export default async () => 'open';`, triggers: [{ type: 'http' }] }));
+    writeFileSync(join(old, 'functions', 'old-admin.json'), JSON.stringify({ ...definition, name: 'old-admin', source: `export default async () => 'admin';`, triggers: [{ type: 'http', access: 'admin' }] }));
+    const cliB = cliRunner(dirs.path, targetEnv(to.apiUrl));
+    const imported = await cliB(['import', 'format-1', '--json']);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect((await b.service.admin.functions.get('old-open')).triggers).toEqual([{ type: 'http', access: 'public' }]);
+    expect((await b.service.admin.functions.get('old-admin')).triggers).toEqual([{ type: 'http', access: 'role:admin' }]);
+    // Imported again: the same (the stored role:admin is the old admin, public is public).
+    expect((await cliB(['import', 'format-1', '--json'])).json()).toMatchObject({ imported: { functions: { created: 0, skipped: 2 } } });
+    // A newer format than this CLI knows is refused.
+    writeFileSync(join(old, 'export.json'), JSON.stringify({ format: 'selfbaas-export', version: 3, parts: ['functions'] }));
+    expect((await cliB(['import', 'format-1'])).code).toBe(2);
+    for (const name of ['old-open', 'old-admin']) await b.service.admin.functions.delete(name);
   });
 });

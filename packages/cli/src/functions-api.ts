@@ -1,4 +1,4 @@
-import { type BaasClient, createClient, type FunctionInfo, type Invocation, isBaasError, type Page, type Run } from './sdk.js';
+import { type BaasClient, createClient, type FunctionInfo, type FunctionVersion, type Invocation, isBaasError, type Page, type Run } from './sdk.js';
 import type { Target } from './project.js';
 
 /**
@@ -35,6 +35,28 @@ export interface FunctionExport extends DeploySpec {
   secretNames: string[];
 }
 
+/** Who may invoke a function over http (the api's default: authenticated). */
+export type HttpAccess = 'public' | 'authenticated' | 'service' | `role:${string}`;
+
+/**
+ * A trigger in one canonical form, so that the manifest and what the server answers compare
+ * equal when they mean the same: an http trigger gets its defaults spelled out (access
+ * `authenticated`, callerLogs false, runAs `function`; the old names `user` and `admin` read
+ * as `authenticated` and `role:admin`, as the server stores them), a schedule its timezone
+ * (UTC), and event lists are sorted and deduplicated.
+ */
+export function canonicalTrigger(trigger: unknown): unknown {
+  if (!trigger || typeof trigger !== 'object' || Array.isArray(trigger)) return trigger;
+  const t = trigger as Record<string, unknown>;
+  const events = Array.isArray(t.events) ? { events: [...new Set(t.events as unknown[])].sort() } : {};
+  if (t.type === 'http') {
+    const access = t.access === undefined || t.access === 'user' ? 'authenticated' : t.access === 'admin' ? 'role:admin' : t.access;
+    return { ...t, access, callerLogs: t.callerLogs ?? false, runAs: t.runAs ?? 'function' };
+  }
+  if (t.type === 'schedule') return { ...t, timezone: t.timezone ?? 'UTC' };
+  return { ...t, ...events };
+}
+
 /** The api's defaults for a deploy body's limits (functions.dto.ts), so a setting removed from the manifest reads as a change. */
 export const DEFAULT_LIMITS = { timeoutMs: 10_000, memoryMb: 128, retries: 2, backoffMs: 1000, concurrency: 10 } as const;
 
@@ -59,6 +81,24 @@ export class FunctionsApi {
     // The manifest's triggers are checked by the api (a 400 names the bad field).
     const deployed = await this.client.admin.functions.deploy(name, spec as Parameters<BaasClient['admin']['functions']['deploy']>[1]);
     return { version: deployed.version, created: deployed.created };
+  }
+
+  /** Changes only the settings of a deployed function (PATCH): the server keeps its code. A new version. */
+  async patch(name: string, spec: DeploySpec): Promise<{ version: number }> {
+    const { source: _source, language: _language, ...settings } = spec;
+    const patched = await this.client.admin.functions.patch(name, settings as Parameters<BaasClient['admin']['functions']['patch']>[1]);
+    return { version: patched.version };
+  }
+
+  /** Makes an earlier version's code and settings current again, as a new version (secrets stay). */
+  async rollback(name: string, version: number): Promise<{ version: number; rollbackOf: number | null }> {
+    const info = await this.client.admin.functions.rollback(name, version);
+    return { version: info.version, rollbackOf: info.rollbackOf ?? null };
+  }
+
+  /** Every version of a function, as the server lists them. */
+  versions(name: string): Promise<FunctionVersion[]> {
+    return this.client.admin.functions.versions(name);
   }
 
   /** Deletes a function, its versions, triggers and schedules. */
@@ -93,7 +133,7 @@ export class FunctionsApi {
     const same =
       current !== undefined &&
       current.source === fn.source &&
-      JSON.stringify(current.triggers) === JSON.stringify(fn.triggers) &&
+      sameTriggers(current.triggers, fn.triggers) &&
       (Object.keys(DEFAULT_LIMITS) as (keyof typeof DEFAULT_LIMITS)[]).every((k) => current.limits[k] === fn[k]);
     if (!same) {
       const { name, secretNames: _names, secrets: _values, ...spec } = fn;
@@ -118,6 +158,27 @@ export class FunctionsApi {
   retry(id: string): Promise<Invocation> {
     return this.client.admin.functions.retryRun(id);
   }
+}
+
+/**
+ * An exported definition from a server before issue 20, where an http trigger without
+ * `access` was public: the access written out, so that the import keeps it public.
+ */
+export function withPublicHttpDefault(fn: FunctionExport): FunctionExport {
+  const triggers = (fn.triggers ?? []).map((t) => (t.type === 'http' && t.access === undefined ? { ...t, access: 'public' } : t));
+  return { ...fn, triggers };
+}
+
+/** Whether two trigger lists mean the same (canonicalTrigger; key order does not count). */
+export function sameTriggers(a: unknown[] | undefined, b: unknown[] | undefined): boolean {
+  return canonicalJson((a ?? []).map(canonicalTrigger)) === canonicalJson((b ?? []).map(canonicalTrigger));
+}
+
+/** JSON with sorted keys, so that key order does not count as a change. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
 }
 
 function toDeployed(info: FunctionInfo): DeployedFunction {

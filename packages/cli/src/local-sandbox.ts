@@ -28,9 +28,12 @@ export async function runLocally(run: LocalRun): Promise<LocalOutcome> {
   const compiled = new FunctionsCompiler().compile(run.source, 'js');
   if (!compiled.ok) return { compiled: false, message: compiled.message };
   // Only what the sandbox and its bridge read; the rest of the platform's configuration does not exist here.
-  const config = { SANDBOX_HOSTS: 1, API_INTERNAL_URL: run.url.replace(/\/+$/, ''), SERVICE_API_KEY: run.key } as ConstructorParameters<typeof SandboxPool>[0];
-  const pool = new SandboxPool(config, new SandboxBridge(config));
-  await pool.onModuleInit();
+  const config = { SANDBOX_HOSTS: 1, API_INTERNAL_URL: run.url.replace(/\/+$/, '') } as ConstructorParameters<typeof SandboxPool>[0];
+  const bridge = new SandboxBridge(config);
+  // No server secret here to mint a run token: ctx calls carry the key `run` was given.
+  bridge.credentials = () => ({ 'x-api-key': run.key });
+  const pool = new SandboxPool(config, bridge);
+  pool.onModuleInit();
   try {
     const outcome = await pool.run({
       id: randomUUID(),
@@ -41,6 +44,7 @@ export async function runLocally(run: LocalRun): Promise<LocalOutcome> {
       timeoutMs: run.timeoutMs,
       memoryMb: run.memoryMb,
       logLimitBytes: LOG_LIMIT_BYTES,
+      runToken: 'local', // never sent: the bridge uses the key above
     });
     return { compiled: true, ...outcome };
   } finally {

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { init } from './commands/init.js';
 import { deploy } from './commands/deploy.js';
 import { invoke, listRuns, logs, retry } from './commands/runs.js';
+import { rollback, versions } from './commands/versions.js';
 import { exportData, importData } from './commands/transfer.js';
 import { runLocal } from './commands/run.js';
 import { dev } from './commands/dev.js';
@@ -77,6 +78,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
     .action(bind((ctx, runId: string) => retry(ctx, runId)));
 
   program
+    .command('versions <name>')
+    .description('the deployed versions of a function, newest first')
+    .action(bind((ctx, name: string) => versions(ctx, name)));
+
+  program
+    .command('rollback <name> <version>')
+    .description("make an earlier version's code and settings current again (as a new version; secrets stay)")
+    .action(bind((ctx, name: string, version: string) => rollback(ctx, name, version)));
+
+  program
     .command('logs [name]')
     .description('log lines and outcomes of recent runs; --follow streams them as they happen')
     .option('-f, --follow', 'keep printing new log lines and status changes until Ctrl-C')
@@ -88,7 +99,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
     .command('run <name>')
     .description('run functions/<name> once on this machine, in the worker\'s sandbox, against the target server\'s data')
     .option('-e, --event <file>', 'a JSON file with the whole event (e.g. the `event` of a run from `runs --json`); - reads stdin')
-    .option('-d, --data <file>', 'a JSON file with an http payload (event = { type: "http", payload, user: null })')
+    .option('-d, --data <file>', 'a JSON file with an http payload (event = { type: "http", payload, user: null, actor: { type: "anonymous" } })')
     .option('--from-run <runId>', 'the event of a recorded run (replay a failure locally)')
     .action(bind((ctx, name: string, options: Parameters<typeof runLocal>[2]) => runLocal(ctx, name, options)));
 

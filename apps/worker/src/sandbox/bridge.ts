@@ -35,6 +35,12 @@ const { maxUploadBytes: MAX_UPLOAD_BYTES, maxDownloadBytes: MAX_DOWNLOAD_BYTES, 
 export class SandboxBridge {
   /** The address policy of fetch; tests let one loopback test server through (never set in production). */
   isBlocked?: (address: string) => boolean;
+  /**
+   * The credential headers of api requests instead of `x-run-token`: only for `selfbaas run`
+   * (packages/cli), which runs a function on a developer's machine without the server's
+   * secret to mint run tokens and acts with the API key it was given. Never set in the worker.
+   */
+  credentials?: (runToken: string) => Record<string, string>;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -179,7 +185,7 @@ export class SandboxBridge {
     call: ApiCall,
     options: { json?: unknown; form?: FormData },
   ): Promise<Response> {
-    const headers: Record<string, string> = { 'x-run-token': call.runToken };
+    const headers: Record<string, string> = this.credentials ? this.credentials(call.runToken) : { 'x-run-token': call.runToken };
     let body: string | FormData | undefined;
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json';

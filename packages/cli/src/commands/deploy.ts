@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { bundleFunction } from '../bundle.js';
 import type { Context } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { DEFAULT_LIMITS, type DeployedFunction, type DeploySpec } from '../functions-api.js';
+import { canonicalJson as canonical, DEFAULT_LIMITS, type DeployedFunction, type DeploySpec, sameTriggers } from '../functions-api.js';
 import type { LocalFunction, Project } from '../project.js';
 
 export interface DeployOptions {
@@ -74,7 +74,9 @@ export async function deploy(ctx: Context, names: string[], options: DeployOptio
     const work = plan.filter((p) => p.change.action !== 'unchanged');
     const progress = ctx.out.progress('Deploying', work.length);
     for (const item of work) {
-      const result = await api.deploy(item.fn.name, item.spec);
+      // Settings alone changed: PATCH them (the server keeps the code); else PUT the bundle too.
+      const settingsOnly = item.change.action === 'update' && item.change.changes.length > 0 && !item.change.changes.includes('source');
+      const result = settingsOnly ? await api.patch(item.fn.name, item.spec) : await api.deploy(item.fn.name, item.spec);
       item.change.version = result.version;
       if (item.secretsHash) state.setSecretsHash(item.fn.name, item.secretsHash);
       progress.tick();
@@ -138,7 +140,7 @@ function secretValues(fn: LocalFunction, env: Record<string, string | undefined>
 function diff(spec: DeploySpec, deployed: DeployedFunction, secretsHash: string | undefined, lastHash: string | undefined): string[] {
   const changes: string[] = [];
   if (spec.source !== deployed.source) changes.push('source');
-  if (canonical(spec.triggers) !== canonical(deployed.triggers)) changes.push('triggers');
+  if (!sameTriggers(spec.triggers, deployed.triggers)) changes.push('triggers');
   for (const key of Object.keys(deployed.limits) as (keyof DeployedFunction['limits'])[]) {
     if (spec[key] !== deployed.limits[key]) changes.push(`${key} ${deployed.limits[key]} → ${spec[key]}`);
   }
@@ -148,13 +150,6 @@ function diff(spec: DeploySpec, deployed: DeployedFunction, secretsHash: string 
     else if (secretsHash !== lastHash) changes.push('secret values');
   }
   return changes;
-}
-
-/** JSON with sorted keys, so that key order does not count as a change. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
-  );
 }
 
 function hashSecrets(secrets: Record<string, string>): string {

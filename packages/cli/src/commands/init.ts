@@ -13,6 +13,11 @@ export interface InitOptions {
 const HELLO = `// A function: one file per function, named after it. Deploy with \`npx selfbaas deploy\`.
 // event.payload is the invoke request's JSON body; ctx has log, env (this function's
 // secrets), db, storage, email and fetch. Imports of npm packages are bundled on deploy.
+// Who may invoke it is the http trigger's "access" in selfbaas.json: "public" (anyone),
+// "authenticated" (any signed-in user; the default), "role:<name>" (users with that role) or
+// "service" (API keys only); the service key may always invoke. "callerLogs": true lets the
+// user who invoked a run read its logs; "runAs": "caller" makes ctx.db/storage/email act as
+// that user (their rules apply) instead of as the function.
 
 interface HttpEvent {
   type: 'http';
@@ -34,7 +39,7 @@ export default async (event: HttpEvent, ctx: Ctx) => {
 
 const MANIFEST_TEXT = {
   functions: {
-    hello: { triggers: [{ type: 'http' }], timeoutMs: 10000, secrets: [] },
+    hello: { triggers: [{ type: 'http', access: 'authenticated' }], timeoutMs: 10000, secrets: [] },
   },
 };
 

@@ -27,7 +27,8 @@ export async function runLocal(ctx: Context, name: string, options: RunOptions):
   let event: unknown;
   if (options.event !== undefined) event = readJsonArg(ctx, options.event, '--event');
   else if (options.fromRun !== undefined) event = (await ctx.functions.run(options.fromRun)).event;
-  else event = { type: 'http', payload: options.data === undefined ? null : readJsonArg(ctx, options.data, '--data'), user: null };
+  // As a deployed http run's event, invoked by nobody in particular (no user, an anonymous actor).
+  else event = { type: 'http', payload: options.data === undefined ? null : readJsonArg(ctx, options.data, '--data'), user: null, actor: { type: 'anonymous' } };
   if (event && typeof event === 'object' && !Array.isArray(event) && !('id' in event)) event = { id: randomUUID(), ...event };
 
   const names = fn!.config.secrets ?? [];

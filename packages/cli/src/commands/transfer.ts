@@ -7,13 +7,14 @@ import { pipeline } from 'node:stream/promises';
 import { create as tarCreate, extract as tarExtract } from 'tar';
 import type { Context } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import type { FunctionExport } from '../functions-api.js';
+import { type FunctionExport, withPublicHttpDefault } from '../functions-api.js';
 import type { Bucket, Collection, EmailTemplate, ErrorCode, FileInfo, TransferDocument, TransferUser } from '../sdk.js';
 import { isBaasError } from '../sdk.js';
 
 /** The layout of an export folder (docs/cli.md, "export / import"). */
 export const EXPORT_FORMAT = 'selfbaas-export';
-export const EXPORT_VERSION = 1;
+/** 2: http triggers as the server stores them since issue 20 (no `access` = authenticated); in 1 no `access` meant public. */
+export const EXPORT_VERSION = 2;
 const BATCH = 500;
 const BATCH_BYTES = 512 * 1024;
 const PARTS = ['collections', 'users', 'files', 'functions', 'email'] as const;
@@ -256,7 +257,8 @@ export async function importData(ctx: Context, source: string, options: Transfer
     if (parts.includes('functions')) {
       const folder = join(dir, 'functions');
       for (const file of listFiles(folder, '.json')) {
-        const fn = readJson<FunctionExport>(file);
+        const read = readJson<FunctionExport>(file);
+        const fn = manifest.version < 2 ? withPublicHttpDefault(read) : read;
         const { deployed, missingSecrets } = await ctx.functions.importDefinition(fn);
         add('functions', deployed ? 1 : 0, deployed ? 0 : 1);
         if (missingSecrets.length) warnings.push(`function ${fn.name}: set the secret(s) ${missingSecrets.join(', ')} again (values are never exported)`);
