@@ -474,13 +474,16 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     return { ...base, event: event.op === 'delete' ? 'delete' : 'leave' };
   }
 
-  /** The caller with the roles it has now; closes the connection when its session has ended. */
+  /**
+   * The caller as a request would resolve it now (roles, email, emailVerified: what rules
+   * read of `@auth`); closes the connection when its session has ended.
+   */
   private async liveCaller(conn: Connection): Promise<Caller | undefined> {
     const caller = conn.caller;
     if (caller.kind !== 'user') return caller;
     try {
       const live = await this.sessions.check(caller.sessionId, caller.userId);
-      return { ...caller, roles: live.roles, email: live.email };
+      return { ...caller, roles: live.roles, email: live.email, emailVerified: live.emailVerified };
     } catch (err) {
       if (err instanceof AppException) {
         conn.error(err);
