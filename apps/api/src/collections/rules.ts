@@ -119,7 +119,7 @@ export function ruleNeedsSql(rule: Rule, def: Pick<CollectionDef, 'fields'>): bo
 /**
  * The rule's answer for one document (not counting admins). An expression that reads
  * referenced documents cannot be answered in code: such an item allows nothing here (writes
- * check those rules in SQL instead: DocumentsRepository.ruleHolds).
+ * check those rules in SQL instead, and so do realtime events: DocumentsRepository.ruleHolds).
  */
 export function ruleEval(caller: Caller, rule: Rule, doc: EvalDoc, def: Pick<CollectionDef, 'fields'> | undefined, ctx: RuleContext): boolean {
   return ruleItems(rule).some((item) => {
