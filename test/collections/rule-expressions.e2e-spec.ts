@@ -267,6 +267,22 @@ describe('rule expressions', () => {
     await request(s()).post(`/v1/collections/${verified}/documents`).set(bearer(carol)).send({ text: 'hi' }).expect(201);
   });
 
+  describe('rule lists of shorthands', () => {
+    it('["owner", "role:moderator"] on list and read: role members list, count and get everything (no 500), owners their own', async () => {
+      const rule = ['owner', 'role:moderator'];
+      const notes = await defineCollection(app, { name: uniqueName('notes'), fields: [{ name: 'text', type: 'string' }], rules: { list: rule, read: rule, create: 'authenticated', update: rule, delete: rule } });
+      const mine = (await request(s()).post(`/v1/collections/${notes}/documents`).set(bearer(alice)).send({ text: 'a' }).expect(201)).body.id as string;
+      await request(s()).post(`/v1/collections/${notes}/documents`).set(bearer(bob)).send({ text: 'b' }).expect(201);
+      const count = async (user: TestUser) => (await request(s()).get(`/v1/collections/${notes}/documents`).query({ count: 'true' }).set(bearer(user)).expect(200)).body.count as number;
+      expect(await count(moderator)).toBe(2);
+      expect(await count(alice)).toBe(1);
+      await request(s()).get(`/v1/collections/${notes}/documents/${mine}`).set(bearer(moderator)).expect(200);
+      await request(s()).get(`/v1/collections/${notes}/documents/${mine}`).set(bearer(bob)).expect(404);
+      await request(s()).patch(`/v1/collections/${notes}/documents/${mine}`).set(bearer(moderator)).send({ text: 'moderated' }).expect(200);
+      await request(s()).delete(`/v1/collections/${notes}/documents/${mine}`).set(bearer(moderator)).expect(204);
+    });
+  });
+
   describe('validated when saved', () => {
     const define = (rules: Record<string, unknown>, fields: unknown[] = [{ name: 'title', type: 'string' }, { name: 'n', type: 'integer' }]) =>
       request(s()).post('/v1/collections').set(service).send({ name: uniqueName('bad'), fields, rules });

@@ -11,9 +11,8 @@ import { inject } from 'vitest';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { RealtimeService } from '../../apps/api/src/realtime/realtime.service.js';
 import { defineCollection, service, uniqueName } from '../collections/support.js';
-import { SERVICE_KEY } from '../support/config.js';
 import { bearer, createUser, type TestUser } from '../support/users.js';
-import { type Frame, listeningApi, RtClient } from './support.js';
+import { connectAs, createDoc, type Frame, listeningApi, patchDoc, RtClient } from './support.js';
 
 /**
  * Realtime over real sockets with two api apps sharing Postgres and Redis (two replicas):
@@ -29,24 +28,11 @@ let member: TestUser;
 
 const everyone = { list: 'public', read: 'public', create: 'authenticated', update: 'authenticated', delete: 'authenticated' } as const;
 
-async function create(api: Api, collection: string, headers: Record<string, string>, body: Record<string, unknown>): Promise<string> {
-  const res = await request(api.app.getHttpServer()).post(`/v1/collections/${collection}/documents`).set(headers).send(body);
-  if (res.status !== 201) throw new Error(`create: ${res.status} ${res.text}`);
-  return res.body.id as string;
-}
-
-async function patch(api: Api, collection: string, id: string, headers: Record<string, string>, body: Record<string, unknown>): Promise<void> {
-  await request(api.app.getHttpServer()).patch(`/v1/collections/${collection}/documents/${id}`).set(headers).send(body).expect(200);
-}
+const create = createDoc;
+const patch = patchDoc;
 
 /** A connection to A as this principal (undefined: anonymous). */
-async function connect(who: TestUser | 'service' | undefined, api: Api = a): Promise<RtClient> {
-  const client = await RtClient.connect(api.ws);
-  if (who === undefined) return client;
-  const answer = await client.request(who === 'service' ? { type: 'auth', apiKey: SERVICE_KEY } : { type: 'auth', token: who.accessToken });
-  expect(answer.type).toBe('authed');
-  return client;
-}
+const connect = (who: TestUser | 'service' | undefined, api: Api = a): Promise<RtClient> => connectAs(api.ws, who);
 
 /** An access token of the user's session that expires in `seconds` (the server's minimum TTL is 30 s). */
 async function shortToken(user: TestUser, seconds: number): Promise<string> {

@@ -1,7 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
 import WebSocket from 'ws';
 import { startApi } from '../support/app.js';
-import { testConfig } from '../support/config.js';
+import { SERVICE_KEY, testConfig } from '../support/config.js';
 
 export type Frame = Record<string, unknown> & { type: string };
 
@@ -11,6 +12,33 @@ export async function listeningApi(overrides: Record<string, string> = {}): Prom
   await app.listen(0, '127.0.0.1');
   const http = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { app, http, ws: `${http.replace(/^http/, 'ws')}/v1/realtime` };
+}
+
+type Api = { app: NestFastifyApplication };
+
+/** Creates a document over HTTP; its id. */
+export async function createDoc(api: Api, collection: string, headers: Record<string, string>, body: Record<string, unknown>): Promise<string> {
+  const res = await request(api.app.getHttpServer()).post(`/v1/collections/${collection}/documents`).set(headers).send(body);
+  if (res.status !== 201) throw new Error(`create: ${res.status} ${res.text}`);
+  return res.body.id as string;
+}
+
+/** Patches a document over HTTP (200 expected). */
+export async function patchDoc(api: Api, collection: string, id: string, headers: Record<string, string>, body: Record<string, unknown>): Promise<void> {
+  await request(api.app.getHttpServer()).patch(`/v1/collections/${collection}/documents/${id}`).set(headers).send(body).expect(200);
+}
+
+/** Who a connection authenticates as: a user (its access token), `service` (the service key), an API key, or anonymous (undefined). */
+export type Principal = { accessToken: string } | 'service' | { apiKey: string } | undefined;
+
+/** A WebSocket connection to `url` authenticated as this principal (an `auth` frame that must answer `authed`). */
+export async function connectAs(url: string, who: Principal): Promise<RtClient> {
+  const client = await RtClient.connect(url);
+  if (who === undefined) return client;
+  const frame = who === 'service' ? { type: 'auth', apiKey: SERVICE_KEY } : 'apiKey' in who ? { type: 'auth', apiKey: who.apiKey } : { type: 'auth', token: who.accessToken };
+  const answer = await client.request(frame);
+  if (answer.type !== 'authed') throw new Error(`auth failed: ${JSON.stringify(answer)}`);
+  return client;
 }
 
 /**

@@ -22,6 +22,14 @@ describe('permissions', () => {
     expect([owner, other, editor, anonymous].map((c) => ruleAllows(c, ['owner', 'role:editor'], doc))).toEqual([true, false, true, false]);
   });
 
+  it('a rule list that a later shorthand allows whole leaves no parameter of an earlier item bound', () => {
+    // ["owner", "role:editor"] for an editor: `owner` binds the caller's id, then the role allows everything.
+    const params = new Params();
+    const sql = readFilterSql(editor, ['owner', 'role:editor'], params);
+    const used = new Set([...(sql as string).matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
+    expect([...used].sort((x, y) => x - y)).toEqual(params.values.map((_, i) => i + 1));
+  });
+
   it('an acl narrows; the owner and admins always pass it', () => {
     const acl = { read: ['role:editor'] };
     expect([owner, other, editor, anonymous, serviceRole].map((c) => aclAllows(c, acl, ownerId, 'read'))).toEqual([true, false, true, false, true]);

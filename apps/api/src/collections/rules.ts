@@ -61,9 +61,11 @@ function withDef<T>(def: Pick<CollectionDef, 'fields'> | undefined, use: (def: P
  */
 export function ruleSql(caller: Caller, rule: Rule, params: Params, alias: string, def: Pick<CollectionDef, 'fields'> | undefined, ctx: RuleContext): string | false {
   const items = ruleItems(rule);
-  // Shorthands first: one that allows everything makes the rest moot, and must not leave
-  // parameters of expressions bound that the statement then never uses.
+  // Shorthands first: one that allows everything makes the rest moot. Whatever the items
+  // before it bound (`owner` binds the caller's id) is dropped then: a statement must not
+  // carry parameters it never uses (Postgres cannot type them).
   const ordered = [...items.filter((i) => typeof i === 'string'), ...items.filter((i) => typeof i !== 'string')];
+  const mark = params.values.length;
   const parts: string[] = [];
   for (const item of ordered) {
     let part: string | false;
@@ -73,7 +75,10 @@ export function ruleSql(caller: Caller, rule: Rule, params: Params, alias: strin
     else if (item === 'owner') part = caller.kind === 'user' ? `${alias}.owner_id = ${params.add(caller.userId, 'uuid')}` : false;
     else if (item === 'admin') part = false;
     else part = hasRole(caller, item.slice('role:'.length)) ? 'TRUE' : false;
-    if (part === 'TRUE') return 'TRUE';
+    if (part === 'TRUE') {
+      params.values.length = mark;
+      return 'TRUE';
+    }
     if (part !== false) parts.push(part);
   }
   if (parts.length === 0) return false;
@@ -114,7 +119,7 @@ export function ruleNeedsSql(rule: Rule, def: Pick<CollectionDef, 'fields'>): bo
 /**
  * The rule's answer for one document (not counting admins). An expression that reads
  * referenced documents cannot be answered in code: such an item allows nothing here (writes
- * check those rules in SQL instead: DocumentsRepository.ruleHolds).
+ * check those rules in SQL instead, and so do realtime events: DocumentsRepository.ruleHolds).
  */
 export function ruleEval(caller: Caller, rule: Rule, doc: EvalDoc, def: Pick<CollectionDef, 'fields'> | undefined, ctx: RuleContext): boolean {
   return ruleItems(rule).some((item) => {

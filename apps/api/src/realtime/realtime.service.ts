@@ -435,7 +435,16 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     sub.cursorAt = Date.now();
     const caller = await this.liveCaller(conn);
     if (!caller) return;
-    const frame = 'file' in event ? this.fileEventFrame(caller, sub, event) : await this.documentFrame(caller, sub, event);
+    let frame: ServerFrame | undefined;
+    try {
+      frame = 'file' in event ? this.fileEventFrame(caller, sub, event) : await this.documentFrame(caller, sub, event);
+    } catch (err) {
+      // The check could not run (a rule through a reference asks Postgres): the subscriber
+      // cannot know what it missed, so it is told to read the current state again.
+      this.logger.error(`realtime event check failed: ${err instanceof Error ? err.message : String(err)}`);
+      conn.send({ type: 'resync', sub: sub.sub, reason: 'an event could not be checked; read the current state again', lastEventId: event.id });
+      return;
+    }
     if (!frame) return;
     conn.send(frame);
     this.eventsSent.inc({ kind: frame.type === 'event' ? frame.event : frame.type });
@@ -459,28 +468,31 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
    * them now when it is readable and matches; a `leave` when it was readable and matching
    * before the change and no longer is; a `delete` when a readable, matching one is deleted.
    */
-  eventFrame(caller: Caller, def: CollectionDef, sub: Subscription, event: DocumentChange & { id: string }): ServerFrame | undefined {
+  async eventFrame(caller: Caller, def: CollectionDef, sub: Subscription, event: DocumentChange & { id: string }): Promise<ServerFrame | undefined> {
     const rules: Rule[] = sub.rules.map((r) => def.rules[r]);
-    const view = (row: FeedRow | null) => {
+    const view = async (row: FeedRow | null) => {
       if (!row || (sub.documentId !== undefined && row.id !== sub.documentId)) return null;
       const stored = fromFeedRow(row);
       if (!matchesFilter(def, sub.filter, stored)) return null;
       return this.documents.viewAs(caller, def, stored, rules, sub.fields);
     };
     const base = { type: 'event' as const, sub: sub.sub, id: event.id, collection: def.name, documentId: (event.after ?? event.before)!.id };
-    const after = view(event.after);
+    const after = await view(event.after);
     if (after) return { ...base, event: event.op === 'create' ? 'create' : 'update', document: after };
-    if (!view(event.before)) return undefined;
+    if (!(await view(event.before))) return undefined;
     return { ...base, event: event.op === 'delete' ? 'delete' : 'leave' };
   }
 
-  /** The caller with the roles it has now; closes the connection when its session has ended. */
+  /**
+   * The caller as a request would resolve it now (roles, email, emailVerified: what rules
+   * read of `@auth`); closes the connection when its session has ended.
+   */
   private async liveCaller(conn: Connection): Promise<Caller | undefined> {
     const caller = conn.caller;
     if (caller.kind !== 'user') return caller;
     try {
       const live = await this.sessions.check(caller.sessionId, caller.userId);
-      return { ...caller, roles: live.roles, email: live.email };
+      return { ...caller, roles: live.roles, email: live.email, emailVerified: live.emailVerified };
     } catch (err) {
       if (err instanceof AppException) {
         conn.error(err);

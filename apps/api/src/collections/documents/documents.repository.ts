@@ -170,18 +170,34 @@ export class DocumentsRepository implements OnApplicationShutdown {
   }
 
   /**
-   * Whether `rule` holds for the caller on the stored document `id`, or on `fresh` (a document
-   * not stored yet), answered by Postgres: for rules that read referenced documents (ruleNeedsSql).
+   * Whether `rule` holds for the caller on the stored document `id`, on `fresh` (a document
+   * not stored yet), or on `row` (a document as a change event carries it: it may have changed
+   * or be deleted since), answered by Postgres: for rules that read referenced documents
+   * (ruleNeedsSql), whose referenced rows are read as they are now.
    */
-  async ruleHolds(db: Db, def: CollectionDef, caller: Caller, rule: Rule, ctx: RuleContext, target: { id: string } | { fresh: { id: string; ownerId: string | null; data: Record<string, unknown> } }): Promise<boolean> {
+  async ruleHolds(
+    db: Db,
+    def: CollectionDef,
+    caller: Caller,
+    rule: Rule,
+    ctx: RuleContext,
+    target: { id: string } | { fresh: { id: string; ownerId: string | null; data: Record<string, unknown> } } | { row: DocRow },
+  ): Promise<boolean> {
     const params = new Params();
     const sql = ruleSql(caller, rule, params, 'd', def, ctx);
     if (sql === false) return false;
-    const from =
-      'fresh' in target
-        ? `(SELECT ${params.add(target.fresh.id, 'uuid')} AS id, ${params.add(JSON.stringify(target.fresh.data), 'jsonb')} AS data, ${params.add(target.fresh.ownerId, 'uuid')} AS owner_id,
-             NULL::jsonb AS acl, clock_timestamp() AS created_at, clock_timestamp() AS updated_at) d`
-        : `${tableOf(def.name)} d WHERE d.id = ${params.add(target.id, 'uuid')}`;
+    let from: string;
+    if ('fresh' in target) {
+      from = `(SELECT ${params.add(target.fresh.id, 'uuid')} AS id, ${params.add(JSON.stringify(target.fresh.data), 'jsonb')} AS data, ${params.add(target.fresh.ownerId, 'uuid')} AS owner_id,
+             NULL::jsonb AS acl, clock_timestamp() AS created_at, clock_timestamp() AS updated_at) d`;
+    } else if ('row' in target) {
+      const { row } = target;
+      from = `(SELECT ${params.add(row.id, 'uuid')} AS id, ${params.add(JSON.stringify(row.data), 'jsonb')} AS data, ${params.add(row.owner_id, 'uuid')} AS owner_id,
+             ${params.add(row.acl === null ? null : JSON.stringify(row.acl), 'jsonb')} AS acl, ${params.add(row.version, 'int')} AS version,
+             ${params.add(row.created_at.toISOString(), 'timestamptz')} AS created_at, ${params.add(row.updated_at.toISOString(), 'timestamptz')} AS updated_at) d`;
+    } else {
+      from = `${tableOf(def.name)} d WHERE d.id = ${params.add(target.id, 'uuid')}`;
+    }
     const { rows } = await db.query<{ ok: boolean | null }>(`SELECT (${sql}) AS ok FROM ${from}`, params.values);
     return rows[0]?.ok === true;
   }

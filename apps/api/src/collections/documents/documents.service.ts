@@ -9,7 +9,7 @@ import { ChangeFeed, type FeedRow } from '../../realtime/change-feed.js';
 import { type CollectionDef, isSystemField, type Rule, USERS_TARGET } from '../definition.js';
 import { indexSpecs } from '../ddl.js';
 import { aclAllows, canCreate, canRead, canWrite, type DocAccess, ruleAllows } from '../permissions.js';
-import { type RuleContext, ruleItems, ruleNeedsSql } from '../rules.js';
+import { READ_CONTEXT, type RuleContext, ruleItems, ruleNeedsSql } from '../rules.js';
 import { Params, searchSql } from '../sql.js';
 import { checkWrite, UUID, type WriteMode } from '../values.js';
 import { type Db, type DocRow, DocumentsRepository } from './documents.repository.js';
@@ -158,11 +158,17 @@ export class DocumentsService {
    * 404: every given rule (`read`, and `list` for live lists) and the document's acl, through
    * the permission code of all reads (permissions.ts), then the GET view (declared fields
    * only: removed fields stay hidden) and the `fields` projection. Realtime checks every event
-   * for every subscriber through this one function.
+   * for every subscriber through this one function. A rule that reads referenced documents
+   * (`team.members`) and does not allow in code is asked of Postgres, over the row as given
+   * (one query: DocumentsRepository.ruleHolds), with the referenced rows as they are now.
    */
-  viewAs(caller: Caller, def: CollectionDef, row: DocRow, rules: Rule[], fields?: string[]): Doc | null {
-    const access = { ownerId: row.owner_id, acl: row.acl, id: row.id, data: row.data, createdAt: row.created_at, updatedAt: row.updated_at };
-    if (!rules.every((rule) => canRead(caller, rule, access, def))) return null;
+  async viewAs(caller: Caller, def: CollectionDef, row: DocRow, rules: Rule[], fields?: string[]): Promise<Doc | null> {
+    const access = accessOf(row);
+    for (const rule of rules) {
+      if (canRead(caller, rule, access, def)) continue;
+      if (!ruleNeedsSql(rule, def) || !aclAllows(caller, row.acl, row.owner_id, 'read')) return null;
+      if (!(await this.repo.ruleHolds(this.repo.readPool, def, caller, rule, READ_CONTEXT, { row }))) return null;
+    }
     const doc = toDoc(def, row);
     return fields ? projectFields(doc, fields) : doc;
   }
