@@ -140,7 +140,7 @@ const md = [
   '',
   '## Rate limiting + CORS',
   '',
-  '"off": `RATE_LIMIT_ENABLED=false`, no `Origin` sent. "on": every request counted (per address, or per user after verifying the token; in the replica's memory, added to Redis every 100 ms) with RateLimit headers, and CORS against an origin list with an allowed `Origin` (allow-origin, expose-headers, `Vary`). Runs in the order off, on, on, off; means of two runs each.',
+  '"off": `RATE_LIMIT_ENABLED=false`, no `Origin` sent. "on": every request counted (per address, or per user after verifying the token; in memory on each replica, added to Redis every 100 ms) with RateLimit headers, and CORS against an origin list with an allowed `Origin` (allow-origin, expose-headers, `Vary`). Runs in the order off, on, on, off; means of two runs each.',
   '',
   '| caller | off | on | throughput cost | api CPU cost per request |',
   '|---|---|---|---|---|',
