@@ -24,6 +24,7 @@ const SCRIPTS = [
   { name: 'storage', script: 'bench/storage.mjs', env: {} },
   { name: 'gateway', script: 'bench/gateway.mjs', env: {} },
   { name: 'realtime', script: 'bench/realtime.mjs', env: {} },
+  { name: 'rules', script: 'bench/rules.mjs', env: {} },
 ];
 
 function run(cmd, args, env = {}) {
@@ -148,6 +149,11 @@ if (realtime) {
   const f = realtime.fanout;
   add('realtime', `fan-out of one change to ${f.subscribers} subscribers: first / median / last`, `${f.firstMs.p50} / ${f.medianMs.p50} / ${f.lastMs.p50} ms`);
   add('realtime', 'memory per idle connection (api RSS)', `${realtime.memory.perIdleConnectionKiB} KiB`);
+}
+
+const rules = await load('rules');
+if (rules) {
+  add('rules', `list under an expression rule vs under \`public\` (${rules.documents} documents, c=${rules.connections})`, `${rules.expressionReqPerSec} vs ${rules.publicReqPerSec} req/s: **${rules.ratio}x**`, '≥ 0.9x', rules.met);
 }
 
 const m = machine();
