@@ -14,8 +14,12 @@ export interface AccessClaims {
   /** How the session was signed in (RFC 8176 style: pwd, email, oauth, otp, recovery, mfa). */
   amr?: string[];
   aal?: Aal;
+  /** Expiry (seconds since the epoch) of a verified token; not an input of signAccess. */
+  exp?: number;
 }
 
+/** Verified tokens remembered at most (the map starts over when full). */
+const VERIFIED_MAX = 10_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** sha256 hex: what the database stores for every opaque token and key. */
@@ -36,6 +40,9 @@ export function safeEqual(a: string, b: string): boolean {
 /** Access JWTs: HS256 only, issuer, audience and expiry always checked. */
 @Injectable()
 export class TokenService {
+  /** verified access token → its claims, until the token's expiry (see verifyAccess). */
+  private readonly verified = new Map<string, { claims: AccessClaims; until: number }>();
+
   constructor(
     private readonly jwt: JwtService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -59,8 +66,28 @@ export class TokenService {
     );
   }
 
-  /** The claims of a valid token, or undefined for any invalid one (never throws). */
+  /**
+   * The claims of a valid token, or undefined for any invalid one (never throws). A token
+   * verified once is remembered until its `exp` (the same string carries the same signature
+   * and claims), so a client's requests after its first cost a Map lookup instead of an HMAC
+   * and a JSON parse. Whether the session still grants access is not a property of the token:
+   * LiveSessionService reads that on every request.
+   */
   async verifyAccess(token: string): Promise<AccessClaims | undefined> {
+    const cached = this.verified.get(token);
+    if (cached) {
+      if (cached.until > Date.now()) return cached.claims;
+      this.verified.delete(token);
+    }
+    const claims = await this.verifyUncached(token);
+    if (claims?.exp !== undefined) {
+      if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
+      this.verified.set(token, { claims, until: claims.exp * 1000 });
+    }
+    return claims;
+  }
+
+  private async verifyUncached(token: string): Promise<AccessClaims | undefined> {
     try {
       const payload = await this.jwt.verifyAsync<Record<string, unknown>>(token, {
         algorithms: ['HS256'],
@@ -68,14 +95,15 @@ export class TokenService {
         audience: this.config.JWT_AUDIENCE,
         secret: this.config.JWT_SECRET,
       });
-      const { sub, sid, email, roles, amr, aal } = payload;
+      const { sub, sid, email, roles, amr, aal, exp } = payload;
       if (typeof sub !== 'string' || typeof sid !== 'string' || typeof email !== 'string') return undefined;
       if (!UUID.test(sub) || !UUID.test(sid)) return undefined;
       if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) return undefined;
       const claims: AccessClaims = { sub, sid, email, roles };
       if (Array.isArray(amr) && amr.every((m) => typeof m === 'string')) claims.amr = amr; // checked element by element
       if (aal === 'aal1' || aal === 'aal2') claims.aal = aal;
-      return claims;
+      if (typeof exp === 'number') claims.exp = exp;
+      return Object.freeze(claims);
     } catch {
       return undefined;
     }

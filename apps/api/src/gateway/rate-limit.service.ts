@@ -57,8 +57,6 @@ export class GatewayRateLimiter implements OnModuleDestroy {
   private readonly limiters = new Map<RateGroup, RateLimiterRedis>();
   /** api key hash → key id (null: unknown/revoked), so limits need no query per request. */
   private readonly keyIds = new Map<string, { id: string | null; until: number }>();
-  /** verified access token → its user, until the token's expiry. */
-  private readonly verified = new Map<string, { userId: string; until: number }>();
   /** `group identity` → its counter as this replica knows it (see consume). */
   private readonly local = new Map<string, LocalCount>();
   private readonly syncTimer: NodeJS.Timeout;
@@ -205,23 +203,9 @@ export class GatewayRateLimiter implements OnModuleDestroy {
     return `ip:${addressBucket(request.ip)}`;
   }
 
-  /**
-   * The user of a valid access token. A token verified once is remembered until it expires
-   * (the same string carries the same signature), so a client's requests after the first
-   * cost a map lookup here; the AuthGuard still verifies every request itself.
-   */
+  /** The user of a valid access token (TokenService remembers verified tokens until they expire). */
   private async userIdOf(token: string): Promise<string | null> {
-    const now = Date.now();
-    const cached = this.verified.get(token);
-    if (cached && cached.until > now) return cached.userId;
-    const claims = await this.tokens.verifyAccess(token);
-    if (!claims) return null;
-    const exp = expiryOf(token);
-    if (exp !== undefined && exp > now) {
-      if (this.verified.size >= KEY_CACHE_MAX) this.verified.clear();
-      this.verified.set(token, { userId: claims.sub, until: exp });
-    }
-    return claims.sub;
+    return (await this.tokens.verifyAccess(token))?.sub ?? null;
   }
 
   private async keyIdOf(apiKey: string): Promise<string | null> {
@@ -259,16 +243,6 @@ function decisionOf(limiter: RateLimiterRedis, allowed: boolean, consumed: numbe
     resetSeconds: Math.max(1, Math.ceil(msBeforeNext / 1000)),
     windowSeconds: limiter.duration,
   };
-}
-
-/** The `exp` (ms) of a JWT whose signature was already verified; undefined when absent. */
-function expiryOf(token: string): number | undefined {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
-    return typeof payload.exp === 'number' ? payload.exp * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
