@@ -3,12 +3,13 @@
 //
 //   npm run build && node bench/gateway.mjs          (BENCH_GATEWAY_CONNECTIONS=32 BENCH_DURATION=8)
 //
-// Two built api processes on one database and Redis: "on" with the gateway's rate limits
-// (a budget far above the load, so every request is counted in Redis and none is refused)
+// Four built api processes on one database and Redis, two per side: "on" with the gateway's
+// rate limits (a budget far above the load, so every request is counted and none is refused)
 // and a CORS origin list, driven with an allowed `Origin`; "off" with RATE_LIMIT_ENABLED=false,
 // driven without `Origin` (the CORS hook then only sees there is no origin). Each caller
 // kind (anonymous: limited per address; user: a bearer token, limited per user) runs
-// off, on, on, off, and the two runs of each side are averaged, so drift of the shared
+// on two processes per side, alternating (after a warm-up of every process, so the JIT state
+// of a process that served less is not measured); the four runs of each side are averaged, so drift of the shared
 // machine hits both sides alike. Then 200 vs 304 (If-None-Match) of one document on "on",
 // in the same alternating order. Beside throughput, the api process's CPU time per answered
 // request (from /proc) is recorded: on a machine shared with other work it moves less.
@@ -25,6 +26,8 @@ async function cpuSeconds(pid) {
 }
 
 const CONNECTIONS = Number(process.env.BENCH_GATEWAY_CONNECTIONS ?? 32);
+/** Seconds each api process is driven (both caller kinds together) before the measured runs. */
+const PROCESS_WARMUP = Number(process.env.BENCH_GATEWAY_PROCESS_WARMUP ?? 10);
 const ORIGIN = 'https://app.example.com';
 const suffix = runSuffix();
 const startedAt = new Date();
@@ -37,8 +40,16 @@ const result = await withCleanup(async (onCleanup) => {
   onCleanup(() => dropRedisPrefix(prefix));
   await runNode(['dist/libs/database/src/migrate.main.js'], { DATABASE_URL: db.url });
   // appEnv's budgets are out of reach, so "on" counts every request without refusing any.
-  const on = await startApi(appEnv(db.url, prefix, { CORS_ORIGINS: `${ORIGIN},https://*.example.org` }));
-  const off = await startApi(appEnv(db.url, prefix, { RATE_LIMIT_ENABLED: 'false' }));
+  // Two processes per side, started alternately: one process can run several percent faster
+  // or slower than an identical one (memory layout, which core it lands on), so each side is
+  // the mean of two.
+  const onEnv = appEnv(db.url, prefix, { CORS_ORIGINS: `${ORIGIN},https://*.example.org` });
+  const offEnv = appEnv(db.url, prefix, { RATE_LIMIT_ENABLED: 'false' });
+  const on = await startApi(onEnv);
+  const off = await startApi(offEnv);
+  const off2 = await startApi(offEnv);
+  const on2 = await startApi(onEnv);
+  const processes = { on: [on, on2], off: [off, off2] };
 
   const service = { 'x-api-key': SERVICE_KEY };
   await call(on.base, 'POST', '/v1/collections', {
@@ -68,11 +79,21 @@ const result = await withCleanup(async (onCleanup) => {
 
   const mean = (rs, k) => round(rs.reduce((sum, r) => sum + r[k], 0) / rs.length, 1);
   const callers = { anonymous: {}, user };
+  // Both processes warm up on both caller kinds before anything is measured: a process that
+  // has served fewer requests runs less optimised code, which is not what the gateway costs.
+  for (const [side, apis] of Object.entries(processes)) {
+    for (const api of apis) {
+      for (const headers of Object.values(callers)) {
+        await cannon({ url: api.base, connections: CONNECTIONS, duration: PROCESS_WARMUP / 2, headers: side === 'on' ? { ...headers, origin: ORIGIN } : headers, request: { method: 'GET', path } });
+      }
+    }
+  }
   const overhead = {};
   for (const [kind, headers] of Object.entries(callers)) {
     const runs = { off: [], on: [] };
-    for (const side of ['off', 'on', 'on', 'off']) {
-      const api = side === 'on' ? on : off;
+    const order = [['off', 0], ['on', 0], ['on', 1], ['off', 1], ['off', 0], ['on', 1], ['on', 0], ['off', 1]];
+    for (const [side, i] of order) {
+      const api = processes[side][i];
       const h = side === 'on' ? { ...headers, origin: ORIGIN } : headers;
       runs[side].push(check(`${kind} ${side}`, await get(api, h)));
     }
@@ -140,7 +161,7 @@ const md = [
   '',
   '## Rate limiting + CORS',
   '',
-  '"off": `RATE_LIMIT_ENABLED=false`, no `Origin` sent. "on": every request counted (per address, or per user after verifying the token; in memory on each replica, added to Redis every 100 ms) with RateLimit headers, and CORS against an origin list with an allowed `Origin` (allow-origin, expose-headers, `Vary`). Runs in the order off, on, on, off; means of two runs each.',
+  '"off": `RATE_LIMIT_ENABLED=false`, no `Origin` sent. "on": every request counted (per address, or per user after verifying the token; in memory on each replica, added to Redis every 100 ms) with RateLimit headers, and CORS against an origin list with an allowed `Origin` (allow-origin, expose-headers, `Vary`). Two api processes per side, each warmed up for ' + PROCESS_WARMUP + ' s first; runs alternate off 1, on 1, on 2, off 2, off 1, on 2, on 1, off 2; means of four runs each.',
   '',
   '| caller | off | on | throughput cost | api CPU cost per request |',
   '|---|---|---|---|---|',

@@ -25,6 +25,7 @@ const SCRIPTS = [
   { name: 'gateway', script: 'bench/gateway.mjs', env: {} },
   { name: 'realtime', script: 'bench/realtime.mjs', env: {} },
   { name: 'rules', script: 'bench/rules.mjs', env: {} },
+  { name: 'revocation', script: 'bench/revocation.mjs', env: {} },
 ];
 
 function run(cmd, args, env = {}) {
@@ -154,6 +155,13 @@ if (realtime) {
 const rules = await load('rules');
 if (rules) {
   add('rules', `list under an expression rule vs under \`public\` (${rules.documents} documents, c=${rules.connections})`, `${rules.expressionReqPerSec} vs ${rules.publicReqPerSec} req/s: **${rules.ratio}x**`, '≥ 0.9x', rules.met);
+}
+const revocation = await load('revocation');
+if (revocation) {
+  const c = revocation.cost;
+  add('auth', 'live session check on get by id: anonymous / signed in (cached 2 s) / signed in (no cache)', `${c.anonymous.requestsPerSec} / ${c.cached.requestsPerSec} / ${c.uncached.requestsPerSec} req/s`);
+  const r = revocation.revocation;
+  add('auth', 'revoked token refused on another replica: logout / user disabled, p50 / max', `${r.logoutMs.p50} / ${r.logoutMs.max} ms; ${r.disableMs.p50} / ${r.disableMs.max} ms`, 'within seconds', revocation.targets.met);
 }
 
 const m = machine();
