@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Redirect, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
@@ -97,6 +97,7 @@ export class OAuthController {
     summary:
       'The callback of a provider using response_mode=form_post (Apple): takes its x-www-form-urlencoded answer and redirects (303) to the GET callback on this origin, where the flow cookie is checked',
   })
+  @ApiConsumes('application/x-www-form-urlencoded')
   @ApiResponse({ status: 303, description: 'To GET /v1/auth/oauth/{provider}/callback with the answer in the query' })
   formPostCallback(
     @Param('provider', { schema: providerIdParam }) provider: string,
