@@ -9,6 +9,8 @@ import { type TestAccount, TestOidcProvider } from '../support/oidc-provider.js'
 
 const APP_CALLBACK = 'https://app.example.test/auth/callback';
 const CLIENT = { client_id: 'baas-form', client_secret: 'provider-client-secret-456' };
+const APPLE = { client_id: 'com.example.web', client_secret: 'only-the-test-provider-knows-this' };
+const appleKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
 describe('response_mode=form_post (Apple\'s web answer) against a real oidc-provider', () => {
   const idp = new TestOidcProvider();
@@ -35,7 +37,11 @@ describe('response_mode=form_post (Apple\'s web answer) against a real oidc-prov
   beforeAll(async () => {
     const port = await freePort();
     api = `http://127.0.0.1:${port}`;
-    await idp.start([{ ...CLIENT, redirect_uris: [`${api}/v1/auth/oauth/formy/callback`] }]);
+    idp.appleClients.set(APPLE.client_id, { publicKey: appleKey.publicKey, teamId: 'ABCDE12345', secret: APPLE.client_secret });
+    await idp.start([
+      { ...CLIENT, redirect_uris: [`${api}/v1/auth/oauth/formy/callback`] },
+      { ...APPLE, redirect_uris: [`${api}/v1/auth/oauth/apple-web/callback`] },
+    ]);
     app = await startApi(testConfig({ PUBLIC_URL: api, AUTH_REDIRECT_URLS: APP_CALLBACK, AUTH_OIDC_ALLOW_INSECURE: 'true' }));
     await app.listen({ port, host: '127.0.0.1' });
     const put = await call(
@@ -145,16 +151,29 @@ describe('response_mode=form_post (Apple\'s web answer) against a real oidc-prov
     expect(badProvider.status).toBe(400);
   });
 
-  it('the Apple preset asks for openid email name with response_mode=form_post', async () => {
-    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-    const put = await call('PUT', '/v1/admin/auth-providers/apple-web', { kind: 'apple', issuer: idp.issuer, clientId: 'com.example.web', clientSecret: pem, options: { teamId: 'ABCDE12345', keyId: 'KEY1234567' } }, service);
+  it('the Apple preset: openid email name with form_post; a new user signs up with the email from the ID token and the name from `user`', async () => {
+    const pem = appleKey.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const put = await call('PUT', '/v1/admin/auth-providers/apple-web', { kind: 'apple', issuer: idp.issuer, clientId: APPLE.client_id, clientSecret: pem, options: { teamId: 'ABCDE12345', keyId: 'KEY1234567' } }, service);
     expect(put.status, JSON.stringify(put.body)).toBe(200);
-    const res = await new Browser().get(`${api}/v1/auth/oauth/apple-web/authorize?redirectTo=${encodeURIComponent(APP_CALLBACK)}`);
+    const appleStart = `${api}/v1/auth/oauth/apple-web/authorize?redirectTo=${encodeURIComponent(APP_CALLBACK)}`;
+    const res = await new Browser().get(appleStart);
     expect(res.status).toBe(302);
     const to = new URL(res.headers.get('location')!);
     expect(to.searchParams.get('response_mode')).toBe('form_post');
     expect(to.searchParams.get('scope')).toBe('openid email name');
     expect(to.searchParams.get('code_challenge_method')).toBe('S256');
+    // The whole flow: Apple's first answer carries `user`; email_verified as Apple states it.
+    const who = account({ email: `apple-${randomUUID()}@privaterelay.appleid.com` });
+    idp.nextAccount = who;
+    const browser = new Browser();
+    browser.extraFormFields = { user: JSON.stringify({ name: { firstName: 'Grace', lastName: 'Hopper' }, email: who.email }) };
+    const { url, hops } = await browser.follow(appleStart, APP_CALLBACK);
+    expect(hops).toContain(`POST ${api}/v1/auth/oauth/apple-web/callback`);
+    const landing = new URL(url);
+    expect(landing.searchParams.get('error'), landing.searchParams.get('error_description') ?? '').toBeNull();
+    const session = await call('POST', '/v1/auth/oauth/exchange', { code: landing.searchParams.get('code') });
+    expect(session.status, JSON.stringify(session.body)).toBe(200);
+    expect(session.body.user).toMatchObject({ email: who.email, emailVerified: true, displayName: 'Grace Hopper' });
     // GitHub cannot answer with a form.
     const gh = await call('PUT', '/v1/admin/auth-providers/gh', { kind: 'github', clientId: 'x', options: { responseMode: 'form_post' } }, service);
     expect(gh.status).toBe(400);
