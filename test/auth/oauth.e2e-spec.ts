@@ -11,45 +11,11 @@ import { freePort } from '../support/net.js';
 import { subscribe } from '../support/subscribers.js';
 import { type TestAccount, TestOidcProvider } from '../support/oidc-provider.js';
 import { createUser, TEST_PASSWORD } from '../support/users.js';
+import { Browser } from '../support/oauth-browser.js';
 
 const APP_CALLBACK = 'https://app.example.test/auth/callback';
 const NATIVE_CALLBACK = 'myapp://auth/callback';
 const CLIENT = { client_id: 'baas-app', client_secret: 'provider-client-secret-123' };
-
-/** A browser, as far as redirects and cookies go: follows redirects by hand, keeps cookies per origin. */
-class Browser {
-  private readonly jar = new Map<string, Map<string, string>>();
-
-  async get(url: string): Promise<Response> {
-    const target = new URL(url);
-    const cookies = [...(this.jar.get(target.origin) ?? new Map<string, string>())].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await fetch(target, { redirect: 'manual', headers: cookies ? { cookie: cookies } : {} });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const [name, ...value] = pair!.split('=');
-      const jar = this.jar.get(target.origin) ?? new Map<string, string>();
-      if (value.join('=') === '' || /max-age=0/i.test(line)) jar.delete(name!.trim());
-      else jar.set(name!.trim(), value.join('='));
-      this.jar.set(target.origin, jar);
-    }
-    return res;
-  }
-
-  /** Follows redirects until one leaves for `stopAt` (the app, which is not a server here); returns that URL. */
-  async follow(url: string, stopAt: string): Promise<{ url: string; hops: string[] }> {
-    const hops: string[] = [];
-    let next = url;
-    for (let i = 0; i < 20; i++) {
-      if (next.startsWith(stopAt)) return { url: next, hops };
-      hops.push(next);
-      const res = await this.get(next);
-      const location = res.headers.get('location');
-      if (!location) throw new Error(`no redirect from ${next}: ${res.status} ${await res.text()}`);
-      next = new URL(location, next).toString();
-    }
-    throw new Error('too many redirects');
-  }
-}
 
 describe('sign in with an OpenID Connect provider (real oidc-provider on loopback)', () => {
   const idp = new TestOidcProvider();

@@ -1,7 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, type JWK } from 'jose';
+import { exportJWK, type JWK, jwtVerify } from 'jose';
 import Provider, { type AccountClaims, type KoaContextLike } from 'oidc-provider';
 
 export interface TestAccount {
@@ -30,6 +30,13 @@ export class TestOidcProvider {
     this.privateJwk = privateKey.export({ format: 'jwk' });
     this.signingJwk = { ...this.privateJwk, kid: 'test-key', alg: 'RS256', use: 'sig' };
   }
+
+  /**
+   * Clients that authenticate as Apple's do: client_secret is an ES256 JWT (iss team id, sub
+   * client id, aud https://appleid.apple.com) signed with the team's key. The token endpoint
+   * verifies it with `publicKey`, then lets oidc-provider see the registered secret.
+   */
+  readonly appleClients = new Map<string, { publicKey: KeyObject; teamId: string; secret: string }>();
 
   async start(clients: { client_id: string; client_secret: string; redirect_uris: string[] }[]): Promise<string> {
     const server = createServer();
@@ -71,10 +78,35 @@ export class TestOidcProvider {
           });
         return;
       }
+      if (req.method === 'POST' && req.url?.startsWith('/token') && this.appleClients.size) {
+        void this.appleToken(req).then(
+          () => handle(req, res),
+          () => {
+            res.statusCode = 401;
+            res.setHeader('content-type', 'application/json');
+            res.end(JSON.stringify({ error: 'invalid_client' }));
+          },
+        );
+        return;
+      }
       handle(req, res);
     });
     this.server = server;
     return this.issuer;
+  }
+
+  /** Reads the token request; for an Apple-style client, checks its JWT secret (throws when bad). */
+  private async appleToken(req: IncomingMessage & { body?: Record<string, string> }): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+    const apple = body.client_id ? this.appleClients.get(body.client_id) : undefined;
+    if (apple) {
+      await jwtVerify(body.client_secret ?? '', apple.publicKey, { issuer: apple.teamId, subject: body.client_id, audience: 'https://appleid.apple.com', algorithms: ['ES256'] });
+      body.client_secret = apple.secret;
+    }
+    // oidc-provider takes an already read body from req.body.
+    req.body = body;
   }
 
   async stop(): Promise<void> {

@@ -26,6 +26,7 @@ export function hasBody(request: FastifyRequest): boolean {
 }
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
+const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 
 function routeClassOf(request: FastifyRequest): RouteClass {
   return request.routeOptions.config.gateway ?? classifyRoute(request.method, request.routeOptions.url);
@@ -47,7 +48,8 @@ export function etagOf(payload: string | Buffer): string {
  * Registered after @fastify/cors, so its answers (429, 415) carry CORS headers and
  * preflights never reach it. Per request, in order:
  * - the route group's rate limit (RateLimit-* headers; 429 + Retry-After);
- * - JSON routes refuse a body that is not JSON (415), before anything parses it;
+ * - JSON routes refuse a body that is not JSON (415), before anything parses it; the one
+ *   form route (form_post callback) refuses anything but a urlencoded form;
  * - body timeouts: a body must arrive within BODY_TIMEOUT_MS (UPLOAD_TIMEOUT_MS for
  *   uploads) and never stall for BODY_IDLE_TIMEOUT_MS, or the connection is cut;
  * - on send: `connection: close` when answering before the body was read (413, 415, 429 on
@@ -80,7 +82,10 @@ export const gatewayPlugin = fp<{ config: AppConfig; limiter: GatewayRateLimiter
       if (route.body === 'json' && !JSON_TYPE.test(request.headers['content-type'] ?? '')) {
         return refuse(request, reply, new AppException(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json'));
       }
-      armBodyTimeouts(request, route.body === 'json' ? config.BODY_TIMEOUT_MS : config.UPLOAD_TIMEOUT_MS, config.BODY_IDLE_TIMEOUT_MS);
+      if (route.body === 'form' && !FORM_TYPE.test(request.headers['content-type'] ?? '')) {
+        return refuse(request, reply, new AppException(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/x-www-form-urlencoded'));
+      }
+      armBodyTimeouts(request, route.body === 'json' || route.body === 'form' ? config.BODY_TIMEOUT_MS : config.UPLOAD_TIMEOUT_MS, config.BODY_IDLE_TIMEOUT_MS);
     });
 
     fastify.addHook('onSend', async (request, reply, payload) => {

@@ -6,8 +6,11 @@
 
 export type RateGroup = 'reads' | 'writes' | 'uploads' | 'invokes' | 'auth';
 
-/** `json`: a JSON body or none; `multipart`: form-data upload; `raw`: arbitrary bytes, streamed. */
-export type BodyKind = 'json' | 'multipart' | 'raw';
+/**
+ * `json`: a JSON body or none; `multipart`: form-data upload; `raw`: arbitrary bytes, streamed;
+ * `form`: an `application/x-www-form-urlencoded` body (only a provider's form_post callback).
+ */
+export type BodyKind = 'json' | 'multipart' | 'raw' | 'form';
 
 export interface RouteClass {
   /** null: never rate limited (health probes, metrics, CORS preflights). */
@@ -26,6 +29,8 @@ const UPLOADS: readonly [string, string][] = [
   ['POST', '/v1/admin/transfer/buckets/:bucket/files'],
 ];
 const MULTIPART = new Set(['/v1/storage/buckets/:bucket/files', '/v1/admin/transfer/buckets/:bucket/files']);
+/** OAuth providers answering with response_mode=form_post (Apple) POST a form here. */
+const FORM = new Set(['/v1/auth/oauth/:provider/callback']);
 const FILE_BYTES = new Set(['/v1/storage/files/:id/content', '/v1/storage/signed']);
 
 function groupOf(method: string, url: string | undefined): RateGroup | null {
@@ -45,6 +50,7 @@ export function classifyRoute(method: string, url: string | undefined): RouteCla
   let body: BodyKind = 'json';
   if (method === 'POST' && url !== undefined && MULTIPART.has(url)) body = 'multipart';
   if (method === 'PUT' && url === '/v1/storage/signed') body = 'raw';
+  if (method === 'POST' && url !== undefined && FORM.has(url)) body = 'form';
   const fileBytes = (method === 'GET' || method === 'HEAD') && url !== undefined && FILE_BYTES.has(url);
   return { group: groupOf(method, url), body, compress: !fileBytes };
 }

@@ -423,7 +423,11 @@ export interface paths {
          */
         get: operations["oAuthCallback"];
         put?: never;
-        post?: never;
+        /**
+         * The callback of a provider using response_mode=form_post (Apple): takes its x-www-form-urlencoded answer and redirects (303) to the GET callback on this origin, where the flow cookie is checked
+         * @description Access: anyone.
+         */
+        post: operations["oAuthFormPostCallback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3272,6 +3276,40 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    oAuthFormPostCallback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    code?: string;
+                    state?: string;
+                    iss?: string;
+                    error?: string;
+                    error_description?: string;
+                    /** @description Apple: the user's name (JSON), on the first sign-in only */
+                    user?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description To GET /v1/auth/oauth/{provider}/callback with the answer in the query */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
     oAuthExchange: {
         parameters: {
             query?: never;
@@ -3532,6 +3570,11 @@ export interface operations {
                         teamId?: string;
                         /** @description Apple: the key id */
                         keyId?: string;
+                        /**
+                         * @description how the provider returns to the callback: query (default) or form_post (default for Apple; the callback then takes a form POST)
+                         * @enum {string}
+                         */
+                        responseMode?: "query" | "form_post";
                     };
                     /** @default true */
                     enabled?: boolean;

@@ -16,7 +16,7 @@ export interface ProviderConfig {
   clientSecret: string | null;
   scopes: string[];
   audiences: string[];
-  options: { tenant?: string; teamId?: string; keyId?: string };
+  options: { tenant?: string; teamId?: string; keyId?: string; responseMode?: 'query' | 'form_post' };
 }
 
 /** Who the provider says signed in. */
@@ -52,11 +52,16 @@ const DEFAULT_SCOPES: Record<ProviderKind, string[]> = {
   oidc: ['openid', 'email', 'profile'],
   google: ['openid', 'email', 'profile'],
   microsoft: ['openid', 'email', 'profile'],
-  // Apple answers with form_post as soon as name or email is asked for; the web flow here reads
-  // the query, so it asks for openid only (native sign-in gets the email in the ID token).
-  apple: ['openid'],
+  // Apple shares the email (in the ID token) and the name (in a `user` form field, on the first
+  // sign-in only) when asked; it then answers with response_mode=form_post.
+  apple: ['openid', 'email', 'name'],
   github: ['read:user', 'user:email'],
 };
+
+/** How the provider sends its answer back: Apple needs form_post; others use the query unless set. */
+export function responseModeOf(provider: Pick<ProviderConfig, 'kind' | 'options'>): 'query' | 'form_post' {
+  return provider.options.responseMode ?? (provider.kind === 'apple' ? 'form_post' : 'query');
+}
 
 /** `email_verified` as each provider states it (Apple sends the string "true"; Microsoft only `xms_edov`). */
 export function profileFromClaims(kind: ProviderKind, claims: JWTPayload & Record<string, unknown>): ProviderProfile {
@@ -104,6 +109,7 @@ export class OAuthClients {
       nonce: checks.nonce,
       code_challenge: await oidc.calculatePKCECodeChallenge(checks.codeVerifier),
       code_challenge_method: 'S256',
+      ...(responseModeOf(provider) === 'form_post' ? { response_mode: 'form_post' } : {}),
       ...(provider.kind === 'google' ? { prompt: 'select_account' } : {}),
     });
   }

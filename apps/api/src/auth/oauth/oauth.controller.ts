@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Redirect, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
@@ -12,6 +12,7 @@ import type { Caller } from '../caller.js';
 import {
   authorizeQuery,
   exchangeBody,
+  formPostBody,
   identityList,
   idTokenBody,
   linkBody,
@@ -88,6 +89,29 @@ export class OAuthController {
     void reply.header('referrer-policy', 'no-referrer');
     const url = await this.oauth.callback(provider, current, browser, clientOf(req));
     return { url, statusCode: 302 };
+  }
+
+  @Post('oauth/:provider/callback')
+  @Redirect()
+  @ApiOperation({
+    summary:
+      'The callback of a provider using response_mode=form_post (Apple): takes its x-www-form-urlencoded answer and redirects (303) to the GET callback on this origin, where the flow cookie is checked',
+  })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiResponse({ status: 303, description: 'To GET /v1/auth/oauth/{provider}/callback with the answer in the query' })
+  formPostCallback(
+    @Param('provider', { schema: providerIdParam }) provider: string,
+    @Body({ schema: formPostBody }) body: z.infer<typeof formPostBody>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    // A cross-site form POST carries no SameSite=Lax cookie; the GET it is sent on to is a
+    // top-level navigation on this origin that does, so state, cookie, PKCE and nonce are all
+    // checked there, exactly as for a query answer (docs/decisions.md).
+    const url = new URL(this.oauth.callbackUrl(provider));
+    for (const [key, value] of Object.entries(body)) if (value !== undefined) url.searchParams.set(key, value);
+    void reply.header('cache-control', 'no-store');
+    void reply.header('referrer-policy', 'no-referrer');
+    return { url: url.toString(), statusCode: 303 };
   }
 
   @Post('oauth/exchange')

@@ -20,6 +20,10 @@ export const providerBody = z
         tenant: z.string().regex(/^[A-Za-z0-9.-]{1,100}$/).optional().describe('Microsoft: the directory (tenant) id or domain'),
         teamId: z.string().regex(/^[A-Z0-9]{10}$/).optional().describe('Apple: the team id'),
         keyId: z.string().regex(/^[A-Z0-9]{10}$/).optional().describe('Apple: the key id'),
+        responseMode: z
+          .enum(['query', 'form_post'])
+          .optional()
+          .describe('how the provider returns to the callback: query (default) or form_post (default for Apple; the callback then takes a form POST)'),
       })
       .default({}),
     enabled: z.boolean().default(true),
@@ -30,12 +34,31 @@ export const providerBody = z
     if (b.kind === 'microsoft' && ['common', 'organizations', 'consumers'].includes(b.options.tenant ?? '')) {
       ctx.addIssue({ code: 'custom', path: ['options', 'tenant'], message: 'must be a specific tenant (multi-tenant issuers cannot be verified)' });
     }
+    if (b.kind === 'github' && b.options.responseMode === 'form_post') ctx.addIssue({ code: 'custom', path: ['options', 'responseMode'], message: 'GitHub answers in the query only' });
     if (b.kind === 'apple' && (!b.options.teamId || !b.options.keyId)) ctx.addIssue({ code: 'custom', path: ['options'], message: 'Apple needs teamId and keyId' });
   });
 export type ProviderBody = z.infer<typeof providerBody>;
 
 export const authorizeQuery = z.strictObject({ redirectTo: redirectUrlSchema, link: opaqueTokenSchema.optional().describe('set by POST /auth/identities/:provider/link') });
 export const linkBody = z.strictObject({ redirectTo: redirectUrlSchema });
+/**
+ * A provider's form_post answer (POST to the callback). Only these fields travel on; an ID
+ * token in the form is not used (the code is exchanged for one, checked against the nonce).
+ */
+export const formPostBody = z.object({
+  code: z.string().max(2048).optional(),
+  state: z.string().max(200).optional(),
+  iss: z.string().max(2048).optional(),
+  error: z.string().max(200).optional(),
+  error_description: z.string().max(1000).optional(),
+  user: z.string().max(2048).optional().describe('Apple: the user\'s name (JSON), on the first sign-in only'),
+});
+
+/** Apple's `user` form field (unsigned: only the name is taken from it, never the email). */
+export const appleUserField = z.object({
+  name: z.object({ firstName: z.string().max(100).optional(), lastName: z.string().max(100).optional() }).optional(),
+});
+
 export const exchangeBody = z.strictObject({ code: opaqueTokenSchema });
 export const idTokenBody = z.strictObject({
   idToken: z.string().min(20).max(16_384).regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a JWT'),

@@ -14,7 +14,7 @@ import { LiveSessionService } from '../live-session.service.js';
 import { RateLimitService } from '../rate-limit.service.js';
 import { assertRedirectAllowed } from '../redirects.js';
 import { hashToken, newOpaqueToken } from '../token.service.js';
-import { type ProviderBody } from './oauth.dto.js';
+import { appleUserField, type ProviderBody } from './oauth.dto.js';
 import { type FlowChecks, misconfigured, OAuthClients, oauthError, type ProviderConfig, type ProviderKind, type ProviderProfile } from './oauth-clients.js';
 import { type IdentityRow, OAuthRepository, type ProviderRow } from './oauth.repository.js';
 
@@ -133,6 +133,9 @@ export class OAuthService implements OnModuleInit {
    * used, expired or from another browser has no trusted redirect: it throws.
    */
   async callback(providerId: string, callbackUrl: URL, browserCookie: string | undefined, client: ClientInfo): Promise<string> {
+    // Apple's `user` form field (carried over by the form_post hop) is not part of the protocol.
+    const userField = callbackUrl.searchParams.get('user');
+    callbackUrl.searchParams.delete('user');
     const state = callbackUrl.searchParams.get('state');
     if (!state || state.length > 200) throw stateInvalid();
     // Taken once (GETDEL): a replayed callback finds nothing.
@@ -146,6 +149,7 @@ export class OAuthService implements OnModuleInit {
       if (providerError) throw oauthError(400, 'OAUTH_DENIED', `The provider answered ${providerError.slice(0, 60)}`);
       const provider = await this.provider(providerId);
       const profile = await this.clients.finish(provider, this.callbackUrl(provider.id), callbackUrl, flow);
+      profile.name ??= nameFromUserField(userField);
       const user = flow.linkUserId ? await this.link(flow.linkUserId, provider, profile, client) : await this.resolve(provider, profile, client);
       const code = newOpaqueToken('oc_');
       const pending: PendingExchange = { userId: user.id, provider: provider.id };
@@ -358,6 +362,24 @@ export class OAuthService implements OnModuleInit {
   private key(kind: 'flow' | 'code' | 'link', secret: string): string {
     return `${this.config.QUEUE_PREFIX}:oauth:${kind}:${hashToken(secret)}`;
   }
+}
+
+/**
+ * The name in Apple's `user` form field (JSON, sent on the first sign-in only). It is not
+ * signed, so only the display name is taken from it; a malformed field is ignored.
+ */
+export function nameFromUserField(field: string | null): string | null {
+  if (!field) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(field);
+  } catch {
+    return null;
+  }
+  const user = appleUserField.safeParse(parsed);
+  if (!user.success || !user.data.name) return null;
+  const name = [user.data.name.firstName, user.data.name.lastName].map((p) => p?.trim()).filter(Boolean).join(' ');
+  return name ? name.slice(0, 100) : null;
 }
 
 function profileFields(profile: ProviderProfile) {
