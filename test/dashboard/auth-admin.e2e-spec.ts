@@ -5,7 +5,7 @@ import { PrismaService } from '#libs/database';
 import { startApi } from '../support/app.js';
 import { testConfig } from '../support/config.js';
 import { createUser, type TestUser } from '../support/users.js';
-import { type Browser, buildDashboard, launchBrowser } from './browser.js';
+import { type Browser, buildDashboard, launchBrowser, screenshot } from './browser.js';
 
 /** The dashboard's auth administration in Chromium: sign-in providers, scoped and expiring keys. */
 describe('dashboard: sign-in providers and scoped API keys', { timeout: 120_000 }, () => {
@@ -51,6 +51,7 @@ describe('dashboard: sign-in providers and scoped API keys', { timeout: 120_000 
     const row = await app.get(PrismaService).authProvider.findUniqueOrThrow({ where: { id: 'keycloak' } });
     expect(row.clientSecret).not.toContain('dash-secret-value');
     expect(await page.content()).not.toContain('dash-secret-value');
+    await screenshot(page, 'sign-in-providers');
     // An oidc provider without an issuer: the api's message, not a blank page.
     await page.getByLabel('Id', { exact: true }).fill('broken');
     await page.getByLabel('Issuer URL').fill('');

@@ -212,6 +212,7 @@ describe('admin dashboard in Chromium', { timeout: 120_000 }, () => {
     const usage = page.getByTestId('function-usage');
     await eventually(() => usage.locator('tbody tr').first().textContent()).toContain(new Date().toISOString().slice(0, 10));
     await eventually(() => usage.locator('tbody tr').last().textContent()).toMatch(/^total[1-9]/);
+    await screenshot(page, 'function-usage');
   });
 
   it('shows an email of the delivery log and previews a template live', async () => {
