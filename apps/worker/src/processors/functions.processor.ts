@@ -82,6 +82,13 @@ const CODE_CACHE_SIZE = 100;
 const FUNCTION_ID_CACHE_SIZE = 10_000;
 /** A run deferred for fair share comes back after 1–2 × this (up to 25 × for a long backlog). */
 const FAIR_SHARE_RETRY_MS = 200;
+/**
+ * Before deferring a run for fair share, its slot waits this long for one of this worker's
+ * runs to finish (fast functions free one within milliseconds): a busy function's run is not
+ * sent away for 200 ms+ when a slot frees right after, and the held slot is free again (the
+ * run deferred) after this bound, for functions with nothing running here.
+ */
+const FAIR_SHARE_HOLD_MS = 25;
 
 /**
  * Runs functions: one job per run (jobId = run id). Each attempt is recorded; a failed
@@ -104,6 +111,8 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
   private activeTotal = 0;
   /** Runs deferred for fair share per function, since it last had nothing running here. */
   private readonly deferred = new Map<string, number>();
+  /** Runs holding a slot for fair share (FAIR_SHARE_HOLD_MS), woken when a run here finishes. */
+  private readonly holders = new Set<() => void>();
 
   constructor(
     private readonly runs: FunctionRunsRepository,
@@ -138,7 +147,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     if (job.name !== FunctionsJob.Run) throw new UnrecoverableError(`Unknown job ${job.name} on queue ${QueueName.Functions}`);
     const { runId } = job.data;
     const functionId = job.data.functionId ?? (await this.functionOf(runId));
-    if (functionId !== null && !this.mayStart(functionId)) {
+    if (functionId !== null && !this.mayStart(functionId) && !(await this.hold(functionId))) {
       // Fair share: this function already runs here and only the last free slot is left,
       // which is kept for functions with nothing running here. Try again shortly, without
       // using an attempt; the slot takes the next job in the queue meanwhile.
@@ -163,7 +172,27 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
         this.active.delete(slot);
         this.deferred.delete(slot);
       }
+      for (const wake of this.holders) wake();
     }
+  }
+
+  /** Waits up to FAIR_SHARE_HOLD_MS for mayStart(functionId); true when it may start now. */
+  private async hold(functionId: string): Promise<boolean> {
+    const deadline = Date.now() + FAIR_SHARE_HOLD_MS;
+    while (!this.mayStart(functionId)) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          this.holders.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, left);
+        this.holders.add(wake);
+      });
+    }
+    return true;
   }
 
   /**
