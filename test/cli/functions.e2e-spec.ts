@@ -417,7 +417,13 @@ export default async (event: { payload: { name: string } }, ctx: { log(...a: unk
     await service.collection('notes').create({ text: 'already there' });
     write(
       'functions/notes.ts',
-      `export default async (event: { type: string; payload: { text: string } }, ctx: any) => {
+      `type Note = { text: string };
+type Ctx = {
+  db: { collection(name: string): { create(doc: Note): Promise<Note>; list(options: object): Promise<{ items: Note[] }> } };
+  env: Record<string, string | undefined>;
+  log(...values: unknown[]): void;
+};
+export default async (event: { type: string; payload: { text: string } }, ctx: Ctx) => {
   if (!event.payload?.text) throw new Error('no text given');
   const created = await ctx.db.collection('notes').create({ text: event.payload.text + ' ' + (ctx.env.GREETING ?? '-') });
   const all = await ctx.db.collection('notes').list({ sort: 'createdAt' });

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { PG_POOL } from '#libs/database';
 import { type JobResult, QueueName, SystemJob } from '#libs/queue';
+import { deleteInChunks } from '../events/chunked-delete.js';
 import { upsertSystemScheduler } from '../events/system-scheduler.js';
 
 /** Guests deleted per statement, so one sweep never holds long locks. */
@@ -37,19 +38,16 @@ export class GuestCleanup implements OnApplicationBootstrap {
 
   async sweep(): Promise<GuestCleanupResult> {
     const hours = this.config.AUTH_GUEST_RETENTION_HOURS;
-    let guests = 0;
-    for (;;) {
-      const { rowCount } = await this.pool.query(
-        `DELETE FROM users WHERE id IN (
-           SELECT u.id FROM users u
-            WHERE u.is_anonymous AND u.created_at < now() - make_interval(hours => $1)
-              AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = u.id AND s.last_used_at >= now() - make_interval(hours => $1))
-            LIMIT ${CHUNK})`,
-        [hours],
-      );
-      guests += rowCount ?? 0;
-      if ((rowCount ?? 0) < CHUNK) break;
-    }
+    const guests = await deleteInChunks(
+      this.pool,
+      `DELETE FROM users WHERE id IN (
+         SELECT u.id FROM users u
+          WHERE u.is_anonymous AND u.created_at < now() - make_interval(hours => $1)
+            AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = u.id AND s.last_used_at >= now() - make_interval(hours => $1))
+          LIMIT ${CHUNK})`,
+      [hours],
+      CHUNK,
+    );
     if (guests > 0) this.logger.log(`guest cleanup: deleted ${guests} abandoned guests`);
     return { guests };
   }

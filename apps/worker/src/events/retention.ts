@@ -6,6 +6,7 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { PG_POOL } from '#libs/database';
 import { FINAL_STATUSES } from '#libs/functions';
 import { type JobResult, QueueName, SystemJob } from '#libs/queue';
+import { deleteInChunks } from './chunked-delete.js';
 import { upsertSystemScheduler } from './system-scheduler.js';
 
 /** Rows deleted per statement, so one sweep never holds long locks or a huge transaction. */
@@ -57,12 +58,7 @@ export class RetentionSweep implements OnApplicationBootstrap {
     return { runs, receipts, outbox };
   }
 
-  private async chunked(text: string, values: unknown[]): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const { rowCount } = await this.pool.query(text, values);
-      total += rowCount ?? 0;
-      if ((rowCount ?? 0) < CHUNK) return total;
-    }
+  private chunked(text: string, values: unknown[]): Promise<number> {
+    return deleteInChunks(this.pool, text, values, CHUNK);
   }
 }
