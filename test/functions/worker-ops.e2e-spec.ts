@@ -48,8 +48,10 @@ describe('worker logs', () => {
     await js(stack, 'sleeps', 'export default async () => { await new Promise((r) => setTimeout(r, 1500)); return 1; }', { retries: 1 });
     const started = await http.post('/v1/functions/sleeps/invoke?async=true').set(svc).send({}).expect(202);
     await waitForRun(stack, started.body.runId, ['running']);
-    await expect.poll(() => pool.hostPids().length).toBe(1); // hosts start on demand
-    const [pid] = pool.hostPids();
+    // Hosts start on demand, and "running" is written before the run reaches one: wait until
+    // a host holds it, or the kill could land on a host that has not got it yet.
+    await expect.poll(() => pool.busyHostPids().length).toBe(1);
+    const [pid] = pool.busyHostPids();
     process.kill(pid!, 'SIGKILL');
     await logged({ msg: 'sandbox host died; starting another', pid, runIds: (ids: unknown) => Array.isArray(ids) && ids.includes(started.body.runId) }).toBe(1);
     await logged({ msg: 'function run lost its sandbox host', runId: started.body.runId }).toBe(1);

@@ -101,6 +101,11 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
     return this.hosts.filter((h) => h.alive && h.child.pid).map((h) => h.child.pid!);
   }
 
+  /** The pids of the live hosts holding a run now (tests kill one mid-run). */
+  busyHostPids(): number[] {
+    return this.hosts.filter((h) => h.alive && h.load > 0 && h.child.pid).map((h) => h.child.pid!);
+  }
+
   /** What the live hosts hold in their warm pools (tests, benchmarks). */
   async stats(): Promise<{ hosts: number; isolates: number; versions: number; heapBytes: number }> {
     const all = await Promise.all(
