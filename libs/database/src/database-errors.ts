@@ -51,3 +51,20 @@ export function mapDatabaseError(err: unknown): MappedDbError | undefined {
   }
   return undefined;
 }
+
+/** The SQLSTATE (and constraint) of a Postgres error from the pg driver, else undefined. */
+export function pgErrorOf(err: unknown): { code: string; constraint?: string } | undefined {
+  if (typeof err !== 'object' || err === null || !('code' in err) || !('severity' in err) || typeof err.code !== 'string') return undefined;
+  const constraint = 'constraint' in err && typeof err.constraint === 'string' ? err.constraint : undefined;
+  return { code: err.code, constraint };
+}
+
+/**
+ * Whether `err` is a unique violation, from raw SQL (23505) or Prisma (P2002); with
+ * `constraint`, only a violation of that constraint (raw SQL errors name it).
+ */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  if (err instanceof Prisma.PrismaClientKnownRequestError) return err.code === 'P2002' && constraint === undefined;
+  const pgErr = pgErrorOf(err);
+  return pgErr?.code === '23505' && (constraint === undefined || pgErr.constraint === constraint);
+}

@@ -37,3 +37,24 @@ export const CODE_BY_STATUS: Record<number, string> = {
   500: 'INTERNAL_ERROR',
   503: 'SERVICE_UNAVAILABLE',
 };
+
+// Factories for the answers thrown most often, so a code is spelled in one place.
+// Not-found rule (docs/api.md, "Errors"): a missing resource named in the path answers
+// `<RESOURCE>_NOT_FOUND` (COLLECTION_, DOCUMENT_, BUCKET_, FILE_, FUNCTION_, RUN_, ...);
+// plain `NOT_FOUND` is only for a route that does not exist.
+
+export function validationFailed(message: string, details?: ErrorDetail[]): AppException {
+  return new AppException(400, 'VALIDATION_FAILED', message, details);
+}
+
+export function notFound(code: `${string}_NOT_FOUND`, message: string): AppException {
+  return new AppException(404, code, message);
+}
+
+export function forbidden(message: string, code = 'FORBIDDEN'): AppException {
+  return new AppException(403, code, message);
+}
+
+export function conflict(code: string, message: string): AppException {
+  return new AppException(409, code, message);
+}
