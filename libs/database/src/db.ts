@@ -16,7 +16,7 @@ export type Db = Kysely<DB>;
 export const KYSELY = Symbol('KYSELY');
 
 export function createDb(pool: pg.Pool): Db {
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool as unknown as PostgresPool }) });
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool }) });
 }
 
 /**
