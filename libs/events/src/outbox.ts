@@ -1,44 +1,73 @@
 import type pg from 'pg';
-import type { Prisma } from '#libs/database';
+import type { Prisma, Tx } from '#libs/database';
 import type { EventPayloads, EventType } from './event-types.js';
 import { noteOutboxWrite } from './outbox-wakeup.js';
 import { hasSubscriberSql, subscriptionKey } from './subscriptions.js';
 
+/**
+ * The one outbox writer (two shapes of one guarded INSERT, both doing the relay's wake-up
+ * bookkeeping themselves, so no caller can forget it):
+ * - `writeOutbox(tx, type, payload)` inside a `withTransaction` (or, until every caller has
+ *   moved, a Prisma interactive transaction);
+ * - `outboxCte(...)` + `runWithOutbox(...)` for a write whose event rides in the same
+ *   statement as the change (the document hot path: one round trip, no BEGIN/COMMIT).
+ * Either way an event exists exactly when the change that caused it commits, and only when a
+ * function subscribes to it (the check is part of the same statement, see hasSubscriberSql).
+ */
+
 const GUARDED_INSERT = `INSERT INTO outbox_events (type, payload) SELECT $1, $2::jsonb
   WHERE ${hasSubscriberSql('$3', '$4::text', '$5::text')} RETURNING id`;
 
-/**
- * Writes an event to the outbox inside the caller's transaction, so an event exists exactly
- * when the change that caused it commits, and only when a function subscribes to it (the
- * check is part of the same statement, see hasSubscriberSql). Two forms: a Prisma
- * interactive transaction, or a pg client inside BEGIN/COMMIT (the hand-written SQL paths).
- * Returns the event id, or null when nothing subscribes (no row written).
- */
+/** Writes an event in the caller's transaction. Returns its id, or null when nothing subscribes (no row). */
 export async function writeOutbox<T extends EventType>(
-  tx: Prisma.TransactionClient,
+  // Transitional (issue 13): Prisma transactions and bare pg clients until every caller uses withTransaction.
+  tx: Tx | Prisma.TransactionClient | pg.PoolClient,
   type: T,
   payload: EventPayloads[T],
 ): Promise<string | null> {
-  const rows = await tx.$queryRawUnsafe<{ id: string }[]>(GUARDED_INSERT, ...guardedParams(type, payload));
-  return noted(rows[0]?.id);
-}
-
-export async function writeOutboxSql<T extends EventType>(
-  client: pg.ClientBase,
-  type: T,
-  payload: EventPayloads[T],
-): Promise<string | null> {
-  const { rows } = await client.query<{ id: string }>(GUARDED_INSERT, guardedParams(type, payload));
-  return noted(rows[0]?.id);
-}
-
-function guardedParams<T extends EventType>(type: T, payload: EventPayloads[T]): [string, string, string, string | null, string] {
   const key = subscriptionKey(type, payload);
-  return [type, JSON.stringify(payload), key.kind, key.target, key.operation];
-}
-
-function noted(id: string | undefined): string | null {
+  const params = [type, JSON.stringify(payload), key.kind, key.target, key.operation];
+  const rows =
+    '$queryRawUnsafe' in tx
+      ? await tx.$queryRawUnsafe<{ id: string }[]>(GUARDED_INSERT, ...params)
+      : (await ('client' in tx ? tx.client : tx).query<{ id: string }>(GUARDED_INSERT, params)).rows;
+  const id = rows[0]?.id;
   if (id === undefined) return null;
   noteOutboxWrite();
   return id;
+}
+
+/** The column a statement built with `outboxCte` selects: whether it wrote its event. */
+const EVENTED = '__evented';
+
+/**
+ * A CTE `e` that inserts one event selected FROM `source` (a CTE of the same statement, e.g.
+ * the written row), guarded like writeOutbox; `payload`, `target` and `operation` are SQL
+ * expressions over `source`/parameters. Select `outboxEvented()` in the outer query and run
+ * the statement with `runWithOutbox`.
+ */
+export function outboxCte(source: string, type: EventType, payload: string, target: string, operation: string): string {
+  return `e AS (
+    INSERT INTO outbox_events (type, payload)
+    SELECT '${type}', ${payload} FROM ${source} WHERE ${hasSubscriberSql(`'${subscriptionKind(type)}'`, target, operation)}
+    RETURNING 1
+  )`;
+}
+
+/** The outer SELECT's column reporting whether `outboxCte` wrote its event. */
+export function outboxEvented(): string {
+  return `EXISTS (SELECT 1 FROM e) AS ${EVENTED}`;
+}
+
+/** Runs a statement built with `outboxCte`: wakes the relay when it wrote an event, returns the rows without the flag. */
+export async function runWithOutbox<R extends object>(db: pg.Pool | pg.PoolClient, query: pg.QueryConfig): Promise<R[]> {
+  const { rows } = await db.query<R & { [EVENTED]: boolean }>(query);
+  return rows.map(({ [EVENTED]: evented, ...row }) => {
+    if (evented) noteOutboxWrite();
+    return row as unknown as R;
+  });
+}
+
+function subscriptionKind(type: EventType): string {
+  return type.slice(0, type.indexOf('.'));
 }

@@ -3,7 +3,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { createPgPool, PG_POOL } from '#libs/database';
-import { hasSubscriberSql, noteOutboxWrite } from '#libs/events';
+import { outboxCte, outboxEvented, runWithOutbox } from '#libs/events';
 import type { Caller } from '../../auth/caller.js';
 import type { CollectionDef, Rule } from '../definition.js';
 import { readFilterSql } from '../permissions.js';
@@ -35,9 +35,6 @@ const COLUMNS = 'd.id, d.data, d.owner_id, d.acl, d.version, d.created_at, d.upd
 /** A timestamptz(3) column as Date.prototype.toISOString() writes it (what toDoc() returns). */
 const ISO = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** Whether a write's statement also wrote its outbox event (only when a function subscribes). */
-type Evented = { evented: boolean };
-
 /**
  * The name of a collection's write statement, prepared once per pooled connection: the write and
  * its guarded event make a CTE whose parse + plan cost more than its execution (bench/system.mjs).
@@ -49,12 +46,6 @@ function statementName(kind: 'insert' | 'update', collection: string): string {
   let name = statementNames.get(key);
   if (!name) statementNames.set(key, (name = `doc_${kind}_${createHash('sha256').update(collection).digest('hex').slice(0, 32)}`));
   return name;
-}
-
-/** Drops the `evented` flag of a write, waking the outbox relay (after commit) when it is set. */
-function withoutEvented({ evented, ...row }: DocRow & Evented): DocRow {
-  if (evented) noteOutboxWrite();
-  return row;
 }
 
 export interface ListQuery {
@@ -246,22 +237,23 @@ export class DocumentsRepository implements OnApplicationShutdown {
     event: Record<string, unknown> & { after: Record<string, unknown> },
   ): Promise<DocRow> {
     const { after, ...rest } = event;
-    const { rows } = await db.query<DocRow & Evented>({
+    const rows = await runWithOutbox<DocRow>(db, {
       name: statementName('insert', def.name),
       text: `WITH d AS (
          INSERT INTO ${tableOf(def.name)} AS d (id, data, owner_id, acl, version, created_at, updated_at)
          VALUES ($1::uuid, $2::jsonb, $3::uuid, $4::jsonb, 1, clock_timestamp(), clock_timestamp())
          RETURNING ${COLUMNS}
-       ), e AS (
-         INSERT INTO outbox_events (type, payload)
-         SELECT 'db.change', $5::jsonb || jsonb_build_object('after', $6::jsonb || jsonb_build_object('createdAt', ${ISO('d.created_at')}, 'updatedAt', ${ISO('d.updated_at')}))
-           FROM d WHERE ${hasSubscriberSql("'db'", '$7::text', "'create'")}
-         RETURNING 1
-       )
-       SELECT d.*, EXISTS (SELECT 1 FROM e) AS evented FROM d`,
+       ), ${outboxCte(
+         'd',
+         'db.change',
+         `$5::jsonb || jsonb_build_object('after', $6::jsonb || jsonb_build_object('createdAt', ${ISO('d.created_at')}, 'updatedAt', ${ISO('d.updated_at')}))`,
+         '$7::text',
+         "'create'",
+       )}
+       SELECT d.*, ${outboxEvented()} FROM d`,
       values: [doc.id, JSON.stringify(doc.data), doc.ownerId, doc.acl === null ? null : JSON.stringify(doc.acl), JSON.stringify(rest), JSON.stringify(after), def.name],
     });
-    return withoutEvented(rows[0]!);
+    return rows[0]!;
   }
 
   /**
@@ -277,21 +269,22 @@ export class DocumentsRepository implements OnApplicationShutdown {
     event: Record<string, unknown> & { after: Record<string, unknown> },
   ): Promise<DocRow> {
     const { after, ...rest } = event;
-    const { rows } = await client.query<DocRow & Evented>({
+    const rows = await runWithOutbox<DocRow>(client, {
       name: statementName('update', def.name),
       text: `WITH d AS (
          UPDATE ${tableOf(def.name)} AS d SET data = $2::jsonb, acl = $3::jsonb, version = d.version + 1, updated_at = clock_timestamp()
           WHERE d.id = $1::uuid RETURNING ${COLUMNS}
-       ), e AS (
-         INSERT INTO outbox_events (type, payload)
-         SELECT 'db.change', $4::jsonb || jsonb_build_object('after', $5::jsonb || jsonb_build_object('version', d.version, 'updatedAt', ${ISO('d.updated_at')}))
-           FROM d WHERE ${hasSubscriberSql("'db'", '$6::text', "'update'")}
-         RETURNING 1
-       )
-       SELECT d.*, EXISTS (SELECT 1 FROM e) AS evented FROM d`,
+       ), ${outboxCte(
+         'd',
+         'db.change',
+         `$4::jsonb || jsonb_build_object('after', $5::jsonb || jsonb_build_object('version', d.version, 'updatedAt', ${ISO('d.updated_at')}))`,
+         '$6::text',
+         "'update'",
+       )}
+       SELECT d.*, ${outboxEvented()} FROM d`,
       values: [id, JSON.stringify(data), acl === null ? null : JSON.stringify(acl), JSON.stringify(rest), JSON.stringify(after), def.name],
     });
-    return withoutEvented(rows[0]!);
+    return rows[0]!;
   }
 
   /** Whether a document of `def` references one of `ids` through `field` (onDelete: restrict). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import { type EventPayloads, writeOutboxSql } from '#libs/events';
+import { type EventPayloads, writeOutbox } from '#libs/events';
 import { actorOf, type Caller, isAdmin } from '../../auth/caller.js';
 import { AppException, type ErrorDetail } from '../../common/app-exception.js';
 import { CollectionsService } from '../collections.service.js';
@@ -362,7 +362,7 @@ export class DocumentsService {
     await this.writing(def, client, async (tx) => {
       const row = await this.lockWritable(tx, caller, def, id, ifMatch, (stored) => this.mayWrite(tx, caller, def, 'delete', stored, { method: 'DELETE' }));
       await this.repo.delete(tx, def, id);
-      await writeOutboxSql(tx, 'db.change', {
+      await writeOutbox(tx, 'db.change', {
         collection: def.name,
         operation: 'delete',
         documentId: id,
@@ -398,13 +398,13 @@ export class DocumentsService {
         const deleted = (await this.repo.deleteReferencing(tx, other, field.name, ids)).filter((row) => !seen.has(`${other.name}/${row.id}`));
         for (const row of deleted) {
           seen.add(`${other.name}/${row.id}`);
-          await writeOutboxSql(tx, 'db.change', { collection: other.name, operation: 'delete', documentId: row.id, before: toDoc(other, row), after: null, actor });
+          await writeOutbox(tx, 'db.change', { collection: other.name, operation: 'delete', documentId: row.id, before: toDoc(other, row), after: null, actor });
           this.published(tx, other, 'delete', row, null);
         }
         await this.applyOnDelete(tx, caller, other, deleted.map((row) => row.id), seen);
       } else if (field.onDelete === 'setNull') {
         for (const { before, after } of await this.repo.unsetReferencing(tx, other, field.name, ids)) {
-          await writeOutboxSql(tx, 'db.change', { collection: other.name, operation: 'update', documentId: after.id, before: toDoc(other, before), after: toDoc(other, after), actor });
+          await writeOutbox(tx, 'db.change', { collection: other.name, operation: 'update', documentId: after.id, before: toDoc(other, before), after: toDoc(other, after), actor });
           this.published(tx, other, 'update', before, after);
         }
       }
