@@ -40,15 +40,16 @@ interface Host {
 /** Runs a host may hold at once before another host is started (below SANDBOX_HOSTS). */
 const BUSY_HOST = 1;
 
-/** Where the host's entry and isolated-vm are, and what the host may read (nothing else). */
+/** Where the host's entry and isolated-vm are, and what the host may read (nothing else: its entry, the bootstrap beside it, isolated-vm). */
 function hostFiles(): { entry: string; ivm: string; reads: string[] } {
   const here = dirname(fileURLToPath(import.meta.url));
   const built = join(here, 'host.js');
   const entry = existsSync(built) ? built : join(here, 'host.ts');
+  const bootstrap = join(here, entry === built ? 'bootstrap.js' : 'bootstrap.ts'); // loaded by host.ts
   const require = createRequire(import.meta.url);
   const ivm = require.resolve('isolated-vm');
   const gypBuild = dirname(createRequire(ivm).resolve('node-gyp-build'));
-  return { entry, ivm, reads: [entry, `${dirname(ivm)}/`, `${gypBuild}/`, '/etc/alpine-release'] };
+  return { entry, ivm, reads: [entry, bootstrap, `${dirname(ivm)}/`, `${gypBuild}/`, '/etc/alpine-release'] };
 }
 
 /**
