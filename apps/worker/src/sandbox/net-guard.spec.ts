@@ -162,6 +162,12 @@ describe('guardedFetch', () => {
         res.writeHead(301, { location: `http://localhost:${port}/secret` }).end();
       } else if (req.url === '/loop') {
         res.writeHead(302, { location: '/loop' }).end();
+      } else if (req.url === '/drip') {
+        // A byte every 50 ms for 3 s: never idle long enough for a socket timeout.
+        res.writeHead(200);
+        const drip = setInterval(() => res.write('x'), 50);
+        setTimeout(() => (clearInterval(drip), res.end()), 3000);
+        res.on('close', () => clearInterval(drip));
       } else if (req.url === '/big') {
         res.end('x'.repeat(2048));
       } else if (req.url === '/to-other-origin') {
@@ -221,6 +227,12 @@ describe('guardedFetch', () => {
     expect(got.accept).toBe('text/plain');
     const same = await guardedFetch(`http://127.0.0.2:${port}/to-same-origin`, { headers }, { timeoutMs: 2000, isBlocked: policy });
     expect(JSON.parse(Buffer.from(same.body).toString())).toMatchObject({ authorization: 'Bearer secret', 'x-custom': 'c' });
+  });
+
+  it('bounds the whole exchange by the deadline, also for a server that drips its answer', async () => {
+    const started = Date.now();
+    await expect(guardedFetch(`http://127.0.0.2:${port}/drip`, {}, { timeoutMs: 500, isBlocked: policy })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(Date.now() - started).toBeLessThan(2500);
   });
 
   it('bounds redirects, body size and protocols', async () => {

@@ -262,6 +262,10 @@ function requestOnce(
   };
   const remaining = deadline - Date.now();
   if (remaining <= 0) return Promise.reject(new FetchRefused('TIMEOUT', 'fetch ran out of time'));
+  // One deadline for the whole exchange (connect, headers and body), not an idle timeout:
+  // a server that drips its answer is cut off at the deadline like one that never answers.
+  const signal = AbortSignal.timeout(remaining);
+  const failed = (err: Error) => (err instanceof FetchRefused ? err : signal.aborted ? new FetchRefused('TIMEOUT', 'fetch ran out of time') : new FetchRefused('FETCH_FAILED', err.message));
   return new Promise((resolve, reject) => {
     const requestFn = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : Buffer.from(body);
@@ -271,7 +275,7 @@ function requestOnce(
         method,
         headers: { ...headers, ...(payload ? { 'content-length': String(payload.length) } : {}) },
         lookup,
-        timeout: remaining,
+        signal,
         agent: false,
       },
       (res: IncomingMessage) => {
@@ -297,11 +301,10 @@ function requestOnce(
             body: new Uint8Array(Buffer.concat(chunks)),
           }),
         );
-        res.on('error', reject);
+        res.on('error', (err) => reject(failed(err)));
       },
     );
-    req.on('timeout', () => req.destroy(new FetchRefused('TIMEOUT', 'fetch ran out of time')));
-    req.on('error', (err) => reject(err instanceof FetchRefused ? err : new FetchRefused('FETCH_FAILED', err.message)));
+    req.on('error', (err) => reject(failed(err)));
     req.end(payload);
   });
 }

@@ -122,26 +122,3 @@ export interface RunDone {
 }
 
 export type FromHost = HostCall | RunDone | { t: 'ready' } | { t: 'evicted'; key: string } | { t: 'stats'; stats: PoolStats };
-
-/** The ctx methods a function may call; anything else is refused in the host. */
-export const HOST_METHODS = [
-  'db.create',
-  'db.get',
-  'db.list',
-  'db.update',
-  'db.delete',
-  'storage.upload',
-  'storage.get',
-  'storage.download',
-  'storage.delete',
-  'storage.list',
-  'email.send',
-  'auth.get',
-  'auth.findByEmail',
-  'auth.list',
-  'auth.create',
-  'auth.update',
-  'fetch',
-  'fetch.check',
-] as const;
-export type HostMethod = (typeof HOST_METHODS)[number];
