@@ -3,6 +3,7 @@ import { stripTypeScriptTypes } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
+import { buildSync } from 'esbuild';
 import { Linter } from 'eslint';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -64,10 +65,17 @@ interface Bridges {
 /** The script host.ts compiles, made from a given compiled form of the module. */
 const scriptOf = (moduleJs: string) => `'use strict';\n(${functionText(moduleJs)})(${JSON.stringify(SANDBOX_LIMITS)});\n`;
 
-/** The compiled forms the host runs: the build (tsc) and development (Node's type stripping). */
+/** host.ts bundled with esbuild as the CLI bundles it (packages/cli/build.mjs: dist/host.js). */
+function cliBundle(): string {
+  const out = buildSync({ entryPoints: [join(here, 'host.ts')], bundle: true, write: false, platform: 'node', format: 'esm', target: 'node24', logLevel: 'silent' });
+  return out.outputFiles[0]!.text;
+}
+
+/** The compiled forms the host runs: the build (tsc), development (Node's type stripping) and the CLI's bundle (esbuild). */
 const forms: [string, string][] = [
   ['tsc build', scriptOf(tscOutput())],
   ['type stripping', scriptOf(stripTypeScriptTypes(source))],
+  ['the CLI bundle', scriptOf(cliBundle())],
 ];
 
 /** A bare context with fake host bridges, the bootstrap run in it. */
@@ -97,7 +105,7 @@ async function invoke(global: Record<string, unknown>, handler: string, logLimit
 }
 
 describe('sandbox bootstrap', () => {
-  it('uses nothing but a bare context (tsc output and Node type stripping alike)', () => {
+  it('uses nothing but a bare context (tsc output, Node type stripping and the CLI bundle alike)', () => {
     expect(bareGlobals).toContain('Reflect'); // the context is a real one
     for (const [name, script] of forms) expect(freeNames(script), name).toEqual([]);
   });
@@ -131,6 +139,10 @@ describe('sandbox bootstrap', () => {
       expect(probe('new ArrayBuffer(8).byteLength')).toBe(8);
       expect(probe('new Uint8Array(4).buffer.constructor === ArrayBuffer && ArrayBuffer.name')).toBe('ArrayBuffer');
       expect(probe('Object.keys(globalThis)')).toEqual([]); // the bootstrap's globals are not enumerable
+    // Names as a library may check them (compilers rename locals; the bootstrap sets them).
+    const names = ['fetch', 'Headers', 'Response', 'setTimeout', 'clearTimeout', 'require', 'TextEncoder', 'TextDecoder', 'atob', 'btoa', 'ArrayBuffer'];
+    expect(probe(`[${names.join(', ')}].map((f) => f.name)`)).toEqual(names);
+    expect(probe("Object.getOwnPropertyDescriptor(ArrayBuffer, 'name')")).toEqual({ value: 'ArrayBuffer', writable: false, enumerable: false, configurable: true });
       expect(probe('crypto.randomUUID()')).toBe('00000000-0000-4000-8000-000000000000');
       expect(() => probe("require('fs')")).toThrow("Cannot import 'fs': functions have no Node modules");
     });

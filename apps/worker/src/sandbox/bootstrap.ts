@@ -557,7 +557,12 @@ export function sandboxBootstrap(L: SandboxLimits): void {
     }
   }
 
-  const define = (name: string, value: unknown) => ObjectDefineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
+  const define = (name: string, value: unknown) => {
+    // A function's `name` is its global's name whatever a compiler renamed it to (a bundler
+    // may rename a local `setTimeout` to `setTimeout2`); the descriptor is the usual one.
+    if (typeof value === 'function') ObjectDefineProperty(value, 'name', { value: name, writable: false, enumerable: false, configurable: true });
+    ObjectDefineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
+  };
   define('fetch', fetch);
   define('Headers', Headers);
   define('Response', Response);

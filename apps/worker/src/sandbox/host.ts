@@ -44,11 +44,14 @@ if (!POOL_OPTIONS) {
 
 /**
  * The bootstrap every context runs before the function (bootstrap.ts), as source text with
- * the limits in it. Loaded beside this file with the same extension: bootstrap.ts when Node
- * runs this file with type stripping (development, tests), bootstrap.js when built.
+ * the limits in it: bootstrap.js beside the built host (bundled into the CLI's host.js), or
+ * bootstrap.ts when Node runs this file from source with type stripping (development, tests).
  */
-const bootstrapModule = new URL(`./bootstrap${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
-const BOOTSTRAP = ((await import(bootstrapModule)) as typeof import('./bootstrap.js')).bootstrapSource(LIMITS);
+async function loadBootstrap(): Promise<typeof import('./bootstrap.js')> {
+  if (import.meta.url.endsWith('.ts')) return (await import(new URL('./bootstrap.ts', import.meta.url).href)) as typeof import('./bootstrap.js');
+  return import('./bootstrap.js');
+}
+const BOOTSTRAP = (await loadBootstrap()).bootstrapSource(LIMITS);
 
 /** The context of one run: made for it in a warm isolate, released after it. */
 interface Slot {
