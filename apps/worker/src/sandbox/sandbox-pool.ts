@@ -45,7 +45,7 @@ function hostFiles(): { entry: string; ivm: string; reads: string[] } {
   const here = dirname(fileURLToPath(import.meta.url));
   const built = join(here, 'host.js');
   const entry = existsSync(built) ? built : join(here, 'host.ts');
-  const bootstrap = join(here, entry === built ? 'bootstrap.js' : 'bootstrap.ts'); // loaded by host.ts
+  const bootstrap = join(here, entry === built ? 'bootstrap.js' : 'bootstrap.ts'); // loaded by host.ts (the CLI's bundled host.js has it inside)
   const require = createRequire(import.meta.url);
   const ivm = require.resolve('isolated-vm');
   const gypBuild = dirname(createRequire(ivm).resolve('node-gyp-build'));
