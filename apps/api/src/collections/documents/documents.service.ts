@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type pg from 'pg';
+import { pgErrorOf, type Tx, withTransaction } from '#libs/database';
 import { type EventPayloads, writeOutbox } from '#libs/events';
 import { actorOf, type Caller, isAdmin } from '../../auth/caller.js';
 import { AppException, type ErrorDetail } from '../../common/app-exception.js';
@@ -12,7 +12,7 @@ import { aclAllows, canCreate, canRead, canWrite, type DocAccess, ruleAllows } f
 import { READ_CONTEXT, type RuleContext, ruleItems, ruleNeedsSql } from '../rules.js';
 import { Params, searchSql } from '../sql.js';
 import { checkWrite, UUID, type WriteMode } from '../values.js';
-import { type Db, type DocRow, DocumentsRepository } from './documents.repository.js';
+import { type DocRow, DocumentsRepository, type Queryable } from './documents.repository.js';
 import { compileFilter, FilterError, parseFilter } from './filter.js';
 import { indexAdvice } from './index-advice.js';
 import { decodeCursor, encodeCursor, PagingError, parseSort, RANK, type SortKey } from './paging.js';
@@ -116,7 +116,7 @@ async function withAdvice<T>(advice: string[], read: () => Promise<T>): Promise<
   try {
     return await read();
   } catch (err) {
-    if (pgCode(err).code !== '57014') throw err;
+    if (pgErrorOf(err)?.code !== '57014') throw err;
     throw new AppException(
       503,
       'QUERY_TIMEOUT',
@@ -135,14 +135,6 @@ function denied(caller: Caller): AppException {
   return caller.kind === 'anonymous'
     ? new AppException(401, 'UNAUTHENTICATED', 'Sign in or send a service key')
     : new AppException(403, 'FORBIDDEN', 'You may not do this');
-}
-
-/** The SQLSTATE and constraint name of a pg error (nothing for other errors). */
-function pgCode(err: unknown): { code?: string; constraint?: string } {
-  if (typeof err !== 'object' || err === null) return {};
-  const code = 'code' in err && typeof err.code === 'string' ? err.code : undefined;
-  const constraint = 'constraint' in err && typeof err.constraint === 'string' ? err.constraint : undefined;
-  return { code, constraint };
 }
 
 @Injectable()
@@ -173,15 +165,20 @@ export class DocumentsService {
     return fields ? projectFields(doc, fields) : doc;
   }
 
-  /** Publishes a committed change to realtime subscribers (nothing when no replica has any). */
-  private published(db: Db, def: CollectionDef, op: 'create' | 'update' | 'delete', before: DocRow | null, after: DocRow | null): void {
+  /**
+   * Publishes a change to realtime subscribers (nothing when no replica has any) once it is
+   * committed: at COMMIT of `tx`, at once for a single-statement write (no `tx`: autocommit).
+   */
+  private published(tx: Tx | undefined, def: CollectionDef, op: 'create' | 'update' | 'delete', before: DocRow | null, after: DocRow | null): void {
     if (!this.feed.hasInterest(def.name)) return;
-    this.repo.afterCommit(db, () => this.feed.publish(def.name, { op, before: before && toFeedRow(before), after: after && toFeedRow(after) }));
+    const publish = () => this.feed.publish(def.name, { op, before: before && toFeedRow(before), after: after && toFeedRow(after) });
+    if (tx) tx.afterCommit(publish);
+    else publish();
   }
 
-  async get(caller: Caller, collection: string, id: string, options: ReadOptions = {}, client?: pg.PoolClient): Promise<Doc> {
-    const read = await this.readOne(caller, collection, id, options, client);
-    return this.shapeOne(caller, read, client);
+  async get(caller: Caller, collection: string, id: string, options: ReadOptions = {}, tx?: Tx): Promise<Doc> {
+    const read = await this.readOne(caller, collection, id, options, tx);
+    return this.shapeOne(caller, read, tx);
   }
 
   /**
@@ -193,16 +190,16 @@ export class DocumentsService {
     return isCurrent(read.row.version) ? read.row.version : this.shapeOne(caller, read);
   }
 
-  private async readOne(caller: Caller, collection: string, id: string, options: ReadOptions, client?: pg.PoolClient) {
+  private async readOne(caller: Caller, collection: string, id: string, options: ReadOptions, tx?: Tx) {
     const def = await this.collections.require(collection);
     const { project, expand } = this.readShape(def, options);
-    const row = await this.repo.findReadable(client ?? this.repo.readPool, def, caller, def.rules.read, id);
+    const row = await this.repo.findReadable(tx?.client ?? this.repo.readPool, def, caller, def.rules.read, id);
     if (!row) throw notFound();
     return { def, project, expand, row };
   }
 
-  private async shapeOne(caller: Caller, { def, project, expand, row }: Awaited<ReturnType<DocumentsService['readOne']>>, client?: pg.PoolClient): Promise<Doc> {
-    const [doc] = await this.shape(caller, def, [toDoc(def, row)], project, expand, client ?? this.repo.readPool);
+  private async shapeOne(caller: Caller, { def, project, expand, row }: Awaited<ReturnType<DocumentsService['readOne']>>, tx?: Tx): Promise<Doc> {
+    const [doc] = await this.shape(caller, def, [toDoc(def, row)], project, expand, tx?.client ?? this.repo.readPool);
     return doc!;
   }
 
@@ -251,7 +248,7 @@ export class DocumentsService {
    * Creates a document. Its id is the body's `id` when the client chose one (a UUID; 409
    * CONFLICT when taken), else a new random UUID.
    */
-  async create(caller: Caller, collection: string, input: Record<string, unknown>, client?: pg.PoolClient): Promise<Doc> {
+  async create(caller: Caller, collection: string, input: Record<string, unknown>, outer?: Tx): Promise<Doc> {
     const def = await this.collections.require(collection);
     const { id: chosen, ...body } = input;
     if (chosen !== undefined && (typeof chosen !== 'string' || !UUID.test(chosen))) {
@@ -264,7 +261,7 @@ export class DocumentsService {
     const checked = this.checkBody(def, body, 'create');
     const id = typeof chosen === 'string' ? chosen.toLowerCase() : randomUUID();
     const acl = checked.acl ?? null;
-    if (!(await this.mayCreate(caller, def, { id, ownerId, acl, data: checked.set }, client))) throw denied(caller);
+    if (!(await this.mayCreate(caller, def, { id, ownerId, acl, data: checked.set }, outer?.client))) throw denied(caller);
     // The event's document is the row's; the row's timestamps are filled in by the statement.
     const event = {
       collection: def.name,
@@ -274,16 +271,16 @@ export class DocumentsService {
       after: docBody(def, { id, data: checked.set, owner_id: ownerId, acl, version: 1 }),
       actor: actorOf(caller),
     } satisfies Omit<EventPayloads['db.change'], 'after'> & { after: Record<string, unknown> };
-    const insert = async (db: Db) => {
-      const row = await this.repo.insertWithEvent(db, def, { id, data: checked.set, ownerId, acl }, event);
-      this.published(db, def, 'create', null, row);
+    const insert = async (tx?: Tx) => {
+      const row = await this.repo.insertWithEvent(tx?.client ?? this.repo.pool, def, { id, data: checked.set, ownerId, acl }, event);
+      this.published(tx, def, 'create', null, row);
       return toDoc(def, row);
     };
     // Without references to check, the insert and its event are one atomic statement: no
     // transaction round trips (measured in bench/README.md).
-    if (!client && !this.hasReferences(def, checked.set)) return this.mappingWriteErrors(def, () => insert(this.repo.pool));
-    return this.writing(def, client, async (tx) => {
-      await this.checkReferences(tx, caller, def, checked.set);
+    if (!outer && !this.hasReferences(def, checked.set)) return this.mappingWriteErrors(def, () => insert());
+    return this.writing(def, outer, async (tx) => {
+      await this.checkReferences(tx.client, caller, def, checked.set);
       return insert(tx);
     });
   }
@@ -299,14 +296,14 @@ export class DocumentsService {
     id: string,
     body: Record<string, unknown>,
     ifMatch: IfMatch | undefined,
-    client?: pg.PoolClient,
+    outer?: Tx,
   ): Promise<{ doc: Doc; created: boolean }> {
     const def = await this.collections.require(collection);
-    return this.writing(def, client, async (tx) => {
-      if (await this.repo.findReadable(tx, def, caller, def.rules.read, id, true)) {
+    return this.writing(def, outer, async (tx) => {
+      if (await this.repo.findReadable(tx.client, def, caller, def.rules.read, id, true)) {
         return { doc: await this.update(caller, collection, id, body, 'replace', ifMatch, tx), created: false };
       }
-      if (await this.repo.exists(tx, def, id)) throw notFound();
+      if (await this.repo.exists(tx.client, def, id)) throw notFound();
       if (ifMatch !== undefined) throw new AppException(412, 'PRECONDITION_FAILED', 'The document does not exist, so If-Match cannot match');
       return { doc: await this.create(caller, collection, { ...body, id }, tx), created: true };
     });
@@ -320,7 +317,7 @@ export class DocumentsService {
     body: Record<string, unknown>,
     mode: Exclude<WriteMode, 'create'>,
     ifMatch: IfMatch | undefined,
-    client?: pg.PoolClient,
+    outer?: Tx,
   ): Promise<Doc> {
     const def = await this.collections.require(collection);
     const checked = this.checkBody(def, body, mode);
@@ -330,7 +327,7 @@ export class DocumentsService {
       for (const key of checked.unset) delete merged[key];
       return merged;
     };
-    return this.writing(def, client, async (tx) => {
+    return this.writing(def, outer, async (tx) => {
       const row = await this.lockWritable(tx, caller, def, id, ifMatch, (stored) =>
         this.mayWrite(tx, caller, def, 'update', stored, {
           method: mode === 'replace' ? 'PUT' : 'PATCH',
@@ -341,10 +338,10 @@ export class DocumentsService {
         throw new AppException(403, 'ACL_FORBIDDEN', 'Only the owner of the document or an admin may change its acl');
       }
       const data = next(row);
-      await this.checkReferences(tx, caller, def, checked.set);
+      await this.checkReferences(tx.client, caller, def, checked.set);
       const acl = checked.acl !== undefined ? checked.acl : row.acl;
       // One statement writes the row and its event; version and updatedAt come from the row.
-      const updated = await this.repo.updateWithEvent(tx, def, id, data, acl, {
+      const updated = await this.repo.updateWithEvent(tx.client, def, id, data, acl, {
         collection: def.name,
         operation: 'update',
         documentId: id,
@@ -357,11 +354,11 @@ export class DocumentsService {
     });
   }
 
-  async remove(caller: Caller, collection: string, id: string, ifMatch: IfMatch | undefined, client?: pg.PoolClient): Promise<void> {
+  async remove(caller: Caller, collection: string, id: string, ifMatch: IfMatch | undefined, outer?: Tx): Promise<void> {
     const def = await this.collections.require(collection);
-    await this.writing(def, client, async (tx) => {
+    await this.writing(def, outer, async (tx) => {
       const row = await this.lockWritable(tx, caller, def, id, ifMatch, (stored) => this.mayWrite(tx, caller, def, 'delete', stored, { method: 'DELETE' }));
-      await this.repo.delete(tx, def, id);
+      await this.repo.delete(tx.client, def, id);
       await writeOutbox(tx, 'db.change', {
         collection: def.name,
         operation: 'delete',
@@ -382,11 +379,11 @@ export class DocumentsService {
    * Restrictions are checked before anything changes at this level; a cascade goes on through
    * the deleted documents' own referrers (a cycle ends: deleted documents are gone).
    */
-  private async applyOnDelete(tx: pg.PoolClient, caller: Caller, def: CollectionDef, ids: string[], seen: Set<string>): Promise<void> {
+  private async applyOnDelete(tx: Tx, caller: Caller, def: CollectionDef, ids: string[], seen: Set<string>): Promise<void> {
     if (ids.length === 0) return;
     const referrers = await this.collections.referencing(def.name);
     for (const { def: other, field } of referrers) {
-      if (field.onDelete === 'restrict' && (await this.repo.anyReferencing(tx, other, field.name, ids))) {
+      if (field.onDelete === 'restrict' && (await this.repo.anyReferencing(tx.client, other, field.name, ids))) {
         throw new AppException(409, 'DOCUMENT_REFERENCED', `Documents of "${other.name}" still reference this document`, [
           { path: `${other.name}.${field.name}`, message: 'references the document (onDelete: restrict)' },
         ]);
@@ -395,7 +392,7 @@ export class DocumentsService {
     const actor = actorOf(caller);
     for (const { def: other, field } of referrers) {
       if (field.onDelete === 'cascade') {
-        const deleted = (await this.repo.deleteReferencing(tx, other, field.name, ids)).filter((row) => !seen.has(`${other.name}/${row.id}`));
+        const deleted = (await this.repo.deleteReferencing(tx.client, other, field.name, ids)).filter((row) => !seen.has(`${other.name}/${row.id}`));
         for (const row of deleted) {
           seen.add(`${other.name}/${row.id}`);
           await writeOutbox(tx, 'db.change', { collection: other.name, operation: 'delete', documentId: row.id, before: toDoc(other, row), after: null, actor });
@@ -403,7 +400,7 @@ export class DocumentsService {
         }
         await this.applyOnDelete(tx, caller, other, deleted.map((row) => row.id), seen);
       } else if (field.onDelete === 'setNull') {
-        for (const { before, after } of await this.repo.unsetReferencing(tx, other, field.name, ids)) {
+        for (const { before, after } of await this.repo.unsetReferencing(tx.client, other, field.name, ids)) {
           await writeOutbox(tx, 'db.change', { collection: other.name, operation: 'update', documentId: after.id, before: toDoc(other, before), after: toDoc(other, after), actor });
           this.published(tx, other, 'update', before, after);
         }
@@ -411,9 +408,9 @@ export class DocumentsService {
     }
   }
 
-  /** Runs a write in its own transaction (or the batch's), answering unique violations per field. */
-  private async writing<T>(def: CollectionDef, client: pg.PoolClient | undefined, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
-    return this.mappingWriteErrors(def, () => this.repo.transaction(work, client));
+  /** Runs a write in its own transaction (or joins `outer`, a batch's), answering unique violations per field. */
+  private async writing<T>(def: CollectionDef, outer: Tx | undefined, work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.mappingWriteErrors(def, () => withTransaction(this.repo.pool, work, outer));
   }
 
   private hasReferences(def: CollectionDef, values: Record<string, unknown>): boolean {
@@ -425,7 +422,7 @@ export class DocumentsService {
     try {
       return await write();
     } catch (err) {
-      const { code, constraint } = pgCode(err);
+      const { code, constraint } = pgErrorOf(err) ?? {};
       if (code === '23505' && constraint?.startsWith('pk-')) {
         throw new AppException(409, 'CONFLICT', 'A document with this id already exists', [{ path: 'id', message: 'is taken' }]);
       }
@@ -450,14 +447,14 @@ export class DocumentsService {
    * 401/403 when they can read but not write it, 412 when If-Match names another version.
    */
   private async lockWritable(
-    tx: pg.PoolClient,
+    tx: Tx,
     caller: Caller,
     def: CollectionDef,
     id: string,
     ifMatch: IfMatch | undefined,
     allowed: (row: DocRow) => Promise<boolean>,
   ): Promise<DocRow> {
-    const row = await this.repo.findReadable(tx, def, caller, def.rules.read, id, true);
+    const row = await this.repo.findReadable(tx.client, def, caller, def.rules.read, id, true);
     if (!row) throw notFound();
     if (!(await allowed(row))) throw denied(caller);
     if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== row.version) {
@@ -470,18 +467,18 @@ export class DocumentsService {
    * The update or delete rule and the acl for a stored (locked) row: in code, or in SQL when
    * the rule reads referenced documents.
    */
-  private async mayWrite(tx: pg.PoolClient, caller: Caller, def: CollectionDef, op: 'update' | 'delete', row: DocRow, ctx: RuleContext): Promise<boolean> {
+  private async mayWrite(tx: Tx, caller: Caller, def: CollectionDef, op: 'update' | 'delete', row: DocRow, ctx: RuleContext): Promise<boolean> {
     const rule = def.rules[op];
     if (isAdmin(caller) || !ruleNeedsSql(rule, def)) return canWrite(caller, rule, accessOf(row), def, ctx);
-    return aclAllows(caller, row.acl, row.owner_id, 'write') && (await this.repo.ruleHolds(tx, def, caller, rule, ctx, { id: row.id }));
+    return aclAllows(caller, row.acl, row.owner_id, 'write') && (await this.repo.ruleHolds(tx.client, def, caller, rule, ctx, { id: row.id }));
   }
 
   /** The create rule for a new document: in code, or in SQL when it reads referenced documents. */
-  private async mayCreate(caller: Caller, def: CollectionDef, doc: DocAccess & { id: string; data: Record<string, unknown> }, client?: pg.PoolClient): Promise<boolean> {
+  private async mayCreate(caller: Caller, def: CollectionDef, doc: DocAccess & { id: string; data: Record<string, unknown> }, db?: Queryable): Promise<boolean> {
     const rule = def.rules.create;
     if (isAdmin(caller) || !ruleNeedsSql(rule, def)) return canCreate(caller, rule, doc, def);
     const data = { ...doc.data, id: doc.id, ownerId: doc.ownerId };
-    return this.repo.ruleHolds(client ?? this.repo.pool, def, caller, rule, { method: 'POST', data }, { fresh: { id: doc.id, ownerId: doc.ownerId, data: doc.data } });
+    return this.repo.ruleHolds(db ?? this.repo.pool, def, caller, rule, { method: 'POST', data }, { fresh: { id: doc.id, ownerId: doc.ownerId, data: doc.data } });
   }
 
   private mayChangeAcl(caller: Caller, row: DocRow): boolean {
@@ -498,7 +495,7 @@ export class DocumentsService {
    * Reference fields must name a document that exists and that the caller may read (a
    * document they may not read answers as missing), or an existing user.
    */
-  private async checkReferences(db: Db, caller: Caller, def: CollectionDef, values: Record<string, unknown>): Promise<void> {
+  private async checkReferences(db: Queryable, caller: Caller, def: CollectionDef, values: Record<string, unknown>): Promise<void> {
     const details: ErrorDetail[] = [];
     for (const field of def.fields) {
       const value = values[field.name];
@@ -542,7 +539,7 @@ export class DocumentsService {
   }
 
   /** Applies projection, then replaces expanded references by the documents the caller may read (null otherwise). */
-  private async shape(caller: Caller, def: CollectionDef, docs: Doc[], project: string[] | undefined, expand: string[], db: Db): Promise<Doc[]> {
+  private async shape(caller: Caller, def: CollectionDef, docs: Doc[], project: string[] | undefined, expand: string[], db: Queryable): Promise<Doc[]> {
     let out = docs;
     // id and version always stay: they address the document and its ETag.
     if (project) out = docs.map((doc) => projectFields(doc, [...project, ...expand]));
