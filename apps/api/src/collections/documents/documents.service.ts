@@ -3,7 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { pgErrorOf, type Tx, withTransaction } from '#libs/database';
 import { type EventPayloads, writeOutbox } from '#libs/events';
 import { actorOf, type Caller, isAdmin } from '../../auth/caller.js';
-import { AppException, type ErrorDetail } from '../../common/app-exception.js';
+import { AppException, conflict, type ErrorDetail, forbidden, notFound, validationFailed } from '../../common/app-exception.js';
+import { pageOf } from '../../common/paging.js';
 import { CollectionsService } from '../collections.service.js';
 import { ChangeFeed, type FeedRow } from '../../realtime/change-feed.js';
 import { type CollectionDef, isSystemField, type Rule, USERS_TARGET } from '../definition.js';
@@ -15,7 +16,7 @@ import { checkWrite, UUID, type WriteMode } from '../values.js';
 import { type DocRow, DocumentsRepository, type Queryable } from './documents.repository.js';
 import { compileFilter, FilterError, parseFilter } from './filter.js';
 import { indexAdvice } from './index-advice.js';
-import { decodeCursor, encodeCursor, PagingError, parseSort, RANK, type SortKey } from './paging.js';
+import { cursorAfter, cursorValues, parseSort, RANK } from './paging.js';
 
 /** A document as clients see it: its fields, flat, beside the system fields. */
 export type Doc = Record<string, unknown> & { id: string; version: number };
@@ -126,15 +127,15 @@ async function withAdvice<T>(advice: string[], read: () => Promise<T>): Promise<
   }
 }
 
-function notFound(): AppException {
+function documentNotFound(): AppException {
   // Exactly the same answer for a missing document and one the caller may not read.
-  return new AppException(404, 'NOT_FOUND', 'The document was not found');
+  return notFound('DOCUMENT_NOT_FOUND', 'The document was not found');
 }
 
 function denied(caller: Caller): AppException {
   return caller.kind === 'anonymous'
     ? new AppException(401, 'UNAUTHENTICATED', 'Sign in or send a service key')
-    : new AppException(403, 'FORBIDDEN', 'You may not do this');
+    : forbidden('You may not do this');
 }
 
 @Injectable()
@@ -194,7 +195,7 @@ export class DocumentsService {
     const def = await this.collections.require(collection);
     const { project, expand } = this.readShape(def, options);
     const row = await this.repo.findReadable(tx?.client ?? this.repo.readPool, def, caller, def.rules.read, id);
-    if (!row) throw notFound();
+    if (!row) throw documentNotFound();
     return { def, project, expand, row };
   }
 
@@ -210,25 +211,14 @@ export class DocumentsService {
   async list(caller: Caller, collection: string, options: ListOptions): Promise<{ page: { items: Doc[]; nextCursor: string | null; count?: number }; advice: string[] }> {
     const def = await this.collections.require(collection);
     const { project, expand } = this.readShape(def, options);
-    let filter: Record<string, unknown> | undefined;
-    let sort: SortKey[];
-    let after: (string | null)[] | undefined;
-    let searchText: string | undefined;
-    try {
-      // Checked here so a bad filter is a 400 whatever the caller may see.
-      filter = options.filter === undefined ? undefined : checkedFilter(def, options.filter);
-      // Relevance: `$rank` sorts by the top-level $search, and is the default order when there is one.
-      searchText = typeof filter?.$search === 'string' ? filter.$search : undefined;
-      // Fresh params: the text is `$1`, as buildListQuery binds it first.
-      const rank = searchText === undefined ? undefined : searchSql(def, searchText, new Params())?.rank;
-      sort = parseSort(def, options.sort ?? (rank ? `-${RANK}` : undefined), 'd', rank);
-      after = options.cursor === undefined ? undefined : decodeCursor(sort, options.cursor);
-    } catch (err) {
-      if (err instanceof PagingError) {
-        throw new AppException(400, err.param === 'sort' ? 'INVALID_SORT' : 'INVALID_CURSOR', `The ${err.param} is not valid: ${err.message}`, [{ path: err.param, message: err.message }]);
-      }
-      throw err;
-    }
+    // Checked here so a bad filter is a 400 whatever the caller may see.
+    const filter = options.filter === undefined ? undefined : checkedFilter(def, options.filter);
+    // Relevance: `$rank` sorts by the top-level $search, and is the default order when there is one.
+    const searchText = typeof filter?.$search === 'string' ? filter.$search : undefined;
+    // Fresh params: the text is `$1`, as buildListQuery binds it first.
+    const rank = searchText === undefined ? undefined : searchSql(def, searchText, new Params())?.rank;
+    const sort = parseSort(def, options.sort ?? (rank ? `-${RANK}` : undefined), 'd', rank);
+    const after = options.cursor === undefined ? undefined : cursorValues(sort, options.cursor);
     const pool = this.repo.readPool;
     const advice = indexAdvice(def, filter, sort);
     const [rows, count] = await withAdvice(advice, () =>
@@ -237,9 +227,7 @@ export class DocumentsService {
         options.count ? this.repo.count(pool, def, caller, filter) : Promise.resolve(undefined),
       ]),
     );
-    const page = rows.slice(0, options.limit);
-    const last = page.at(-1);
-    const nextCursor = rows.length > options.limit && last ? encodeCursor(sort, sort.map((_, i) => last[`s${i}`] ?? null)) : null;
+    const { items: page, nextCursor } = pageOf(rows, options.limit, (last) => cursorAfter(sort, last));
     const items = await this.shape(caller, def, page.map((r) => toDoc(def, r)), project, expand, pool);
     return { page: count === undefined ? { items, nextCursor } : { items, nextCursor, count }, advice };
   }
@@ -252,7 +240,7 @@ export class DocumentsService {
     const def = await this.collections.require(collection);
     const { id: chosen, ...body } = input;
     if (chosen !== undefined && (typeof chosen !== 'string' || !UUID.test(chosen))) {
-      throw new AppException(400, 'VALIDATION_FAILED', 'The document is not valid', [{ path: 'id', message: 'must be a UUID' }]);
+      throw validationFailed('The document is not valid', [{ path: 'id', message: 'must be a UUID' }]);
     }
     const ownerId = caller.kind === 'user' ? caller.userId : null;
     const rule = def.rules.create;
@@ -303,7 +291,7 @@ export class DocumentsService {
       if (await this.repo.findReadable(tx.client, def, caller, def.rules.read, id, true)) {
         return { doc: await this.update(caller, collection, id, body, 'replace', ifMatch, tx), created: false };
       }
-      if (await this.repo.exists(tx.client, def, id)) throw notFound();
+      if (await this.repo.exists(tx.client, def, id)) throw documentNotFound();
       if (ifMatch !== undefined) throw new AppException(412, 'PRECONDITION_FAILED', 'The document does not exist, so If-Match cannot match');
       return { doc: await this.create(caller, collection, { ...body, id }, tx), created: true };
     });
@@ -335,7 +323,7 @@ export class DocumentsService {
         }),
       );
       if (checked.acl !== undefined && !this.mayChangeAcl(caller, row)) {
-        throw new AppException(403, 'ACL_FORBIDDEN', 'Only the owner of the document or an admin may change its acl');
+        throw forbidden('Only the owner of the document or an admin may change its acl', 'ACL_FORBIDDEN');
       }
       const data = next(row);
       await this.checkReferences(tx.client, caller, def, checked.set);
@@ -436,7 +424,7 @@ export class DocumentsService {
         );
       }
       if (code === '40P01' || code === '40001') {
-        throw new AppException(409, 'TRANSACTION_CONFLICT', 'The write conflicted with a concurrent one; retry it');
+        throw conflict('TRANSACTION_CONFLICT', 'The write conflicted with a concurrent one; retry it');
       }
       throw err;
     }
@@ -455,7 +443,7 @@ export class DocumentsService {
     allowed: (row: DocRow) => Promise<boolean>,
   ): Promise<DocRow> {
     const row = await this.repo.findReadable(tx.client, def, caller, def.rules.read, id, true);
-    if (!row) throw notFound();
+    if (!row) throw documentNotFound();
     if (!(await allowed(row))) throw denied(caller);
     if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== row.version) {
       throw new AppException(412, 'PRECONDITION_FAILED', `The document is at version ${row.version}, not the one in If-Match`);
@@ -487,7 +475,7 @@ export class DocumentsService {
 
   private checkBody(def: CollectionDef, body: Record<string, unknown>, mode: WriteMode) {
     const checked = checkWrite(def, body, mode);
-    if (!checked.ok) throw new AppException(400, 'VALIDATION_FAILED', 'The document is not valid', checked.details);
+    if (!checked.ok) throw validationFailed('The document is not valid', checked.details);
     return checked.value;
   }
 
@@ -509,7 +497,7 @@ export class DocumentsService {
       }
       if (!found) details.push({ path: field.name, message: `references a missing ${field.collection === USERS_TARGET ? 'user' : 'document'}` });
     }
-    if (details.length) throw new AppException(400, 'VALIDATION_FAILED', 'The document is not valid', details);
+    if (details.length) throw validationFailed('The document is not valid', details);
   }
 
   /** Validates `fields` and `expand`. */
