@@ -4,7 +4,8 @@ import type { Caller } from '../../auth/caller.js';
 import { AppException, type ErrorDetail } from '../../common/app-exception.js';
 import type { BatchBody, BatchOperation } from './documents.dto.js';
 import { DocumentsRepository } from './documents.repository.js';
-import { type Doc, DocumentsService } from './documents.service.js';
+import type { Doc } from './doc-view.js';
+import { DocumentsService } from './documents.service.js';
 
 export interface BatchResult {
   status: number;

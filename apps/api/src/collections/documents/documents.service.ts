@@ -6,20 +6,20 @@ import { actorOf, type Caller, isAdmin } from '../../auth/caller.js';
 import { AppException, conflict, type ErrorDetail, forbidden, notFound, validationFailed } from '../../common/app-exception.js';
 import { pageOf } from '../../common/paging.js';
 import { CollectionsService } from '../collections.service.js';
-import { ChangeFeed, type FeedRow } from '../../realtime/change-feed.js';
-import { type CollectionDef, isSystemField, type Rule, USERS_TARGET } from '../definition.js';
+import { ChangeFeed } from '../../realtime/change-feed.js';
+import { type CollectionDef, type Rule, USERS_TARGET } from '../definition.js';
 import { indexSpecs } from '../ddl.js';
 import { aclAllows, canCreate, canRead, canWrite, type DocAccess, ruleAllows } from '../permissions.js';
 import { READ_CONTEXT, type RuleContext, ruleItems, ruleNeedsSql } from '../rules.js';
 import { Params, searchSql } from '../sql.js';
 import { checkWrite, UUID, type WriteMode } from '../values.js';
+import { accessOf, type Doc, docBody, toDoc, toFeedRow } from './doc-view.js';
 import { type DocRow, DocumentsRepository, type Queryable } from './documents.repository.js';
+import { DocumentExpansion } from './expansion.js';
 import { compileFilter, FilterError, parseFilter } from './filter.js';
 import { indexAdvice } from './index-advice.js';
 import { cursorAfter, cursorValues, parseSort, RANK } from './paging.js';
-
-/** A document as clients see it: its fields, flat, beside the system fields. */
-export type Doc = Record<string, unknown> & { id: string; version: number };
+import { projected, projectFields, type ReadOptions, readShape, type ReadShape } from './projection.js';
 
 export interface ListOptions {
   filter?: string;
@@ -31,64 +31,8 @@ export interface ListOptions {
   expand?: string;
 }
 
-export interface ReadOptions {
-  fields?: string;
-  expand?: string;
-}
-
 /** `If-Match` parsed: a version, `*` (any), or a value no version can match. */
 export type IfMatch = number | '*' | 'never';
-
-export const MAX_EXPAND = 5;
-export const MAX_PROJECTION = 100;
-
-/** The client's view of a row, without its timestamps (declared fields only: values of removed fields stay stored, hidden). */
-function docBody(def: Pick<CollectionDef, 'fields'>, row: Omit<DocRow, 'created_at' | 'updated_at'>): Record<string, unknown> {
-  const doc: Record<string, unknown> = { id: row.id };
-  for (const field of def.fields) {
-    if (Object.hasOwn(row.data, field.name)) doc[field.name] = row.data[field.name];
-  }
-  doc.ownerId = row.owner_id;
-  doc.acl = row.acl;
-  doc.version = row.version;
-  return doc;
-}
-
-/** What the permission checks read of a stored row. */
-export function accessOf(row: DocRow): DocAccess {
-  return { id: row.id, ownerId: row.owner_id, acl: row.acl, data: row.data, createdAt: row.created_at, updatedAt: row.updated_at };
-}
-
-/** What the permission checks read of a document in its client view (a change event's `before`/`after`). */
-export function accessOfDoc(def: Pick<CollectionDef, 'fields'>, doc: Record<string, unknown>): DocAccess {
-  const data = Object.fromEntries(def.fields.filter((f) => Object.hasOwn(doc, f.name)).map((f) => [f.name, doc[f.name]]));
-  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  return { id: text(doc.id), ownerId: text(doc.ownerId) ?? null, acl: (doc.acl ?? null), data, createdAt: text(doc.createdAt), updatedAt: text(doc.updatedAt) };
-}
-
-/** The client's view of a stored row. */
-export function toDoc(def: Pick<CollectionDef, 'fields'>, row: DocRow): Doc {
-  const doc = docBody(def, row);
-  doc.createdAt = row.created_at.toISOString();
-  doc.updatedAt = row.updated_at.toISOString();
-  return doc as Doc; // docBody always sets id and version
-}
-
-/** A stored row as the change feed carries it. */
-export function toFeedRow(row: DocRow): FeedRow {
-  return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
-}
-
-/** A row read back from the feed, in the repository's shape. */
-export function fromFeedRow(row: FeedRow): DocRow {
-  return { ...row, created_at: new Date(row.created_at), updated_at: new Date(row.updated_at) };
-}
-
-/** Keeps the projected fields (`fields=`) of a document; id and version always stay. */
-function projectFields(doc: Doc, names: string[]): Doc {
-  const keep = new Set(['id', 'version', ...names]);
-  return Object.fromEntries(Object.entries(doc).filter(([k]) => keep.has(k))) as Doc;
-}
 
 /** A filter text or object checked against a definition: INVALID_FILTER (400) when it is not valid. */
 export function checkedFilter(def: CollectionDef, filter: string | Record<string, unknown>): Record<string, unknown> {
@@ -144,6 +88,7 @@ export class DocumentsService {
     private readonly collections: CollectionsService,
     private readonly repo: DocumentsRepository,
     private readonly feed: ChangeFeed,
+    private readonly expansion: DocumentExpansion,
   ) {}
 
   /**
@@ -193,14 +138,14 @@ export class DocumentsService {
 
   private async readOne(caller: Caller, collection: string, id: string, options: ReadOptions, tx?: Tx) {
     const def = await this.collections.require(collection);
-    const { project, expand } = this.readShape(def, options);
+    const shape = readShape(def, options);
     const row = await this.repo.findReadable(tx?.client ?? this.repo.readPool, def, caller, def.rules.read, id);
     if (!row) throw documentNotFound();
-    return { def, project, expand, row };
+    return { def, shape, row };
   }
 
-  private async shapeOne(caller: Caller, { def, project, expand, row }: Awaited<ReturnType<DocumentsService['readOne']>>, tx?: Tx): Promise<Doc> {
-    const [doc] = await this.shape(caller, def, [toDoc(def, row)], project, expand, tx?.client ?? this.repo.readPool);
+  private async shapeOne(caller: Caller, { def, shape, row }: Awaited<ReturnType<DocumentsService['readOne']>>, tx?: Tx): Promise<Doc> {
+    const [doc] = await this.shape(caller, def, [toDoc(def, row)], shape, tx?.client ?? this.repo.readPool);
     return doc!;
   }
 
@@ -210,7 +155,7 @@ export class DocumentsService {
    */
   async list(caller: Caller, collection: string, options: ListOptions): Promise<{ page: { items: Doc[]; nextCursor: string | null; count?: number }; advice: string[] }> {
     const def = await this.collections.require(collection);
-    const { project, expand } = this.readShape(def, options);
+    const shape = readShape(def, options);
     // Checked here so a bad filter is a 400 whatever the caller may see.
     const filter = options.filter === undefined ? undefined : checkedFilter(def, options.filter);
     // Relevance: `$rank` sorts by the top-level $search, and is the default order when there is one.
@@ -228,7 +173,7 @@ export class DocumentsService {
       ]),
     );
     const { items: page, nextCursor } = pageOf(rows, options.limit, (last) => cursorAfter(sort, last));
-    const items = await this.shape(caller, def, page.map((r) => toDoc(def, r)), project, expand, pool);
+    const items = await this.shape(caller, def, page.map((r) => toDoc(def, r)), shape, pool);
     return { page: count === undefined ? { items, nextCursor } : { items, nextCursor, count }, advice };
   }
 
@@ -500,53 +445,8 @@ export class DocumentsService {
     if (details.length) throw validationFailed('The document is not valid', details);
   }
 
-  /** Validates `fields` and `expand`. */
-  readShape(def: CollectionDef, options: ReadOptions): { project?: string[]; expand: string[] } {
-    const names = (value: string | undefined) =>
-      value === undefined
-        ? undefined
-        : value
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean);
-    const bad = (param: string, message: string) => new AppException(400, 'INVALID_FIELDS', `The ${param} parameter is not valid: ${message}`, [{ path: param, message }]);
-    const declared = new Set(def.fields.map((f) => f.name));
-    const project = names(options.fields);
-    if (project) {
-      if (project.length > MAX_PROJECTION) throw bad('fields', `names more than ${MAX_PROJECTION} fields`);
-      for (const name of project) {
-        if (!declared.has(name) && !isSystemField(name)) throw bad('fields', `"${name.slice(0, 64)}" is not a field of this collection`);
-      }
-    }
-    const expand = names(options.expand) ?? [];
-    if (expand.length > MAX_EXPAND) throw bad('expand', `names more than ${MAX_EXPAND} fields`);
-    for (const name of expand) {
-      if (def.fields.find((f) => f.name === name)?.type !== 'reference') throw bad('expand', `"${name.slice(0, 64)}" is not a reference field`);
-    }
-    return { project, expand: [...new Set(expand)] };
-  }
-
-  /** Applies projection, then replaces expanded references by the documents the caller may read (null otherwise). */
-  private async shape(caller: Caller, def: CollectionDef, docs: Doc[], project: string[] | undefined, expand: string[], db: Queryable): Promise<Doc[]> {
-    let out = docs;
-    // id and version always stay: they address the document and its ETag.
-    if (project) out = docs.map((doc) => projectFields(doc, [...project, ...expand]));
-    for (const name of expand) {
-      const field = def.fields.find((f) => f.name === name)!;
-      const ids = [...new Set(out.map((d) => d[name]).filter((v): v is string => typeof v === 'string' && UUID.test(v)))];
-      const found = new Map<string, unknown>();
-      if (field.collection === USERS_TARGET) {
-        // Users are readable by themselves and by admins only.
-        const visible = isAdmin(caller) ? ids : caller.kind === 'user' ? ids.filter((i) => i === caller.userId) : [];
-        for (const user of await this.repo.usersByIds(db, visible)) found.set(user.id, user);
-      } else {
-        const target = await this.collections.definition(field.collection!);
-        if (target) for (const row of await this.repo.findReadableMany(db, target, caller, ids)) found.set(row.id, toDoc(target, row));
-      }
-      for (const doc of out) {
-        if (Object.hasOwn(doc, name)) doc[name] = found.get(doc[name] as string) ?? null;
-      }
-    }
-    return out;
+  /** The documents as the read's `fields` and `expand` show them. */
+  private async shape(caller: Caller, def: CollectionDef, docs: Doc[], shape: ReadShape, db: Queryable): Promise<Doc[]> {
+    return this.expansion.expand(caller, def, projected(docs, shape), shape.expand, db);
   }
 }
