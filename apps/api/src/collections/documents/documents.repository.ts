@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { createPgPool, PG_POOL } from '#libs/database';
+import { createDb, createPgPool, type Db, PG_POOL } from '#libs/database';
 import { outboxCte, outboxEvented, runWithOutbox } from '#libs/events';
 import type { Caller } from '../../auth/caller.js';
 import type { CollectionDef, Rule } from '../definition.js';
@@ -103,6 +103,8 @@ export class DocumentsRepository implements OnApplicationShutdown {
    * cannot hold a connection for long (no extra round trip per query). The main pool when 0.
    */
   readonly readPool: pg.Pool;
+  /** Kysely over the read pool: the system tables a document read also reads (users, for expansion). */
+  readonly readDb: Db;
 
   constructor(
     @Inject(PG_POOL) readonly pool: pg.Pool,
@@ -112,6 +114,7 @@ export class DocumentsRepository implements OnApplicationShutdown {
       config.DATA_QUERY_TIMEOUT_MS > 0
         ? createPgPool(config, { statement_timeout: config.DATA_QUERY_TIMEOUT_MS, application_name: 'baas-document-reads' })
         : pool;
+    this.readDb = createDb(this.readPool);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -290,16 +293,15 @@ export class DocumentsRepository implements OnApplicationShutdown {
   }
 
   /** Which of these user ids exist (reference fields to `users`). */
-  async existingUserIds(db: Queryable, ids: string[]): Promise<Set<string>> {
+  async existingUserIds(db: Db, ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE id = ANY($1::uuid[])', [ids]);
+    const rows = await db.selectFrom('users').select('id').where('id', 'in', ids).execute();
     return new Set(rows.map((r) => r.id));
   }
 
   /** The public view of users for expansion: id and email only. */
-  async usersByIds(db: Queryable, ids: string[]): Promise<{ id: string; email: string }[]> {
+  async usersByIds(db: Db, ids: string[]): Promise<{ id: string; email: string }[]> {
     if (ids.length === 0) return [];
-    const { rows } = await db.query<{ id: string; email: string }>('SELECT id, email FROM users WHERE id = ANY($1::uuid[])', [ids]);
-    return rows;
+    return db.selectFrom('users').select(['id', 'email']).where('id', 'in', ids).execute();
   }
 }

@@ -145,7 +145,7 @@ export class DocumentsService {
   }
 
   private async shapeOne(caller: Caller, { def, shape, row }: Awaited<ReturnType<DocumentsService['readOne']>>, tx?: Tx): Promise<Doc> {
-    const [doc] = await this.shape(caller, def, [toDoc(def, row)], shape, tx?.client ?? this.repo.readPool);
+    const [doc] = await this.shape(caller, def, [toDoc(def, row)], shape, tx);
     return doc!;
   }
 
@@ -173,7 +173,7 @@ export class DocumentsService {
       ]),
     );
     const { items: page, nextCursor } = pageOf(rows, options.limit, (last) => cursorAfter(sort, last));
-    const items = await this.shape(caller, def, page.map((r) => toDoc(def, r)), shape, pool);
+    const items = await this.shape(caller, def, page.map((r) => toDoc(def, r)), shape);
     return { page: count === undefined ? { items, nextCursor } : { items, nextCursor, count }, advice };
   }
 
@@ -213,7 +213,7 @@ export class DocumentsService {
     // transaction round trips (measured in bench/README.md).
     if (!outer && !this.hasReferences(def, checked.set)) return this.mappingWriteErrors(def, () => insert());
     return this.writing(def, outer, async (tx) => {
-      await this.checkReferences(tx.client, caller, def, checked.set);
+      await this.checkReferences(tx, caller, def, checked.set);
       return insert(tx);
     });
   }
@@ -271,7 +271,7 @@ export class DocumentsService {
         throw forbidden('Only the owner of the document or an admin may change its acl', 'ACL_FORBIDDEN');
       }
       const data = next(row);
-      await this.checkReferences(tx.client, caller, def, checked.set);
+      await this.checkReferences(tx, caller, def, checked.set);
       const acl = checked.acl !== undefined ? checked.acl : row.acl;
       // One statement writes the row and its event; version and updatedAt come from the row.
       const updated = await this.repo.updateWithEvent(tx.client, def, id, data, acl, {
@@ -428,17 +428,17 @@ export class DocumentsService {
    * Reference fields must name a document that exists and that the caller may read (a
    * document they may not read answers as missing), or an existing user.
    */
-  private async checkReferences(db: Queryable, caller: Caller, def: CollectionDef, values: Record<string, unknown>): Promise<void> {
+  private async checkReferences(tx: Tx, caller: Caller, def: CollectionDef, values: Record<string, unknown>): Promise<void> {
     const details: ErrorDetail[] = [];
     for (const field of def.fields) {
       const value = values[field.name];
       if (field.type !== 'reference' || typeof value !== 'string') continue;
       let found: boolean;
       if (field.collection === USERS_TARGET) {
-        found = (await this.repo.existingUserIds(db, [value])).has(value);
+        found = (await this.repo.existingUserIds(tx.db, [value])).has(value);
       } else {
         const target = await this.collections.definition(field.collection!);
-        found = target !== undefined && (await this.repo.findReadableMany(db, target, caller, [value])).length > 0;
+        found = target !== undefined && (await this.repo.findReadableMany(tx.client, target, caller, [value])).length > 0;
       }
       if (!found) details.push({ path: field.name, message: `references a missing ${field.collection === USERS_TARGET ? 'user' : 'document'}` });
     }
@@ -446,7 +446,7 @@ export class DocumentsService {
   }
 
   /** The documents as the read's `fields` and `expand` show them. */
-  private async shape(caller: Caller, def: CollectionDef, docs: Doc[], shape: ReadShape, db: Queryable): Promise<Doc[]> {
-    return this.expansion.expand(caller, def, projected(docs, shape), shape.expand, db);
+  private async shape(caller: Caller, def: CollectionDef, docs: Doc[], shape: ReadShape, tx?: Tx): Promise<Doc[]> {
+    return this.expansion.expand(caller, def, projected(docs, shape), shape.expand, tx);
   }
 }
