@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import { isUniqueViolation, PG_POOL, PrismaService, type Tx, withTransaction } from '#libs/database';
+import type { Selectable } from 'kysely';
+import { type DB, isUniqueViolation, PG_POOL, PrismaService, type Tx, withTransaction } from '#libs/database';
 import { type CollectionDef, type FieldDef, type IndexEntry, RULE_NAMES, type Rules } from './definition.js';
 import { dropIndexStatement } from './ddl.js';
 import { tableOf } from './sql.js';
@@ -8,15 +9,8 @@ import { tableOf } from './sql.js';
 /** Every change of a definition takes this transaction-scoped advisory lock: they run one at a time. */
 const DEFINITIONS_LOCK = 0x0c011ec7;
 
-/** A `collections` row as both readers select it (Prisma outside a change, Kysely inside one). */
-interface CollectionRow {
-  name: string;
-  fields: unknown;
-  indexes: unknown;
-  rules: unknown;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** A `collections` row as both readers select it (Prisma outside a change, Kysely inside one): timestamps under their Prisma names. */
+type CollectionRow = Pick<Selectable<DB['collections']>, 'name' | 'fields' | 'indexes' | 'rules'> & { createdAt: Date; updatedAt: Date };
 
 const FIELD_KEYS = ['name', 'type', 'required', 'unique', 'default', 'min', 'max', 'pattern', 'enum', 'collection', 'items', 'onDelete'] as const;
 
