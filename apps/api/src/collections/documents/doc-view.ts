@@ -3,10 +3,8 @@ import type { CollectionDef } from '../definition.js';
 import type { DocAccess } from '../permissions.js';
 import type { DocRow } from './documents.repository.js';
 
-/**
- * A stored row in its other shapes: the client's view (`Doc`), what the permission checks read
- * (`DocAccess`), and what the realtime change feed carries (`FeedRow`).
- */
+// A stored row (DocRow) in its other shapes: the client's view (`Doc`), what the permission
+// checks read (`DocAccess`), and what the realtime change feed carries (`FeedRow`).
 
 /** A document as clients see it: its fields, flat, beside the system fields. */
 export type Doc = Record<string, unknown> & { id: string; version: number };
