@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller } from '../../apps/api/src/auth/caller.js';
 import type { Rule } from '../../apps/api/src/collections/definition.js';
-import { accessOfDoc } from '../../apps/api/src/collections/documents/documents.service.js';
+import { accessOfDoc } from '../../apps/api/src/collections/documents/doc-view.js';
 import { canRead } from '../../apps/api/src/collections/permissions.js';
 import { startApi } from '../support/app.js';
 import { SERVICE_KEY } from '../support/config.js';

@@ -119,7 +119,7 @@ describe('documents', () => {
     it('a malformed id is 400, an unknown one 404, an unknown collection 404 COLLECTION_NOT_FOUND', async () => {
       await request(app.getHttpServer()).get(url('nope')).expect(400);
       const missing = await request(app.getHttpServer()).get(url('00000000-0000-4000-8000-000000000000')).expect(404);
-      expect(missing.body.code).toBe('NOT_FOUND');
+      expect(missing.body.code).toBe('DOCUMENT_NOT_FOUND');
       const nocoll = await request(app.getHttpServer()).get('/v1/collections/no_such_collection/documents').expect(404);
       expect(nocoll.body.code).toBe('COLLECTION_NOT_FOUND');
     });

@@ -95,7 +95,7 @@ describe('change events (outbox) and batches', () => {
       expect(results.map((r) => r.status)).toEqual([201, 400, 200, 404, 200, 412, 404, 404]);
       expect(results[1]!.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: 'nope' }, { path: 'text' }] });
       expect(results[2]!.document).toMatchObject({ id: mine.id, text: 'mine' });
-      expect(results[3]!.error).toEqual({ code: 'NOT_FOUND', message: 'The document was not found' });
+      expect(results[3]!.error).toEqual({ code: 'DOCUMENT_NOT_FOUND', message: 'The document was not found' });
       expect(results[4]!.document).toMatchObject({ text: 'changed', version: 2 });
       expect(results[7]!.error!.code).toBe('COLLECTION_NOT_FOUND');
       expect(await eventsOf(db, results[0]!.document!.id)).toHaveLength(1);
@@ -136,7 +136,7 @@ describe('change events (outbox) and batches', () => {
         [{ op: 'create', collection: notes, data: { text: 'x', code: 'k2' } }, 409, 'CONFLICT', 'operations.3.code'],
         [{ op: 'update', collection: notes, id: second.id, data: { text: 'x' }, ifMatch: 7 }, 412, 'PRECONDITION_FAILED', 'operations.3'],
         [{ op: 'create', collection: notes, data: { text: 3 } }, 400, 'VALIDATION_FAILED', 'operations.3.text'],
-        [{ op: 'delete', collection: notes, id: '00000000-0000-4000-8000-000000000000' }, 404, 'NOT_FOUND', 'operations.3'],
+        [{ op: 'delete', collection: notes, id: '00000000-0000-4000-8000-000000000000' }, 404, 'DOCUMENT_NOT_FOUND', 'operations.3'],
       ];
       for (const [last, status, code, path] of failing) {
         const res = await request(s)
@@ -170,9 +170,9 @@ describe('change events (outbox) and batches', () => {
         .set(bearer(bob))
         .send({ transaction: true, operations: [{ op: 'create', collection: notes, data: { text: 'bob' } }, { op: 'update', collection: notes, id: alices.id, data: { text: 'hacked' } }] })
         .expect(404);
-      expect(res.body.code).toBe('NOT_FOUND');
+      expect(res.body.code).toBe('DOCUMENT_NOT_FOUND');
       const anon = await request(s).post('/v1/batch').send({ operations: [{ op: 'get', collection: notes, id: alices.id }] }).expect(200);
-      expect(anon.body.results).toEqual([{ status: 404, error: { code: 'NOT_FOUND', message: 'The document was not found' } }]);
+      expect(anon.body.results).toEqual([{ status: 404, error: { code: 'DOCUMENT_NOT_FOUND', message: 'The document was not found' } }]);
       expect((await request(s).get(docs(alices.id)).set(bearer(alice)).expect(200)).body.text).toBe('private');
     });
 

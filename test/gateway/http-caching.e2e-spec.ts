@@ -67,7 +67,7 @@ describe('HTTP caching: ETag / If-None-Match, Last-Modified / If-Modified-Since,
       for (const guess of [etag, '*', `W/${etag}`]) {
         const res = await api().get(url).set(bearer(other)).set('If-None-Match', guess);
         expect(res.status, guess).toBe(404);
-        expect(res.body.code).toBe('NOT_FOUND');
+        expect(res.body.code).toBe('DOCUMENT_NOT_FOUND');
       }
       expect((await api().get(url).set('If-None-Match', etag)).status).toBe(404);
     });

@@ -123,7 +123,7 @@ describe('the built SDK in real Chromium, from another origin', () => {
       file: { size: 3 * 1024 * 1024, status: 'ready' },
       roundTrip: true,
       invocation: { status: 'succeeded', result: { hi: 'browser', user: email } },
-      error: { isBaasError: true, statusCode: 404, code: 'NOT_FOUND', requestId: expect.any(String) },
+      error: { isBaasError: true, statusCode: 404, code: 'DOCUMENT_NOT_FOUND', requestId: expect.any(String) },
       storedUser: email,
     });
     const progress = (result as { progress: { count: number; last: { loaded: number; total: number } } }).progress;

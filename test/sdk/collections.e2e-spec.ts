@@ -96,7 +96,7 @@ describe('SDK collections against the real api', () => {
 
     await expect(posts.delete(post.id, { ifMatch: 1 })).rejects.toMatchObject({ statusCode: 412 });
     await posts.delete(post.id, { ifMatch: replaced.version });
-    await expect(posts.get(post.id)).rejects.toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
+    await expect(posts.get(post.id)).rejects.toMatchObject({ statusCode: 404, code: 'DOCUMENT_NOT_FOUND' });
   });
 
   it('lists with typed filters and sort, pages with cursors, iterates over every page, counts', async () => {

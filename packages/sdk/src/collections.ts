@@ -95,7 +95,7 @@ export class CollectionRef<T extends object = Record<string, unknown>> {
     return this.http.json<Doc<T>>({ method: 'POST', path: this.base, body: data });
   }
 
-  /** One document (404 NOT_FOUND also when the caller may not read it). */
+  /** One document (404 DOCUMENT_NOT_FOUND also when the caller may not read it). */
   get(id: string, options: ReadOptions<T> = {}): Promise<Doc<T>> {
     return this.http.json<Doc<T>>({
       method: 'GET',

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppException, type ErrorDetail } from '../common/app-exception.js';
+import { AppException, conflict, type ErrorDetail, notFound, validationFailed } from '../common/app-exception.js';
 import { DefinitionTx, CollectionsRepository } from './collections.repository.js';
 import {
   type CollectionDef,
@@ -37,12 +37,12 @@ export function toCollectionView(def: CollectionDef): CollectionView {
   };
 }
 
-function notFound(name: string): AppException {
-  return new AppException(404, 'COLLECTION_NOT_FOUND', `There is no collection "${name}"`);
+function collectionNotFound(name: string): AppException {
+  return notFound('COLLECTION_NOT_FOUND', `There is no collection "${name}"`);
 }
 
 function invalid(details: ErrorDetail[]): AppException {
-  return new AppException(400, 'VALIDATION_FAILED', 'The collection definition is not valid', details);
+  return validationFailed('The collection definition is not valid', details);
 }
 
 /** A definition with an update's parts applied. */
@@ -110,7 +110,7 @@ export class CollectionsService {
 
   async require(name: string): Promise<CollectionDef> {
     const def = await this.definition(name);
-    if (!def) throw notFound(name);
+    if (!def) throw collectionNotFound(name);
     return def;
   }
 
@@ -120,7 +120,7 @@ export class CollectionsService {
 
   async get(name: string): Promise<CollectionView> {
     const def = await this.repo.find(name);
-    if (!def) throw notFound(name);
+    if (!def) throw collectionNotFound(name);
     return toCollectionView(def);
   }
 
@@ -136,7 +136,7 @@ export class CollectionsService {
     this.checkDefaults(def.fields);
     try {
       const created = await this.repo.change(async (tx) => {
-        if (await tx.get(def.name)) throw new AppException(409, 'COLLECTION_EXISTS', `The collection "${def.name}" already exists`);
+        if (await tx.get(def.name)) throw conflict('COLLECTION_EXISTS', `The collection "${def.name}" already exists`);
         await this.checkReferenceTargets(tx, def.name, def.fields);
         for (const statement of createTableStatements(def.name)) await tx.execute(statement);
         for (const spec of indexSpecs(def)) await tx.execute(spec.create);
@@ -160,7 +160,7 @@ export class CollectionsService {
       await this.buildNewIndexes(name, body);
       const saved = await this.repo.change(async (tx) => {
         const current = await tx.get(name);
-        if (!current) throw notFound(name);
+        if (!current) throw collectionNotFound(name);
         const next = merged(current, body);
         const related = await this.relatedOf(next.fields, async (target) => (target === name ? { ...next, createdAt: current.createdAt, updatedAt: current.updatedAt } : tx.get(target)));
         const issues = definitionProblems(next, related);
@@ -244,7 +244,7 @@ export class CollectionsService {
     try {
       await this.repo.change(async (tx) => {
         const current = await tx.get(name);
-        if (!current) throw notFound(name);
+        if (!current) throw collectionNotFound(name);
         const referencing = (await tx.all()).flatMap((other) =>
           other.name === name
             ? []
@@ -259,7 +259,7 @@ export class CollectionsService {
           );
         }
         if (!force && !(await tx.isEmpty(name))) {
-          throw new AppException(409, 'COLLECTION_NOT_EMPTY', `The collection "${name}" still has documents; pass force=true to delete them too`);
+          throw conflict('COLLECTION_NOT_EMPTY', `The collection "${name}" still has documents; pass force=true to delete them too`);
         }
         await tx.execute(dropTableStatement(name));
         await tx.remove(name);

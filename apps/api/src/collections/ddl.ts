@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { type CollectionDef, type FieldDef, type IndexDef, indexFields, SCALAR_TYPES } from './definition.js';
 import { compileFilter, FilterError } from './documents/filter.js';
-import { DATA_SCHEMA, exprOf, fieldExpr, fieldLiteral, indexName, Params, searchVectorSql, tableOf } from './sql.js';
+import { DATA_SCHEMA, exprOf, fieldExpr, fieldLiteral, ident, indexName, Params, searchVectorSql, tableOf } from './sql.js';
 
 /**
  * DDL of a collection's table and indexes. Runs inside the transaction that writes the
@@ -24,9 +24,8 @@ export interface IndexSpec {
 /** The table of a new collection, with its primary key and the indexes behind default paging and owner rules. */
 export function createTableStatements(collection: string): string[] {
   const table = tableOf(collection);
-  const q = (n: string) => `"${n}"`;
   return [
-    `CREATE SCHEMA IF NOT EXISTS "${DATA_SCHEMA}"`,
+    `CREATE SCHEMA IF NOT EXISTS ${ident(DATA_SCHEMA)}`,
     `CREATE TABLE ${table} (
     "id" UUID NOT NULL,
     "data" JSONB NOT NULL DEFAULT '{}',
@@ -35,10 +34,10 @@ export function createTableStatements(collection: string): string[] {
     "version" INTEGER NOT NULL DEFAULT 1,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updated_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    CONSTRAINT ${q(indexName('pk', collection, 'id'))} PRIMARY KEY ("id")
+    CONSTRAINT ${ident(indexName('pk', collection, 'id'))} PRIMARY KEY ("id")
 )`,
-    `CREATE INDEX ${q(indexName('ix', collection, 'created_at,id'))} ON ${table} ("created_at", "id")`,
-    `CREATE INDEX ${q(indexName('ix', collection, 'owner_id,created_at,id'))} ON ${table} ("owner_id", "created_at", "id")`,
+    `CREATE INDEX ${ident(indexName('ix', collection, 'created_at,id'))} ON ${table} ("created_at", "id")`,
+    `CREATE INDEX ${ident(indexName('ix', collection, 'owner_id,created_at,id'))} ON ${table} ("owner_id", "created_at", "id")`,
   ];
 }
 
@@ -50,8 +49,8 @@ function statements(name: string, unique: boolean, table: string, body: string):
   const kind = unique ? 'UNIQUE INDEX' : 'INDEX';
   return {
     name,
-    create: `CREATE ${kind} IF NOT EXISTS "${name}" ON ${table} ${body}`,
-    createConcurrently: `CREATE ${kind} CONCURRENTLY IF NOT EXISTS "${name}" ON ${table} ${body}`,
+    create: `CREATE ${kind} IF NOT EXISTS ${ident(name)} ON ${table} ${body}`,
+    createConcurrently: `CREATE ${kind} CONCURRENTLY IF NOT EXISTS ${ident(name)} ON ${table} ${body}`,
   };
 }
 
@@ -79,7 +78,7 @@ export function indexSpecs(def: Pick<CollectionDef, 'name' | 'fields' | 'indexes
       const parts = index.map((name) => {
         const expr = exprOf(def, name);
         if (!expr) throw new Error(`index names an unknown field ${name}`); // checked by definitionIssues first
-        return expr.sql.startsWith('(') ? expr.sql : `"${expr.sql}"`;
+        return expr.sql.startsWith('(') ? expr.sql : ident(expr.sql);
       });
       body = `(${parts.join(', ')})`;
     }
@@ -126,7 +125,7 @@ export function indexIssues(def: Pick<CollectionDef, 'fields' | 'indexes'>): { p
 
 export function dropIndexStatement(name: string): string {
   if (!/^(ix|ux)-[0-9a-f]{24}$/.test(name)) throw new Error('unsafe index name');
-  return `DROP INDEX IF EXISTS "${DATA_SCHEMA}"."${name}"`;
+  return `DROP INDEX IF EXISTS ${ident(DATA_SCHEMA)}.${ident(name)}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { FORBIDDEN_KEYS, safeJsonObject, safeJsonValue } from '../common/safe-json.js';
 
-/** Names of fields and of each segment of a filter path (DESIGN.md). */
+/** Names of fields and of each segment of a filter path (docs/data.md, "Collections"). */
 export const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** Collection names become table names ("data"."<name>"), so they are short identifiers. */
 export const COLLECTION_NAME = /^[A-Za-z][A-Za-z0-9_]{0,47}$/;
@@ -294,7 +294,3 @@ export const updateCollectionBody = z
   })
   .superRefine(refineDefinition);
 export type UpdateCollectionBody = z.infer<typeof updateCollectionBody>;
-
-export function fieldMap(def: Pick<CollectionDef, 'fields'>): Map<string, FieldDef> {
-  return new Map(def.fields.map((f) => [f.name, f]));
-}

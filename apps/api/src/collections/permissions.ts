@@ -5,7 +5,7 @@ import type { Params } from './sql.js';
 import type { Acl } from './values.js';
 
 /**
- * The permission model (DESIGN.md, docs/data.md): a collection rule (a shorthand, an
+ * The permission model (docs/data.md, "Permissions"): a collection rule (a shorthand, an
  * expression, or a list of them: rules.ts) decides who may do an operation on which documents,
  * and a document's `acl` (when it has one) narrows who may read or write that document. The
  * owner of a document always passes its acl; admins and the service role pass everything. Two
@@ -13,7 +13,7 @@ import type { Acl } from './values.js';
  * `readFilterSql` in SQL (get, list, count, expand, batch reads). Expression rules need the
  * collection definition (`def`) and the document's fields (`doc.data`); without `def` an
  * expression allows nothing. Shorthands need neither. For a change event's document (its
- * client view), `accessOfDoc(def, doc)` in documents.service.ts gives the DocAccess.
+ * client view), `accessOfDoc(def, doc)` in documents/doc-view.ts gives the DocAccess.
  */
 
 export type AclMode = 'read' | 'write';

@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { COLLECTION_NAME, type CollectionDef, FIELD_NAME, type FieldDef, type IndexDef, searchIndexOf } from './definition.js';
 
 /**
- * SQL building blocks for runtime collections. Identifiers (table and field names) are
- * validated against strict patterns before they are written into SQL text; every value goes
- * through `Params` as a bound parameter.
+ * SQL building blocks for runtime collections (one table per collection in the `data` schema,
+ * so their SQL is built at run time; docs/decisions.md says why this is not Kysely). Identifiers
+ * are checked against strict patterns and quoted by `ident` (tables: `tableOf`), field names
+ * become JSON keys through `fieldLiteral`, and every value goes through `Params`, the one
+ * binder, as a bound parameter.
  */
 
 /** The Postgres schema holding one table per collection. */
@@ -14,10 +16,19 @@ export class UnsafeIdentifierError extends Error {
   override name = 'UnsafeIdentifierError';
 }
 
+/** What `ident` quotes: letters, digits, `_` and `-` (index names), never a quote. */
+const SAFE_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
+
+/** The one quoting of identifiers (schema, table, column and index names) in runtime collection SQL. */
+export function ident(name: string): string {
+  if (!SAFE_IDENTIFIER.test(name)) throw new UnsafeIdentifierError(`unsafe identifier`);
+  return `"${name}"`;
+}
+
 /** The quoted table of a collection, after checking its name again. */
 export function tableOf(collection: string): string {
   if (!COLLECTION_NAME.test(collection)) throw new UnsafeIdentifierError(`unsafe collection name`);
-  return `"${DATA_SCHEMA}"."${collection}"`;
+  return `${ident(DATA_SCHEMA)}.${ident(collection)}`;
 }
 
 /** A field name as a SQL string literal (only names matching FIELD_NAME: no quotes possible). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ErrorDetail } from '../common/app-exception.js';
-import type { Doc } from '../collections/documents/documents.service.js';
+import type { Doc } from '../collections/documents/doc-view.js';
 import type { FileView } from '../storage/storage.dto.js';
 
 /**

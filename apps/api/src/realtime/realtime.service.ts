@@ -12,7 +12,9 @@ import { findUnsafeJson } from '../common/safe-json.js';
 import { CollectionsService } from '../collections/collections.service.js';
 import type { CollectionDef, Rule } from '../collections/definition.js';
 import { matchesFilter } from '../collections/documents/filter-match.js';
-import { checkedFilter, DocumentsService, fromFeedRow } from '../collections/documents/documents.service.js';
+import { fromFeedRow } from '../collections/documents/doc-view.js';
+import { checkedFilter, DocumentsService } from '../collections/documents/documents.service.js';
+import { readShape } from '../collections/documents/projection.js';
 import { assertKeyScope } from '../auth/api-key-scopes.js';
 import { readFilterSql } from '../collections/permissions.js';
 import { Params } from '../collections/sql.js';
@@ -371,7 +373,7 @@ export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown 
     }
     if (frame.id !== undefined && !UUID.test(frame.id)) throw frameError('BAD_FRAME', 'id must be a document id (a UUID)', 'id');
     const filter = frame.filter === undefined ? undefined : checkedFilter(def, frame.filter);
-    const fields = frame.fields === undefined ? undefined : this.documents.readShape(def, { fields: frame.fields.join(',') }).project;
+    const fields = frame.fields === undefined ? undefined : readShape(def, { fields: frame.fields.join(',') }).project;
     return { topic: def.name, collection: def.name, filter, documentId: frame.id?.toLowerCase(), fields, rules };
   }
 

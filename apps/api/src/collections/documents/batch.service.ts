@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type pg from 'pg';
-import { mapDatabaseError } from '#libs/database';
+import { mapDatabaseError, type Tx, withTransaction } from '#libs/database';
 import type { Caller } from '../../auth/caller.js';
 import { AppException, type ErrorDetail } from '../../common/app-exception.js';
 import type { BatchBody, BatchOperation } from './documents.dto.js';
 import { DocumentsRepository } from './documents.repository.js';
-import { type Doc, DocumentsService } from './documents.service.js';
+import type { Doc } from './doc-view.js';
+import { DocumentsService } from './documents.service.js';
 
 export interface BatchResult {
   status: number;
@@ -38,11 +38,11 @@ export class BatchService {
 
   async run(caller: Caller, body: BatchBody): Promise<{ results: BatchResult[] }> {
     if (body.transaction) {
-      return this.repo.transaction(async (client) => {
+      return withTransaction(this.repo.pool, async (tx) => {
         const results: BatchResult[] = [];
         for (const [i, op] of body.operations.entries()) {
           try {
-            results.push(await this.execute(caller, op, client));
+            results.push(await this.execute(caller, op, tx));
           } catch (err) {
             const expected = expectedError(err);
             if (!expected) throw err;
@@ -77,21 +77,21 @@ export class BatchService {
     return { results };
   }
 
-  private async execute(caller: Caller, op: BatchOperation, client?: pg.PoolClient): Promise<BatchResult> {
+  private async execute(caller: Caller, op: BatchOperation, tx?: Tx): Promise<BatchResult> {
     const ifMatch = 'ifMatch' in op ? op.ifMatch : undefined;
     switch (op.op) {
       case 'create':
-        return { status: 201, document: await this.documents.create(caller, op.collection, op.data, client) };
+        return { status: 201, document: await this.documents.create(caller, op.collection, op.data, tx) };
       case 'get':
-        return { status: 200, document: await this.documents.get(caller, op.collection, op.id, {}, client) };
+        return { status: 200, document: await this.documents.get(caller, op.collection, op.id, {}, tx) };
       case 'replace': {
-        const { doc, created } = await this.documents.upsert(caller, op.collection, op.id, op.data, ifMatch, client);
+        const { doc, created } = await this.documents.upsert(caller, op.collection, op.id, op.data, ifMatch, tx);
         return { status: created ? 201 : 200, document: doc };
       }
       case 'update':
-        return { status: 200, document: await this.documents.update(caller, op.collection, op.id, op.data, 'patch', ifMatch, client) };
+        return { status: 200, document: await this.documents.update(caller, op.collection, op.id, op.data, 'patch', ifMatch, tx) };
       case 'delete':
-        await this.documents.remove(caller, op.collection, op.id, ifMatch, client);
+        await this.documents.remove(caller, op.collection, op.id, ifMatch, tx);
         return { status: 204 };
     }
   }

@@ -18,7 +18,8 @@ import {
   readQuery,
   type ReadQuery,
 } from './documents.dto.js';
-import { type Doc, DocumentsService, parseIfMatch } from './documents.service.js';
+import type { Doc } from './doc-view.js';
+import { DocumentsService, parseIfMatch } from './documents.service.js';
 
 const ifMatchHeader = IF_MATCH_HEADER;
 const INDEX_ADVICE_HEADER = {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { collectionName } from '../definition.js';
 import { safeJsonObject } from '../../common/safe-json.js';
 import { FILTER_LIMITS } from './filter.js';
-import { MAX_CURSOR_CHARS } from './paging.js';
+import { MAX_CURSOR_CHARS } from '../../common/paging.js';
 
 export const MAX_LIMIT = 500;
 export const DEFAULT_LIMIT = 50;

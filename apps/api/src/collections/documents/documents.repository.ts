@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { createPgPool, PG_POOL } from '#libs/database';
+import { createDb, createPgPool, type Db, PG_POOL } from '#libs/database';
 import { outboxCte, outboxEvented, runWithOutbox } from '#libs/events';
 import type { Caller } from '../../auth/caller.js';
 import type { CollectionDef, Rule } from '../definition.js';
@@ -24,11 +24,11 @@ export interface DocRow {
   updated_at: Date;
 }
 
-/** Work to run after the COMMIT of the transaction a client is in (realtime publishes there). */
-const afterCommitQueues = new WeakMap<pg.PoolClient, (() => void)[]>();
-
-/** The pool, or one client of it inside BEGIN/COMMIT. */
-export type Db = pg.Pool | pg.PoolClient;
+/**
+ * Where a query runs: a pool (the read pool, or the main pool for a single-statement write), or
+ * the client of a `withTransaction` (`tx.client`).
+ */
+export type Queryable = pg.Pool | pg.PoolClient;
 
 const COLUMNS = 'd.id, d.data, d.owner_id, d.acl, d.version, d.created_at, d.updated_at';
 
@@ -103,6 +103,8 @@ export class DocumentsRepository implements OnApplicationShutdown {
    * cannot hold a connection for long (no extra round trip per query). The main pool when 0.
    */
   readonly readPool: pg.Pool;
+  /** Kysely over the read pool: the system tables a document read also reads (users, for expansion). */
+  readonly readDb: Db;
 
   constructor(
     @Inject(PG_POOL) readonly pool: pg.Pool,
@@ -112,46 +114,15 @@ export class DocumentsRepository implements OnApplicationShutdown {
       config.DATA_QUERY_TIMEOUT_MS > 0
         ? createPgPool(config, { statement_timeout: config.DATA_QUERY_TIMEOUT_MS, application_name: 'baas-document-reads' })
         : pool;
+    this.readDb = createDb(this.readPool);
   }
 
   async onApplicationShutdown(): Promise<void> {
     if (this.readPool !== this.pool) await this.readPool.end().catch(() => undefined);
   }
 
-  /**
-   * Runs `work` in one transaction on one client: COMMIT when it resolves, ROLLBACK when it
-   * throws. With `client` given (a batch), runs on it inside the caller's transaction.
-   */
-  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, client?: pg.PoolClient): Promise<T> {
-    if (client) return work(client);
-    const own = await this.pool.connect();
-    const committed: (() => void)[] = [];
-    afterCommitQueues.set(own, committed);
-    try {
-      await own.query('BEGIN');
-      const result = await work(own);
-      await own.query('COMMIT');
-      afterCommitQueues.delete(own);
-      for (const fn of committed) fn();
-      return result;
-    } catch (err) {
-      await own.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      afterCommitQueues.delete(own);
-      own.release();
-    }
-  }
-
-  /** Runs `fn` once what `db` wrote is committed: at once for the pool (autocommit), at COMMIT for a transaction of `transaction()`, never after a ROLLBACK. */
-  afterCommit(db: Db, fn: () => void): void {
-    const queue = afterCommitQueues.get(db as pg.PoolClient);
-    if (queue) queue.push(fn);
-    else fn();
-  }
-
   /** The document if it exists and the caller may read it under `rule`; optionally locked for a write. */
-  async findReadable(db: Db, def: CollectionDef, caller: Caller, rule: Rule, id: string, forUpdate = false): Promise<DocRow | undefined> {
+  async findReadable(db: Queryable, def: CollectionDef, caller: Caller, rule: Rule, id: string, forUpdate = false): Promise<DocRow | undefined> {
     const params = new Params();
     const allowed = readFilterSql(caller, rule, params, 'd', def);
     if (allowed === false) return undefined;
@@ -167,7 +138,7 @@ export class DocumentsRepository implements OnApplicationShutdown {
    * (ruleNeedsSql), whose referenced rows are read as they are now.
    */
   async ruleHolds(
-    db: Db,
+    db: Queryable,
     def: CollectionDef,
     caller: Caller,
     rule: Rule,
@@ -194,13 +165,13 @@ export class DocumentsRepository implements OnApplicationShutdown {
   }
 
   /** Whether a document with this id exists, readable or not (an upsert must not create over it). */
-  async exists(db: Db, def: CollectionDef, id: string): Promise<boolean> {
+  async exists(db: Queryable, def: CollectionDef, id: string): Promise<boolean> {
     const { rows } = await db.query(`SELECT 1 FROM ${tableOf(def.name)} WHERE id = $1::uuid`, [id]);
     return rows.length > 0;
   }
 
   /** The readable documents among `ids` (for expansion and reference checks). */
-  async findReadableMany(db: Db, def: CollectionDef, caller: Caller, ids: string[]): Promise<DocRow[]> {
+  async findReadableMany(db: Queryable, def: CollectionDef, caller: Caller, ids: string[]): Promise<DocRow[]> {
     if (ids.length === 0) return [];
     const params = new Params();
     const allowed = readFilterSql(caller, def.rules.read, params, 'd', def);
@@ -210,14 +181,14 @@ export class DocumentsRepository implements OnApplicationShutdown {
     return rows;
   }
 
-  async list(db: Db, def: CollectionDef, caller: Caller, q: ListQuery): Promise<(DocRow & Record<`s${number}`, string | null>)[]> {
+  async list(db: Queryable, def: CollectionDef, caller: Caller, q: ListQuery): Promise<(DocRow & Record<`s${number}`, string | null>)[]> {
     const query = buildListQuery(def, caller, q);
     if (!query) return [];
     const { rows } = await db.query<DocRow & Record<`s${number}`, string | null>>(query.text, query.values);
     return rows;
   }
 
-  async count(db: Db, def: CollectionDef, caller: Caller, filter?: Record<string, unknown>): Promise<number> {
+  async count(db: Queryable, def: CollectionDef, caller: Caller, filter?: Record<string, unknown>): Promise<number> {
     const query = buildCountQuery(def, caller, filter);
     if (!query) return 0;
     const { rows } = await db.query<{ n: number }>(query.text, query.values);
@@ -231,7 +202,7 @@ export class DocumentsRepository implements OnApplicationShutdown {
    * which come from the inserted row (`after.createdAt`, `after.updatedAt`, as toISOString()).
    */
   async insertWithEvent(
-    db: Db,
+    db: Queryable,
     def: CollectionDef,
     doc: { id: string; data: Record<string, unknown>; ownerId: string | null; acl: Acl | null },
     event: Record<string, unknown> & { after: Record<string, unknown> },
@@ -288,21 +259,21 @@ export class DocumentsRepository implements OnApplicationShutdown {
   }
 
   /** Whether a document of `def` references one of `ids` through `field` (onDelete: restrict). */
-  async anyReferencing(db: Db, def: CollectionDef, field: string, ids: string[]): Promise<boolean> {
+  async anyReferencing(db: Queryable, def: CollectionDef, field: string, ids: string[]): Promise<boolean> {
     const ref = fieldExpr({ name: field, type: 'reference' }, 'd').sql;
     const { rows } = await db.query(`SELECT 1 FROM ${tableOf(def.name)} d WHERE ${ref} = ANY($1::text[]) LIMIT 1`, [ids]);
     return rows.length > 0;
   }
 
   /** Deletes the documents of `def` that reference one of `ids` through `field` (onDelete: cascade); the deleted rows. */
-  async deleteReferencing(db: Db, def: CollectionDef, field: string, ids: string[]): Promise<DocRow[]> {
+  async deleteReferencing(db: Queryable, def: CollectionDef, field: string, ids: string[]): Promise<DocRow[]> {
     const ref = fieldExpr({ name: field, type: 'reference' }, 'd').sql;
     const { rows } = await db.query<DocRow>(`DELETE FROM ${tableOf(def.name)} d WHERE ${ref} = ANY($1::text[]) RETURNING ${COLUMNS}`, [ids]);
     return rows;
   }
 
   /** Removes `field` from the documents of `def` that reference one of `ids` (onDelete: setNull); each row before and after. */
-  async unsetReferencing(db: Db, def: CollectionDef, field: string, ids: string[]): Promise<{ before: DocRow; after: DocRow }[]> {
+  async unsetReferencing(db: Queryable, def: CollectionDef, field: string, ids: string[]): Promise<{ before: DocRow; after: DocRow }[]> {
     const ref = fieldExpr({ name: field, type: 'reference' }, 'd').sql;
     const { rows } = await db.query<DocRow & { old_data: Record<string, unknown>; old_version: number; old_updated_at: Date }>(
       `UPDATE ${tableOf(def.name)} AS d SET data = d.data - ${fieldLiteral(field)}, version = d.version + 1, updated_at = clock_timestamp()
@@ -324,14 +295,13 @@ export class DocumentsRepository implements OnApplicationShutdown {
   /** Which of these user ids exist (reference fields to `users`). */
   async existingUserIds(db: Db, ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE id = ANY($1::uuid[])', [ids]);
+    const rows = await db.selectFrom('users').select('id').where('id', 'in', ids).execute();
     return new Set(rows.map((r) => r.id));
   }
 
   /** The public view of users for expansion: id and email only. */
   async usersByIds(db: Db, ids: string[]): Promise<{ id: string; email: string }[]> {
     if (ids.length === 0) return [];
-    const { rows } = await db.query<{ id: string; email: string }>('SELECT id, email FROM users WHERE id = ANY($1::uuid[])', [ids]);
-    return rows;
+    return db.selectFrom('users').select(['id', 'email']).where('id', 'in', ids).execute();
   }
 }

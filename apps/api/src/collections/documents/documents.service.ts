@@ -1,24 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type pg from 'pg';
+import { pgErrorOf, type Tx, withTransaction } from '#libs/database';
 import { type EventPayloads, writeOutbox } from '#libs/events';
 import { actorOf, type Caller, isAdmin } from '../../auth/caller.js';
-import { AppException, type ErrorDetail } from '../../common/app-exception.js';
+import { AppException, conflict, type ErrorDetail, forbidden, notFound, validationFailed } from '../../common/app-exception.js';
+import { pageOf } from '../../common/paging.js';
 import { CollectionsService } from '../collections.service.js';
-import { ChangeFeed, type FeedRow } from '../../realtime/change-feed.js';
-import { type CollectionDef, isSystemField, type Rule, USERS_TARGET } from '../definition.js';
+import { ChangeFeed } from '../../realtime/change-feed.js';
+import { type CollectionDef, type Rule, USERS_TARGET } from '../definition.js';
 import { indexSpecs } from '../ddl.js';
 import { aclAllows, canCreate, canRead, canWrite, type DocAccess, ruleAllows } from '../permissions.js';
 import { READ_CONTEXT, type RuleContext, ruleItems, ruleNeedsSql } from '../rules.js';
 import { Params, searchSql } from '../sql.js';
 import { checkWrite, UUID, type WriteMode } from '../values.js';
-import { type Db, type DocRow, DocumentsRepository } from './documents.repository.js';
+import { accessOf, type Doc, docBody, toDoc, toFeedRow } from './doc-view.js';
+import { type DocRow, DocumentsRepository, type Queryable } from './documents.repository.js';
+import { DocumentExpansion } from './expansion.js';
 import { compileFilter, FilterError, parseFilter } from './filter.js';
 import { indexAdvice } from './index-advice.js';
-import { decodeCursor, encodeCursor, PagingError, parseSort, RANK, type SortKey } from './paging.js';
-
-/** A document as clients see it: its fields, flat, beside the system fields. */
-export type Doc = Record<string, unknown> & { id: string; version: number };
+import { cursorAfter, cursorValues, parseSort, RANK } from './paging.js';
+import { projected, projectFields, type ReadOptions, readShape, type ReadShape } from './projection.js';
 
 export interface ListOptions {
   filter?: string;
@@ -30,64 +31,8 @@ export interface ListOptions {
   expand?: string;
 }
 
-export interface ReadOptions {
-  fields?: string;
-  expand?: string;
-}
-
 /** `If-Match` parsed: a version, `*` (any), or a value no version can match. */
 export type IfMatch = number | '*' | 'never';
-
-export const MAX_EXPAND = 5;
-export const MAX_PROJECTION = 100;
-
-/** The client's view of a row, without its timestamps (declared fields only: values of removed fields stay stored, hidden). */
-function docBody(def: Pick<CollectionDef, 'fields'>, row: Omit<DocRow, 'created_at' | 'updated_at'>): Record<string, unknown> {
-  const doc: Record<string, unknown> = { id: row.id };
-  for (const field of def.fields) {
-    if (Object.hasOwn(row.data, field.name)) doc[field.name] = row.data[field.name];
-  }
-  doc.ownerId = row.owner_id;
-  doc.acl = row.acl;
-  doc.version = row.version;
-  return doc;
-}
-
-/** What the permission checks read of a stored row. */
-export function accessOf(row: DocRow): DocAccess {
-  return { id: row.id, ownerId: row.owner_id, acl: row.acl, data: row.data, createdAt: row.created_at, updatedAt: row.updated_at };
-}
-
-/** What the permission checks read of a document in its client view (a change event's `before`/`after`). */
-export function accessOfDoc(def: Pick<CollectionDef, 'fields'>, doc: Record<string, unknown>): DocAccess {
-  const data = Object.fromEntries(def.fields.filter((f) => Object.hasOwn(doc, f.name)).map((f) => [f.name, doc[f.name]]));
-  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  return { id: text(doc.id), ownerId: text(doc.ownerId) ?? null, acl: (doc.acl ?? null), data, createdAt: text(doc.createdAt), updatedAt: text(doc.updatedAt) };
-}
-
-/** The client's view of a stored row. */
-export function toDoc(def: Pick<CollectionDef, 'fields'>, row: DocRow): Doc {
-  const doc = docBody(def, row);
-  doc.createdAt = row.created_at.toISOString();
-  doc.updatedAt = row.updated_at.toISOString();
-  return doc as Doc; // docBody always sets id and version
-}
-
-/** A stored row as the change feed carries it. */
-export function toFeedRow(row: DocRow): FeedRow {
-  return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
-}
-
-/** A row read back from the feed, in the repository's shape. */
-export function fromFeedRow(row: FeedRow): DocRow {
-  return { ...row, created_at: new Date(row.created_at), updated_at: new Date(row.updated_at) };
-}
-
-/** Keeps the projected fields (`fields=`) of a document; id and version always stay. */
-function projectFields(doc: Doc, names: string[]): Doc {
-  const keep = new Set(['id', 'version', ...names]);
-  return Object.fromEntries(Object.entries(doc).filter(([k]) => keep.has(k))) as Doc;
-}
 
 /** A filter text or object checked against a definition: INVALID_FILTER (400) when it is not valid. */
 export function checkedFilter(def: CollectionDef, filter: string | Record<string, unknown>): Record<string, unknown> {
@@ -116,7 +61,7 @@ async function withAdvice<T>(advice: string[], read: () => Promise<T>): Promise<
   try {
     return await read();
   } catch (err) {
-    if (pgCode(err).code !== '57014') throw err;
+    if (pgErrorOf(err)?.code !== '57014') throw err;
     throw new AppException(
       503,
       'QUERY_TIMEOUT',
@@ -126,23 +71,15 @@ async function withAdvice<T>(advice: string[], read: () => Promise<T>): Promise<
   }
 }
 
-function notFound(): AppException {
+function documentNotFound(): AppException {
   // Exactly the same answer for a missing document and one the caller may not read.
-  return new AppException(404, 'NOT_FOUND', 'The document was not found');
+  return notFound('DOCUMENT_NOT_FOUND', 'The document was not found');
 }
 
 function denied(caller: Caller): AppException {
   return caller.kind === 'anonymous'
     ? new AppException(401, 'UNAUTHENTICATED', 'Sign in or send a service key')
-    : new AppException(403, 'FORBIDDEN', 'You may not do this');
-}
-
-/** The SQLSTATE and constraint name of a pg error (nothing for other errors). */
-function pgCode(err: unknown): { code?: string; constraint?: string } {
-  if (typeof err !== 'object' || err === null) return {};
-  const code = 'code' in err && typeof err.code === 'string' ? err.code : undefined;
-  const constraint = 'constraint' in err && typeof err.constraint === 'string' ? err.constraint : undefined;
-  return { code, constraint };
+    : forbidden('You may not do this');
 }
 
 @Injectable()
@@ -151,6 +88,7 @@ export class DocumentsService {
     private readonly collections: CollectionsService,
     private readonly repo: DocumentsRepository,
     private readonly feed: ChangeFeed,
+    private readonly expansion: DocumentExpansion,
   ) {}
 
   /**
@@ -173,15 +111,20 @@ export class DocumentsService {
     return fields ? projectFields(doc, fields) : doc;
   }
 
-  /** Publishes a committed change to realtime subscribers (nothing when no replica has any). */
-  private published(db: Db, def: CollectionDef, op: 'create' | 'update' | 'delete', before: DocRow | null, after: DocRow | null): void {
+  /**
+   * Publishes a change to realtime subscribers (nothing when no replica has any) once it is
+   * committed: at COMMIT of `tx`, at once for a single-statement write (no `tx`: autocommit).
+   */
+  private published(tx: Tx | undefined, def: CollectionDef, op: 'create' | 'update' | 'delete', before: DocRow | null, after: DocRow | null): void {
     if (!this.feed.hasInterest(def.name)) return;
-    this.repo.afterCommit(db, () => this.feed.publish(def.name, { op, before: before && toFeedRow(before), after: after && toFeedRow(after) }));
+    const publish = () => this.feed.publish(def.name, { op, before: before && toFeedRow(before), after: after && toFeedRow(after) });
+    if (tx) tx.afterCommit(publish);
+    else publish();
   }
 
-  async get(caller: Caller, collection: string, id: string, options: ReadOptions = {}, client?: pg.PoolClient): Promise<Doc> {
-    const read = await this.readOne(caller, collection, id, options, client);
-    return this.shapeOne(caller, read, client);
+  async get(caller: Caller, collection: string, id: string, options: ReadOptions = {}, tx?: Tx): Promise<Doc> {
+    const read = await this.readOne(caller, collection, id, options, tx);
+    return this.shapeOne(caller, read, tx);
   }
 
   /**
@@ -193,16 +136,16 @@ export class DocumentsService {
     return isCurrent(read.row.version) ? read.row.version : this.shapeOne(caller, read);
   }
 
-  private async readOne(caller: Caller, collection: string, id: string, options: ReadOptions, client?: pg.PoolClient) {
+  private async readOne(caller: Caller, collection: string, id: string, options: ReadOptions, tx?: Tx) {
     const def = await this.collections.require(collection);
-    const { project, expand } = this.readShape(def, options);
-    const row = await this.repo.findReadable(client ?? this.repo.readPool, def, caller, def.rules.read, id);
-    if (!row) throw notFound();
-    return { def, project, expand, row };
+    const shape = readShape(def, options);
+    const row = await this.repo.findReadable(tx?.client ?? this.repo.readPool, def, caller, def.rules.read, id);
+    if (!row) throw documentNotFound();
+    return { def, shape, row };
   }
 
-  private async shapeOne(caller: Caller, { def, project, expand, row }: Awaited<ReturnType<DocumentsService['readOne']>>, client?: pg.PoolClient): Promise<Doc> {
-    const [doc] = await this.shape(caller, def, [toDoc(def, row)], project, expand, client ?? this.repo.readPool);
+  private async shapeOne(caller: Caller, { def, shape, row }: Awaited<ReturnType<DocumentsService['readOne']>>, tx?: Tx): Promise<Doc> {
+    const [doc] = await this.shape(caller, def, [toDoc(def, row)], shape, tx);
     return doc!;
   }
 
@@ -212,26 +155,15 @@ export class DocumentsService {
    */
   async list(caller: Caller, collection: string, options: ListOptions): Promise<{ page: { items: Doc[]; nextCursor: string | null; count?: number }; advice: string[] }> {
     const def = await this.collections.require(collection);
-    const { project, expand } = this.readShape(def, options);
-    let filter: Record<string, unknown> | undefined;
-    let sort: SortKey[];
-    let after: (string | null)[] | undefined;
-    let searchText: string | undefined;
-    try {
-      // Checked here so a bad filter is a 400 whatever the caller may see.
-      filter = options.filter === undefined ? undefined : checkedFilter(def, options.filter);
-      // Relevance: `$rank` sorts by the top-level $search, and is the default order when there is one.
-      searchText = typeof filter?.$search === 'string' ? filter.$search : undefined;
-      // Fresh params: the text is `$1`, as buildListQuery binds it first.
-      const rank = searchText === undefined ? undefined : searchSql(def, searchText, new Params())?.rank;
-      sort = parseSort(def, options.sort ?? (rank ? `-${RANK}` : undefined), 'd', rank);
-      after = options.cursor === undefined ? undefined : decodeCursor(sort, options.cursor);
-    } catch (err) {
-      if (err instanceof PagingError) {
-        throw new AppException(400, err.param === 'sort' ? 'INVALID_SORT' : 'INVALID_CURSOR', `The ${err.param} is not valid: ${err.message}`, [{ path: err.param, message: err.message }]);
-      }
-      throw err;
-    }
+    const shape = readShape(def, options);
+    // Checked here so a bad filter is a 400 whatever the caller may see.
+    const filter = options.filter === undefined ? undefined : checkedFilter(def, options.filter);
+    // Relevance: `$rank` sorts by the top-level $search, and is the default order when there is one.
+    const searchText = typeof filter?.$search === 'string' ? filter.$search : undefined;
+    // Fresh params: the text is `$1`, as buildListQuery binds it first.
+    const rank = searchText === undefined ? undefined : searchSql(def, searchText, new Params())?.rank;
+    const sort = parseSort(def, options.sort ?? (rank ? `-${RANK}` : undefined), 'd', rank);
+    const after = options.cursor === undefined ? undefined : cursorValues(sort, options.cursor);
     const pool = this.repo.readPool;
     const advice = indexAdvice(def, filter, sort);
     const [rows, count] = await withAdvice(advice, () =>
@@ -240,10 +172,8 @@ export class DocumentsService {
         options.count ? this.repo.count(pool, def, caller, filter) : Promise.resolve(undefined),
       ]),
     );
-    const page = rows.slice(0, options.limit);
-    const last = page.at(-1);
-    const nextCursor = rows.length > options.limit && last ? encodeCursor(sort, sort.map((_, i) => last[`s${i}`] ?? null)) : null;
-    const items = await this.shape(caller, def, page.map((r) => toDoc(def, r)), project, expand, pool);
+    const { items: page, nextCursor } = pageOf(rows, options.limit, (last) => cursorAfter(sort, last));
+    const items = await this.shape(caller, def, page.map((r) => toDoc(def, r)), shape);
     return { page: count === undefined ? { items, nextCursor } : { items, nextCursor, count }, advice };
   }
 
@@ -251,11 +181,11 @@ export class DocumentsService {
    * Creates a document. Its id is the body's `id` when the client chose one (a UUID; 409
    * CONFLICT when taken), else a new random UUID.
    */
-  async create(caller: Caller, collection: string, input: Record<string, unknown>, client?: pg.PoolClient): Promise<Doc> {
+  async create(caller: Caller, collection: string, input: Record<string, unknown>, outer?: Tx): Promise<Doc> {
     const def = await this.collections.require(collection);
     const { id: chosen, ...body } = input;
     if (chosen !== undefined && (typeof chosen !== 'string' || !UUID.test(chosen))) {
-      throw new AppException(400, 'VALIDATION_FAILED', 'The document is not valid', [{ path: 'id', message: 'must be a UUID' }]);
+      throw validationFailed('The document is not valid', [{ path: 'id', message: 'must be a UUID' }]);
     }
     const ownerId = caller.kind === 'user' ? caller.userId : null;
     const rule = def.rules.create;
@@ -264,7 +194,7 @@ export class DocumentsService {
     const checked = this.checkBody(def, body, 'create');
     const id = typeof chosen === 'string' ? chosen.toLowerCase() : randomUUID();
     const acl = checked.acl ?? null;
-    if (!(await this.mayCreate(caller, def, { id, ownerId, acl, data: checked.set }, client))) throw denied(caller);
+    if (!(await this.mayCreate(caller, def, { id, ownerId, acl, data: checked.set }, outer?.client))) throw denied(caller);
     // The event's document is the row's; the row's timestamps are filled in by the statement.
     const event = {
       collection: def.name,
@@ -274,15 +204,15 @@ export class DocumentsService {
       after: docBody(def, { id, data: checked.set, owner_id: ownerId, acl, version: 1 }),
       actor: actorOf(caller),
     } satisfies Omit<EventPayloads['db.change'], 'after'> & { after: Record<string, unknown> };
-    const insert = async (db: Db) => {
-      const row = await this.repo.insertWithEvent(db, def, { id, data: checked.set, ownerId, acl }, event);
-      this.published(db, def, 'create', null, row);
+    const insert = async (tx?: Tx) => {
+      const row = await this.repo.insertWithEvent(tx?.client ?? this.repo.pool, def, { id, data: checked.set, ownerId, acl }, event);
+      this.published(tx, def, 'create', null, row);
       return toDoc(def, row);
     };
     // Without references to check, the insert and its event are one atomic statement: no
     // transaction round trips (measured in bench/README.md).
-    if (!client && !this.hasReferences(def, checked.set)) return this.mappingWriteErrors(def, () => insert(this.repo.pool));
-    return this.writing(def, client, async (tx) => {
+    if (!outer && !this.hasReferences(def, checked.set)) return this.mappingWriteErrors(def, () => insert());
+    return this.writing(def, outer, async (tx) => {
       await this.checkReferences(tx, caller, def, checked.set);
       return insert(tx);
     });
@@ -299,14 +229,14 @@ export class DocumentsService {
     id: string,
     body: Record<string, unknown>,
     ifMatch: IfMatch | undefined,
-    client?: pg.PoolClient,
+    outer?: Tx,
   ): Promise<{ doc: Doc; created: boolean }> {
     const def = await this.collections.require(collection);
-    return this.writing(def, client, async (tx) => {
-      if (await this.repo.findReadable(tx, def, caller, def.rules.read, id, true)) {
+    return this.writing(def, outer, async (tx) => {
+      if (await this.repo.findReadable(tx.client, def, caller, def.rules.read, id, true)) {
         return { doc: await this.update(caller, collection, id, body, 'replace', ifMatch, tx), created: false };
       }
-      if (await this.repo.exists(tx, def, id)) throw notFound();
+      if (await this.repo.exists(tx.client, def, id)) throw documentNotFound();
       if (ifMatch !== undefined) throw new AppException(412, 'PRECONDITION_FAILED', 'The document does not exist, so If-Match cannot match');
       return { doc: await this.create(caller, collection, { ...body, id }, tx), created: true };
     });
@@ -320,7 +250,7 @@ export class DocumentsService {
     body: Record<string, unknown>,
     mode: Exclude<WriteMode, 'create'>,
     ifMatch: IfMatch | undefined,
-    client?: pg.PoolClient,
+    outer?: Tx,
   ): Promise<Doc> {
     const def = await this.collections.require(collection);
     const checked = this.checkBody(def, body, mode);
@@ -330,7 +260,7 @@ export class DocumentsService {
       for (const key of checked.unset) delete merged[key];
       return merged;
     };
-    return this.writing(def, client, async (tx) => {
+    return this.writing(def, outer, async (tx) => {
       const row = await this.lockWritable(tx, caller, def, id, ifMatch, (stored) =>
         this.mayWrite(tx, caller, def, 'update', stored, {
           method: mode === 'replace' ? 'PUT' : 'PATCH',
@@ -338,13 +268,13 @@ export class DocumentsService {
         }),
       );
       if (checked.acl !== undefined && !this.mayChangeAcl(caller, row)) {
-        throw new AppException(403, 'ACL_FORBIDDEN', 'Only the owner of the document or an admin may change its acl');
+        throw forbidden('Only the owner of the document or an admin may change its acl', 'ACL_FORBIDDEN');
       }
       const data = next(row);
       await this.checkReferences(tx, caller, def, checked.set);
       const acl = checked.acl !== undefined ? checked.acl : row.acl;
       // One statement writes the row and its event; version and updatedAt come from the row.
-      const updated = await this.repo.updateWithEvent(tx, def, id, data, acl, {
+      const updated = await this.repo.updateWithEvent(tx.client, def, id, data, acl, {
         collection: def.name,
         operation: 'update',
         documentId: id,
@@ -357,11 +287,11 @@ export class DocumentsService {
     });
   }
 
-  async remove(caller: Caller, collection: string, id: string, ifMatch: IfMatch | undefined, client?: pg.PoolClient): Promise<void> {
+  async remove(caller: Caller, collection: string, id: string, ifMatch: IfMatch | undefined, outer?: Tx): Promise<void> {
     const def = await this.collections.require(collection);
-    await this.writing(def, client, async (tx) => {
+    await this.writing(def, outer, async (tx) => {
       const row = await this.lockWritable(tx, caller, def, id, ifMatch, (stored) => this.mayWrite(tx, caller, def, 'delete', stored, { method: 'DELETE' }));
-      await this.repo.delete(tx, def, id);
+      await this.repo.delete(tx.client, def, id);
       await writeOutbox(tx, 'db.change', {
         collection: def.name,
         operation: 'delete',
@@ -382,11 +312,11 @@ export class DocumentsService {
    * Restrictions are checked before anything changes at this level; a cascade goes on through
    * the deleted documents' own referrers (a cycle ends: deleted documents are gone).
    */
-  private async applyOnDelete(tx: pg.PoolClient, caller: Caller, def: CollectionDef, ids: string[], seen: Set<string>): Promise<void> {
+  private async applyOnDelete(tx: Tx, caller: Caller, def: CollectionDef, ids: string[], seen: Set<string>): Promise<void> {
     if (ids.length === 0) return;
     const referrers = await this.collections.referencing(def.name);
     for (const { def: other, field } of referrers) {
-      if (field.onDelete === 'restrict' && (await this.repo.anyReferencing(tx, other, field.name, ids))) {
+      if (field.onDelete === 'restrict' && (await this.repo.anyReferencing(tx.client, other, field.name, ids))) {
         throw new AppException(409, 'DOCUMENT_REFERENCED', `Documents of "${other.name}" still reference this document`, [
           { path: `${other.name}.${field.name}`, message: 'references the document (onDelete: restrict)' },
         ]);
@@ -395,7 +325,7 @@ export class DocumentsService {
     const actor = actorOf(caller);
     for (const { def: other, field } of referrers) {
       if (field.onDelete === 'cascade') {
-        const deleted = (await this.repo.deleteReferencing(tx, other, field.name, ids)).filter((row) => !seen.has(`${other.name}/${row.id}`));
+        const deleted = (await this.repo.deleteReferencing(tx.client, other, field.name, ids)).filter((row) => !seen.has(`${other.name}/${row.id}`));
         for (const row of deleted) {
           seen.add(`${other.name}/${row.id}`);
           await writeOutbox(tx, 'db.change', { collection: other.name, operation: 'delete', documentId: row.id, before: toDoc(other, row), after: null, actor });
@@ -403,7 +333,7 @@ export class DocumentsService {
         }
         await this.applyOnDelete(tx, caller, other, deleted.map((row) => row.id), seen);
       } else if (field.onDelete === 'setNull') {
-        for (const { before, after } of await this.repo.unsetReferencing(tx, other, field.name, ids)) {
+        for (const { before, after } of await this.repo.unsetReferencing(tx.client, other, field.name, ids)) {
           await writeOutbox(tx, 'db.change', { collection: other.name, operation: 'update', documentId: after.id, before: toDoc(other, before), after: toDoc(other, after), actor });
           this.published(tx, other, 'update', before, after);
         }
@@ -411,9 +341,9 @@ export class DocumentsService {
     }
   }
 
-  /** Runs a write in its own transaction (or the batch's), answering unique violations per field. */
-  private async writing<T>(def: CollectionDef, client: pg.PoolClient | undefined, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
-    return this.mappingWriteErrors(def, () => this.repo.transaction(work, client));
+  /** Runs a write in its own transaction (or joins `outer`, a batch's), answering unique violations per field. */
+  private async writing<T>(def: CollectionDef, outer: Tx | undefined, work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.mappingWriteErrors(def, () => withTransaction(this.repo.pool, work, outer));
   }
 
   private hasReferences(def: CollectionDef, values: Record<string, unknown>): boolean {
@@ -425,7 +355,7 @@ export class DocumentsService {
     try {
       return await write();
     } catch (err) {
-      const { code, constraint } = pgCode(err);
+      const { code, constraint } = pgErrorOf(err) ?? {};
       if (code === '23505' && constraint?.startsWith('pk-')) {
         throw new AppException(409, 'CONFLICT', 'A document with this id already exists', [{ path: 'id', message: 'is taken' }]);
       }
@@ -439,7 +369,7 @@ export class DocumentsService {
         );
       }
       if (code === '40P01' || code === '40001') {
-        throw new AppException(409, 'TRANSACTION_CONFLICT', 'The write conflicted with a concurrent one; retry it');
+        throw conflict('TRANSACTION_CONFLICT', 'The write conflicted with a concurrent one; retry it');
       }
       throw err;
     }
@@ -450,15 +380,15 @@ export class DocumentsService {
    * 401/403 when they can read but not write it, 412 when If-Match names another version.
    */
   private async lockWritable(
-    tx: pg.PoolClient,
+    tx: Tx,
     caller: Caller,
     def: CollectionDef,
     id: string,
     ifMatch: IfMatch | undefined,
     allowed: (row: DocRow) => Promise<boolean>,
   ): Promise<DocRow> {
-    const row = await this.repo.findReadable(tx, def, caller, def.rules.read, id, true);
-    if (!row) throw notFound();
+    const row = await this.repo.findReadable(tx.client, def, caller, def.rules.read, id, true);
+    if (!row) throw documentNotFound();
     if (!(await allowed(row))) throw denied(caller);
     if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== row.version) {
       throw new AppException(412, 'PRECONDITION_FAILED', `The document is at version ${row.version}, not the one in If-Match`);
@@ -470,18 +400,18 @@ export class DocumentsService {
    * The update or delete rule and the acl for a stored (locked) row: in code, or in SQL when
    * the rule reads referenced documents.
    */
-  private async mayWrite(tx: pg.PoolClient, caller: Caller, def: CollectionDef, op: 'update' | 'delete', row: DocRow, ctx: RuleContext): Promise<boolean> {
+  private async mayWrite(tx: Tx, caller: Caller, def: CollectionDef, op: 'update' | 'delete', row: DocRow, ctx: RuleContext): Promise<boolean> {
     const rule = def.rules[op];
     if (isAdmin(caller) || !ruleNeedsSql(rule, def)) return canWrite(caller, rule, accessOf(row), def, ctx);
-    return aclAllows(caller, row.acl, row.owner_id, 'write') && (await this.repo.ruleHolds(tx, def, caller, rule, ctx, { id: row.id }));
+    return aclAllows(caller, row.acl, row.owner_id, 'write') && (await this.repo.ruleHolds(tx.client, def, caller, rule, ctx, { id: row.id }));
   }
 
   /** The create rule for a new document: in code, or in SQL when it reads referenced documents. */
-  private async mayCreate(caller: Caller, def: CollectionDef, doc: DocAccess & { id: string; data: Record<string, unknown> }, client?: pg.PoolClient): Promise<boolean> {
+  private async mayCreate(caller: Caller, def: CollectionDef, doc: DocAccess & { id: string; data: Record<string, unknown> }, db?: Queryable): Promise<boolean> {
     const rule = def.rules.create;
     if (isAdmin(caller) || !ruleNeedsSql(rule, def)) return canCreate(caller, rule, doc, def);
     const data = { ...doc.data, id: doc.id, ownerId: doc.ownerId };
-    return this.repo.ruleHolds(client ?? this.repo.pool, def, caller, rule, { method: 'POST', data }, { fresh: { id: doc.id, ownerId: doc.ownerId, data: doc.data } });
+    return this.repo.ruleHolds(db ?? this.repo.pool, def, caller, rule, { method: 'POST', data }, { fresh: { id: doc.id, ownerId: doc.ownerId, data: doc.data } });
   }
 
   private mayChangeAcl(caller: Caller, row: DocRow): boolean {
@@ -490,7 +420,7 @@ export class DocumentsService {
 
   private checkBody(def: CollectionDef, body: Record<string, unknown>, mode: WriteMode) {
     const checked = checkWrite(def, body, mode);
-    if (!checked.ok) throw new AppException(400, 'VALIDATION_FAILED', 'The document is not valid', checked.details);
+    if (!checked.ok) throw validationFailed('The document is not valid', checked.details);
     return checked.value;
   }
 
@@ -498,70 +428,25 @@ export class DocumentsService {
    * Reference fields must name a document that exists and that the caller may read (a
    * document they may not read answers as missing), or an existing user.
    */
-  private async checkReferences(db: Db, caller: Caller, def: CollectionDef, values: Record<string, unknown>): Promise<void> {
+  private async checkReferences(tx: Tx, caller: Caller, def: CollectionDef, values: Record<string, unknown>): Promise<void> {
     const details: ErrorDetail[] = [];
     for (const field of def.fields) {
       const value = values[field.name];
       if (field.type !== 'reference' || typeof value !== 'string') continue;
       let found: boolean;
       if (field.collection === USERS_TARGET) {
-        found = (await this.repo.existingUserIds(db, [value])).has(value);
+        found = (await this.repo.existingUserIds(tx.db, [value])).has(value);
       } else {
         const target = await this.collections.definition(field.collection!);
-        found = target !== undefined && (await this.repo.findReadableMany(db, target, caller, [value])).length > 0;
+        found = target !== undefined && (await this.repo.findReadableMany(tx.client, target, caller, [value])).length > 0;
       }
       if (!found) details.push({ path: field.name, message: `references a missing ${field.collection === USERS_TARGET ? 'user' : 'document'}` });
     }
-    if (details.length) throw new AppException(400, 'VALIDATION_FAILED', 'The document is not valid', details);
+    if (details.length) throw validationFailed('The document is not valid', details);
   }
 
-  /** Validates `fields` and `expand`. */
-  readShape(def: CollectionDef, options: ReadOptions): { project?: string[]; expand: string[] } {
-    const names = (value: string | undefined) =>
-      value === undefined
-        ? undefined
-        : value
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean);
-    const bad = (param: string, message: string) => new AppException(400, 'INVALID_FIELDS', `The ${param} parameter is not valid: ${message}`, [{ path: param, message }]);
-    const declared = new Set(def.fields.map((f) => f.name));
-    const project = names(options.fields);
-    if (project) {
-      if (project.length > MAX_PROJECTION) throw bad('fields', `names more than ${MAX_PROJECTION} fields`);
-      for (const name of project) {
-        if (!declared.has(name) && !isSystemField(name)) throw bad('fields', `"${name.slice(0, 64)}" is not a field of this collection`);
-      }
-    }
-    const expand = names(options.expand) ?? [];
-    if (expand.length > MAX_EXPAND) throw bad('expand', `names more than ${MAX_EXPAND} fields`);
-    for (const name of expand) {
-      if (def.fields.find((f) => f.name === name)?.type !== 'reference') throw bad('expand', `"${name.slice(0, 64)}" is not a reference field`);
-    }
-    return { project, expand: [...new Set(expand)] };
-  }
-
-  /** Applies projection, then replaces expanded references by the documents the caller may read (null otherwise). */
-  private async shape(caller: Caller, def: CollectionDef, docs: Doc[], project: string[] | undefined, expand: string[], db: Db): Promise<Doc[]> {
-    let out = docs;
-    // id and version always stay: they address the document and its ETag.
-    if (project) out = docs.map((doc) => projectFields(doc, [...project, ...expand]));
-    for (const name of expand) {
-      const field = def.fields.find((f) => f.name === name)!;
-      const ids = [...new Set(out.map((d) => d[name]).filter((v): v is string => typeof v === 'string' && UUID.test(v)))];
-      const found = new Map<string, unknown>();
-      if (field.collection === USERS_TARGET) {
-        // Users are readable by themselves and by admins only.
-        const visible = isAdmin(caller) ? ids : caller.kind === 'user' ? ids.filter((i) => i === caller.userId) : [];
-        for (const user of await this.repo.usersByIds(db, visible)) found.set(user.id, user);
-      } else {
-        const target = await this.collections.definition(field.collection!);
-        if (target) for (const row of await this.repo.findReadableMany(db, target, caller, ids)) found.set(row.id, toDoc(target, row));
-      }
-      for (const doc of out) {
-        if (Object.hasOwn(doc, name)) doc[name] = found.get(doc[name] as string) ?? null;
-      }
-    }
-    return out;
+  /** The documents as the read's `fields` and `expand` show them. */
+  private async shape(caller: Caller, def: CollectionDef, docs: Doc[], shape: ReadShape, tx?: Tx): Promise<Doc[]> {
+    return this.expansion.expand(caller, def, projected(docs, shape), shape.expand, tx);
   }
 }

@@ -4,7 +4,7 @@ import { type Expr, fieldExpr, fieldExprOn, fieldLiteral, type Params, searchSql
 import { normaliseDate, UUID } from '../values.js';
 
 /**
- * The JSON filter language (DESIGN.md): `{"age":{"$gte":18},"$or":[...]}` with $eq $ne $gt
+ * The JSON filter language (docs/data.md, "Lists and queries"): `{"age":{"$gte":18},"$or":[...]}` with $eq $ne $gt
  * $gte $lt $lte $in $nin $exists $contains $startsWith, the case-insensitive $ieq $icontains
  * $istartsWith, $search (full text), $and $or $not and dot paths into json
  * fields. Compiled to a SQL predicate: field names are checked against the collection's

@@ -1,5 +1,7 @@
-import { type CollectionDef, FIELD_NAME, SCALAR_TYPES } from '../definition.js';
+import { AppException } from '../../common/app-exception.js';
+import { decodeCursor, invalidCursor } from '../../common/paging.js';
 import { textProblem } from '../../common/safe-json.js';
+import { type CollectionDef, FIELD_NAME, SCALAR_TYPES } from '../definition.js';
 import { type Expr, exprOf, type Params } from '../sql.js';
 
 /**
@@ -7,19 +9,15 @@ import { type Expr, exprOf, type Params } from '../sql.js';
  * total; a cursor carries the sort values of the last row returned, and the next page is
  * "rows after those values" in that order. Rows inserted or deleted meanwhile never make an
  * existing row appear twice or be skipped. NULLs sort last ascending and first descending
- * (Postgres' default), and the keyset predicate treats them the same way.
+ * (Postgres' default), and the keyset predicate treats them the same way. The cursor itself
+ * is written and read by the one codec of every list (common/paging.ts).
  */
 
 export const MAX_SORT_KEYS = 4;
-export const MAX_CURSOR_CHARS = 12_000;
 
-export class PagingError extends Error {
-  constructor(
-    readonly param: 'sort' | 'cursor',
-    message: string,
-  ) {
-    super(message);
-  }
+/** The 400 for a `sort` this collection cannot sort by (code INVALID_SORT). */
+export function invalidSort(why: string): AppException {
+  return new AppException(400, 'INVALID_SORT', `The sort is not valid: ${why}`, [{ path: 'sort', message: why }]);
 }
 
 export interface SortKey {
@@ -39,23 +37,23 @@ export const RANK = '$rank';
 export function parseSort(def: Pick<CollectionDef, 'fields'>, sort: string | undefined, alias = 'd', rank?: string): SortKey[] {
   const keys: SortKey[] = [];
   const parts = sort === undefined || sort.trim() === '' ? ['createdAt'] : sort.split(',');
-  if (parts.length > MAX_SORT_KEYS) throw new PagingError('sort', `must name at most ${MAX_SORT_KEYS} fields`);
+  if (parts.length > MAX_SORT_KEYS) throw invalidSort(`must name at most ${MAX_SORT_KEYS} fields`);
   for (const raw of parts) {
     const part = raw.trim();
     const desc = part.startsWith('-');
     const name = part.replace(/^[-+]/, '');
     if (name === RANK) {
-      if (!rank) throw new PagingError('sort', `${RANK} needs a "$search" at the top of the filter`);
-      if (keys.some((k) => k.name === name)) throw new PagingError('sort', `names "${name}" twice`);
+      if (!rank) throw invalidSort(`${RANK} needs a "$search" at the top of the filter`);
+      if (keys.some((k) => k.name === name)) throw invalidSort(`names "${name}" twice`);
       keys.push({ name, desc, expr: { sql: rank, type: 'numeric', nullable: false } });
       continue;
     }
-    if (!FIELD_NAME.test(name)) throw new PagingError('sort', `"${name.slice(0, 64)}" is not a valid field name`);
+    if (!FIELD_NAME.test(name)) throw invalidSort(`"${name.slice(0, 64)}" is not a valid field name`);
     const field = def.fields.find((f) => f.name === name);
-    if (field && !SCALAR_TYPES.has(field.type)) throw new PagingError('sort', `cannot sort by the ${field.type} field "${name}"`);
+    if (field && !SCALAR_TYPES.has(field.type)) throw invalidSort(`cannot sort by the ${field.type} field "${name}"`);
     const expr = exprOf(def, name, alias);
-    if (!expr) throw new PagingError('sort', `"${name}" is not a sortable field of this collection`);
-    if (keys.some((k) => k.name === name)) throw new PagingError('sort', `names "${name}" twice`);
+    if (!expr) throw invalidSort(`"${name}" is not a sortable field of this collection`);
+    if (keys.some((k) => k.name === name)) throw invalidSort(`names "${name}" twice`);
     keys.push({ name, desc, expr });
   }
   if (keys.at(-1)?.name !== 'id') keys.push({ name: 'id', desc: false, expr: exprOf(def, 'id', alias)! });
@@ -93,33 +91,40 @@ function isRealTimestamp(text: string): boolean {
   return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 && Number(m[7] ?? 0) <= 15;
 }
 
-export function encodeCursor(keys: SortKey[], values: (string | null)[]): string {
-  return Buffer.from(JSON.stringify({ s: sortSignature(keys), v: values })).toString('base64url');
+/**
+ * What the cursor after `row` carries (for pageOf): the sort's signature and the row's sort
+ * values as sortColumnsSql selects them (`s0`, `s1`, ...).
+ */
+export function cursorAfter(keys: SortKey[], row: Partial<Record<`s${number}`, string | null>>): { s: string; v: (string | null)[] } {
+  return { s: sortSignature(keys), v: keys.map((_, i) => row[`s${i}`] ?? null) };
 }
 
-/** The sort values carried by a cursor, checked against the current sort and each key's type. */
-export function decodeCursor(keys: SortKey[], cursor: string): (string | null)[] {
-  const invalid = (why: string) => new PagingError('cursor', why);
-  if (cursor.length > MAX_CURSOR_CHARS || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid('is not a cursor from this api');
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid('is not a cursor from this api');
-  }
-  if (typeof decoded !== 'object' || decoded === null || !('s' in decoded) || !('v' in decoded)) throw invalid('is not a cursor from this api');
-  const { s, v } = decoded;
-  if (s !== sortSignature(keys)) throw invalid('belongs to a different sort order');
-  if (!Array.isArray(v) || v.length !== keys.length) throw invalid('is not a cursor from this api');
-  return v.map((value: unknown, i) => {
-    const key = keys[i]!;
-    if (value === null && key.expr.nullable) return null;
-    if (typeof value !== 'string') throw invalid('is not a cursor from this api');
-    const shape = VALUE_SHAPES[key.expr.type];
-    if (shape && !shape.test(value)) throw invalid('is not a cursor from this api');
-    if (key.expr.type === 'timestamptz' && !isRealTimestamp(value)) throw invalid('is not a cursor from this api');
-    if (textProblem(value)) throw invalid('is not a cursor from this api');
-    return value;
+/**
+ * The sort values carried by a cursor, checked against the current sort (400 INVALID_CURSOR
+ * "belongs to a different sort order" otherwise) and each key's type, so that nothing but a
+ * value of the key's type ever reaches the keyset predicate.
+ */
+export function cursorValues(keys: SortKey[], cursor: string): (string | null)[] {
+  return decodeCursor(cursor, (decoded) => {
+    if (typeof decoded !== 'object' || decoded === null || !('s' in decoded) || !('v' in decoded)) return undefined;
+    const { s, v } = decoded;
+    if (s !== sortSignature(keys)) throw invalidCursor('belongs to a different sort order');
+    if (!Array.isArray(v) || v.length !== keys.length) return undefined;
+    const values: (string | null)[] = [];
+    for (const [i, value] of (v as unknown[]).entries()) {
+      const key = keys[i]!;
+      if (value === null && key.expr.nullable) {
+        values.push(null);
+        continue;
+      }
+      if (typeof value !== 'string') return undefined;
+      const shape = VALUE_SHAPES[key.expr.type];
+      if (shape && !shape.test(value)) return undefined;
+      if (key.expr.type === 'timestamptz' && !isRealTimestamp(value)) return undefined;
+      if (textProblem(value)) return undefined;
+      values.push(value);
+    }
+    return values;
   });
 }
 
