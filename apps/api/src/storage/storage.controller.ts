@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { KeyArea } from '../auth/api-key-scopes.js';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeaders, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiHeaders, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { Access, CurrentCaller } from '../auth/access.decorator.js';
@@ -41,8 +41,6 @@ function send(reply: FastifyReply, download: Download): FastifyReply {
 const truthy = (v: string | undefined) => v === 'true' || v === '1';
 
 @ApiTags('storage')
-@ApiBearerAuth()
-@ApiSecurity('service-key')
 @KeyArea('storage')
 @Controller('storage')
 export class StorageController {

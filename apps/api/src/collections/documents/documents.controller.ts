@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { KeyArea } from '../../auth/api-key-scopes.js';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Access, CurrentCaller } from '../../auth/access.decorator.js';
 import type { Caller } from '../../auth/caller.js';
@@ -35,8 +35,6 @@ function withEtag(reply: FastifyReply, doc: Doc): Doc {
 
 /** Documents of a runtime collection. Every route is open; the collection's rules and each document's acl decide. */
 @ApiTags('documents')
-@ApiBearerAuth()
-@ApiSecurity('service-key')
 @Access('public')
 @KeyArea('collections')
 @Controller('collections/:name/documents')
