@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ApiKeysRepository } from '../auth/api-keys.repository.js';
-import { type Caller } from '../auth/caller.js';
+import { actorLabel, type Caller } from '../auth/caller.js';
 import { LiveSessionService } from '../auth/live-session.service.js';
 import { hashPassword } from '../auth/password.js';
 import { hashToken, newOpaqueToken } from '../auth/token.service.js';
@@ -9,11 +9,6 @@ import type { CreateApiKeyBody, CreateUserBody, ListUsersQuery, UpdateUserBody }
 import { AdminRepository } from './admin.repository.js';
 
 const notFound = () => new AppException(404, 'NOT_FOUND', 'No such user');
-
-/** How audit entries name who acted. */
-export function actorName(caller: Caller): string {
-  return caller.kind === 'user' ? `user:${caller.userId}` : caller.kind === 'service' ? `service:${caller.keyId}` : 'anonymous';
-}
 
 /** Admin user management and service API keys. */
 @Injectable()
@@ -32,7 +27,7 @@ export class AdminService {
 
   async createUser(caller: Caller, body: CreateUserBody) {
     const passwordHash = body.password ? await hashPassword(body.password) : null;
-    const user = await this.repo.createUser({ email: body.email, passwordHash, roles: body.roles, emailVerified: body.emailVerified }, actorName(caller));
+    const user = await this.repo.createUser({ email: body.email, passwordHash, roles: body.roles, emailVerified: body.emailVerified }, actorLabel(caller));
     if (!user) throw new AppException(409, 'EMAIL_TAKEN', 'An account with this email already exists');
     return user;
   }
@@ -43,7 +38,7 @@ export class AdminService {
 
   async updateUser(caller: Caller, id: string, body: UpdateUserBody) {
     const before = await this.getUser(id);
-    const user = await this.repo.updateUser(id, body, { actor: actorName(caller), before });
+    const user = await this.repo.updateUser(id, body, { actor: actorLabel(caller), before });
     // Roles and the disabled flag are read live on every request: drop the cached state everywhere.
     await this.sessions.invalidateUser(id);
     return user;
@@ -51,14 +46,14 @@ export class AdminService {
 
   async revokeSessions(caller: Caller, id: string): Promise<{ revoked: number }> {
     await this.getUser(id);
-    const revoked = await this.repo.revokeSessions(id, actorName(caller));
+    const revoked = await this.repo.revokeSessions(id, actorLabel(caller));
     // Sessions are checked live on every request: drop their cached state on every replica.
     await this.sessions.invalidateUser(id);
     return { revoked };
   }
 
   async deleteUser(caller: Caller, id: string): Promise<void> {
-    const deleted = await this.repo.deleteUser(id, actorName(caller));
+    const deleted = await this.repo.deleteUser(id, actorLabel(caller));
     await this.sessions.invalidateUser(id);
     if (!deleted) throw notFound();
   }
@@ -74,7 +69,7 @@ export class AdminService {
       name: body.name,
       prefix: key.slice(0, 7),
       keyHash: hashToken(key),
-      createdBy: actorName(caller),
+      createdBy: actorLabel(caller),
       creator,
       scopes: body.scopes,
       expiresAt: body.expiresAt ? new Date(body.expiresAt) : null,

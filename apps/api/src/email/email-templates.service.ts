@@ -10,10 +10,9 @@ import {
   sampleData,
   type TemplateSource,
 } from '#libs/mail';
-import { type Caller } from '../auth/caller.js';
+import { actorLabel, type Caller } from '../auth/caller.js';
 import { AppException } from '../common/app-exception.js';
 import type { PreviewTemplateBody } from './email.dto.js';
-import { createdByOf } from './email.service.js';
 import { EmailRepository, type StoredTemplate } from './email.repository.js';
 
 export interface TemplateView extends TemplateSource {
@@ -72,7 +71,7 @@ export class EmailTemplatesService {
   }
 
   async put(name: string, source: TemplateSource, caller: Caller): Promise<TemplateView> {
-    return view(name, await this.repo.upsertTemplate(name, source, createdByOf(caller)))!;
+    return view(name, await this.repo.upsertTemplate(name, source, actorLabel(caller)))!;
   }
 
   /** Removes a stored template; for a built-in one the default applies again. */

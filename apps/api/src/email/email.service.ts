@@ -4,7 +4,7 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import type { Prisma } from '#libs/database';
 import { appNameFrom, EmailInputError, type EmailQueue, type EmailRequest, enqueueEmail } from '#libs/mail';
 import { QueueName } from '#libs/queue';
-import { type Caller } from '../auth/caller.js';
+import { actorLabel, type Caller } from '../auth/caller.js';
 import { isStorableDate } from '../common/safe-json.js';
 import { AppException } from '../common/app-exception.js';
 import type { ListMessagesQuery } from './email.dto.js';
@@ -17,13 +17,6 @@ export type EmailInput =
 
 /** How long dispatch() waits for Redis before leaving the email to the worker's sweeper. */
 const DISPATCH_TIMEOUT_MS = 2_000;
-
-/** `user:<id>`, `service:<keyId>`: who asked for an email, as the delivery log shows it. */
-export function createdByOf(caller: Caller): string {
-  if (caller.kind === 'user') return `user:${caller.userId}`;
-  if (caller.kind === 'service') return `service:${caller.keyId}`;
-  return 'anonymous';
-}
 
 /**
  * The email outbox. Every email is a row first (`queued`), then a BullMQ job (jobId = row
@@ -95,7 +88,7 @@ export class EmailService {
 
   /** POST /email/send */
   async send(request: EmailRequest, caller: Caller): Promise<{ id: string; status: 'queued' }> {
-    const { id } = await this.queue(request, undefined, { createdBy: createdByOf(caller) });
+    const { id } = await this.queue(request, undefined, { createdBy: actorLabel(caller) });
     return { id, status: 'queued' };
   }
 

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { z } from 'zod';
-import { actorName } from '../admin/admin.service.js';
-import type { Caller } from '../auth/caller.js';
+import { actorLabel, type Caller } from '../auth/caller.js';
 import { AppException, type ErrorDetail } from '../common/app-exception.js';
 import { CollectionsService } from '../collections/collections.service.js';
 import { checkWrite } from '../collections/values.js';
@@ -26,7 +25,7 @@ export class TransferService {
   async exportUsers(caller: Caller, query: ExportUsersQuery): Promise<{ items: TransferUser[]; nextCursor: string | null }> {
     const rows = await this.repo.users(query.limit + 1, query.cursor);
     const items = rows.slice(0, query.limit);
-    await this.repo.audit('users.export', actorName(caller), { count: items.length, after: query.cursor ?? null });
+    await this.repo.audit('users.export', actorLabel(caller), { count: items.length, after: query.cursor ?? null });
     return { items, nextCursor: rows.length > query.limit ? (items.at(-1)?.id ?? null) : null };
   }
 
@@ -37,7 +36,7 @@ export class TransferService {
     const written = new Set(await this.repo.insertUsers(users));
     const skipped = users.filter((u) => !written.has(u.id)).map((u) => u.id);
     const present = skipped.length ? await this.repo.existingUserIds(skipped) : new Set<string>();
-    await this.repo.audit('users.import', actorName(caller), { created: written.size, skipped: skipped.length });
+    await this.repo.audit('users.import', actorLabel(caller), { created: written.size, skipped: skipped.length });
     return { created: written.size, skipped, emailTaken: skipped.filter((id) => !present.has(id)) };
   }
 
