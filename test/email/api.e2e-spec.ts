@@ -229,7 +229,7 @@ describe('email api', () => {
       const bad = await asService(request(server()).get('/v1/email/messages')).query({ cursor: 'bm90LWEtY3Vyc29y' }).expect(400);
       expect(bad.body.code).toBe('VALIDATION_FAILED');
       const missing = await asService(request(server()).get(`/v1/email/messages/${randomUUID()}`)).expect(404);
-      expect(missing.body.code).toBe('NOT_FOUND');
+      expect(missing.body.code).toBe('EMAIL_NOT_FOUND');
       await asService(request(server()).get('/v1/email/messages/not-a-uuid')).expect(400);
     });
   });

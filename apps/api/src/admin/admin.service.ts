@@ -4,11 +4,11 @@ import { actorLabel, type Caller } from '../auth/caller.js';
 import { LiveSessionService } from '../auth/live-session.service.js';
 import { hashPassword } from '../auth/password.js';
 import { hashToken, newOpaqueToken } from '../auth/token.service.js';
-import { AppException } from '../common/app-exception.js';
+import { conflict, notFound } from '../common/app-exception.js';
 import type { CreateApiKeyBody, CreateUserBody, ListUsersQuery, UpdateUserBody } from './admin.dto.js';
 import { AdminRepository } from './admin.repository.js';
 
-const notFound = () => new AppException(404, 'NOT_FOUND', 'No such user');
+const userNotFound = () => notFound('USER_NOT_FOUND', 'No such user');
 
 /** Admin user management and service API keys. */
 @Injectable()
@@ -28,12 +28,12 @@ export class AdminService {
   async createUser(caller: Caller, body: CreateUserBody) {
     const passwordHash = body.password ? await hashPassword(body.password) : null;
     const user = await this.repo.createUser({ email: body.email, passwordHash, roles: body.roles, emailVerified: body.emailVerified }, actorLabel(caller));
-    if (!user) throw new AppException(409, 'EMAIL_TAKEN', 'An account with this email already exists');
+    if (!user) throw conflict('EMAIL_TAKEN', 'An account with this email already exists');
     return user;
   }
 
   async getUser(id: string) {
-    return (await this.repo.findUser(id)) ?? Promise.reject(notFound());
+    return (await this.repo.findUser(id)) ?? Promise.reject(userNotFound());
   }
 
   async updateUser(caller: Caller, id: string, body: UpdateUserBody) {
@@ -55,7 +55,7 @@ export class AdminService {
   async deleteUser(caller: Caller, id: string): Promise<void> {
     const deleted = await this.repo.deleteUser(id, actorLabel(caller));
     await this.sessions.invalidateUser(id);
-    if (!deleted) throw notFound();
+    if (!deleted) throw userNotFound();
   }
 
   /** A new service key; the secret is in this answer only, the database keeps its hash. */
@@ -82,6 +82,6 @@ export class AdminService {
   }
 
   async revokeApiKey(id: string): Promise<void> {
-    if (!(await this.apiKeys.revoke(id))) throw new AppException(404, 'NOT_FOUND', 'No such active API key');
+    if (!(await this.apiKeys.revoke(id))) throw notFound('API_KEY_NOT_FOUND', 'No such active API key');
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import type { Prisma } from '#libs/database';
 import { writeOutbox } from '#libs/events';
-import { AppException } from '../common/app-exception.js';
+import { AppException, notFound, validationFailed } from '../common/app-exception.js';
 import { BackgroundTasks } from '../common/background-tasks.js';
 import { EmailService } from '../email/email.service.js';
 import { type AuthResult, type LoginBody, type SignupBody, toUserView, type UpdateMeBody, type UserView } from './auth.dto.js';
@@ -272,7 +272,7 @@ export class AuthService {
     const user = await this.activeUser(caller);
     if (user.isAnonymous) throw anonymousOnly();
     await this.checkPassword(user, currentPassword);
-    if (email === user.email) throw new AppException(400, 'VALIDATION_FAILED', 'This is already the account\'s email address');
+    if (email === user.email) throw validationFailed("This is already the account's email address");
     if (await this.repo.findUserByEmail(email)) throw emailTaken();
     await this.limits.hit('verify-email', { user: user.id });
     const mailId = await this.repo.transaction(async (tx) => {
@@ -319,7 +319,7 @@ export class AuthService {
   async revokeSession(caller: Caller, sessionId: string): Promise<void> {
     const user = requireUser(caller);
     const count = await this.repo.revokeSessions(this.repo.client, user.userId, 'revoked', [sessionId]);
-    if (count === 0) throw new AppException(404, 'NOT_FOUND', 'No such active session');
+    if (count === 0) throw notFound('SESSION_NOT_FOUND', 'No such active session');
     await this.sessions.invalidateUser(user.userId);
   }
 

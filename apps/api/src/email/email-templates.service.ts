@@ -11,9 +11,11 @@ import {
   type TemplateSource,
 } from '#libs/mail';
 import { actorLabel, type Caller } from '../auth/caller.js';
-import { AppException } from '../common/app-exception.js';
+import { notFound } from '../common/app-exception.js';
 import type { PreviewTemplateBody } from './email.dto.js';
 import { EmailRepository, type StoredTemplate } from './email.repository.js';
+
+const templateNotFound = (name: string) => notFound('EMAIL_TEMPLATE_NOT_FOUND', `There is no email template named "${name}"`);
 
 export interface TemplateView extends TemplateSource {
   name: string;
@@ -66,7 +68,7 @@ export class EmailTemplatesService {
 
   async get(name: string): Promise<TemplateView> {
     const found = view(name, await this.repo.findTemplate(name));
-    if (!found) throw new AppException(404, 'NOT_FOUND', `There is no email template named "${name}"`);
+    if (!found) throw templateNotFound(name);
     return found;
   }
 
@@ -78,7 +80,7 @@ export class EmailTemplatesService {
   async remove(name: string): Promise<void> {
     const deleted = await this.repo.deleteTemplate(name);
     if (!deleted && !isBuiltInTemplate(name)) {
-      throw new AppException(404, 'NOT_FOUND', `There is no email template named "${name}"`);
+      throw templateNotFound(name);
     }
   }
 

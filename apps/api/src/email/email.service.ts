@@ -6,7 +6,7 @@ import { appNameFrom, EmailInputError, type EmailQueue, type EmailRequest, enque
 import { QueueName } from '#libs/queue';
 import { actorLabel, type Caller } from '../auth/caller.js';
 import { isStorableDate } from '../common/safe-json.js';
-import { AppException } from '../common/app-exception.js';
+import { AppException, notFound } from '../common/app-exception.js';
 import type { ListMessagesQuery } from './email.dto.js';
 import { EmailRepository, type MessageDetail, type MessageSummary } from './email.repository.js';
 
@@ -102,7 +102,7 @@ export class EmailService {
 
   async getMessage(id: string): Promise<MessageDetail> {
     const message = await this.repo.findMessage(id);
-    if (!message) throw new AppException(404, 'NOT_FOUND', 'There is no email with this id');
+    if (!message) throw notFound('EMAIL_NOT_FOUND', 'There is no email with this id');
     return message;
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { z } from 'zod';
 import { actorLabel, type Caller } from '../auth/caller.js';
-import { AppException, type ErrorDetail } from '../common/app-exception.js';
+import { conflict, type ErrorDetail, validationFailed } from '../common/app-exception.js';
 import { CollectionsService } from '../collections/collections.service.js';
 import { checkWrite } from '../collections/values.js';
 import type { ExportUsersQuery, ImportResult, TransferUser, transferDocument } from './transfer.dto.js';
@@ -56,13 +56,13 @@ export class TransferService {
       }
       rows.push({ id: doc.id, data: checked.value.set, ownerId: doc.ownerId, acl: checked.value.acl ?? null, version: doc.version, createdAt: doc.createdAt, updatedAt: doc.updatedAt });
     });
-    if (details.length > 0) throw new AppException(400, 'VALIDATION_FAILED', 'Some documents do not fit the collection', details.slice(0, 100));
+    if (details.length > 0) throw validationFailed('Some documents do not fit the collection', details.slice(0, 100));
     try {
       const written = new Set(await this.repo.insertDocuments(def, rows));
       return { created: written.size, skipped: rows.filter((r) => !written.has(r.id)).map((r) => r.id) };
     } catch (err) {
       if ((err as { code?: string }).code === '23505') {
-        throw new AppException(409, 'DATA_CONFLICT', 'A document has the value of a unique field that another document already has');
+        throw conflict('DATA_CONFLICT', 'A document has the value of a unique field that another document already has');
       }
       throw err;
     }
@@ -72,7 +72,7 @@ export class TransferService {
 function duplicates(values: string[], what: string, field = 'id'): void {
   const seen = new Set<string>();
   for (const value of values) {
-    if (seen.has(value)) throw new AppException(400, 'VALIDATION_FAILED', `Two ${what} with the same ${field}`, [{ path: field, message: `${value} appears twice` }]);
+    if (seen.has(value)) throw validationFailed(`Two ${what} with the same ${field}`, [{ path: field, message: `${value} appears twice` }]);
     seen.add(value);
   }
 }

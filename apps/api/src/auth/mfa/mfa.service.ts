@@ -6,7 +6,7 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { writeOutbox } from '#libs/events';
 import { SecretBox } from '#libs/functions';
 import { appNameFrom } from '#libs/mail';
-import { AppException } from '../../common/app-exception.js';
+import { AppException, notFound } from '../../common/app-exception.js';
 import type { AuthResult } from '../auth.dto.js';
 import { AuthRepository } from '../auth.repository.js';
 import { AuthService, type ClientInfo, requireUser } from '../auth.service.js';
@@ -128,7 +128,7 @@ export class MfaService {
       if (gone) await this.users.audit(tx, 'mfa.reset', { userId, actor });
       return gone;
     });
-    if (!removed) throw new AppException(404, 'NOT_FOUND', 'This user has no second factor');
+    if (!removed) throw notFound('MFA_FACTOR_NOT_FOUND', 'This user has no second factor');
     await this.sessions.invalidateUser(userId);
   }
 

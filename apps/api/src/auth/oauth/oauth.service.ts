@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { writeOutbox } from '#libs/events';
 import { SecretBox } from '#libs/functions';
 import { REDIS } from '#libs/queue';
-import { AppException } from '../../common/app-exception.js';
+import { AppException, notFound } from '../../common/app-exception.js';
 import { toUserView } from '../auth.dto.js';
 import { AuthRepository, USER_VIEW_FIELDS, type UserRecord } from '../auth.repository.js';
 import { AuthService, type ClientInfo, type SignInOutcome } from '../auth.service.js';
@@ -231,7 +231,7 @@ export class OAuthService implements OnModuleInit {
     await this.repo.transaction(async (tx) => {
       const methods = await this.repo.signInMethods(tx, userId);
       const identity = (await this.repo.listIdentities(userId)).find((i) => i.id === identityId);
-      if (!identity) throw oauthError(404, 'NOT_FOUND', 'No such identity');
+      if (!identity) throw notFound('IDENTITY_NOT_FOUND', 'No such identity');
       if (!methods.password && methods.identities <= 1) {
         throw oauthError(409, 'LAST_SIGN_IN_METHOD', 'This is the last way to sign in to the account; set a password or link another provider first');
       }
