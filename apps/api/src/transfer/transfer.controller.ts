@@ -7,7 +7,7 @@ import type { Caller } from '../auth/caller.js';
 import { collectionNameParam } from '../collections/documents/documents.dto.js';
 import { uploadParts } from '../storage/multipart.js';
 import { bucketNameSchema, fileView } from '../storage/storage.dto.js';
-import { StorageService } from '../storage/storage.service.js';
+import { UploadService } from '../storage/upload.service.js';
 import { exportUsersQuery, importDocumentsBody, importResult, importUsersBody, importUsersResult, transferUserList } from './transfer.dto.js';
 import { TransferService } from './transfer.service.js';
 
@@ -22,7 +22,7 @@ import { TransferService } from './transfer.service.js';
 export class TransferController {
   constructor(
     private readonly transfer: TransferService,
-    private readonly storage: StorageService,
+    private readonly uploads: UploadService,
   ) {}
 
   @Get('users')
@@ -70,6 +70,6 @@ export class TransferController {
   })
   @ApiResponse({ status: 201, standardSchema: fileView })
   importFile(@CurrentCaller() caller: Caller, @Param('bucket', { schema: bucketNameSchema }) bucket: string, @Req() request: FastifyRequest) {
-    return this.storage.importFile(caller, bucket, uploadParts(request));
+    return this.uploads.importFile(caller, bucket, uploadParts(request));
   }
 }

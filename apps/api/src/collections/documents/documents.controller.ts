@@ -5,7 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { Access, CurrentCaller } from '../../auth/access.decorator.js';
 import type { Caller } from '../../auth/caller.js';
 import { ETAG_HEADER, IF_MATCH_HEADER, LOCATION_HEADER } from '../../common/api-docs.js';
-import { etagMatches } from '../../storage/http-range.js';
+import { etagMatches } from '../../common/conditional.js';
 import {
   collectionNameParam,
   documentBody,
