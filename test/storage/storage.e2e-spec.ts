@@ -265,6 +265,8 @@ describe.each(DRIVERS)('storage api with the %s driver', (kind) => {
         .set(service)
         .expect(200);
       expect(page2.body).toEqual({ items: [expect.objectContaining({ key: 'a/3.txt' })], nextCursor: null });
+      const badCursor = await api().get(`/v1/storage/buckets/${listed}/files`).query({ cursor: 'bm90LWEtY3Vyc29y' }).set(service).expect(400);
+      expect(badCursor.body.code).toBe('INVALID_CURSOR');
       // `_` in a prefix is a character, not a LIKE wildcard.
       const underscore = await api().get(`/v1/storage/buckets/${listed}/files`).query({ prefix: 'a_' }).set(service).expect(200);
       expect(underscore.body.items.map((f: { key: string }) => f.key)).toEqual(['a_b/1.txt']);

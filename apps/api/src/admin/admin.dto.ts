@@ -7,7 +7,7 @@ export const roleSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be 1
 export const listUsersQuery = z.strictObject({
   search: z.string().trim().max(254).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.uuid().optional(),
+  cursor: z.string().optional().describe('nextCursor of the previous page (opaque; 400 INVALID_CURSOR when malformed)'),
 });
 export type ListUsersQuery = z.infer<typeof listUsersQuery>;
 

@@ -5,6 +5,8 @@ import { LiveSessionService } from '../auth/live-session.service.js';
 import { hashPassword } from '../auth/password.js';
 import { hashToken, newOpaqueToken } from '../auth/token.service.js';
 import { conflict, notFound } from '../common/app-exception.js';
+import { decodeCursor, pageOf } from '../common/paging.js';
+import { timeIdCursor, timeIdPosition } from '../common/time-id-cursor.js';
 import type { CreateApiKeyBody, CreateUserBody, ListUsersQuery, UpdateUserBody } from './admin.dto.js';
 import { AdminRepository } from './admin.repository.js';
 
@@ -20,9 +22,8 @@ export class AdminService {
   ) {}
 
   async listUsers(query: ListUsersQuery) {
-    const rows = await this.repo.listUsers(query.search, query.limit + 1, query.cursor);
-    const items = rows.slice(0, query.limit);
-    return { items, nextCursor: rows.length > query.limit ? items[items.length - 1]!.id : null };
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, timeIdPosition);
+    return pageOf(await this.repo.listUsers(query.search, query.limit + 1, after), query.limit, timeIdCursor);
   }
 
   async createUser(caller: Caller, body: CreateUserBody) {
@@ -39,6 +40,7 @@ export class AdminService {
   async updateUser(caller: Caller, id: string, body: UpdateUserBody) {
     const before = await this.getUser(id);
     const user = await this.repo.updateUser(id, body, { actor: actorLabel(caller), before });
+    if (!user) throw userNotFound();
     // Roles and the disabled flag are read live on every request: drop the cached state everywhere.
     await this.sessions.invalidateUser(id);
     return user;

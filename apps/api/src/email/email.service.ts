@@ -5,7 +5,8 @@ import type { Prisma } from '#libs/database';
 import { appNameFrom, EmailInputError, type EmailQueue, type EmailRequest, enqueueEmail } from '#libs/mail';
 import { QueueName } from '#libs/queue';
 import { actorLabel, type Caller } from '../auth/caller.js';
-import { isStorableDate } from '../common/safe-json.js';
+import { decodeCursor, pageOf } from '../common/paging.js';
+import { timeIdCursor, timeIdPosition } from '../common/time-id-cursor.js';
 import { AppException, notFound } from '../common/app-exception.js';
 import type { ListMessagesQuery } from './email.dto.js';
 import { EmailRepository, type MessageDetail, type MessageSummary } from './email.repository.js';
@@ -93,11 +94,9 @@ export class EmailService {
   }
 
   async listMessages(query: ListMessagesQuery): Promise<{ items: MessageSummary[]; nextCursor: string | null }> {
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, timeIdPosition);
     const rows = await this.repo.listMessages({ status: query.status, to: query.to, limit: query.limit + 1, after });
-    const items = rows.slice(0, query.limit);
-    const last = items.at(-1);
-    return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+    return pageOf(rows, query.limit, timeIdCursor);
   }
 
   async getMessage(id: string): Promise<MessageDetail> {
@@ -117,21 +116,4 @@ export class EmailService {
     await this.dispatch(id);
     return this.getMessage(id);
   }
-}
-
-function encodeCursor(row: { createdAt: Date; id: string }): string {
-  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
-      const createdAt = new Date(value[0]);
-      if (isStorableDate(createdAt) && /^[0-9a-f-]{36}$/.test(value[1])) return { createdAt, id: value[1] };
-    }
-  } catch {
-    // fall through
-  }
-  throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [{ path: 'cursor', message: 'is not a cursor from this list' }]);
 }

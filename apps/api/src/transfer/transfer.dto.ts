@@ -9,7 +9,7 @@ const ARGON2_PHC = /^\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\
 
 export const exportUsersQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(500),
-  cursor: z.uuid().optional().describe('nextCursor of the previous page'),
+  cursor: z.string().optional().describe('nextCursor of the previous page (opaque; 400 INVALID_CURSOR when malformed)'),
 });
 export type ExportUsersQuery = z.infer<typeof exportUsersQuery>;
 

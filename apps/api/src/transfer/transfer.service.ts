@@ -1,11 +1,20 @@
 import { Injectable } from '@nestjs/common';
+import { isUniqueViolation } from '#libs/database';
 import type { z } from 'zod';
 import { actorLabel, type Caller } from '../auth/caller.js';
 import { conflict, type ErrorDetail, validationFailed } from '../common/app-exception.js';
+import { decodeCursor, pageOf } from '../common/paging.js';
 import { CollectionsService } from '../collections/collections.service.js';
 import { checkWrite } from '../collections/values.js';
 import type { ExportUsersQuery, ImportResult, TransferUser, transferDocument } from './transfer.dto.js';
 import { type ImportedDocument, TransferRepository } from './transfer.repository.js';
+
+/** The position of an export cursor: the last user's id. */
+function idPosition(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { i } = value as Record<string, unknown>;
+  return typeof i === 'string' && /^[0-9a-f-]{36}$/.test(i) ? i : undefined;
+}
 
 const SYSTEM_KEYS: ReadonlySet<string> = new Set(['id', 'ownerId', 'acl', 'version', 'createdAt', 'updatedAt']);
 
@@ -23,10 +32,10 @@ export class TransferService {
 
   /** A page of users with their password hashes; each page is written to the audit log. */
   async exportUsers(caller: Caller, query: ExportUsersQuery): Promise<{ items: TransferUser[]; nextCursor: string | null }> {
-    const rows = await this.repo.users(query.limit + 1, query.cursor);
-    const items = rows.slice(0, query.limit);
-    await this.repo.audit('users.export', actorLabel(caller), { count: items.length, after: query.cursor ?? null });
-    return { items, nextCursor: rows.length > query.limit ? (items.at(-1)?.id ?? null) : null };
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, idPosition);
+    const page = pageOf(await this.repo.users(query.limit + 1, after), query.limit, (last) => ({ i: last.id }));
+    await this.repo.audit('users.export', actorLabel(caller), { count: page.items.length, after: after ?? null });
+    return page;
   }
 
   /** Users as exported; `emailTaken` lists those skipped because another account (another id) has their email. */
@@ -61,7 +70,7 @@ export class TransferService {
       const written = new Set(await this.repo.insertDocuments(def, rows));
       return { created: written.size, skipped: rows.filter((r) => !written.has(r.id)).map((r) => r.id) };
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') {
+      if (isUniqueViolation(err)) {
         throw conflict('DATA_CONFLICT', 'A document has the value of a unique field that another document already has');
       }
       throw err;
