@@ -5,6 +5,7 @@ import type { Prisma } from '#libs/database';
 import { appNameFrom, EmailInputError, type EmailQueue, type EmailRequest, enqueueEmail } from '#libs/mail';
 import { QueueName } from '#libs/queue';
 import { actorLabel, type Caller } from '../auth/caller.js';
+import { untilAborted } from '../common/deadline.js';
 import { decodeCursor, pageOf } from '../common/paging.js';
 import { timeIdCursor, timeIdPosition } from '../common/time-id-cursor.js';
 import { AppException, notFound } from '../common/app-exception.js';
@@ -68,22 +69,10 @@ export class EmailService {
    * de-duplicates by jobId, so a late second add is harmless).
    */
   async dispatch(id: string): Promise<void> {
-    const add = enqueueEmail(this.jobs, id, this.config);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        add,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer from Redis within ${DISPATCH_TIMEOUT_MS} ms`)), DISPATCH_TIMEOUT_MS);
-        }),
-      ]);
+      await untilAborted(enqueueEmail(this.jobs, id, this.config), AbortSignal.timeout(DISPATCH_TIMEOUT_MS), `no answer from Redis within ${DISPATCH_TIMEOUT_MS} ms`);
     } catch (err) {
-      add.catch(() => undefined);
-      this.logger.warn(
-        `email ${id} stays queued for the worker's sweeper: ${err instanceof Error ? err.message : String(err)}`,
-      );
-    } finally {
-      clearTimeout(timer);
+      this.logger.warn(`email ${id} stays queued for the worker's sweeper: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
