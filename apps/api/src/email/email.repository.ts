@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { Prisma, PrismaService } from '#libs/database';
+import { Inject, Injectable } from '@nestjs/common';
+import { type Db, KYSELY, Prisma, PrismaService } from '#libs/database';
 import { composeEmail, type ComposedEmail, type EmailDb, EmailStatus, insertEmail, type TemplateSource } from '#libs/mail';
 
 const SUMMARY = {
@@ -31,10 +31,13 @@ export interface StoredTemplate extends TemplateSource {
 /** Every query of the email resource. */
 @Injectable()
 export class EmailRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(KYSELY) private readonly db: Db,
+  ) {}
 
   /** Validates, renders (reading a template override through `db`) and stores a queued email. */
-  async queue(input: unknown, defaults: { appName: string }, createdBy: string, db: EmailDb = this.prisma): Promise<{ id: string }> {
+  async queue(input: unknown, defaults: { appName: string }, createdBy: string, db: EmailDb = this.db): Promise<{ id: string }> {
     const composed: ComposedEmail = await composeEmail(db, input, defaults);
     return insertEmail(db, composed, createdBy);
   }

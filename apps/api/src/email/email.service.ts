@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import type { Prisma } from '#libs/database';
+import type { Tx } from '#libs/database';
 import { appNameFrom, EmailInputError, type EmailQueue, type EmailRequest, enqueueEmail } from '#libs/mail';
 import { QueueName } from '#libs/queue';
 import { actorLabel, type Caller } from '../auth/caller.js';
@@ -49,12 +49,12 @@ export class EmailService {
    */
   async queue(
     input: EmailInput | EmailRequest,
-    tx?: Prisma.TransactionClient,
+    tx?: Tx,
     options: { createdBy?: string } = {},
   ): Promise<{ id: string }> {
     let id: string;
     try {
-      ({ id } = await this.repo.queue(input, { appName: this.appName }, options.createdBy ?? 'system', tx));
+      ({ id } = await this.repo.queue(input, { appName: this.appName }, options.createdBy ?? 'system', tx?.db));
     } catch (err) {
       if (err instanceof EmailInputError) throw new AppException(400, err.code, err.message, err.details);
       throw err;
