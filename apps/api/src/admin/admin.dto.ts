@@ -53,7 +53,7 @@ export type CreateApiKeyBody = z.infer<typeof createApiKeyBody>;
 export const adminUserView = userView
   .extend({ disabled: z.boolean(), updatedAt: z.iso.datetime() })
   .meta({ id: 'AdminUser', description: 'A user as admins see it' });
-export const adminUserList = z.object({ items: z.array(adminUserView), nextCursor: z.uuid().nullable() }).meta({ id: 'AdminUserList' });
+export const adminUserList = z.object({ items: z.array(adminUserView), nextCursor: z.string().nullable() }).meta({ id: 'AdminUserList' });
 
 export const apiKeyView = z
   .object({

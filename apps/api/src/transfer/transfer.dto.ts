@@ -32,7 +32,7 @@ export const transferUser = z
   .meta({ id: 'TransferUser', description: 'A user as export/import moves it: never a password, only its argon2 hash' });
 export type TransferUser = z.infer<typeof transferUser>;
 
-export const transferUserList = z.object({ items: z.array(transferUser), nextCursor: z.uuid().nullable() }).meta({ id: 'TransferUserList' });
+export const transferUserList = z.object({ items: z.array(transferUser), nextCursor: z.string().nullable() }).meta({ id: 'TransferUserList' });
 
 export const importUsersBody = z.strictObject({ users: z.array(transferUser).min(1).max(1000) });
 

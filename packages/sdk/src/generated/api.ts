@@ -1827,7 +1827,6 @@ export interface components {
         };
         AdminUserList: {
             items: components["schemas"]["AdminUser"][];
-            /** Format: uuid */
             nextCursor: string | null;
         };
         /** @description A user as admins see it */
@@ -2549,7 +2548,6 @@ export interface components {
         };
         TransferUserList: {
             items: components["schemas"]["TransferUser"][];
-            /** Format: uuid */
             nextCursor: string | null;
         };
         /** @description A user as export/import moves it: never a password, only its argon2 hash */
