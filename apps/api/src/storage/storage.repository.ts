@@ -159,14 +159,14 @@ export class StorageRepository {
     const after = args.after
       ? ` AND (d.key > ${params.add(args.after.key, 'text')} OR (d.key = ${params.add(args.after.key, 'text')} AND d.id > ${params.add(args.after.id, 'uuid')}))`
       : '';
-    const ids = await this.prisma.$queryRawUnsafe<{ id: string }[]>(
-      `SELECT d.id FROM ${FILE_ROW_SQL} WHERE d.bucket = ${params.add(args.bucket, 'text')} AND d.status = 'ready'
+    // Hand-built SQL: the rule is a predicate compiled from the bucket's rules, bound through `params`.
+    const { rows } = await this.pool.query<Selectable<DB['storage_files']>>(
+      `SELECT d.* FROM ${FILE_ROW_SQL} WHERE d.bucket = ${params.add(args.bucket, 'text')} AND d.status = 'ready'
          AND starts_with(d.key, ${params.add(args.prefix, 'text')})${after} AND (${args.rule})
        ORDER BY d.key, d.id LIMIT ${params.add(args.limit, 'int')}`,
-      ...params.values,
+      params.values,
     );
-    if (ids.length === 0) return [];
-    return this.prisma.storageFile.findMany({ where: { id: { in: ids.map((r) => r.id) } }, orderBy: [{ key: 'asc' }, { id: 'asc' }] });
+    return rows.map(fileRowOf);
   }
 
   /**
