@@ -99,7 +99,7 @@ describe('dashboard serving and its admin routes', () => {
     const other = await createUser(app);
     await http().delete(`/v1/admin/users/${user.id}/sessions`).set(bearer(other)).expect(403);
     const missing = await http().delete('/v1/admin/users/00000000-0000-4000-8000-000000000000/sessions').set(svc).expect(404);
-    expect(missing.body.code).toBe('NOT_FOUND');
+    expect(missing.body.code).toBe('USER_NOT_FOUND');
     await http().delete('/v1/admin/users/not-a-uuid/sessions').set(svc).expect(400);
   });
 

@@ -227,9 +227,11 @@ describe('email api', () => {
     it('rejects bad filters and cursors, and answers 404 for an unknown id', async () => {
       await asService(request(server()).get('/v1/email/messages')).query({ status: 'bounced' }).expect(400);
       const bad = await asService(request(server()).get('/v1/email/messages')).query({ cursor: 'bm90LWEtY3Vyc29y' }).expect(400);
-      expect(bad.body.code).toBe('VALIDATION_FAILED');
+      expect(bad.body.code).toBe('INVALID_CURSOR');
+      const garbled = await asService(request(server()).get('/v1/email/messages')).query({ cursor: 'not a cursor!' }).expect(400);
+      expect(garbled.body.code).toBe('INVALID_CURSOR');
       const missing = await asService(request(server()).get(`/v1/email/messages/${randomUUID()}`)).expect(404);
-      expect(missing.body.code).toBe('NOT_FOUND');
+      expect(missing.body.code).toBe('EMAIL_NOT_FOUND');
       await asService(request(server()).get('/v1/email/messages/not-a-uuid')).expect(400);
     });
   });

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmailSweeper } from '../../apps/worker/src/processors/email.processor.js';
+import { withTransaction } from '#libs/database';
 import { SERVICE_KEY } from '../support/config.js';
 import { type EmailStack, startEmailStack, unescapeHtml, waitUntil } from './email-stack.js';
 
@@ -80,7 +81,7 @@ describe('email delivery', () => {
   it('an email queued in a transaction exists only if it commits, and is sent after dispatch', async () => {
     const rolledBack = address('rollback');
     await expect(
-      stack.prisma.$transaction(async (tx) => {
+      withTransaction(stack.pool, async (tx) => {
         await stack.email.queue({ to: rolledBack, subject: 'never', text: 'never' }, tx);
         throw new Error('caller failed after queueing');
       }),
@@ -88,7 +89,7 @@ describe('email delivery', () => {
     expect(await stack.prisma.emailMessage.count({ where: { to: { has: rolledBack } } })).toBe(0);
 
     const committed = address('commit');
-    const { id } = await stack.prisma.$transaction((tx) =>
+    const { id } = await withTransaction(stack.pool, (tx) =>
       stack.email.queue({ to: committed, template: 'magic-link', data: { link: 'http://app.test/x' } }, tx),
     );
     await stack.email.dispatch(id);

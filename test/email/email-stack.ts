@@ -4,7 +4,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Queue } from 'bullmq';
 import { inject } from 'vitest';
 import type { AppConfig } from '#libs/config';
-import { PrismaService } from '#libs/database';
+import type pg from 'pg';
+import { PG_POOL, PrismaService } from '#libs/database';
 import { QueueName } from '#libs/queue';
 import { EmailService } from '../../apps/api/src/email/email.service.js';
 import { createWorker } from '../../apps/worker/src/worker.factory.js';
@@ -20,6 +21,7 @@ export interface EmailStack {
   worker?: INestApplicationContext;
   sink: SmtpSink;
   prisma: PrismaService;
+  pool: pg.Pool;
   email: EmailService;
   /** The email queue, for inspecting jobs. */
   queue: Queue;
@@ -58,6 +60,7 @@ export async function startEmailStack(options: { worker: boolean; env?: Record<s
     worker,
     sink,
     prisma: api.get(PrismaService),
+    pool: api.get<pg.Pool>(PG_POOL),
     email: api.get(EmailService),
     queue,
     async close() {

@@ -195,7 +195,7 @@ describe.each(DRIVERS)('storage api with the %s driver', (kind) => {
         etag: `"${sha256(text)}"`,
         'x-content-type-options': 'nosniff',
         'accept-ranges': 'bytes',
-        'content-disposition': `inline; filename="readme.txt"; filename*=UTF-8''readme.txt`,
+        'content-disposition': 'inline; filename=readme.txt',
       });
       const head = await api().head(`/v1/storage/files/${fileId}/content`).set(service).expect(200);
       expect(head.headers['content-length']).toBe(String(text.length));
@@ -238,7 +238,7 @@ describe.each(DRIVERS)('storage api with the %s driver', (kind) => {
       expect(html.body.contentType).toBe('text/html');
       const served = await content(html.body.id).expect(200);
       expect(served.headers['content-type']).toBe('text/html');
-      expect(served.headers['content-disposition']).toMatch(/^attachment; filename="page.txt"/);
+      expect(served.headers['content-disposition']).toMatch(/^attachment; filename=page.txt/);
       expect(served.headers['x-content-type-options']).toBe('nosniff');
 
       const svg = await upload(docs, SVG, { key: 'evil/logo.png', contentType: 'image/png' }).expect(201);
@@ -265,6 +265,8 @@ describe.each(DRIVERS)('storage api with the %s driver', (kind) => {
         .set(service)
         .expect(200);
       expect(page2.body).toEqual({ items: [expect.objectContaining({ key: 'a/3.txt' })], nextCursor: null });
+      const badCursor = await api().get(`/v1/storage/buckets/${listed}/files`).query({ cursor: 'bm90LWEtY3Vyc29y' }).set(service).expect(400);
+      expect(badCursor.body.code).toBe('INVALID_CURSOR');
       // `_` in a prefix is a character, not a LIKE wildcard.
       const underscore = await api().get(`/v1/storage/buckets/${listed}/files`).query({ prefix: 'a_' }).set(service).expect(200);
       expect(underscore.body.items.map((f: { key: string }) => f.key)).toEqual(['a_b/1.txt']);
@@ -496,7 +498,7 @@ describe.each(DRIVERS)('storage api with the %s driver', (kind) => {
       expect(res.status).toBe(200);
       expect(Buffer.from(await res.arrayBuffer()).equals(PNG)).toBe(true);
       expect(res.headers.get('content-type')).toBe('image/png');
-      expect(res.headers.get('content-disposition')).toMatch(/^inline; filename="pixel.png"/);
+      expect(res.headers.get('content-disposition')).toMatch(/^inline; filename=pixel.png/);
       const ranged = await fetch(link.body.url, { headers: { range: 'bytes=0-7' } });
       expect(ranged.status).toBe(206);
       expect(Buffer.from(await ranged.arrayBuffer()).equals(PNG.subarray(0, 8))).toBe(true);

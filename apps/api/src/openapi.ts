@@ -291,7 +291,17 @@ export function renderApiMarkdown(doc: OpenAPIObject): string {
       lines.push(`| ${method.toUpperCase()} | \`${path}\` | ${op.summary ?? ''} | ${access} | ${statuses.join(', ')} |`);
     }
   }
-  lines.push('', '## Error codes', '', ERROR_CODES.map((c) => `\`${c}\``).join(', '));
+  lines.push(
+    '',
+    '## Error codes',
+    '',
+    'Codes are stable; clients switch on `code`, never on `message`. Not-found rule: a missing resource named in the',
+    'path answers 404 `<RESOURCE>_NOT_FOUND` (`USER_NOT_FOUND`, `SESSION_NOT_FOUND`, `FILE_NOT_FOUND`, `EMAIL_TEMPLATE_NOT_FOUND`, ...),',
+    'also when the caller may not see it; plain `NOT_FOUND` only answers a route that does not exist.',
+    'A malformed or foreign list cursor answers 400 `INVALID_CURSOR`.',
+    '',
+    ERROR_CODES.map((c) => `\`${c}\``).join(', '),
+  );
   return lines.join('\n') + '\n';
 }
 

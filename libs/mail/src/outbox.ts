@@ -1,6 +1,6 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import type { AppConfig } from '#libs/config';
-import type { Prisma } from '#libs/database';
+import type { Db } from '#libs/database';
 import { EmailJob, type JobData, type JobResult, QueueName } from '#libs/queue';
 import { emailRequestSchema, type EmailRequest } from './limits.js';
 import { renderTemplate, type TemplateSource } from './render.js';
@@ -9,8 +9,8 @@ import { BUILT_IN_TEMPLATES, isBuiltInTemplate } from './templates.js';
 export const EmailStatus = { Queued: 'queued', Sent: 'sent', Failed: 'failed' } as const;
 export type EmailStatus = (typeof EmailStatus)[keyof typeof EmailStatus];
 
-/** The Prisma client or an interactive transaction: what the outbox writes through. */
-export type EmailDb = Pick<Prisma.TransactionClient, 'emailMessage' | 'emailTemplate'>;
+/** What the outbox reads and writes through: the process's Kysely, or a transaction's (`tx.db`). */
+export type EmailDb = Db;
 
 export type EmailQueue = Queue<
   JobData<typeof QueueName.Email, typeof EmailJob.Send>,
@@ -40,7 +40,7 @@ export interface ComposedEmail {
 
 /** The stored template of that name (an admin's override first), or undefined. */
 export async function findTemplate(db: EmailDb, name: string): Promise<TemplateSource | undefined> {
-  const row = await db.emailTemplate.findUnique({ where: { name }, select: { subject: true, html: true, text: true } });
+  const row = await db.selectFrom('email_templates').select(['subject', 'html', 'text']).where('name', '=', name).executeTakeFirst();
   if (row) return row;
   return isBuiltInTemplate(name) ? BUILT_IN_TEMPLATES[name] : undefined;
 }
@@ -93,10 +93,11 @@ export async function composeEmail(db: EmailDb, input: unknown, defaults: { appN
 
 /** Stores a composed email as `queued` (in the caller's transaction when given one). */
 export async function insertEmail(db: EmailDb, email: ComposedEmail, createdBy: string): Promise<{ id: string }> {
-  return db.emailMessage.create({
-    data: { ...email, status: EmailStatus.Queued, createdBy },
-    select: { id: true },
-  });
+  return db
+    .insertInto('email_messages')
+    .values({ recipients: email.to, subject: email.subject, text: email.text, html: email.html, template: email.template, status: EmailStatus.Queued, created_by: createdBy })
+    .returning('id')
+    .executeTakeFirstOrThrow();
 }
 
 /** Job options of an email: jobId = message id (BullMQ de-duplicates), exponential backoff. */

@@ -17,7 +17,7 @@ const MAX_TOKEN_LENGTH = 4096;
 
 /**
  * HMAC-signed tokens for the local-disk driver's presigned URLs, served by the api itself
- * (`PUT/GET /v1/storage/signed/:token`), so both drivers offer the same presigned flows.
+ * (`PUT/GET /v1/storage/signed?token=`, SIGNED_URL_PATH), so both drivers offer the same presigned flows.
  * Token = base64url(JSON claims) "." base64url(HMAC-SHA256). The HMAC key is derived from
  * the api's secret with a purpose label, so these tokens can never be confused with JWTs.
  */

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { Access, CurrentCaller } from '../auth/access.decorator.js';
 import { idParam } from '../auth/auth.dto.js';
@@ -18,8 +18,6 @@ import {
 import { AdminService } from './admin.service.js';
 
 @ApiTags('admin')
-@ApiBearerAuth()
-@ApiSecurity('service-key')
 @Access('admin')
 @Controller('admin')
 export class AdminController {

@@ -7,7 +7,7 @@ export const roleSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be 1
 export const listUsersQuery = z.strictObject({
   search: z.string().trim().max(254).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.uuid().optional(),
+  cursor: z.string().optional().describe('nextCursor of the previous page (opaque; 400 INVALID_CURSOR when malformed)'),
 });
 export type ListUsersQuery = z.infer<typeof listUsersQuery>;
 
@@ -53,7 +53,7 @@ export type CreateApiKeyBody = z.infer<typeof createApiKeyBody>;
 export const adminUserView = userView
   .extend({ disabled: z.boolean(), updatedAt: z.iso.datetime() })
   .meta({ id: 'AdminUser', description: 'A user as admins see it' });
-export const adminUserList = z.object({ items: z.array(adminUserView), nextCursor: z.uuid().nullable() }).meta({ id: 'AdminUserList' });
+export const adminUserList = z.object({ items: z.array(adminUserView), nextCursor: z.string().nullable() }).meta({ id: 'AdminUserList' });
 
 export const apiKeyView = z
   .object({

@@ -1,19 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { ApiKeysRepository } from '../auth/api-keys.repository.js';
-import { type Caller } from '../auth/caller.js';
+import { actorLabel, type Caller } from '../auth/caller.js';
 import { LiveSessionService } from '../auth/live-session.service.js';
 import { hashPassword } from '../auth/password.js';
 import { hashToken, newOpaqueToken } from '../auth/token.service.js';
-import { AppException } from '../common/app-exception.js';
+import { conflict, notFound } from '../common/app-exception.js';
+import { decodeCursor, pageOf } from '../common/paging.js';
+import { timeIdCursor, timeIdPosition } from '../common/time-id-cursor.js';
 import type { CreateApiKeyBody, CreateUserBody, ListUsersQuery, UpdateUserBody } from './admin.dto.js';
 import { AdminRepository } from './admin.repository.js';
 
-const notFound = () => new AppException(404, 'NOT_FOUND', 'No such user');
-
-/** How audit entries name who acted. */
-export function actorName(caller: Caller): string {
-  return caller.kind === 'user' ? `user:${caller.userId}` : caller.kind === 'service' ? `service:${caller.keyId}` : 'anonymous';
-}
+const userNotFound = () => notFound('USER_NOT_FOUND', 'No such user');
 
 /** Admin user management and service API keys. */
 @Injectable()
@@ -25,25 +22,25 @@ export class AdminService {
   ) {}
 
   async listUsers(query: ListUsersQuery) {
-    const rows = await this.repo.listUsers(query.search, query.limit + 1, query.cursor);
-    const items = rows.slice(0, query.limit);
-    return { items, nextCursor: rows.length > query.limit ? items[items.length - 1]!.id : null };
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, timeIdPosition);
+    return pageOf(await this.repo.listUsers(query.search, query.limit + 1, after), query.limit, timeIdCursor);
   }
 
   async createUser(caller: Caller, body: CreateUserBody) {
     const passwordHash = body.password ? await hashPassword(body.password) : null;
-    const user = await this.repo.createUser({ email: body.email, passwordHash, roles: body.roles, emailVerified: body.emailVerified }, actorName(caller));
-    if (!user) throw new AppException(409, 'EMAIL_TAKEN', 'An account with this email already exists');
+    const user = await this.repo.createUser({ email: body.email, passwordHash, roles: body.roles, emailVerified: body.emailVerified }, actorLabel(caller));
+    if (!user) throw conflict('EMAIL_TAKEN', 'An account with this email already exists');
     return user;
   }
 
   async getUser(id: string) {
-    return (await this.repo.findUser(id)) ?? Promise.reject(notFound());
+    return (await this.repo.findUser(id)) ?? Promise.reject(userNotFound());
   }
 
   async updateUser(caller: Caller, id: string, body: UpdateUserBody) {
     const before = await this.getUser(id);
-    const user = await this.repo.updateUser(id, body, { actor: actorName(caller), before });
+    const user = await this.repo.updateUser(id, body, { actor: actorLabel(caller), before });
+    if (!user) throw userNotFound();
     // Roles and the disabled flag are read live on every request: drop the cached state everywhere.
     await this.sessions.invalidateUser(id);
     return user;
@@ -51,16 +48,16 @@ export class AdminService {
 
   async revokeSessions(caller: Caller, id: string): Promise<{ revoked: number }> {
     await this.getUser(id);
-    const revoked = await this.repo.revokeSessions(id, actorName(caller));
+    const revoked = await this.repo.revokeSessions(id, actorLabel(caller));
     // Sessions are checked live on every request: drop their cached state on every replica.
     await this.sessions.invalidateUser(id);
     return { revoked };
   }
 
   async deleteUser(caller: Caller, id: string): Promise<void> {
-    const deleted = await this.repo.deleteUser(id, actorName(caller));
+    const deleted = await this.repo.deleteUser(id, actorLabel(caller));
     await this.sessions.invalidateUser(id);
-    if (!deleted) throw notFound();
+    if (!deleted) throw userNotFound();
   }
 
   /** A new service key; the secret is in this answer only, the database keeps its hash. */
@@ -74,7 +71,7 @@ export class AdminService {
       name: body.name,
       prefix: key.slice(0, 7),
       keyHash: hashToken(key),
-      createdBy: actorName(caller),
+      createdBy: actorLabel(caller),
       creator,
       scopes: body.scopes,
       expiresAt: body.expiresAt ? new Date(body.expiresAt) : null,
@@ -87,6 +84,6 @@ export class AdminService {
   }
 
   async revokeApiKey(id: string): Promise<void> {
-    if (!(await this.apiKeys.revoke(id))) throw new AppException(404, 'NOT_FOUND', 'No such active API key');
+    if (!(await this.apiKeys.revoke(id))) throw notFound('API_KEY_NOT_FOUND', 'No such active API key');
   }
 }

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import { PrismaService } from '#libs/database';
+import { Inject, Injectable } from '@nestjs/common';
+import { sql } from 'kysely';
+import { type Db, KYSELY, PrismaService } from '#libs/database';
 
 export interface ApiKeyView {
   id: string;
@@ -26,16 +27,20 @@ const MAX_KEY_CHAIN = 16;
 
 @Injectable()
 export class ApiKeysRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(KYSELY) private readonly db: Db,
+  ) {}
 
   /**
    * The key with this hash if it grants access now: it and every key up its chain of
    * creators is unrevoked, and every admin user on that chain still exists, is not disabled
    * and still has the role `admin`. So a key never outlives the power of whoever made it.
-   * An expired key, or one made by an expired key, grants nothing either.
+   * An expired key, or one made by an expired key, grants nothing either. (A recursive CTE
+   * in Kysely's `sql` tag: every value bound.)
    */
   async findUsableByHash(keyHash: string): Promise<{ id: string; scopes: string[] } | null> {
-    const rows = await this.prisma.$queryRaw<{ id: string; usable: boolean; depth: number; scopes: string[] }[]>`
+    const { rows } = await sql<{ id: string; usable: boolean; depth: number; scopes: string[] }>`
       WITH RECURSIVE chain AS (
         SELECT k.id, k.revoked_at, k.expires_at, k.scopes, k.created_by_user_id, k.created_by_key_id, 0 AS depth
         FROM api_keys k WHERE k.key_hash = ${keyHash}
@@ -50,7 +55,7 @@ export class ApiKeysRepository {
         AND (c.created_by_user_id IS NULL OR (u.id IS NOT NULL AND NOT u.disabled AND 'admin' = ANY(u.roles)))
         AND (c.created_by_key_id IS NULL OR EXISTS (SELECT 1 FROM chain p WHERE p.id = c.created_by_key_id)) AS usable
       FROM chain c LEFT JOIN users u ON u.id = c.created_by_user_id
-      ORDER BY c.depth`;
+      ORDER BY c.depth`.execute(this.db);
     if (rows.length === 0 || rows.length > MAX_KEY_CHAIN || !rows.every((r) => r.usable)) return null;
     return { id: rows[0]!.id, scopes: rows[0]!.scopes };
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Access, CurrentCaller } from './access.decorator.js';
 import {
@@ -54,7 +54,6 @@ export class AuthController {
   @Post('anonymous/upgrade')
   @HttpCode(200)
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'Turn the signed-in guest into an email + password account (same id, sessions and data; a verification email follows)' })
   @ApiResponse({ status: 200, standardSchema: userView })
   upgradeAnonymous(@CurrentCaller() caller: Caller, @Body({ schema: signupBody }) body: z.infer<typeof signupBody>, @Req() req: FastifyRequest) {
@@ -80,7 +79,6 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'End the current session' })
   @ApiResponse({ status: 204, description: 'Signed out' })
   async logout(@CurrentCaller() caller: Caller): Promise<void> {
@@ -90,7 +88,6 @@ export class AuthController {
   @Post('logout-all')
   @HttpCode(200)
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'End every session of the signed-in user' })
   @ApiResponse({ status: 200, standardSchema: revokedView })
   async logoutAll(@CurrentCaller() caller: Caller): Promise<{ revoked: number }> {
@@ -99,7 +96,6 @@ export class AuthController {
 
   @Get('me')
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'The signed-in user' })
   @ApiResponse({ status: 200, standardSchema: userView })
   me(@CurrentCaller() caller: Caller) {
@@ -108,7 +104,6 @@ export class AuthController {
 
   @Patch('me')
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({
     summary: 'Edit the profile (displayName, userMetadata) and/or change the password (with currentPassword; ends every other session and outstanding reset and magic links)',
   })
@@ -120,7 +115,6 @@ export class AuthController {
   @Delete('me')
   @HttpCode(204)
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({
     summary: 'Delete the signed-in account (currentPassword required when it has one); sessions and tokens go with it, owned documents and files stay (docs/auth.md)',
   })
@@ -132,7 +126,6 @@ export class AuthController {
   @Post('email-change')
   @HttpCode(202)
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'Change the email address: a confirmation link goes to the new address (currentPassword required when the account has one)' })
   @ApiResponse({ status: 202, standardSchema: acceptedView })
   async requestEmailChange(@CurrentCaller() caller: Caller, @Body({ schema: emailChangeBody }) body: z.infer<typeof emailChangeBody>) {
@@ -150,7 +143,6 @@ export class AuthController {
 
   @Get('sessions')
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'Active sessions of the signed-in user' })
   @ApiResponse({ status: 200, standardSchema: sessionList })
   sessions(@CurrentCaller() caller: Caller) {
@@ -160,7 +152,6 @@ export class AuthController {
   @Delete('sessions/:id')
   @HttpCode(204)
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'End one session of the signed-in user' })
   @ApiResponse({ status: 204, description: 'The session is ended' })
   async revokeSession(@CurrentCaller() caller: Caller, @Param('id', { schema: idParam }) id: string): Promise<void> {
@@ -170,7 +161,6 @@ export class AuthController {
   @Post('verify-email/request')
   @HttpCode(202)
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'Send (again) the verification email to the signed-in user' })
   @ApiResponse({ status: 202, standardSchema: acceptedView })
   async requestVerification(@CurrentCaller() caller: Caller): Promise<{ status: 'accepted' }> {

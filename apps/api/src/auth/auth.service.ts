@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import type { Prisma } from '#libs/database';
+import { isUniqueViolation, type Prisma, type Tx } from '#libs/database';
 import { writeOutbox } from '#libs/events';
-import { AppException } from '../common/app-exception.js';
+import { AppException, notFound, validationFailed } from '../common/app-exception.js';
 import { BackgroundTasks } from '../common/background-tasks.js';
 import { EmailService } from '../email/email.service.js';
 import { type AuthResult, type LoginBody, type SignupBody, toUserView, type UpdateMeBody, type UserView } from './auth.dto.js';
@@ -73,7 +73,7 @@ export class AuthService {
       .transaction(async (tx) => {
         const user = await this.repo.createUser(tx, { email: body.email, passwordHash });
         await writeOutbox(tx, 'auth.signup', { user: toUserView(user) });
-        await this.repo.audit(tx, 'signup', { userId: user.id, actor: `user:${user.id}`, ip: client.ip });
+        await this.repo.audit(tx.db, 'signup', { userId: user.id, actor: `user:${user.id}`, ip: client.ip });
         mailId = await this.queueTokenEmail(tx, user, 'verify_email');
         return this.openSession(tx, user, client, { aal: 'aal1', amr: ['pwd'] });
       })
@@ -97,7 +97,7 @@ export class AuthService {
     await this.limits.hit('guest', { ip: client.ip });
     return this.repo.transaction(async (tx) => {
       const user = await this.repo.createUser(tx, { email: `guest-${newOpaqueToken().slice(0, 24).toLowerCase()}@${ANONYMOUS_EMAIL_DOMAIN}`, isAnonymous: true });
-      await this.repo.audit(tx, 'signup.anonymous', { userId: user.id, actor: `user:${user.id}`, ip: client.ip });
+      await this.repo.audit(tx.db, 'signup.anonymous', { userId: user.id, actor: `user:${user.id}`, ip: client.ip });
       return this.openSession(tx, user, client, { aal: 'aal1', amr: ['anonymous'] });
     });
   }
@@ -112,7 +112,7 @@ export class AuthService {
       .transaction(async (tx) => {
         const next = await this.repo.upgradeUser(tx, user.id, { email: body.email, passwordHash });
         await writeOutbox(tx, 'auth.signup', { user: toUserView(next), upgradedFrom: 'anonymous' });
-        await this.repo.audit(tx, 'signup.upgrade', { userId: user.id, actor: `user:${user.id}`, ip: client.ip });
+        await this.repo.audit(tx.db, 'signup.upgrade', { userId: user.id, actor: `user:${user.id}`, ip: client.ip });
         mailId = await this.queueTokenEmail(tx, next, 'verify_email');
         return next;
       })
@@ -133,14 +133,14 @@ export class AuthService {
     // Unknown email or wrong password: the same hashing work, the same answer.
     const ok = await verifyPassword(user?.passwordHash, body.password);
     if (!user || !ok) {
-      await this.repo.audit(this.repo.client, 'login.failed', { userId: user?.id, actor: 'anonymous', ip: client.ip });
+      await this.repo.audit(this.repo.db, 'login.failed', { userId: user?.id, actor: 'anonymous', ip: client.ip });
       await this.limits.hit('login', keys);
       throw invalidCredentials();
     }
     if (user.disabled) throw new AppException(403, 'ACCOUNT_DISABLED', 'This account is disabled');
     await this.limits.reset('login', body.email);
     return this.repo.transaction(async (tx) => {
-      await this.repo.audit(tx, 'login', { userId: user.id, actor: `user:${user.id}`, ip: client.ip });
+      await this.repo.audit(tx.db, 'login', { userId: user.id, actor: `user:${user.id}`, ip: client.ip });
       return this.finishSignIn(tx, user, client, ['pwd']);
     });
   }
@@ -167,8 +167,8 @@ export class AuthService {
     if (replayed) {
       const session = await this.repo.findSession(replayed.sessionId);
       if (session) {
-        await this.repo.revokeSessions(this.repo.client, session.userId, 'refresh_token_reuse', [session.id]);
-        await this.repo.audit(this.repo.client, 'session.reuse_detected', { userId: session.userId, data: { sessionId: session.id } });
+        await this.repo.revokeSessions(this.repo.db, session.userId, 'refresh_token_reuse', [session.id]);
+        await this.repo.audit(this.repo.db, 'session.reuse_detected', { userId: session.userId, data: { sessionId: session.id } });
         await this.sessions.invalidateUser(session.userId);
       }
     }
@@ -177,7 +177,7 @@ export class AuthService {
   }
 
   /** A new refresh token in an active session (401 when the session or its user no longer may). */
-  private async rotate(tx: Prisma.TransactionClient, sessionId: string) {
+  private async rotate(tx: Tx, sessionId: string) {
     const session = await this.repo.findSessionInTx(tx, sessionId);
     if (!session || session.revokedAt || session.expiresAt <= new Date() || session.user.disabled) throw invalidRefresh();
     const next = newOpaqueToken('rt_');
@@ -188,13 +188,13 @@ export class AuthService {
 
   async logout(caller: Caller): Promise<void> {
     const user = requireUser(caller);
-    await this.repo.revokeSessions(this.repo.client, user.userId, 'logout', [user.sessionId]);
+    await this.repo.revokeSessions(this.repo.db, user.userId, 'logout', [user.sessionId]);
     await this.sessions.invalidateUser(user.userId);
   }
 
   async logoutAll(caller: Caller): Promise<number> {
     const user = requireUser(caller);
-    const count = await this.repo.revokeSessions(this.repo.client, user.userId, 'logout_all');
+    const count = await this.repo.revokeSessions(this.repo.db, user.userId, 'logout_all');
     await this.sessions.invalidateUser(user.userId);
     return count;
   }
@@ -225,10 +225,10 @@ export class AuthService {
     const others = (await this.repo.listActiveSessions(user.id)).map((s) => s.id).filter((id) => id !== sessionId);
     await this.repo.transaction(async (tx) => {
       await this.repo.setPassword(tx, user.id, passwordHash);
-      await this.repo.revokeSessions(tx, user.id, 'password_change', others);
+      await this.repo.revokeSessions(tx.db, user.id, 'password_change', others);
       // Outstanding reset and magic links would otherwise still sign in or set another password.
       await this.repo.endAuthTokens(tx, user.id, ['password_reset', 'magic_link']);
-      await this.repo.audit(tx, 'password.change', { userId: user.id, actor: `user:${user.id}` });
+      await this.repo.audit(tx.db, 'password.change', { userId: user.id, actor: `user:${user.id}` });
     });
     await this.sessions.invalidateUser(user.id);
   }
@@ -259,7 +259,7 @@ export class AuthService {
     await this.checkPassword(user, currentPassword);
     await this.repo.transaction(async (tx) => {
       await this.repo.deleteUser(tx, user.id);
-      await this.repo.audit(tx, 'user.delete.self', { userId: null, actor: `user:${user.id}`, ip: client.ip, data: { userId: user.id } });
+      await this.repo.audit(tx.db, 'user.delete.self', { userId: null, actor: `user:${user.id}`, ip: client.ip, data: { userId: user.id } });
     });
     await this.sessions.invalidateUser(user.id);
   }
@@ -272,13 +272,13 @@ export class AuthService {
     const user = await this.activeUser(caller);
     if (user.isAnonymous) throw anonymousOnly();
     await this.checkPassword(user, currentPassword);
-    if (email === user.email) throw new AppException(400, 'VALIDATION_FAILED', 'This is already the account\'s email address');
+    if (email === user.email) throw validationFailed("This is already the account's email address");
     if (await this.repo.findUserByEmail(email)) throw emailTaken();
     await this.limits.hit('verify-email', { user: user.id });
     const mailId = await this.repo.transaction(async (tx) => {
       // Only the newest request counts.
       await this.repo.endAuthTokens(tx, user.id, ['email_change']);
-      await this.repo.audit(tx, 'email_change.request', { userId: user.id, actor: `user:${user.id}` });
+      await this.repo.audit(tx.db, 'email_change.request', { userId: user.id, actor: `user:${user.id}` });
       return this.queueTokenEmail(tx, user, 'email_change', { newEmail: email });
     });
     await this.email.dispatch(mailId);
@@ -289,12 +289,12 @@ export class AuthService {
     await this.limits.check('token', { ip: client.ip });
     const userId = await this.repo
       .transaction(async (tx) => {
-        const used = await this.repo.consumeAuthTokenWithData(tx, hashToken(token), 'email_change');
+        const used = await this.repo.consumeAuthTokenWithData(tx.db, hashToken(token), 'email_change');
         if (!used?.newEmail) throw invalidToken();
         await this.repo.setEmail(tx, used.userId, used.newEmail);
         // Links mailed to the old address must not work any more.
         await this.repo.endAuthTokens(tx, used.userId);
-        await this.repo.audit(tx, 'email.change', { userId: used.userId, ip: client.ip, data: { email: used.newEmail } });
+        await this.repo.audit(tx.db, 'email.change', { userId: used.userId, ip: client.ip, data: { email: used.newEmail } });
         return used.userId;
       })
       .catch((err: unknown) => {
@@ -318,8 +318,8 @@ export class AuthService {
 
   async revokeSession(caller: Caller, sessionId: string): Promise<void> {
     const user = requireUser(caller);
-    const count = await this.repo.revokeSessions(this.repo.client, user.userId, 'revoked', [sessionId]);
-    if (count === 0) throw new AppException(404, 'NOT_FOUND', 'No such active session');
+    const count = await this.repo.revokeSessions(this.repo.db, user.userId, 'revoked', [sessionId]);
+    if (count === 0) throw notFound('SESSION_NOT_FOUND', 'No such active session');
     await this.sessions.invalidateUser(user.userId);
   }
 
@@ -339,10 +339,10 @@ export class AuthService {
     await this.limits.check('token', { ip: client.ip });
     const user = await this.repo
       .transaction(async (tx) => {
-        const userId = await this.repo.consumeAuthToken(tx, hashToken(token), 'verify_email');
+        const userId = await this.repo.consumeAuthToken(tx.db, hashToken(token), 'verify_email');
         if (!userId) throw invalidToken();
         await this.repo.markEmailVerified(tx, userId);
-        await this.repo.audit(tx, 'email.verified', { userId });
+        await this.repo.audit(tx.db, 'email.verified', { userId });
         return userId;
       })
       .catch((err: unknown) => this.failedTokenUse(err, client));
@@ -372,7 +372,7 @@ export class AuthService {
     const passwordHash = await hashPassword(password);
     const userId = await this.repo
       .transaction(async (tx) => {
-        const userId = await this.repo.consumeAuthToken(tx, tokenHash, 'password_reset');
+        const userId = await this.repo.consumeAuthToken(tx.db, tokenHash, 'password_reset');
         if (!userId) throw invalidToken();
         await this.repo.setPassword(tx, userId, passwordHash);
         // The reset proves the address. Provider identities that never proved it (made when
@@ -381,9 +381,9 @@ export class AuthService {
         await this.repo.removeUnprovenIdentities(tx, userId);
         // The link was delivered to the address, so the address is verified too.
         await this.repo.markEmailVerified(tx, userId);
-        await this.repo.revokeSessions(tx, userId, 'password_reset');
+        await this.repo.revokeSessions(tx.db, userId, 'password_reset');
         await this.repo.endAuthTokens(tx, userId);
-        await this.repo.audit(tx, 'password_reset', { userId, ip: client.ip });
+        await this.repo.audit(tx.db, 'password_reset', { userId, ip: client.ip });
         return userId;
       })
       .catch((err: unknown) => this.failedTokenUse(err, client));
@@ -401,7 +401,7 @@ export class AuthService {
     await this.limits.check('token', { ip: client.ip });
     // Consumed by one autocommit statement: the row lock is held for that statement only, so
     // concurrent uses of the token fail at once instead of queueing behind a long transaction.
-    const used = await this.repo.consumeAuthTokenWithData(this.repo.client, hashToken(token), 'magic_link');
+    const used = await this.repo.consumeAuthTokenWithData(this.repo.db, hashToken(token), 'magic_link');
     if (!used) return this.failedTokenUse(invalidToken(), client);
     const { userId } = used;
     const user = await this.repo.findUserById(userId);
@@ -409,7 +409,7 @@ export class AuthService {
     if (user.disabled) throw new AppException(403, 'ACCOUNT_DISABLED', 'This account is disabled');
     return this.repo.transaction(async (tx) => {
       await this.repo.markEmailVerified(tx, userId);
-      await this.repo.audit(tx, 'login.magic_link', { userId, actor: `user:${userId}`, ip: client.ip });
+      await this.repo.audit(tx.db, 'login.magic_link', { userId, actor: `user:${userId}`, ip: client.ip });
       const result = await this.finishSignIn(tx, { ...user, emailVerified: true }, client, ['email'], used.redirectTo ?? undefined);
       return used.redirectTo ? { ...result, redirectTo: used.redirectTo } : result;
     });
@@ -423,7 +423,7 @@ export class AuthService {
   async signInAs(user: UserRecord, client: ClientInfo, event: string, amr: string[], data: Prisma.InputJsonObject = {}): Promise<SignInOutcome> {
     if (user.disabled) throw new AppException(403, 'ACCOUNT_DISABLED', 'This account is disabled');
     return this.repo.transaction(async (tx) => {
-      await this.repo.audit(tx, event, { userId: user.id, actor: `user:${user.id}`, ip: client.ip, data });
+      await this.repo.audit(tx.db, event, { userId: user.id, actor: `user:${user.id}`, ip: client.ip, data });
       return this.finishSignIn(tx, user, client, amr);
     });
   }
@@ -432,7 +432,7 @@ export class AuthService {
   async signInWithSecondFactor(user: UserRecord, client: ClientInfo, auth: SessionAuth): Promise<AuthResult> {
     if (user.disabled) throw new AppException(403, 'ACCOUNT_DISABLED', 'This account is disabled');
     return this.repo.transaction(async (tx) => {
-      await this.repo.audit(tx, 'login.mfa', { userId: user.id, actor: `user:${user.id}`, ip: client.ip, data: { amr: auth.amr } });
+      await this.repo.audit(tx.db, 'login.mfa', { userId: user.id, actor: `user:${user.id}`, ip: client.ip, data: { amr: auth.amr } });
       return this.openSession(tx, user, client, auth);
     });
   }
@@ -449,7 +449,7 @@ export class AuthService {
   private async emailLinkIfActive(email: string, purpose: TokenPurpose, event: string, client: ClientInfo, extras: TokenExtras = {}): Promise<void> {
     const user = await this.repo.findUserByEmail(email);
     if (user && !user.disabled && !user.isAnonymous) await this.sendTokenEmail(user, purpose, extras);
-    await this.repo.audit(this.repo.client, event, { userId: user?.id, ip: client.ip });
+    await this.repo.audit(this.repo.db, event, { userId: user?.id, ip: client.ip });
   }
 
   private async activeUser(caller: Caller): Promise<UserRecord> {
@@ -464,12 +464,12 @@ export class AuthService {
   }
 
   /** Tokens after a first factor, or a challenge when the account has a confirmed second factor. */
-  private async finishSignIn(tx: Prisma.TransactionClient, user: UserRecord, client: ClientInfo, amr: string[], redirectTo?: string): Promise<SignInOutcome> {
-    if (await this.repo.hasConfirmedMfa(tx, user.id)) return this.challenges.create({ userId: user.id, amr, ...(redirectTo ? { redirectTo } : {}) });
+  private async finishSignIn(tx: Tx, user: UserRecord, client: ClientInfo, amr: string[], redirectTo?: string): Promise<SignInOutcome> {
+    if (await this.repo.hasConfirmedMfa(tx.db, user.id)) return this.challenges.create({ userId: user.id, amr, ...(redirectTo ? { redirectTo } : {}) });
     return this.openSession(tx, user, client, { aal: 'aal1', amr });
   }
 
-  private async openSession(tx: Prisma.TransactionClient, user: UserRecord, client: ClientInfo, auth: SessionAuth): Promise<AuthResult> {
+  private async openSession(tx: Tx, user: UserRecord, client: ClientInfo, auth: SessionAuth): Promise<AuthResult> {
     const refreshToken = newOpaqueToken('rt_');
     const session = await this.repo.createSession(tx, {
       userId: user.id,
@@ -488,7 +488,7 @@ export class AuthService {
   }
 
   /** Creates a single-use token and queues its email in `tx`; returns the message to dispatch. */
-  private async queueTokenEmail(tx: Prisma.TransactionClient, user: UserRecord, purpose: TokenPurpose, extras: TokenExtras = {}): Promise<string> {
+  private async queueTokenEmail(tx: Tx, user: UserRecord, purpose: TokenPurpose, extras: TokenExtras = {}): Promise<string> {
     const token = newOpaqueToken();
     const rule = TOKEN_RULES[purpose];
     await this.repo.createAuthToken(tx, {
@@ -515,8 +515,4 @@ export class AuthService {
 export function requireUser(caller: Caller): Extract<Caller, { kind: 'user' }> {
   if (caller.kind !== 'user') throw new AppException(403, 'USER_ONLY', 'Only a signed-in user can do this');
   return caller;
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && 'code' in err && err.code === 'P2002';
 }

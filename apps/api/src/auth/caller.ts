@@ -37,3 +37,19 @@ export function actorOf(caller: Caller): Actor {
   if (caller.kind === 'service') return { type: 'service', keyId: caller.keyId };
   return { type: 'anonymous' };
 }
+
+/** How a caller is named in audit rows and `createdBy` columns: `user:<id>`, `service:<keyId>` or `anonymous`. */
+export function actorLabel(caller: Caller): string {
+  if (caller.kind === 'user') return `user:${caller.userId}`;
+  if (caller.kind === 'service') return `service:${caller.keyId}`;
+  return 'anonymous';
+}
+
+/**
+ * The ACL entries that name this caller (document and file ACLs alike): `*` for everyone,
+ * plus `user:<id>` and `role:<name>` for each role of a signed-in user.
+ */
+export function principalsOf(caller: Caller): string[] {
+  if (caller.kind !== 'user') return ['*'];
+  return ['*', `user:${caller.userId}`, ...caller.roles.map((role) => `role:${role}`)];
+}

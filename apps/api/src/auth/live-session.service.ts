@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { REDIS } from '#libs/queue';
 import { AppException } from '../common/app-exception.js';
@@ -12,9 +13,9 @@ export interface LiveUser {
   emailVerified: boolean;
 }
 
+/** A cached lookup (the cache holds objects: a session that does not exist is `state: null`). */
 interface Entry {
   state: SessionState | null;
-  until: number;
 }
 
 const MAX_ENTRIES = 10_000;
@@ -37,7 +38,8 @@ export const sessionEnded = () => new AppException(401, 'SESSION_REVOKED', 'This
 @Injectable()
 export class LiveSessionService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('LiveSessionService');
-  private readonly cache = new Map<string, Entry>();
+  /** session id → its state, for AUTH_SESSION_CACHE_MS; least recently used go first beyond MAX_ENTRIES. */
+  private readonly cache: LRUCache<string, Entry> | undefined;
   /** Bumped by every invalidation: a lookup that raced one is not cached. */
   private generation = 0;
   private subscriber?: Redis;
@@ -46,7 +48,10 @@ export class LiveSessionService implements OnModuleInit, OnApplicationShutdown {
     private readonly repo: AuthRepository,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    const ttl = config.AUTH_SESSION_CACHE_MS;
+    this.cache = ttl > 0 ? new LRUCache<string, Entry>({ max: MAX_ENTRIES, ttl }) : undefined;
+  }
 
   private get channel(): string {
     return `${this.config.QUEUE_PREFIX}:auth:invalidate`;
@@ -90,29 +95,23 @@ export class LiveSessionService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async state(sessionId: string): Promise<SessionState | null> {
-    const ttl = this.config.AUTH_SESSION_CACHE_MS;
-    const now = Date.now();
-    const cached = this.cache.get(sessionId);
-    if (cached && cached.until > now) return cached.state;
+    const cached = this.cache?.get(sessionId);
+    if (cached) return cached.state;
     const generation = this.generation;
     const state = await this.repo.findSessionState(sessionId);
-    if (ttl > 0 && generation === this.generation) {
-      this.cache.delete(sessionId);
-      if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(sessionId, { state, until: now + ttl });
-    }
+    if (generation === this.generation) this.cache?.set(sessionId, { state });
     return state;
   }
 
   private dropUser(userId: string): void {
     this.generation++;
-    for (const [sessionId, entry] of this.cache) {
-      if (!entry.state || entry.state.userId === userId) this.cache.delete(sessionId);
-    }
+    if (!this.cache) return;
+    const dropped = [...this.cache.entries()].filter(([, entry]) => !entry.state || entry.state.userId === userId);
+    for (const [sessionId] of dropped) this.cache.delete(sessionId);
   }
 
   private dropAll(): void {
     this.generation++;
-    this.cache.clear();
+    this.cache?.clear();
   }
 }

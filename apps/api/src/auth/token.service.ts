@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 
 /** Authenticator assurance level: one factor, or a second factor passed too. */
@@ -40,8 +41,8 @@ export function safeEqual(a: string, b: string): boolean {
 /** Access JWTs: HS256 only, issuer, audience and expiry always checked. */
 @Injectable()
 export class TokenService {
-  /** verified access token → its claims, until the token's expiry (see verifyAccess). */
-  private readonly verified = new Map<string, { claims: AccessClaims; until: number }>();
+  /** verified access token → its claims, until the token's expiry (see verifyAccess); least recently used go first. */
+  private readonly verified = new LRUCache<string, AccessClaims>({ max: VERIFIED_MAX });
 
   constructor(
     private readonly jwt: JwtService,
@@ -69,21 +70,19 @@ export class TokenService {
   /**
    * The claims of a valid token, or undefined for any invalid one (never throws). A token
    * verified once is remembered until its `exp` (the same string carries the same signature
-   * and claims), so a client's requests after its first cost a Map lookup instead of an HMAC
+   * and claims), so a client's requests after its first cost a cache lookup instead of an HMAC
    * and a JSON parse. Whether the session still grants access is not a property of the token:
    * LiveSessionService reads that on every request.
    */
   async verifyAccess(token: string): Promise<AccessClaims | undefined> {
     const cached = this.verified.get(token);
-    if (cached) {
-      if (cached.until > Date.now()) return cached.claims;
+    // `exp` is wall-clock time: checked against the clock, not a timer of the cache.
+    if (cached?.exp !== undefined) {
+      if (cached.exp * 1000 > Date.now()) return cached;
       this.verified.delete(token);
     }
     const claims = await this.verifyUncached(token);
-    if (claims?.exp !== undefined) {
-      if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
-      this.verified.set(token, { claims, until: claims.exp * 1000 });
-    }
+    if (claims?.exp !== undefined) this.verified.set(token, claims);
     return claims;
   }
 

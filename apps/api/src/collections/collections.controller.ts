@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { KeyArea } from '../auth/api-key-scopes.js';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Access } from '../auth/access.decorator.js';
 import {
   collectionList,
@@ -14,8 +14,6 @@ import { type CollectionView, CollectionsService } from './collections.service.j
 import type { CreateCollectionBody, UpdateCollectionBody } from './definition.js';
 
 @ApiTags('collections')
-@ApiBearerAuth()
-@ApiSecurity('service-key')
 @Access('admin')
 @KeyArea('collections')
 @Controller('collections')

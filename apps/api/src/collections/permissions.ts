@@ -1,4 +1,4 @@
-import { type Caller, isAdmin } from '../auth/caller.js';
+import { type Caller, isAdmin, principalsOf } from '../auth/caller.js';
 import type { CollectionDef, Rule } from './definition.js';
 import { READ_CONTEXT, type RuleContext, ruleEval, ruleSql } from './rules.js';
 import type { Params } from './sql.js';
@@ -22,12 +22,6 @@ export type AclMode = 'read' | 'write';
 export function ruleAllows(caller: Caller, rule: Rule, doc: DocAccess, def?: Pick<CollectionDef, 'fields'>, ctx: RuleContext = READ_CONTEXT): boolean {
   if (isAdmin(caller)) return true;
   return ruleEval(caller, rule, { id: doc.id, ownerId: doc.ownerId, createdAt: doc.createdAt, updatedAt: doc.updatedAt, data: doc.data ?? {} }, def, ctx);
-}
-
-/** The acl entries that match the caller: `*`, `user:<id>`, `role:<name>` for each role. */
-export function principalsOf(caller: Caller): string[] {
-  if (caller.kind !== 'user') return ['*'];
-  return ['*', `user:${caller.userId}`, ...caller.roles.map((r) => `role:${r}`)];
 }
 
 export function aclAllows(caller: Caller, acl: Acl | null, ownerId: string | null, mode: AclMode): boolean {

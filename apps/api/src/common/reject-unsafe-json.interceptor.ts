@@ -1,7 +1,7 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Observable } from 'rxjs';
-import { AppException } from './app-exception.js';
+import { validationFailed } from './app-exception.js';
 import { findUnsafeJson } from './safe-json.js';
 
 /**
@@ -19,7 +19,7 @@ export class RejectUnsafeJsonInterceptor implements NestInterceptor {
     for (const value of [request.body, request.query, request.params]) {
       const issue = findUnsafeJson(value);
       if (issue) {
-        throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [{ path: issue.path.join('.'), message: issue.message }]);
+        throw validationFailed('The request is not valid', [{ path: issue.path.join('.'), message: issue.message }]);
       }
     }
     return next.handle();

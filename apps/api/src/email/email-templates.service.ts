@@ -10,11 +10,12 @@ import {
   sampleData,
   type TemplateSource,
 } from '#libs/mail';
-import { type Caller } from '../auth/caller.js';
-import { AppException } from '../common/app-exception.js';
+import { actorLabel, type Caller } from '../auth/caller.js';
+import { notFound } from '../common/app-exception.js';
 import type { PreviewTemplateBody } from './email.dto.js';
-import { createdByOf } from './email.service.js';
 import { EmailRepository, type StoredTemplate } from './email.repository.js';
+
+const templateNotFound = (name: string) => notFound('EMAIL_TEMPLATE_NOT_FOUND', `There is no email template named "${name}"`);
 
 export interface TemplateView extends TemplateSource {
   name: string;
@@ -67,19 +68,19 @@ export class EmailTemplatesService {
 
   async get(name: string): Promise<TemplateView> {
     const found = view(name, await this.repo.findTemplate(name));
-    if (!found) throw new AppException(404, 'NOT_FOUND', `There is no email template named "${name}"`);
+    if (!found) throw templateNotFound(name);
     return found;
   }
 
   async put(name: string, source: TemplateSource, caller: Caller): Promise<TemplateView> {
-    return view(name, await this.repo.upsertTemplate(name, source, createdByOf(caller)))!;
+    return view(name, await this.repo.upsertTemplate(name, source, actorLabel(caller)))!;
   }
 
   /** Removes a stored template; for a built-in one the default applies again. */
   async remove(name: string): Promise<void> {
     const deleted = await this.repo.deleteTemplate(name);
     if (!deleted && !isBuiltInTemplate(name)) {
-      throw new AppException(404, 'NOT_FOUND', `There is no email template named "${name}"`);
+      throw templateNotFound(name);
     }
   }
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { Access, CurrentCaller } from '../auth/access.decorator.js';
 import type { Caller } from '../auth/caller.js';
@@ -21,8 +21,6 @@ import { EmailTemplatesService } from './email-templates.service.js';
 import { EmailService } from './email.service.js';
 
 @ApiTags('email')
-@ApiBearerAuth()
-@ApiSecurity('service-key')
 @Access('admin')
 @Controller('email')
 export class EmailController {

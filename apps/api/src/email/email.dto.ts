@@ -23,11 +23,7 @@ export const listMessagesQuery = z.strictObject({
     .transform((v) => v.toLowerCase())
     .optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z
-    .string()
-    .max(200)
-    .regex(/^[A-Za-z0-9_-]+$/)
-    .optional(),
+  cursor: z.string().optional().describe('nextCursor of the previous page (opaque; 400 INVALID_CURSOR when malformed)'),
 });
 export type ListMessagesQuery = z.output<typeof listMessagesQuery>;
 

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
-import { Prisma, PrismaService } from '#libs/database';
+import { Inject, Injectable } from '@nestjs/common';
+import { type Db, KYSELY, Prisma, PrismaService } from '#libs/database';
 import { composeEmail, type ComposedEmail, type EmailDb, EmailStatus, insertEmail, type TemplateSource } from '#libs/mail';
+import type { TimeIdPosition } from '../common/time-id-cursor.js';
 
 const SUMMARY = {
   id: true,
@@ -31,34 +32,62 @@ export interface StoredTemplate extends TemplateSource {
 /** Every query of the email resource. */
 @Injectable()
 export class EmailRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(KYSELY) private readonly db: Db,
+  ) {}
 
   /** Validates, renders (reading a template override through `db`) and stores a queued email. */
-  async queue(input: unknown, defaults: { appName: string }, createdBy: string, db: EmailDb = this.prisma): Promise<{ id: string }> {
+  async queue(input: unknown, defaults: { appName: string }, createdBy: string, db: EmailDb = this.db): Promise<{ id: string }> {
     const composed: ComposedEmail = await composeEmail(db, input, defaults);
     return insertEmail(db, composed, createdBy);
   }
 
-  /** Newest first; `after` is the (createdAt, id) of the last item of the previous page. */
-  listMessages(filter: {
-    status?: string;
-    to?: string;
-    limit: number;
-    after?: { createdAt: Date; id: string };
-  }): Promise<MessageSummary[]> {
-    const where: Prisma.EmailMessageWhereInput = {};
-    if (filter.status) where.status = filter.status;
-    if (filter.to) where.to = { has: filter.to };
-    if (filter.after) {
-      const { createdAt, id } = filter.after;
-      where.OR = [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }];
+  /** Newest first, keyset-paged: `after` is the (createdAt, id) of the last item of the previous page. */
+  async listMessages(filter: { status?: string; to?: string; limit: number; after?: TimeIdPosition }): Promise<MessageSummary[]> {
+    let query = this.db
+      .selectFrom('email_messages')
+      .select([
+        'id',
+        'recipients',
+        'subject',
+        'template',
+        'status',
+        'attempts',
+        'message_id',
+        'response',
+        'error',
+        'rejected',
+        'created_by',
+        'created_at',
+        'updated_at',
+        'last_attempt_at',
+        'sent_at',
+      ]);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    if (filter.to) query = query.where((eb) => eb(eb.val(filter.to), '=', eb.fn.any('recipients')));
+    const { after } = filter;
+    if (after) {
+      query = query.where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]));
     }
-    return this.prisma.emailMessage.findMany({
-      where,
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: filter.limit,
-      select: SUMMARY,
-    });
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+    return rows.map((r) => ({
+      id: r.id,
+      to: r.recipients,
+      subject: r.subject,
+      template: r.template,
+      status: r.status,
+      attempts: r.attempts,
+      messageId: r.message_id,
+      response: r.response,
+      error: r.error,
+      rejected: r.rejected,
+      createdBy: r.created_by,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      lastAttemptAt: r.last_attempt_at,
+      sentAt: r.sent_at,
+    }));
   }
 
   findMessage(id: string): Promise<MessageDetail | null> {

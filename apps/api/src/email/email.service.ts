@@ -1,12 +1,14 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import type { Prisma } from '#libs/database';
+import type { Tx } from '#libs/database';
 import { appNameFrom, EmailInputError, type EmailQueue, type EmailRequest, enqueueEmail } from '#libs/mail';
 import { QueueName } from '#libs/queue';
-import { type Caller } from '../auth/caller.js';
-import { isStorableDate } from '../common/safe-json.js';
-import { AppException } from '../common/app-exception.js';
+import { actorLabel, type Caller } from '../auth/caller.js';
+import { untilAborted } from '../common/deadline.js';
+import { decodeCursor, pageOf } from '../common/paging.js';
+import { timeIdCursor, timeIdPosition } from '../common/time-id-cursor.js';
+import { AppException, notFound } from '../common/app-exception.js';
 import type { ListMessagesQuery } from './email.dto.js';
 import { EmailRepository, type MessageDetail, type MessageSummary } from './email.repository.js';
 
@@ -17,13 +19,6 @@ export type EmailInput =
 
 /** How long dispatch() waits for Redis before leaving the email to the worker's sweeper. */
 const DISPATCH_TIMEOUT_MS = 2_000;
-
-/** `user:<id>`, `service:<keyId>`: who asked for an email, as the delivery log shows it. */
-export function createdByOf(caller: Caller): string {
-  if (caller.kind === 'user') return `user:${caller.userId}`;
-  if (caller.kind === 'service') return `service:${caller.keyId}`;
-  return 'anonymous';
-}
 
 /**
  * The email outbox. Every email is a row first (`queued`), then a BullMQ job (jobId = row
@@ -54,12 +49,12 @@ export class EmailService {
    */
   async queue(
     input: EmailInput | EmailRequest,
-    tx?: Prisma.TransactionClient,
+    tx?: Tx,
     options: { createdBy?: string } = {},
   ): Promise<{ id: string }> {
     let id: string;
     try {
-      ({ id } = await this.repo.queue(input, { appName: this.appName }, options.createdBy ?? 'system', tx));
+      ({ id } = await this.repo.queue(input, { appName: this.appName }, options.createdBy ?? 'system', tx?.db));
     } catch (err) {
       if (err instanceof EmailInputError) throw new AppException(400, err.code, err.message, err.details);
       throw err;
@@ -74,42 +69,28 @@ export class EmailService {
    * de-duplicates by jobId, so a late second add is harmless).
    */
   async dispatch(id: string): Promise<void> {
-    const add = enqueueEmail(this.jobs, id, this.config);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        add,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer from Redis within ${DISPATCH_TIMEOUT_MS} ms`)), DISPATCH_TIMEOUT_MS);
-        }),
-      ]);
+      await untilAborted(enqueueEmail(this.jobs, id, this.config), AbortSignal.timeout(DISPATCH_TIMEOUT_MS), `no answer from Redis within ${DISPATCH_TIMEOUT_MS} ms`);
     } catch (err) {
-      add.catch(() => undefined);
-      this.logger.warn(
-        `email ${id} stays queued for the worker's sweeper: ${err instanceof Error ? err.message : String(err)}`,
-      );
-    } finally {
-      clearTimeout(timer);
+      this.logger.warn(`email ${id} stays queued for the worker's sweeper: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
   /** POST /email/send */
   async send(request: EmailRequest, caller: Caller): Promise<{ id: string; status: 'queued' }> {
-    const { id } = await this.queue(request, undefined, { createdBy: createdByOf(caller) });
+    const { id } = await this.queue(request, undefined, { createdBy: actorLabel(caller) });
     return { id, status: 'queued' };
   }
 
   async listMessages(query: ListMessagesQuery): Promise<{ items: MessageSummary[]; nextCursor: string | null }> {
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, timeIdPosition);
     const rows = await this.repo.listMessages({ status: query.status, to: query.to, limit: query.limit + 1, after });
-    const items = rows.slice(0, query.limit);
-    const last = items.at(-1);
-    return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+    return pageOf(rows, query.limit, timeIdCursor);
   }
 
   async getMessage(id: string): Promise<MessageDetail> {
     const message = await this.repo.findMessage(id);
-    if (!message) throw new AppException(404, 'NOT_FOUND', 'There is no email with this id');
+    if (!message) throw notFound('EMAIL_NOT_FOUND', 'There is no email with this id');
     return message;
   }
 
@@ -124,21 +105,4 @@ export class EmailService {
     await this.dispatch(id);
     return this.getMessage(id);
   }
-}
-
-function encodeCursor(row: { createdAt: Date; id: string }): string {
-  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
-      const createdAt = new Date(value[0]);
-      if (isStorableDate(createdAt) && /^[0-9a-f-]{36}$/.test(value[1])) return { createdAt, id: value[1] };
-    }
-  } catch {
-    // fall through
-  }
-  throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [{ path: 'cursor', message: 'is not a cursor from this list' }]);
 }

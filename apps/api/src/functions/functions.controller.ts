@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { KeyArea } from '../auth/api-key-scopes.js';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { Access, CurrentCaller } from '../auth/access.decorator.js';
@@ -29,8 +29,6 @@ import {
 import { FunctionsService } from './functions.service.js';
 
 @ApiTags('functions')
-@ApiBearerAuth()
-@ApiSecurity('service-key')
 @KeyArea('functions')
 @Controller('functions')
 export class FunctionsController {

@@ -6,7 +6,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { FINAL_STATUSES, type FunctionEvent, normalizeTrigger, SecretBox, type Trigger } from '#libs/functions';
 import { type FunctionRunResult, FunctionsJob, QueueName } from '#libs/queue';
-import { actorOf, type Caller, isAdmin } from '../auth/caller.js';
+import { actorLabel, actorOf, type Caller, isAdmin } from '../auth/caller.js';
 import { isStorableDate } from '../common/safe-json.js';
 import { AppException } from '../common/app-exception.js';
 import type { DeployBody, ListRunsQuery, PatchBody, UsageQuery } from './functions.dto.js';
@@ -369,12 +369,6 @@ function checkTriggers(triggers: Trigger[]): void {
       { path: 'triggers', message: 'at most one http trigger' },
     ]);
   }
-}
-
-function actorLabel(caller: Caller): string {
-  if (caller.kind === 'user') return `user:${caller.userId}`;
-  if (caller.kind === 'service') return `service:${caller.keyId}`;
-  return 'anonymous';
 }
 
 function notFound(): AppException {

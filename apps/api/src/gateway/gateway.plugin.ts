@@ -4,8 +4,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AppConfig } from '#libs/config';
 import { AppException } from '../common/app-exception.js';
+import { etagMatches } from '../common/conditional.js';
 import { toErrorBody } from '../common/error-response.js';
-import { etagMatches } from '../storage/http-range.js';
 import type { GatewayRateLimiter } from './rate-limit.service.js';
 import { classifyRoute, type RouteClass } from './routes.js';
 

@@ -2,6 +2,7 @@ import { isIPv6 } from 'node:net';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { REDIS } from '#libs/queue';
@@ -56,7 +57,7 @@ export class GatewayRateLimiter implements OnModuleDestroy {
   private readonly logger = new Logger(GatewayRateLimiter.name);
   private readonly limiters = new Map<RateGroup, RateLimiterRedis>();
   /** api key hash → key id (null: unknown/revoked), so limits need no query per request. */
-  private readonly keyIds = new Map<string, { id: string | null; until: number }>();
+  private readonly keyIds = new LRUCache<string, { id: string | null }>({ max: KEY_CACHE_MAX, ttl: KEY_CACHE_MS });
   /** `group identity` → its counter as this replica knows it (see consume). */
   private readonly local = new Map<string, LocalCount>();
   private readonly syncTimer: NodeJS.Timeout;
@@ -210,12 +211,10 @@ export class GatewayRateLimiter implements OnModuleDestroy {
 
   private async keyIdOf(apiKey: string): Promise<string | null> {
     const hash = hashToken(apiKey);
-    const now = Date.now();
     const cached = this.keyIds.get(hash);
-    if (cached && cached.until > now) return cached.id;
+    if (cached) return cached.id;
     const row = await this.apiKeys.findUsableByHash(hash);
-    if (this.keyIds.size >= KEY_CACHE_MAX) this.keyIds.clear();
-    this.keyIds.set(hash, { id: row?.id ?? null, until: now + KEY_CACHE_MS });
+    this.keyIds.set(hash, { id: row?.id ?? null });
     return row?.id ?? null;
   }
 }

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import type pg from 'pg';
-import { PG_POOL } from '#libs/database';
+import { sql } from 'kysely';
+import { type Db, KYSELY } from '#libs/database';
 import { REDIS } from '#libs/queue';
 import { STORAGE_DRIVER, type StorageDriver } from '#libs/storage';
+import { untilAborted } from '../common/deadline.js';
 
 export type CheckStatus = { status: 'up'; latencyMs: number } | { status: 'down'; error: string };
 export interface Readiness {
@@ -21,26 +22,18 @@ function describe(err: unknown): string {
 
 async function timed(run: () => Promise<unknown>): Promise<CheckStatus> {
   const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      run(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-      }),
-    ]);
+    await untilAborted(run(), AbortSignal.timeout(CHECK_TIMEOUT_MS), `no answer within ${CHECK_TIMEOUT_MS} ms`);
     return { status: 'up', latencyMs: Math.round((performance.now() - started) * 100) / 100 };
   } catch (err) {
     return { status: 'down', error: describe(err) };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
 @Injectable()
 export class HealthService {
   constructor(
-    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(KYSELY) private readonly db: Db,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
   ) {}
@@ -48,7 +41,7 @@ export class HealthService {
   /** Real round trips to Postgres, Redis and the storage backend, in parallel, each bounded in time. */
   async readiness(): Promise<Readiness> {
     const [postgres, redis, storage] = await Promise.all([
-      timed(() => this.pool.query('SELECT 1')),
+      timed(() => sql`SELECT 1`.execute(this.db)),
       timed(() => this.redis.ping()),
       timed(() => this.storage.check()),
     ]);

@@ -1,12 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Access } from '../auth/access.decorator.js';
 import { overviewView } from './overview.dto.js';
 import { OverviewService } from './overview.service.js';
 
 @ApiTags('admin')
-@ApiBearerAuth()
-@ApiSecurity('service-key')
 @Access('admin')
 @Controller('admin/overview')
 export class OverviewController {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type pg from 'pg';
-import { PG_POOL } from '#libs/database';
+import { sql } from 'kysely';
+import { type Db, KYSELY } from '#libs/database';
 
 export interface RecentFailure {
   at: Date;
@@ -9,60 +9,75 @@ export interface RecentFailure {
   message: string | null;
 }
 
-/** Read-only aggregate queries of the admin overview. */
+const FAILED_RUN = ['failed', 'timed_out', 'dead'];
+
+/** Read-only aggregate queries of the admin overview (Kysely). */
 @Injectable()
 export class OverviewRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+  constructor(@Inject(KYSELY) private readonly db: Db) {}
 
   async counts(): Promise<{ users: number; collections: number; functions: number; buckets: number; files: number }> {
-    const { rows } = await this.pool.query<Record<string, string>>(
-      `SELECT (SELECT count(*) FROM users) AS users,
-              (SELECT count(*) FROM collections) AS collections,
-              (SELECT count(*) FROM functions) AS functions,
-              (SELECT count(*) FROM storage_buckets) AS buckets,
-              (SELECT count(*) FROM storage_files WHERE status = 'ready') AS files`,
-    );
-    const r = rows[0]!;
-    return { users: +r['users']!, collections: +r['collections']!, functions: +r['functions']!, buckets: +r['buckets']!, files: +r['files']! };
+    const r = await this.db
+      .selectNoFrom((eb) => [
+        eb.selectFrom('users').select(eb.fn.countAll<string>().as('n')).as('users'),
+        eb.selectFrom('collections').select(eb.fn.countAll<string>().as('n')).as('collections'),
+        eb.selectFrom('functions').select(eb.fn.countAll<string>().as('n')).as('functions'),
+        eb.selectFrom('storage_buckets').select(eb.fn.countAll<string>().as('n')).as('buckets'),
+        eb.selectFrom('storage_files').select(eb.fn.countAll<string>().as('n')).where('status', '=', 'ready').as('files'),
+      ])
+      .executeTakeFirstOrThrow();
+    return { users: Number(r.users), collections: Number(r.collections), functions: Number(r.functions), buckets: Number(r.buckets), files: Number(r.files) };
   }
 
   /** Rows of `table` created since `since`, by status. */
   async byStatus(table: 'function_runs' | 'email_messages', since: Date): Promise<Record<string, number>> {
-    const { rows } = await this.pool.query<{ status: string; n: string }>(
-      `SELECT status, count(*) AS n FROM ${table} WHERE created_at >= $1 GROUP BY status`,
-      [since],
-    );
+    const rows = await this.db
+      .selectFrom(table)
+      .select((eb) => ['status', eb.fn.countAll<string>().as('n')])
+      .where('created_at', '>=', since)
+      .groupBy('status')
+      .execute();
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
   async runsPerHour(since: Date): Promise<{ hour: Date; succeeded: number; failed: number }[]> {
-    const { rows } = await this.pool.query<{ hour: Date; succeeded: string; failed: string }>(
-      `SELECT date_trunc('hour', created_at) AS hour,
-              count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
-              count(*) FILTER (WHERE status IN ('failed', 'timed_out', 'dead')) AS failed
-         FROM function_runs WHERE created_at >= $1 GROUP BY 1`,
-      [since],
-    );
+    const hour = sql<Date>`date_trunc('hour', created_at)`;
+    const rows = await this.db
+      .selectFrom('function_runs')
+      .select((eb) => [
+        hour.as('hour'),
+        eb.fn.countAll<string>().filterWhere('status', '=', 'succeeded').as('succeeded'),
+        eb.fn.countAll<string>().filterWhere('status', 'in', FAILED_RUN).as('failed'),
+      ])
+      .where('created_at', '>=', since)
+      .groupBy(hour)
+      .execute();
     return rows.map((r) => ({ hour: r.hour, succeeded: Number(r.succeeded), failed: Number(r.failed) }));
   }
 
   async recentFailedRuns(limit: number): Promise<RecentFailure[]> {
-    const { rows } = await this.pool.query<RecentFailure>(
-      `SELECT coalesce(r.finished_at, r.created_at) AS at, f.name, r.id, r.error->>'message' AS message
-         FROM function_runs r JOIN functions f ON f.id = r.function_id
-        WHERE r.status IN ('failed', 'timed_out', 'dead')
-        ORDER BY r.created_at DESC LIMIT $1`,
-      [limit],
-    );
-    return rows;
+    return this.db
+      .selectFrom('function_runs as r')
+      .innerJoin('functions as f', 'f.id', 'r.function_id')
+      .select((eb) => [
+        eb.fn.coalesce('r.finished_at', 'r.created_at').as('at'),
+        'f.name',
+        'r.id',
+        sql<string | null>`r.error->>'message'`.as('message'),
+      ])
+      .where('r.status', 'in', FAILED_RUN)
+      .orderBy('r.created_at', 'desc')
+      .limit(limit)
+      .execute();
   }
 
   async recentFailedEmails(limit: number): Promise<RecentFailure[]> {
-    const { rows } = await this.pool.query<RecentFailure>(
-      `SELECT coalesce(last_attempt_at, created_at) AS at, subject AS name, id, error AS message
-         FROM email_messages WHERE status = 'failed' ORDER BY created_at DESC LIMIT $1`,
-      [limit],
-    );
-    return rows;
+    return this.db
+      .selectFrom('email_messages')
+      .select((eb) => [eb.fn.coalesce('last_attempt_at', 'created_at').as('at'), 'subject as name', 'id', 'error as message'])
+      .where('status', '=', 'failed')
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
   }
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
-import { AppException } from '../common/app-exception.js';
+import { AppException, validationFailed } from '../common/app-exception.js';
 
 /** One part of a multipart/form-data upload, as the storage service reads it. */
 export type UploadPart =
@@ -21,7 +21,7 @@ export function multipartError(err: unknown): AppException | undefined {
       return new AppException(400, 'TOO_MANY_PARTS', 'The form has too many fields');
     case 'FST_PROTO_VIOLATION':
     case 'FST_INVALID_JSON_FIELD_ERROR':
-      return new AppException(400, 'VALIDATION_FAILED', 'A form field is not allowed');
+      return validationFailed('A form field is not allowed');
     case 'FST_REQ_FILE_TOO_LARGE':
       return new AppException(413, 'FILE_TOO_LARGE', 'The file is larger than this bucket allows');
     case 'FST_MP_PREMATURE_CLOSE':

@@ -6,7 +6,7 @@ import { SIGNED_URL_PATH } from '#libs/storage';
 import { AppException } from '../common/app-exception.js';
 import { toErrorBody } from '../common/error-response.js';
 import { signedQuery } from './storage.dto.js';
-import { StorageService } from './storage.service.js';
+import { PresignedUploadService } from './presigned-upload.service.js';
 
 /**
  * `PUT /v1/storage/signed?token=`: the local-disk driver's stand-in for an S3 presigned PUT.
@@ -18,7 +18,7 @@ import { StorageService } from './storage.service.js';
 export class SignedUploadRoute implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    private readonly storage: StorageService,
+    private readonly presigned: PresignedUploadService,
   ) {}
 
   onModuleInit(): void {
@@ -41,7 +41,7 @@ export class SignedUploadRoute implements OnModuleInit {
         const contentLength = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
         // With the catch-all parser above, the body is the request stream itself.
         const body = (request.body ?? request.raw) as Readable;
-        const { etag } = await this.storage.putSigned(query.data.token, body, contentLength);
+        const { etag } = await this.presigned.putSigned(query.data.token, body, contentLength);
         return reply.status(200).header('etag', etag).send();
       });
     });

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { KeyArea } from '../auth/api-key-scopes.js';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeaders, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiHeaders, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { Access, CurrentCaller } from '../auth/access.decorator.js';
@@ -24,7 +24,11 @@ import {
   uploadUrlBody,
   uploadUrlResult,
 } from './storage.dto.js';
-import { type Download, StorageService } from './storage.service.js';
+import { BucketsService } from './buckets.service.js';
+import { type Download, DownloadService } from './download.service.js';
+import { PresignedUploadService } from './presigned-upload.service.js';
+import { StorageService } from './storage.service.js';
+import { UploadService } from './upload.service.js';
 
 function conditionalOf(request: FastifyRequest) {
   const one = (name: string) => {
@@ -41,19 +45,23 @@ function send(reply: FastifyReply, download: Download): FastifyReply {
 const truthy = (v: string | undefined) => v === 'true' || v === '1';
 
 @ApiTags('storage')
-@ApiBearerAuth()
-@ApiSecurity('service-key')
 @KeyArea('storage')
 @Controller('storage')
 export class StorageController {
-  constructor(private readonly storage: StorageService) {}
+  constructor(
+    private readonly buckets: BucketsService,
+    private readonly files: StorageService,
+    private readonly uploads: UploadService,
+    private readonly presigned: PresignedUploadService,
+    private readonly downloads: DownloadService,
+  ) {}
 
   @Post('buckets')
   @Access('admin')
   @ApiOperation({ summary: 'Create a bucket (admin): public or private, max file size, allowed MIME types' })
   @ApiResponse({ status: 201, standardSchema: bucketView })
   createBucket(@Body({ schema: createBucketBody }) body: z.infer<typeof createBucketBody>) {
-    return this.storage.createBucket(body);
+    return this.buckets.createBucket(body);
   }
 
   @Patch('buckets/:bucket')
@@ -61,7 +69,7 @@ export class StorageController {
   @ApiOperation({ summary: "Replace a bucket's rules (admin): create / update / delete rules over the file and the caller" })
   @ApiResponse({ status: 200, standardSchema: bucketView })
   updateBucket(@Param('bucket', { schema: bucketNameSchema }) bucket: string, @Body({ schema: updateBucketBody }) body: z.infer<typeof updateBucketBody>) {
-    return this.storage.updateBucket(bucket, body);
+    return this.buckets.updateBucket(bucket, body);
   }
 
   @Get('buckets')
@@ -69,7 +77,7 @@ export class StorageController {
   @ApiOperation({ summary: 'List buckets (admin)' })
   @ApiResponse({ status: 200, standardSchema: bucketList })
   listBuckets() {
-    return this.storage.listBuckets();
+    return this.buckets.listBuckets();
   }
 
   @Post('buckets/:bucket/files')
@@ -93,7 +101,7 @@ export class StorageController {
     @Param('bucket', { schema: bucketNameSchema }) bucket: string,
     @Req() request: FastifyRequest,
   ) {
-    return this.storage.upload(caller, bucket, uploadParts(request));
+    return this.uploads.upload(caller, bucket, uploadParts(request));
   }
 
   @Get('buckets/:bucket/files')
@@ -105,7 +113,7 @@ export class StorageController {
     @Param('bucket', { schema: bucketNameSchema }) bucket: string,
     @Query({ schema: listFilesQuery }) query: z.infer<typeof listFilesQuery>,
   ) {
-    return this.storage.listFiles(caller, bucket, query);
+    return this.files.listFiles(caller, bucket, query);
   }
 
   @Post('buckets/:bucket/upload-url')
@@ -117,7 +125,7 @@ export class StorageController {
     @Param('bucket', { schema: bucketNameSchema }) bucket: string,
     @Body({ schema: uploadUrlBody }) body: z.infer<typeof uploadUrlBody>,
   ) {
-    return this.storage.createUploadUrl(caller, bucket, body);
+    return this.presigned.createUploadUrl(caller, bucket, body);
   }
 
   @Get('files/:id')
@@ -125,7 +133,7 @@ export class StorageController {
   @ApiOperation({ summary: 'File metadata (404 when missing or not readable)' })
   @ApiResponse({ status: 200, standardSchema: fileView })
   getFile(@CurrentCaller() caller: Caller, @Param('id', { schema: fileIdSchema }) id: string) {
-    return this.storage.getFile(caller, id);
+    return this.files.getFile(caller, id);
   }
 
   @Patch('files/:id')
@@ -137,7 +145,7 @@ export class StorageController {
     @Param('id', { schema: fileIdSchema }) id: string,
     @Body({ schema: updateFileBody }) body: z.infer<typeof updateFileBody>,
   ) {
-    return this.storage.updateFile(caller, id, body);
+    return this.files.updateFile(caller, id, body);
   }
 
   @Delete('files/:id')
@@ -146,7 +154,7 @@ export class StorageController {
   @ApiOperation({ summary: 'Delete a file (owner, admins, service role, write ACL)' })
   @ApiResponse({ status: 204, description: 'Deleted' })
   async deleteFile(@CurrentCaller() caller: Caller, @Param('id', { schema: fileIdSchema }) id: string): Promise<void> {
-    await this.storage.deleteFile(caller, id);
+    await this.files.deleteFile(caller, id);
   }
 
   @Get('files/:id/content')
@@ -165,7 +173,7 @@ export class StorageController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<FastifyReply> {
-    return send(reply, await this.storage.openContent(caller, id, conditionalOf(request), truthy(query.download)));
+    return send(reply, await this.downloads.openContent(caller, id, conditionalOf(request), truthy(query.download)));
   }
 
   @Get('files/:id/download-url')
@@ -177,7 +185,7 @@ export class StorageController {
     @Param('id', { schema: fileIdSchema }) id: string,
     @Query({ schema: contentQuery }) query: z.infer<typeof contentQuery>,
   ) {
-    return this.storage.downloadUrl(caller, id, truthy(query.download));
+    return this.downloads.downloadUrl(caller, id, truthy(query.download));
   }
 
   @Post('files/:id/complete')
@@ -186,7 +194,7 @@ export class StorageController {
   @ApiOperation({ summary: 'Finish a presigned upload: checks the object (size, type) and marks the file ready' })
   @ApiResponse({ status: 200, standardSchema: fileView })
   complete(@CurrentCaller() caller: Caller, @Param('id', { schema: fileIdSchema }) id: string) {
-    return this.storage.complete(caller, id);
+    return this.presigned.complete(caller, id);
   }
 
   @Get('signed')
@@ -203,6 +211,6 @@ export class StorageController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<FastifyReply> {
-    return send(reply, await this.storage.openSigned(query.token, conditionalOf(request)));
+    return send(reply, await this.downloads.openSigned(query.token, conditionalOf(request)));
   }
 }

@@ -63,7 +63,7 @@ export const listFilesQuery = z.strictObject({
     .refine((p) => !/\p{Cc}|\p{Cf}/u.test(p), 'must not contain control characters')
     .default(''),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,1400}$/, 'must be a cursor from a previous page').optional(),
+  cursor: z.string().optional().describe('nextCursor of the previous page (opaque; 400 INVALID_CURSOR when malformed)'),
 });
 export type ListFilesQuery = z.infer<typeof listFilesQuery>;
 

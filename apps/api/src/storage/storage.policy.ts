@@ -1,4 +1,4 @@
-import { type Caller, isAdmin } from '../auth/caller.js';
+import { type Caller, isAdmin, principalsOf } from '../auth/caller.js';
 
 /** The parts of a file and its bucket that decide who may read or change it. */
 export interface FileAccess {
@@ -8,14 +8,8 @@ export interface FileAccess {
   bucketPublic: boolean;
 }
 
-/** The ACL entries that describe this caller: `*`, `user:<id>`, `role:<name>` for each role. */
-export function aclEntriesOf(caller: Caller): string[] {
-  if (caller.kind !== 'user') return ['*'];
-  return ['*', `user:${caller.userId}`, ...caller.roles.map((role) => `role:${role}`)];
-}
-
 function matches(caller: Caller, acl: readonly string[]): boolean {
-  const entries = aclEntriesOf(caller);
+  const entries = principalsOf(caller);
   return acl.some((entry) => entries.includes(entry));
 }
 
@@ -45,7 +39,7 @@ export function listFilterFor(caller: Caller, bucketPublic: boolean): { userId?:
   if (bucketPublic || isAdmin(caller)) return null;
   return {
     ...(caller.kind === 'user' ? { userId: caller.userId } : {}),
-    entries: aclEntriesOf(caller),
-    writeEntries: caller.kind === 'anonymous' ? [] : aclEntriesOf(caller),
+    entries: principalsOf(caller),
+    writeEntries: caller.kind === 'anonymous' ? [] : principalsOf(caller),
   };
 }

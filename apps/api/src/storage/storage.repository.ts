@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
-import { Prisma, PrismaService } from '#libs/database';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Selectable } from 'kysely';
+import type pg from 'pg';
+import { type DB, type Db, isUniqueViolation, KYSELY, PG_POOL, Prisma, PrismaService, withTransaction } from '#libs/database';
 import { type EventPayloads, writeOutbox } from '#libs/events';
 import type { Params } from '../collections/sql.js';
 import { type BucketRules, FILE_ROW_SQL } from './storage.rules.js';
@@ -45,14 +47,41 @@ export function keyScopeOf(bucketPublic: boolean, ownerId: string | null, status
   return ownerId;
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+/** A `storage_files` row read with Kysely, in the shape Prisma gives (size as a bigint). */
+function fileRowOf(row: Selectable<DB['storage_files']>): FileRow {
+  return {
+    id: row.id,
+    bucket: row.bucket,
+    key: row.key,
+    keyScope: row.key_scope,
+    objectKey: row.object_key,
+    size: BigInt(row.size),
+    contentType: row.content_type,
+    checksum: row.checksum,
+    ownerId: row.owner_id,
+    aclRead: row.acl_read,
+    aclWrite: row.acl_write,
+    status: row.status,
+    uploadExpiresAt: row.upload_expires_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** A list position: after the file with this key and id. */
+export interface FilePosition {
+  key: string;
+  id: string;
 }
 
 /** Every query of the storage resource. Metadata changes and their outbox events share one transaction. */
 @Injectable()
 export class StorageRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(KYSELY) private readonly db: Db,
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+  ) {}
 
   /** The new bucket, or undefined when the name is taken. */
   async createBucket(data: {
@@ -107,12 +136,12 @@ export class StorageRepository {
     return this.prisma.storageFile.findUnique({ where: { id }, ...FILE_WITH_BUCKET });
   }
 
-  /** Whether a key of the namespace is held by a ready file or by a pending upload whose URL is still valid. */
   /** Whether a file (in any bucket, any state) has this id. */
   async idTaken(id: string): Promise<boolean> {
     return (await this.prisma.storageFile.count({ where: { id } })) > 0;
   }
 
+  /** Whether a key of the namespace is held by a ready file or by a pending upload whose URL is still valid. */
   async keyTaken(bucket: string, keyScope: string, key: string): Promise<boolean> {
     const row = await this.prisma.storageFile.findUnique({
       where: { bucket_keyScope_key: { bucket, keyScope, key } },
@@ -122,63 +151,58 @@ export class StorageRepository {
   }
 
   /**
-   * Ready files of a bucket under a prefix, in (key, id) order, after the `after` position.
-   * With a filter, only the caller's own files and those whose read ACL names them.
-   */
-  /**
    * The page of ready files under the prefix that the bucket's read rule grants (`rule`, a
    * predicate over FILE_ROW_SQL's `d` with its bound values), in the same order as listFiles.
    */
-  async listFilesByRule(args: { bucket: string; prefix: string; after?: { key: string; id?: string }; limit: number; rule: string; params: Params }): Promise<FileRow[]> {
+  async listFilesByRule(args: { bucket: string; prefix: string; after?: FilePosition; limit: number; rule: string; params: Params }): Promise<FileRow[]> {
     const { params } = args;
     const after = args.after
-      ? args.after.id
-        ? ` AND (d.key > ${params.add(args.after.key, 'text')} OR (d.key = ${params.add(args.after.key, 'text')} AND d.id > ${params.add(args.after.id, 'uuid')}))`
-        : ` AND d.key > ${params.add(args.after.key, 'text')}`
+      ? ` AND (d.key > ${params.add(args.after.key, 'text')} OR (d.key = ${params.add(args.after.key, 'text')} AND d.id > ${params.add(args.after.id, 'uuid')}))`
       : '';
-    const ids = await this.prisma.$queryRawUnsafe<{ id: string }[]>(
-      `SELECT d.id FROM ${FILE_ROW_SQL} WHERE d.bucket = ${params.add(args.bucket, 'text')} AND d.status = 'ready'
+    // Hand-built SQL: the rule is a predicate compiled from the bucket's rules, bound through `params`.
+    const { rows } = await this.pool.query<Selectable<DB['storage_files']>>(
+      `SELECT d.* FROM ${FILE_ROW_SQL} WHERE d.bucket = ${params.add(args.bucket, 'text')} AND d.status = 'ready'
          AND starts_with(d.key, ${params.add(args.prefix, 'text')})${after} AND (${args.rule})
        ORDER BY d.key, d.id LIMIT ${params.add(args.limit, 'int')}`,
-      ...params.values,
+      params.values,
     );
-    if (ids.length === 0) return [];
-    return this.prisma.storageFile.findMany({ where: { id: { in: ids.map((r) => r.id) } }, orderBy: [{ key: 'asc' }, { id: 'asc' }] });
+    return rows.map(fileRowOf);
   }
 
-  listFiles(args: {
+  /**
+   * Ready files of a bucket under a prefix, in (key, id) order, after the `after` position.
+   * With a filter, only the caller's own files and those whose read or write ACL names them.
+   */
+  async listFiles(args: {
     bucket: string;
     prefix: string;
-    after?: { key: string; id?: string };
+    after?: FilePosition;
     limit: number;
     filter: { userId?: string; entries: string[]; writeEntries: string[] } | null;
   }): Promise<FileRow[]> {
     const { bucket, prefix, after, limit, filter } = args;
-    return this.prisma.storageFile.findMany({
-      where: {
-        bucket,
-        status: 'ready',
-        // Prisma passes startsWith to LIKE as is: escape its wildcards so `_` and `%` are plain characters.
-        key: { startsWith: prefix.replace(/[\\%_]/g, (c) => `\\${c}`) },
-        AND: [
-          ...(filter
-            ? [
-                {
-                  OR: [
-                    ...(filter.userId ? [{ ownerId: filter.userId }] : []),
-                    { aclRead: { hasSome: filter.entries } },
-                    ...(filter.writeEntries.length > 0 ? [{ aclWrite: { hasSome: filter.writeEntries } }] : []),
-                  ],
-                },
-              ]
-            : []),
-          ...(after ? [{ OR: [{ key: { gt: after.key } }, ...(after.id ? [{ key: after.key, id: { gt: after.id } }] : [])] }] : []),
-        ],
-      },
-      // Two owners may hold the same key in a private bucket: id breaks the tie, so paging is total.
-      orderBy: [{ key: 'asc' }, { id: 'asc' }],
-      take: limit,
-    });
+    let query = this.db
+      .selectFrom('storage_files')
+      .selectAll()
+      .where('bucket', '=', bucket)
+      .where('status', '=', 'ready')
+      // Wildcards escaped: `_` and `%` in a prefix are plain characters.
+      .where('key', 'like', `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    if (filter) {
+      query = query.where((eb) =>
+        eb.or([
+          ...(filter.userId ? [eb('owner_id', '=', filter.userId)] : []),
+          eb('acl_read', '&&', eb.val(filter.entries)),
+          ...(filter.writeEntries.length > 0 ? [eb('acl_write', '&&', eb.val(filter.writeEntries))] : []),
+        ]),
+      );
+    }
+    if (after) {
+      query = query.where((eb) => eb.or([eb('key', '>', after.key), eb.and([eb('key', '=', after.key), eb('id', '>', after.id)])]));
+    }
+    // Two owners may hold the same key in a private bucket: id breaks the tie, so paging is total.
+    const rows = await query.orderBy('key').orderBy('id').limit(limit).execute();
+    return rows.map(fileRowOf);
   }
 
   /**
@@ -192,15 +216,38 @@ export class StorageRepository {
     event: StorageEvent | null,
   ): Promise<{ row: FileRow; dropped: string[] } | undefined> {
     try {
-      return await this.prisma.$transaction(async (tx) => {
-        const stale = await tx.storageFile.findMany({
-          where: { bucket: data.bucket, keyScope: data.keyScope, key: data.key, status: 'pending', uploadExpiresAt: { lte: new Date() } },
-          select: { id: true, objectKey: true },
-        });
-        if (stale.length > 0) await tx.storageFile.deleteMany({ where: { id: { in: stale.map((s) => s.id) } } });
-        const row = await tx.storageFile.create({ data: { ...data, size: BigInt(data.size) } });
+      return await withTransaction(this.pool, async (tx) => {
+        const stale = await tx.db
+          .deleteFrom('storage_files')
+          .where('bucket', '=', data.bucket)
+          .where('key_scope', '=', data.keyScope)
+          .where('key', '=', data.key)
+          .where('status', '=', 'pending')
+          .where('upload_expires_at', '<=', new Date())
+          .returning('object_key')
+          .execute();
+        const row = await tx.db
+          .insertInto('storage_files')
+          .values({
+            id: data.id,
+            bucket: data.bucket,
+            key: data.key,
+            key_scope: data.keyScope,
+            object_key: data.objectKey,
+            size: String(data.size),
+            content_type: data.contentType,
+            checksum: data.checksum,
+            owner_id: data.ownerId,
+            acl_read: data.aclRead,
+            acl_write: data.aclWrite,
+            status: data.status,
+            upload_expires_at: data.uploadExpiresAt,
+            ...(data.createdAt ? { created_at: data.createdAt } : {}),
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
         if (event) await writeOutbox(tx, 'storage.change', event);
-        return { row, dropped: stale.map((s) => s.objectKey) };
+        return { row: fileRowOf(row), dropped: stale.map((s) => s.object_key) };
       });
     } catch (err) {
       if (isUniqueViolation(err)) return undefined;
@@ -208,7 +255,6 @@ export class StorageRepository {
     }
   }
 
-  /** Marks a pending file ready with its checksum and writes its `upload` event; undefined if it was no longer pending. */
   /**
    * Marks a pending file ready (moving its key into `keyScope`) with its checksum and writes
    * its `upload` event; undefined if it was no longer pending, 'key-taken' when the key is
@@ -216,14 +262,17 @@ export class StorageRepository {
    */
   async markReady(id: string, checksum: string, keyScope: string, event: StorageEvent): Promise<FileRow | undefined | 'key-taken'> {
     try {
-      return await this.prisma.$transaction(async (tx) => {
-        const { count } = await tx.storageFile.updateMany({
-          where: { id, status: 'pending' },
-          data: { status: 'ready', checksum, uploadExpiresAt: null, keyScope },
-        });
-        if (count === 0) return undefined;
+      return await withTransaction(this.pool, async (tx) => {
+        const row = await tx.db
+          .updateTable('storage_files')
+          .set({ status: 'ready', checksum, upload_expires_at: null, key_scope: keyScope, updated_at: new Date() })
+          .where('id', '=', id)
+          .where('status', '=', 'pending')
+          .returningAll()
+          .executeTakeFirst();
+        if (!row) return undefined;
         await writeOutbox(tx, 'storage.change', event);
-        return tx.storageFile.findUniqueOrThrow({ where: { id } });
+        return fileRowOf(row);
       });
     } catch (err) {
       if (isUniqueViolation(err)) return 'key-taken';
@@ -236,16 +285,13 @@ export class StorageRepository {
    * deleted row (null: no event, e.g. for a pending upload). Undefined when it was already gone.
    */
   async deleteFile(id: string, eventFor: (row: FileRow) => StorageEvent | null): Promise<FileRow | undefined> {
-    try {
-      return await this.prisma.$transaction(async (tx) => {
-        const row = await tx.storageFile.delete({ where: { id } });
-        const event = eventFor(row);
-        if (event) await writeOutbox(tx, 'storage.change', event);
-        return row;
-      });
-    } catch (err) {
-      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025') return undefined;
-      throw err;
-    }
+    return withTransaction(this.pool, async (tx) => {
+      const deleted = await tx.db.deleteFrom('storage_files').where('id', '=', id).returningAll().executeTakeFirst();
+      if (!deleted) return undefined;
+      const row = fileRowOf(deleted);
+      const event = eventFor(row);
+      if (event) await writeOutbox(tx, 'storage.change', event);
+      return row;
+    });
   }
 }

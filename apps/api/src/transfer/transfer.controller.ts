@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { Access, CurrentCaller } from '../auth/access.decorator.js';
@@ -7,7 +7,7 @@ import type { Caller } from '../auth/caller.js';
 import { collectionNameParam } from '../collections/documents/documents.dto.js';
 import { uploadParts } from '../storage/multipart.js';
 import { bucketNameSchema, fileView } from '../storage/storage.dto.js';
-import { StorageService } from '../storage/storage.service.js';
+import { UploadService } from '../storage/upload.service.js';
 import { exportUsersQuery, importDocumentsBody, importResult, importUsersBody, importUsersResult, transferUserList } from './transfer.dto.js';
 import { TransferService } from './transfer.service.js';
 
@@ -17,14 +17,12 @@ import { TransferService } from './transfer.service.js';
  * Collections, buckets and functions move through their ordinary routes.
  */
 @ApiTags('admin')
-@ApiBearerAuth()
-@ApiSecurity('service-key')
 @Access('admin')
 @Controller('admin/transfer')
 export class TransferController {
   constructor(
     private readonly transfer: TransferService,
-    private readonly storage: StorageService,
+    private readonly uploads: UploadService,
   ) {}
 
   @Get('users')
@@ -72,6 +70,6 @@ export class TransferController {
   })
   @ApiResponse({ status: 201, standardSchema: fileView })
   importFile(@CurrentCaller() caller: Caller, @Param('bucket', { schema: bucketNameSchema }) bucket: string, @Req() request: FastifyRequest) {
-    return this.storage.importFile(caller, bucket, uploadParts(request));
+    return this.uploads.importFile(caller, bucket, uploadParts(request));
   }
 }

@@ -9,7 +9,7 @@ const ARGON2_PHC = /^\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\
 
 export const exportUsersQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(500),
-  cursor: z.uuid().optional().describe('nextCursor of the previous page'),
+  cursor: z.string().optional().describe('nextCursor of the previous page (opaque; 400 INVALID_CURSOR when malformed)'),
 });
 export type ExportUsersQuery = z.infer<typeof exportUsersQuery>;
 
@@ -32,7 +32,7 @@ export const transferUser = z
   .meta({ id: 'TransferUser', description: 'A user as export/import moves it: never a password, only its argon2 hash' });
 export type TransferUser = z.infer<typeof transferUser>;
 
-export const transferUserList = z.object({ items: z.array(transferUser), nextCursor: z.uuid().nullable() }).meta({ id: 'TransferUserList' });
+export const transferUserList = z.object({ items: z.array(transferUser), nextCursor: z.string().nullable() }).meta({ id: 'TransferUserList' });
 
 export const importUsersBody = z.strictObject({ users: z.array(transferUser).min(1).max(1000) });
 

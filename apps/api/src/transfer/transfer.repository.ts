@@ -1,21 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import { PG_POOL } from '#libs/database';
+import { type Db, KYSELY, PG_POOL } from '#libs/database';
 import type { CollectionDef } from '../collections/definition.js';
 import { tableOf } from '../collections/sql.js';
 import type { Acl } from '../collections/values.js';
 import type { TransferUser } from './transfer.dto.js';
-
-interface UserRow {
-  id: string;
-  email: string;
-  password_hash: string | null;
-  email_verified: boolean;
-  roles: string[];
-  disabled: boolean;
-  created_at: Date;
-  updated_at: Date;
-}
 
 export interface ImportedDocument {
   id: string;
@@ -27,18 +16,24 @@ export interface ImportedDocument {
   updatedAt: string;
 }
 
-/** The queries of export/import: rows as they are, ids and timestamps kept, no outbox events. */
+/**
+ * The queries of export/import: rows as they are, ids and timestamps kept, no outbox events.
+ * System tables through Kysely; documents into their runtime collection table by hand-built SQL.
+ */
 @Injectable()
 export class TransferRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(KYSELY) private readonly db: Db,
+  ) {}
 
-  /** Users in id order, after `cursor`. */
-  async users(limit: number, cursor: string | undefined): Promise<TransferUser[]> {
-    const { rows } = await this.pool.query<UserRow>(
-      `SELECT id, email, password_hash, email_verified, roles, disabled, created_at, updated_at
-         FROM users WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
-      [cursor ?? null, limit],
-    );
+  /** Users in id order, after the id `after`. */
+  async users(limit: number, after: string | undefined): Promise<TransferUser[]> {
+    let query = this.db
+      .selectFrom('users')
+      .select(['id', 'email', 'password_hash', 'email_verified', 'roles', 'disabled', 'created_at', 'updated_at']);
+    if (after !== undefined) query = query.where('id', '>', after);
+    const rows = await query.orderBy('id').limit(limit).execute();
     return rows.map((r) => ({
       id: r.id,
       email: r.email,
@@ -53,38 +48,36 @@ export class TransferRepository {
 
   /** Inserts users that exist neither by id nor by email; answers the ids written. */
   async insertUsers(users: TransferUser[]): Promise<string[]> {
-    const { rows } = await this.pool.query<{ id: string }>(
-      `INSERT INTO users (id, email, password_hash, email_verified, roles, disabled, created_at, updated_at)
-       SELECT u.id, lower(u.email), u.password_hash, u.email_verified, ARRAY(SELECT jsonb_array_elements_text(u.roles)), u.disabled, u.created_at, u.updated_at
-         FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, email text, password_hash text, email_verified boolean, roles jsonb, disabled boolean, created_at timestamptz, updated_at timestamptz)
-       ON CONFLICT DO NOTHING
-       RETURNING id`,
-      [
-        JSON.stringify(
-          users.map((u) => ({
-            id: u.id,
-            email: u.email,
-            password_hash: u.passwordHash,
-            email_verified: u.emailVerified,
-            roles: u.roles,
-            disabled: u.disabled,
-            created_at: u.createdAt,
-            updated_at: u.updatedAt,
-          })),
-        ),
-      ],
-    );
+    if (users.length === 0) return [];
+    const rows = await this.db
+      .insertInto('users')
+      .values(
+        users.map((u) => ({
+          id: u.id,
+          email: u.email.toLowerCase(),
+          password_hash: u.passwordHash,
+          email_verified: u.emailVerified,
+          roles: u.roles,
+          disabled: u.disabled,
+          created_at: u.createdAt,
+          updated_at: u.updatedAt,
+        })),
+      )
+      .onConflict((oc) => oc.doNothing())
+      .returning('id')
+      .execute();
     return rows.map((r) => r.id);
   }
 
   /** Of these ids, those that are users. */
   async existingUserIds(ids: string[]): Promise<Set<string>> {
-    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM users WHERE id = ANY($1::uuid[])', [ids]);
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.selectFrom('users').select('id').where('id', 'in', ids).execute();
     return new Set(rows.map((r) => r.id));
   }
 
   async audit(event: string, actor: string, data: Record<string, unknown>): Promise<void> {
-    await this.pool.query('INSERT INTO audit_logs (event, actor, data) VALUES ($1, $2, $3::jsonb)', [event, actor, JSON.stringify(data)]);
+    await this.db.insertInto('audit_logs').values({ event, actor, data: JSON.stringify(data) }).execute();
   }
 
   /** Inserts documents whose id is free, in one statement; answers the ids written. */

@@ -1,12 +1,20 @@
 import { Injectable } from '@nestjs/common';
+import { isUniqueViolation } from '#libs/database';
 import type { z } from 'zod';
-import { actorName } from '../admin/admin.service.js';
-import type { Caller } from '../auth/caller.js';
-import { AppException, type ErrorDetail } from '../common/app-exception.js';
+import { actorLabel, type Caller } from '../auth/caller.js';
+import { conflict, type ErrorDetail, validationFailed } from '../common/app-exception.js';
+import { decodeCursor, pageOf } from '../common/paging.js';
 import { CollectionsService } from '../collections/collections.service.js';
 import { checkWrite } from '../collections/values.js';
 import type { ExportUsersQuery, ImportResult, TransferUser, transferDocument } from './transfer.dto.js';
 import { type ImportedDocument, TransferRepository } from './transfer.repository.js';
+
+/** The position of an export cursor: the last user's id. */
+function idPosition(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { i } = value as Record<string, unknown>;
+  return typeof i === 'string' && /^[0-9a-f-]{36}$/.test(i) ? i : undefined;
+}
 
 const SYSTEM_KEYS: ReadonlySet<string> = new Set(['id', 'ownerId', 'acl', 'version', 'createdAt', 'updatedAt']);
 
@@ -24,10 +32,10 @@ export class TransferService {
 
   /** A page of users with their password hashes; each page is written to the audit log. */
   async exportUsers(caller: Caller, query: ExportUsersQuery): Promise<{ items: TransferUser[]; nextCursor: string | null }> {
-    const rows = await this.repo.users(query.limit + 1, query.cursor);
-    const items = rows.slice(0, query.limit);
-    await this.repo.audit('users.export', actorName(caller), { count: items.length, after: query.cursor ?? null });
-    return { items, nextCursor: rows.length > query.limit ? (items.at(-1)?.id ?? null) : null };
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, idPosition);
+    const page = pageOf(await this.repo.users(query.limit + 1, after), query.limit, (last) => ({ i: last.id }));
+    await this.repo.audit('users.export', actorLabel(caller), { count: page.items.length, after: after ?? null });
+    return page;
   }
 
   /** Users as exported; `emailTaken` lists those skipped because another account (another id) has their email. */
@@ -37,7 +45,7 @@ export class TransferService {
     const written = new Set(await this.repo.insertUsers(users));
     const skipped = users.filter((u) => !written.has(u.id)).map((u) => u.id);
     const present = skipped.length ? await this.repo.existingUserIds(skipped) : new Set<string>();
-    await this.repo.audit('users.import', actorName(caller), { created: written.size, skipped: skipped.length });
+    await this.repo.audit('users.import', actorLabel(caller), { created: written.size, skipped: skipped.length });
     return { created: written.size, skipped, emailTaken: skipped.filter((id) => !present.has(id)) };
   }
 
@@ -57,13 +65,13 @@ export class TransferService {
       }
       rows.push({ id: doc.id, data: checked.value.set, ownerId: doc.ownerId, acl: checked.value.acl ?? null, version: doc.version, createdAt: doc.createdAt, updatedAt: doc.updatedAt });
     });
-    if (details.length > 0) throw new AppException(400, 'VALIDATION_FAILED', 'Some documents do not fit the collection', details.slice(0, 100));
+    if (details.length > 0) throw validationFailed('Some documents do not fit the collection', details.slice(0, 100));
     try {
       const written = new Set(await this.repo.insertDocuments(def, rows));
       return { created: written.size, skipped: rows.filter((r) => !written.has(r.id)).map((r) => r.id) };
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') {
-        throw new AppException(409, 'DATA_CONFLICT', 'A document has the value of a unique field that another document already has');
+      if (isUniqueViolation(err)) {
+        throw conflict('DATA_CONFLICT', 'A document has the value of a unique field that another document already has');
       }
       throw err;
     }
@@ -73,7 +81,7 @@ export class TransferService {
 function duplicates(values: string[], what: string, field = 'id'): void {
   const seen = new Set<string>();
   for (const value of values) {
-    if (seen.has(value)) throw new AppException(400, 'VALIDATION_FAILED', `Two ${what} with the same ${field}`, [{ path: field, message: `${value} appears twice` }]);
+    if (seen.has(value)) throw validationFailed(`Two ${what} with the same ${field}`, [{ path: field, message: `${value} appears twice` }]);
     seen.add(value);
   }
 }

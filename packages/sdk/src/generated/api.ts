@@ -1827,7 +1827,6 @@ export interface components {
         };
         AdminUserList: {
             items: components["schemas"]["AdminUser"][];
-            /** Format: uuid */
             nextCursor: string | null;
         };
         /** @description A user as admins see it */
@@ -2549,7 +2548,6 @@ export interface components {
         };
         TransferUserList: {
             items: components["schemas"]["TransferUser"][];
-            /** Format: uuid */
             nextCursor: string | null;
         };
         /** @description A user as export/import moves it: never a password, only its argon2 hash */
@@ -2605,7 +2603,7 @@ export interface components {
             /** @description the HTTP status, repeated */
             statusCode: number;
             /** @enum {string} */
-            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "ANONYMOUS_USER" | "API_KEY_SCOPE" | "BAD_FRAME" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONNECTION_LIMIT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "DOCUMENT_NOT_FOUND" | "DOCUMENT_REFERENCED" | "EMAIL_TAKEN" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FRAME_TOO_LARGE" | "FUNCTION_NOT_FOUND" | "FUNCTION_VERSION_NOT_FOUND" | "IDENTITY_IN_USE" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "LAST_SIGN_IN_METHOD" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MFA_ALREADY_ENABLED" | "MFA_CHALLENGE_INVALID" | "MFA_CODE_INVALID" | "MFA_NOT_ENABLED" | "MFA_NOT_ENROLLED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_ANONYMOUS" | "NOT_FAILED" | "NOT_FOUND" | "OAUTH_ACCOUNT_EXISTS" | "OAUTH_CODE_INVALID" | "OAUTH_DENIED" | "OAUTH_EMAIL_REQUIRED" | "OAUTH_ID_TOKEN_INVALID" | "OAUTH_ID_TOKEN_UNSUPPORTED" | "OAUTH_NONCE_MISMATCH" | "OAUTH_PROVIDER_ERROR" | "OAUTH_PROVIDER_MISCONFIGURED" | "OAUTH_PROVIDER_NOT_FOUND" | "OAUTH_STATE_INVALID" | "PASSWORD_REQUIRED" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUERY_TIMEOUT" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REDIRECT_NOT_ALLOWED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "SUBSCRIPTION_EXISTS" | "SUBSCRIPTION_LIMIT" | "SUBSCRIPTION_NOT_FOUND" | "TOKEN_EXPIRED" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_ONLY" | "VALIDATION_FAILED";
+            code: "ACCOUNT_DISABLED" | "ACL_FORBIDDEN" | "ANONYMOUS_USER" | "API_KEY_NOT_FOUND" | "API_KEY_SCOPE" | "BAD_FRAME" | "BAD_REQUEST" | "BUCKET_EXISTS" | "BUCKET_NOT_FOUND" | "COLLECTION_EXISTS" | "COLLECTION_NOT_EMPTY" | "COLLECTION_NOT_FOUND" | "COLLECTION_REFERENCED" | "COMPILE_FAILED" | "CONFLICT" | "CONNECTION_LIMIT" | "CONTENT_TYPE_MISMATCH" | "DATABASE_UNAVAILABLE" | "DATA_CONFLICT" | "DOCUMENT_NOT_FOUND" | "DOCUMENT_REFERENCED" | "EMAIL_NOT_FOUND" | "EMAIL_TAKEN" | "EMAIL_TEMPLATE_NOT_FOUND" | "FILE_EXISTS" | "FILE_MISSING" | "FILE_NOT_FOUND" | "FILE_NOT_READY" | "FILE_TOO_LARGE" | "FORBIDDEN" | "FRAME_TOO_LARGE" | "FUNCTION_NOT_FOUND" | "FUNCTION_VERSION_NOT_FOUND" | "IDENTITY_IN_USE" | "IDENTITY_NOT_FOUND" | "INTERNAL_ERROR" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_FIELDS" | "INVALID_FILTER" | "INVALID_JSON" | "INVALID_KEY" | "INVALID_REFRESH_TOKEN" | "INVALID_SIGNATURE" | "INVALID_SORT" | "INVALID_TOKEN" | "LAST_SIGN_IN_METHOD" | "MALFORMED_MULTIPART" | "METHOD_NOT_ALLOWED" | "MFA_ALREADY_ENABLED" | "MFA_CHALLENGE_INVALID" | "MFA_CODE_INVALID" | "MFA_FACTOR_NOT_FOUND" | "MFA_NOT_ENABLED" | "MFA_NOT_ENROLLED" | "MIME_TYPE_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "NOT_ANONYMOUS" | "NOT_FAILED" | "NOT_FOUND" | "OAUTH_ACCOUNT_EXISTS" | "OAUTH_CODE_INVALID" | "OAUTH_DENIED" | "OAUTH_EMAIL_REQUIRED" | "OAUTH_ID_TOKEN_INVALID" | "OAUTH_ID_TOKEN_UNSUPPORTED" | "OAUTH_NONCE_MISMATCH" | "OAUTH_PROVIDER_ERROR" | "OAUTH_PROVIDER_MISCONFIGURED" | "OAUTH_PROVIDER_NOT_FOUND" | "OAUTH_STATE_INVALID" | "PASSWORD_REQUIRED" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "QUERY_TIMEOUT" | "QUEUE_UNAVAILABLE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "REDIRECT_NOT_ALLOWED" | "REFERENCE_CONFLICT" | "RUN_NOT_FOUND" | "RUN_NOT_RETRYABLE" | "SERVICE_UNAVAILABLE" | "SESSION_NOT_FOUND" | "SESSION_REVOKED" | "SIZE_MISMATCH" | "SUBSCRIPTION_EXISTS" | "SUBSCRIPTION_LIMIT" | "SUBSCRIPTION_NOT_FOUND" | "TOKEN_EXPIRED" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TRANSACTION_CONFLICT" | "UNAUTHENTICATED" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "UPLOAD_ABORTED" | "UPLOAD_MISSING" | "USER_NOT_FOUND" | "USER_ONLY" | "VALIDATION_FAILED";
             message: string;
             /** @description what was wrong, e.g. one entry per invalid field */
             details?: {
@@ -3785,6 +3783,7 @@ export interface operations {
             query?: {
                 search?: string;
                 limit?: number;
+                /** @description nextCursor of the previous page (opaque; 400 INVALID_CURSOR when malformed) */
                 cursor?: string;
             };
             header?: {
@@ -4738,6 +4737,7 @@ export interface operations {
                 status?: "queued" | "sent" | "failed";
                 to?: string;
                 limit?: number;
+                /** @description nextCursor of the previous page (opaque; 400 INVALID_CURSOR when malformed) */
                 cursor?: string;
             };
             header?: {
@@ -5851,6 +5851,7 @@ export interface operations {
             query?: {
                 prefix?: string;
                 limit?: number;
+                /** @description nextCursor of the previous page (opaque; 400 INVALID_CURSOR when malformed) */
                 cursor?: string;
             };
             header?: {
@@ -6459,7 +6460,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                /** @description nextCursor of the previous page */
+                /** @description nextCursor of the previous page (opaque; 400 INVALID_CURSOR when malformed) */
                 cursor?: string;
             };
             header?: {

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { Access, CurrentCaller } from '../access.decorator.js';
@@ -16,7 +16,6 @@ export class MfaController {
 
   @Get()
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'Second-factor status of the signed-in user' })
   @ApiResponse({ status: 200, standardSchema: mfaStatusView })
   status(@CurrentCaller() caller: Caller) {
@@ -26,7 +25,6 @@ export class MfaController {
   @Post('totp')
   @HttpCode(200)
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'Enrol a TOTP authenticator: a secret, its otpauth URL and a QR code (confirm with a code to enable it)' })
   @ApiResponse({ status: 200, standardSchema: totpEnrolmentView })
   enrol(@CurrentCaller() caller: Caller) {
@@ -36,7 +34,6 @@ export class MfaController {
   @Post('totp/confirm')
   @HttpCode(200)
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'Enable the enrolled TOTP factor with a first code; answers the recovery codes (shown once)' })
   @ApiResponse({ status: 200, standardSchema: recoveryCodesView })
   confirm(@CurrentCaller() caller: Caller, @Body({ schema: mfaCodeBody }) body: z.infer<typeof mfaCodeBody>, @Req() req: FastifyRequest) {
@@ -46,7 +43,6 @@ export class MfaController {
   @Delete('totp')
   @HttpCode(204)
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'Disable the TOTP factor (needs a current code or a recovery code)' })
   @ApiResponse({ status: 204, description: 'Disabled' })
   async disable(@CurrentCaller() caller: Caller, @Body({ schema: mfaCodeBody }) body: z.infer<typeof mfaCodeBody>, @Req() req: FastifyRequest): Promise<void> {
@@ -63,8 +59,6 @@ export class MfaController {
 }
 
 @ApiTags('admin')
-@ApiBearerAuth()
-@ApiSecurity('service-key')
 @Access('admin')
 @Controller('admin/users')
 export class AdminMfaController {

@@ -6,7 +6,7 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { writeOutbox } from '#libs/events';
 import { SecretBox } from '#libs/functions';
 import { appNameFrom } from '#libs/mail';
-import { AppException } from '../../common/app-exception.js';
+import { AppException, notFound } from '../../common/app-exception.js';
 import type { AuthResult } from '../auth.dto.js';
 import { AuthRepository } from '../auth.repository.js';
 import { AuthService, type ClientInfo, requireUser } from '../auth.service.js';
@@ -89,7 +89,7 @@ export class MfaService {
       // The session that just proved the factor is aal2 from its next refresh on.
       await this.repo.raiseSession(tx, who.sessionId, [...new Set([...(who.amr ?? []), 'otp', 'mfa'])]);
       await writeOutbox(tx, 'auth.mfa', { operation: 'mfa_enrolled', userId: who.userId, factor: 'totp' });
-      await this.users.audit(tx, 'mfa.enrol', { userId: who.userId, actor: `user:${who.userId}`, ip: client.ip });
+      await this.users.audit(tx.db, 'mfa.enrol', { userId: who.userId, actor: `user:${who.userId}`, ip: client.ip });
     });
     return { recoveryCodes };
   }
@@ -102,7 +102,7 @@ export class MfaService {
     await this.checkCode(userId, factor, code, client);
     await this.repo.transaction(async (tx) => {
       await this.repo.remove(tx, userId);
-      await this.users.audit(tx, 'mfa.disable', { userId, actor: `user:${userId}`, ip: client.ip });
+      await this.users.audit(tx.db, 'mfa.disable', { userId, actor: `user:${userId}`, ip: client.ip });
     });
   }
 
@@ -125,10 +125,10 @@ export class MfaService {
   async adminReset(actor: string, userId: string): Promise<void> {
     const removed = await this.repo.transaction(async (tx) => {
       const gone = await this.repo.remove(tx, userId);
-      if (gone) await this.users.audit(tx, 'mfa.reset', { userId, actor });
+      if (gone) await this.users.audit(tx.db, 'mfa.reset', { userId, actor });
       return gone;
     });
-    if (!removed) throw new AppException(404, 'NOT_FOUND', 'This user has no second factor');
+    if (!removed) throw notFound('MFA_FACTOR_NOT_FOUND', 'This user has no second factor');
     await this.sessions.invalidateUser(userId);
   }
 

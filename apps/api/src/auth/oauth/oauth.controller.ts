@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Redirect, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
@@ -136,7 +136,6 @@ export class OAuthController {
 
   @Get('identities')
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'The provider identities linked to the signed-in account' })
   @ApiResponse({ status: 200, standardSchema: identityList })
   identities(@CurrentCaller() caller: Caller) {
@@ -146,7 +145,6 @@ export class OAuthController {
   @Post('identities/:provider/link')
   @HttpCode(200)
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'Start linking a provider to the signed-in account: open the returned URL in the browser' })
   @ApiResponse({ status: 200, standardSchema: linkStarted })
   link(
@@ -160,7 +158,6 @@ export class OAuthController {
   @Delete('identities/:id')
   @HttpCode(204)
   @Access('user')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'Unlink an identity (not the last way to sign in: 409 LAST_SIGN_IN_METHOD)' })
   @ApiResponse({ status: 204, description: 'Unlinked' })
   async unlink(@CurrentCaller() caller: Caller, @Param('id', { schema: idParam }) id: string): Promise<void> {
@@ -169,8 +166,6 @@ export class OAuthController {
 }
 
 @ApiTags('admin')
-@ApiBearerAuth()
-@ApiSecurity('service-key')
 @Access('admin')
 @Controller('admin/auth-providers')
 export class AuthProvidersController {

@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
-import { type Prisma, PrismaService } from '#libs/database';
-
-type Tx = Prisma.TransactionClient;
+import { Inject, Injectable } from '@nestjs/common';
+import type { Selectable } from 'kysely';
+import type pg from 'pg';
+import { type DB, type Db, PG_POOL, type Prisma, PrismaService, type Tx, withTransaction } from '#libs/database';
 
 const PROVIDER_FIELDS = {
   id: true,
@@ -21,13 +21,32 @@ export type ProviderRow = Prisma.AuthProviderGetPayload<{ select: typeof PROVIDE
 const IDENTITY_FIELDS = { id: true, userId: true, provider: true, subject: true, email: true, emailVerified: true, createdAt: true, lastSignInAt: true } as const;
 export type IdentityRow = Prisma.UserIdentityGetPayload<{ select: typeof IDENTITY_FIELDS }>;
 
-/** Queries of provider settings and of users' identities. */
+function identityRowOf(row: Selectable<DB['user_identities']>): IdentityRow {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    provider: row.provider,
+    subject: row.subject,
+    email: row.email,
+    emailVerified: row.email_verified,
+    createdAt: row.created_at,
+    lastSignInAt: row.last_sign_in_at,
+  };
+}
+
+/**
+ * Queries of provider settings and of users' identities: provider settings and identity lists
+ * on Prisma (single-table CRUD), identity changes in withTransaction on Kysely.
+ */
 @Injectable()
 export class OAuthRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+  ) {}
 
   transaction<T>(run: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(run);
+    return withTransaction(this.pool, run);
   }
 
   listProviders(): Promise<ProviderRow[]> {
@@ -47,32 +66,43 @@ export class OAuthRepository {
     return count === 1;
   }
 
-  findIdentity(client: Tx | PrismaService, provider: string, subject: string): Promise<IdentityRow | null> {
-    return client.userIdentity.findUnique({ where: { provider_subject: { provider, subject } }, select: IDENTITY_FIELDS });
+  findIdentity(db: Db, provider: string, subject: string): Promise<IdentityRow | undefined> {
+    return db
+      .selectFrom('user_identities')
+      .selectAll()
+      .where('provider', '=', provider)
+      .where('subject', '=', subject)
+      .executeTakeFirst()
+      .then((row) => row && identityRowOf(row));
   }
 
   listIdentities(userId: string): Promise<IdentityRow[]> {
     return this.prisma.userIdentity.findMany({ where: { userId }, orderBy: { createdAt: 'asc' }, select: IDENTITY_FIELDS });
   }
 
-  createIdentity(tx: Tx, data: { userId: string; provider: string; subject: string; email: string | null; emailVerified: boolean }): Promise<IdentityRow> {
-    return tx.userIdentity.create({ data, select: IDENTITY_FIELDS });
+  async createIdentity(tx: Tx, data: { userId: string; provider: string; subject: string; email: string | null; emailVerified: boolean }): Promise<IdentityRow> {
+    const row = await tx.db
+      .insertInto('user_identities')
+      .values({ user_id: data.userId, provider: data.provider, subject: data.subject, email: data.email, email_verified: data.emailVerified })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return identityRowOf(row);
   }
 
   async touchIdentity(tx: Tx, id: string, profile: { email: string | null; emailVerified: boolean }): Promise<void> {
-    await tx.userIdentity.update({ where: { id }, data: { email: profile.email, emailVerified: profile.emailVerified, lastSignInAt: new Date() } });
+    await tx.db.updateTable('user_identities').set({ email: profile.email, email_verified: profile.emailVerified, last_sign_in_at: new Date() }).where('id', '=', id).execute();
   }
 
   /** Deletes one identity of the user; false when there is none with that id. */
   async deleteIdentity(tx: Tx, userId: string, id: string): Promise<boolean> {
-    const { count } = await tx.userIdentity.deleteMany({ where: { id, userId } });
-    return count === 1;
+    const result = await tx.db.deleteFrom('user_identities').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
   }
 
   /** How the user can sign in, counted under a row lock on the user (two unlinks cannot both pass). */
   async signInMethods(tx: Tx, userId: string): Promise<{ password: boolean; identities: number }> {
-    const rows = await tx.$queryRaw<{ has_password: boolean }[]>`SELECT password_hash IS NOT NULL AS has_password FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
-    const identities = await tx.userIdentity.count({ where: { userId } });
-    return { password: rows[0]?.has_password ?? false, identities };
+    const user = await tx.db.selectFrom('users').select('password_hash').where('id', '=', userId).forUpdate().executeTakeFirst();
+    const { count } = await tx.db.selectFrom('user_identities').select((eb) => eb.fn.countAll<string>().as('count')).where('user_id', '=', userId).executeTakeFirstOrThrow();
+    return { password: user !== undefined && user.password_hash !== null, identities: Number(count) };
   }
 }

@@ -2,12 +2,13 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import * as oidc from 'openid-client';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { isUniqueViolation } from '#libs/database';
 import { writeOutbox } from '#libs/events';
 import { SecretBox } from '#libs/functions';
 import { REDIS } from '#libs/queue';
-import { AppException } from '../../common/app-exception.js';
+import { AppException, notFound } from '../../common/app-exception.js';
 import { toUserView } from '../auth.dto.js';
-import { AuthRepository, USER_VIEW_FIELDS, type UserRecord } from '../auth.repository.js';
+import { AuthRepository, type UserRecord, userRecordOf } from '../auth.repository.js';
 import { AuthService, type ClientInfo, type SignInOutcome } from '../auth.service.js';
 import type { Caller } from '../caller.js';
 import { LiveSessionService } from '../live-session.service.js';
@@ -231,13 +232,13 @@ export class OAuthService implements OnModuleInit {
     await this.repo.transaction(async (tx) => {
       const methods = await this.repo.signInMethods(tx, userId);
       const identity = (await this.repo.listIdentities(userId)).find((i) => i.id === identityId);
-      if (!identity) throw oauthError(404, 'NOT_FOUND', 'No such identity');
+      if (!identity) throw notFound('IDENTITY_NOT_FOUND', 'No such identity');
       if (!methods.password && methods.identities <= 1) {
         throw oauthError(409, 'LAST_SIGN_IN_METHOD', 'This is the last way to sign in to the account; set a password or link another provider first');
       }
       await this.repo.deleteIdentity(tx, userId, identityId);
       await writeOutbox(tx, 'auth.identity', { operation: 'unlink', userId, provider: identity.provider });
-      await this.users.audit(tx, 'identity.unlink', { userId, actor: `user:${userId}`, data: { provider: identity.provider } });
+      await this.users.audit(tx.db, 'identity.unlink', { userId, actor: `user:${userId}`, data: { provider: identity.provider } });
     });
   }
 
@@ -252,15 +253,15 @@ export class OAuthService implements OnModuleInit {
   private async resolve(provider: ProviderConfig, profile: ProviderProfile, client: ClientInfo): Promise<UserRecord> {
     const userId = await this.repo
       .transaction(async (tx) => {
-        const known = await this.repo.findIdentity(tx, provider.id, profile.subject);
+        const known = await this.repo.findIdentity(tx.db, provider.id, profile.subject);
         if (known) {
           await this.repo.touchIdentity(tx, known.id, profile);
           return known.userId;
         }
         if (!profile.email) throw oauthError(400, 'OAUTH_EMAIL_REQUIRED', 'The provider shared no email address; allow it and try again');
-        const account = await tx.user.findUnique({ where: { email: profile.email }, select: { id: true, emailVerified: true } });
+        const account = await tx.db.selectFrom('users').select(['id', 'email_verified']).where('email', '=', profile.email).executeTakeFirst();
         if (account) {
-          if (!profile.emailVerified || !account.emailVerified) {
+          if (!profile.emailVerified || !account.email_verified) {
             throw oauthError(
               409,
               'OAUTH_ACCOUNT_EXISTS',
@@ -269,21 +270,24 @@ export class OAuthService implements OnModuleInit {
           }
           await this.repo.createIdentity(tx, { userId: account.id, provider: provider.id, ...profileFields(profile) });
           await writeOutbox(tx, 'auth.identity', { operation: 'link', userId: account.id, provider: provider.id });
-          await this.users.audit(tx, 'identity.link', { userId: account.id, ip: client.ip, data: { provider: provider.id, by: 'verified_email' } });
+          await this.users.audit(tx.db, 'identity.link', { userId: account.id, ip: client.ip, data: { provider: provider.id, by: 'verified_email' } });
           return account.id;
         }
-        const user = await tx.user.create({
-          data: { email: profile.email, emailVerified: profile.emailVerified, displayName: profile.name },
-          select: USER_VIEW_FIELDS,
-        });
+        const user = userRecordOf(
+          await tx.db
+            .insertInto('users')
+            .values({ email: profile.email, email_verified: profile.emailVerified, display_name: profile.name ?? null })
+            .returningAll()
+            .executeTakeFirstOrThrow(),
+        );
         await this.repo.createIdentity(tx, { userId: user.id, provider: provider.id, ...profileFields(profile) });
         await writeOutbox(tx, 'auth.signup', { user: toUserView(user), provider: provider.id });
-        await this.users.audit(tx, 'signup', { userId: user.id, actor: `user:${user.id}`, ip: client.ip, data: { provider: provider.id } });
+        await this.users.audit(tx.db, 'signup', { userId: user.id, actor: `user:${user.id}`, ip: client.ip, data: { provider: provider.id } });
         return user.id;
       })
       .catch((err: unknown) => {
         // Two first sign-ins at once: the loser finds the winner's identity on a retry.
-        if (typeof err === 'object' && err !== null && (err as { code?: string }).code === 'P2002') {
+        if (isUniqueViolation(err)) {
           throw oauthError(409, 'CONFLICT', 'Signed in twice at the same moment; try again');
         }
         throw err;
@@ -302,23 +306,23 @@ export class OAuthService implements OnModuleInit {
   private async link(userId: string, provider: ProviderConfig, profile: ProviderProfile, client: ClientInfo): Promise<UserRecord> {
     await this.repo
       .transaction(async (tx) => {
-        const known = await this.repo.findIdentity(tx, provider.id, profile.subject);
+        const known = await this.repo.findIdentity(tx.db, provider.id, profile.subject);
         if (known && known.userId !== userId) throw oauthError(409, 'IDENTITY_IN_USE', 'This provider account is linked to another account');
         if (known) return;
         await this.repo.createIdentity(tx, { userId, provider: provider.id, ...profileFields(profile) });
-        const current = await tx.user.findUnique({ where: { id: userId }, select: { isAnonymous: true } });
-        if (current?.isAnonymous) {
+        const current = await tx.db.selectFrom('users').select('is_anonymous').where('id', '=', userId).executeTakeFirst();
+        if (current?.is_anonymous) {
           if (!profile.email) throw oauthError(400, 'OAUTH_EMAIL_REQUIRED', 'The provider shared no email address; allow it and try again');
-          const taken = await tx.user.findUnique({ where: { email: profile.email }, select: { id: true } });
+          const taken = await tx.db.selectFrom('users').select('id').where('email', '=', profile.email).executeTakeFirst();
           if (taken) throw oauthError(409, 'OAUTH_ACCOUNT_EXISTS', 'An account with this email exists; sign in to it instead');
           const upgraded = await this.users.upgradeUser(tx, userId, { email: profile.email, emailVerified: profile.emailVerified });
           await writeOutbox(tx, 'auth.signup', { user: toUserView(upgraded), provider: provider.id, upgradedFrom: 'anonymous' });
         }
         await writeOutbox(tx, 'auth.identity', { operation: 'link', userId, provider: provider.id });
-        await this.users.audit(tx, 'identity.link', { userId, actor: `user:${userId}`, ip: client.ip, data: { provider: provider.id, by: 'signed_in' } });
+        await this.users.audit(tx.db, 'identity.link', { userId, actor: `user:${userId}`, ip: client.ip, data: { provider: provider.id, by: 'signed_in' } });
       })
       .catch((err: unknown) => {
-        if (typeof err === 'object' && err !== null && (err as { code?: string }).code === 'P2002') {
+        if (isUniqueViolation(err)) {
           throw oauthError(409, 'OAUTH_ACCOUNT_EXISTS', 'An account with this email exists; sign in to it instead');
         }
         throw err;

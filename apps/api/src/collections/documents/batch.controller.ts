@@ -1,14 +1,12 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { KeyArea } from '../../auth/api-key-scopes.js';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Access, CurrentCaller } from '../../auth/access.decorator.js';
 import type { Caller } from '../../auth/caller.js';
 import { batchBody, type BatchBody, batchResult } from './documents.dto.js';
 import { BatchService } from './batch.service.js';
 
 @ApiTags('documents')
-@ApiBearerAuth()
-@ApiSecurity('service-key')
 @Access('public')
 @KeyArea('collections')
 @Controller('batch')

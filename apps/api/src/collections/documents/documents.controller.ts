@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { KeyArea } from '../../auth/api-key-scopes.js';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Access, CurrentCaller } from '../../auth/access.decorator.js';
 import type { Caller } from '../../auth/caller.js';
 import { ETAG_HEADER, IF_MATCH_HEADER, LOCATION_HEADER } from '../../common/api-docs.js';
-import { etagMatches } from '../../storage/http-range.js';
+import { etagMatches } from '../../common/conditional.js';
 import {
   collectionNameParam,
   documentBody,
@@ -36,8 +36,6 @@ function withEtag(reply: FastifyReply, doc: Doc): Doc {
 
 /** Documents of a runtime collection. Every route is open; the collection's rules and each document's acl decide. */
 @ApiTags('documents')
-@ApiBearerAuth()
-@ApiSecurity('service-key')
 @Access('public')
 @KeyArea('collections')
 @Controller('collections/:name/documents')
