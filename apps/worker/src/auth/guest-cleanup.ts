@@ -5,8 +5,8 @@ import type pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { PG_POOL } from '#libs/database';
 import { type JobResult, QueueName, SystemJob } from '#libs/queue';
-import { deleteInChunks } from '../events/chunked-delete.js';
-import { upsertSystemScheduler } from '../events/system-scheduler.js';
+import { deleteInChunks } from '../common/chunked-delete.js';
+import { upsertSystemScheduler } from '../system/sweeps.js';
 
 /** Guests deleted per statement, so one sweep never holds long locks. */
 const CHUNK = 1_000;

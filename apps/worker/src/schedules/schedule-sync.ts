@@ -5,7 +5,7 @@ import type { Queue } from 'bullmq';
 import type pg from 'pg';
 import { PG_POOL } from '#libs/database';
 import { EventsJob, QueueName } from '#libs/queue';
-import { PgListener } from '../events/pg-listener.js';
+import { PgListener } from '../common/pg-listener.js';
 
 const PREFIX = 'fn-';
 const RESYNC_MS = 60_000;

@@ -18,7 +18,7 @@ import {
   storableString,
 } from '#libs/functions';
 import { type FunctionRunResult, FunctionsJob, type JobData, QueueName, REDIS } from '#libs/queue';
-import { FunctionRunsRepository, type RunContext, type RunFinish } from '../events/function-runs.repository.js';
+import { FunctionRunsRepository, type RunContext, type RunFinish } from './function-runs.repository.js';
 import type { RunOutcome } from '../sandbox/protocol.js';
 import { SandboxPool } from '../sandbox/sandbox-pool.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';

@@ -6,7 +6,7 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { PG_POOL } from '#libs/database';
 import { OUTBOX_CHANNEL } from '#libs/events';
 import { type OutboxJobData, QueueName } from '#libs/queue';
-import { PgListener } from './pg-listener.js';
+import { PgListener } from '../common/pg-listener.js';
 
 const BATCH = 200;
 

@@ -6,8 +6,8 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { PG_POOL } from '#libs/database';
 import { FINAL_STATUSES } from '#libs/functions';
 import { type JobResult, QueueName, SystemJob } from '#libs/queue';
-import { deleteInChunks } from './chunked-delete.js';
-import { upsertSystemScheduler } from './system-scheduler.js';
+import { deleteInChunks } from '../common/chunked-delete.js';
+import { upsertSystemScheduler } from '../system/sweeps.js';
 
 /** Rows deleted per statement, so one sweep never holds long locks or a huge transaction. */
 const CHUNK = 5_000;

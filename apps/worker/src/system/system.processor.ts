@@ -2,7 +2,7 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { type JobData, type JobResult, QueueName, SystemJob } from '#libs/queue';
 import { GuestCleanup, type GuestCleanupResult } from '../auth/guest-cleanup.js';
-import { type RetentionResult, RetentionSweep } from '../events/retention.js';
+import { type RetentionResult, RetentionSweep } from '../retention/retention.js';
 
 type PingJob = Job<JobData<typeof QueueName.System, 'ping'>, JobResult<typeof QueueName.System, 'ping'>>;
 

@@ -6,7 +6,7 @@ import type { EventPayloads } from '#libs/events';
 import { type FunctionEvent, uuidFromName } from '#libs/functions';
 import { EventsJob, type OutboxJobData, QueueName } from '#libs/queue';
 import { FunctionRunsRepository, type Subscriber } from './function-runs.repository.js';
-import { RunDispatcher } from './run-dispatcher.js';
+import { RunDispatcher } from './run-sweeper.js';
 
 type EventsJobData = OutboxJobData | { functionId: string };
 
