@@ -1,31 +1,50 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type pg from 'pg';
-import { PG_POOL } from '#libs/database';
+import { sql } from 'kysely';
+import { type Db, KYSELY } from '#libs/database';
 import type { RunError, RunLogLine, RunStatus } from '#libs/functions';
 
-/** What a worker needs to execute a run (the code comes separately, cached per version). */
-export interface RunContext {
-  id: string;
-  functionId: string;
-  versionId: string;
-  trigger: string;
-  status: RunStatus;
-  attempts: number;
-  maxAttempts: number;
-  event: unknown;
-  durationMs: number | null;
-  result: unknown;
-  error: RunError | null;
-  timeoutMs: number;
-  memoryMb: number;
-  concurrency: number;
-  secrets: string | null;
-  /** The user (and session) who invoked an http run, for a function that acts as its caller. */
-  invokedBy: string | null;
-  invokedSession: string | null;
-  /** The version's http trigger says runAs "caller". */
-  runAsCaller: boolean;
+/** Whether the version's http trigger says runAs "caller" (a SQL fragment over `v`). */
+const RUN_AS_CALLER = sql<boolean>`v.triggers @> '[{"type": "http", "runAs": "caller"}]'::jsonb`.as('runAsCaller');
+
+/**
+ * The one select list of what a worker needs to execute a run (load, start, peek), checked
+ * against the schema by the compiler: a new column of function_runs a worker needs is one
+ * entry here.
+ */
+const CONTEXT = [
+  'r.id',
+  'r.function_id as functionId',
+  'r.version_id as versionId',
+  'r.trigger',
+  'r.status',
+  'r.attempts',
+  'r.max_attempts as maxAttempts',
+  'r.event',
+  'r.duration_ms as durationMs',
+  'r.result',
+  'r.error',
+  'v.timeout_ms as timeoutMs',
+  'v.memory_mb as memoryMb',
+  'v.concurrency',
+  'f.secrets',
+  'r.invoked_by as invokedBy',
+  'r.invoked_session as invokedSession',
+  RUN_AS_CALLER,
+] as const;
+
+/** The subscription columns of a function's current version. */
+const SUBSCRIBER = ['f.id as functionId', 'v.id as versionId', 'v.version', 'v.retries', 'v.backoff_ms as backoffMs'] as const;
+
+interface ContextRow {
+  status: string;
+  error: unknown;
 }
+
+/** What a worker needs to execute a run (the code comes separately, cached per version). */
+export type RunContext = Omit<Awaited<ReturnType<FunctionRunsRepository['loadRow']>> & object, 'status' | 'error'> & {
+  status: RunStatus;
+  error: RunError | null;
+};
 
 /** A function subscribed to an event, with what creating its run needs. */
 export interface Subscriber {
@@ -51,37 +70,40 @@ export interface RunFinish {
   error: RunError | null;
 }
 
-/** The worker's SQL for function runs and event fan-out (hand-written, on the shared pool). */
+/** The worker's queries of function runs and event fan-out (Kysely over the shared pool). */
 @Injectable()
 export class FunctionRunsRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+  constructor(@Inject(KYSELY) private readonly db: Db) {}
+
+  private contexts() {
+    return this.db
+      .selectFrom('function_runs as r')
+      .innerJoin('function_versions as v', 'v.id', 'r.version_id')
+      .innerJoin('functions as f', 'f.id', 'r.function_id')
+      .select(CONTEXT);
+  }
+
+  /** The row behind RunContext (its type is RunContext's source). */
+  private loadRow(runId: string) {
+    return this.contexts().where('r.id', '=', runId).executeTakeFirst();
+  }
 
   async load(runId: string): Promise<RunContext | null> {
-    const { rows } = await this.pool.query<RunContext>(
-      `SELECT r.id, r.function_id AS "functionId", r.version_id AS "versionId", r.trigger, r.status, r.attempts,
-              r.max_attempts AS "maxAttempts", r.event, r.duration_ms AS "durationMs", r.result, r.error,
-              v.timeout_ms AS "timeoutMs", v.memory_mb AS "memoryMb", v.concurrency, f.secrets, r.invoked_by AS "invokedBy", r.invoked_session AS "invokedSession",
-              v.triggers @> '[{"type": "http", "runAs": "caller"}]'::jsonb AS "runAsCaller"
-         FROM function_runs r
-         JOIN function_versions v ON v.id = r.version_id
-         JOIN functions f ON f.id = r.function_id
-        WHERE r.id = $1`,
-      [runId],
-    );
-    return rows[0] ?? null;
+    return contextOf(await this.loadRow(runId));
   }
 
   async functionOf(runId: string): Promise<string | null> {
-    const { rows } = await this.pool.query<{ functionId: string }>('SELECT function_id AS "functionId" FROM function_runs WHERE id = $1', [runId]);
-    return rows[0]?.functionId ?? null;
+    const row = await this.db.selectFrom('function_runs').select('function_id').where('id', '=', runId).executeTakeFirst();
+    return row?.function_id ?? null;
   }
 
   async code(versionId: string): Promise<{ code: string; sourceMap: string | null } | null> {
-    const { rows } = await this.pool.query<{ code: string; sourceMap: string | null }>(
-      'SELECT code, source_map AS "sourceMap" FROM function_versions WHERE id = $1',
-      [versionId],
-    );
-    return rows[0] ?? null;
+    const row = await this.db
+      .selectFrom('function_versions')
+      .select(['code', 'source_map as sourceMap'])
+      .where('id', '=', versionId)
+      .executeTakeFirst();
+    return row ?? null;
   }
 
   /**
@@ -90,22 +112,20 @@ export class FunctionRunsRepository {
    * undo the start when the function has no free concurrency slot.
    */
   async start(runId: string): Promise<(RunContext & { previousStatus: RunStatus }) | null> {
-    const { rows } = await this.pool.query<RunContext & { previousStatus: RunStatus }>(
-      `WITH prev AS (SELECT id, status FROM function_runs WHERE id = $1 FOR UPDATE)
-       UPDATE function_runs r SET status = 'running', attempts = r.attempts + 1, started_at = now()
-         FROM prev, function_versions v, functions f
-        WHERE r.id = prev.id AND v.id = r.version_id AND f.id = r.function_id
-          AND r.status IN ('queued', 'running', 'failed', 'timed_out')
-          AND NOT (r.status IN ('failed', 'timed_out') AND r.attempts >= r.max_attempts)
-        RETURNING r.id, r.function_id AS "functionId", r.version_id AS "versionId", r.trigger, r.status, r.attempts,
-                  r.max_attempts AS "maxAttempts", r.event, r.duration_ms AS "durationMs", r.result, r.error,
-                  v.timeout_ms AS "timeoutMs", v.memory_mb AS "memoryMb", v.concurrency, f.secrets,
-                  r.invoked_by AS "invokedBy", r.invoked_session AS "invokedSession",
-                  v.triggers @> '[{"type": "http", "runAs": "caller"}]'::jsonb AS "runAsCaller",
-                  prev.status AS "previousStatus"`,
-      [runId],
-    );
-    return rows[0] ?? null;
+    const row = await this.db
+      .with('prev', (db) => db.selectFrom('function_runs').select(['id', 'status']).where('id', '=', runId).forUpdate())
+      .updateTable('function_runs as r')
+      .from(['prev', 'function_versions as v', 'functions as f'])
+      .set((eb) => ({ status: 'running', attempts: eb('r.attempts', '+', 1), started_at: sql<Date>`now()` }))
+      .whereRef('r.id', '=', 'prev.id')
+      .whereRef('v.id', '=', 'r.version_id')
+      .whereRef('f.id', '=', 'r.function_id')
+      .where('r.status', 'in', ['queued', 'running', 'failed', 'timed_out'])
+      .where((eb) => eb.not(eb.and([eb('r.status', 'in', ['failed', 'timed_out']), eb('r.attempts', '>=', eb.ref('r.max_attempts'))])))
+      .returning([...CONTEXT, 'prev.status as previousStatus'])
+      .executeTakeFirst();
+    const context = contextOf(row);
+    return context && row ? { ...context, previousStatus: row.previousStatus as RunStatus } : null;
   }
 
   /**
@@ -114,26 +134,19 @@ export class FunctionRunsRepository {
    * queued (finished, or taken by another worker) or gone.
    */
   async peek(runId: string): Promise<RunContext | null> {
-    const { rows } = await this.pool.query<RunContext>(
-      `SELECT r.id, r.function_id AS "functionId", r.version_id AS "versionId", r.trigger, 'running' AS status, r.attempts + 1 AS attempts,
-              r.max_attempts AS "maxAttempts", r.event, r.duration_ms AS "durationMs", r.result, r.error,
-              v.timeout_ms AS "timeoutMs", v.memory_mb AS "memoryMb", v.concurrency, f.secrets, r.invoked_by AS "invokedBy", r.invoked_session AS "invokedSession",
-              v.triggers @> '[{"type": "http", "runAs": "caller"}]'::jsonb AS "runAsCaller"
-         FROM function_runs r
-         JOIN function_versions v ON v.id = r.version_id
-         JOIN functions f ON f.id = r.function_id
-        WHERE r.id = $1 AND r.status = 'queued' AND r.max_attempts = 1`,
-      [runId],
-    );
-    return rows[0] ?? null;
+    const row = await this.contexts().where('r.id', '=', runId).where('r.status', '=', 'queued').where('r.max_attempts', '=', 1).executeTakeFirst();
+    const context = contextOf(row);
+    return context ? { ...context, status: 'running', attempts: context.attempts + 1 } : null;
   }
 
   /** Undoes start() for a run that must wait for a concurrency slot. */
   async unstart(runId: string, previousStatus: RunStatus): Promise<void> {
-    await this.pool.query(
-      `UPDATE function_runs SET status = $2, attempts = attempts - 1 WHERE id = $1 AND status = 'running'`,
-      [runId, previousStatus],
-    );
+    await this.db
+      .updateTable('function_runs')
+      .set((eb) => ({ status: previousStatus, attempts: eb('attempts', '-', 1) }))
+      .where('id', '=', runId)
+      .where('status', '=', 'running')
+      .execute();
   }
 
   /**
@@ -141,74 +154,97 @@ export class FunctionRunsRepository {
    * one statement (one commit): the usage row is counted exactly when the outcome is.
    */
   async finish(runId: string, f: RunFinish): Promise<void> {
-    await this.pool.query(
-      `WITH r AS (
-         UPDATE function_runs SET status = $2, duration_ms = $3, logs = $4::jsonb, logs_truncated = $5,
-                result = $6::jsonb, error = $7::jsonb, finished_at = now(), cold = $8, cpu_ms = $9, memory_bytes = $10,
-                attempts = CASE WHEN $11::timestamptz IS NULL THEN attempts ELSE attempts + 1 END,
-                started_at = COALESCE($11::timestamptz, started_at)
-          WHERE id = $1
-          RETURNING function_id, version_id
-       )
-       INSERT INTO function_usage_daily AS u (function_id, day, attempts, cold_starts, wall_ms, cpu_ms, memory_bytes_max, memory_mb_ms)
-       SELECT r.function_id, (now() AT TIME ZONE 'UTC')::date, 1, CASE WHEN $8 THEN 1 ELSE 0 END, $3,
-              COALESCE($9, 0), COALESCE($10, 0), $3::double precision * v.memory_mb
-         FROM r JOIN function_versions v ON v.id = r.version_id
-       ON CONFLICT (function_id, day) DO UPDATE SET
-         attempts = u.attempts + 1,
-         cold_starts = u.cold_starts + EXCLUDED.cold_starts,
-         wall_ms = u.wall_ms + EXCLUDED.wall_ms,
-         cpu_ms = u.cpu_ms + EXCLUDED.cpu_ms,
-         memory_bytes_max = GREATEST(u.memory_bytes_max, EXCLUDED.memory_bytes_max),
-         memory_mb_ms = u.memory_mb_ms + EXCLUDED.memory_mb_ms`,
-      [
-        runId,
-        f.status,
-        f.durationMs,
-        JSON.stringify(f.logs),
-        f.logsTruncated,
-        f.result === undefined || f.result === null ? null : JSON.stringify(f.result),
-        f.error ? JSON.stringify(f.error) : null,
-        f.cold ?? null,
-        f.cpuMs ?? null,
-        f.memoryBytes ?? null,
-        f.startedAt ?? null,
-      ],
-    );
+    const cold = f.cold ?? null;
+    await this.db
+      .with('r', (db) =>
+        db
+          .updateTable('function_runs')
+          .set((eb) => ({
+            status: f.status,
+            duration_ms: f.durationMs,
+            logs: JSON.stringify(f.logs),
+            logs_truncated: f.logsTruncated,
+            result: f.result === undefined || f.result === null ? null : JSON.stringify(f.result),
+            error: f.error ? JSON.stringify(f.error) : null,
+            finished_at: sql<Date>`now()`,
+            cold,
+            cpu_ms: f.cpuMs ?? null,
+            memory_bytes: f.memoryBytes === undefined ? null : String(f.memoryBytes),
+            ...(f.startedAt ? { attempts: eb('attempts', '+', 1), started_at: f.startedAt } : {}),
+          }))
+          .where('id', '=', runId)
+          .returning(['function_id', 'version_id']),
+      )
+      .insertInto('function_usage_daily')
+      .columns(['function_id', 'day', 'attempts', 'cold_starts', 'wall_ms', 'cpu_ms', 'memory_bytes_max', 'memory_mb_ms'])
+      .expression((eb) =>
+        eb
+          .selectFrom('r')
+          .innerJoin('function_versions as v', 'v.id', 'r.version_id')
+          .select([
+            'r.function_id',
+            sql<Date>`(now() AT TIME ZONE 'UTC')::date`.as('day'),
+            sql<number>`1`.as('attempts'),
+            sql<number>`${cold === true ? 1 : 0}::int`.as('cold_starts'),
+            sql<number>`${f.durationMs}::bigint`.as('wall_ms'),
+            sql<number>`${f.cpuMs ?? 0}::double precision`.as('cpu_ms'),
+            sql<number>`${f.memoryBytes ?? 0}::bigint`.as('memory_bytes_max'),
+            sql<number>`${f.durationMs}::double precision * v.memory_mb`.as('memory_mb_ms'),
+          ]),
+      )
+      .onConflict((oc) =>
+        oc.columns(['function_id', 'day']).doUpdateSet({
+          attempts: sql`function_usage_daily.attempts + 1`,
+          cold_starts: sql`function_usage_daily.cold_starts + excluded.cold_starts`,
+          wall_ms: sql`function_usage_daily.wall_ms + excluded.wall_ms`,
+          cpu_ms: sql`function_usage_daily.cpu_ms + excluded.cpu_ms`,
+          memory_bytes_max: sql`GREATEST(function_usage_daily.memory_bytes_max, excluded.memory_bytes_max)`,
+          memory_mb_ms: sql`function_usage_daily.memory_mb_ms + excluded.memory_mb_ms`,
+        }),
+      )
+      .execute();
   }
 
   /** Ends a run the queue gave up on outside the function (e.g. it stalled too often). */
   async abandon(runId: string, error: RunError): Promise<void> {
-    await this.pool.query(
-      `UPDATE function_runs SET status = CASE WHEN max_attempts > 1 THEN 'dead' ELSE 'failed' END,
-              error = $2::jsonb, finished_at = now()
-        WHERE id = $1 AND status IN ('queued', 'running', 'failed', 'timed_out')`,
-      [runId, JSON.stringify(error)],
-    );
+    await this.db
+      .updateTable('function_runs')
+      .set({
+        status: sql<string>`CASE WHEN max_attempts > 1 THEN 'dead' ELSE 'failed' END`,
+        error: JSON.stringify(error),
+        finished_at: sql<Date>`now()`,
+      })
+      .where('id', '=', runId)
+      .where('status', 'in', ['queued', 'running', 'failed', 'timed_out'])
+      .execute();
   }
 
   /** Functions whose current version has a trigger for this event. */
-  async subscribers(type: string, target: string | null, operation: string): Promise<Subscriber[]> {
-    const { rows } = await this.pool.query<Subscriber>(
-      `SELECT DISTINCT f.id AS "functionId", v.id AS "versionId", v.version, v.retries, v.backoff_ms AS "backoffMs"
-         FROM function_triggers t
-         JOIN functions f ON f.id = t.function_id
-         JOIN function_versions v ON v.function_id = f.id AND v.version = f.current_version
-        WHERE t.type = $1 AND t.target IS NOT DISTINCT FROM $2 AND $3 = ANY(t.events)`,
-      [type, target, operation],
-    );
-    return rows;
+  subscribers(type: string, target: string | null, operation: string): Promise<Subscriber[]> {
+    return this.db
+      .selectFrom('function_triggers as t')
+      .innerJoin('functions as f', 'f.id', 't.function_id')
+      .innerJoin('function_versions as v', (j) => j.onRef('v.function_id', '=', 'f.id').onRef('v.version', '=', 'f.current_version'))
+      .select(SUBSCRIBER)
+      .distinct()
+      .where('t.type', '=', type)
+      .where(sql<boolean>`t.target IS NOT DISTINCT FROM ${target}`)
+      .where(sql<boolean>`${operation} = ANY(t.events)`)
+      .execute();
   }
 
   /** The current version of one function (for a schedule tick); null when it is gone. */
   async scheduled(functionId: string): Promise<Subscriber | null> {
-    const { rows } = await this.pool.query<Subscriber>(
-      `SELECT f.id AS "functionId", v.id AS "versionId", v.version, v.retries, v.backoff_ms AS "backoffMs"
-         FROM functions f JOIN function_versions v ON v.function_id = f.id AND v.version = f.current_version
-        WHERE f.id = $1 AND EXISTS (SELECT 1 FROM function_triggers t WHERE t.function_id = f.id AND t.type = 'schedule')`,
-      [functionId],
-    );
-    return rows[0] ?? null;
+    const row = await this.db
+      .selectFrom('functions as f')
+      .innerJoin('function_versions as v', (j) => j.onRef('v.function_id', '=', 'f.id').onRef('v.version', '=', 'f.current_version'))
+      .select(SUBSCRIBER)
+      .where('f.id', '=', functionId)
+      .where((eb) =>
+        eb.exists(eb.selectFrom('function_triggers as t').select('t.id').whereRef('t.function_id', '=', 'f.id').where('t.type', '=', 'schedule')),
+      )
+      .executeTakeFirst();
+    return row ?? null;
   }
 
   /**
@@ -222,37 +258,59 @@ export class FunctionRunsRepository {
     eventId: string,
     event: unknown,
   ): Promise<{ runId: string; created: boolean; status: string }> {
-    const { rows } = await this.pool.query<{ run_id: string }>(
-      `WITH receipt AS (
-         INSERT INTO function_event_receipts (function_id, event_id, run_id)
-         VALUES ($1, $2, gen_random_uuid())
-         ON CONFLICT (function_id, event_id) DO NOTHING
-         RETURNING run_id
-       )
-       INSERT INTO function_runs (id, function_id, version_id, version, trigger, event_id, event, max_attempts)
-       SELECT run_id, $1, $3, $4, $5, $2, $6::jsonb, $7 FROM receipt
-       RETURNING id AS run_id`,
-      [sub.functionId, eventId, sub.versionId, sub.version, trigger, JSON.stringify(event), sub.retries + 1],
-    );
-    if (rows[0]) return { runId: rows[0].run_id, created: true, status: 'queued' };
-    const existing = await this.pool.query<{ run_id: string; status: string | null }>(
-      `SELECT e.run_id, r.status FROM function_event_receipts e LEFT JOIN function_runs r ON r.id = e.run_id
-        WHERE e.function_id = $1 AND e.event_id = $2`,
-      [sub.functionId, eventId],
-    );
-    const row = existing.rows[0]!;
-    return { runId: row.run_id, created: false, status: row.status ?? 'gone' };
+    const created = await this.db
+      .with('receipt', (db) =>
+        db
+          .insertInto('function_event_receipts')
+          .values({ function_id: sub.functionId, event_id: eventId, run_id: sql<string>`gen_random_uuid()` })
+          .onConflict((oc) => oc.columns(['function_id', 'event_id']).doNothing())
+          .returning('run_id'),
+      )
+      .insertInto('function_runs')
+      .columns(['id', 'function_id', 'version_id', 'version', 'trigger', 'event_id', 'event', 'max_attempts'])
+      .expression((eb) =>
+        eb
+          .selectFrom('receipt')
+          .select([
+            'run_id',
+            sql<string>`${sub.functionId}::uuid`.as('function_id'),
+            sql<string>`${sub.versionId}::uuid`.as('version_id'),
+            sql<number>`${sub.version}::int`.as('version'),
+            sql<string>`${trigger}::text`.as('trigger'),
+            sql<string>`${eventId}::uuid`.as('event_id'),
+            sql<unknown>`${JSON.stringify(event)}::jsonb`.as('event'),
+            sql<number>`${sub.retries + 1}::int`.as('max_attempts'),
+          ]),
+      )
+      .returning('id')
+      .executeTakeFirst();
+    if (created) return { runId: created.id, created: true, status: 'queued' };
+    const existing = await this.db
+      .selectFrom('function_event_receipts as e')
+      .leftJoin('function_runs as r', 'r.id', 'e.run_id')
+      .select(['e.run_id', 'r.status'])
+      .where('e.function_id', '=', sub.functionId)
+      .where('e.event_id', '=', eventId)
+      .executeTakeFirstOrThrow();
+    return { runId: existing.run_id, created: false, status: existing.status ?? 'gone' };
   }
 
   /** Queued runs older than `olderThanMs` (their job may have been lost); for the sweeper. */
-  async staleQueued(olderThanMs: number, limit: number): Promise<{ id: string; maxAttempts: number; backoffMs: number }[]> {
-    const { rows } = await this.pool.query<{ id: string; maxAttempts: number; backoffMs: number }>(
-      `SELECT r.id, r.max_attempts AS "maxAttempts", v.backoff_ms AS "backoffMs"
-         FROM function_runs r JOIN function_versions v ON v.id = r.version_id
-        WHERE r.status = 'queued' AND r.created_at < now() - make_interval(secs => $1::double precision / 1000)
-        ORDER BY r.created_at LIMIT $2`,
-      [olderThanMs, limit],
-    );
-    return rows;
+  staleQueued(olderThanMs: number, limit: number): Promise<{ id: string; maxAttempts: number; backoffMs: number }[]> {
+    return this.db
+      .selectFrom('function_runs as r')
+      .innerJoin('function_versions as v', 'v.id', 'r.version_id')
+      .select(['r.id', 'r.max_attempts as maxAttempts', 'v.backoff_ms as backoffMs'])
+      .where('r.status', '=', 'queued')
+      .where('r.created_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanMs}::double precision / 1000)`)
+      .orderBy('r.created_at')
+      .limit(limit)
+      .execute();
   }
+}
+
+/** A context row with its status and error typed as the worker wrote them. */
+function contextOf<R extends ContextRow>(row: R | undefined): (Omit<R, 'status' | 'error'> & { status: RunStatus; error: RunError | null }) | null {
+  if (!row) return null;
+  return { ...row, status: row.status as RunStatus, error: row.error as RunError | null }; // statuses and errors are written by this worker only
 }

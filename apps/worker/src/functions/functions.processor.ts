@@ -2,11 +2,14 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import {
+  attemptVerdict,
   mapStack,
   mintRunToken,
   parseSourceMap,
+  resultOf,
   type RunTokenClaims,
   runTokenSecret,
   type RunError,
@@ -104,8 +107,8 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
   private readonly logger = new Logger(FunctionsProcessor.name);
   private readonly secrets: SecretBox;
   private readonly tokenSecret: string;
-  private readonly codeCache = new Map<string, VersionCode>();
-  private readonly functionIds = new Map<string, string>();
+  private readonly codeCache = new LRUCache<string, VersionCode>({ max: CODE_CACHE_SIZE });
+  private readonly functionIds = new LRUCache<string, string>({ max: FUNCTION_ID_CACHE_SIZE });
   /** Runs in progress on this worker, by function (fair share). */
   private readonly active = new Map<string, number>();
   private activeTotal = 0;
@@ -212,10 +215,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     const known = this.functionIds.get(runId);
     if (known) return known;
     const functionId = await this.runs.functionOf(runId);
-    if (functionId) {
-      if (this.functionIds.size >= FUNCTION_ID_CACHE_SIZE) this.functionIds.delete(this.functionIds.keys().next().value!);
-      this.functionIds.set(runId, functionId);
-    }
+    if (functionId) this.functionIds.set(runId, functionId);
     return functionId;
   }
 
@@ -300,8 +300,13 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
   ): Promise<FunctionRunResult> {
     const outcome = storableOutcome(raw);
     const succeeded = outcome.status === 'succeeded';
-    const lastAttempt = attempt >= run.maxAttempts || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const status: RunStatus = succeeded || !lastAttempt || run.maxAttempts <= 1 ? outcome.status : 'dead';
+    const { status, retry } = attemptVerdict({
+      outcome: outcome.status,
+      attempt,
+      maxAttempts: run.maxAttempts,
+      jobAttemptsMade: job.attemptsMade,
+      jobAttempts: job.opts.attempts ?? 1,
+    });
     const error = outcome.error ?? null;
     await this.store(run, {
       status,
@@ -320,7 +325,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     } else if (error?.code === 'SANDBOX_CRASHED') {
       this.logger.warn({ msg: 'function run lost its sandbox host', runId: run.id, functionId: run.functionId, attempt, error: error.message });
     }
-    if (!succeeded && !lastAttempt) {
+    if (retry) {
       // BullMQ retries after the backoff; the run shows the failed attempt meanwhile.
       throw new Error(`${error?.code ?? 'FAILED'}: ${error?.message ?? 'the run failed'}`);
     }
@@ -359,7 +364,6 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     const row = await this.runs.code(versionId);
     if (row === null) return null;
     const code = { code: row.code, map: parseSourceMap(row.sourceMap) };
-    if (this.codeCache.size >= CODE_CACHE_SIZE) this.codeCache.delete(this.codeCache.keys().next().value!);
     this.codeCache.set(versionId, code);
     return code;
   }
@@ -384,11 +388,4 @@ function storableOutcome(outcome: RunOutcome): RunOutcome {
   };
   const logs: RunLogLine[] = outcome.logs.map((l) => ({ ...l, message: storableString(l.message) }));
   return { ...outcome, logs, error, result: outcome.result === undefined ? undefined : storableJson(outcome.result) };
-}
-
-function resultOf(run: RunContext): FunctionRunResult {
-  const result: FunctionRunResult = { runId: run.id, status: run.status, durationMs: run.durationMs };
-  if (run.result !== null && run.result !== undefined) result.result = run.result;
-  if (run.error) result.error = { code: run.error.code, message: run.error.message };
-  return result;
 }

@@ -1,64 +1,94 @@
-import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Queue } from 'bullmq';
-import type pg from 'pg';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { sql } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { PG_POOL } from '#libs/database';
+import { type Db, KYSELY } from '#libs/database';
 import { FINAL_STATUSES } from '#libs/functions';
-import { type JobResult, QueueName, SystemJob } from '#libs/queue';
+import type { JobResult, QueueName, SystemJob } from '#libs/queue';
 import { deleteInChunks } from '../common/chunked-delete.js';
-import { upsertSystemScheduler } from '../system/sweeps.js';
 
 /** Rows deleted per statement, so one sweep never holds long locks or a huge transaction. */
 const CHUNK = 5_000;
-const SCHEDULER_ID = 'retention-sweep';
+/** Guests deleted per statement (each takes its sessions and tokens along). */
+const GUEST_CHUNK = 1_000;
 
 export type RetentionResult = JobResult<typeof QueueName.System, typeof SystemJob.RetentionSweep>;
+export type GuestCleanupResult = JobResult<typeof QueueName.System, typeof SystemJob.GuestCleanup>;
 
 /**
- * Keeps the event tables bounded: finished function runs older than FUNCTIONS_RUN_RETENTION_DAYS,
- * receipts that old whose run is gone (a run still kept keeps its receipt), and published outbox rows (the relay deletes what it
- * publishes; rows marked published by older versions are dropped here). A BullMQ job
- * scheduler on the system queue ticks every RETENTION_SWEEP_INTERVAL_MS, so however many
- * workers run, one of them sweeps per tick.
+ * Keeps tables bounded. Two sweeps, each a job of the system queue ticked every
+ * RETENTION_SWEEP_INTERVAL_MS by its job scheduler (system/sweeps.ts), so however many
+ * workers run, one of them sweeps per tick:
+ * - `sweep()`: finished function runs older than FUNCTIONS_RUN_RETENTION_DAYS, receipts that
+ *   old whose run is gone (a run still kept keeps its receipt), and published outbox rows
+ *   (the relay deletes what it publishes; rows marked published by older versions go here);
+ * - `sweepGuests()`: abandoned guests, anonymous users created more than
+ *   AUTH_GUEST_RETENTION_HOURS ago none of whose sessions was refreshed within that time (an
+ *   app in use refreshes its access token every JWT_ACCESS_TTL_SECONDS). Their sessions and
+ *   tokens go with them (foreign keys); documents and files they owned stay, as for any
+ *   deleted account (docs/auth.md).
  */
 @Injectable()
-export class RetentionSweep implements OnApplicationBootstrap {
+export class RetentionSweep {
   private readonly logger = new Logger(RetentionSweep.name);
 
   constructor(
-    @Inject(PG_POOL) private readonly pool: pg.Pool,
-    @InjectQueue(QueueName.System) private readonly queue: Queue,
+    @Inject(KYSELY) private readonly db: Db,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await upsertSystemScheduler(this.queue, SCHEDULER_ID, this.config.RETENTION_SWEEP_INTERVAL_MS, SystemJob.RetentionSweep, this.logger);
-  }
-
   async sweep(): Promise<RetentionResult> {
     const days = this.config.FUNCTIONS_RUN_RETENTION_DAYS;
-    const runs = await this.chunked(
-      `DELETE FROM function_runs WHERE id IN (
-         SELECT id FROM function_runs WHERE status = ANY($1::text[]) AND created_at < now() - make_interval(days => $2) LIMIT ${CHUNK})`,
-      [FINAL_STATUSES, days],
+    const before = sql<Date>`now() - make_interval(days => ${days})`;
+    const runs = await deleteInChunks(CHUNK, () =>
+      this.db
+        .deleteFrom('function_runs')
+        .where('id', 'in', (eb) =>
+          eb.selectFrom('function_runs').select('id').where('status', 'in', FINAL_STATUSES).where('created_at', '<', before).limit(CHUNK),
+        )
+        .executeTakeFirstOrThrow(),
     );
-    const receipts = await this.chunked(
-      `DELETE FROM function_event_receipts WHERE id IN (
-         SELECT e.id FROM function_event_receipts e
-          WHERE e.created_at < now() - make_interval(days => $1) AND NOT EXISTS (SELECT 1 FROM function_runs r WHERE r.id = e.run_id)
-          LIMIT ${CHUNK})`,
-      [days],
+    const receipts = await deleteInChunks(CHUNK, () =>
+      this.db
+        .deleteFrom('function_event_receipts')
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('function_event_receipts as e')
+            .select('e.id')
+            .where('e.created_at', '<', before)
+            .where((eb) => eb.not(eb.exists(eb.selectFrom('function_runs as r').select('r.id').whereRef('r.id', '=', 'e.run_id'))))
+            .limit(CHUNK),
+        )
+        .executeTakeFirstOrThrow(),
     );
-    const outbox = await this.chunked(
-      `DELETE FROM outbox_events WHERE id IN (SELECT id FROM outbox_events WHERE published_at IS NOT NULL LIMIT ${CHUNK})`,
-      [],
+    const outbox = await deleteInChunks(CHUNK, () =>
+      this.db
+        .deleteFrom('outbox_events')
+        .where('id', 'in', (eb) => eb.selectFrom('outbox_events').select('id').where('published_at', 'is not', null).limit(CHUNK))
+        .executeTakeFirstOrThrow(),
     );
     if (runs + receipts + outbox > 0) this.logger.log(`retention: deleted ${runs} runs, ${receipts} receipts, ${outbox} outbox rows`);
     return { runs, receipts, outbox };
   }
 
-  private chunked(text: string, values: unknown[]): Promise<number> {
-    return deleteInChunks(this.pool, text, values, CHUNK);
+  async sweepGuests(): Promise<GuestCleanupResult> {
+    const since = sql<Date>`now() - make_interval(hours => ${this.config.AUTH_GUEST_RETENTION_HOURS})`;
+    const guests = await deleteInChunks(GUEST_CHUNK, () =>
+      this.db
+        .deleteFrom('users')
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('users as u')
+            .select('u.id')
+            .where('u.is_anonymous', '=', true)
+            .where('u.created_at', '<', since)
+            .where((eb) =>
+              eb.not(eb.exists(eb.selectFrom('sessions as s').select('s.id').whereRef('s.user_id', '=', 'u.id').where('s.last_used_at', '>=', since))),
+            )
+            .limit(GUEST_CHUNK),
+        )
+        .executeTakeFirstOrThrow(),
+    );
+    if (guests > 0) this.logger.log(`guest cleanup: deleted ${guests} abandoned guests`);
+    return { guests };
   }
 }

@@ -1,11 +1,74 @@
-import type { Logger } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { QueueName, type SweepJob, SystemJob } from '#libs/queue';
+import { EmailSweeper } from '../email/email-sweeper.js';
+import { RunSweeper } from '../functions/run-sweeper.js';
+import { OutboxRelay } from '../outbox/outbox-relay.js';
+import { RetentionSweep } from '../retention/retention.js';
 
 /**
- * Registers a periodic job of the system queue as a BullMQ job scheduler. Upserting is
- * idempotent: every worker registers the same scheduler (same id), so however many workers
- * run, one of them takes each tick. A failure (Redis down at boot) is logged, not fatal.
+ * A periodic sweep of the worker: a job of the system queue ticked by a BullMQ job scheduler
+ * of the same id, so however many workers run, one of them takes each tick, and no worker
+ * keeps a timer of its own for it.
  */
-export async function upsertSystemScheduler(queue: Queue, id: string, every: number, jobName: string, logger: Logger): Promise<void> {
-  await queue.upsertJobScheduler(id, { every }, { name: jobName, data: {} }).catch((err: Error) => logger.warn(`${id} scheduler: ${err.message}`));
+export interface Sweep {
+  readonly job: SweepJob;
+  /** The tick interval; 0 switches the sweep off (its scheduler is removed). */
+  readonly everyMs: number;
+  run(): Promise<unknown>;
+}
+
+/** The worker's sweeps, and the one place their schedulers are registered. */
+@Injectable()
+export class Sweeps {
+  private readonly logger = new Logger(Sweeps.name);
+  readonly all: readonly Sweep[];
+
+  constructor(
+    retention: RetentionSweep,
+    relay: OutboxRelay,
+    runs: RunSweeper,
+    emails: EmailSweeper,
+    @InjectQueue(QueueName.System) private readonly queue: Queue,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.all = [
+      { job: SystemJob.RetentionSweep, everyMs: config.RETENTION_SWEEP_INTERVAL_MS, run: () => retention.sweep() },
+      { job: SystemJob.GuestCleanup, everyMs: config.RETENTION_SWEEP_INTERVAL_MS, run: () => retention.sweepGuests() },
+      { job: SystemJob.OutboxPoll, everyMs: config.OUTBOX_POLL_MS, run: async () => ({ published: await relay.poll() }) },
+      { job: SystemJob.RunSweep, everyMs: 60_000, run: async () => ({ enqueued: await runs.sweep() }) },
+      { job: SystemJob.EmailSweep, everyMs: config.EMAIL_SWEEP_INTERVAL_MS, run: async () => ({ enqueued: await emails.sweep() }) },
+    ];
+  }
+
+  find(job: string): Sweep | undefined {
+    return this.all.find((s) => s.job === job);
+  }
+
+  /**
+   * Registers (or removes) the job scheduler of each sweep; one already registered with the
+   * same interval is left alone (its next tick stays). Every worker does this at start, and
+   * again on ScheduleSync's resync, so a Redis flush loses no sweep. A failure (Redis down)
+   * is logged, not fatal.
+   */
+  async schedule(): Promise<void> {
+    for (const sweep of this.all) {
+      try {
+        const current = await this.queue.getJobScheduler(sweep.job);
+        if (sweep.everyMs === 0) {
+          if (current) await this.queue.removeJobScheduler(sweep.job);
+        } else if (current?.every !== sweep.everyMs) {
+          await this.queue.upsertJobScheduler(
+            sweep.job,
+            { every: sweep.everyMs },
+            { name: sweep.job, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+          );
+        }
+      } catch (err) {
+        this.logger.warn(`${sweep.job} scheduler: ${(err as Error).message}`);
+      }
+    }
+  }
 }
