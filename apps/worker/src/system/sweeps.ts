@@ -9,11 +9,13 @@ import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { RetentionSweep } from '../retention/retention.js';
 
 /**
- * A periodic sweep of the worker: a job of the system queue ticked by a BullMQ job scheduler
- * of the same id, so however many workers run, one of them takes each tick, and no worker
+ * A periodic sweep of the worker: a job of the system queue ticked by a BullMQ job scheduler,
+ * so however many workers run, one of them takes each tick, and no worker
  * keeps a timer of its own for it.
  */
 export interface Sweep {
+  /** The job scheduler's id (one per sweep, whichever worker upserts it). */
+  readonly id: string;
   readonly job: SweepJob;
   /** The tick interval; 0 switches the sweep off (its scheduler is removed). */
   readonly everyMs: number;
@@ -35,11 +37,11 @@ export class Sweeps {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.all = [
-      { job: SystemJob.RetentionSweep, everyMs: config.RETENTION_SWEEP_INTERVAL_MS, run: () => retention.sweep() },
-      { job: SystemJob.GuestCleanup, everyMs: config.RETENTION_SWEEP_INTERVAL_MS, run: () => retention.sweepGuests() },
-      { job: SystemJob.OutboxPoll, everyMs: config.OUTBOX_POLL_MS, run: async () => ({ published: await relay.poll() }) },
-      { job: SystemJob.RunSweep, everyMs: 60_000, run: async () => ({ enqueued: await runs.sweep() }) },
-      { job: SystemJob.EmailSweep, everyMs: config.EMAIL_SWEEP_INTERVAL_MS, run: async () => ({ enqueued: await emails.sweep() }) },
+      { id: 'retention-sweep', job: SystemJob.RetentionSweep, everyMs: config.RETENTION_SWEEP_INTERVAL_MS, run: () => retention.sweep() },
+      { id: 'guest-cleanup', job: SystemJob.GuestCleanup, everyMs: config.RETENTION_SWEEP_INTERVAL_MS, run: () => retention.sweepGuests() },
+      { id: 'outbox-poll', job: SystemJob.OutboxPoll, everyMs: config.OUTBOX_POLL_MS, run: async () => ({ published: await relay.poll() }) },
+      { id: 'run-sweep', job: SystemJob.RunSweep, everyMs: 60_000, run: async () => ({ enqueued: await runs.sweep() }) },
+      { id: 'email-sweep', job: SystemJob.EmailSweep, everyMs: config.EMAIL_SWEEP_INTERVAL_MS, run: async () => ({ enqueued: await emails.sweep() }) },
     ];
   }
 
@@ -56,18 +58,18 @@ export class Sweeps {
   async schedule(): Promise<void> {
     for (const sweep of this.all) {
       try {
-        const current = await this.queue.getJobScheduler(sweep.job);
+        const current = await this.queue.getJobScheduler(sweep.id);
         if (sweep.everyMs === 0) {
-          if (current) await this.queue.removeJobScheduler(sweep.job);
+          if (current) await this.queue.removeJobScheduler(sweep.id);
         } else if (current?.every !== sweep.everyMs) {
           await this.queue.upsertJobScheduler(
-            sweep.job,
+            sweep.id,
             { every: sweep.everyMs },
             { name: sweep.job, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
           );
         }
       } catch (err) {
-        this.logger.warn(`${sweep.job} scheduler: ${(err as Error).message}`);
+        this.logger.warn(`${sweep.id} scheduler: ${(err as Error).message}`);
       }
     }
   }
