@@ -27,16 +27,10 @@ import { FunctionResults } from './functions.results.js';
 /** How much longer than the function's own timeout a synchronous invoke waits (queueing). */
 const SYNC_WAIT_GRACE_MS = 15_000;
 
-export interface FunctionView {
+export interface FunctionView extends VersionSettings {
   name: string;
   version: number;
   language: string;
-  triggers: Trigger[];
-  timeoutMs: number;
-  memoryMb: number;
-  retries: number;
-  backoffMs: number;
-  concurrency: number;
   /** The version this one copied, when it is a rollback. */
   rollbackOf: number | null;
   secretNames: string[];
