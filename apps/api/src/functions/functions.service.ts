@@ -156,9 +156,10 @@ export class FunctionsService {
   }
 
   async list(limit: number, cursor: string | undefined): Promise<{ items: FunctionView[]; nextCursor: string | null }> {
-    const after = cursor === undefined ? undefined : decodeCursor(cursor, (v) => (typeof v === 'string' ? v : undefined));
-    const page = pageOf(await this.repo.list(limit + 1, after), limit, (f) => f.name);
-    return { items: page.items.map((f) => toFunctionView(f, false)), nextCursor: page.nextCursor };
+    // The cursor is the last name on the page (the query validates it as a name); one more row says whether a page follows.
+    const fns = await this.repo.list(limit + 1, cursor);
+    const items = fns.slice(0, limit);
+    return { items: items.map((f) => toFunctionView(f, false)), nextCursor: fns.length > limit ? items.at(-1)!.name : null };
   }
 
   async versions(name: string): Promise<{ items: (Omit<VersionRecord, 'id' | 'createdAt'> & { createdAt: string })[]; nextCursor: null }> {
