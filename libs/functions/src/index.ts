@@ -2,7 +2,7 @@ export { SecretBox } from './secrets.js';
 export { uuidFromName } from './ids.js';
 export * from './types.js';
 export { enqueueRun, insertRun, type NewRun, resultOf, type RunJobSpec, type RunResultFields, type RunRecord } from './runs.js';
-export { attemptVerdict, type AttemptVerdict, abandonedStatus } from './run-status.js';
+export { type AttemptStatus, attemptVerdict, type AttemptVerdict } from './run-status.js';
 export { rotateFunctionSecrets, type RotationResult } from './rotate-secrets.js';
 export { STORABLE_MAX_DEPTH, storableJson, storableString } from './storable.js';
 export { mapStack, parseSourceMap, type SourceMap } from './source-map.js';

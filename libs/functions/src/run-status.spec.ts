@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { abandonedStatus, attemptVerdict } from './run-status.js';
+import { attemptVerdict } from './run-status.js';
 
 const attempt = (outcome: 'succeeded' | 'failed' | 'timed_out', n: number, maxAttempts: number, jobAttemptsMade = n - 1, jobAttempts = maxAttempts) =>
   attemptVerdict({ outcome, attempt: n, maxAttempts, jobAttemptsMade, jobAttempts });
@@ -32,12 +32,5 @@ describe('attemptVerdict', () => {
 
   it('an attempt past the run count (a stalled job run again) is the last', () => {
     expect(attempt('failed', 4, 3, 1, 3)).toEqual({ status: 'dead', retry: false });
-  });
-});
-
-describe('abandonedStatus', () => {
-  it('dead for a run with retries, failed for one without', () => {
-    expect(abandonedStatus(3)).toBe('dead');
-    expect(abandonedStatus(1)).toBe('failed');
   });
 });

@@ -29,8 +29,3 @@ export function attemptVerdict(a: {
   if (!last) return { status: a.outcome, retry: true };
   return { status: a.maxAttempts > 1 ? 'dead' : a.outcome, retry: false };
 }
-
-/** The status of a run the queue gave up on outside the function (e.g. it stalled too often). */
-export function abandonedStatus(maxAttempts: number): Extract<RunStatus, 'dead' | 'failed'> {
-  return maxAttempts > 1 ? 'dead' : 'failed';
-}

@@ -4,6 +4,7 @@ import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { pgErrorOf } from '#libs/database';
 import {
   attemptVerdict,
   mapStack,
@@ -344,9 +345,9 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     try {
       await this.runs.finish(run.id, finish);
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
+      const code = pgErrorOf(err)?.code;
       // Only a refusal of the content (class 22: data exception, 54: too complex); anything else is the database being unavailable.
-      if (typeof code !== 'string' || !/^(22|54)/.test(code)) throw err;
+      if (code === undefined || !/^(22|54)/.test(code)) throw err;
       this.logger.warn({ msg: 'function run outcome could not be stored as it is; stored without result and logs', runId: run.id, pgCode: code });
       await this.runs.finish(run.id, {
         ...finish,
