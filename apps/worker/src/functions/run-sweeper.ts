@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { enqueueRun } from '#libs/functions';
 import { QueueName } from '#libs/queue';
@@ -12,21 +12,15 @@ import { FunctionRunsRepository } from './function-runs.repository.js';
  */
 @Injectable()
 export class RunSweeper {
-  private readonly logger = new Logger(RunSweeper.name);
-
   constructor(
     private readonly runs: FunctionRunsRepository,
     @InjectQueue(QueueName.Functions) private readonly queue: Queue,
   ) {}
 
+  /** One pass; returns how many runs it enqueued (a failure is logged by the system processor). */
   async sweep(olderThanMs = 60_000): Promise<number> {
-    try {
-      const stale = await this.runs.staleQueued(olderThanMs, 500);
-      for (const run of stale) await enqueueRun(this.queue, { runId: run.id, attempts: run.maxAttempts, backoffMs: run.backoffMs });
-      return stale.length;
-    } catch (err) {
-      this.logger.warn(`run sweep: ${(err as Error).message}`);
-      return 0;
-    }
+    const stale = await this.runs.staleQueued(olderThanMs, 500);
+    for (const run of stale) await enqueueRun(this.queue, { runId: run.id, attempts: run.maxAttempts, backoffMs: run.backoffMs });
+    return stale.length;
   }
 }

@@ -37,57 +37,30 @@ export class RetentionSweep {
   ) {}
 
   async sweep(): Promise<RetentionResult> {
-    const days = this.config.FUNCTIONS_RUN_RETENTION_DAYS;
-    const before = sql<Date>`now() - make_interval(days => ${days})`;
-    const runs = await deleteInChunks(CHUNK, () =>
-      this.db
-        .deleteFrom('function_runs')
-        .where('id', 'in', (eb) =>
-          eb.selectFrom('function_runs').select('id').where('status', 'in', FINAL_STATUSES).where('created_at', '<', before).limit(CHUNK),
-        )
-        .executeTakeFirstOrThrow(),
-    );
-    const receipts = await deleteInChunks(CHUNK, () =>
-      this.db
-        .deleteFrom('function_event_receipts')
-        .where('id', 'in', (eb) =>
-          eb
-            .selectFrom('function_event_receipts as e')
-            .select('e.id')
-            .where('e.created_at', '<', before)
-            .where((eb) => eb.not(eb.exists(eb.selectFrom('function_runs as r').select('r.id').whereRef('r.id', '=', 'e.run_id'))))
-            .limit(CHUNK),
-        )
-        .executeTakeFirstOrThrow(),
-    );
-    const outbox = await deleteInChunks(CHUNK, () =>
-      this.db
-        .deleteFrom('outbox_events')
-        .where('id', 'in', (eb) => eb.selectFrom('outbox_events').select('id').where('published_at', 'is not', null).limit(CHUNK))
-        .executeTakeFirstOrThrow(),
-    );
+    const before = sql<Date>`now() - make_interval(days => ${this.config.FUNCTIONS_RUN_RETENTION_DAYS})`;
+    const expiredRuns = this.db.selectFrom('function_runs').select('id').where('status', 'in', FINAL_STATUSES).where('created_at', '<', before);
+    const orphanReceipts = this.db
+      .selectFrom('function_event_receipts as e')
+      .select('e.id')
+      .where('e.created_at', '<', before)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('function_runs as r').select('r.id').whereRef('r.id', '=', 'e.run_id'))));
+    const publishedOutbox = this.db.selectFrom('outbox_events').select('id').where('published_at', 'is not', null);
+    const runs = await deleteInChunks(this.db, 'function_runs', expiredRuns.limit(CHUNK), CHUNK);
+    const receipts = await deleteInChunks(this.db, 'function_event_receipts', orphanReceipts.limit(CHUNK), CHUNK);
+    const outbox = await deleteInChunks(this.db, 'outbox_events', publishedOutbox.limit(CHUNK), CHUNK);
     if (runs + receipts + outbox > 0) this.logger.log(`retention: deleted ${runs} runs, ${receipts} receipts, ${outbox} outbox rows`);
     return { runs, receipts, outbox };
   }
 
   async sweepGuests(): Promise<GuestCleanupResult> {
     const since = sql<Date>`now() - make_interval(hours => ${this.config.AUTH_GUEST_RETENTION_HOURS})`;
-    const guests = await deleteInChunks(GUEST_CHUNK, () =>
-      this.db
-        .deleteFrom('users')
-        .where('id', 'in', (eb) =>
-          eb
-            .selectFrom('users as u')
-            .select('u.id')
-            .where('u.is_anonymous', '=', true)
-            .where('u.created_at', '<', since)
-            .where((eb) =>
-              eb.not(eb.exists(eb.selectFrom('sessions as s').select('s.id').whereRef('s.user_id', '=', 'u.id').where('s.last_used_at', '>=', since))),
-            )
-            .limit(GUEST_CHUNK),
-        )
-        .executeTakeFirstOrThrow(),
-    );
+    const abandoned = this.db
+      .selectFrom('users as u')
+      .select('u.id')
+      .where('u.is_anonymous', '=', true)
+      .where('u.created_at', '<', since)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('sessions as s').select('s.id').whereRef('s.user_id', '=', 'u.id').where('s.last_used_at', '>=', since))));
+    const guests = await deleteInChunks(this.db, 'users', abandoned.limit(GUEST_CHUNK), GUEST_CHUNK);
     if (guests > 0) this.logger.log(`guest cleanup: deleted ${guests} abandoned guests`);
     return { guests };
   }

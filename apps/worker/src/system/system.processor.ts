@@ -1,5 +1,5 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import type { OnApplicationBootstrap } from '@nestjs/common';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { type JobData, type JobResult, QueueName, SystemJob } from '#libs/queue';
 import { Sweeps } from './sweeps.js';
@@ -15,6 +15,8 @@ const CONCURRENCY = 4;
  */
 @Processor(QueueName.System)
 export class SystemProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger(SystemProcessor.name);
+
   constructor(private readonly sweeps: Sweeps) {
     super();
   }
@@ -30,5 +32,11 @@ export class SystemProcessor extends WorkerHost implements OnApplicationBootstra
     if (job.name !== SystemJob.Ping) throw new Error(`Unknown job ${job.name} on queue ${QueueName.System}`);
     const { sentAt } = (job as PingJob).data;
     return { pong: true, sentAt, workerPid: process.pid };
+  }
+
+  /** A failed sweep is logged here, once for all of them; its next tick tries again. */
+  @OnWorkerEvent('failed')
+  onFailed(job: Job | undefined, err: Error): void {
+    if (job && this.sweeps.find(job.name)) this.logger.warn(`${job.name} failed: ${err.message}; trying again on the next tick`);
   }
 }
