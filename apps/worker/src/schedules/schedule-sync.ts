@@ -46,7 +46,7 @@ export class ScheduleSync implements OnApplicationBootstrap, BeforeApplicationSh
       clearTimeout(this.debounce);
       this.debounce = setTimeout(() => void this.sync(), 50);
     });
-    this.timer = setInterval(() => void this.sync().then(() => (this.stopped ? undefined : this.sweeps.schedule())), RESYNC_MS);
+    this.timer = setInterval(() => void this.sync(true), RESYNC_MS);
     this.timer.unref();
   }
 
@@ -58,9 +58,12 @@ export class ScheduleSync implements OnApplicationBootstrap, BeforeApplicationSh
     await this.running;
   }
 
-  /** One sync at a time; a request during a sync runs after it. */
-  sync(): Promise<void> {
-    this.running = this.running.then(() => (this.stopped ? undefined : this.syncOnce()));
+  /** One sync at a time; a request during a sync runs after it. `withSweeps`: the sweeps' schedulers too. */
+  sync(withSweeps = false): Promise<void> {
+    this.running = this.running.then(async () => {
+      if (!this.stopped) await this.syncOnce();
+      if (withSweeps && !this.stopped) await this.sweeps.schedule();
+    });
     return this.running;
   }
 
