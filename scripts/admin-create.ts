@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '#libs/config';
-import { createPgPool, PrismaService } from '#libs/database';
+import { createPgPool, PrismaService, withTransaction } from '#libs/database';
 import { emailSchema, passwordSchema } from '../apps/api/src/auth/auth.dto.js';
 import { hashPassword } from '../apps/api/src/auth/password.js';
 
@@ -21,16 +21,23 @@ try {
   const passwordHash = password?.success ? await hashPassword(password.data) : undefined;
   const existing = await prisma.user.findUnique({ where: { email: email.data } });
   if (!existing && !passwordHash) fail('A new admin needs a password: --password or ADMIN_PASSWORD.');
-  const user = await prisma.$transaction(async (tx) => {
+  const user = await withTransaction(pool, async ({ db }) => {
     const saved = existing
-      ? await tx.user.update({
-          where: { id: existing.id },
-          data: { roles: [...new Set([...existing.roles, 'admin'])], disabled: false, ...(passwordHash ? { passwordHash } : {}) },
-        })
-      : await tx.user.create({ data: { email: email.data, passwordHash: passwordHash!, roles: ['admin'], emailVerified: true } });
-    await tx.auditLog.create({
-      data: { event: 'role.change', userId: saved.id, actor: 'cli:admin:create', data: { before: existing?.roles ?? [], after: saved.roles } },
-    });
+      ? await db
+          .updateTable('users')
+          .set({ roles: [...new Set([...existing.roles, 'admin'])], disabled: false, updated_at: new Date(), ...(passwordHash ? { password_hash: passwordHash } : {}) })
+          .where('id', '=', existing.id)
+          .returning(['id', 'email', 'roles'])
+          .executeTakeFirstOrThrow()
+      : await db
+          .insertInto('users')
+          .values({ email: email.data, password_hash: passwordHash!, roles: ['admin'], email_verified: true, updated_at: new Date() })
+          .returning(['id', 'email', 'roles'])
+          .executeTakeFirstOrThrow();
+    await db
+      .insertInto('audit_logs')
+      .values({ event: 'role.change', user_id: saved.id, actor: 'cli:admin:create', data: JSON.stringify({ before: existing?.roles ?? [], after: saved.roles }) })
+      .execute();
     return saved;
   });
   process.stdout.write(`${existing ? 'Made admin' : 'Created admin'}: ${user.email} (${user.id})\n`);

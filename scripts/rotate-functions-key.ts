@@ -1,5 +1,5 @@
 import { loadConfig } from '#libs/config';
-import { createPgPool, PrismaService } from '#libs/database';
+import { createPgPool } from '#libs/database';
 import { rotateFunctionSecrets, SecretBox } from '#libs/functions';
 
 // Re-encrypts functions' secrets after FUNCTIONS_SECRET_KEY changes (ops/rotate-secrets.sh):
@@ -12,15 +12,13 @@ if (!oldKey) fail('Set OLD_FUNCTIONS_SECRET_KEY to the previous key (or to the J
 if (oldKey === config.FUNCTIONS_SECRET_KEY) fail('OLD_FUNCTIONS_SECRET_KEY and FUNCTIONS_SECRET_KEY are the same.');
 
 const pool = createPgPool(config);
-const prisma = new PrismaService(pool);
 try {
-  const result = await rotateFunctionSecrets(prisma, new SecretBox(oldKey), new SecretBox(config.FUNCTIONS_SECRET_KEY));
+  const result = await rotateFunctionSecrets(pool, new SecretBox(oldKey), new SecretBox(config.FUNCTIONS_SECRET_KEY));
   process.stdout.write(`Re-encrypted the secrets of ${result.resealed} function(s); ${result.alreadyNew} already used the new key.\n`);
 } catch (err) {
   process.stderr.write(`Rotation failed, nothing was changed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;
 } finally {
-  await prisma.$disconnect();
   await pool.end();
 }
 

@@ -5,7 +5,7 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { GuestCleanup } from '../../apps/worker/src/auth/guest-cleanup.js';
+import { RetentionSweep } from '../../apps/worker/src/retention/retention.js';
 import { createWorker } from '../../apps/worker/src/worker.factory.js';
 import { PrismaService } from '#libs/database';
 import { QueueName } from '#libs/queue';
@@ -114,7 +114,7 @@ describe('anonymous (guest) users', () => {
     // stillActive refreshed a moment ago.
     await prisma.session.updateMany({ where: { userId: stillActive.user.id }, data: { lastUsedAt: new Date() } });
 
-    const result = await worker.get(GuestCleanup).sweep();
+    const result = await worker.get(RetentionSweep).sweepGuests();
     expect(result.guests).toBe(1);
     const left = await prisma.user.findMany({ where: { id: { in: [abandoned, stillActive, fresh, upgradedLongAgo].map((u) => u.user.id) } }, select: { id: true } });
     expect(left.map((u) => u.id).sort()).toEqual([stillActive, fresh, upgradedLongAgo].map((u) => u.user.id).sort());

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmailSweeper } from '../../apps/worker/src/processors/email.processor.js';
+import { EmailSweeper } from '../../apps/worker/src/email/email-sweeper.js';
 import { withTransaction } from '#libs/database';
 import { SERVICE_KEY } from '../support/config.js';
 import { type EmailStack, startEmailStack, unescapeHtml, waitUntil } from './email-stack.js';

@@ -152,9 +152,10 @@ describe('change feed: writes pay only for the consumers they have', () => {
     expect((await left()).filter((id) => expired.includes(id))).toEqual([]);
     expect(await count('SELECT count(*)::int AS n FROM function_event_receipts WHERE run_id = ANY($1::uuid[])', [expired])).toBe(0);
     expect(await count('SELECT count(*)::int AS n FROM function_event_receipts WHERE run_id = ANY($1::uuid[])', [rows.map((r) => r.id)])).toBe(rows.length - expired.length);
-    // One scheduler of each kind (retention, and the guest cleanup of docs/auth.md), whichever worker upserted it.
+    // One scheduler per sweep (retention, the guest cleanup of docs/auth.md, the outbox poll and the
+    // run and email sweepers), whichever worker upserted it.
     const system = new Queue(QueueName.System, { connection: { url: inject('redisUrl') }, prefix: stack.queuePrefix });
-    expect((await system.getJobSchedulers()).map((j) => j.key).sort()).toEqual(['guest-cleanup', 'retention-sweep']);
+    expect((await system.getJobSchedulers()).map((j) => j.key).sort()).toEqual(['email-sweep', 'guest-cleanup', 'outbox-poll', 'retention-sweep', 'run-sweep']);
     await system.close();
   });
 

@@ -4,7 +4,7 @@ import { generate } from 'otplib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EventsJob, QueueName } from '#libs/queue';
-import { PgListener } from '../../apps/worker/src/events/pg-listener.js';
+import { PgListener } from '../../apps/worker/src/common/pg-listener.js';
 import { deploy, insertOutbox, runsOf, type Stack, startStack, svc, waitForRun } from './support.js';
 
 /** A function that records what it received, so a test can read its event back from the run. */

@@ -3,16 +3,17 @@ import { DatabaseModule } from '#libs/database';
 import { QueueModule } from '#libs/queue';
 import { LivenessServer } from './health/liveness.server.js';
 import { WorkerMetrics } from './metrics/worker-metrics.js';
-import { EmailProcessor, EmailSweeper } from './processors/email.processor.js';
-import { SystemProcessor } from './processors/system.processor.js';
-import { EventsProcessor } from './events/events.processor.js';
-import { FunctionRunsRepository } from './events/function-runs.repository.js';
-import { OutboxRelay } from './events/outbox-relay.js';
-import { PgListener } from './events/pg-listener.js';
-import { GuestCleanup } from './auth/guest-cleanup.js';
-import { RetentionSweep } from './events/retention.js';
-import { RunDispatcher, RunSweeper } from './events/run-dispatcher.js';
-import { FunctionSlots, FunctionsProcessor } from './processors/functions.processor.js';
+import { EmailProcessor } from './email/email.processor.js';
+import { EmailSweeper } from './email/email-sweeper.js';
+import { SystemProcessor } from './system/system.processor.js';
+import { Sweeps } from './system/sweeps.js';
+import { EventsProcessor } from './functions/events.processor.js';
+import { FunctionRunsRepository } from './functions/function-runs.repository.js';
+import { OutboxRelay } from './outbox/outbox-relay.js';
+import { PgListener } from './common/pg-listener.js';
+import { RetentionSweep } from './retention/retention.js';
+import { RunSweeper } from './functions/run-sweeper.js';
+import { FunctionSlots, FunctionsProcessor } from './functions/functions.processor.js';
 import { SandboxBridge } from './sandbox/bridge.js';
 import { SandboxPool } from './sandbox/sandbox-pool.js';
 import { ScheduleSync } from './schedules/schedule-sync.js';
@@ -22,6 +23,7 @@ import { ScheduleSync } from './schedules/schedule-sync.js';
   providers: [
     LivenessServer,
     WorkerMetrics,
+    Sweeps,
     SystemProcessor,
     EmailProcessor,
     EmailSweeper,
@@ -29,10 +31,8 @@ import { ScheduleSync } from './schedules/schedule-sync.js';
     PgListener,
     OutboxRelay,
     FunctionRunsRepository,
-    RunDispatcher,
     RunSweeper,
     RetentionSweep,
-    GuestCleanup,
     EventsProcessor,
     ScheduleSync,
     SandboxBridge,

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Prisma, Tx } from '#libs/database';
+import type { Tx } from '#libs/database';
 import type { EventPayloads, EventType } from './event-types.js';
 import { noteOutboxWrite } from './outbox-wakeup.js';
 import { hasSubscriberSql, subscriptionKey } from './subscriptions.js';
@@ -7,8 +7,7 @@ import { hasSubscriberSql, subscriptionKey } from './subscriptions.js';
 /**
  * The one outbox writer (two shapes of one guarded INSERT, both doing the relay's wake-up
  * bookkeeping themselves, so no caller can forget it):
- * - `writeOutbox(tx, type, payload)` inside a `withTransaction` (or, until every caller has
- *   moved, a Prisma interactive transaction);
+ * - `writeOutbox(tx, type, payload)` inside a `withTransaction`;
  * - `outboxCte(...)` + `runWithOutbox(...)` for a write whose event rides in the same
  *   statement as the change (the document hot path: one round trip, no BEGIN/COMMIT).
  * Either way an event exists exactly when the change that caused it commits, and only when a
@@ -20,17 +19,13 @@ const GUARDED_INSERT = `INSERT INTO outbox_events (type, payload) SELECT $1, $2:
 
 /** Writes an event in the caller's transaction. Returns its id, or null when nothing subscribes (no row). */
 export async function writeOutbox<T extends EventType>(
-  // Transitional (issue 13): Prisma transactions and bare pg clients until every caller uses withTransaction.
-  tx: Tx | Prisma.TransactionClient | pg.PoolClient,
+  tx: Tx,
   type: T,
   payload: EventPayloads[T],
 ): Promise<string | null> {
   const key = subscriptionKey(type, payload);
   const params = [type, JSON.stringify(payload), key.kind, key.target, key.operation];
-  const rows =
-    '$queryRawUnsafe' in tx
-      ? await tx.$queryRawUnsafe<{ id: string }[]>(GUARDED_INSERT, ...params)
-      : (await ('client' in tx ? tx.client : tx).query<{ id: string }>(GUARDED_INSERT, params)).rows;
+  const { rows } = await tx.client.query<{ id: string }>(GUARDED_INSERT, params);
   const id = rows[0]?.id;
   if (id === undefined) return null;
   noteOutboxWrite();

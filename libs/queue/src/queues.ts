@@ -14,12 +14,24 @@ export const QueueName = {
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
+/**
+ * Jobs of the system queue. Besides `ping`, each is a periodic sweep of the worker, ticked by
+ * a BullMQ job scheduler of the same id, so one worker takes each tick however many run.
+ */
 export const SystemJob = {
   Ping: 'ping',
-  /** Deletes old function runs (a job scheduler: one sweep per tick across all workers). */
+  /** Deletes old function runs, their receipts and published outbox rows. */
   RetentionSweep: 'retention.sweep',
+  /** Deletes abandoned guests. */
   GuestCleanup: 'auth.guest-cleanup',
+  /** The outbox relay's fallback poll (it also wakes on NOTIFY). */
+  OutboxPoll: 'outbox.poll',
+  /** Re-enqueues function runs left queued without a job. */
+  RunSweep: 'functions.run-sweep',
+  /** Re-enqueues queued emails without a job. */
+  EmailSweep: 'email.sweep',
 } as const;
+export type SweepJob = Exclude<(typeof SystemJob)[keyof typeof SystemJob], typeof SystemJob.Ping>;
 
 export const EmailJob = {
   Send: 'send',
@@ -62,6 +74,9 @@ export interface JobTypes {
     [SystemJob.Ping]: { data: { sentAt: string }; result: { pong: true; sentAt: string; workerPid: number } };
     [SystemJob.RetentionSweep]: { data: Record<string, never>; result: { runs: number; receipts: number; outbox: number } };
     [SystemJob.GuestCleanup]: { data: Record<string, never>; result: { guests: number } };
+    [SystemJob.OutboxPoll]: { data: Record<string, never>; result: { published: number } };
+    [SystemJob.RunSweep]: { data: Record<string, never>; result: { enqueued: number } };
+    [SystemJob.EmailSweep]: { data: Record<string, never>; result: { enqueued: number } };
   };
   [QueueName.Email]: {
     [EmailJob.Send]: { data: { messageId: string }; result: { status: 'sent' | 'skipped'; messageId?: string } };

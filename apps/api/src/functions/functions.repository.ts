@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { type ExpressionBuilder, type Insertable, sql } from 'kysely';
 import type pg from 'pg';
-import { PG_POOL, Prisma, PrismaService } from '#libs/database';
+import { type DB, type Db, KYSELY, PG_POOL, type Prisma, PrismaService, withTransaction } from '#libs/database';
 import { DEFAULT_HTTP_ACCESS, insertRun, type NewRun, normalizeTrigger, type Trigger } from '#libs/functions';
 
 const VERSION_FIELDS = {
@@ -101,34 +102,8 @@ export interface VersionChange {
 
 export type VersionChangeResult = { created: boolean } | { missing: 'function' | 'version' };
 
-export interface RunRow {
-  id: string;
-  function: string;
-  version: number;
-  trigger: string;
-  status: string;
-  attempts: number;
-  maxAttempts: number;
-  durationMs: number | null;
-  cold: boolean | null;
-  cpuMs: number | null;
-  memoryBytes: number | null;
-  logs: unknown;
-  logsTruncated: boolean;
-  result: unknown;
-  error: unknown;
-  eventId: string | null;
-  event: unknown;
-  replayOf: string | null;
-  invokedBy: string | null;
-  /** Whether the run's version lets its invoker read its logs (http trigger `callerLogs`). */
-  callerLogs: boolean;
-  functionId: string;
-  versionId: string;
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-}
+/** A run as the api reads it (the row with its function's name), typed from the schema by RUN_SELECT. */
+export type RunRow = Awaited<ReturnType<FunctionsRepository['runs']>>[number];
 
 export interface RunFilter {
   functionId?: string;
@@ -140,13 +115,62 @@ export interface RunFilter {
   limit: number;
 }
 
-const RUN_COLUMNS = `r.id, f.name AS function, r.version, r.trigger, r.status, r.attempts, r.max_attempts AS "maxAttempts",
-  r.duration_ms AS "durationMs", r.cold, r.cpu_ms AS "cpuMs", r.memory_bytes::float8 AS "memoryBytes", r.logs, r.logs_truncated AS "logsTruncated", r.result, r.error, r.event_id AS "eventId",
-  r.event, r.replay_of AS "replayOf", r.invoked_by AS "invokedBy",
-  EXISTS (SELECT 1 FROM function_versions cv WHERE cv.id = r.version_id
-           AND cv.triggers @> '[{"type": "http", "callerLogs": true}]'::jsonb) AS "callerLogs",
-  r.function_id AS "functionId", r.version_id AS "versionId",
-  r.created_at AS "createdAt", r.started_at AS "startedAt", r.finished_at AS "finishedAt"`;
+/**
+ * The one select list of a run as the api shows it, over `function_runs r JOIN functions f`,
+ * checked against the schema by the compiler: a new column is one entry here.
+ */
+const RUN_SELECT = [
+  'r.id',
+  'f.name as function',
+  'r.version',
+  'r.trigger',
+  'r.status',
+  'r.attempts',
+  'r.max_attempts as maxAttempts',
+  'r.duration_ms as durationMs',
+  'r.cold',
+  'r.cpu_ms as cpuMs',
+  // bigint: pg answers it as a string; the API has always shown a number.
+  sql<number | null>`r.memory_bytes::float8`.as('memoryBytes'),
+  'r.logs',
+  'r.logs_truncated as logsTruncated',
+  'r.result',
+  'r.error',
+  'r.event_id as eventId',
+  'r.event',
+  'r.replay_of as replayOf',
+  'r.invoked_by as invokedBy',
+  // Whether the run's version lets its invoker read its logs (http trigger `callerLogs`).
+  sql<boolean>`EXISTS (SELECT 1 FROM function_versions cv WHERE cv.id = r.version_id
+    AND cv.triggers @> '[{"type": "http", "callerLogs": true}]'::jsonb)`.as('callerLogs'),
+  'r.function_id as functionId',
+  'r.version_id as versionId',
+  'r.created_at as createdAt',
+  'r.started_at as startedAt',
+  'r.finished_at as finishedAt',
+] as const;
+
+/** A version's settings columns (VersionSettings), as settingsOf() reads them. */
+const SETTINGS_SELECT = ['triggers', 'timeout_ms as timeoutMs', 'memory_mb as memoryMb', 'retries', 'backoff_ms as backoffMs', 'concurrency'] as const;
+
+/** What an invocation needs of a function's current version, over `functions f JOIN function_versions v`. */
+function invokeTargetSelect(eb: ExpressionBuilder<DB & { f: DB['functions']; v: DB['function_versions'] }, 'f' | 'v'>) {
+  return [
+    'f.id as functionId',
+    'v.id as versionId',
+    'v.version',
+    'v.retries',
+    'v.backoff_ms as backoffMs',
+    'v.timeout_ms as timeoutMs',
+    eb
+      .selectFrom('function_triggers as tr')
+      .select(sql<string>`COALESCE(tr.access, 'public')`.as('access'))
+      .whereRef('tr.function_id', '=', 'f.id')
+      .where('tr.type', '=', 'http')
+      .limit(1)
+      .as('httpAccess'),
+  ] as const;
+}
 
 /** Queries of functions, their versions, triggers and runs. */
 @Injectable()
@@ -154,6 +178,7 @@ export class FunctionsRepository {
   constructor(
     private readonly prisma: PrismaService,
     @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(KYSELY) private readonly db: Db,
   ) {}
 
   async findByName(name: string): Promise<FunctionRecord | null> {
@@ -187,22 +212,23 @@ export class FunctionsRepository {
     change: VersionChange,
     secrets: { sealed: string; names: string[] } | undefined,
   ): Promise<VersionChangeResult> {
-    return this.prisma.$transaction(async (tx) => {
+    return withTransaction(this.pool, async ({ db }) => {
       if (change.code) {
-        await tx.$executeRaw`INSERT INTO functions (name, current_version) VALUES (${name}, 0) ON CONFLICT (name) DO NOTHING`;
+        await db.insertInto('functions').values({ name, current_version: 0 }).onConflict((oc) => oc.column('name').doNothing()).execute();
       }
-      const [row] = await tx.$queryRaw<{ id: string; current_version: number }[]>`
-        SELECT id, current_version FROM functions WHERE name = ${name} FOR UPDATE`;
+      const row = await db.selectFrom('functions').select(['id', 'current_version']).where('name', '=', name).forUpdate().executeTakeFirst();
       if (!row) return { missing: 'function' as const };
       const { id, current_version: previous } = row;
       const baseVersion = change.fromVersion ?? previous;
       const base =
         baseVersion > 0
-          ? await tx.functionVersion.findUnique({
-              where: { functionId_version: { functionId: id, version: baseVersion } },
-              select: { ...VERSION_FIELDS, source: true, code: true, sourceMap: true },
-            })
-          : null;
+          ? await db
+              .selectFrom('function_versions')
+              .select(['language', 'source', 'code', 'source_map as sourceMap', ...SETTINGS_SELECT])
+              .where('function_id', '=', id)
+              .where('version', '=', baseVersion)
+              .executeTakeFirst()
+          : undefined;
       if (change.fromVersion !== undefined && !base) return { missing: 'version' as const };
       const code = change.code ?? (base ? { language: base.language, source: base.source, code: base.code, sourceMap: base.sourceMap } : null);
       if (!code) return { missing: 'function' as const };
@@ -212,23 +238,40 @@ export class FunctionsRepository {
         ...definedOnly(change.settings),
       };
       const next = previous + 1;
-      await tx.functionVersion.create({
-        data: {
-          functionId: id,
+      await db
+        .insertInto('function_versions')
+        .values({
+          function_id: id,
           version: next,
-          ...code,
-          ...settings,
-          createdBy: change.createdBy,
-          rollbackOf: change.fromVersion ?? null,
-        },
-      });
-      await tx.cloudFunction.update({
-        where: { id },
-        data: { currentVersion: next, ...(secrets ? { secrets: secrets.sealed, secretNames: secrets.names } : {}) },
-      });
-      await tx.functionTrigger.deleteMany({ where: { functionId: id } });
+          language: code.language,
+          source: code.source,
+          code: code.code,
+          source_map: code.sourceMap,
+          triggers: JSON.stringify(settings.triggers),
+          timeout_ms: settings.timeoutMs,
+          memory_mb: settings.memoryMb,
+          retries: settings.retries,
+          backoff_ms: settings.backoffMs,
+          concurrency: settings.concurrency,
+          created_by: change.createdBy,
+          rollback_of: change.fromVersion ?? null,
+        })
+        .execute();
+      await db
+        .updateTable('functions')
+        .set({
+          current_version: next,
+          updated_at: new Date(),
+          ...(secrets ? { secrets: secrets.sealed, secret_names: secrets.names } : {}),
+        })
+        .where('id', '=', id)
+        .execute();
+      await db.deleteFrom('function_triggers').where('function_id', '=', id).execute();
       if (settings.triggers.length) {
-        await tx.functionTrigger.createMany({ data: settings.triggers.map((t) => triggerRow(id, t)) });
+        await db
+          .insertInto('function_triggers')
+          .values(settings.triggers.map((t) => triggerRow(id, t)))
+          .execute();
       }
       return { created: previous === 0 };
     });
@@ -263,19 +306,10 @@ export class FunctionsRepository {
     return count === 1;
   }
 
-  /** The invoke hot path: hand-written SQL on the shared pool. */
+  /** The function's current version, as an invocation (or a replay) needs it. */
   async findInvokeTarget(name: string): Promise<InvokeTarget | null> {
-    const { rows } = await this.pool.query<InvokeTarget>(
-      `SELECT f.id AS "functionId", v.id AS "versionId", v.version, v.retries, v.backoff_ms AS "backoffMs",
-              v.timeout_ms AS "timeoutMs",
-              (SELECT COALESCE(t.access, 'public') FROM function_triggers t
-                WHERE t.function_id = f.id AND t.type = 'http' LIMIT 1) AS "httpAccess"
-         FROM functions f
-         JOIN function_versions v ON v.function_id = f.id AND v.version = f.current_version
-        WHERE f.name = $1`,
-      [name],
-    );
-    return rows[0] ?? null;
+    const row = await this.currentVersions().select(invokeTargetSelect).where('f.name', '=', name).executeTakeFirst();
+    return row ?? null;
   }
 
   /**
@@ -288,107 +322,127 @@ export class FunctionsRepository {
     run: { id: string; event: unknown; async: boolean },
     caller: HttpCaller,
   ): Promise<{ target: InvokeTarget; created: boolean } | null> {
-    const { rows } = await this.pool.query<InvokeTarget & { created: boolean }>(
-      `WITH t AS (
-         SELECT f.id AS "functionId", v.id AS "versionId", v.version, v.retries, v.backoff_ms AS "backoffMs",
-                v.timeout_ms AS "timeoutMs",
-                (SELECT COALESCE(tr.access, 'public') FROM function_triggers tr
-                  WHERE tr.function_id = f.id AND tr.type = 'http' LIMIT 1) AS "httpAccess"
-           FROM functions f
-           JOIN function_versions v ON v.function_id = f.id AND v.version = f.current_version
-          WHERE f.name = $1
-       ), ins AS (
-         INSERT INTO function_runs (id, function_id, version_id, version, trigger, event_id, event, max_attempts, invoked_by, invoked_session)
-         SELECT $2, t."functionId", t."versionId", t.version, 'http', $2, $3::jsonb,
-                CASE WHEN $4 THEN t.retries + 1 ELSE 1 END, $6::uuid, $8::uuid
-           FROM t
-          WHERE $5 OR t."httpAccess" = 'public'
-             OR (t."httpAccess" = 'authenticated' AND $6::uuid IS NOT NULL)
-             OR (t."httpAccess" LIKE 'role:%' AND substr(t."httpAccess", 6) = ANY($7::text[]))
-         RETURNING id
-       )
-       SELECT t.*, EXISTS (SELECT 1 FROM ins) AS created FROM t`,
-      [name, run.id, JSON.stringify(run.event), run.async, caller.admin, caller.userId, caller.roles, caller.sessionId],
-    );
-    const row = rows[0];
+    const row = await this.db
+      .with('t', () => this.currentVersions().select(invokeTargetSelect).where('f.name', '=', name))
+      .with('ins', (db) =>
+        db
+          .insertInto('function_runs')
+          .columns(['id', 'function_id', 'version_id', 'version', 'trigger', 'event_id', 'event', 'max_attempts', 'invoked_by', 'invoked_session'])
+          .expression((eb) =>
+            eb
+              .selectFrom('t')
+              .select((t) => [
+                sql<string>`${run.id}::uuid`.as('id'),
+                't.functionId',
+                't.versionId',
+                't.version',
+                sql<string>`'http'`.as('trigger'),
+                sql<string>`${run.id}::uuid`.as('event_id'),
+                sql<unknown>`${JSON.stringify(run.event)}::jsonb`.as('event'),
+                run.async ? t('t.retries', '+', 1).as('max_attempts') : sql<number>`1`.as('max_attempts'),
+                sql<string | null>`${caller.userId}::uuid`.as('invoked_by'),
+                sql<string | null>`${caller.sessionId}::uuid`.as('invoked_session'),
+              ])
+              .where((t) =>
+                t.or([
+                  sql<boolean>`${caller.admin}::boolean`,
+                  t('t.httpAccess', '=', 'public'),
+                  t.and([t('t.httpAccess', '=', 'authenticated'), sql<boolean>`${caller.userId}::uuid IS NOT NULL`]),
+                  t.and([t('t.httpAccess', 'like', 'role:%'), sql<boolean>`substr(t."httpAccess", 6) = ANY(${caller.roles}::text[])`]),
+                ]),
+              ),
+          )
+          .returning('id'),
+      )
+      .selectFrom('t')
+      .selectAll('t')
+      .select((eb) => eb.exists(eb.selectFrom('ins').select('ins.id')).$castTo<boolean>().as('created'))
+      .executeTakeFirst();
     if (!row) return null;
     const { created, ...target } = row;
     return { target, created };
   }
 
+  /** Functions joined to their current version (`f`, `v`). */
+  private currentVersions() {
+    return this.db
+      .selectFrom('functions as f')
+      .innerJoin('function_versions as v', (j) => j.onRef('v.function_id', '=', 'f.id').onRef('v.version', '=', 'f.current_version'));
+  }
+
   /** A function's metering per UTC day in [from, to], oldest first. */
-  async usage(functionId: string, from: string, to: string): Promise<UsageDay[]> {
-    const { rows } = await this.pool.query<UsageDay>(
-      `SELECT to_char(day, 'YYYY-MM-DD') AS day, attempts, cold_starts AS "coldStarts", wall_ms::float8 AS "wallMs",
-              round(cpu_ms::numeric, 2)::float8 AS "cpuMs", memory_bytes_max::float8 AS "memoryBytesMax",
-              round((memory_mb_ms / 1024 / 1000)::numeric, 3)::float8 AS "gbSeconds"
-         FROM function_usage_daily WHERE function_id = $1 AND day BETWEEN $2::date AND $3::date ORDER BY day`,
-      [functionId, from, to],
-    );
-    return rows;
+  usage(functionId: string, from: string, to: string): Promise<UsageDay[]> {
+    return this.db
+      .selectFrom('function_usage_daily')
+      .select([
+        sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day'),
+        'attempts',
+        'cold_starts as coldStarts',
+        sql<number>`wall_ms::float8`.as('wallMs'),
+        sql<number>`round(cpu_ms::numeric, 2)::float8`.as('cpuMs'),
+        sql<number>`memory_bytes_max::float8`.as('memoryBytesMax'),
+        sql<number>`round((memory_mb_ms / 1024 / 1000)::numeric, 3)::float8`.as('gbSeconds'),
+      ])
+      .where('function_id', '=', functionId)
+      .where(sql<boolean>`day BETWEEN ${from}::date AND ${to}::date`)
+      .orderBy('day')
+      .execute();
   }
 
   /** The latest run a schedule started, for the function's view. */
   async lastScheduledRun(functionId: string): Promise<{ runId: string; status: string; scheduledAt: string | null; createdAt: string } | null> {
-    const { rows } = await this.pool.query<{ runId: string; status: string; scheduledAt: string | null; createdAt: Date }>(
-      `SELECT id AS "runId", status, event->>'scheduledAt' AS "scheduledAt", created_at AS "createdAt"
-         FROM function_runs WHERE function_id = $1 AND trigger = 'schedule'
-        ORDER BY created_at DESC LIMIT 1`,
-      [functionId],
-    );
-    const row = rows[0];
+    const row = await this.db
+      .selectFrom('function_runs')
+      .select(['id as runId', 'status', sql<string | null>`event->>'scheduledAt'`.as('scheduledAt'), 'created_at as createdAt'])
+      .where('function_id', '=', functionId)
+      .where('trigger', '=', 'schedule')
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     return row ? { ...row, createdAt: row.createdAt.toISOString() } : null;
   }
 
   async failRun(id: string, error: { code: string; message: string }): Promise<void> {
-    await this.pool.query(
-      `UPDATE function_runs SET status = 'failed', error = $2::jsonb, finished_at = now() WHERE id = $1 AND status = 'queued'`,
-      [id, JSON.stringify(error)],
-    );
+    await this.db
+      .updateTable('function_runs')
+      .set({ status: 'failed', error: JSON.stringify(error), finished_at: sql<Date>`now()` })
+      .where('id', '=', id)
+      .where('status', '=', 'queued')
+      .execute();
   }
 
   createRun(run: NewRun): Promise<string> {
-    return insertRun(this.pool, run);
+    return insertRun(this.db, run);
   }
 
   async findRun(id: string): Promise<RunRow | null> {
-    const { rows } = await this.pool.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM function_runs r JOIN functions f ON f.id = r.function_id WHERE r.id = $1`,
-      [id],
-    );
-    return rows[0] ?? null;
+    const [row] = await this.runs({ id, limit: 1 });
+    return row ?? null;
   }
 
   /** Runs newest first, keyset-paged by (created_at, id), with optional filters. */
-  async listRuns(filter: RunFilter): Promise<RunRow[]> {
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const bind = (v: unknown) => {
-      values.push(v);
-      return `$${values.length}`;
-    };
-    if (filter.functionId) where.push(`r.function_id = ${bind(filter.functionId)}`);
-    if (filter.status) where.push(`r.status = ${bind(filter.status)}`);
-    if (filter.trigger) where.push(`r.trigger = ${bind(filter.trigger)}`);
-    if (filter.eventId) where.push(`r.event_id = ${bind(filter.eventId)}`);
-    if (filter.invokedBy) where.push(`r.invoked_by = ${bind(filter.invokedBy)}`);
-    if (filter.before) {
-      where.push(`(r.created_at, r.id) < (${bind(filter.before.createdAt)}, ${bind(filter.before.id)})`);
-    }
-    const { rows } = await this.pool.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM function_runs r JOIN functions f ON f.id = r.function_id
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY r.created_at DESC, r.id DESC LIMIT ${bind(filter.limit)}`,
-      values,
-    );
-    return rows;
+  listRuns(filter: RunFilter): Promise<RunRow[]> {
+    return this.runs(filter);
+  }
+
+  private runs(filter: RunFilter & { id?: string }) {
+    let q = this.db.selectFrom('function_runs as r').innerJoin('functions as f', 'f.id', 'r.function_id').select(RUN_SELECT);
+    if (filter.id) q = q.where('r.id', '=', filter.id);
+    if (filter.functionId) q = q.where('r.function_id', '=', filter.functionId);
+    if (filter.status) q = q.where('r.status', '=', filter.status);
+    if (filter.trigger) q = q.where('r.trigger', '=', filter.trigger);
+    if (filter.eventId) q = q.where('r.event_id', '=', filter.eventId);
+    if (filter.invokedBy) q = q.where('r.invoked_by', '=', filter.invokedBy);
+    const before = filter.before;
+    if (before) q = q.where((eb) => eb(eb.refTuple('r.created_at', 'r.id'), '<', eb.tuple(before.createdAt, before.id)));
+    return q.orderBy('r.created_at', 'desc').orderBy('r.id', 'desc').limit(filter.limit).execute();
   }
 }
 
 /** A stored version's settings (triggers as an older version may have written them). */
-export function settingsOf(v: VersionRecord): VersionSettings {
+export function settingsOf(v: Omit<VersionSettings, 'triggers'> & { triggers: unknown }): VersionSettings {
   return {
-    triggers: (v.triggers as unknown as Trigger[]).map(normalizeTrigger), // written from validated triggers by addVersion()
+    triggers: (v.triggers as Trigger[]).map(normalizeTrigger), // written from validated triggers by addVersion()
     timeoutMs: v.timeoutMs,
     memoryMb: v.memoryMb,
     retries: v.retries,
@@ -401,17 +455,17 @@ function definedOnly<T extends object>(partial: Partial<T>): Partial<T> {
   return Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function triggerRow(functionId: string, t: Trigger): Prisma.FunctionTriggerCreateManyInput {
+function triggerRow(function_id: string, t: Trigger): Insertable<DB['function_triggers']> {
   switch (t.type) {
     case 'http':
-      return { functionId, type: t.type, access: t.access ?? DEFAULT_HTTP_ACCESS };
+      return { function_id, type: t.type, access: t.access ?? DEFAULT_HTTP_ACCESS };
     case 'db':
-      return { functionId, type: t.type, target: t.collection, events: [...new Set(t.events)] };
+      return { function_id, type: t.type, target: t.collection, events: [...new Set(t.events)] };
     case 'storage':
-      return { functionId, type: t.type, target: t.bucket, events: [...new Set(t.events)] };
+      return { function_id, type: t.type, target: t.bucket, events: [...new Set(t.events)] };
     case 'auth':
-      return { functionId, type: t.type, events: [...new Set(t.events)] };
+      return { function_id, type: t.type, events: [...new Set(t.events)] };
     case 'schedule':
-      return { functionId, type: t.type, cron: t.cron, timezone: t.timezone ?? 'UTC' };
+      return { function_id, type: t.type, cron: t.cron, timezone: t.timezone ?? 'UTC' };
   }
 }

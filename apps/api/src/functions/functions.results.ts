@@ -38,12 +38,7 @@ export class FunctionResults implements OnModuleInit, OnApplicationShutdown {
     // After Redis has been away, BullMQ's QueueEvents.close() (and disconnect()) can wait
     // forever on its blocking connection: bound the wait, so shutdown always completes.
     // Nothing is lost: this stream only observes job events.
-    let timer: NodeJS.Timeout | undefined;
-    const closed = await Promise.race([
-      this.events.close().then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 2_000))),
-    ]);
-    clearTimeout(timer);
+    const closed = await settledWithin(this.events.close(), AbortSignal.timeout(2_000));
     if (!closed) void this.events.disconnect().catch(() => undefined);
   }
 
@@ -88,4 +83,15 @@ function parseResult(value: unknown): FunctionRunResult | undefined {
   }
   if (typeof parsed !== 'object' || parsed === null || !('runId' in parsed) || !('status' in parsed)) return undefined;
   return parsed as FunctionRunResult; // shape checked on the two fields every result has
+}
+
+/** Whether `work` succeeds before `signal` aborts (`work` goes on either way). */
+function settledWithin(work: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    signal.addEventListener('abort', () => resolve(false), { once: true });
+    work.then(
+      () => resolve(true),
+      () => resolve(false),
+    );
+  });
 }

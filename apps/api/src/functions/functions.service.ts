@@ -4,11 +4,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { CronExpressionParser } from 'cron-parser';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { FINAL_STATUSES, type FunctionEvent, normalizeTrigger, SecretBox, type Trigger } from '#libs/functions';
-import { type FunctionRunResult, FunctionsJob, QueueName } from '#libs/queue';
+import { enqueueRun, FINAL_STATUSES, type FunctionEvent, normalizeTrigger, resultOf, SecretBox, type Trigger } from '#libs/functions';
+import { type FunctionRunResult, QueueName } from '#libs/queue';
 import { actorLabel, actorOf, type Caller, isAdmin } from '../auth/caller.js';
 import { isStorableDate } from '../common/safe-json.js';
-import { AppException } from '../common/app-exception.js';
+import { AppException, conflict, forbidden, notFound, validationFailed } from '../common/app-exception.js';
+import { decodeCursor, pageOf } from '../common/paging.js';
 import type { DeployBody, ListRunsQuery, PatchBody, UsageQuery } from './functions.dto.js';
 import { FunctionsCompiler } from './functions.compiler.js';
 import {
@@ -26,16 +27,10 @@ import { FunctionResults } from './functions.results.js';
 /** How much longer than the function's own timeout a synchronous invoke waits (queueing). */
 const SYNC_WAIT_GRACE_MS = 15_000;
 
-export interface FunctionView {
+export interface FunctionView extends VersionSettings {
   name: string;
   version: number;
   language: string;
-  triggers: Trigger[];
-  timeoutMs: number;
-  memoryMb: number;
-  retries: number;
-  backoffMs: number;
-  concurrency: number;
   /** The version this one copied, when it is a rollback. */
   rollbackOf: number | null;
   secretNames: string[];
@@ -143,15 +138,15 @@ export class FunctionsService {
     const sealed = secrets ? { sealed: this.secrets.seal(secrets), names: Object.keys(secrets).sort() } : undefined;
     const outcome = await this.repo.addVersion(name, { ...change, createdBy: actorLabel(caller) }, sealed);
     if ('missing' in outcome) {
-      if (outcome.missing === 'version') throw new AppException(404, 'FUNCTION_VERSION_NOT_FOUND', 'The function has no such version');
-      throw notFound();
+      if (outcome.missing === 'version') throw notFound('FUNCTION_VERSION_NOT_FOUND', 'The function has no such version');
+      throw functionNotFound();
     }
     return { created: outcome.created, view: await this.get(name, false) };
   }
 
   async get(name: string, withSource = true): Promise<FunctionView> {
     const fn = await this.repo.findByName(name);
-    if (!fn) throw notFound();
+    if (!fn) throw functionNotFound();
     const view = toFunctionView(fn, withSource);
     if (view.triggers.some((t) => t.type === 'schedule')) {
       view.schedules = schedulesOf(view.triggers);
@@ -161,13 +156,15 @@ export class FunctionsService {
   }
 
   async list(limit: number, cursor: string | undefined): Promise<{ items: FunctionView[]; nextCursor: string | null }> {
-    const fns = await this.repo.list(limit, cursor);
-    return { items: fns.map((f) => toFunctionView(f, false)), nextCursor: fns.length === limit ? fns.at(-1)!.name : null };
+    // The cursor is the last name on the page (the query validates it as a name); one more row says whether a page follows.
+    const fns = await this.repo.list(limit + 1, cursor);
+    const items = fns.slice(0, limit);
+    return { items: items.map((f) => toFunctionView(f, false)), nextCursor: fns.length > limit ? items.at(-1)!.name : null };
   }
 
   async versions(name: string): Promise<{ items: (Omit<VersionRecord, 'id' | 'createdAt'> & { createdAt: string })[]; nextCursor: null }> {
     const id = await this.repo.findId(name);
-    if (!id) throw notFound();
+    if (!id) throw functionNotFound();
     const versions = await this.repo.listVersions(id);
     return { items: versions.map(({ id: _id, ...v }) => ({ ...v, createdAt: v.createdAt.toISOString() })), nextCursor: null };
   }
@@ -175,14 +172,12 @@ export class FunctionsService {
   /** Metering per day (UTC) between two dates, both included (at most 366 days). */
   async usage(name: string, query: UsageQuery): Promise<{ function: string; from: string; to: string; items: UsageDay[]; total: Omit<UsageDay, 'day'> }> {
     const id = await this.repo.findId(name);
-    if (!id) throw notFound();
+    if (!id) throw functionNotFound();
     const to = query.to ?? new Date().toISOString().slice(0, 10);
     const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
     const span = (Date.parse(to) - Date.parse(from)) / 86_400_000;
     if (span < 0 || span > 365) {
-      throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [
-        { path: 'from', message: 'must be on or before `to`, at most 366 days before it' },
-      ]);
+      throw validationFailed('The request is not valid', [{ path: 'from', message: 'must be on or before `to`, at most 366 days before it' }]);
     }
     const items = await this.repo.usage(id, from, to);
     const sum = (key: 'attempts' | 'coldStarts' | 'wallMs' | 'cpuMs' | 'gbSeconds') =>
@@ -204,7 +199,7 @@ export class FunctionsService {
   }
 
   async delete(name: string): Promise<void> {
-    if (!(await this.repo.delete(name))) throw notFound();
+    if (!(await this.repo.delete(name))) throw functionNotFound();
   }
 
   /**
@@ -242,11 +237,12 @@ export class FunctionsService {
         { admin, userId, sessionId: caller.kind === 'user' ? caller.sessionId : null, roles: caller.kind === 'user' ? caller.roles : [] },
       );
       if (!found || !found.created) {
-        if (!found || admin || found.target.httpAccess === null) throw notFound();
+        if (!found || admin || found.target.httpAccess === null) throw functionNotFound();
         if (caller.kind === 'anonymous') throw new AppException(401, 'UNAUTHENTICATED', 'Sign in to invoke this function');
-        throw new AppException(403, 'FORBIDDEN', 'You may not invoke this function');
+        throw forbidden('You may not invoke this function');
       }
-      await this.enqueue(runId, found.target.functionId, async ? found.target.retries + 1 : 1, found.target.backoffMs, !async).catch(async () => {
+      const { functionId, retries, backoffMs } = found.target;
+      await enqueueRun(this.queue, { runId, functionId, attempts: async ? retries + 1 : 1, backoffMs, sync: !async }).catch(async () => {
         // Without its job the run would wait for the sweeper; the caller is told now instead.
         await this.repo.failRun(runId, { code: 'QUEUE_UNAVAILABLE', message: 'The run could not be queued' }).catch(() => undefined);
         throw new AppException(503, 'QUEUE_UNAVAILABLE', 'The function could not be queued; try again');
@@ -284,7 +280,7 @@ export class FunctionsService {
     let functionId: string | undefined;
     if (fnName) {
       functionId = (await this.repo.findId(fnName)) ?? undefined;
-      if (!functionId) throw notFound();
+      if (!functionId) throw functionNotFound();
     }
     const rows = await this.repo.listRuns({
       functionId,
@@ -293,13 +289,13 @@ export class FunctionsService {
       eventId: query.eventId,
       // A signed-in user lists the runs they invoked, and only those.
       invokedBy: admin ? undefined : caller.kind === 'user' ? caller.userId : '00000000-0000-0000-0000-000000000000',
-      before: query.cursor ? decodeCursor(query.cursor) : undefined,
-      limit: query.limit,
+      before: query.cursor ? decodeCursor(query.cursor, runPosition) : undefined,
+      limit: query.limit + 1,
     });
-    const last = rows.at(-1);
+    const page = pageOf(rows, query.limit, (last): RunCursor => [last.createdAt.toISOString(), last.id]);
     return {
-      items: rows.map((r): RunView | CallerRunView => (admin ? toRunView(r) : toCallerRunView(r))),
-      nextCursor: rows.length === query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+      items: page.items.map((r): RunView | CallerRunView => (admin ? toRunView(r) : toCallerRunView(r))),
+      nextCursor: page.nextCursor,
     };
   }
 
@@ -311,10 +307,10 @@ export class FunctionsService {
     const run = await this.repo.findRun(id);
     if (!run) throw runNotFound();
     if (!(['dead', 'failed', 'timed_out'] as string[]).includes(run.status)) {
-      throw new AppException(409, 'RUN_NOT_RETRYABLE', `Only dead, failed or timed-out runs can be replayed (this one is ${run.status})`);
+      throw conflict('RUN_NOT_RETRYABLE', `Only dead, failed or timed-out runs can be replayed (this one is ${run.status})`);
     }
     const target = await this.repo.findInvokeTarget(run.function);
-    if (!target) throw notFound();
+    if (!target) throw functionNotFound();
     const maxAttempts = target.retries + 1;
     const runId = await this.repo.createRun({
       functionId: target.functionId,
@@ -326,22 +322,14 @@ export class FunctionsService {
       maxAttempts,
       replayOf: run.id,
     });
-    await this.enqueue(runId, target.functionId, maxAttempts, target.backoffMs);
+    await enqueueRun(this.queue, { runId, functionId: target.functionId, attempts: maxAttempts, backoffMs: target.backoffMs });
     return { runId, status: 'queued', durationMs: null, replayOf: run.id };
-  }
-
-  private async enqueue(runId: string, functionId: string, attempts: number, backoffMs: number, sync = false): Promise<void> {
-    await this.queue.add(
-      FunctionsJob.Run,
-      sync ? { runId, functionId, sync } : { runId, functionId },
-      { jobId: runId, attempts, backoff: { type: 'exponential', delay: backoffMs } },
-    );
   }
 
   private async runResult(runId: string): Promise<FunctionRunResult> {
     const run = await this.repo.findRun(runId);
     if (!run) throw runNotFound();
-    return invocationOf(run);
+    return resultOf(run);
   }
 }
 
@@ -352,31 +340,27 @@ function checkTriggers(triggers: Trigger[]): void {
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: timezone });
     } catch {
-      throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [
-        { path: `triggers.${i}.timezone`, message: 'must be an IANA time zone such as Europe/Paris' },
-      ]);
+      throw validationFailed('The request is not valid', [{ path: `triggers.${i}.timezone`, message: 'must be an IANA time zone such as Europe/Paris' }]);
     }
     try {
       CronExpressionParser.parse(t.cron, { tz: timezone }).next();
     } catch (err) {
-      throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [
+      throw validationFailed('The request is not valid', [
         { path: `triggers.${i}.cron`, message: err instanceof Error ? err.message : 'is not a valid cron expression' },
       ]);
     }
   });
   if (triggers.filter((t) => t.type === 'http').length > 1) {
-    throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [
-      { path: 'triggers', message: 'at most one http trigger' },
-    ]);
+    throw validationFailed('The request is not valid', [{ path: 'triggers', message: 'at most one http trigger' }]);
   }
 }
 
-function notFound(): AppException {
-  return new AppException(404, 'FUNCTION_NOT_FOUND', 'No such function');
+function functionNotFound(): AppException {
+  return notFound('FUNCTION_NOT_FOUND', 'No such function');
 }
 
 function runNotFound(): AppException {
-  return new AppException(404, 'RUN_NOT_FOUND', 'No such run');
+  return notFound('RUN_NOT_FOUND', 'No such run');
 }
 
 function toFunctionView(fn: FunctionRecord, withSource: boolean): FunctionView {
@@ -439,22 +423,13 @@ function schedulesOf(triggers: Trigger[]): ScheduleView[] {
   });
 }
 
-function invocationOf(run: RunRow): FunctionRunResult {
-  const body: FunctionRunResult = { runId: run.id, status: run.status, durationMs: run.durationMs };
-  if (run.result !== null) body.result = run.result;
-  if (run.error !== null) body.error = run.error as FunctionRunResult['error'];
-  return body;
-}
+/** The position a runs page continues after: the last run's created_at (ISO) and id. */
+type RunCursor = [string, string];
 
-function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || !isStorableDate(createdAt)) {
-    throw new AppException(400, 'VALIDATION_FAILED', 'The request is not valid', [{ path: 'cursor', message: 'is not a cursor from this list' }]);
-  }
-  return { createdAt, id };
+function runPosition(value: unknown): { createdAt: Date; id: string } | undefined {
+  if (!Array.isArray(value) || value.length !== 2) return undefined;
+  const [at, id] = value as unknown[];
+  if (typeof at !== 'string' || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) return undefined;
+  const createdAt = new Date(at);
+  return isStorableDate(createdAt) ? { createdAt, id } : undefined;
 }

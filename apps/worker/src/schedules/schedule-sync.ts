@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import type pg from 'pg';
-import { PG_POOL } from '#libs/database';
+import { type Db, KYSELY } from '#libs/database';
 import { EventsJob, QueueName } from '#libs/queue';
-import { PgListener } from '../events/pg-listener.js';
+import { PgListener } from '../common/pg-listener.js';
+import { Sweeps } from '../system/sweeps.js';
 
 const PREFIX = 'fn-';
 const RESYNC_MS = 60_000;
@@ -21,7 +21,9 @@ interface ScheduleRow {
  * triggers in Postgres, the source of truth: at worker start, on every trigger change
  * (NOTIFY functions_changed) and every minute, so a Redis flush loses no schedule. A
  * scheduler's id is derived from function, cron and time zone; BullMQ makes one job per
- * tick per scheduler, so a tick runs once however many workers sync.
+ * tick per scheduler, so a tick runs once however many workers sync. The minute's resync
+ * is the one timer every worker keeps (a flushed Redis has no scheduler left to tick it),
+ * and it restores the sweeps' schedulers too (system/sweeps.ts).
  */
 @Injectable()
 export class ScheduleSync implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -32,9 +34,10 @@ export class ScheduleSync implements OnApplicationBootstrap, BeforeApplicationSh
   private stopped = false;
 
   constructor(
-    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(KYSELY) private readonly db: Db,
     @InjectQueue(QueueName.Events) private readonly queue: Queue,
     private readonly listener: PgListener,
+    private readonly sweeps: Sweeps,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -43,7 +46,7 @@ export class ScheduleSync implements OnApplicationBootstrap, BeforeApplicationSh
       clearTimeout(this.debounce);
       this.debounce = setTimeout(() => void this.sync(), 50);
     });
-    this.timer = setInterval(() => void this.sync(), RESYNC_MS);
+    this.timer = setInterval(() => void this.sync(true), RESYNC_MS);
     this.timer.unref();
   }
 
@@ -55,18 +58,21 @@ export class ScheduleSync implements OnApplicationBootstrap, BeforeApplicationSh
     await this.running;
   }
 
-  /** One sync at a time; a request during a sync runs after it. */
-  sync(): Promise<void> {
-    this.running = this.running.then(() => (this.stopped ? undefined : this.syncOnce()));
+  /** One sync at a time; a request during a sync runs after it. `withSweeps`: the sweeps' schedulers too. */
+  sync(withSweeps = false): Promise<void> {
+    this.running = this.running.then(async () => {
+      if (!this.stopped) await this.syncOnce();
+      if (withSweeps && !this.stopped) await this.sweeps.schedule();
+    });
     return this.running;
   }
 
   private async syncOnce(): Promise<void> {
     try {
-      const { rows } = await this.pool.query<ScheduleRow>(
-        `SELECT function_id, cron, timezone FROM function_triggers WHERE type = 'schedule'`,
-      );
-      const desired = new Map(rows.map((r) => [schedulerId(r), r]));
+      const rows = await this.db.selectFrom('function_triggers').select(['function_id', 'cron', 'timezone']).where('type', '=', 'schedule').execute();
+      // A schedule trigger always has its cron (triggerRow in the api writes it).
+      const schedules = rows.flatMap((r): ScheduleRow[] => (r.cron === null ? [] : [{ ...r, cron: r.cron }]));
+      const desired = new Map(schedules.map((r) => [schedulerId(r), r]));
       const existing = await this.queue.getJobSchedulers(0, -1);
       const present = new Set<string>();
       for (const s of existing) {

@@ -2,11 +2,15 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { pgErrorOf } from '#libs/database';
 import {
+  attemptVerdict,
   mapStack,
   mintRunToken,
   parseSourceMap,
+  resultOf,
   type RunTokenClaims,
   runTokenSecret,
   type RunError,
@@ -18,7 +22,7 @@ import {
   storableString,
 } from '#libs/functions';
 import { type FunctionRunResult, FunctionsJob, type JobData, QueueName, REDIS } from '#libs/queue';
-import { FunctionRunsRepository, type RunContext, type RunFinish } from '../events/function-runs.repository.js';
+import { FunctionRunsRepository, type RunContext, type RunFinish } from './function-runs.repository.js';
 import type { RunOutcome } from '../sandbox/protocol.js';
 import { SandboxPool } from '../sandbox/sandbox-pool.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';
@@ -104,8 +108,8 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
   private readonly logger = new Logger(FunctionsProcessor.name);
   private readonly secrets: SecretBox;
   private readonly tokenSecret: string;
-  private readonly codeCache = new Map<string, VersionCode>();
-  private readonly functionIds = new Map<string, string>();
+  private readonly codeCache = new LRUCache<string, VersionCode>({ max: CODE_CACHE_SIZE });
+  private readonly functionIds = new LRUCache<string, string>({ max: FUNCTION_ID_CACHE_SIZE });
   /** Runs in progress on this worker, by function (fair share). */
   private readonly active = new Map<string, number>();
   private activeTotal = 0;
@@ -212,10 +216,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     const known = this.functionIds.get(runId);
     if (known) return known;
     const functionId = await this.runs.functionOf(runId);
-    if (functionId) {
-      if (this.functionIds.size >= FUNCTION_ID_CACHE_SIZE) this.functionIds.delete(this.functionIds.keys().next().value!);
-      this.functionIds.set(runId, functionId);
-    }
+    if (functionId) this.functionIds.set(runId, functionId);
     return functionId;
   }
 
@@ -300,8 +301,13 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
   ): Promise<FunctionRunResult> {
     const outcome = storableOutcome(raw);
     const succeeded = outcome.status === 'succeeded';
-    const lastAttempt = attempt >= run.maxAttempts || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const status: RunStatus = succeeded || !lastAttempt || run.maxAttempts <= 1 ? outcome.status : 'dead';
+    const { status, retry } = attemptVerdict({
+      outcome: outcome.status,
+      attempt,
+      maxAttempts: run.maxAttempts,
+      jobAttemptsMade: job.attemptsMade,
+      jobAttempts: job.opts.attempts ?? 1,
+    });
     const error = outcome.error ?? null;
     await this.store(run, {
       status,
@@ -320,7 +326,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     } else if (error?.code === 'SANDBOX_CRASHED') {
       this.logger.warn({ msg: 'function run lost its sandbox host', runId: run.id, functionId: run.functionId, attempt, error: error.message });
     }
-    if (!succeeded && !lastAttempt) {
+    if (retry) {
       // BullMQ retries after the backoff; the run shows the failed attempt meanwhile.
       throw new Error(`${error?.code ?? 'FAILED'}: ${error?.message ?? 'the run failed'}`);
     }
@@ -339,9 +345,9 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     try {
       await this.runs.finish(run.id, finish);
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
+      const code = pgErrorOf(err)?.code;
       // Only a refusal of the content (class 22: data exception, 54: too complex); anything else is the database being unavailable.
-      if (typeof code !== 'string' || !/^(22|54)/.test(code)) throw err;
+      if (code === undefined || !/^(22|54)/.test(code)) throw err;
       this.logger.warn({ msg: 'function run outcome could not be stored as it is; stored without result and logs', runId: run.id, pgCode: code });
       await this.runs.finish(run.id, {
         ...finish,
@@ -359,7 +365,6 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
     const row = await this.runs.code(versionId);
     if (row === null) return null;
     const code = { code: row.code, map: parseSourceMap(row.sourceMap) };
-    if (this.codeCache.size >= CODE_CACHE_SIZE) this.codeCache.delete(this.codeCache.keys().next().value!);
     this.codeCache.set(versionId, code);
     return code;
   }
@@ -384,11 +389,4 @@ function storableOutcome(outcome: RunOutcome): RunOutcome {
   };
   const logs: RunLogLine[] = outcome.logs.map((l) => ({ ...l, message: storableString(l.message) }));
   return { ...outcome, logs, error, result: outcome.result === undefined ? undefined : storableJson(outcome.result) };
-}
-
-function resultOf(run: RunContext): FunctionRunResult {
-  const result: FunctionRunResult = { runId: run.id, status: run.status, durationMs: run.durationMs };
-  if (run.result !== null && run.result !== undefined) result.result = run.result;
-  if (run.error) result.error = { code: run.error.code, message: run.error.message };
-  return result;
 }

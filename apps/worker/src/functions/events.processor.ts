@@ -1,12 +1,11 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import type { EventPayloads } from '#libs/events';
-import { type FunctionEvent, uuidFromName } from '#libs/functions';
+import { enqueueRun, type FunctionEvent, uuidFromName } from '#libs/functions';
 import { EventsJob, type OutboxJobData, QueueName } from '#libs/queue';
 import { FunctionRunsRepository, type Subscriber } from './function-runs.repository.js';
-import { RunDispatcher } from './run-dispatcher.js';
 
 type EventsJobData = OutboxJobData | { functionId: string };
 
@@ -20,7 +19,7 @@ type EventsJobData = OutboxJobData | { functionId: string };
 export class EventsProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
     private readonly runs: FunctionRunsRepository,
-    private readonly dispatch: RunDispatcher,
+    @InjectQueue(QueueName.Functions) private readonly queue: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
@@ -37,7 +36,7 @@ export class EventsProcessor extends WorkerHost implements OnApplicationBootstra
     for (const sub of found.subscribers) {
       const { runId, created, status } = await this.runs.runForEvent(sub, found.event.type, found.event.id, found.event);
       // A run whose job was lost (crash between insert and enqueue) is enqueued again.
-      if (created || status === 'queued') await this.dispatch.enqueue(runId, sub.retries + 1, sub.backoffMs);
+      if (created || status === 'queued') await enqueueRun(this.queue, { runId, functionId: sub.functionId, attempts: sub.retries + 1, backoffMs: sub.backoffMs });
       if (created) runs++;
     }
     return { runs };

@@ -1,16 +1,9 @@
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import {
-  type BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { PrismaService } from '#libs/database';
-import { createMailer, describeDeliveryError, type EmailQueue, EmailStatus, enqueueEmail, type Mailer } from '#libs/mail';
+import { createMailer, describeDeliveryError, EmailStatus, type Mailer } from '#libs/mail';
 import { EmailJob, type JobData, type JobResult, QueueName } from '#libs/queue';
 
 type SendData = JobData<typeof QueueName.Email, typeof EmailJob.Send>;
@@ -55,7 +48,7 @@ export class EmailProcessor extends WorkerHost implements OnApplicationBootstrap
       select: { id: true, to: true, subject: true, text: true, html: true, status: true },
     });
     // Already delivered or given up on (a duplicate job), or not committed: nothing to send.
-    // A row that commits later is picked up by the sweeper.
+    // A row that commits later is picked up by the sweeper (email-sweeper.ts).
     if (!message || message.status !== EmailStatus.Queued) return { status: 'skipped' };
 
     const attemptAt = new Date();
@@ -100,67 +93,5 @@ export class EmailProcessor extends WorkerHost implements OnApplicationBootstrap
       });
       throw new Error(failure.message, { cause: err });
     }
-  }
-}
-
-/**
- * Re-enqueues `queued` emails whose job is missing: the api crashed between commit and
- * enqueue, Redis was unreachable at that moment (dispatch gave up), or Redis lost its data.
- * Runs every EMAIL_SWEEP_INTERVAL_MS on every worker; jobId = message id makes concurrent
- * sweeps harmless. Rows younger than one interval are left to their normal dispatch.
- */
-@Injectable()
-export class EmailSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(EmailSweeper.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
-
-  constructor(
-    private readonly prisma: PrismaService,
-    @InjectQueue(QueueName.Email) private readonly jobs: EmailQueue,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    const interval = this.config.EMAIL_SWEEP_INTERVAL_MS;
-    if (interval === 0) return;
-    this.timer = setInterval(() => {
-      if (this.running) return; // the previous sweep is still going
-      this.running = this.sweep()
-        .catch((err: unknown) => {
-          this.logger.warn(`email sweep failed: ${err instanceof Error ? err.message : String(err)}`);
-          return 0;
-        })
-        .finally(() => (this.running = undefined));
-    }, interval);
-    this.timer.unref();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  /** One pass; returns how many emails it enqueued. */
-  async sweep(): Promise<number> {
-    const cutoff = new Date(Date.now() - this.config.EMAIL_SWEEP_INTERVAL_MS);
-    const rows = await this.prisma.emailMessage.findMany({
-      where: { status: EmailStatus.Queued, createdAt: { lt: cutoff } },
-      orderBy: { createdAt: 'asc' },
-      take: 500,
-      select: { id: true },
-    });
-    let enqueued = 0;
-    for (const { id } of rows) {
-      const state = await this.jobs.getJobState(id);
-      // waiting, delayed (a retry), active, prioritized: its job is on its way.
-      if (state !== 'unknown' && state !== 'completed' && state !== 'failed') continue;
-      // A finished job with a still-queued row lost its final write; the row is the truth.
-      if (state !== 'unknown') await this.jobs.remove(id);
-      await enqueueEmail(this.jobs, id, this.config);
-      enqueued++;
-    }
-    if (enqueued > 0) this.logger.log(`re-enqueued ${enqueued} queued email(s) that had no job`);
-    return enqueued;
   }
 }

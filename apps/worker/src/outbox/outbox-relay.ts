@@ -2,20 +2,12 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type pg from 'pg';
-import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { PG_POOL } from '#libs/database';
+import { PG_POOL, withTransaction } from '#libs/database';
 import { OUTBOX_CHANNEL } from '#libs/events';
 import { type OutboxJobData, QueueName } from '#libs/queue';
-import { PgListener } from './pg-listener.js';
+import { PgListener } from '../common/pg-listener.js';
 
 const BATCH = 200;
-
-interface OutboxRow {
-  id: string;
-  type: string;
-  payload: Record<string, unknown>;
-  created_at: Date;
-}
 
 /**
  * Moves committed outbox events into BullMQ (queue `events`, job name = event type,
@@ -26,14 +18,13 @@ interface OutboxRow {
  * the jobId (and, per function, the event receipts) turns into a no-op. Deleting instead
  * of marking leaves one dead tuple per event instead of two and nothing to clean up later.
  *
- * Wakes on Postgres NOTIFY (sent by the api after its writes commit, see OutboxWakeup) and
- * polls every OUTBOX_POLL_MS too.
+ * Wakes on Postgres NOTIFY (sent by the api after its writes commit, see OutboxWakeup); the
+ * fallback poll is a sweep of the system queue ticked every OUTBOX_POLL_MS (system/sweeps.ts).
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
-  private timers: NodeJS.Timeout[] = [];
-  private running?: Promise<void>;
+  private running?: Promise<number>;
   private again = false;
   private stopped = false;
 
@@ -41,19 +32,16 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     @InjectQueue(QueueName.Events) private readonly queue: Queue,
     private readonly listener: PgListener,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.listener.on(OUTBOX_CHANNEL, () => this.kick());
-    this.timers.push(setInterval(() => this.kick(), this.config.OUTBOX_POLL_MS));
     this.kick();
   }
 
   /** Stops before the pools and queues close (their onApplicationShutdown). */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
     await this.running;
   }
 
@@ -67,45 +55,60 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     this.running = this.drain().finally(() => (this.running = undefined));
   }
 
-  private async drain(): Promise<void> {
+  /** The fallback poll (a scheduler tick): drains now, or joins the drain under way; how many it published. */
+  async poll(): Promise<number> {
+    this.kick();
+    return (await this.running) ?? 0;
+  }
+
+  private async drain(): Promise<number> {
+    let total = 0;
     try {
       let published: number;
       do {
         this.again = false;
         published = await this.publishBatch();
+        total += published;
       } while (!this.stopped && (published === BATCH || this.again));
     } catch (err) {
       this.logger.warn(`outbox relay: ${(err as Error).message}; retrying on the next poll`);
     }
+    return total;
   }
 
   /** Publishes up to BATCH events; returns how many. */
-  async publishBatch(): Promise<number> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<OutboxRow>(
-        `DELETE FROM outbox_events WHERE id IN (
-           SELECT id FROM outbox_events WHERE published_at IS NULL ORDER BY created_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED
-         ) RETURNING id, type, payload, created_at`,
-      );
+  publishBatch(): Promise<number> {
+    return withTransaction(this.pool, async (tx) => {
+      const rows = await tx.db
+        .deleteFrom('outbox_events')
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('outbox_events')
+            .select('id')
+            .where('published_at', 'is', null)
+            .orderBy('created_at')
+            .limit(BATCH)
+            .forUpdate()
+            .skipLocked(),
+        )
+        .returning(['id', 'type', 'payload', 'created_at'])
+        .execute();
       if (rows.length > 0) {
         rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime()); // RETURNING has no order
         await this.queue.addBulk(
           rows.map((row) => ({
             name: row.type,
-            data: { id: row.id, type: row.type, payload: row.payload, createdAt: row.created_at.toISOString() } satisfies OutboxJobData,
+            data: {
+              id: row.id,
+              type: row.type,
+              payload: row.payload as Record<string, unknown>, // written by writeOutbox as an event payload object
+              createdAt: row.created_at.toISOString(),
+            } satisfies OutboxJobData,
             opts: { jobId: row.id, attempts: 8, backoff: { type: 'exponential', delay: 500 } },
           })),
         );
       }
-      await client.query('COMMIT');
       return rows.length;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 }

@@ -1,0 +1,316 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { sql } from 'kysely';
+import { type Db, KYSELY } from '#libs/database';
+import type { RunError, RunLogLine, RunStatus } from '#libs/functions';
+
+/** Whether the version's http trigger says runAs "caller" (a SQL fragment over `v`). */
+const RUN_AS_CALLER = sql<boolean>`v.triggers @> '[{"type": "http", "runAs": "caller"}]'::jsonb`.as('runAsCaller');
+
+/**
+ * The one select list of what a worker needs to execute a run (load, start, peek), checked
+ * against the schema by the compiler: a new column of function_runs a worker needs is one
+ * entry here.
+ */
+const CONTEXT = [
+  'r.id',
+  'r.function_id as functionId',
+  'r.version_id as versionId',
+  'r.trigger',
+  'r.status',
+  'r.attempts',
+  'r.max_attempts as maxAttempts',
+  'r.event',
+  'r.duration_ms as durationMs',
+  'r.result',
+  'r.error',
+  'v.timeout_ms as timeoutMs',
+  'v.memory_mb as memoryMb',
+  'v.concurrency',
+  'f.secrets',
+  'r.invoked_by as invokedBy',
+  'r.invoked_session as invokedSession',
+  RUN_AS_CALLER,
+] as const;
+
+/** The subscription columns of a function's current version. */
+const SUBSCRIBER = ['f.id as functionId', 'v.id as versionId', 'v.version', 'v.retries', 'v.backoff_ms as backoffMs'] as const;
+
+interface ContextRow {
+  status: string;
+  error: unknown;
+}
+
+/** What a worker needs to execute a run (the code comes separately, cached per version). */
+export type RunContext = Omit<Awaited<ReturnType<FunctionRunsRepository['loadRow']>> & object, 'status' | 'error'> & {
+  status: RunStatus;
+  error: RunError | null;
+};
+
+/** A function subscribed to an event, with what creating its run needs. */
+export interface Subscriber {
+  functionId: string;
+  versionId: string;
+  version: number;
+  retries: number;
+  backoffMs: number;
+}
+
+export interface RunFinish {
+  status: RunStatus;
+  durationMs: number;
+  /** Metering of the attempt (absent when it never reached a sandbox). */
+  cold?: boolean;
+  cpuMs?: number;
+  memoryBytes?: number;
+  /** Set for a run read by peek(): the attempt and its start are written here, with its outcome. */
+  startedAt?: Date;
+  logs: RunLogLine[];
+  logsTruncated: boolean;
+  result: unknown;
+  error: RunError | null;
+}
+
+/** The worker's queries of function runs and event fan-out (Kysely over the shared pool). */
+@Injectable()
+export class FunctionRunsRepository {
+  constructor(@Inject(KYSELY) private readonly db: Db) {}
+
+  private contexts() {
+    return this.db
+      .selectFrom('function_runs as r')
+      .innerJoin('function_versions as v', 'v.id', 'r.version_id')
+      .innerJoin('functions as f', 'f.id', 'r.function_id')
+      .select(CONTEXT);
+  }
+
+  /** The row behind RunContext (its type is RunContext's source). */
+  private loadRow(runId: string) {
+    return this.contexts().where('r.id', '=', runId).executeTakeFirst();
+  }
+
+  async load(runId: string): Promise<RunContext | null> {
+    return contextOf(await this.loadRow(runId));
+  }
+
+  async functionOf(runId: string): Promise<string | null> {
+    const row = await this.db.selectFrom('function_runs').select('function_id').where('id', '=', runId).executeTakeFirst();
+    return row?.function_id ?? null;
+  }
+
+  async code(versionId: string): Promise<{ code: string; sourceMap: string | null } | null> {
+    const row = await this.db
+      .selectFrom('function_versions')
+      .select(['code', 'source_map as sourceMap'])
+      .where('id', '=', versionId)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  /**
+   * Starts an attempt and returns what running it needs, in one round trip; null when the
+   * run is finished or gone (a stale or duplicate job). `previousStatus` lets the caller
+   * undo the start when the function has no free concurrency slot.
+   */
+  async start(runId: string): Promise<(RunContext & { previousStatus: RunStatus }) | null> {
+    const row = await this.db
+      .with('prev', (db) => db.selectFrom('function_runs').select(['id', 'status']).where('id', '=', runId).forUpdate())
+      .updateTable('function_runs as r')
+      .from(['prev', 'function_versions as v', 'functions as f'])
+      .set((eb) => ({ status: 'running', attempts: eb('r.attempts', '+', 1), started_at: sql<Date>`now()` }))
+      .whereRef('r.id', '=', 'prev.id')
+      .whereRef('v.id', '=', 'r.version_id')
+      .whereRef('f.id', '=', 'r.function_id')
+      .where('r.status', 'in', ['queued', 'running', 'failed', 'timed_out'])
+      .where((eb) => eb.not(eb.and([eb('r.status', 'in', ['failed', 'timed_out']), eb('r.attempts', '>=', eb.ref('r.max_attempts'))])))
+      .returning([...CONTEXT, 'prev.status as previousStatus'])
+      .executeTakeFirst();
+    const context = contextOf(row);
+    return context && row ? { ...context, previousStatus: row.previousStatus as RunStatus } : null;
+  }
+
+  /**
+   * What a synchronous invoke's run (one attempt) needs, read without writing: its state
+   * is written once, by finish() (one commit instead of two). Null when it is no longer
+   * queued (finished, or taken by another worker) or gone.
+   */
+  async peek(runId: string): Promise<RunContext | null> {
+    const row = await this.contexts().where('r.id', '=', runId).where('r.status', '=', 'queued').where('r.max_attempts', '=', 1).executeTakeFirst();
+    const context = contextOf(row);
+    return context ? { ...context, status: 'running', attempts: context.attempts + 1 } : null;
+  }
+
+  /** Undoes start() for a run that must wait for a concurrency slot. */
+  async unstart(runId: string, previousStatus: RunStatus): Promise<void> {
+    await this.db
+      .updateTable('function_runs')
+      .set((eb) => ({ status: previousStatus, attempts: eb('attempts', '-', 1) }))
+      .where('id', '=', runId)
+      .where('status', '=', 'running')
+      .execute();
+  }
+
+  /**
+   * Records an attempt's outcome and adds it to its function's usage of the day (UTC), in
+   * one statement (one commit): the usage row is counted exactly when the outcome is.
+   */
+  async finish(runId: string, f: RunFinish): Promise<void> {
+    const cold = f.cold ?? null;
+    await this.db
+      .with('r', (db) =>
+        db
+          .updateTable('function_runs')
+          .set((eb) => ({
+            status: f.status,
+            duration_ms: f.durationMs,
+            logs: JSON.stringify(f.logs),
+            logs_truncated: f.logsTruncated,
+            result: f.result === undefined || f.result === null ? null : JSON.stringify(f.result),
+            error: f.error ? JSON.stringify(f.error) : null,
+            finished_at: sql<Date>`now()`,
+            cold,
+            cpu_ms: f.cpuMs ?? null,
+            memory_bytes: f.memoryBytes === undefined ? null : String(f.memoryBytes),
+            ...(f.startedAt ? { attempts: eb('attempts', '+', 1), started_at: f.startedAt } : {}),
+          }))
+          .where('id', '=', runId)
+          .returning(['function_id', 'version_id']),
+      )
+      .insertInto('function_usage_daily')
+      .columns(['function_id', 'day', 'attempts', 'cold_starts', 'wall_ms', 'cpu_ms', 'memory_bytes_max', 'memory_mb_ms'])
+      .expression((eb) =>
+        eb
+          .selectFrom('r')
+          .innerJoin('function_versions as v', 'v.id', 'r.version_id')
+          .select([
+            'r.function_id',
+            sql<Date>`(now() AT TIME ZONE 'UTC')::date`.as('day'),
+            sql<number>`1`.as('attempts'),
+            sql<number>`${cold === true ? 1 : 0}::int`.as('cold_starts'),
+            sql<number>`${f.durationMs}::bigint`.as('wall_ms'),
+            sql<number>`${f.cpuMs ?? 0}::double precision`.as('cpu_ms'),
+            sql<number>`${f.memoryBytes ?? 0}::bigint`.as('memory_bytes_max'),
+            sql<number>`${f.durationMs}::double precision * v.memory_mb`.as('memory_mb_ms'),
+          ]),
+      )
+      .onConflict((oc) =>
+        oc.columns(['function_id', 'day']).doUpdateSet({
+          attempts: sql`function_usage_daily.attempts + 1`,
+          cold_starts: sql`function_usage_daily.cold_starts + excluded.cold_starts`,
+          wall_ms: sql`function_usage_daily.wall_ms + excluded.wall_ms`,
+          cpu_ms: sql`function_usage_daily.cpu_ms + excluded.cpu_ms`,
+          memory_bytes_max: sql`GREATEST(function_usage_daily.memory_bytes_max, excluded.memory_bytes_max)`,
+          memory_mb_ms: sql`function_usage_daily.memory_mb_ms + excluded.memory_mb_ms`,
+        }),
+      )
+      .execute();
+  }
+
+  /** Ends a run the queue gave up on outside the function (e.g. it stalled too often). */
+  async abandon(runId: string, error: RunError): Promise<void> {
+    await this.db
+      .updateTable('function_runs')
+      .set({
+        status: sql<string>`CASE WHEN max_attempts > 1 THEN 'dead' ELSE 'failed' END`,
+        error: JSON.stringify(error),
+        finished_at: sql<Date>`now()`,
+      })
+      .where('id', '=', runId)
+      .where('status', 'in', ['queued', 'running', 'failed', 'timed_out'])
+      .execute();
+  }
+
+  /** Functions whose current version has a trigger for this event. */
+  subscribers(type: string, target: string | null, operation: string): Promise<Subscriber[]> {
+    return this.db
+      .selectFrom('function_triggers as t')
+      .innerJoin('functions as f', 'f.id', 't.function_id')
+      .innerJoin('function_versions as v', (j) => j.onRef('v.function_id', '=', 'f.id').onRef('v.version', '=', 'f.current_version'))
+      .select(SUBSCRIBER)
+      .distinct()
+      .where('t.type', '=', type)
+      .where(sql<boolean>`t.target IS NOT DISTINCT FROM ${target}`)
+      .where(sql<boolean>`${operation} = ANY(t.events)`)
+      .execute();
+  }
+
+  /** The current version of one function (for a schedule tick); null when it is gone. */
+  async scheduled(functionId: string): Promise<Subscriber | null> {
+    const row = await this.db
+      .selectFrom('functions as f')
+      .innerJoin('function_versions as v', (j) => j.onRef('v.function_id', '=', 'f.id').onRef('v.version', '=', 'f.current_version'))
+      .select(SUBSCRIBER)
+      .where('f.id', '=', functionId)
+      .where((eb) =>
+        eb.exists(eb.selectFrom('function_triggers as t').select('t.id').whereRef('t.function_id', '=', 'f.id').where('t.type', '=', 'schedule')),
+      )
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  /**
+   * Records that this function takes on this event and creates its run, atomically. A
+   * redelivered event finds the receipt: `created` is false and the existing run is
+   * returned (with its status, so a run whose job was lost can be enqueued again).
+   */
+  async runForEvent(
+    sub: Subscriber,
+    trigger: string,
+    eventId: string,
+    event: unknown,
+  ): Promise<{ runId: string; created: boolean; status: string }> {
+    const created = await this.db
+      .with('receipt', (db) =>
+        db
+          .insertInto('function_event_receipts')
+          .values({ function_id: sub.functionId, event_id: eventId, run_id: sql<string>`gen_random_uuid()` })
+          .onConflict((oc) => oc.columns(['function_id', 'event_id']).doNothing())
+          .returning('run_id'),
+      )
+      .insertInto('function_runs')
+      .columns(['id', 'function_id', 'version_id', 'version', 'trigger', 'event_id', 'event', 'max_attempts'])
+      .expression((eb) =>
+        eb
+          .selectFrom('receipt')
+          .select([
+            'run_id',
+            sql<string>`${sub.functionId}::uuid`.as('function_id'),
+            sql<string>`${sub.versionId}::uuid`.as('version_id'),
+            sql<number>`${sub.version}::int`.as('version'),
+            sql<string>`${trigger}::text`.as('trigger'),
+            sql<string>`${eventId}::uuid`.as('event_id'),
+            sql<unknown>`${JSON.stringify(event)}::jsonb`.as('event'),
+            sql<number>`${sub.retries + 1}::int`.as('max_attempts'),
+          ]),
+      )
+      .returning('id')
+      .executeTakeFirst();
+    if (created) return { runId: created.id, created: true, status: 'queued' };
+    const existing = await this.db
+      .selectFrom('function_event_receipts as e')
+      .leftJoin('function_runs as r', 'r.id', 'e.run_id')
+      .select(['e.run_id', 'r.status'])
+      .where('e.function_id', '=', sub.functionId)
+      .where('e.event_id', '=', eventId)
+      .executeTakeFirstOrThrow();
+    return { runId: existing.run_id, created: false, status: existing.status ?? 'gone' };
+  }
+
+  /** Queued runs older than `olderThanMs` (their job may have been lost); for the sweeper. */
+  staleQueued(olderThanMs: number, limit: number): Promise<{ id: string; maxAttempts: number; backoffMs: number }[]> {
+    return this.db
+      .selectFrom('function_runs as r')
+      .innerJoin('function_versions as v', 'v.id', 'r.version_id')
+      .select(['r.id', 'r.max_attempts as maxAttempts', 'v.backoff_ms as backoffMs'])
+      .where('r.status', '=', 'queued')
+      .where('r.created_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanMs}::double precision / 1000)`)
+      .orderBy('r.created_at')
+      .limit(limit)
+      .execute();
+  }
+}
+
+/** A context row with its status and error typed as the worker wrote them. */
+function contextOf<R extends ContextRow>(row: R | undefined): (Omit<R, 'status' | 'error'> & { status: RunStatus; error: RunError | null }) | null {
+  if (!row) return null;
+  return { ...row, status: row.status as RunStatus, error: row.error as RunError | null }; // statuses and errors are written by this worker only
+}
