@@ -84,6 +84,31 @@ describe('functions: deploy and the http trigger', () => {
     expect((await runsOf(stack, 'hello')).some((r) => r.version === 1)).toBe(true);
   });
 
+  it('pages the function list in name order with an opaque cursor, and refuses a cursor it did not write', async () => {
+    const source = 'export default () => 1';
+    for (const name of ['page-c', 'page-a', 'page-b']) await deploy(stack, name, { source, language: 'js' });
+    const names: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await http.get('/v1/functions').query({ limit: 2, ...(cursor ? { cursor } : {}) }).set(svc).expect(200);
+      const page = res.body as { items: { name: string }[]; nextCursor: string | null };
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      names.push(...page.items.map((f) => f.name));
+      cursor = page.nextCursor;
+      if (cursor !== null) expect(cursor).not.toMatch(/^page-/);
+      pages++;
+    } while (cursor !== null && pages < 50);
+    expect(cursor).toBeNull();
+    expect(names).toEqual([...names].sort());
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toEqual(expect.arrayContaining(['page-a', 'page-b', 'page-c']));
+    for (const bad of ['page-a', 'not a cursor', Buffer.from(JSON.stringify('Bad Name')).toString('base64url')]) {
+      const res = await http.get('/v1/functions').query({ cursor: bad }).set(svc).expect(400);
+      expect(res.body.code).toBe('INVALID_CURSOR');
+    }
+  });
+
   it('stores secrets encrypted, never returns them, and gives each function only its own', async () => {
     const source = 'export default (event, ctx) => ({ env: ctx.env })';
     await deploy(stack, 'with-secret', { source, language: 'js', secrets: { API_TOKEN: 'tok-123-secret' } });

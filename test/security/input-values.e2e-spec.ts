@@ -254,9 +254,9 @@ describe('input values that Postgres cannot store (issue 11, finding 5)', () => 
       [`/v1/collections/${collection}/documents?cursor=${b64({ s: 'createdAt,id', v: ['0000-01-01 00:00:00+00', id] })}`, 'year 0'],
       [`/v1/collections/${collection}/documents?sort=title&cursor=${b64({ s: 'title,id', v: ['a\u0000', id] })}`, 'NUL in text key'],
       [`/v1/collections/${collection}/documents?sort=title&cursor=${b64({ s: 'title,id', v: ['\ud800', id] })}`, 'surrogate in text key'],
-      [`/v1/functions/${fn}/runs?cursor=${b64(`+275000-01-01T00:00:00.000Z|${id}`)}`, 'function runs: year 275000'],
-      [`/v1/functions/${fn}/runs?cursor=${b64(`-271000-01-01T00:00:00.000Z|${id}`)}`, 'function runs: year -271000'],
-      [`/v1/email/messages?cursor=${b64(['+275000-01-01T00:00:00.000Z', id])}`, 'email messages: year 275000'],
+      [`/v1/functions/${fn}/runs?cursor=${b64({ t: '+275000-01-01T00:00:00.000Z', i: id })}`, 'function runs: year 275000'],
+      [`/v1/functions/${fn}/runs?cursor=${b64({ t: '-271000-01-01T00:00:00.000Z', i: id })}`, 'function runs: year -271000'],
+      [`/v1/email/messages?cursor=${b64({ t: '+275000-01-01T00:00:00.000Z', i: id })}`, 'email messages: year 275000'],
     ];
     const failures: string[] = [];
     for (const [url, name] of cursors) {

@@ -92,7 +92,7 @@ export const invokeQuery = z.strictObject({
 
 export const listFunctionsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: functionName.optional(),
+  cursor: z.string().max(200).optional().describe('nextCursor of the previous page (opaque; 400 INVALID_CURSOR when malformed)'),
 });
 
 export const listRunsQuery = z.strictObject({

@@ -7,10 +7,10 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { enqueueRun, FINAL_STATUSES, type FunctionEvent, normalizeTrigger, resultOf, SecretBox, type Trigger } from '#libs/functions';
 import { type FunctionRunResult, QueueName } from '#libs/queue';
 import { actorLabel, actorOf, type Caller, isAdmin } from '../auth/caller.js';
-import { isStorableDate } from '../common/safe-json.js';
 import { AppException, conflict, forbidden, notFound, validationFailed } from '../common/app-exception.js';
 import { decodeCursor, pageOf } from '../common/paging.js';
-import type { DeployBody, ListRunsQuery, PatchBody, UsageQuery } from './functions.dto.js';
+import { timeIdCursor, timeIdPosition } from '../common/time-id-cursor.js';
+import { type DeployBody, functionName, type ListRunsQuery, type PatchBody, type UsageQuery } from './functions.dto.js';
 import { FunctionsCompiler } from './functions.compiler.js';
 import {
   FunctionsRepository,
@@ -156,10 +156,10 @@ export class FunctionsService {
   }
 
   async list(limit: number, cursor: string | undefined): Promise<{ items: FunctionView[]; nextCursor: string | null }> {
-    // The cursor is the last name on the page (the query validates it as a name); one more row says whether a page follows.
-    const fns = await this.repo.list(limit + 1, cursor);
-    const items = fns.slice(0, limit);
-    return { items: items.map((f) => toFunctionView(f, false)), nextCursor: fns.length > limit ? items.at(-1)!.name : null };
+    // The position is the last name on the page (names are unique and the list is in name order).
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, (v) => (functionName.safeParse(v).success ? (v as string) : undefined));
+    const page = pageOf(await this.repo.list(limit + 1, after), limit, (last) => last.name);
+    return { items: page.items.map((f) => toFunctionView(f, false)), nextCursor: page.nextCursor };
   }
 
   async versions(name: string): Promise<{ items: (Omit<VersionRecord, 'id' | 'createdAt'> & { createdAt: string })[]; nextCursor: null }> {
@@ -289,10 +289,10 @@ export class FunctionsService {
       eventId: query.eventId,
       // A signed-in user lists the runs they invoked, and only those.
       invokedBy: admin ? undefined : caller.kind === 'user' ? caller.userId : '00000000-0000-0000-0000-000000000000',
-      before: query.cursor ? decodeCursor(query.cursor, runPosition) : undefined,
+      before: query.cursor ? decodeCursor(query.cursor, timeIdPosition) : undefined,
       limit: query.limit + 1,
     });
-    const page = pageOf(rows, query.limit, (last): RunCursor => [last.createdAt.toISOString(), last.id]);
+    const page = pageOf(rows, query.limit, timeIdCursor);
     return {
       items: page.items.map((r): RunView | CallerRunView => (admin ? toRunView(r) : toCallerRunView(r))),
       nextCursor: page.nextCursor,
@@ -423,13 +423,3 @@ function schedulesOf(triggers: Trigger[]): ScheduleView[] {
   });
 }
 
-/** The position a runs page continues after: the last run's created_at (ISO) and id. */
-type RunCursor = [string, string];
-
-function runPosition(value: unknown): { createdAt: Date; id: string } | undefined {
-  if (!Array.isArray(value) || value.length !== 2) return undefined;
-  const [at, id] = value as unknown[];
-  if (typeof at !== 'string' || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) return undefined;
-  const createdAt = new Date(at);
-  return isStorableDate(createdAt) ? { createdAt, id } : undefined;
-}
