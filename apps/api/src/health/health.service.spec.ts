@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
 import type { FastifyReply } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PG_POOL } from '#libs/database';
+import type pg from 'pg';
+import { createDb, KYSELY } from '#libs/database';
 import { REDIS } from '#libs/queue';
 import { LocalDiskDriver, STORAGE_DRIVER, UrlSigner } from '#libs/storage';
 import { HealthController } from './health.controller.js';
@@ -19,7 +20,9 @@ import { HealthService } from './health.service.js';
 describe('HealthService.readiness / HealthController.ready', () => {
   let dir: string;
   let storage: LocalDiskDriver;
-  const pgQuery = vi.fn<() => Promise<unknown>>();
+  const pgQuery = vi.fn<(text: string, values: unknown[]) => Promise<unknown>>();
+  /** A pool whose one client answers with pgQuery: the service reaches Postgres through the real Kysely layer on it. */
+  const pool = { connect: async () => ({ query: pgQuery, release: () => undefined }), end: async () => undefined } as unknown as pg.Pool;
   const redisPing = vi.fn<() => Promise<unknown>>();
   let health: HealthService;
   let controller: HealthController;
@@ -36,13 +39,13 @@ describe('HealthService.readiness / HealthController.ready', () => {
     dir = await mkdtemp(join(tmpdir(), 'health-spec-'));
     storage = new LocalDiskDriver({ root: join(dir, 'objects'), signer: new UrlSigner('s'.repeat(32)), signedUrlBase: 'http://127.0.0.1/v1/storage/signed' });
     await storage.init();
-    pgQuery.mockReset().mockResolvedValue({ rows: [{ '?column?': 1 }] });
+    pgQuery.mockReset().mockResolvedValue({ command: 'SELECT', rowCount: 1, rows: [{ '?column?': 1 }] });
     redisPing.mockReset().mockResolvedValue('PONG');
     const module = await Test.createTestingModule({
       controllers: [HealthController],
       providers: [
         HealthService,
-        { provide: PG_POOL, useValue: { query: pgQuery } },
+        { provide: KYSELY, useValue: createDb(pool) },
         { provide: REDIS, useValue: { ping: redisPing } },
         { provide: STORAGE_DRIVER, useValue: storage },
       ],
@@ -63,7 +66,7 @@ describe('HealthService.readiness / HealthController.ready', () => {
       checks: { postgres: { status: 'up' }, redis: { status: 'up' }, storage: { status: 'up' } },
     });
     for (const check of Object.values(body.checks)) expect(check.status === 'up' && check.latencyMs).toBeGreaterThanOrEqual(0);
-    expect(pgQuery).toHaveBeenCalledWith('SELECT 1');
+    expect(pgQuery).toHaveBeenCalledWith('SELECT 1', []);
     expect(redisPing).toHaveBeenCalledTimes(1);
   });
 

@@ -36,7 +36,10 @@ export class EventsProcessor extends WorkerHost implements OnApplicationBootstra
     for (const sub of found.subscribers) {
       const { runId, created, status } = await this.runs.runForEvent(sub, found.event.type, found.event.id, found.event);
       // A run whose job was lost (crash between insert and enqueue) is enqueued again.
-      if (created || status === 'queued') await enqueueRun(this.queue, { runId, functionId: sub.functionId, attempts: sub.retries + 1, backoffMs: sub.backoffMs });
+      // No functionId in the job (the processor looks it up): with it, a backlog of one
+      // function's runs met the fair-share deferral on nearly every job and drained ~10x
+      // slower (change-feed's SIGKILL test: 6 s -> 62 s for 1 500 runs); see docs/decisions.md.
+      if (created || status === 'queued') await enqueueRun(this.queue, { runId, attempts: sub.retries + 1, backoffMs: sub.backoffMs });
       if (created) runs++;
     }
     return { runs };

@@ -5004,6 +5004,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description nextCursor of the previous page (opaque; 400 INVALID_CURSOR when malformed) */
                 cursor?: string;
             };
             header?: {
