@@ -3,7 +3,7 @@ import type { Selectable } from 'kysely';
 import type pg from 'pg';
 import { type DB, type Db, isUniqueViolation, KYSELY, PG_POOL, type Prisma, PrismaService, withTransaction } from '#libs/database';
 import { writeOutbox } from '#libs/events';
-import { USER_VIEW_FIELDS } from '../auth/auth.repository.js';
+import { USER_VIEW_FIELDS, userViewOf } from '../auth/auth.repository.js';
 import type { TimeIdPosition } from '../common/time-id-cursor.js';
 import type { UpdateUserBody } from './admin.dto.js';
 
@@ -12,20 +12,7 @@ export type AdminUserRecord = Prisma.UserGetPayload<{ select: typeof ADMIN_USER_
 
 /** The admin view of a `users` row read with Kysely. */
 function adminUserOf(row: Selectable<DB['users']>): AdminUserRecord {
-  return {
-    id: row.id,
-    email: row.email,
-    emailVerified: row.email_verified,
-    roles: row.roles,
-    isAnonymous: row.is_anonymous,
-    displayName: row.display_name,
-    // jsonb objects, written only from validated bodies (metadataSchema).
-    userMetadata: row.user_metadata as Prisma.JsonValue,
-    appMetadata: row.app_metadata as Prisma.JsonValue,
-    createdAt: row.created_at,
-    disabled: row.disabled,
-    updatedAt: row.updated_at,
-  };
+  return { ...userViewOf(row), updatedAt: row.updated_at };
 }
 
 /** Queries of admin user management. */

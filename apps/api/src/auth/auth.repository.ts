@@ -20,8 +20,8 @@ export const USER_VIEW_FIELDS = {
 const USER_FIELDS = { ...USER_VIEW_FIELDS, disabled: true, passwordHash: true } as const;
 export type UserRecord = Prisma.UserGetPayload<{ select: typeof USER_FIELDS }>;
 
-/** A `users` row read with Kysely, in the shape the auth flows use (as Prisma selects USER_FIELDS). */
-export function userRecordOf(row: Selectable<DB['users']>): UserRecord {
+/** The public view's fields of a `users` row read with Kysely (as Prisma selects USER_VIEW_FIELDS), plus `disabled`. */
+export function userViewOf(row: Selectable<DB['users']>) {
   return {
     id: row.id,
     email: row.email,
@@ -34,8 +34,12 @@ export function userRecordOf(row: Selectable<DB['users']>): UserRecord {
     appMetadata: row.app_metadata as Prisma.JsonValue,
     createdAt: row.created_at,
     disabled: row.disabled,
-    passwordHash: row.password_hash,
   };
+}
+
+/** A `users` row read with Kysely, in the shape the auth flows use (as Prisma selects USER_FIELDS). */
+export function userRecordOf(row: Selectable<DB['users']>): UserRecord {
+  return { ...userViewOf(row), passwordHash: row.password_hash };
 }
 
 /** A session joined with its user: what decides, on every request, whether an access token still grants access. */

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { AppException } from '../common/app-exception.js';
+import { AppException, forbidden, validationFailed } from '../common/app-exception.js';
 import { originMatcher } from '../gateway/cors.js';
 import { toErrorBody } from '../common/error-response.js';
 import { CLOSE, EVENT_ID } from './realtime.protocol.js';
@@ -96,7 +96,7 @@ export class RealtimeRoutes {
     const checkOrigin = async (request: FastifyRequest, reply: FastifyReply) => {
       const origin = request.headers.origin;
       if (origin === undefined || allowed(origin)) return;
-      const { body } = toErrorBody(new AppException(403, 'FORBIDDEN', 'This origin may not open realtime connections (CORS_ORIGINS)'), request.id);
+      const { body } = toErrorBody(forbidden('This origin may not open realtime connections (CORS_ORIGINS)'), request.id);
       return reply.code(403).send(body);
     };
     fastify.get(REALTIME_PATH, { websocket: true, preValidation: checkOrigin }, (socket, request) => this.websocket(socket, request));
@@ -138,7 +138,7 @@ export class RealtimeRoutes {
       const parsed = sseQuery.safeParse(request.query);
       if (!parsed.success) {
         const details = parsed.error.issues.slice(0, 10).map((i) => ({ path: i.path.join('.'), message: i.message }));
-        throw new AppException(400, 'VALIDATION_FAILED', 'The query is not valid', details);
+        throw validationFailed('The query is not valid', details);
       }
       const q = parsed.data;
       const lastEventId = request.headers['last-event-id'];
@@ -151,7 +151,7 @@ export class RealtimeRoutes {
       try {
         if (authorization !== undefined || apiKey !== undefined) await this.realtime.authenticate(conn, typeof apiKey === 'string' ? apiKey : undefined, authorization);
         if (q.bucket !== undefined && (q.filter ?? q.id ?? q.fields) !== undefined) {
-          throw new AppException(400, 'VALIDATION_FAILED', 'bucket streams take no filter, id or fields', [{ path: 'bucket', message: 'takes no filter, id or fields' }]);
+          throw validationFailed('bucket streams take no filter, id or fields', [{ path: 'bucket', message: 'takes no filter, id or fields' }]);
         }
         spec = await this.realtime.check(conn.caller, { collection: q.collection, bucket: q.bucket, filter: q.filter, id: q.id, fields: q.fields?.split(',') });
       } catch (err) {

@@ -23,6 +23,7 @@ import {
   stagingKeyOf,
   toFileFeedRow,
   type ViewRow,
+  fileBasics,
 } from './storage.views.js';
 
 /** The position a list cursor holds: the last file's key and id. */
@@ -93,12 +94,7 @@ export class StorageService {
 
   view(row: ViewRow, caller: Caller, bucketPublic: boolean): FileView {
     const view: FileView = {
-      id: row.id,
-      bucket: row.bucket,
-      key: row.key,
-      size: Number(row.size),
-      contentType: row.contentType,
-      ownerId: row.ownerId,
+      ...fileBasics(row),
       createdAt: row.createdAt.toISOString(),
       status: row.status === 'ready' ? 'ready' : 'pending',
       checksum: row.checksum,

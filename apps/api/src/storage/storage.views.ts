@@ -66,20 +66,13 @@ export function accessOf(row: Pick<FileRow, 'ownerId' | 'aclRead' | 'aclWrite'>,
 
 type EventFile = Pick<FileRow, 'id' | 'bucket' | 'key' | 'contentType' | 'ownerId'> & { size: bigint | number };
 
+/** The fields every answer and event about a file carries. */
+export function fileBasics(row: EventFile): StorageEvent['file'] {
+  return { id: row.id, bucket: row.bucket, key: row.key, size: Number(row.size), contentType: row.contentType, ownerId: row.ownerId };
+}
+
 export function eventOf(row: EventFile, operation: 'upload' | 'delete', caller: Caller): StorageEvent {
-  return {
-    bucket: row.bucket,
-    operation,
-    file: {
-      id: row.id,
-      bucket: row.bucket,
-      key: row.key,
-      size: Number(row.size),
-      contentType: row.contentType,
-      ownerId: row.ownerId,
-    },
-    actor: actorOf(caller),
-  };
+  return { bucket: row.bucket, operation, file: fileBasics(row), actor: actorOf(caller) };
 }
 
 /** The answer for an error while bytes stream in (direct upload, signed PUT). */
