@@ -1,10 +1,11 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import type { EventPayloads } from '#libs/events';
 import { enqueueRun, type FunctionEvent, uuidFromName } from '#libs/functions';
 import { EventsJob, type OutboxJobData, QueueName } from '#libs/queue';
+import { runWithLock } from '../common/worker-lock.js';
 import { FunctionRunsRepository, type Subscriber } from './function-runs.repository.js';
 
 type EventsJobData = OutboxJobData | { functionId: string };
@@ -15,8 +16,10 @@ type EventsJobData = OutboxJobData | { functionId: string };
  * publishing twice, a job retried) makes no second run. Schedule ticks come here too,
  * with an event id derived from the tick, so two workers never run one tick twice.
  */
-@Processor(QueueName.Events)
+@Processor(QueueName.Events, { autorun: false })
 export class EventsProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger(EventsProcessor.name);
+
   constructor(
     private readonly runs: FunctionRunsRepository,
     @InjectQueue(QueueName.Functions) private readonly queue: Queue,
@@ -27,6 +30,8 @@ export class EventsProcessor extends WorkerHost implements OnApplicationBootstra
 
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.config.WORKER_CONCURRENCY;
+    // A fan-out held by a worker that died is taken over as soon as a run's would be.
+    runWithLock(this.worker, this.config.FUNCTIONS_LOCK_MS, (err) => this.logger.error(err));
   }
 
   async process(job: Job<EventsJobData>): Promise<{ runs: number }> {
@@ -36,10 +41,7 @@ export class EventsProcessor extends WorkerHost implements OnApplicationBootstra
     for (const sub of found.subscribers) {
       const { runId, created, status } = await this.runs.runForEvent(sub, found.event.type, found.event.id, found.event);
       // A run whose job was lost (crash between insert and enqueue) is enqueued again.
-      // No functionId in the job (the processor looks it up): with it, a backlog of one
-      // function's runs met the fair-share deferral on nearly every job and drained ~10x
-      // slower (change-feed's SIGKILL test: 6 s -> 62 s for 1 500 runs); see docs/decisions.md.
-      if (created || status === 'queued') await enqueueRun(this.queue, { runId, attempts: sub.retries + 1, backoffMs: sub.backoffMs });
+      if (created || status === 'queued') await enqueueRun(this.queue, { runId, functionId: sub.functionId, attempts: sub.retries + 1, backoffMs: sub.backoffMs });
       if (created) runs++;
     }
     return { runs };

@@ -22,6 +22,7 @@ import {
   storableString,
 } from '#libs/functions';
 import { type FunctionRunResult, FunctionsJob, type JobData, QueueName, REDIS } from '#libs/queue';
+import { runWithLock } from '../common/worker-lock.js';
 import { FunctionRunsRepository, type RunContext, type RunFinish } from './function-runs.repository.js';
 import type { RunOutcome } from '../sandbox/protocol.js';
 import { SandboxPool } from '../sandbox/sandbox-pool.js';
@@ -132,14 +133,7 @@ export class FunctionsProcessor extends WorkerHost implements OnApplicationBoots
 
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.config.WORKER_CONCURRENCY;
-    this.worker.opts.lockDuration = this.config.FUNCTIONS_LOCK_MS;
-    this.worker.opts.lockRenewTime = Math.floor(this.config.FUNCTIONS_LOCK_MS / 2);
-    this.worker.opts.stalledInterval = Math.max(500, Math.floor(this.config.FUNCTIONS_LOCK_MS / 2));
-    // The lock manager copied lockDuration and lockRenewTime (30 s / 15 s) when the worker was
-    // constructed: without a new one, a run longer than FUNCTIONS_LOCK_MS lost its lock before
-    // the first renewal and was started a second time by the stalled-job check.
-    (this.worker as unknown as { createLockManager(): void }).createLockManager(); // protected in BullMQ's types, meant for subclasses; not started yet (autorun: false)
-    void this.worker.run().catch((err: unknown) => this.logger.error(err));
+    runWithLock(this.worker, this.config.FUNCTIONS_LOCK_MS, (err) => this.logger.error(err));
   }
 
   /** Lets the runs in flight finish before the sandbox hosts are stopped (onApplicationShutdown). */
