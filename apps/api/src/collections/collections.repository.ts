@@ -93,8 +93,8 @@ export class DefinitionTx {
   }
 
   async isEmpty(name: string): Promise<boolean> {
-    const { rows } = await this.tx.client.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${tableOf(name)}) AS any`);
-    return !rows[0]?.any;
+    const { rows } = await this.tx.client.query<{ has_rows: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${tableOf(name)}) AS has_rows`);
+    return !rows[0]?.has_rows;
   }
 
   async insert(def: Omit<CollectionDef, 'createdAt' | 'updatedAt'>): Promise<CollectionDef> {

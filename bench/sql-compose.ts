@@ -1,10 +1,10 @@
 /**
- * Micro-benchmark (issue 13, docs/notes/i13-docs.md): what composing a document list query costs
+ * Micro-benchmark (issue 13, docs/decisions.md "Data API on the one data layer"): what composing a document list query costs
  * with the `Params` binder (string templates) and with Kysely's `sql` template compiled by
  * `.compile()`. Only query building is timed, nothing runs against Postgres. Run:
- *   npx esbuild scripts/bench-sql-compose.ts --bundle --platform=node --format=esm \
- *     --packages=external --conditions=source --outfile=node_modules/.cache/bench-sql-compose.mjs \
- *     && node node_modules/.cache/bench-sql-compose.mjs
+ *   npx esbuild bench/sql-compose.ts --bundle --platform=node --format=esm \
+ *     --packages=external --conditions=source --outfile=node_modules/.cache/sql-compose.mjs \
+ *     && node node_modules/.cache/sql-compose.mjs
  */
 import { sql, type RawBuilder } from 'kysely';
 import type pg from 'pg';
