@@ -1,0 +1,87 @@
+// Profiling aid for function invocations (not part of `npm run bench`): runs the no-op sync
+// invoke (or `async`) against the built api and BENCH_FN_WORKERS workers, and reports the CPU
+// time per invocation of each process (api, workers, sandbox hosts, Postgres, Redis, this load
+// generator) from /proc, so the cost of one run can be read where it is spent.
+//
+//   node bench/profile-functions.mjs [sync|async|trigger] [seconds]    PROF=1 writes .cpuprofile files to bench/results/profiles
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { appEnv, call, cannon, createDatabase, dropRedisPrefix, root, runNode, runSuffix, SERVICE_KEY, startApi, startNode, waitFor, freePort, withCleanup } from './lib.mjs';
+
+const scenario = process.argv[2] ?? 'sync';
+const seconds = Number(process.argv[3] ?? 8);
+const WORKERS = Number(process.env.BENCH_FN_WORKERS ?? 2);
+const suffix = runSuffix();
+const HZ = 100;
+
+const procs = () =>
+  readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = stat.split(') ')[1].split(' ');
+        return { pid: Number(pid), ppid: Number(f[1]), comm: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), ticks: Number(f[11]) + Number(f[12]) };
+      } catch {
+        return null;
+      }
+    })
+    .filter(Boolean);
+
+function snapshot(roles) {
+  const all = procs();
+  const byPid = new Map(all.map((p) => [p.pid, p]));
+  const out = {};
+  const add = (k, t) => (out[k] = (out[k] ?? 0) + t);
+  for (const p of all) {
+    if (p.comm === 'postgres') add('postgres', p.ticks);
+    else if (p.comm.startsWith('redis-server')) add('redis', p.ticks);
+    else if (p.pid === process.pid) add('load generator', p.ticks);
+    else {
+      let role = roles.get(p.pid);
+      if (!role && roles.has(p.ppid)) role = `${roles.get(p.ppid)} children (sandbox hosts)`;
+      if (role) add(role, p.ticks);
+    }
+  }
+  void byPid;
+  return out;
+}
+
+await withCleanup(async (onCleanup) => {
+  const db = await createDatabase(`baas_bench_fnprof_${suffix}`);
+  onCleanup(() => db.drop());
+  const prefix = `bench_fnprof_${suffix}`;
+  onCleanup(() => dropRedisPrefix(prefix));
+  await runNode(['dist/libs/database/src/migrate.main.js'], { DATABASE_URL: db.url });
+  const dir = join(root, 'bench', 'results', 'profiles');
+  await mkdir(dir, { recursive: true });
+  const prof = (name) => (process.env.PROF ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+  const env = appEnv(db.url, prefix, { ...(process.env.HOST_PROF ? { HOST_PROF: process.env.HOST_PROF } : {}), WORKER_CONCURRENCY: process.env.BENCH_FN_WORKER_CONCURRENCY ?? '16', SANDBOX_HOSTS: process.env.BENCH_FN_SANDBOX_HOSTS ?? '2' });
+  const api = await startApi(env, prof(`fn-${scenario}-api`));
+  const roles = new Map([[api.child.pid, 'api']]);
+  for (let i = 0; i < WORKERS; i++) {
+    const port = await freePort();
+    const child = startNode([...prof(`fn-${scenario}-worker${i}`), '--no-node-snapshot', 'dist/apps/worker/src/main.js'], { ...env, API_INTERNAL_URL: api.base, WORKER_HEALTH_PORT: String(port) });
+    await waitFor(`http://127.0.0.1:${port}/health/live`, 60_000, child);
+    roles.set(child.pid, 'workers');
+  }
+  const service = { 'x-api-key': SERVICE_KEY };
+  await call(api.base, 'PUT', '/v1/functions/noop', { source: 'export default async () => {}', triggers: [{ type: 'http' }], concurrency: 1000 }, service);
+  await call(api.base, 'POST', '/v1/functions/noop/invoke', {}, service);
+  const path = scenario === 'async' ? '/v1/functions/noop/invoke?async=true' : '/v1/functions/noop/invoke';
+  const opts = { url: api.base, connections: Number(process.env.BENCH_FN_CONNECTIONS ?? 50), headers: { ...service, 'content-type': 'application/json' }, request: { method: 'POST', path, body: '{}' } };
+  await cannon({ ...opts, duration: 2 });
+  const before = snapshot(roles);
+  const r = await cannon({ ...opts, duration: seconds });
+  const after = snapshot(roles);
+  const lines = [`${scenario}: ${r.requestsPerSec} req/s, p50 ${r.p50ms} ms, p99 ${r.p99ms} ms, ${r.requests} requests, non2xx ${r.non2xx}`];
+  let total = 0;
+  for (const k of Object.keys(after).sort()) {
+    const cpu = (after[k] - (before[k] ?? 0)) / HZ;
+    total += cpu;
+    lines.push(`  ${k.padEnd(40)} ${(cpu).toFixed(2).padStart(6)} s CPU  ${((cpu * 1e6) / r.requests).toFixed(0).padStart(6)} µs/invocation`);
+  }
+  lines.push(`  ${'total'.padEnd(40)} ${total.toFixed(2).padStart(6)} s CPU  ${((total * 1e6) / r.requests).toFixed(0).padStart(6)} µs/invocation (of ${seconds * 2} core-seconds)`);
+  process.stdout.write(lines.join('\n') + '\n');
+});
