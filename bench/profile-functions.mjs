@@ -7,7 +7,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { appEnv, call, cannon, createDatabase, dropRedisPrefix, root, runNode, runSuffix, SERVICE_KEY, startApi, startNode, waitFor, freePort, withCleanup } from './lib.mjs';
+import pg from 'pg';
+import { ADMIN_URL, appEnv, call, cannon, createDatabase, dropRedisPrefix, root, runNode, runSuffix, SERVICE_KEY, startApi, startNode, waitFor, freePort, withCleanup } from './lib.mjs';
 
 const scenario = process.argv[2] ?? 'sync';
 const seconds = Number(process.argv[3] ?? 8);
@@ -72,6 +73,12 @@ await withCleanup(async (onCleanup) => {
   const path = scenario === 'async' ? '/v1/functions/noop/invoke?async=true' : '/v1/functions/noop/invoke';
   const opts = { url: api.base, connections: Number(process.env.BENCH_FN_CONNECTIONS ?? 50), headers: { ...service, 'content-type': 'application/json' }, request: { method: 'POST', path, body: '{}' } };
   await cannon({ ...opts, duration: 2 });
+  const admin = process.env.PGSS ? new pg.Client({ connectionString: ADMIN_URL }) : null;
+  if (admin) {
+    await admin.connect();
+    await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await admin.query('SELECT pg_stat_statements_reset()');
+  }
   const before = snapshot(roles);
   const r = await cannon({ ...opts, duration: seconds });
   const after = snapshot(roles);
@@ -83,5 +90,14 @@ await withCleanup(async (onCleanup) => {
     lines.push(`  ${k.padEnd(40)} ${(cpu).toFixed(2).padStart(6)} s CPU  ${((cpu * 1e6) / r.requests).toFixed(0).padStart(6)} µs/invocation`);
   }
   lines.push(`  ${'total'.padEnd(40)} ${total.toFixed(2).padStart(6)} s CPU  ${((total * 1e6) / r.requests).toFixed(0).padStart(6)} µs/invocation (of ${seconds * 2} core-seconds)`);
+  if (admin) {
+    const { rows } = await admin.query(
+      `SELECT calls, round(total_exec_time::numeric, 0) AS ms, round((total_exec_time / calls * 1000)::numeric, 0) AS us_per_call, round((total_plan_time / calls * 1000)::numeric, 0) AS plan_us, left(regexp_replace(query, '\\s+', ' ', 'g'), 140) AS query
+         FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 ORDER BY total_exec_time DESC LIMIT 15`,
+      [new URL(db.url).pathname.slice(1)],
+    );
+    for (const r of rows) lines.push(`  pg ${String(r.calls).padStart(7)} calls ${String(r.ms).padStart(6)} ms ${String(r.us_per_call).padStart(6)} µs/call plan ${r.plan_us} µs  ${r.query}`);
+    await admin.end();
+  }
   process.stdout.write(lines.join('\n') + '\n');
 });

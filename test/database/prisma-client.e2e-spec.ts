@@ -106,6 +106,7 @@ const samples: { [M in Prisma.ModelName]: (parents: Parents) => Row<M> } = {
     cpuMs: 432.5,
     memoryBytesMax: 134217728n,
     memoryMbMs: 1264.5,
+    shard: 5,
   }),
   Collection: () => ({
     id: randomUUID(),

@@ -6,3 +6,4 @@ export { createDb, type DB, type Db, KYSELY, type Tx, withTransaction } from './
 export { migrate, readMigrations, MigrationError, type MigrateResult, type MigrationFile } from './migrator.js';
 export { defaultMigrationsDir } from './paths.js';
 export { Prisma } from './generated/client.js';
+export { type ArgsOf, prepare, type Prepared } from './prepared.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type ExpressionBuilder, type Insertable, sql } from 'kysely';
+import { type ExpressionBuilder, type Insertable, type QueryCreator, sql } from 'kysely';
 import type pg from 'pg';
-import { type DB, type Db, KYSELY, PG_POOL, type Prisma, PrismaService, withTransaction } from '#libs/database';
+import { type DB, type Db, KYSELY, PG_POOL, type Prisma, prepare, PrismaService, withTransaction } from '#libs/database';
 import { DEFAULT_HTTP_ACCESS, insertRun, type NewRun, normalizeTrigger, type Trigger } from '#libs/functions';
 
 const VERSION_FIELDS = {
@@ -173,6 +173,59 @@ function invokeTargetSelect(eb: ExpressionBuilder<DB & { f: DB['functions']; v: 
 }
 
 /** Queries of functions, their versions, triggers and runs. */
+/** Functions joined to their current version (`f`, `v`). */
+function currentVersionsOf(db: QueryCreator<DB>) {
+  return db
+    .selectFrom('functions as f')
+    .innerJoin('function_versions as v', (j) => j.onRef('v.function_id', '=', 'f.id').onRef('v.version', '=', 'f.current_version'));
+}
+
+/**
+ * The invoke hot path (prepared: libs/database/src/prepared.ts): the function's current
+ * version and, when the caller may invoke it, the inserted queued run (`created`).
+ */
+const CREATE_HTTP_RUN = prepare(
+  (
+    db,
+    a: { name: string; runId: string; event: string; async: boolean; admin: boolean; userId: string | null; sessionId: string | null; roles: string[] },
+  ) =>
+    db
+      .with('t', (q) => currentVersionsOf(q).select(invokeTargetSelect).where('f.name', '=', a.name))
+      .with('ins', (q) =>
+        q
+          .insertInto('function_runs')
+          .columns(['id', 'function_id', 'version_id', 'version', 'trigger', 'event_id', 'event', 'max_attempts', 'invoked_by', 'invoked_session'])
+          .expression((eb) =>
+            eb
+              .selectFrom('t')
+              .select([
+                sql<string>`${a.runId}::uuid`.as('id'),
+                't.functionId',
+                't.versionId',
+                't.version',
+                sql<string>`'http'`.as('trigger'),
+                sql<string>`${a.runId}::uuid`.as('event_id'),
+                sql<unknown>`${a.event}::jsonb`.as('event'),
+                sql<number>`CASE WHEN ${a.async}::boolean THEN t.retries + 1 ELSE 1 END`.as('max_attempts'),
+                sql<string | null>`${a.userId}::uuid`.as('invoked_by'),
+                sql<string | null>`${a.sessionId}::uuid`.as('invoked_session'),
+              ])
+              .where((t) =>
+                t.or([
+                  sql<boolean>`${a.admin}::boolean`,
+                  t('t.httpAccess', '=', 'public'),
+                  t.and([t('t.httpAccess', '=', 'authenticated'), sql<boolean>`${a.userId}::uuid IS NOT NULL`]),
+                  t.and([t('t.httpAccess', 'like', 'role:%'), sql<boolean>`substr(t."httpAccess", 6) = ANY(${a.roles}::text[])`]),
+                ]),
+              ),
+          )
+          .returning('id'),
+      )
+      .selectFrom('t')
+      .selectAll('t')
+      .select((eb) => eb.exists(eb.selectFrom('ins').select('ins.id')).$castTo<boolean>().as('created')),
+);
+
 @Injectable()
 export class FunctionsRepository {
   constructor(
@@ -322,69 +375,42 @@ export class FunctionsRepository {
     run: { id: string; event: unknown; async: boolean },
     caller: HttpCaller,
   ): Promise<{ target: InvokeTarget; created: boolean } | null> {
-    const row = await this.db
-      .with('t', () => this.currentVersions().select(invokeTargetSelect).where('f.name', '=', name))
-      .with('ins', (db) =>
-        db
-          .insertInto('function_runs')
-          .columns(['id', 'function_id', 'version_id', 'version', 'trigger', 'event_id', 'event', 'max_attempts', 'invoked_by', 'invoked_session'])
-          .expression((eb) =>
-            eb
-              .selectFrom('t')
-              .select((t) => [
-                sql<string>`${run.id}::uuid`.as('id'),
-                't.functionId',
-                't.versionId',
-                't.version',
-                sql<string>`'http'`.as('trigger'),
-                sql<string>`${run.id}::uuid`.as('event_id'),
-                sql<unknown>`${JSON.stringify(run.event)}::jsonb`.as('event'),
-                run.async ? t('t.retries', '+', 1).as('max_attempts') : sql<number>`1`.as('max_attempts'),
-                sql<string | null>`${caller.userId}::uuid`.as('invoked_by'),
-                sql<string | null>`${caller.sessionId}::uuid`.as('invoked_session'),
-              ])
-              .where((t) =>
-                t.or([
-                  sql<boolean>`${caller.admin}::boolean`,
-                  t('t.httpAccess', '=', 'public'),
-                  t.and([t('t.httpAccess', '=', 'authenticated'), sql<boolean>`${caller.userId}::uuid IS NOT NULL`]),
-                  t.and([t('t.httpAccess', 'like', 'role:%'), sql<boolean>`substr(t."httpAccess", 6) = ANY(${caller.roles}::text[])`]),
-                ]),
-              ),
-          )
-          .returning('id'),
-      )
-      .selectFrom('t')
-      .selectAll('t')
-      .select((eb) => eb.exists(eb.selectFrom('ins').select('ins.id')).$castTo<boolean>().as('created'))
-      .executeTakeFirst();
+    const [row] = await CREATE_HTTP_RUN.run(this.pool, {
+      name,
+      runId: run.id,
+      event: JSON.stringify(run.event),
+      async: run.async,
+      admin: caller.admin,
+      userId: caller.userId,
+      sessionId: caller.sessionId,
+      roles: caller.roles,
+    });
     if (!row) return null;
     const { created, ...target } = row;
     return { target, created };
   }
 
-  /** Functions joined to their current version (`f`, `v`). */
+
   private currentVersions() {
-    return this.db
-      .selectFrom('functions as f')
-      .innerJoin('function_versions as v', (j) => j.onRef('v.function_id', '=', 'f.id').onRef('v.version', '=', 'f.current_version'));
+    return currentVersionsOf(this.db);
   }
 
-  /** A function's metering per UTC day in [from, to], oldest first. */
+  /** A function's metering per UTC day in [from, to], oldest first (the sum of the day's shards). */
   usage(functionId: string, from: string, to: string): Promise<UsageDay[]> {
     return this.db
       .selectFrom('function_usage_daily')
       .select([
         sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day'),
-        'attempts',
-        'cold_starts as coldStarts',
-        sql<number>`wall_ms::float8`.as('wallMs'),
-        sql<number>`round(cpu_ms::numeric, 2)::float8`.as('cpuMs'),
-        sql<number>`memory_bytes_max::float8`.as('memoryBytesMax'),
-        sql<number>`round((memory_mb_ms / 1024 / 1000)::numeric, 3)::float8`.as('gbSeconds'),
+        sql<number>`sum(attempts)::int`.as('attempts'),
+        sql<number>`sum(cold_starts)::int`.as('coldStarts'),
+        sql<number>`sum(wall_ms)::float8`.as('wallMs'),
+        sql<number>`round(sum(cpu_ms)::numeric, 2)::float8`.as('cpuMs'),
+        sql<number>`max(memory_bytes_max)::float8`.as('memoryBytesMax'),
+        sql<number>`round((sum(memory_mb_ms) / 1024 / 1000)::numeric, 3)::float8`.as('gbSeconds'),
       ])
       .where('function_id', '=', functionId)
       .where(sql<boolean>`day BETWEEN ${from}::date AND ${to}::date`)
+      .groupBy('day')
       .orderBy('day')
       .execute();
   }

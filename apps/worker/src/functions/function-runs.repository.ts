@@ -1,6 +1,8 @@
+import { randomInt } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
-import { type Db, KYSELY } from '#libs/database';
+import type pg from 'pg';
+import { type Db, KYSELY, PG_POOL, prepare } from '#libs/database';
 import type { RunError, RunLogLine, RunStatus } from '#libs/functions';
 
 /** Whether the version's http trigger says runAs "caller" (a SQL fragment over `v`). */
@@ -32,16 +34,194 @@ const CONTEXT = [
   RUN_AS_CALLER,
 ] as const;
 
+/** Rows a function's usage of a day is spread over (function_usage_daily.shard). */
+const USAGE_SHARDS = 16;
+
 /** The subscription columns of a function's current version. */
 const SUBSCRIBER = ['f.id as functionId', 'v.id as versionId', 'v.version', 'v.retries', 'v.backoff_ms as backoffMs'] as const;
+
+/** Runs joined to their version and function, selecting CONTEXT. */
+function contexts(db: Db) {
+  return db
+    .selectFrom('function_runs as r')
+    .innerJoin('function_versions as v', 'v.id', 'r.version_id')
+    .innerJoin('functions as f', 'f.id', 'r.function_id')
+    .select(CONTEXT);
+}
+
+/*
+ * The statements of every run and every event, prepared (libs/database/src/prepared.ts):
+ * built once here, planned once per pooled connection.
+ */
+const LOAD = prepare<{ runId: string }, ContextSelect>((db, a) => contexts(db).where('r.id', '=', a.runId));
+
+const PEEK = prepare<{ runId: string }, ContextSelect>((db, a) =>
+  contexts(db).where('r.id', '=', a.runId).where('r.status', '=', 'queued').where('r.max_attempts', '=', 1),
+);
+
+const FUNCTION_OF = prepare((db, a: { runId: string }) => db.selectFrom('function_runs').select('function_id').where('id', '=', a.runId));
+
+const START = prepare((db, a: { runId: string }) =>
+  db
+    .with('prev', (q) => q.selectFrom('function_runs').select(['id', 'status']).where('id', '=', a.runId).forUpdate())
+    .updateTable('function_runs as r')
+    .from(['prev', 'function_versions as v', 'functions as f'])
+    .set((eb) => ({ status: 'running', attempts: eb('r.attempts', '+', 1), started_at: sql<Date>`now()` }))
+    .whereRef('r.id', '=', 'prev.id')
+    .whereRef('v.id', '=', 'r.version_id')
+    .whereRef('f.id', '=', 'r.function_id')
+    .where('r.status', 'in', ['queued', 'running', 'failed', 'timed_out'])
+    .where((eb) => eb.not(eb.and([eb('r.status', 'in', ['failed', 'timed_out']), eb('r.attempts', '>=', eb.ref('r.max_attempts'))])))
+    .returning([...CONTEXT, 'prev.status as previousStatus']),
+);
+
+/** The arguments of FINISH: an attempt's outcome as stored (JSON already serialised). */
+interface FinishArgs {
+  runId: string;
+  status: string;
+  durationMs: number;
+  logs: string;
+  logsTruncated: boolean;
+  result: string | null;
+  error: string | null;
+  cold: boolean | null;
+  coldStarts: number;
+  cpuMs: number | null;
+  cpuMsSum: number;
+  memoryBytes: string | null;
+  memoryBytesMax: number;
+  shard: number;
+  startedAt: Date | null;
+}
+
+/**
+ * Records an attempt's outcome and adds it to its function's usage of the day (UTC), in one
+ * statement. `counted`: a run read by peek(), whose attempt and start are written here too.
+ */
+function finishStatement(counted: boolean) {
+  return prepare((db, a: FinishArgs) =>
+    db
+      .with('r', (q) =>
+        q
+          .updateTable('function_runs')
+          .set((eb) => ({
+            status: a.status,
+            duration_ms: a.durationMs,
+            logs: a.logs,
+            logs_truncated: a.logsTruncated,
+            result: a.result,
+            error: a.error,
+            finished_at: sql<Date>`now()`,
+            cold: a.cold,
+            cpu_ms: a.cpuMs,
+            memory_bytes: a.memoryBytes,
+            ...(counted ? { attempts: eb('attempts', '+', 1), started_at: a.startedAt } : {}),
+          }))
+          .where('id', '=', a.runId)
+          .returning(['function_id', 'version_id']),
+      )
+      .insertInto('function_usage_daily')
+      .columns(['function_id', 'day', 'shard', 'attempts', 'cold_starts', 'wall_ms', 'cpu_ms', 'memory_bytes_max', 'memory_mb_ms'])
+      .expression((eb) =>
+        eb
+          .selectFrom('r')
+          .innerJoin('function_versions as v', 'v.id', 'r.version_id')
+          .select([
+            'r.function_id',
+            sql<Date>`(now() AT TIME ZONE 'UTC')::date`.as('day'),
+            sql<number>`${a.shard}::smallint`.as('shard'),
+            sql<number>`1`.as('attempts'),
+            sql<number>`${a.coldStarts}::int`.as('cold_starts'),
+            sql<number>`${a.durationMs}::bigint`.as('wall_ms'),
+            sql<number>`${a.cpuMsSum}::double precision`.as('cpu_ms'),
+            sql<number>`${a.memoryBytesMax}::bigint`.as('memory_bytes_max'),
+            sql<number>`${a.durationMs}::double precision * v.memory_mb`.as('memory_mb_ms'),
+          ]),
+      )
+      .onConflict((oc) =>
+        oc.columns(['function_id', 'day', 'shard']).doUpdateSet({
+          attempts: sql`function_usage_daily.attempts + 1`,
+          cold_starts: sql`function_usage_daily.cold_starts + excluded.cold_starts`,
+          wall_ms: sql`function_usage_daily.wall_ms + excluded.wall_ms`,
+          cpu_ms: sql`function_usage_daily.cpu_ms + excluded.cpu_ms`,
+          memory_bytes_max: sql`GREATEST(function_usage_daily.memory_bytes_max, excluded.memory_bytes_max)`,
+          memory_mb_ms: sql`function_usage_daily.memory_mb_ms + excluded.memory_mb_ms`,
+        }),
+      ),
+  );
+}
+const FINISH = finishStatement(false);
+const FINISH_COUNTED = finishStatement(true);
+
+const SUBSCRIBERS = prepare((db, a: { type: string; target: string | null; operation: string }) =>
+  db
+    .selectFrom('function_triggers as t')
+    .innerJoin('functions as f', 'f.id', 't.function_id')
+    .innerJoin('function_versions as v', (j) => j.onRef('v.function_id', '=', 'f.id').onRef('v.version', '=', 'f.current_version'))
+    .select(SUBSCRIBER)
+    .distinct()
+    .where('t.type', '=', a.type)
+    .where(sql<boolean>`t.target IS NOT DISTINCT FROM ${a.target}::text`)
+    .where(sql<boolean>`${a.operation}::text = ANY(t.events)`),
+);
+
+interface EventRunArgs {
+  functionId: string;
+  versionId: string;
+  version: number;
+  trigger: string;
+  eventId: string;
+  event: string;
+  maxAttempts: number;
+}
+
+const RUN_FOR_EVENT = prepare((db, a: EventRunArgs) =>
+  db
+    .with('receipt', (q) =>
+      q
+        .insertInto('function_event_receipts')
+        .values({ function_id: a.functionId, event_id: a.eventId, run_id: sql<string>`gen_random_uuid()` })
+        .onConflict((oc) => oc.columns(['function_id', 'event_id']).doNothing())
+        .returning('run_id'),
+    )
+    .insertInto('function_runs')
+    .columns(['id', 'function_id', 'version_id', 'version', 'trigger', 'event_id', 'event', 'max_attempts'])
+    .expression((eb) =>
+      eb
+        .selectFrom('receipt')
+        .select([
+          'run_id',
+          sql<string>`${a.functionId}::uuid`.as('function_id'),
+          sql<string>`${a.versionId}::uuid`.as('version_id'),
+          sql<number>`${a.version}::int`.as('version'),
+          sql<string>`${a.trigger}::text`.as('trigger'),
+          sql<string>`${a.eventId}::uuid`.as('event_id'),
+          sql<unknown>`${a.event}::jsonb`.as('event'),
+          sql<number>`${a.maxAttempts}::int`.as('max_attempts'),
+        ]),
+    )
+    .returning('id'),
+);
+
+const EXISTING_RUN_FOR_EVENT = prepare((db, a: { functionId: string; eventId: string }) =>
+  db
+    .selectFrom('function_event_receipts as e')
+    .leftJoin('function_runs as r', 'r.id', 'e.run_id')
+    .select(['e.run_id', 'r.status'])
+    .where('e.function_id', '=', a.functionId)
+    .where('e.event_id', '=', a.eventId),
+);
 
 interface ContextRow {
   status: string;
   error: unknown;
 }
 
+/** The row of contexts(). */
+type ContextSelect = Awaited<ReturnType<ReturnType<typeof contexts>['executeTakeFirstOrThrow']>>;
+
 /** What a worker needs to execute a run (the code comes separately, cached per version). */
-export type RunContext = Omit<Awaited<ReturnType<FunctionRunsRepository['loadRow']>> & object, 'status' | 'error'> & {
+export type RunContext = Omit<ContextSelect, 'status' | 'error'> & {
   status: RunStatus;
   error: RunError | null;
 };
@@ -73,27 +253,17 @@ export interface RunFinish {
 /** The worker's queries of function runs and event fan-out (Kysely over the shared pool). */
 @Injectable()
 export class FunctionRunsRepository {
-  constructor(@Inject(KYSELY) private readonly db: Db) {}
-
-  private contexts() {
-    return this.db
-      .selectFrom('function_runs as r')
-      .innerJoin('function_versions as v', 'v.id', 'r.version_id')
-      .innerJoin('functions as f', 'f.id', 'r.function_id')
-      .select(CONTEXT);
-  }
-
-  /** The row behind RunContext (its type is RunContext's source). */
-  private loadRow(runId: string) {
-    return this.contexts().where('r.id', '=', runId).executeTakeFirst();
-  }
+  constructor(
+    @Inject(KYSELY) private readonly db: Db,
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+  ) {}
 
   async load(runId: string): Promise<RunContext | null> {
-    return contextOf(await this.loadRow(runId));
+    return contextOf((await LOAD.run(this.pool, { runId }))[0]);
   }
 
   async functionOf(runId: string): Promise<string | null> {
-    const row = await this.db.selectFrom('function_runs').select('function_id').where('id', '=', runId).executeTakeFirst();
+    const [row] = await FUNCTION_OF.run(this.pool, { runId });
     return row?.function_id ?? null;
   }
 
@@ -112,18 +282,7 @@ export class FunctionRunsRepository {
    * undo the start when the function has no free concurrency slot.
    */
   async start(runId: string): Promise<(RunContext & { previousStatus: RunStatus }) | null> {
-    const row = await this.db
-      .with('prev', (db) => db.selectFrom('function_runs').select(['id', 'status']).where('id', '=', runId).forUpdate())
-      .updateTable('function_runs as r')
-      .from(['prev', 'function_versions as v', 'functions as f'])
-      .set((eb) => ({ status: 'running', attempts: eb('r.attempts', '+', 1), started_at: sql<Date>`now()` }))
-      .whereRef('r.id', '=', 'prev.id')
-      .whereRef('v.id', '=', 'r.version_id')
-      .whereRef('f.id', '=', 'r.function_id')
-      .where('r.status', 'in', ['queued', 'running', 'failed', 'timed_out'])
-      .where((eb) => eb.not(eb.and([eb('r.status', 'in', ['failed', 'timed_out']), eb('r.attempts', '>=', eb.ref('r.max_attempts'))])))
-      .returning([...CONTEXT, 'prev.status as previousStatus'])
-      .executeTakeFirst();
+    const [row] = await START.run(this.pool, { runId });
     const context = contextOf(row);
     return context && row ? { ...context, previousStatus: row.previousStatus as RunStatus } : null;
   }
@@ -134,8 +293,7 @@ export class FunctionRunsRepository {
    * queued (finished, or taken by another worker) or gone.
    */
   async peek(runId: string): Promise<RunContext | null> {
-    const row = await this.contexts().where('r.id', '=', runId).where('r.status', '=', 'queued').where('r.max_attempts', '=', 1).executeTakeFirst();
-    const context = contextOf(row);
+    const context = contextOf((await PEEK.run(this.pool, { runId }))[0]);
     return context ? { ...context, status: 'running', attempts: context.attempts + 1 } : null;
   }
 
@@ -151,58 +309,28 @@ export class FunctionRunsRepository {
 
   /**
    * Records an attempt's outcome and adds it to its function's usage of the day (UTC), in
-   * one statement (one commit): the usage row is counted exactly when the outcome is.
+   * one statement (one commit): the usage row is counted exactly when the outcome is. The
+   * day's usage is one of USAGE_SHARDS rows picked at random, so concurrent runs of one
+   * function do not queue on one row lock until each other's commit.
    */
   async finish(runId: string, f: RunFinish): Promise<void> {
-    const cold = f.cold ?? null;
-    await this.db
-      .with('r', (db) =>
-        db
-          .updateTable('function_runs')
-          .set((eb) => ({
-            status: f.status,
-            duration_ms: f.durationMs,
-            logs: JSON.stringify(f.logs),
-            logs_truncated: f.logsTruncated,
-            result: f.result === undefined || f.result === null ? null : JSON.stringify(f.result),
-            error: f.error ? JSON.stringify(f.error) : null,
-            finished_at: sql<Date>`now()`,
-            cold,
-            cpu_ms: f.cpuMs ?? null,
-            memory_bytes: f.memoryBytes === undefined ? null : String(f.memoryBytes),
-            ...(f.startedAt ? { attempts: eb('attempts', '+', 1), started_at: f.startedAt } : {}),
-          }))
-          .where('id', '=', runId)
-          .returning(['function_id', 'version_id']),
-      )
-      .insertInto('function_usage_daily')
-      .columns(['function_id', 'day', 'attempts', 'cold_starts', 'wall_ms', 'cpu_ms', 'memory_bytes_max', 'memory_mb_ms'])
-      .expression((eb) =>
-        eb
-          .selectFrom('r')
-          .innerJoin('function_versions as v', 'v.id', 'r.version_id')
-          .select([
-            'r.function_id',
-            sql<Date>`(now() AT TIME ZONE 'UTC')::date`.as('day'),
-            sql<number>`1`.as('attempts'),
-            sql<number>`${cold === true ? 1 : 0}::int`.as('cold_starts'),
-            sql<number>`${f.durationMs}::bigint`.as('wall_ms'),
-            sql<number>`${f.cpuMs ?? 0}::double precision`.as('cpu_ms'),
-            sql<number>`${f.memoryBytes ?? 0}::bigint`.as('memory_bytes_max'),
-            sql<number>`${f.durationMs}::double precision * v.memory_mb`.as('memory_mb_ms'),
-          ]),
-      )
-      .onConflict((oc) =>
-        oc.columns(['function_id', 'day']).doUpdateSet({
-          attempts: sql`function_usage_daily.attempts + 1`,
-          cold_starts: sql`function_usage_daily.cold_starts + excluded.cold_starts`,
-          wall_ms: sql`function_usage_daily.wall_ms + excluded.wall_ms`,
-          cpu_ms: sql`function_usage_daily.cpu_ms + excluded.cpu_ms`,
-          memory_bytes_max: sql`GREATEST(function_usage_daily.memory_bytes_max, excluded.memory_bytes_max)`,
-          memory_mb_ms: sql`function_usage_daily.memory_mb_ms + excluded.memory_mb_ms`,
-        }),
-      )
-      .execute();
+    await (f.startedAt ? FINISH_COUNTED : FINISH).run(this.pool, {
+      runId,
+      status: f.status,
+      durationMs: f.durationMs,
+      logs: JSON.stringify(f.logs),
+      logsTruncated: f.logsTruncated,
+      result: f.result === undefined || f.result === null ? null : JSON.stringify(f.result),
+      error: f.error ? JSON.stringify(f.error) : null,
+      cold: f.cold ?? null,
+      coldStarts: f.cold === true ? 1 : 0,
+      cpuMs: f.cpuMs ?? null,
+      cpuMsSum: f.cpuMs ?? 0,
+      memoryBytes: f.memoryBytes === undefined ? null : String(f.memoryBytes),
+      memoryBytesMax: f.memoryBytes ?? 0,
+      shard: randomInt(USAGE_SHARDS),
+      startedAt: f.startedAt ?? null,
+    });
   }
 
   /** Ends a run the queue gave up on outside the function (e.g. it stalled too often). */
@@ -221,16 +349,7 @@ export class FunctionRunsRepository {
 
   /** Functions whose current version has a trigger for this event. */
   subscribers(type: string, target: string | null, operation: string): Promise<Subscriber[]> {
-    return this.db
-      .selectFrom('function_triggers as t')
-      .innerJoin('functions as f', 'f.id', 't.function_id')
-      .innerJoin('function_versions as v', (j) => j.onRef('v.function_id', '=', 'f.id').onRef('v.version', '=', 'f.current_version'))
-      .select(SUBSCRIBER)
-      .distinct()
-      .where('t.type', '=', type)
-      .where(sql<boolean>`t.target IS NOT DISTINCT FROM ${target}`)
-      .where(sql<boolean>`${operation} = ANY(t.events)`)
-      .execute();
+    return SUBSCRIBERS.run(this.pool, { type, target, operation });
   }
 
   /** The current version of one function (for a schedule tick); null when it is gone. */
@@ -258,40 +377,18 @@ export class FunctionRunsRepository {
     eventId: string,
     event: unknown,
   ): Promise<{ runId: string; created: boolean; status: string }> {
-    const created = await this.db
-      .with('receipt', (db) =>
-        db
-          .insertInto('function_event_receipts')
-          .values({ function_id: sub.functionId, event_id: eventId, run_id: sql<string>`gen_random_uuid()` })
-          .onConflict((oc) => oc.columns(['function_id', 'event_id']).doNothing())
-          .returning('run_id'),
-      )
-      .insertInto('function_runs')
-      .columns(['id', 'function_id', 'version_id', 'version', 'trigger', 'event_id', 'event', 'max_attempts'])
-      .expression((eb) =>
-        eb
-          .selectFrom('receipt')
-          .select([
-            'run_id',
-            sql<string>`${sub.functionId}::uuid`.as('function_id'),
-            sql<string>`${sub.versionId}::uuid`.as('version_id'),
-            sql<number>`${sub.version}::int`.as('version'),
-            sql<string>`${trigger}::text`.as('trigger'),
-            sql<string>`${eventId}::uuid`.as('event_id'),
-            sql<unknown>`${JSON.stringify(event)}::jsonb`.as('event'),
-            sql<number>`${sub.retries + 1}::int`.as('max_attempts'),
-          ]),
-      )
-      .returning('id')
-      .executeTakeFirst();
+    const [created] = await RUN_FOR_EVENT.run(this.pool, {
+      functionId: sub.functionId,
+      versionId: sub.versionId,
+      version: sub.version,
+      trigger,
+      eventId,
+      event: JSON.stringify(event),
+      maxAttempts: sub.retries + 1,
+    });
     if (created) return { runId: created.id, created: true, status: 'queued' };
-    const existing = await this.db
-      .selectFrom('function_event_receipts as e')
-      .leftJoin('function_runs as r', 'r.id', 'e.run_id')
-      .select(['e.run_id', 'r.status'])
-      .where('e.function_id', '=', sub.functionId)
-      .where('e.event_id', '=', eventId)
-      .executeTakeFirstOrThrow();
+    const [existing] = await EXISTING_RUN_FOR_EVENT.run(this.pool, { functionId: sub.functionId, eventId });
+    if (!existing) throw new Error(`No receipt of event ${eventId} for function ${sub.functionId}`);
     return { runId: existing.run_id, created: false, status: existing.status ?? 'gone' };
   }
 
