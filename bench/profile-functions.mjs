@@ -3,7 +3,8 @@
 // time per invocation of each process (api, workers, sandbox hosts, Postgres, Redis, this load
 // generator) from /proc, so the cost of one run can be read where it is spent.
 //
-//   node bench/profile-functions.mjs [sync|async|trigger] [seconds]    PROF=1 writes .cpuprofile files to bench/results/profiles
+//   node bench/profile-functions.mjs [sync|async|trigger] [seconds]    PROF=1 writes .cpuprofile files to bench/results/profiles,
+//   PGSS=1 lists the top statements (needs pg_stat_statements loaded), RATE=400 creates/s for `trigger`
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -71,7 +72,22 @@ await withCleanup(async (onCleanup) => {
   await call(api.base, 'PUT', '/v1/functions/noop', { source: 'export default async () => {}', triggers: [{ type: 'http' }], concurrency: 1000 }, service);
   await call(api.base, 'POST', '/v1/functions/noop/invoke', {}, service);
   const path = scenario === 'async' ? '/v1/functions/noop/invoke?async=true' : '/v1/functions/noop/invoke';
-  const opts = { url: api.base, connections: Number(process.env.BENCH_FN_CONNECTIONS ?? 50), headers: { ...service, 'content-type': 'application/json' }, request: { method: 'POST', path, body: '{}' } };
+  let opts = { url: api.base, connections: Number(process.env.BENCH_FN_CONNECTIONS ?? 50), headers: { ...service, 'content-type': 'application/json' }, request: { method: 'POST', path, body: '{}' } };
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  onCleanup(() => pool.end());
+  if (scenario === 'trigger') {
+    // Creates at RATE/s (service key) into a collection with a db-triggered function that
+    // makes one ctx.db write per run: CPU per event, and how far the runs fall behind.
+    for (const name of ['bench_docs', 'bench_audit']) {
+      await call(api.base, 'POST', '/v1/collections', { name, fields: [{ name: 'n', type: 'number' }], rules: { list: 'admin', read: 'admin', create: 'admin', update: 'admin', delete: 'admin' } }, service);
+    }
+    await call(api.base, 'PUT', '/v1/functions/on-doc', {
+      source: "export default async (event, ctx) => { await ctx.db.collection('bench_audit').create({ n: event.after.n }); }",
+      triggers: [{ type: 'db', collection: 'bench_docs', events: ['create'] }],
+      concurrency: 1000,
+    }, service);
+    opts = { ...opts, connections: 20, overallRate: Number(process.env.RATE ?? 400), request: { method: 'POST', path: '/v1/collections/bench_docs/documents', body: '{"n":1}' } };
+  }
   await cannon({ ...opts, duration: 2 });
   const admin = process.env.PGSS ? new pg.Client({ connectionString: ADMIN_URL }) : null;
   if (admin) {
@@ -80,8 +96,25 @@ await withCleanup(async (onCleanup) => {
     await admin.query('SELECT pg_stat_statements_reset()');
   }
   const before = snapshot(roles);
+  const runsBefore = scenario === 'trigger' ? (await pool.query("SELECT count(*)::int AS n FROM function_runs WHERE status = 'succeeded'")).rows[0].n : 0;
   const r = await cannon({ ...opts, duration: seconds });
   const after = snapshot(roles);
+  if (scenario === 'trigger') {
+    const q = async () => (await pool.query("SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS ok, count(*)::int AS runs, (SELECT count(*)::int FROM data.bench_docs) AS docs FROM function_runs")).rows[0];
+    const atEnd = await q();
+    const t0 = performance.now();
+    let now = atEnd;
+    while (now.ok < now.docs && performance.now() - t0 < 120_000) {
+      await new Promise((res) => setTimeout(res, 100));
+      now = await q();
+    }
+    const lag = await pool.query(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM r.started_at - (d.created_at)) * 1000) AS p50,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM r.started_at - (d.created_at)) * 1000) AS p99
+         FROM function_runs r JOIN data.bench_docs d ON d.id = (r.event->>'documentId')::uuid`,
+    );
+    process.stdout.write(`trigger: ${now.docs} documents; at the end of the load ${atEnd.ok - runsBefore} runs had succeeded during it (${Math.round((atEnd.ok - runsBefore) / seconds)}/s), ${atEnd.docs - atEnd.ok} behind; drained in ${Math.round(performance.now() - t0)} ms; change -> start p50 ${Math.round(lag.rows[0].p50)} ms, p99 ${Math.round(lag.rows[0].p99)} ms\n`);
+  }
   const lines = [`${scenario}: ${r.requestsPerSec} req/s, p50 ${r.p50ms} ms, p99 ${r.p99ms} ms, ${r.requests} requests, non2xx ${r.non2xx}`];
   let total = 0;
   for (const k of Object.keys(after).sort()) {

@@ -54,6 +54,16 @@ describe('functions: warm starts and metering', () => {
 
     const past = await http.get('/v1/functions/meter/usage?from=2020-01-01&to=2020-01-31').set(svc).expect(200);
     expect(past.body).toMatchObject({ items: [], total: { attempts: 0 } });
+
+    // A day is kept in several rows (shards, so concurrent runs do not wait on one row): the
+    // answer is their sum, and the largest memory of any.
+    await stack.db.query(
+      `INSERT INTO function_usage_daily (function_id, day, shard, attempts, cold_starts, wall_ms, cpu_ms, memory_bytes_max, memory_mb_ms)
+       SELECT f.id, '2021-03-04', s.shard, s.attempts, 1, 1000, 2.5, s.mem, 128000 FROM functions f,
+              (VALUES (1, 2, 100), (7, 3, 300), (63, 5, 200)) AS s(shard, attempts, mem) WHERE f.name = 'meter'`,
+    );
+    const sharded = await http.get('/v1/functions/meter/usage?from=2021-03-04&to=2021-03-04').set(svc).expect(200);
+    expect(sharded.body.items).toEqual([{ day: '2021-03-04', attempts: 10, coldStarts: 3, wallMs: 3000, cpuMs: 7.5, memoryBytesMax: 300, gbSeconds: 0.375 }]);
     for (const query of ['from=2026-02-01&to=2026-01-01', 'from=2020-01-01&to=2026-01-01', 'from=yesterday', 'to=2026-13-01', 'day=1']) {
       const bad = await http.get(`/v1/functions/meter/usage?${query}`).set(svc);
       expect([query, bad.status, bad.body.code]).toEqual([query, 400, 'VALIDATION_FAILED']);

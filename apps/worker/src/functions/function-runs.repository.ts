@@ -35,7 +35,7 @@ const CONTEXT = [
 ] as const;
 
 /** Rows a function's usage of a day is spread over (function_usage_daily.shard). */
-const USAGE_SHARDS = 16;
+const USAGE_SHARDS = 64;
 
 /** The subscription columns of a function's current version. */
 const SUBSCRIBER = ['f.id as functionId', 'v.id as versionId', 'v.version', 'v.retries', 'v.backoff_ms as backoffMs'] as const;
