@@ -17,12 +17,14 @@ describe('change feed: writes pay only for the consumers they have', () => {
   let stack: Stack;
   let http: ReturnType<typeof request>;
   let events: Queue;
+  let functions: Queue;
   const children: ChildProcess[] = [];
 
   const count = async (sql: string, values: unknown[] = []) => (await stack.db.query<{ n: number }>(sql, values)).rows[0]!.n;
   const outboxRows = () => count('SELECT count(*)::int AS n FROM outbox_events');
-  /** Jobs the events queue holds in any state (completed ones are kept: removeOnComplete keeps 1000). */
-  const eventJobs = async () => Object.values(await events.getJobCounts()).reduce((a, b) => a + b, 0);
+  /** Jobs the events and functions queues hold in any state (completed ones are kept: removeOnComplete keeps 1000). */
+  const queueJobs = async () =>
+    [...Object.values(await events.getJobCounts()), ...Object.values(await functions.getJobCounts())].reduce((a, b) => a + b, 0);
   const collection = async (name: string) => {
     await http.post('/v1/collections').set(svc).send({ name, fields: [{ name: 'n', type: 'number' }], rules: RULES }).expect(201);
   };
@@ -40,6 +42,7 @@ describe('change feed: writes pay only for the consumers they have', () => {
     stack = await startStack({ RETENTION_SWEEP_INTERVAL_MS: '1000' });
     http = request(stack.api.getHttpServer());
     events = new Queue(QueueName.Events, { connection: { url: inject('redisUrl') }, prefix: stack.queuePrefix });
+    functions = new Queue(QueueName.Functions, { connection: { url: inject('redisUrl') }, prefix: stack.queuePrefix });
   });
   afterEach(() => {
     for (const child of children) stopWorker(child);
@@ -47,13 +50,14 @@ describe('change feed: writes pay only for the consumers they have', () => {
   });
   afterAll(async () => {
     await events?.close();
+    await functions?.close();
     await stack?.close();
   });
 
   it('without a trigger, document, storage and auth writes record no event and make no queue job', async () => {
     await collection('quiet');
     await http.post('/v1/storage/buckets').set(svc).send({ name: 'quiet-files' }).expect(201);
-    const jobsBefore = await eventJobs();
+    const jobsBefore = await queueJobs();
     const doc = (await http.post('/v1/collections/quiet/documents').send({ n: 1 }).expect(201)).body as { id: string };
     await http.patch(`/v1/collections/quiet/documents/${doc.id}`).send({ n: 2 }).expect(200);
     await http.delete(`/v1/collections/quiet/documents/${doc.id}`).expect(204);
@@ -72,7 +76,7 @@ describe('change feed: writes pay only for the consumers they have', () => {
     await http.post('/v1/collections/loud/documents').send({ n: 1 }).expect(201);
     await expect.poll(() => count("SELECT count(*)::int AS n FROM function_runs r JOIN functions f ON f.id = r.function_id WHERE f.name = 'on-loud'"), { timeout: 15_000 }).toBe(1);
     await settled();
-    expect(await eventJobs()).toBe(jobsBefore + 1);
+    expect(await queueJobs()).toBe(jobsBefore + 1);
   });
 
   it('a trigger deployed while writes run sees every write sent after the deploy returned, and none twice', async () => {
@@ -124,12 +128,12 @@ describe('change feed: writes pay only for the consumers they have', () => {
     await http.post('/v1/collections/removed/documents').send({ n: 1 }).expect(201);
     await settled();
     expect(await count("SELECT count(*)::int AS n FROM function_runs r JOIN functions f ON f.id = r.function_id WHERE f.name = 'on-removed'")).toBe(1);
-    const jobsBefore = await eventJobs();
+    const jobsBefore = await queueJobs();
     await http.delete('/v1/functions/on-removed').set(svc).expect(204);
     for (let i = 0; i < 5; i++) await http.post('/v1/collections/removed/documents').send({ n: i }).expect(201);
     expect(await outboxRows()).toBe(0);
     await settled();
-    expect(await eventJobs()).toBe(jobsBefore);
+    expect(await queueJobs()).toBe(jobsBefore);
   });
 
   it('the retention sweep deletes finished runs and receipts older than the retention, and keeps the rest', async () => {

@@ -8,6 +8,7 @@ import { EmailSweeper } from './email/email-sweeper.js';
 import { SystemProcessor } from './system/system.processor.js';
 import { Sweeps } from './system/sweeps.js';
 import { EventsProcessor } from './functions/events.processor.js';
+import { FanOut } from './functions/fan-out.js';
 import { FunctionRunsRepository } from './functions/function-runs.repository.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
 import { PgListener } from './common/pg-listener.js';
@@ -31,6 +32,7 @@ import { ScheduleSync } from './schedules/schedule-sync.js';
     PgListener,
     OutboxRelay,
     FunctionRunsRepository,
+    FanOut,
     RunSweeper,
     RetentionSweep,
     EventsProcessor,

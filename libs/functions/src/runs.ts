@@ -57,10 +57,21 @@ export interface RunJobSpec {
   sync?: boolean;
 }
 
-/** Adds a run's job (jobId = run id, so adding one twice is harmless). */
-export async function enqueueRun(queue: Queue, job: RunJobSpec): Promise<void> {
+/** The BullMQ job of a run (jobId = run id, so adding one twice is harmless). */
+function runJob(job: RunJobSpec) {
   const data = { runId: job.runId, ...(job.functionId ? { functionId: job.functionId } : {}), ...(job.sync ? { sync: true } : {}) };
-  await queue.add(FunctionsJob.Run, data, { jobId: job.runId, attempts: job.attempts, backoff: { type: 'exponential', delay: job.backoffMs } });
+  return { name: FunctionsJob.Run, data, opts: { jobId: job.runId, attempts: job.attempts, backoff: { type: 'exponential', delay: job.backoffMs } } };
+}
+
+/** Adds a run's job. */
+export async function enqueueRun(queue: Queue, job: RunJobSpec): Promise<void> {
+  const { name, data, opts } = runJob(job);
+  await queue.add(name, data, opts);
+}
+
+/** Adds the jobs of several runs in one round trip. */
+export async function enqueueRuns(queue: Queue, jobs: RunJobSpec[]): Promise<void> {
+  if (jobs.length > 0) await queue.addBulk(jobs.map(runJob));
 }
 
 /** What resultOf reads of a run (as api and worker select it). */

@@ -2,19 +2,20 @@ import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import type { EventPayloads } from '#libs/events';
 import { enqueueRun, type FunctionEvent, uuidFromName } from '#libs/functions';
 import { EventsJob, type OutboxJobData, QueueName } from '#libs/queue';
 import { runWithLock } from '../common/worker-lock.js';
+import { functionEventOf } from './fan-out.js';
 import { FunctionRunsRepository, type Subscriber } from './function-runs.repository.js';
 
 type EventsJobData = OutboxJobData | { functionId: string };
 
 /**
- * Fans an event out to the functions whose triggers match it: one run per function, created
- * together with the function's receipt for the event, so a redelivered event (the relay
- * publishing twice, a job retried) makes no second run. Schedule ticks come here too,
- * with an event id derived from the tick, so two workers never run one tick twice.
+ * Jobs of the events queue: schedule ticks (with an event id derived from the tick, so two
+ * workers never run one tick twice), and change events published as jobs (by a relay from
+ * before issue 14, still queued after an upgrade; the relay now fans out itself, fan-out.ts).
+ * One run per subscribed function, created with the function's receipt for the event, so an
+ * event delivered twice makes no second run.
  */
 @Processor(QueueName.Events, { autorun: false })
 export class EventsProcessor extends WorkerHost implements OnApplicationBootstrap {
@@ -55,44 +56,8 @@ export class EventsProcessor extends WorkerHost implements OnApplicationBootstra
       return { event: { id: uuidFromName(`schedule:${job.id}`), type: 'schedule', scheduledAt }, subscribers: [sub] };
     }
     if (!('type' in job.data)) return undefined;
-    const { id } = job.data;
-    switch (job.data.type) {
-      case EventsJob.DbChange: {
-        const p = job.data.payload as unknown as EventPayloads['db.change']; // written by writeOutbox with this type
-        const event: FunctionEvent = {
-          id,
-          type: 'db',
-          collection: p.collection,
-          operation: p.operation,
-          documentId: p.documentId,
-          before: p.before,
-          after: p.after,
-          actor: p.actor,
-        };
-        return { event, subscribers: await this.runs.subscribers('db', p.collection, p.operation) };
-      }
-      case EventsJob.StorageChange: {
-        const p = job.data.payload as unknown as EventPayloads['storage.change']; // as above
-        const event: FunctionEvent = { id, type: 'storage', bucket: p.bucket, operation: p.operation, file: p.file, actor: p.actor };
-        return { event, subscribers: await this.runs.subscribers('storage', p.bucket, p.operation) };
-      }
-      case EventsJob.AuthSignup: {
-        const p = job.data.payload as unknown as EventPayloads['auth.signup']; // as above
-        const event: FunctionEvent = { id, type: 'auth', operation: 'signup', user: p.user, ...(p.provider ? { provider: p.provider } : {}) };
-        return { event, subscribers: await this.runs.subscribers('auth', null, 'signup') };
-      }
-      case EventsJob.AuthIdentity: {
-        const p = job.data.payload as unknown as EventPayloads['auth.identity']; // as above
-        const event: FunctionEvent = { id, type: 'auth', operation: p.operation, userId: p.userId, provider: p.provider };
-        return { event, subscribers: await this.runs.subscribers('auth', null, p.operation) };
-      }
-      case EventsJob.AuthMfa: {
-        const p = job.data.payload as unknown as EventPayloads['auth.mfa']; // as above
-        const event: FunctionEvent = { id, type: 'auth', operation: p.operation, userId: p.userId, factor: p.factor };
-        return { event, subscribers: await this.runs.subscribers('auth', null, p.operation) };
-      }
-      default:
-        return undefined; // an event no trigger type listens to
-    }
+    const found = functionEventOf(job.data);
+    if (!found) return undefined;
+    return { event: found.event, subscribers: await this.runs.subscribers(found.on.type, found.on.target, found.on.operation) };
   }
 }

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import { type Db, KYSELY, PG_POOL, prepare } from '#libs/database';
-import type { RunError, RunLogLine, RunStatus } from '#libs/functions';
+import type { FunctionEvent, RunError, RunJobSpec, RunLogLine, RunStatus } from '#libs/functions';
 
 /** Whether the version's http trigger says runAs "caller" (a SQL fragment over `v`). */
 const RUN_AS_CALLER = sql<boolean>`v.triggers @> '[{"type": "http", "runAs": "caller"}]'::jsonb`.as('runAsCaller');
@@ -203,6 +203,22 @@ const RUN_FOR_EVENT = prepare((db, a: EventRunArgs) =>
     .returning('id'),
 );
 
+/** runsForEvents' statement: receipts, then runs for the receipts that are new (arrays: one element per pair). */
+const RUNS_FOR_EVENTS = `
+WITH input AS (
+  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::uuid[], $6::jsonb[], $7::int[])
+    AS i(function_id, version_id, version, trigger, event_id, event, max_attempts)
+), receipt AS (
+  INSERT INTO function_event_receipts (function_id, event_id, run_id)
+  SELECT function_id, event_id, gen_random_uuid() FROM input
+  ON CONFLICT (function_id, event_id) DO NOTHING
+  RETURNING function_id, event_id, run_id
+)
+INSERT INTO function_runs (id, function_id, version_id, version, trigger, event_id, event, max_attempts)
+SELECT r.run_id, i.function_id, i.version_id, i.version, i.trigger, i.event_id, i.event, i.max_attempts
+  FROM receipt r JOIN input i ON i.function_id = r.function_id AND i.event_id = r.event_id
+RETURNING id, function_id, event_id`;
+
 const EXISTING_RUN_FOR_EVENT = prepare((db, a: { functionId: string; eventId: string }) =>
   db
     .selectFrom('function_event_receipts as e')
@@ -347,9 +363,42 @@ export class FunctionRunsRepository {
       .execute();
   }
 
-  /** Functions whose current version has a trigger for this event. */
-  subscribers(type: string, target: string | null, operation: string): Promise<Subscriber[]> {
-    return SUBSCRIBERS.run(this.pool, { type, target, operation });
+  /** Functions whose current version has a trigger for this event (on a transaction's client, if given). */
+  subscribers(type: string, target: string | null, operation: string, on: pg.Pool | pg.PoolClient = this.pool): Promise<Subscriber[]> {
+    return SUBSCRIBERS.run(on, { type, target, operation });
+  }
+
+  /**
+   * Creates the runs of a batch of (subscriber, event) pairs with their receipts in one
+   * statement, on `on` (the relay's transaction), and returns their jobs. A pair whose receipt
+   * exists already (the event was taken on before) makes no run; its run is enqueued again
+   * only while it is still queued (its job may have been lost), as runForEvent does.
+   */
+  async runsForEvents(on: pg.PoolClient, runs: { sub: Subscriber; event: FunctionEvent }[]): Promise<RunJobSpec[]> {
+    if (runs.length === 0) return [];
+    const { rows } = await on.query<{ id: string; function_id: string; event_id: string }>({
+      name: 'function_runs_for_events_v1',
+      text: RUNS_FOR_EVENTS,
+      values: [
+        runs.map((r) => r.sub.functionId),
+        runs.map((r) => r.sub.versionId),
+        runs.map((r) => r.sub.version),
+        runs.map((r) => r.event.type),
+        runs.map((r) => r.event.id),
+        runs.map((r) => JSON.stringify(r.event)),
+        runs.map((r) => r.sub.retries + 1),
+      ],
+    });
+    const spec = (runId: string, sub: Subscriber): RunJobSpec => ({ runId, functionId: sub.functionId, attempts: sub.retries + 1, backoffMs: sub.backoffMs });
+    const byPair = new Map(runs.map((r) => [`${r.sub.functionId}/${r.event.id}`, r.sub]));
+    const jobs = rows.map((row) => spec(row.id, byPair.get(`${row.function_id}/${row.event_id}`)!)); // every returned pair was in the input
+    const created = new Set(rows.map((row) => `${row.function_id}/${row.event_id}`));
+    for (const r of runs) {
+      if (created.has(`${r.sub.functionId}/${r.event.id}`)) continue;
+      const [existing] = await EXISTING_RUN_FOR_EVENT.run(on, { functionId: r.sub.functionId, eventId: r.event.id });
+      if (existing?.status === 'queued') jobs.push(spec(existing.run_id, r.sub));
+    }
+    return jobs;
   }
 
   /** The current version of one function (for a schedule tick); null when it is gone. */

@@ -1,22 +1,35 @@
-import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Queue } from 'bullmq';
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, Inject } from '@nestjs/common';
 import type pg from 'pg';
-import { PG_POOL, withTransaction } from '#libs/database';
+import { PG_POOL, prepare, withTransaction } from '#libs/database';
 import { OUTBOX_CHANNEL } from '#libs/events';
-import { type OutboxJobData, QueueName } from '#libs/queue';
+import type { RunJobSpec } from '#libs/functions';
+import { FanOut } from '../functions/fan-out.js';
 import { PgListener } from '../common/pg-listener.js';
 
 const BATCH = 200;
 
+/** Claims and deletes up to BATCH unpublished events, oldest first, skipping rows another worker holds. */
+const CLAIM = prepare((db) =>
+  db
+    .deleteFrom('outbox_events')
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('outbox_events').select('id').where('published_at', 'is', null).orderBy('created_at').limit(BATCH).forUpdate().skipLocked(),
+    )
+    .returning(['id', 'type', 'payload', 'created_at']),
+);
+
 /**
- * Moves committed outbox events into BullMQ (queue `events`, job name = event type,
- * jobId = event id), in batches: one statement claims and deletes up to BATCH rows
- * (FOR UPDATE SKIP LOCKED, so any number of workers share the work), one addBulk enqueues
- * them, and the transaction commits only after BullMQ accepted the jobs. A crash (even
- * kill -9) before the commit rolls the delete back and the rows are published again, which
- * the jobId (and, per function, the event receipts) turns into a no-op. Deleting instead
- * of marking leaves one dead tuple per event instead of two and nothing to clean up later.
+ * Turns committed outbox events into function runs, in batches: one transaction claims and
+ * deletes up to BATCH rows (FOR UPDATE SKIP LOCKED, so any number of workers share the
+ * work), looks up the functions subscribed to them and creates one run per event and
+ * function with its receipt (FanOut); after the commit, one addBulk adds the runs' jobs.
+ * - A crash (even kill -9) before the commit rolls everything back: the rows are claimed
+ *   again, and no run or receipt of them exists.
+ * - A crash between the commit and the addBulk (or Redis refusing it) leaves the runs
+ *   `queued` without a job: the run sweeper (every minute) enqueues runs queued for longer
+ *   than a minute, so they run late but run, once (receipts; jobId = run id).
+ * There is no queue hop per event (until issue 14 an `events` job per event did the
+ * fan-out); deleting instead of marking leaves one dead tuple per event and nothing to clean up.
  *
  * Wakes on Postgres NOTIFY (sent by the api after its writes commit, see OutboxWakeup); the
  * fallback poll is a sweep of the system queue ticked every OUTBOX_POLL_MS (system/sweeps.ts).
@@ -30,7 +43,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
-    @InjectQueue(QueueName.Events) private readonly queue: Queue,
+    private readonly fanOut: FanOut,
     private readonly listener: PgListener,
   ) {}
 
@@ -76,39 +89,20 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     return total;
   }
 
-  /** Publishes up to BATCH events; returns how many. */
-  publishBatch(): Promise<number> {
-    return withTransaction(this.pool, async (tx) => {
-      const rows = await tx.db
-        .deleteFrom('outbox_events')
-        .where('id', 'in', (eb) =>
-          eb
-            .selectFrom('outbox_events')
-            .select('id')
-            .where('published_at', 'is', null)
-            .orderBy('created_at')
-            .limit(BATCH)
-            .forUpdate()
-            .skipLocked(),
-        )
-        .returning(['id', 'type', 'payload', 'created_at'])
-        .execute();
-      if (rows.length > 0) {
-        rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime()); // RETURNING has no order
-        await this.queue.addBulk(
-          rows.map((row) => ({
-            name: row.type,
-            data: {
-              id: row.id,
-              type: row.type,
-              payload: row.payload as Record<string, unknown>, // written by writeOutbox as an event payload object
-              createdAt: row.created_at.toISOString(),
-            } satisfies OutboxJobData,
-            opts: { jobId: row.id, attempts: 8, backoff: { type: 'exponential', delay: 500 } },
-          })),
-        );
-      }
-      return rows.length;
+  /** Publishes up to BATCH events (their runs created, then enqueued); returns how many. */
+  async publishBatch(): Promise<number> {
+    const { claimed, jobs } = await withTransaction(this.pool, async (tx): Promise<{ claimed: number; jobs: RunJobSpec[] }> => {
+      const rows = await CLAIM.run(tx.client, {});
+      rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime()); // RETURNING has no order
+      // payload: written by writeOutbox as an event payload object
+      const events = rows.map((row) => ({ id: row.id, type: row.type, payload: row.payload as Record<string, unknown> }));
+      return { claimed: rows.length, jobs: await this.fanOut.createRuns(tx.client, events) };
     });
+    try {
+      await this.fanOut.enqueue(jobs);
+    } catch (err) {
+      this.logger.warn({ msg: 'outbox relay: runs created but not enqueued; the run sweeper enqueues them', runs: jobs.length, error: (err as Error).message });
+    }
+    return claimed;
   }
 }
