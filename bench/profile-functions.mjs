@@ -9,9 +9,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { ADMIN_URL, appEnv, call, cannon, createDatabase, dropRedisPrefix, root, runNode, runSuffix, SERVICE_KEY, startApi, startNode, waitFor, freePort, withCleanup } from './lib.mjs';
+import { ADMIN_URL, appEnv, call, cannon, createDatabase, dropRedisPrefix, root, runSuffix, SERVICE_KEY, startNode, waitFor, freePort, withCleanup } from './lib.mjs';
 
 const scenario = process.argv[2] ?? 'sync';
+/** The built tree to run (TREE=<checkout with dist/>), this one by default: A/B runs of two trees. */
+const tree = process.env.TREE ?? root;
 const seconds = Number(process.argv[3] ?? 8);
 const WORKERS = Number(process.env.BENCH_FN_WORKERS ?? 2);
 const suffix = runSuffix();
@@ -31,23 +33,31 @@ const procs = () =>
     })
     .filter(Boolean);
 
-function snapshot(roles) {
-  const all = procs();
-  const byPid = new Map(all.map((p) => [p.pid, p]));
-  const out = {};
-  const add = (k, t) => (out[k] = (out[k] ?? 0) + t);
-  for (const p of all) {
-    if (p.comm === 'postgres') add('postgres', p.ticks);
-    else if (p.comm.startsWith('redis-server')) add('redis', p.ticks);
-    else if (p.pid === process.pid) add('load generator', p.ticks);
-    else {
-      let role = roles.get(p.pid);
-      if (!role && roles.has(p.ppid)) role = `${roles.get(p.ppid)} children (sandbox hosts)`;
-      if (role) add(role, p.ticks);
-    }
+/** CPU ticks by pid, with each process's role (processes that end between two snapshots drop out of both). */
+function snapshot(roles, pgPids) {
+  const out = new Map();
+  for (const p of procs()) {
+    let role;
+    if (p.comm === 'postgres') role = pgPids.has(p.pid) ? 'postgres (this database\'s backends)' : undefined;
+    else if (p.comm.startsWith('redis-server')) role = 'redis';
+    else if (p.pid === process.pid) role = 'load generator';
+    else role = roles.get(p.pid) ?? (roles.has(p.ppid) ? `${roles.get(p.ppid)} children (sandbox hosts)` : undefined);
+    if (role) out.set(p.pid, { role, ticks: p.ticks });
   }
-  void byPid;
   return out;
+}
+
+/** CPU ticks spent between two snapshots, by role (a process started in between counts whole). */
+function spent(before, after) {
+  const out = {};
+  for (const [pid, { role, ticks }] of after) out[role] = (out[role] ?? 0) + ticks - (before.get(pid)?.ticks ?? 0);
+  return out;
+}
+
+/** Runs a node script of the tree to its end. */
+function startNodeDone(args, env) {
+  const child = startNode(args, env, { cwd: tree, stdio: ['ignore', 'ignore', 'inherit'] });
+  return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${args[0]} exited ${code}`)))));
 }
 
 await withCleanup(async (onCleanup) => {
@@ -55,16 +65,20 @@ await withCleanup(async (onCleanup) => {
   onCleanup(() => db.drop());
   const prefix = `bench_fnprof_${suffix}`;
   onCleanup(() => dropRedisPrefix(prefix));
-  await runNode(['dist/libs/database/src/migrate.main.js'], { DATABASE_URL: db.url });
+  await startNodeDone(['dist/libs/database/src/migrate.main.js'], { DATABASE_URL: db.url });
   const dir = join(root, 'bench', 'results', 'profiles');
   await mkdir(dir, { recursive: true });
   const prof = (name) => (process.env.PROF ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
   const env = appEnv(db.url, prefix, { ...(process.env.HOST_PROF ? { HOST_PROF: process.env.HOST_PROF } : {}), WORKER_CONCURRENCY: process.env.BENCH_FN_WORKER_CONCURRENCY ?? '16', SANDBOX_HOSTS: process.env.BENCH_FN_SANDBOX_HOSTS ?? '2' });
-  const api = await startApi(env, prof(`fn-${scenario}-api`));
+  const apiPort = await freePort();
+  const apiBase = `http://127.0.0.1:${apiPort}`;
+  const apiChild = startNode([...prof(`fn-${scenario}-api`), 'dist/apps/api/src/main.js'], { ...env, PORT: String(apiPort), HOST: '127.0.0.1', PUBLIC_URL: apiBase }, { cwd: tree });
+  await waitFor(`${apiBase}/v1/health/ready`, 60_000, apiChild);
+  const api = { child: apiChild, base: apiBase };
   const roles = new Map([[api.child.pid, 'api']]);
   for (let i = 0; i < WORKERS; i++) {
     const port = await freePort();
-    const child = startNode([...prof(`fn-${scenario}-worker${i}`), '--no-node-snapshot', 'dist/apps/worker/src/main.js'], { ...env, API_INTERNAL_URL: api.base, WORKER_HEALTH_PORT: String(port) });
+    const child = startNode([...prof(`fn-${scenario}-worker${i}`), '--no-node-snapshot', 'dist/apps/worker/src/main.js'], { ...env, API_INTERNAL_URL: api.base, WORKER_HEALTH_PORT: String(port) }, { cwd: tree });
     await waitFor(`http://127.0.0.1:${port}/health/live`, 60_000, child);
     roles.set(child.pid, 'workers');
   }
@@ -95,10 +109,13 @@ await withCleanup(async (onCleanup) => {
     await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
     await admin.query('SELECT pg_stat_statements_reset()');
   }
-  const before = snapshot(roles);
+  // Postgres backends of this benchmark's database only (other work on the machine has its own).
+  const pgPids = async () =>
+    new Set((await pool.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')).rows.map((r) => r.pid));
+  const before = snapshot(roles, await pgPids());
   const runsBefore = scenario === 'trigger' ? (await pool.query("SELECT count(*)::int AS n FROM function_runs WHERE status = 'succeeded'")).rows[0].n : 0;
   const r = await cannon({ ...opts, duration: seconds });
-  const after = snapshot(roles);
+  const after = snapshot(roles, await pgPids());
   if (scenario === 'trigger') {
     const q = async () => (await pool.query("SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS ok, count(*)::int AS runs, (SELECT count(*)::int FROM data.bench_docs) AS docs FROM function_runs")).rows[0];
     const atEnd = await q();
@@ -115,12 +132,13 @@ await withCleanup(async (onCleanup) => {
     );
     process.stdout.write(`trigger: ${now.docs} documents; at the end of the load ${atEnd.ok - runsBefore} runs had succeeded during it (${Math.round((atEnd.ok - runsBefore) / seconds)}/s), ${atEnd.docs - atEnd.ok} behind; drained in ${Math.round(performance.now() - t0)} ms; change -> start p50 ${Math.round(lag.rows[0].p50)} ms, p99 ${Math.round(lag.rows[0].p99)} ms\n`);
   }
-  const lines = [`${scenario}: ${r.requestsPerSec} req/s, p50 ${r.p50ms} ms, p99 ${r.p99ms} ms, ${r.requests} requests, non2xx ${r.non2xx}`];
+  const lines = [`${tree === root ? '' : `${tree} `}${scenario}: ${r.requestsPerSec} req/s, p50 ${r.p50ms} ms, p99 ${r.p99ms} ms, ${r.requests} requests, non2xx ${r.non2xx}`];
   let total = 0;
-  for (const k of Object.keys(after).sort()) {
-    const cpu = (after[k] - (before[k] ?? 0)) / HZ;
+  const used = spent(before, after);
+  for (const k of Object.keys(used).sort()) {
+    const cpu = used[k] / HZ;
     total += cpu;
-    lines.push(`  ${k.padEnd(40)} ${(cpu).toFixed(2).padStart(6)} s CPU  ${((cpu * 1e6) / r.requests).toFixed(0).padStart(6)} µs/invocation`);
+    lines.push(`  ${k.padEnd(40)} ${cpu.toFixed(2).padStart(6)} s CPU  ${((cpu * 1e6) / r.requests).toFixed(0).padStart(6)} µs/invocation`);
   }
   lines.push(`  ${'total'.padEnd(40)} ${total.toFixed(2).padStart(6)} s CPU  ${((total * 1e6) / r.requests).toFixed(0).padStart(6)} µs/invocation (of ${seconds * 2} core-seconds)`);
   if (admin) {

@@ -169,6 +169,32 @@ describe('SandboxBridge', () => {
     expect(await refusal(call('db.list', ['big']))).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
   });
 
+  it('refuses an api answer that streams past the cap without a declared length, and still answers the next call', async () => {
+    routes.set('GET /v1/collections/stream/documents', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }); // chunked: no content-length
+      const chunk = 'x'.repeat(64 * 1024);
+      const write = () => {
+        while (res.write(chunk)) if (res.destroyed) return;
+        res.once('drain', write);
+      };
+      res.on('close', () => res.removeAllListeners('drain'));
+      write();
+    });
+    expect(await refusal(call('db.list', ['stream']))).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    routes.set('GET /v1/collections/small/documents', (_req, res) => json(res, 200, { items: [], nextCursor: null }));
+    expect(await call('db.list', ['small'])).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('answers PLATFORM_UNAVAILABLE when nothing listens at API_INTERNAL_URL', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const address = probe.address();
+    await new Promise((resolve) => probe.close(resolve));
+    const closed = new SandboxBridge({ API_INTERNAL_URL: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 1}` } as AppConfig);
+    const err = await refusal(closed.handle('db.get', ['c', 'id'], undefined, 2_000, TOKEN));
+    expect(err).toMatchObject({ code: 'PLATFORM_UNAVAILABLE', message: 'ctx call could not reach the api (API_INTERNAL_URL)' });
+  });
+
   it('finds a user by exact email, case-insensitively, among the search results', async () => {
     routes.set('GET /v1/admin/users', (req, res) => {
       expect(Object.fromEntries(new URL(req.url, 'http://api').searchParams)).toEqual({ search: 'ada@example.test', limit: '100' });
