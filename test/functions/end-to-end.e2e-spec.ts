@@ -1,9 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { QueueName } from '#libs/queue';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BaasClient, DeployFunctionInput } from '../../packages/sdk/src/index.js';
 import { PASSWORD, sdkClients } from '../sdk/support.js';
 import { insertOutbox, type Stack, startStack } from './support.js';
