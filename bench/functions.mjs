@@ -336,9 +336,9 @@ async function breakdown(samples) {
   const { createWorker } = await import(W + 'apps/worker/src/worker.factory.js');
   const { FunctionsRepository } = await import(W + 'apps/api/src/functions/functions.repository.js');
   const { FunctionResults } = await import(W + 'apps/api/src/functions/functions.results.js');
-  const { FunctionRunsRepository } = await import(W + 'apps/worker/src/events/function-runs.repository.js');
+  const { FunctionRunsRepository } = await import(W + 'apps/worker/src/functions/function-runs.repository.js');
   const { SandboxPool } = await import(W + 'apps/worker/src/sandbox/sandbox-pool.js');
-  const { FunctionSlots } = await import(W + 'apps/worker/src/processors/functions.processor.js');
+  const { FunctionSlots } = await import(W + 'apps/worker/src/functions/functions.processor.js');
   const { Queue } = await import('bullmq');
   const marks = new Map();
   const mark = (id, key) => {
