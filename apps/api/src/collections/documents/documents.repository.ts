@@ -300,16 +300,16 @@ export class DocumentsRepository implements OnApplicationShutdown {
 
   /**
    * A PATCH in ONE statement (one round trip, no BEGIN/COMMIT, no lock held across round
-   * trips): the CTE `o` reads the row as the statement's snapshot has it and checks it
-   * (readable, the update rule and the acl's write list, If-Match, acl ownership); the UPDATE
-   * writes that row only if it is still at that version (`d.version = o.version`), merged by
-   * Postgres (`data || set - unset`); its `db.change` event (when a function subscribes) is built
-   * from the old and new row in the same statement, as `update` writes it. A write committed
-   * to the row in between (the UPDATE rechecks its condition on the newest version) leaves
-   * nothing written, like a check that fails: undefined (missing, not readable, not writable,
-   * another version, a rule that allows nothing here, or a lost race), and the caller goes the
-   * locking path, which writes or tells 404, 401/403 and 412 apart. No FOR UPDATE: locking the
-   * row before updating it costs a second tuple write (measured in docs/decisions.md).
+   * trips): the row is locked and checked (readable, the update rule and the acl's write list,
+   * If-Match, acl ownership) by the CTE `o`, merged by Postgres (`data || set - unset`), and its
+   * `db.change` event (when a function subscribes) is built from the old and new row in the same
+   * statement, as `update` writes it. Under a concurrent write to the row, FOR UPDATE waits and
+   * rechecks the predicate on the newest version, so the merge, the checks and `before` all see
+   * the row this write replaces: concurrent PATCHes of one document queue on the row and all
+   * apply (a snapshot read with `UPDATE … WHERE version unchanged` costs the same and loses
+   * races: bench/update-shapes.mjs). Undefined when no row qualified (missing, not readable, not
+   * writable, another version, or a rule that allows nothing here): the caller then answers
+   * through the locking path, which tells 404, 401/403 and 412 apart.
    */
   async patchInOne(db: Queryable, def: CollectionDef, caller: Caller, p: OneStatementPatch): Promise<{ before: DocRow; after: DocRow } | undefined> {
     const params = new Params();
@@ -328,11 +328,11 @@ export class DocumentsRepository implements OnApplicationShutdown {
     const newDoc = docJsonSql('d', fields, { id: params.add(p.id, 'text'), data: 'd.data', acl: 'd.acl', version: 'd.version', updatedAt: 'd.updated_at' });
     const table = tableOf(def.name);
     const text = `WITH o AS (
-         SELECT d.id, d.data, d.acl, d.version, d.updated_at FROM ${table} d WHERE ${where.join(' AND ')}
+         SELECT d.id, d.data, d.acl, d.version, d.updated_at FROM ${table} d WHERE ${where.join(' AND ')} FOR UPDATE
        ), d AS (
          UPDATE ${table} AS d SET data = (d.data || ${params.add(JSON.stringify(p.set), 'jsonb')}) - ${params.add(p.unset, 'text[]')}${setAcl},
                 version = d.version + 1, updated_at = clock_timestamp()
-           FROM o WHERE d.id = o.id AND d.version = o.version
+           FROM o WHERE d.id = o.id
          RETURNING ${COLUMNS}, o.data AS old_data, o.acl AS old_acl, o.version AS old_version, o.updated_at AS old_updated_at
        ), ${outboxCte('d', 'db.change', `${params.add(JSON.stringify(p.event), 'jsonb')} || jsonb_build_object('before', ${oldDoc}, 'after', ${newDoc})`, params.add(def.name, 'text'), "'update'")}
        SELECT d.*, ${outboxEvented()} FROM d`;
