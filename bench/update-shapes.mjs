@@ -8,6 +8,8 @@
 //   FROM it with the merge, event)
 // - one-snapshot: the same statement reading the row without the lock and updating it only if
 //   its version is unchanged (the lock shape when it lost a race)
+// Then DELETE (service caller, documents of their own): delete-lock (BEGIN, SELECT … FOR UPDATE,
+// DELETE, guarded event INSERT, COMMIT: 5 round trips; before) vs delete-one (deleteInOne).
 // Reports ops/s and CPU per op of this process (the client: node-pg) and of the pool's Postgres
 // backends (/proc), which on this shared 2-core machine is what a shape costs. Shapes alternate.
 //
@@ -15,12 +17,13 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { DocumentsRepository } from '../dist/apps/api/src/collections/documents/documents.repository.js';
-import { outboxCte, outboxEvented, runWithOutbox } from '../dist/libs/events/src/index.js';
+import { outboxCte, outboxEvented, runWithOutbox, writeOutbox } from '../dist/libs/events/src/index.js';
 import { appEnv, call, createDatabase, dropRedisPrefix, machine, round, runNode, runSuffix, SERVICE_KEY, startApi, stopChild, withCleanup, writeResults } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 50);
+const DELETE_SEED = Number(process.env.DELETE_SEED ?? 250_000);
 const suffix = runSuffix();
 const cpuTicks = (pid) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -101,6 +104,37 @@ await withCleanup(async (onCleanup) => {
     },
   };
 
+  const service = { kind: 'service', keyId: 'bench' };
+  let victims = [];
+  const take = () => {
+    const id = victims.pop();
+    if (!id) throw new Error('out of documents to delete: raise the seed');
+    return id;
+  };
+  const deletes = {
+    'delete-lock': async () => {
+      const id = take();
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const row = await repo.findReadable(client, fullDef, service, def.rules.read, id, true);
+        await repo.delete(client, fullDef, id);
+        await writeOutbox({ client }, 'db.change', { ...event, operation: 'delete', documentId: id, before: row, after: null });
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    'delete-one': async () => {
+      const id = take();
+      if (!(await repo.deleteInOne(pool, fullDef, service, id, undefined, { ...event, operation: 'delete', documentId: id, after: null }))) throw new Error('deleteInOne deleted nothing');
+    },
+  };
+  Object.assign(shapes, deletes);
+
   async function backends() {
     return (await pool.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'bench-update-shapes' AND pid <> pg_backend_pid()`)).rows.map((r) => r.pid);
   }
@@ -125,18 +159,27 @@ await withCleanup(async (onCleanup) => {
     return { ops, opsPerSec: ops / seconds, clientUs: (me.user + me.system) / ops, postgresUs: (pgTicks * 10_000) / ops };
   }
 
-  for (const shape of Object.keys(shapes)) await run(shape, 2); // warm-up: JIT, prepared statements, every pooled connection
+  const patchShapes = ['lock', 'optimistic', 'one-snapshot', 'one'];
+  for (const shape of patchShapes) await run(shape, 2); // warm-up: JIT, prepared statements, every pooled connection
   const acc = Object.fromEntries(Object.keys(shapes).map((s) => [s, []]));
   const order = [];
-  for (let r = 0; r < ROUNDS; r++) order.push(...(r % 2 ? ['one', 'one-snapshot', 'optimistic', 'lock'] : ['lock', 'optimistic', 'one-snapshot', 'one']));
-  for (const shape of order) {
+  for (let r = 0; r < ROUNDS; r++) order.push(...(r % 2 ? [...patchShapes].reverse() : patchShapes));
+  const deleteOrder = [];
+  for (let r = 0; r < ROUNDS; r++) deleteOrder.push(...(r % 2 ? ['delete-one', 'delete-lock'] : ['delete-lock', 'delete-one']));
+  const measure = async (shape) => {
     const res = await run(shape, SECONDS);
     acc[shape].push(res);
-    console.log(`${shape.padEnd(10)} ${round(res.opsPerSec)} ops/s, client ${round(res.clientUs)} µs/op, postgres ${round(res.postgresUs)} µs/op`);
-  }
+    console.log(`${shape.padEnd(12)} ${round(res.opsPerSec)} ops/s, client ${round(res.clientUs)} µs/op, postgres ${round(res.postgresUs)} µs/op`);
+  };
+  for (const shape of order) await measure(shape);
+  // Documents to delete, apart from the 2000 patched ones.
+  victims = (await pool.query(`INSERT INTO data.pub (id, data) SELECT gen_random_uuid(), jsonb_build_object('title', 'victim', 'n', g) FROM generate_series(1, ${DELETE_SEED}) g RETURNING id::text`)).rows.map((r) => r.id);
+  await pool.query('ANALYZE data.pub');
+  for (const shape of Object.keys(deletes)) await run(shape, 2);
+  for (const shape of deleteOrder) await measure(shape);
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const span = (xs) => `${round(Math.min(...xs))}-${round(Math.max(...xs))}`;
-  const results = Object.entries(acc).map(([shape, runs]) => ({
+  const results = Object.entries(acc).filter(([, runs]) => runs.length > 0).map(([shape, runs]) => ({
     shape,
     opsPerSec: round(mean(runs.map((r) => r.opsPerSec))),
     opsPerSecRange: span(runs.map((r) => r.opsPerSec)),
@@ -146,14 +189,14 @@ await withCleanup(async (onCleanup) => {
   }));
   const m = machine();
   const md = [
-    '# PATCH: SQL shapes compared (no HTTP)',
+    '# PATCH and DELETE: SQL shapes compared (no HTTP)',
     '',
     `Generated by \`node bench/update-shapes.mjs\` on ${new Date().toISOString()}: ${m.cpus} × ${m.cpuModel}, Node ${process.version}; load average at the start ${m.loadAverage.join(' / ')} (shared machine).`,
-    `${CONCURRENCY} concurrent callers over a pool of 10, one field of a random document of 2000 (of 20000), anonymous caller, public rules, no function subscribed; ${ROUNDS} runs of ${SECONDS} s per shape, alternating (${order.join(' ')}); means, with the range over runs. CPU: this process (node-pg, the api's share of the SQL) and the pool's Postgres backends. Lost races: optimistic ${retries} (retried), one-snapshot ${lost} (went the lock shape).`,
+    `${CONCURRENCY} concurrent callers over a pool of 10, one field of a random document of 2000 (of 20000), anonymous caller, public rules, no function subscribed; ${ROUNDS} runs of ${SECONDS} s per shape, alternating (${order.join(' ')}; then ${deleteOrder.join(' ')}, a service caller deleting documents of ${DELETE_SEED} seeded for it); means, with the range over runs. CPU: this process (node-pg, the api's share of the SQL) and the pool's Postgres backends. Lost races: optimistic ${retries} (retried), one-snapshot ${lost} (went the lock shape).`,
     '',
     '| shape | round trips | ops/s (range) | client CPU µs/op | Postgres CPU µs/op (range) |',
     '|---|---:|---:|---:|---:|',
-    ...results.map((r) => `| ${r.shape} | ${{ lock: 4, optimistic: 2, 'one-snapshot': 1, one: 1 }[r.shape]} | ${r.opsPerSec} (${r.opsPerSecRange}) | ${r.clientUsPerOp} | ${r.postgresUsPerOp} (${r.postgresUsRange}) |`),
+    ...results.map((r) => `| ${r.shape} | ${{ lock: 4, optimistic: 2, 'one-snapshot': 1, one: 1, 'delete-lock': 5, 'delete-one': 1 }[r.shape]} | ${r.opsPerSec} (${r.opsPerSecRange}) | ${r.clientUsPerOp} | ${r.postgresUsPerOp} (${r.postgresUsRange}) |`),
     '',
   ].join('\n');
   console.log(md);
