@@ -39,12 +39,14 @@ const EVENTED = '__evented';
  * A CTE `e` that inserts one event selected FROM `source` (a CTE of the same statement, e.g.
  * the written row), guarded like writeOutbox; `payload`, `target` and `operation` are SQL
  * expressions over `source`/parameters. Select `outboxEvented()` in the outer query and run
- * the statement with `runWithOutbox`.
+ * the statement with `runWithOutbox`. The event's `created_at` (the relay's order) is the
+ * clock when it is written, after the statement got its row lock, not the statement's start:
+ * of two writes to one row, the one that waited for the other's lock has the later event.
  */
 export function outboxCte(source: string, type: EventType, payload: string, target: string, operation: string): string {
   return `e AS (
-    INSERT INTO outbox_events (type, payload)
-    SELECT '${type}', ${payload} FROM ${source} WHERE ${hasSubscriberSql(`'${subscriptionKind(type)}'`, target, operation)}
+    INSERT INTO outbox_events (type, payload, created_at)
+    SELECT '${type}', ${payload}, clock_timestamp() FROM ${source} WHERE ${hasSubscriberSql(`'${subscriptionKind(type)}'`, target, operation)}
     RETURNING 1
   )`;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '../auth/caller.js';
-import { aclAllows, canRead, canWrite, readFilterSql, ruleAllows } from './permissions.js';
+import { aclAllows, canRead, canWrite, readFilterSql, ruleAllows, writeFilterSql } from './permissions.js';
 import { Params } from './sql.js';
 
 const ownerId = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
@@ -46,6 +46,21 @@ describe('permissions', () => {
       `d.owner_id = $1::uuid AND (d.acl IS NULL OR NOT (d.acl ? 'read') OR d.owner_id = $2::uuid OR (d.acl->'read') ?| $3::text[])`,
     );
     expect(params.values).toEqual([ownerId, ownerId, ['*', `user:${ownerId}`]]);
+  });
+
+  it('the write check in SQL (one-statement writes): the rule under the method, and the acl write list', () => {
+    const params = new Params();
+    expect(writeFilterSql(anonymous, 'owner', params, 'd', { fields: [] }, { method: 'PATCH' })).toBe(false);
+    expect(writeFilterSql(serviceRole, 'admin', params, 'd', { fields: [] }, { method: 'DELETE' })).toBe('TRUE');
+    expect(writeFilterSql(owner, 'owner', params, 'd', { fields: [] }, { method: 'PATCH' })).toBe(
+      `d.owner_id = $1::uuid AND (d.acl IS NULL OR NOT (d.acl ? 'write') OR d.owner_id = $2::uuid OR (d.acl->'write') ?| $3::text[])`,
+    );
+    // `@request.method` is bound; `@data` (the document after the write) is not known here: the item allows nothing.
+    const def = { fields: [{ name: 'status', type: 'string' as const }] };
+    const byMethod = new Params();
+    expect(writeFilterSql(other, { '@request.method': 'DELETE' }, byMethod, 'd', def, { method: 'DELETE' })).toContain("'request'");
+    expect(JSON.stringify(byMethod.values)).toContain('DELETE');
+    expect(writeFilterSql(other, { status: '@data.status' }, new Params(), 'd', def, { method: 'PATCH' })).toBe(false);
   });
 });
 

@@ -71,9 +71,29 @@ export function readFilterSql(caller: Caller, rule: Rule, params: Params, alias 
   const allowed = ruleSql(caller, rule, params, alias, def, READ_CONTEXT);
   if (allowed === false) return false;
   const parts = allowed === 'TRUE' ? [] : [allowed];
-  const aclOr = [`${alias}.acl IS NULL`, `NOT (${alias}.acl ? 'read')`];
-  if (caller.kind === 'user') aclOr.push(`${alias}.owner_id = ${params.add(caller.userId, 'uuid')}`);
-  aclOr.push(`(${alias}.acl->'read') ?| ${params.add(principalsOf(caller), 'text[]')}`);
-  parts.push(`(${aclOr.join(' OR ')})`);
+  parts.push(aclSql(caller, 'read', params, alias));
   return parts.join(' AND ');
+}
+
+/**
+ * `canWrite` as a SQL predicate over the stored row `alias` (a one-statement update or delete),
+ * or `false` when it allows nothing: the rule under `ctx` (without `@data`: an item reading it
+ * compiles to "allows nothing", so such a write goes the way that knows the new document) and
+ * the acl's write list.
+ */
+export function writeFilterSql(caller: Caller, rule: Rule, params: Params, alias: string, def: Pick<CollectionDef, 'fields'>, ctx: RuleContext): string | false {
+  if (isAdmin(caller)) return 'TRUE';
+  const allowed = ruleSql(caller, rule, params, alias, def, { method: ctx.method });
+  if (allowed === false) return false;
+  const parts = allowed === 'TRUE' ? [] : [allowed];
+  parts.push(aclSql(caller, 'write', params, alias));
+  return parts.join(' AND ');
+}
+
+/** `aclAllows` (not counting admins) as a SQL predicate over the row `alias`. */
+function aclSql(caller: Caller, mode: AclMode, params: Params, alias: string): string {
+  const aclOr = [`${alias}.acl IS NULL`, `NOT (${alias}.acl ? '${mode}')`];
+  if (caller.kind === 'user') aclOr.push(`${alias}.owner_id = ${params.add(caller.userId, 'uuid')}`);
+  aclOr.push(`(${alias}.acl->'${mode}') ?| ${params.add(principalsOf(caller), 'text[]')}`);
+  return `(${aclOr.join(' OR ')})`;
 }

@@ -4,9 +4,9 @@ import type pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { createDb, createPgPool, type Db, PG_POOL } from '#libs/database';
 import { outboxCte, outboxEvented, runWithOutbox } from '#libs/events';
-import type { Caller } from '../../auth/caller.js';
+import { type Caller, isAdmin } from '../../auth/caller.js';
 import type { CollectionDef, Rule } from '../definition.js';
-import { readFilterSql } from '../permissions.js';
+import { readFilterSql, writeFilterSql } from '../permissions.js';
 import { type RuleContext, ruleSql } from '../rules.js';
 import { fieldExpr, fieldLiteral, Params, tableOf } from '../sql.js';
 import type { Acl } from '../values.js';
@@ -46,6 +46,46 @@ function statementName(kind: 'insert' | 'update', collection: string): string {
   let name = statementNames.get(key);
   if (!name) statementNames.set(key, (name = `doc_${kind}_${createHash('sha256').update(collection).digest('hex').slice(0, 32)}`));
   return name;
+}
+
+/**
+ * The name of a one-statement update or delete, by its text: the text carries the caller's
+ * permission predicate, so it takes a few shapes per collection (admin, anonymous, user, roles;
+ * with or without If-Match), each prepared once per connection. Bounded: cleared past 2000.
+ */
+const textNames = new Map<string, string>();
+function textStatementName(text: string): string {
+  let name = textNames.get(text);
+  if (!name) {
+    if (textNames.size >= 2000) textNames.clear();
+    textNames.set(text, (name = `doc_w_${createHash('sha256').update(text).digest('hex').slice(0, 40)}`));
+  }
+  return name;
+}
+
+/**
+ * A document as clients see it (toDoc), built by Postgres from the row `alias` (for change
+ * events written in the write's own statement): the declared fields of `data` (bound as
+ * `fields`), then the system fields, which win a name clash as in docBody.
+ */
+function docJsonSql(alias: string, fields: string, cols: { id: string; data: string; acl: string; version: string; updatedAt: string }): string {
+  const declared = `(SELECT coalesce(jsonb_object_agg(f.k, f.v), '{}'::jsonb) FROM jsonb_each(${cols.data}) AS f(k, v) WHERE f.k = ANY(${fields}))`;
+  return `(${declared} || jsonb_build_object('id', ${cols.id}, 'ownerId', ${alias}.owner_id, 'acl', ${cols.acl}, 'version', ${cols.version}, 'createdAt', ${ISO(`${alias}.created_at`)}, 'updatedAt', ${ISO(cols.updatedAt)}))`;
+}
+
+/** A PATCH as one statement can do it: `DocumentsRepository.patchInOne`. */
+export interface OneStatementPatch {
+  id: string;
+  /** Fields to set (checked against the definition), merged into the stored data by Postgres. */
+  set: Record<string, unknown>;
+  /** Fields to remove. */
+  unset: string[];
+  /** Present when the patch replaces the acl (only the owner or an admin may: part of the predicate). */
+  acl?: Acl | null;
+  /** If-Match: the version the document must be at. */
+  version?: number;
+  /** The change event's fields other than before/after (collection, operation, documentId, actor). */
+  event: Record<string, unknown>;
 }
 
 export interface ListQuery {
@@ -256,6 +296,87 @@ export class DocumentsRepository implements OnApplicationShutdown {
       values: [id, JSON.stringify(data), acl === null ? null : JSON.stringify(acl), JSON.stringify(rest), JSON.stringify(after), def.name],
     });
     return rows[0]!;
+  }
+
+  /**
+   * A PATCH in ONE statement (one round trip, no BEGIN/COMMIT, no lock held across round
+   * trips): the row is locked and checked (readable, the update rule and the acl's write list,
+   * If-Match, acl ownership) by the CTE `o`, merged by Postgres (`data || set - unset`), and its
+   * `db.change` event (when a function subscribes) is built from the old and new row in the same
+   * statement, as `update` writes it. Under a concurrent write to the row, FOR UPDATE waits and
+   * rechecks the predicate on the newest version, so the merge, the checks and `before` all see
+   * the row this write replaces: concurrent PATCHes of one document queue on the row and all
+   * apply (a snapshot read with `UPDATE … WHERE version unchanged` costs the same and loses
+   * races: bench/update-shapes.mjs). Undefined when no row qualified (missing, not readable, not
+   * writable, another version, or a rule that allows nothing here): the caller then answers
+   * through the locking path, which tells 404, 401/403 and 412 apart.
+   */
+  async patchInOne(db: Queryable, def: CollectionDef, caller: Caller, p: OneStatementPatch): Promise<{ before: DocRow; after: DocRow } | undefined> {
+    const params = new Params();
+    const where = this.writableSql(def, caller, 'update', { method: 'PATCH' }, params, p.id, p.version);
+    if (where === undefined) return undefined;
+    let setAcl = '';
+    if (p.acl !== undefined) {
+      if (!isAdmin(caller)) {
+        if (caller.kind !== 'user') return undefined;
+        where.push(`d.owner_id = ${params.add(caller.userId, 'uuid')}`);
+      }
+      setAcl = `, acl = ${params.add(p.acl === null ? null : JSON.stringify(p.acl), 'jsonb')}`;
+    }
+    const fields = params.add(def.fields.map((f) => f.name), 'text[]');
+    const oldDoc = docJsonSql('d', fields, { id: 'd.id', data: 'd.old_data', acl: 'd.old_acl', version: 'd.old_version', updatedAt: 'd.old_updated_at' });
+    const newDoc = docJsonSql('d', fields, { id: params.add(p.id, 'text'), data: 'd.data', acl: 'd.acl', version: 'd.version', updatedAt: 'd.updated_at' });
+    const table = tableOf(def.name);
+    const text = `WITH o AS (
+         SELECT d.id, d.data, d.acl, d.version, d.updated_at FROM ${table} d WHERE ${where.join(' AND ')} FOR UPDATE
+       ), d AS (
+         UPDATE ${table} AS d SET data = (d.data || ${params.add(JSON.stringify(p.set), 'jsonb')}) - ${params.add(p.unset, 'text[]')}${setAcl},
+                version = d.version + 1, updated_at = clock_timestamp()
+           FROM o WHERE d.id = o.id
+         RETURNING ${COLUMNS}, o.data AS old_data, o.acl AS old_acl, o.version AS old_version, o.updated_at AS old_updated_at
+       ), ${outboxCte('d', 'db.change', `${params.add(JSON.stringify(p.event), 'jsonb')} || jsonb_build_object('before', ${oldDoc}, 'after', ${newDoc})`, params.add(def.name, 'text'), "'update'")}
+       SELECT d.*, ${outboxEvented()} FROM d`;
+    const rows = await runWithOutbox<DocRow & { old_data: Record<string, unknown>; old_acl: Acl | null; old_version: number; old_updated_at: Date }>(db, {
+      name: textStatementName(text),
+      text,
+      values: params.values,
+    });
+    const row = rows[0];
+    if (!row) return undefined;
+    const { old_data, old_acl, old_version, old_updated_at, ...after } = row;
+    return { before: { ...after, data: old_data, acl: old_acl, version: old_version, updated_at: old_updated_at }, after };
+  }
+
+  /**
+   * A DELETE in ONE statement, with its `db.change` event built from the deleted row (when a
+   * function subscribes), for a document no other collection references with an `onDelete`
+   * action: the same checks as patchInOne (the delete rule). The deleted row, or undefined when
+   * none qualified (the caller answers through the locking path).
+   */
+  async deleteInOne(db: Queryable, def: CollectionDef, caller: Caller, id: string, version: number | undefined, event: Record<string, unknown>): Promise<DocRow | undefined> {
+    const params = new Params();
+    const where = this.writableSql(def, caller, 'delete', { method: 'DELETE' }, params, id, version);
+    if (where === undefined) return undefined;
+    const fields = params.add(def.fields.map((f) => f.name), 'text[]');
+    const oldDoc = docJsonSql('d', fields, { id: 'd.id', data: 'd.data', acl: 'd.acl', version: 'd.version', updatedAt: 'd.updated_at' });
+    const text = `WITH d AS (
+         DELETE FROM ${tableOf(def.name)} AS d WHERE ${where.join(' AND ')} RETURNING ${COLUMNS}
+       ), ${outboxCte('d', 'db.change', `${params.add(JSON.stringify(event), 'jsonb')} || jsonb_build_object('before', ${oldDoc})`, params.add(def.name, 'text'), "'delete'")}
+       SELECT d.*, ${outboxEvented()} FROM d`;
+    const rows = await runWithOutbox<DocRow>(db, { name: textStatementName(text), text, values: params.values });
+    return rows[0];
+  }
+
+  /** The WHERE of a one-statement write of document `id`: readable, writable under `rule`, at `version`; undefined when nothing can qualify. */
+  private writableSql(def: CollectionDef, caller: Caller, rule: 'update' | 'delete', ctx: RuleContext, params: Params, id: string, version: number | undefined): string[] | undefined {
+    const where = [`d.id = ${params.add(id, 'uuid')}`];
+    const read = readFilterSql(caller, def.rules.read, params, 'd', def);
+    if (read === false) return undefined;
+    const write = writeFilterSql(caller, def.rules[rule], params, 'd', def, ctx);
+    if (write === false) return undefined;
+    for (const part of [read, write]) if (part !== 'TRUE') where.push(part);
+    if (version !== undefined) where.push(`d.version = ${params.add(version, 'int')}`);
+    return where;
   }
 
   /** Whether a document of `def` references one of `ids` through `field` (onDelete: restrict). */
