@@ -300,7 +300,7 @@ async function main() {
   const results = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, nice: getPriority(), loadBefore, loadAfter: loadavg().map((l) => Math.round(l * 100) / 100) },
-    settings: { WORKER_CONCURRENCY: 4, SANDBOX_HOSTS: 2, memoryMb: 128 },
+    settings: { WORKER_CONCURRENCY: 8, SANDBOX_HOSTS: 2, memoryMb: 128 },
     inProcessHandlerMs: summary(inProcess),
     coldInvokeMs: summary(cold),
     warmInvokeMs: summary(warm),
@@ -423,7 +423,7 @@ function markdown(r) {
     ...(r.machine.loadBefore[0] > r.machine.cpus
       ? [`**The machine was loaded by other work during this run** (load average above its ${r.machine.cpus} cores): latencies and rates are worse than a quiet machine gives.`]
       : []),
-    'against the built api and worker processes (WORKER_CONCURRENCY=4, SANDBOX_HOSTS=2, 128 MB isolates),',
+    'against the built api and worker processes (WORKER_CONCURRENCY=8 (the default), SANDBOX_HOSTS=2, 128 MB isolates),',
     'with Postgres and Redis on the same machine. Latencies are client-side over HTTP (keep-alive), in ms.',
     '',
     '| measure | n | p50 | p99 | min | max |',

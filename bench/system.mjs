@@ -316,7 +316,7 @@ const report = {
     connections: CONNECTIONS,
     durationSec: DURATION,
     warmupSec: WARMUP,
-    ours: 'built api (1 process, DATABASE_POOL_MAX=10) + 1 built worker (WORKER_CONCURRENCY=4, SANDBOX_HOSTS=2), as `npm start` runs them; no function deployed during the throughput runs',
+    ours: 'built api (1 process, DATABASE_POOL_MAX=10) + 1 built worker (WORKER_CONCURRENCY=8, SANDBOX_HOSTS=2), as `npm start` runs them; no function deployed during the throughput runs',
     parse: 'parse-server 9.10.0 on express 5, 1 process',
     raw: 'bench/raw-baseline.mjs: Fastify + pg (pool 10), the same SQL on the same table, no auth/validation/change feed',
   },

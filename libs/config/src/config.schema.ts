@@ -125,7 +125,7 @@ const settings = z.object({
   OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   FUNCTIONS_RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   RETENTION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_600_000),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(1024 * 1024),
