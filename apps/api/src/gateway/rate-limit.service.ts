@@ -262,12 +262,13 @@ export class GatewayRateLimiter implements OnModuleDestroy {
       return this.lookUpKey(hash).then((id) => (id === null ? this.addressOf(request) : { kind: 'key', id }));
     } else {
       const authorization = request.headers.authorization;
-      const match = authorization === undefined ? null : BEARER.exec(authorization);
-      if (match !== null) {
-        const token = match[1]!;
-        const claims = this.tokens.knownAccess(token);
-        if (claims !== undefined) return this.userOf(request, authorization!, claims);
-        return this.tokens.verifyAccess(token).then((verified) => this.userOf(request, authorization!, verified));
+      if (authorization !== undefined && authorization.startsWith('Bearer ')) {
+        // A token verified before is looked up as it is: only verified tokens are remembered,
+        // so a hit needs no syntax check (the pattern below costs more than the lookup).
+        const claims = this.tokens.knownAccess(authorization.slice(7));
+        if (claims !== undefined) return this.userOf(request, authorization, claims);
+        const match = BEARER.exec(authorization);
+        if (match !== null) return this.tokens.verifyAccess(match[1]!).then((verified) => this.userOf(request, authorization, verified));
       }
     }
     return this.addressOf(request);
