@@ -29,7 +29,7 @@ await withCleanup(async (onCleanup) => {
   const dir = join(root, 'bench', 'results', 'profiles');
   await mkdir(dir, { recursive: true });
   const env = side === 'on' ? appEnv(db.url, prefix, { CORS_ORIGINS: `${ORIGIN},https://*.example.org` }) : appEnv(db.url, prefix, { RATE_LIMIT_ENABLED: 'false' });
-  const prof = process.env.NO_PROF ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=gateway-${side}-${caller}.cpuprofile`];
+  const prof = process.env.NO_PROF ? [] : ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=gateway-${side}-${caller}.cpuprofile`];
   const api = await startApi(env, prof);
   const service = { 'x-api-key': SERVICE_KEY };
   await call(api.base, 'POST', '/v1/collections', {
