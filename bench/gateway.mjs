@@ -139,6 +139,9 @@ const result = await withCleanup(async (onCleanup) => {
       costPercent: median(costs),
       addedMicros: median(pairs.map((p) => p.addedMicros)),
       costRangePercent: [Math.min(...costs), Math.max(...costs)],
+      // Every pair on the same side of the target: this run decides it; otherwise the
+      // machine's noise in this run is wider than what is being judged.
+      decisive: costs.every((c) => c <= 5) || costs.every((c) => c > 5),
     };
   }
 
@@ -179,6 +182,7 @@ const report = {
   targets: {
     rateLimitAndCorsCostPercentMax: 5,
     met: Object.values(result.overhead).every((o) => o.costPercent <= 5),
+    decisive: Object.values(result.overhead).every((o) => o.decisive),
     notModifiedCheaper: result.cache.notModified.apiCpuMicrosPerRequest < result.cache.full.apiCpuMicrosPerRequest,
   },
 };
@@ -187,6 +191,12 @@ const row = (kind) =>
   `| ${kind} | ${o[kind].off.requestsPerSec} req/s (p50 ${o[kind].off.p50ms} / p99 ${o[kind].off.p99ms} ms), ${o[kind].off.apiCpuMicrosPerRequest} µs CPU/req | ${o[kind].on.requestsPerSec} req/s (p50 ${o[kind].on.p50ms} / p99 ${o[kind].on.p99ms} ms), ${o[kind].on.apiCpuMicrosPerRequest} µs CPU/req | ${o[kind].throughputCostPercent} % | ${o[kind].meanCostPercent} % | **${o[kind].costPercent} %** (+${o[kind].addedMicros} µs; pairs ${o[kind].costRangePercent[0]} … ${o[kind].costRangePercent[1]} %) |`;
 const pairRows = (kind) => o[kind].pairs.map((p, n) => `| ${kind} | ${n + 1} | ${p.process} | ${p.order} | ${p.offMicros} | ${p.onMicros} | ${p.addedMicros} | ${p.costPercent} % |`);
 const c = report.cache;
+const spread = Object.entries(o).map(([kind, k]) => `${kind} ${k.costRangePercent[0]} … ${k.costRangePercent[1]} %`).join(', ');
+const verdict = report.targets.decisive
+  ? report.targets.met
+    ? 'met (every pair)'
+    : '**not met** (every pair)'
+  : `the medians are ${report.targets.met ? 'within' : '**above**'} it, but this run's pairs spread (${spread}) wider than the target, so the run does not decide it`;
 const md = [
   '# Gateway benchmark',
   '',
@@ -195,7 +205,7 @@ const md = [
   '',
   '## Rate limiting + CORS',
   '',
-  '"off": `RATE_LIMIT_ENABLED=false`, no `Origin` sent. "on": every request counted (per address, or per user after verifying the token; in memory on each replica, added to Redis every 100 ms) with RateLimit headers, and CORS against an origin list with an allowed `Origin` (allow-origin, expose-headers, `Vary`). Two api processes per side, each warmed up for ' + PROCESS_WARMUP + ` s first; then ${ROUNDS} pairs of adjacent runs per caller (off → on, off → on, on → off, on → off, …, on process 1, 2, 1, 2, …). Each pair gives a cost (on − off CPU per request, over off); the figure is the median of the pairs, since a pair sees the same machine and the means of each side do not (other work on the shared machine moves CPU per request by more than the gateway costs).`,
+  '"off": `RATE_LIMIT_ENABLED=false` and the default `CORS_ORIGINS=*` (allow-origin `*` and the expose list on every answer), no `Origin` sent. "on": every request counted (per address, or per user after verifying the token; in memory on each replica, added to Redis every 100 ms) with RateLimit headers, and CORS against an origin list with an allowed `Origin` (allow-origin, expose-headers, `Vary`). Two api processes per side, each warmed up for ' + PROCESS_WARMUP + ` s first; then ${ROUNDS} pairs of adjacent runs per caller (off → on, off → on, on → off, on → off, …, on process 1, 2, 1, 2, …). Each pair gives a cost (on − off CPU per request, over off); the figure is the median of the pairs, since a pair sees the same machine and the means of each side do not (other work on the shared machine moves CPU per request by more than the gateway costs).`,
   '',
   '| caller | off (mean) | on (mean) | throughput cost (means) | CPU cost (means) | api CPU cost per request (median of pairs) |',
   '|---|---|---|---|---|---|',
@@ -211,7 +221,7 @@ const md = [
   '',
   '</details>',
   '',
-  `Target: cost ≤ 5 %, judged on the api's CPU time per request (throughput on this shared machine moves by more than 5 % between identical runs): ${report.targets.met ? 'met' : '**not met**'}. The Redis round trip of each count also adds latency and Redis CPU, which this figure does not include.`,
+  `Target: cost ≤ 5 %, judged on the api's CPU time per request (throughput on this shared machine moves by more than 5 % between identical runs): ${verdict}. Counting also costs Redis a little CPU (one increment per caller and group every 100 ms from each replica), which this figure does not include.`,
   '',
   '## 304 vs 200 of the same document',
   '',
