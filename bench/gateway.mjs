@@ -1,7 +1,7 @@
 // Gateway benchmark: what rate limiting and CORS cost on get-by-id, and a 304 against a 200
 // of the same document.
 //
-//   npm run build && node bench/gateway.mjs          (BENCH_GATEWAY_CONNECTIONS=32 BENCH_DURATION=8)
+//   npm run build && node bench/gateway.mjs   (BENCH_GATEWAY_CONNECTIONS=32 BENCH_DURATION=8 BENCH_GATEWAY_ROUNDS=6 BENCH_GATEWAY_RATE=0)
 //
 // Four built api processes on one database and Redis, two per side: "on" with the gateway's
 // rate limits (a budget far above the load, so every request is counted and none is refused)

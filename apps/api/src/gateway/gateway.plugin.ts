@@ -101,7 +101,13 @@ export const gatewayPlugin = fp<{ config: AppConfig; limiter: GatewayRateLimiter
       if (decision instanceof Promise) {
         decision.then(
           (known) => {
-            if (applyDecision(request, reply, known)) checkBody(request, reply, route, done);
+            let admitted: boolean;
+            try {
+              admitted = applyDecision(request, reply, known);
+            } catch (err) {
+              return done(err as Error);
+            }
+            if (admitted) checkBody(request, reply, route, done);
           },
           (err: Error) => done(err),
         );
