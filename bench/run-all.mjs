@@ -138,7 +138,8 @@ if (storage) {
 }
 if (gateway) {
   for (const [kind, o] of Object.entries(gateway.overhead)) {
-    add('gateway', `rate limiting + CORS on get by id, ${kind} (c=${gateway.connections})`, `${o.off.requestsPerSec} → ${o.on.requestsPerSec} req/s (${o.throughputCostPercent} %); api CPU/request ${o.off.apiCpuMicrosPerRequest} → ${o.on.apiCpuMicrosPerRequest} µs: **${o.costPercent} %**`, '≤ 5 % (CPU/request)', o.costPercent <= 5);
+    const pairs = o.pairs ? `; median of ${o.pairs.length} off/on pairs **${o.costPercent} %** (+${o.addedMicros} µs; pairs ${o.costRangePercent[0]} … ${o.costRangePercent[1]} %${o.decisive ? '' : ': not decided by this run'})` : `: **${o.costPercent} %**`;
+    add('gateway', `rate limiting + CORS on get by id, ${kind} (c=${gateway.connections})`, `${o.off.requestsPerSec} → ${o.on.requestsPerSec} req/s (${o.throughputCostPercent} %); api CPU/request ${o.off.apiCpuMicrosPerRequest} → ${o.on.apiCpuMicrosPerRequest} µs${pairs}`, '≤ 5 % (CPU/request)', o.decisive === false ? undefined : o.costPercent <= 5);
   }
   const c = gateway.cache;
   add('gateway', '304 vs 200 of one document', `${c.notModified.requestsPerSec} vs ${c.full.requestsPerSec} req/s; api CPU/request ${c.notModified.apiCpuMicrosPerRequest} vs ${c.full.apiCpuMicrosPerRequest} µs`, '304 cheaper', gateway.targets.notModifiedCheaper);

@@ -4,7 +4,10 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startApi } from '../support/app.js';
 import { SERVICE_KEY, testConfig } from '../support/config.js';
-import { RATE_SYNC_MS } from '../../apps/api/src/gateway/rate-limit.service.js';
+import type { FastifyRequest } from 'fastify';
+import { vi } from 'vitest';
+import { TokenService } from '../../apps/api/src/auth/token.service.js';
+import { GatewayRateLimiter, RATE_SYNC_MS, type RateDecision } from '../../apps/api/src/gateway/rate-limit.service.js';
 import { deleteKeys } from '../support/redis.js';
 import { bearer, createUser, type TestUser } from '../support/users.js';
 
@@ -219,5 +222,61 @@ describe('rate limits counted locally far from the limit', () => {
     const refusedB = await read(b, client);
     expect([refusedA.status, refusedB.status]).toEqual([429, 429]);
     expect(Number(refusedB.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('never shows a count going down while a batch is on its way to Redis', async () => {
+    const limiter = a.get(GatewayRateLimiter);
+    const caller = { headers: {}, ip: '10.77.0.2' } as unknown as FastifyRequest;
+    const remaining = async () => ((await limiter.consume('reads', caller)) as RateDecision).remaining;
+    expect(await remaining()).toBe(59); // first of the window: counted in Redis
+    // Far from the limit: counted here, synchronously (no promise).
+    for (let i = 58; i >= 54; i--) expect((limiter.consume('reads', caller) as RateDecision).remaining).toBe(i);
+    // The five are sent to Redis; until Redis answers they are neither pending nor in `known`.
+    const sent = (limiter as unknown as { sync(): Promise<void> }).sync();
+    expect((limiter.consume('reads', caller) as RateDecision).remaining).toBe(53);
+    await sent;
+    expect(await remaining()).toBe(52);
+  });
+});
+
+describe('a bearer token passing the gateway', () => {
+  let app: NestFastifyApplication;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    app = await startApi(testConfig({ QUEUE_PREFIX: `${inject('queuePrefix')}-rl4` }));
+    user = await createUser(app);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await deleteKeys(inject('redisUrl'), `${inject('queuePrefix')}-rl4*`);
+  });
+
+  it('is verified once per request: the rate limiter hands its verification to the AuthGuard', async () => {
+    const tokens = app.get(TokenService);
+    const verify = vi.spyOn(tokens, 'verifyAccess');
+    const known = vi.spyOn(tokens, 'knownAccess');
+    try {
+      const me = () => request(app.getHttpServer()).get('/v1/auth/me').set(bearer(user)).expect(200);
+      // A token not seen before: verified by the limiter (which needs its user), not again by the guard.
+      expect((await me()).headers['ratelimit-remaining']).toBeDefined();
+      expect(verify).toHaveBeenCalledTimes(1);
+      // Seen before: one lookup of the verified token, by the limiter only.
+      verify.mockClear();
+      known.mockClear();
+      await me();
+      expect(verify).not.toHaveBeenCalled();
+      expect(known).toHaveBeenCalledTimes(1);
+      // An invalid token is refused by the guard as before, after the limiter found it invalid.
+      verify.mockClear();
+      known.mockClear();
+      const bad = await request(app.getHttpServer()).get('/v1/auth/me').set('authorization', `Bearer ${user.accessToken}x`);
+      expect(bad.status).toBe(401);
+      expect(bad.body.code).toBe('INVALID_TOKEN');
+      expect(verify).toHaveBeenCalledTimes(1);
+    } finally {
+      verify.mockRestore();
+      known.mockRestore();
+    }
   });
 });

@@ -46,6 +46,6 @@ export class AuthGuard implements CanActivate {
   private resolve(request: FastifyRequest): Promise<Caller> {
     const runToken = request.headers['x-run-token'];
     if (runToken !== undefined) return this.runTokens.resolve(request, runToken);
-    return this.callers.resolve(request.headers['x-api-key'], request.headers.authorization);
+    return this.callers.resolve(request.headers['x-api-key'], request.headers.authorization, request.verifiedBearer);
   }
 }

@@ -4,7 +4,23 @@ import { AppException } from '../common/app-exception.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ANONYMOUS, type Caller } from './caller.js';
 import { LiveSessionService } from './live-session.service.js';
-import { hashToken, safeEqual, TokenService } from './token.service.js';
+import { type AccessClaims, hashToken, safeEqual, TokenService } from './token.service.js';
+
+/**
+ * A bearer token already verified for this request (by the gateway's rate limiter, which
+ * needs its user): the Authorization header it came from, and its claims (undefined: invalid).
+ */
+export interface VerifiedBearer {
+  authorization: string;
+  claims: AccessClaims | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the gateway when it verified the request's bearer token (gateway.plugin.ts). */
+    verifiedBearer: VerifiedBearer | null;
+  }
+}
 
 /**
  * The caller behind a request's credentials (`x-api-key`, `Authorization: Bearer`), for the
@@ -20,7 +36,8 @@ export class CallerResolver {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async resolve(apiKey: unknown, authorization: unknown): Promise<Caller> {
+  /** `verified`: the request's bearer token as the gateway verified it, so it is verified once. */
+  async resolve(apiKey: unknown, authorization: unknown, verified: VerifiedBearer | null = null): Promise<Caller> {
     if (apiKey !== undefined) {
       if (typeof apiKey !== 'string' || apiKey.length === 0 || apiKey.length > 200) throw invalidKey();
       if (this.config.SERVICE_API_KEY && safeEqual(apiKey, this.config.SERVICE_API_KEY)) {
@@ -32,8 +49,7 @@ export class CallerResolver {
       return { kind: 'service', keyId: key.id, scopes: key.scopes };
     }
     if (authorization !== undefined) {
-      const match = typeof authorization === 'string' ? /^Bearer ([A-Za-z0-9_.-]{1,4096})$/.exec(authorization) : null;
-      const claims = match ? await this.tokens.verifyAccess(match[1]!) : undefined;
+      const claims = verified !== null && verified.authorization === authorization ? verified.claims : await this.verify(authorization);
       if (!claims) throw new AppException(401, 'INVALID_TOKEN', 'The access token is invalid or expired');
       const live = await this.sessions.check(claims.sid, claims.sub);
       return {
@@ -48,6 +64,11 @@ export class CallerResolver {
       };
     }
     return ANONYMOUS;
+  }
+
+  private async verify(authorization: unknown): Promise<AccessClaims | undefined> {
+    const match = typeof authorization === 'string' ? /^Bearer ([A-Za-z0-9_.-]{1,4096})$/.exec(authorization) : null;
+    return match ? this.tokens.verifyAccess(match[1]!) : undefined;
   }
 }
 

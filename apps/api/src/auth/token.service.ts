@@ -75,15 +75,25 @@ export class TokenService {
    * LiveSessionService reads that on every request.
    */
   async verifyAccess(token: string): Promise<AccessClaims | undefined> {
-    const cached = this.verified.get(token);
-    // `exp` is wall-clock time: checked against the clock, not a timer of the cache.
-    if (cached?.exp !== undefined) {
-      if (cached.exp * 1000 > Date.now()) return cached;
-      this.verified.delete(token);
-    }
+    const cached = this.knownAccess(token);
+    if (cached !== undefined) return cached;
     const claims = await this.verifyUncached(token);
     if (claims?.exp !== undefined) this.verified.set(token, claims);
     return claims;
+  }
+
+  /**
+   * The claims of a token verified before and not expired, synchronously; undefined when it
+   * was not verified yet (call verifyAccess) or has expired. For the gateway's rate limiter,
+   * which runs on every request and should not need a promise for a known caller.
+   */
+  knownAccess(token: string): AccessClaims | undefined {
+    const cached = this.verified.get(token);
+    // `exp` is wall-clock time: checked against the clock, not a timer of the cache.
+    if (cached?.exp === undefined) return undefined;
+    if (cached.exp * 1000 > Date.now()) return cached;
+    this.verified.delete(token);
+    return undefined;
   }
 
   private async verifyUncached(token: string): Promise<AccessClaims | undefined> {

@@ -34,41 +34,55 @@ export const CORS_EXPOSED_HEADERS = [
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 /**
- * A matcher for CORS_ORIGINS entries: `*` (any), an exact origin (`https://app.example.com`,
- * `http://localhost:5173`), or `*.` for one or more subdomain labels
- * (`https://*.example.com`). An entry without a scheme matches http and https. The wildcard
- * never matches the bare domain itself (list `example.com` for that).
+ * One pattern for the CORS_ORIGINS entries: `*` (any; null here), an exact origin
+ * (`https://app.example.com`, `http://localhost:5173`), or `*.` for one or more subdomain
+ * labels (`https://*.example.com`). An entry without a scheme matches http and https. The
+ * wildcard never matches the bare domain itself (list `example.com` for that). Compared
+ * case-insensitively.
  */
-export function originMatcher(entries: readonly string[]): (origin: string) => boolean {
-  if (entries.includes('*')) return () => true;
-  const patterns = entries.map((entry) => {
+export function originPattern(entries: readonly string[]): RegExp | null {
+  if (entries.includes('*')) return null;
+  if (entries.length === 0) return /(?!)/; // nothing allowed
+  const alternatives = entries.map((entry) => {
     const lower = entry.toLowerCase().replace(/\/+$/, '');
     const scheme = /^https?:\/\//.test(lower) ? '' : 'https?://';
     const source = lower
       .split('*.')
       .map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
-      .join('([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+');
-    return new RegExp(`^${scheme}${source}$`);
+      .join('(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\.)+');
+    return `${scheme}${source}`;
   });
-  return (origin) => {
-    const lower = origin.toLowerCase();
-    return patterns.some((p) => p.test(lower));
-  };
+  return new RegExp(`^(?:${alternatives.join('|')})$`, 'i');
+}
+
+/** Whether an Origin is allowed by CORS_ORIGINS entries (see originPattern). */
+export function originMatcher(entries: readonly string[]): (origin: string) => boolean {
+  const pattern = originPattern(entries);
+  return pattern === null ? () => true : (origin) => pattern.test(origin);
 }
 
 /**
  * @fastify/cors options from the configuration. With `*` the answer is `*` (the API uses
  * bearer tokens and keys, never cookies, so no credentials mode); otherwise the request's
  * origin is echoed when it is allowed (with `Vary: Origin`) and omitted when it is not.
+ *
+ * A refused origin turns CORS off for the request (`false`), so its preflight is the API's
+ * 404 rather than a 204 without allow-origin. The list is one precompiled case-insensitive
+ * pattern, and the header lists are joined once here rather than by the plugin on every
+ * request (docs/decisions.md, "Gateway cost").
  */
 export function corsOptions(config: AppConfig): FastifyCorsOptions {
-  const allowAll = config.CORS_ORIGINS.includes('*');
-  const allowed = originMatcher(config.CORS_ORIGINS);
+  const pattern = originPattern(config.CORS_ORIGINS);
   return {
-    origin: allowAll ? '*' : (origin, cb) => cb(null, origin !== undefined && allowed(origin)),
-    methods: METHODS,
-    allowedHeaders: CORS_ALLOWED_HEADERS,
-    exposedHeaders: CORS_EXPOSED_HEADERS,
+    origin:
+      pattern === null
+        ? '*'
+        : (origin, cb) => {
+            cb(null, origin !== undefined && pattern.test(origin));
+          },
+    methods: METHODS.join(', '),
+    allowedHeaders: CORS_ALLOWED_HEADERS.join(', '),
+    exposedHeaders: CORS_EXPOSED_HEADERS.join(', '),
     maxAge: config.CORS_MAX_AGE_SECONDS,
     credentials: false,
     // A bare OPTIONS (no Access-Control-Request-Method) gets the same 204: the plugin's strict

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AppConfig } from '#libs/config';
 import { AppException } from '../common/app-exception.js';
 import { etagMatches } from '../common/conditional.js';
 import { toErrorBody } from '../common/error-response.js';
-import type { GatewayRateLimiter } from './rate-limit.service.js';
+import type { Deferred, GatewayRateLimiter, RateDecision } from './rate-limit.service.js';
 import { classifyRoute, type RouteClass } from './routes.js';
 
 declare module 'fastify' {
@@ -32,10 +32,10 @@ function routeClassOf(request: FastifyRequest): RouteClass {
   return request.routeOptions.config.gateway ?? classifyRoute(request.method, request.routeOptions.url);
 }
 
-function refuse(request: FastifyRequest, reply: FastifyReply, error: AppException): FastifyReply {
+function refuse(request: FastifyRequest, reply: FastifyReply, error: AppException): void {
   const { body } = toErrorBody(error, request.id);
   if (error.headers) void reply.headers(error.headers);
-  return reply.code(body.statusCode).send(body);
+  void reply.code(body.statusCode).send(body);
 }
 
 /** The strong ETag of a response body: sha1 of its bytes, base64url. */
@@ -58,62 +58,113 @@ export function etagOf(payload: string | Buffer): string {
  */
 export const gatewayPlugin = fp<{ config: AppConfig; limiter: GatewayRateLimiter }>(
   async (fastify: FastifyInstance, { config, limiter }) => {
-    fastify.addHook('onRequest', async (request, reply) => {
-      const route = routeClassOf(request);
-      if (request.method === 'OPTIONS') return;
+    // Filled by the rate limiter when it verifies a bearer token (read by the AuthGuard).
+    fastify.decorateRequest('verifiedBearer', null);
 
-      if (route.group && limiter.enabled) {
-        const decision = await limiter.consume(route.group, request);
-        if (decision) {
-          void reply.headers({
-            'ratelimit-limit': String(decision.limit),
-            'ratelimit-remaining': String(decision.remaining),
-            'ratelimit-reset': String(decision.resetSeconds),
-            'ratelimit-policy': `${decision.limit};w=${decision.windowSeconds}`,
-          });
-          if (!decision.allowed) {
-            const retryAfter = String(decision.resetSeconds);
-            return refuse(request, reply, new AppException(429, 'RATE_LIMITED', `Too many requests; try again in ${retryAfter} s`, undefined, { 'retry-after': retryAfter }));
-          }
-        }
-      }
-
-      if (!hasBody(request)) return;
+    /** After the rate limit: media types and body timeouts. */
+    const checkBody = (request: FastifyRequest, reply: FastifyReply, route: RouteClass, done: HookHandlerDoneFunction): void => {
+      if (!hasBody(request)) return done();
       if (route.body === 'json' && !JSON_TYPE.test(request.headers['content-type'] ?? '')) {
-        return refuse(request, reply, new AppException(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json'));
+        refuse(request, reply, new AppException(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json'));
+        return;
       }
       if (route.body === 'form' && !FORM_TYPE.test(request.headers['content-type'] ?? '')) {
-        return refuse(request, reply, new AppException(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/x-www-form-urlencoded'));
+        refuse(request, reply, new AppException(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/x-www-form-urlencoded'));
+        return;
       }
       armBodyTimeouts(request, route.body === 'json' || route.body === 'form' ? config.BODY_TIMEOUT_MS : config.UPLOAD_TIMEOUT_MS, config.BODY_IDLE_TIMEOUT_MS);
+      done();
+    };
+
+    /** Headers of a counted request; false (and the 429 sent) when it is over the limit. */
+    const applyDecision = (request: FastifyRequest, reply: FastifyReply, decision: RateDecision | null): boolean => {
+      if (decision === null) return true;
+      setRateLimitHeaders(reply, decision);
+      if (decision.allowed) return true;
+      const retryAfter = String(decision.resetSeconds);
+      refuse(request, reply, new AppException(429, 'RATE_LIMITED', `Too many requests; try again in ${retryAfter} s`, undefined, { 'retry-after': retryAfter }));
+      return false;
+    };
+
+    // Callback hooks, not async ones: these run on every request, and an async hook costs a
+    // promise and a turn of the microtask queue each (docs/decisions.md, "Gateway cost").
+    fastify.addHook('onRequest', (request, reply, done) => {
+      if (request.method === 'OPTIONS') return done();
+      const route = routeClassOf(request);
+      if (route.group === null || !limiter.enabled) return checkBody(request, reply, route, done);
+      let decision: Deferred<RateDecision | null>;
+      try {
+        decision = limiter.consume(route.group, request);
+      } catch (err) {
+        return done(err as Error);
+      }
+      if (decision instanceof Promise) {
+        decision.then(
+          (known) => {
+            let admitted: boolean;
+            try {
+              admitted = applyDecision(request, reply, known);
+            } catch (err) {
+              return done(err as Error);
+            }
+            if (admitted) checkBody(request, reply, route, done);
+          },
+          (err: Error) => done(err),
+        );
+        return;
+      }
+      if (applyDecision(request, reply, decision)) checkBody(request, reply, route, done);
     });
 
-    fastify.addHook('onSend', async (request, reply, payload) => {
+    fastify.addHook('onSend', (request, reply, payload, done) => {
       // Answered before the whole body arrived: the rest would be read as the next request
       // or reset the socket, so this connection ends after the answer.
       if (hasBody(request) && !request.raw.complete) void reply.header('connection', 'close');
-      if (request.method !== 'GET' && request.method !== 'HEAD') return payload;
-      if (reply.statusCode !== 200 && reply.statusCode !== 304) return payload;
-      if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'private, no-cache');
-      if (reply.statusCode === 304) return payload; // a handler's own 304 (documents.controller.ts)
-      if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
-      let etag = reply.getHeader('etag');
-      if (typeof etag !== 'string') {
-        etag = etagOf(payload);
-        void reply.header('etag', etag);
-      }
-      const ifNoneMatch = request.headers['if-none-match'];
-      if (etagMatches(ifNoneMatch, etag)) {
-        void reply.code(304).removeHeader('content-type').removeHeader('content-length');
-        return '';
-      }
-      return payload;
+      done(null, cacheHeaders(request, reply, payload));
     });
 
-    fastify.addHook('onResponse', async (request) => clearBodyTimeouts(request as Timed));
+    fastify.addHook('onResponse', (request, _reply, done) => {
+      clearBodyTimeouts(request);
+      done();
+    });
   },
   { name: 'baas-gateway', fastify: '5.x' },
 );
+
+/**
+ * On GET/HEAD answers: `private, no-cache` unless the handler chose a Cache-Control, a strong
+ * ETag, and If-None-Match → 304 (an empty payload). Returns the payload to send.
+ */
+function cacheHeaders(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return payload;
+  if (reply.statusCode !== 200 && reply.statusCode !== 304) return payload;
+  if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'private, no-cache');
+  if (reply.statusCode === 304) return payload; // a handler's own 304 (documents.controller.ts)
+  if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
+  let etag = reply.getHeader('etag');
+  if (typeof etag !== 'string') {
+    etag = etagOf(payload);
+    void reply.header('etag', etag);
+  }
+  const ifNoneMatch = request.headers['if-none-match'];
+  if (etagMatches(ifNoneMatch, etag)) {
+    void reply.code(304).removeHeader('content-type').removeHeader('content-length');
+    return '';
+  }
+  return payload;
+}
+
+/**
+ * `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds) and `RateLimit-Policy`
+ * (`<limit>;w=<window seconds>`).
+ */
+export function setRateLimitHeaders(reply: FastifyReply, decision: RateDecision): void {
+  void reply
+    .header('ratelimit-limit', String(decision.limit))
+    .header('ratelimit-remaining', String(decision.remaining))
+    .header('ratelimit-reset', String(decision.resetSeconds))
+    .header('ratelimit-policy', `${decision.limit};w=${decision.windowSeconds}`);
+}
 
 function armBodyTimeouts(request: Timed, totalMs: number, idleMs: number): void {
   const raw = request.raw;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '#libs/config';
-import { originMatcher } from './cors.js';
+import { originMatcher, originPattern } from './cors.js';
 import { addressBucket } from './rate-limit.service.js';
 import { classifyRoute } from './routes.js';
 
@@ -38,6 +38,19 @@ describe('originMatcher', () => {
 
   it('* allows everything', () => {
     expect(originMatcher(['https://a.test', '*'])('null')).toBe(true);
+    expect(originPattern(['https://a.test', '*'])).toBeNull();
+  });
+
+  it('compiles the list into one case-insensitive pattern; an empty list allows nothing', () => {
+    const pattern = originPattern(['https://app.example.com', 'https://*.example.org', 'localhost:3001'])!;
+    expect(pattern.flags).toContain('i');
+    expect(pattern.test('HTTPS://App.Example.COM')).toBe(true);
+    expect(pattern.test('https://x.Example.org')).toBe(true);
+    expect(pattern.test('http://localhost:3001')).toBe(true);
+    expect(pattern.test('https://app.example.com.evil.test')).toBe(false);
+    expect(pattern.test('https://example.org')).toBe(false);
+    expect(originMatcher([])('https://app.example.com')).toBe(false);
+    expect(originMatcher([])('')).toBe(false);
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
@@ -7,7 +8,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limite
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { REDIS } from '#libs/queue';
 import { ApiKeysRepository } from '../auth/api-keys.repository.js';
-import { hashToken, safeEqual, TokenService } from '../auth/token.service.js';
+import { type AccessClaims, TokenService } from '../auth/token.service.js';
 import type { RateGroup } from './routes.js';
 
 export interface RateDecision {
@@ -26,20 +27,37 @@ export const RATE_SYNC_MS = 100;
 /** Local counting entries kept at most (identities seen in the current windows). */
 const LOCAL_MAX = 50_000;
 
+/** Which credential an identity stands for: a user, an API key, or a client address. */
+type IdentityKind = 'user' | 'key' | 'ip';
+
 /**
  * One identity's counter in one group as this replica knows it: `known` is the shared
- * count Redis answered last time, `pending` the requests this replica admitted since and has
- * not added to Redis yet.
+ * count Redis answered last time, `inflight` what this replica is adding to Redis right now
+ * (not in `known` until Redis answers), `pending` the requests this replica admitted since
+ * and has not sent to Redis yet. The count is known + inflight + pending.
  */
 interface LocalCount {
   group: RateGroup;
+  /** `user:<id>`, `key:<id>` or `ip:<address>`: the identity's name in Redis. */
   identity: string;
   known: number;
+  inflight: number;
   pending: number;
   windowEnd: number;
   /** When `known` came from Redis; a picture older than two syncs is refreshed first. */
   syncedAt: number;
 }
+
+/** A caller's identity: its kind and id (a user id, key id or address bucket). */
+interface Identity {
+  kind: IdentityKind;
+  id: string;
+}
+
+/** A value now, or once a lookup (a token's first verification, an unknown key) is done. */
+export type Deferred<T> = T | Promise<T>;
+
+const BEARER = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/;
 
 /**
  * The gateway's per-route-group limits: one fixed-window counter per (group, identity) in
@@ -51,17 +69,31 @@ interface LocalCount {
  *
  * Same library, Redis connection and key prefix as the auth limits (auth/rate-limit.service.ts),
  * which count per action and email on top of this.
+ *
+ * Every request passes here, so the common case is synchronous (no promise, no allocation
+ * beyond the decision): a token verified before, a key looked up before, and a count far
+ * from the limit are all answered from memory; only what needs a lookup or Redis returns a
+ * promise (docs/decisions.md, "Gateway cost").
  */
 @Injectable()
 export class GatewayRateLimiter implements OnModuleDestroy {
   private readonly logger = new Logger(GatewayRateLimiter.name);
-  private readonly limiters = new Map<RateGroup, RateLimiterRedis>();
-  /** api key hash → key id (null: unknown/revoked), so limits need no query per request. */
+  private readonly limiters = new Map<RateGroup, Limit>();
+  /** api key sha256 (hex) → key id (null: unknown/revoked), so limits need no query per request. */
   private readonly keyIds = new LRUCache<string, { id: string | null }>({ max: KEY_CACHE_MAX, ttl: KEY_CACHE_MS });
-  /** `group identity` → its counter as this replica knows it (see consume). */
-  private readonly local = new Map<string, LocalCount>();
+  /**
+   * group → kind → id → its counter as this replica knows it (see consume). Keyed by the id
+   * strings requests already carry (a verified token's `sub`, a socket's address), whose
+   * hashes V8 keeps, so a lookup builds no key.
+   */
+  private readonly local = new Map<RateGroup, Record<IdentityKind, Map<string, LocalCount>>>();
+  private localSize = 0;
   private readonly syncTimer: NodeJS.Timeout;
   private syncing: Promise<void> = Promise.resolve();
+  /** sha256 of SERVICE_API_KEY, compared in constant time with each key's digest. */
+  private readonly serviceKeyDigest: Buffer | undefined;
+  /** RATE_LIMIT_ENABLED and at least one group limited. */
+  readonly enabled: boolean;
 
   constructor(
     @Inject(REDIS) redis: Redis,
@@ -79,21 +111,22 @@ export class GatewayRateLimiter implements OnModuleDestroy {
     for (const [group, limit] of Object.entries(groups) as [RateGroup, AppConfig['RATE_LIMIT_READS']][]) {
       if (!limit) continue;
       const options = { points: limit.points, duration: limit.seconds };
-      this.limiters.set(
-        group,
-        new RateLimiterRedis({
-          ...options,
-          storeClient: redis,
-          keyPrefix: `${config.QUEUE_PREFIX}:rl:gw:${group}`,
-          // An identity over its limit is refused from memory for the rest of the window,
-          // so a flood does not cost a Redis round trip per request.
-          inMemoryBlockOnConsumed: limit.points + 1,
-          // Redis down: each replica limits on its own rather than failing every request.
-          rejectIfRedisNotReady: true,
-          insuranceLimiter: new RateLimiterMemory(options),
-        }),
-      );
+      const redisLimiter = new RateLimiterRedis({
+        ...options,
+        storeClient: redis,
+        keyPrefix: `${config.QUEUE_PREFIX}:rl:gw:${group}`,
+        // An identity over its limit is refused from memory for the rest of the window,
+        // so a flood does not cost a Redis round trip per request.
+        inMemoryBlockOnConsumed: limit.points + 1,
+        // Redis down: each replica limits on its own rather than failing every request.
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory(options),
+      });
+      this.limiters.set(group, { redis: redisLimiter, points: limit.points, seconds: limit.seconds, margin: syncMargin(limit.points) });
+      this.local.set(group, { user: new Map(), key: new Map(), ip: new Map() });
     }
+    this.enabled = config.RATE_LIMIT_ENABLED && this.limiters.size > 0;
+    this.serviceKeyDigest = config.SERVICE_API_KEY === undefined ? undefined : sha256(config.SERVICE_API_KEY);
     this.syncTimer = setInterval(() => void this.sync(), RATE_SYNC_MS);
     this.syncTimer.unref();
   }
@@ -101,10 +134,6 @@ export class GatewayRateLimiter implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.syncTimer);
     await this.sync();
-  }
-
-  get enabled(): boolean {
-    return this.config.RATE_LIMIT_ENABLED && this.limiters.size > 0;
   }
 
   /**
@@ -118,53 +147,80 @@ export class GatewayRateLimiter implements OnModuleDestroy {
    * limit (at least 10 requests), so refusals are exact. With several replicas, what the
    * others admitted in the last sync interval or two is seen late: at most that many
    * requests, and never more than the margin, pass beyond the limit (docs/api.md#rate-limits).
+   *
+   * Synchronous when the caller's identity and count are known here; a promise otherwise.
    */
-  async consume(group: RateGroup, request: FastifyRequest): Promise<RateDecision | null> {
-    const limiter = this.limiters.get(group);
-    if (!limiter) return null;
-    const identity = await this.identityOf(request);
+  consume(group: RateGroup, request: FastifyRequest): Deferred<RateDecision | null> {
+    const limit = this.limiters.get(group);
+    if (limit === undefined) return null;
+    const identity = this.identityOf(request);
     if (identity === null) return null;
+    if (identity instanceof Promise) return identity.then((known) => (known === null ? null : this.count(group, limit, known)));
+    return this.count(group, limit, identity);
+  }
+
+  private count(group: RateGroup, limit: Limit, identity: Identity): Deferred<RateDecision> {
     const now = Date.now();
-    const key = `${group} ${identity}`;
-    const entry = this.local.get(key);
-    if (
-      entry &&
-      entry.windowEnd > now &&
-      now - entry.syncedAt < 2 * RATE_SYNC_MS &&
-      limiter.points - entry.known - entry.pending > syncMargin(limiter.points)
-    ) {
-      entry.pending += 1;
-      return decisionOf(limiter, true, entry.known + entry.pending, entry.windowEnd - now);
+    const counts = this.local.get(group)![identity.kind];
+    const entry = counts.get(identity.id);
+    if (entry !== undefined && entry.windowEnd > now && now - entry.syncedAt < 2 * RATE_SYNC_MS) {
+      const used = entry.known + entry.inflight + entry.pending;
+      if (limit.points - used > limit.margin) {
+        entry.pending += 1;
+        return decisionOf(limit, true, used + 1, entry.windowEnd - now);
+      }
     }
-    // Near the limit, new in this window, or the window ended: count in Redis now, together
-    // with whatever is still pending here.
-    const pending = entry && entry.windowEnd > now ? entry.pending : 0;
-    if (entry) entry.pending = 0;
-    const { res, allowed } = await consumeIn(limiter, identity, 1 + pending);
-    this.remember(key, group, identity, res, now);
-    return decisionOf(limiter, allowed, res.consumedPoints, res.msBeforeNext);
+    return this.countInRedis(group, limit, identity, entry, now);
+  }
+
+  /** Near the limit, new in this window, or the window ended: counts in Redis now, with whatever is still pending here. */
+  private async countInRedis(group: RateGroup, limit: Limit, identity: Identity, entry: LocalCount | undefined, now: number): Promise<RateDecision> {
+    const pending = entry !== undefined && entry.windowEnd > now ? entry.pending : 0;
+    if (entry !== undefined) {
+      entry.pending = 0;
+      entry.inflight += pending;
+    }
+    const name = entry?.identity ?? `${identity.kind}:${identity.id}`;
+    try {
+      const { res, allowed } = await consumeIn(limit.redis, name, 1 + pending);
+      this.remember(group, identity.kind, identity.id, name, res, now);
+      return decisionOf(limit, allowed, res.consumedPoints, res.msBeforeNext);
+    } finally {
+      if (entry !== undefined) entry.inflight -= pending;
+    }
   }
 
   /** Adds every replica-local count to Redis (RATE_SYNC_MS); runs one at a time. */
   private sync(): Promise<void> {
     this.syncing = this.syncing.then(async () => {
       const now = Date.now();
-      const due: LocalCount[] = [];
-      for (const [key, entry] of this.local) {
-        if (entry.pending > 0) due.push(entry);
-        else if (entry.windowEnd <= now) this.local.delete(key);
+      const due: [IdentityKind, string, LocalCount][] = [];
+      for (const byKind of this.local.values()) {
+        for (const kind of KINDS) {
+          const counts = byKind[kind];
+          for (const [id, entry] of counts) {
+            if (entry.pending > 0) due.push([kind, id, entry]);
+            else if (entry.windowEnd <= now) {
+              counts.delete(id);
+              this.localSize -= 1;
+            }
+          }
+        }
       }
       await Promise.all(
-        due.map(async (entry) => {
-          const limiter = this.limiters.get(entry.group);
+        due.map(async ([kind, id, entry]) => {
+          const limit = this.limiters.get(entry.group);
           const points = entry.pending;
           entry.pending = 0;
-          if (!limiter) return;
+          if (!limit) return;
+          entry.inflight += points;
           try {
-            const { res } = await consumeIn(limiter, entry.identity, points);
-            this.remember(`${entry.group} ${entry.identity}`, entry.group, entry.identity, res, Date.now());
+            const { res } = await consumeIn(limit.redis, entry.identity, points);
+            entry.inflight -= points;
+            this.remember(entry.group, kind, id, entry.identity, res, Date.now());
           } catch (err) {
             // Not counted now; the next request of this identity counts it in Redis.
+            entry.inflight -= points;
             entry.pending += points;
             this.logger.warn(`rate-limit sync failed: ${(err as Error).message}`);
           }
@@ -174,8 +230,9 @@ export class GatewayRateLimiter implements OnModuleDestroy {
     return this.syncing;
   }
 
-  private remember(key: string, group: RateGroup, identity: string, res: RateLimiterRes, now: number): void {
-    const entry = this.local.get(key);
+  private remember(group: RateGroup, kind: IdentityKind, id: string, identity: string, res: RateLimiterRes, now: number): void {
+    const counts = this.local.get(group)![kind];
+    const entry = counts.get(id);
     const windowEnd = now + Math.max(1, res.msBeforeNext);
     if (entry) {
       entry.known = res.consumedPoints;
@@ -183,40 +240,69 @@ export class GatewayRateLimiter implements OnModuleDestroy {
       entry.syncedAt = now;
       return;
     }
-    if (this.local.size >= LOCAL_MAX) return; // counted in Redis per request until the next sync sweeps
-    this.local.set(key, { group, identity, known: res.consumedPoints, pending: 0, windowEnd, syncedAt: now });
+    if (this.localSize >= LOCAL_MAX) return; // counted in Redis per request until the next sync sweeps
+    counts.set(id, { group, identity, known: res.consumedPoints, inflight: 0, pending: 0, windowEnd, syncedAt: now });
+    this.localSize += 1;
   }
 
-  /** `user:<id>`, `key:<id>`, `ip:<address>`, or null for an exempt service key. */
-  async identityOf(request: FastifyRequest): Promise<string | null> {
+  /**
+   * The caller's identity, or null for an exempt service key. A bearer token's verification
+   * is left on the request (`verifiedBearer`) for the AuthGuard, so it happens once.
+   */
+  private identityOf(request: FastifyRequest): Deferred<Identity | null> {
     const apiKey = request.headers['x-api-key'];
     if (typeof apiKey === 'string' && apiKey.length > 0 && apiKey.length <= 200) {
-      if (this.config.SERVICE_API_KEY !== undefined && safeEqual(apiKey, this.config.SERVICE_API_KEY)) {
-        return this.config.RATE_LIMIT_EXEMPT_SERVICE_KEY ? null : 'key:bootstrap';
+      const digest = sha256(apiKey);
+      if (this.serviceKeyDigest !== undefined && timingSafeEqual(digest, this.serviceKeyDigest)) {
+        return this.config.RATE_LIMIT_EXEMPT_SERVICE_KEY ? null : { kind: 'key', id: 'bootstrap' };
       }
-      const keyId = await this.keyIdOf(apiKey);
-      if (keyId !== null) return `key:${keyId}`;
+      const hash = digest.toString('hex');
+      const cached = this.keyIds.get(hash);
+      if (cached !== undefined) return cached.id === null ? this.addressOf(request) : { kind: 'key', id: cached.id };
+      return this.lookUpKey(hash).then((id) => (id === null ? this.addressOf(request) : { kind: 'key', id }));
     } else {
-      const match = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/.exec(request.headers.authorization ?? '');
-      const userId = match ? await this.userIdOf(match[1]!) : null;
-      if (userId !== null) return `user:${userId}`;
+      const authorization = request.headers.authorization;
+      if (authorization !== undefined && authorization.startsWith('Bearer ')) {
+        // A token verified before is looked up as it is: only verified tokens are remembered,
+        // so a hit needs no syntax check (the pattern below costs more than the lookup).
+        const claims = this.tokens.knownAccess(authorization.slice(7));
+        if (claims !== undefined) return this.userOf(request, authorization, claims);
+        const match = BEARER.exec(authorization);
+        if (match !== null) return this.tokens.verifyAccess(match[1]!).then((verified) => this.userOf(request, authorization, verified));
+      }
     }
-    return `ip:${addressBucket(request.ip)}`;
+    return this.addressOf(request);
   }
 
-  /** The user of a valid access token (TokenService remembers verified tokens until they expire). */
-  private async userIdOf(token: string): Promise<string | null> {
-    return (await this.tokens.verifyAccess(token))?.sub ?? null;
+  private userOf(request: FastifyRequest, authorization: string, claims: AccessClaims | undefined): Identity {
+    request.verifiedBearer = { authorization, claims };
+    return claims === undefined ? this.addressOf(request) : { kind: 'user', id: claims.sub };
   }
 
-  private async keyIdOf(apiKey: string): Promise<string | null> {
-    const hash = hashToken(apiKey);
-    const cached = this.keyIds.get(hash);
-    if (cached) return cached.id;
+  private addressOf(request: FastifyRequest): Identity {
+    return { kind: 'ip', id: addressBucket(request.ip) };
+  }
+
+  private async lookUpKey(hash: string): Promise<string | null> {
     const row = await this.apiKeys.findUsableByHash(hash);
     this.keyIds.set(hash, { id: row?.id ?? null });
     return row?.id ?? null;
   }
+}
+
+const KINDS: readonly IdentityKind[] = ['user', 'key', 'ip'];
+
+/** One group's limit and its Redis counter. */
+interface Limit {
+  redis: RateLimiterRedis;
+  points: number;
+  seconds: number;
+  /** syncMargin(points), computed once. */
+  margin: number;
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
 }
 
 /** Remaining budget at or below which every request is counted in Redis before its answer. */
@@ -234,13 +320,13 @@ async function consumeIn(limiter: RateLimiterRedis, identity: string, points: nu
   }
 }
 
-function decisionOf(limiter: RateLimiterRedis, allowed: boolean, consumed: number, msBeforeNext: number): RateDecision {
+function decisionOf(limit: Limit, allowed: boolean, consumed: number, msBeforeNext: number): RateDecision {
   return {
     allowed,
-    limit: limiter.points,
-    remaining: Math.max(0, limiter.points - consumed),
+    limit: limit.points,
+    remaining: Math.max(0, limit.points - consumed),
     resetSeconds: Math.max(1, Math.ceil(msBeforeNext / 1000)),
-    windowSeconds: limiter.duration,
+    windowSeconds: limit.seconds,
   };
 }
 
@@ -250,6 +336,8 @@ function decisionOf(limiter: RateLimiterRedis, allowed: boolean, consumed: numbe
  * otherwise rotate through fresh addresses for fresh budgets.
  */
 export function addressBucket(ip: string): string {
+  // IPv4, by far the most common: no pattern to run.
+  if (!ip.includes(':')) return ip;
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
   if (mapped) return mapped[1]!;
   if (!isIPv6(ip)) return ip;
