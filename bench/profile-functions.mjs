@@ -69,7 +69,7 @@ await withCleanup(async (onCleanup) => {
   const dir = join(root, 'bench', 'results', 'profiles');
   await mkdir(dir, { recursive: true });
   const prof = (name) => (process.env.PROF ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
-  const env = appEnv(db.url, prefix, { ...(process.env.HOST_PROF ? { HOST_PROF: process.env.HOST_PROF } : {}), WORKER_CONCURRENCY: process.env.BENCH_FN_WORKER_CONCURRENCY ?? '16', SANDBOX_HOSTS: process.env.BENCH_FN_SANDBOX_HOSTS ?? '2' });
+  const env = appEnv(db.url, prefix, { WORKER_CONCURRENCY: process.env.BENCH_FN_WORKER_CONCURRENCY ?? '16', SANDBOX_HOSTS: process.env.BENCH_FN_SANDBOX_HOSTS ?? '2' });
   const apiPort = await freePort();
   const apiBase = `http://127.0.0.1:${apiPort}`;
   const apiChild = startNode([...prof(`fn-${scenario}-api`), 'dist/apps/api/src/main.js'], { ...env, PORT: String(apiPort), HOST: '127.0.0.1', PUBLIC_URL: apiBase }, { cwd: tree });
