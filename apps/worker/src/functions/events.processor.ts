@@ -2,7 +2,7 @@ import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { enqueueRun, type FunctionEvent, uuidFromName } from '#libs/functions';
+import { enqueueRuns, type FunctionEvent, uuidFromName } from '#libs/functions';
 import { EventsJob, type OutboxJobData, QueueName } from '#libs/queue';
 import { runWithLock } from '../common/worker-lock.js';
 import { functionEventOf } from './fan-out.js';
@@ -38,14 +38,9 @@ export class EventsProcessor extends WorkerHost implements OnApplicationBootstra
   async process(job: Job<EventsJobData>): Promise<{ runs: number }> {
     const found = await this.fanOut(job);
     if (!found) return { runs: 0 };
-    let runs = 0;
-    for (const sub of found.subscribers) {
-      const { runId, created, status } = await this.runs.runForEvent(sub, found.event.type, found.event.id, found.event);
-      // A run whose job was lost (crash between insert and enqueue) is enqueued again.
-      if (created || status === 'queued') await enqueueRun(this.queue, { runId, functionId: sub.functionId, attempts: sub.retries + 1, backoffMs: sub.backoffMs });
-      if (created) runs++;
-    }
-    return { runs };
+    const { jobs, created } = await this.runs.runsForEvents(found.subscribers.map((sub) => ({ sub, event: found.event })));
+    await enqueueRuns(this.queue, jobs);
+    return { runs: created };
   }
 
   private async fanOut(job: Job<EventsJobData>): Promise<{ event: FunctionEvent; subscribers: Subscriber[] } | undefined> {

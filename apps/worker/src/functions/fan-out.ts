@@ -96,7 +96,7 @@ export class FanOut {
       if (!subscribers) lookups.set(key, (subscribers = this.runs.subscribers(type, target, operation, client)));
       for (const sub of await subscribers) runs.push({ sub, event: found.event });
     }
-    return this.runs.runsForEvents(client, runs);
+    return (await this.runs.runsForEvents(runs, client)).jobs;
   }
 
   /** Adds the jobs of runs created by createRuns (after their commit). */

@@ -165,44 +165,6 @@ const SUBSCRIBERS = prepare((db, a: { type: string; target: string | null; opera
     .where(sql<boolean>`${a.operation}::text = ANY(t.events)`),
 );
 
-interface EventRunArgs {
-  functionId: string;
-  versionId: string;
-  version: number;
-  trigger: string;
-  eventId: string;
-  event: string;
-  maxAttempts: number;
-}
-
-const RUN_FOR_EVENT = prepare((db, a: EventRunArgs) =>
-  db
-    .with('receipt', (q) =>
-      q
-        .insertInto('function_event_receipts')
-        .values({ function_id: a.functionId, event_id: a.eventId, run_id: sql<string>`gen_random_uuid()` })
-        .onConflict((oc) => oc.columns(['function_id', 'event_id']).doNothing())
-        .returning('run_id'),
-    )
-    .insertInto('function_runs')
-    .columns(['id', 'function_id', 'version_id', 'version', 'trigger', 'event_id', 'event', 'max_attempts'])
-    .expression((eb) =>
-      eb
-        .selectFrom('receipt')
-        .select([
-          'run_id',
-          sql<string>`${a.functionId}::uuid`.as('function_id'),
-          sql<string>`${a.versionId}::uuid`.as('version_id'),
-          sql<number>`${a.version}::int`.as('version'),
-          sql<string>`${a.trigger}::text`.as('trigger'),
-          sql<string>`${a.eventId}::uuid`.as('event_id'),
-          sql<unknown>`${a.event}::jsonb`.as('event'),
-          sql<number>`${a.maxAttempts}::int`.as('max_attempts'),
-        ]),
-    )
-    .returning('id'),
-);
-
 /** runsForEvents' statement: receipts, then runs for the receipts that are new (arrays: one element per pair). */
 const RUNS_FOR_EVENTS = `
 WITH input AS (
@@ -370,12 +332,16 @@ export class FunctionRunsRepository {
 
   /**
    * Creates the runs of a batch of (subscriber, event) pairs with their receipts in one
-   * statement, on `on` (the relay's transaction), and returns their jobs. A pair whose receipt
+   * statement, on `on` (the relay's transaction, or the pool), and returns their jobs and how
+   * many runs are new. A pair whose receipt
    * exists already (the event was taken on before) makes no run; its run is enqueued again
-   * only while it is still queued (its job may have been lost), as runForEvent does.
+   * only while it is still queued (its job may have been lost).
    */
-  async runsForEvents(on: pg.PoolClient, runs: { sub: Subscriber; event: FunctionEvent }[]): Promise<RunJobSpec[]> {
-    if (runs.length === 0) return [];
+  async runsForEvents(
+    runs: { sub: Subscriber; event: FunctionEvent }[],
+    on: pg.Pool | pg.PoolClient = this.pool,
+  ): Promise<{ jobs: RunJobSpec[]; created: number }> {
+    if (runs.length === 0) return { jobs: [], created: 0 };
     const { rows } = await on.query<{ id: string; function_id: string; event_id: string }>({
       name: 'function_runs_for_events_v1',
       text: RUNS_FOR_EVENTS,
@@ -398,7 +364,7 @@ export class FunctionRunsRepository {
       const [existing] = await EXISTING_RUN_FOR_EVENT.run(on, { functionId: r.sub.functionId, eventId: r.event.id });
       if (existing?.status === 'queued') jobs.push(spec(existing.run_id, r.sub));
     }
-    return jobs;
+    return { jobs, created: rows.length };
   }
 
   /** The current version of one function (for a schedule tick); null when it is gone. */
@@ -413,32 +379,6 @@ export class FunctionRunsRepository {
       )
       .executeTakeFirst();
     return row ?? null;
-  }
-
-  /**
-   * Records that this function takes on this event and creates its run, atomically. A
-   * redelivered event finds the receipt: `created` is false and the existing run is
-   * returned (with its status, so a run whose job was lost can be enqueued again).
-   */
-  async runForEvent(
-    sub: Subscriber,
-    trigger: string,
-    eventId: string,
-    event: unknown,
-  ): Promise<{ runId: string; created: boolean; status: string }> {
-    const [created] = await RUN_FOR_EVENT.run(this.pool, {
-      functionId: sub.functionId,
-      versionId: sub.versionId,
-      version: sub.version,
-      trigger,
-      eventId,
-      event: JSON.stringify(event),
-      maxAttempts: sub.retries + 1,
-    });
-    if (created) return { runId: created.id, created: true, status: 'queued' };
-    const [existing] = await EXISTING_RUN_FOR_EVENT.run(this.pool, { functionId: sub.functionId, eventId });
-    if (!existing) throw new Error(`No receipt of event ${eventId} for function ${sub.functionId}`);
-    return { runId: existing.run_id, created: false, status: existing.status ?? 'gone' };
   }
 
   /** Queued runs older than `olderThanMs` (their job may have been lost); for the sweeper. */
