@@ -20,7 +20,10 @@ export function gatewayServerOptions(config: AppConfig): Pick<FastifyServerOptio
     // The whole request (headers and body), whatever the route: the upload ceiling.
     requestTimeout: config.UPLOAD_TIMEOUT_MS,
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
-    http: { headersTimeout: config.HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+    // requestTimeout here too: Node checks headersTimeout against it when the server is
+    // created, before Fastify sets it, and would refuse a headers timeout above its own
+    // 300 s default that the configuration allows (up to UPLOAD_TIMEOUT_MS).
+    http: { headersTimeout: config.HEADERS_TIMEOUT_MS, requestTimeout: config.UPLOAD_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
   };
 }
 

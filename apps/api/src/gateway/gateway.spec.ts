@@ -1,6 +1,8 @@
+import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '#libs/config';
 import { originMatcher, originPattern } from './cors.js';
+import { gatewayServerOptions } from './gateway.setup.js';
 import { addressBucket } from './rate-limit.service.js';
 import { classifyRoute } from './routes.js';
 
@@ -129,6 +131,15 @@ describe('gateway settings', () => {
     const env = { [name]: own!, ...(other ? Object.fromEntries([other.split('=') as [string, string]]) : {}) };
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${name}`));
+  });
+});
+
+describe('gatewayServerOptions', () => {
+  it.each(['400000', '600000'])('gives Node a server it accepts for HEADERS_TIMEOUT_MS=%s (above Node’s 300 s default request timeout)', (headers) => {
+    const options = gatewayServerOptions(parseConfig({ HEADERS_TIMEOUT_MS: headers }));
+    const server = createServer(options.http);
+    expect(server.headersTimeout).toBe(Number(headers));
+    expect(server.requestTimeout).toBe(options.requestTimeout);
   });
 });
 
