@@ -1,42 +1,57 @@
 // Gateway benchmark: what rate limiting and CORS cost on get-by-id, and a 304 against a 200
 // of the same document.
 //
-//   npm run build && node bench/gateway.mjs   (BENCH_GATEWAY_CONNECTIONS=32 BENCH_DURATION=8 BENCH_GATEWAY_ROUNDS=6 BENCH_GATEWAY_RATE=0)
+//   npm run build && node bench/gateway.mjs   (BENCH_GATEWAY_CONNECTIONS=32 BENCH_DURATION=8 BENCH_GATEWAY_ROUNDS=24 BENCH_GATEWAY_SLICE=2 BENCH_GATEWAY_RATE=0)
 //
-// Four built api processes on one database and Redis, two per side: "on" with the gateway's
-// rate limits (a budget far above the load, so every request is counted and none is refused)
-// and a CORS origin list, driven with an allowed `Origin`; "off" with RATE_LIMIT_ENABLED=false,
-// driven without `Origin` (the CORS hook then only sees there is no origin). Each caller
-// kind (anonymous: limited per address; user: a bearer token, limited per user) runs
-// on two processes per side (after a warm-up of every process, so the JIT state of a process
-// that served less is not measured), in BENCH_GATEWAY_ROUNDS pairs of adjacent off/on runs;
-// the cost is the median of the pairs' costs, so drift of the shared machine hits both sides
-// of a pair alike. Then 200 vs 304 (If-None-Match) of one document on "on",
-// in the same alternating order. Beside throughput, the api process's CPU time per answered
-// request (from /proc) is recorded: on a machine shared with other work it moves less.
+// Two built api processes on one database and Redis, each hosting both sides
+// (bench/gateway-dual-api.mjs): "on" with the gateway's rate limits (a budget far above the
+// load, so every request is counted and none is refused) and a CORS origin list, driven with
+// an allowed `Origin`; "off" with RATE_LIMIT_ENABLED=false, driven without `Origin` (the CORS
+// hook then only sees there is no origin). Two identical processes differ by up to ±20 % in
+// CPU per request on this machine, so a side in its own process would compare processes.
+// After a warm-up of both sides, each caller kind (anonymous: limited per address; user: a
+// bearer token, limited per user) runs BENCH_GATEWAY_ROUNDS pairs of adjacent short slices
+// (BENCH_GATEWAY_SLICE s, off/on in alternating order, on alternating processes); the cost
+// is the median of the pairs' costs in the process's CPU per request, with a bootstrap 95 %
+// interval that says whether the run decides the 5 % target. Then 200 vs 304
+// (If-None-Match) of one document on "on", in the same alternating order.
 // Results: bench/results/gateway.json and .md.
-import { readFile } from 'node:fs/promises';
-import { appEnv, call, cannon, createDatabase, dropRedisPrefix, machine, round, runNode, runSuffix, SERVICE_KEY, startApi, withCleanup, writeResults, DURATION, WARMUP } from './lib.mjs';
+import { readdir, readFile } from 'node:fs/promises';
+import { appEnv, call, cannon, createDatabase, dropRedisPrefix, freePort, machine, round, runNode, runSuffix, SERVICE_KEY, startNode, waitFor, withCleanup, writeResults, DURATION, WARMUP } from './lib.mjs';
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+/**
+ * CPU seconds a process has used so far, summed over its threads from /proc (Linux; the
+ * scheduler's nanosecond counts, not the 10 ms ticks of /proc/<pid>/stat, since a slice
+ * here is short).
+ */
 async function cpuSeconds(pid) {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the whole line (11 and 12 after the name), in ticks of 1/100 s.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  let ns = 0;
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').catch(() => '0');
+    ns += Number(stat.split(' ')[0]);
+  }
+  return ns / 1e9;
 }
 
 const CONNECTIONS = Number(process.env.BENCH_GATEWAY_CONNECTIONS ?? 32);
 /** Seconds each api process is driven (both caller kinds together) before the measured runs. */
 const PROCESS_WARMUP = Number(process.env.BENCH_GATEWAY_PROCESS_WARMUP ?? 10);
 /** Off/on pairs per caller kind (alternating processes and which side runs first). */
-const ROUNDS = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 24);
+/** Seconds of each side in a pair: short, so that both sides of a pair see the same machine. */
+const SLICE = Number(process.env.BENCH_GATEWAY_SLICE ?? 2);
 /** Requests per second of each measured run; 0: as fast as the api answers (saturated). */
 const RATE = Number(process.env.BENCH_GATEWAY_RATE ?? 0);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : round((s[m - 1] + s[m]) / 2, 1);
+};
+/** 95 % bootstrap interval of the median of `xs` (2000 resamples). */
+const medianInterval = (xs) => {
+  const medians = Array.from({ length: 2000 }, () => median(xs.map(() => xs[Math.floor(Math.random() * xs.length)])));
+  medians.sort((a, b) => a - b);
+  return [medians[50], medians[1949]];
 };
 const ORIGIN = 'https://app.example.com';
 const suffix = runSuffix();
@@ -50,16 +65,22 @@ const result = await withCleanup(async (onCleanup) => {
   onCleanup(() => dropRedisPrefix(prefix));
   await runNode(['dist/libs/database/src/migrate.main.js'], { DATABASE_URL: db.url });
   // appEnv's budgets are out of reach, so "on" counts every request without refusing any.
-  // Two processes per side, started alternately: one process can run several percent faster
-  // or slower than an identical one (memory layout, which core it lands on), so each side is
-  // the mean of two.
-  const onEnv = appEnv(db.url, prefix, { CORS_ORIGINS: `${ORIGIN},https://*.example.org` });
-  const offEnv = appEnv(db.url, prefix, { RATE_LIMIT_ENABLED: 'false' });
-  const on = await startApi(onEnv);
-  const off = await startApi(offEnv);
-  const off2 = await startApi(offEnv);
-  const on2 = await startApi(onEnv);
-  const processes = { on: [on, on2], off: [off, off2] };
+  // Each api process hosts both sides (bench/gateway-dual-api.mjs): one process can run up
+  // to ±20 % faster or slower than an identical one, so sides in separate processes compare
+  // processes, not configurations. Two such processes; the pairs alternate between them.
+  const baseEnv = appEnv(db.url, prefix);
+  const sides = { off: { RATE_LIMIT_ENABLED: 'false' }, on: { CORS_ORIGINS: `${ORIGIN},https://*.example.org` } };
+  const processes = { on: [], off: [] };
+  for (let i = 0; i < 2; i++) {
+    const ports = { off: await freePort(), on: await freePort() };
+    const child = startNode(['bench/gateway-dual-api.mjs'], { ...baseEnv, BENCH_DUAL_SIDES: JSON.stringify(sides), BENCH_DUAL_PORTS: JSON.stringify(ports) });
+    for (const side of ['off', 'on']) {
+      const base = `http://127.0.0.1:${ports[side]}`;
+      await waitFor(`${base}/v1/health/ready`, 60_000, child);
+      processes[side].push({ child, base });
+    }
+  }
+  const [on] = processes.on;
 
   const service = { 'x-api-key': SERVICE_KEY };
   await call(on.base, 'POST', '/v1/collections', {
@@ -74,9 +95,9 @@ const result = await withCleanup(async (onCleanup) => {
 
   // Throughput moves with whatever else the shared machine runs; the api's own CPU time per
   // answered request (from /proc) is what the gateway adds, and much steadier.
-  const get = async (api, headers) => {
-    const opts = { url: api.base, connections: CONNECTIONS, headers, request: { method: 'GET', path }, ...(RATE > 0 ? { overallRate: RATE } : {}) };
-    if (WARMUP > 0) await cannon({ ...opts, duration: WARMUP });
+  const get = async (api, headers, { warm = true, duration = DURATION } = {}) => {
+    const opts = { url: api.base, connections: CONNECTIONS, duration, headers, request: { method: 'GET', path }, ...(RATE > 0 ? { overallRate: RATE } : {}) };
+    if (warm && WARMUP > 0) await cannon({ ...opts, duration: WARMUP });
     const before = await cpuSeconds(api.child.pid);
     const r = await cannon(opts);
     const cpu = (await cpuSeconds(api.child.pid)) - before;
@@ -113,7 +134,7 @@ const result = await withCleanup(async (onCleanup) => {
       for (const side of order) {
         const api = processes[side][i];
         const h = side === 'on' ? { ...headers, origin: ORIGIN } : headers;
-        pair[side] = check(`${kind} ${side}`, await get(api, h));
+        pair[side] = check(`${kind} ${side}`, await get(api, h, { warm: false, duration: SLICE }));
         runs[side].push(pair[side]);
       }
       pairs.push({
@@ -130,6 +151,7 @@ const result = await withCleanup(async (onCleanup) => {
     const offCpu = mean(runs.off, 'apiCpuMicrosPerRequest');
     const onCpu = mean(runs.on, 'apiCpuMicrosPerRequest');
     const costs = pairs.map((p) => p.costPercent);
+    const interval = medianInterval(costs);
     overhead[kind] = {
       off: { requestsPerSec: offRps, p50ms: mean(runs.off, 'p50ms'), p99ms: mean(runs.off, 'p99ms'), apiCpuMicrosPerRequest: offCpu, runs: runs.off },
       on: { requestsPerSec: onRps, p50ms: mean(runs.on, 'p50ms'), p99ms: mean(runs.on, 'p99ms'), apiCpuMicrosPerRequest: onCpu, runs: runs.on },
@@ -139,9 +161,11 @@ const result = await withCleanup(async (onCleanup) => {
       costPercent: median(costs),
       addedMicros: median(pairs.map((p) => p.addedMicros)),
       costRangePercent: [Math.min(...costs), Math.max(...costs)],
-      // Every pair on the same side of the target: this run decides it; otherwise the
-      // machine's noise in this run is wider than what is being judged.
-      decisive: costs.every((c) => c <= 5) || costs.every((c) => c > 5),
+      // The median's 95 % interval (bootstrap over the pairs) on one side of the target:
+      // this run decides it; otherwise the machine's noise in this run is wider than what
+      // is being judged.
+      costInterval: interval,
+      decisive: interval[1] <= 5 || interval[0] > 5,
     };
   }
 
@@ -188,15 +212,15 @@ const report = {
 };
 const o = report.overhead;
 const row = (kind) =>
-  `| ${kind} | ${o[kind].off.requestsPerSec} req/s (p50 ${o[kind].off.p50ms} / p99 ${o[kind].off.p99ms} ms), ${o[kind].off.apiCpuMicrosPerRequest} µs CPU/req | ${o[kind].on.requestsPerSec} req/s (p50 ${o[kind].on.p50ms} / p99 ${o[kind].on.p99ms} ms), ${o[kind].on.apiCpuMicrosPerRequest} µs CPU/req | ${o[kind].throughputCostPercent} % | ${o[kind].meanCostPercent} % | **${o[kind].costPercent} %** (+${o[kind].addedMicros} µs; pairs ${o[kind].costRangePercent[0]} … ${o[kind].costRangePercent[1]} %) |`;
+  `| ${kind} | ${o[kind].off.requestsPerSec} req/s (p50 ${o[kind].off.p50ms} / p99 ${o[kind].off.p99ms} ms), ${o[kind].off.apiCpuMicrosPerRequest} µs CPU/req | ${o[kind].on.requestsPerSec} req/s (p50 ${o[kind].on.p50ms} / p99 ${o[kind].on.p99ms} ms), ${o[kind].on.apiCpuMicrosPerRequest} µs CPU/req | ${o[kind].throughputCostPercent} % | ${o[kind].meanCostPercent} % | **${o[kind].costPercent} %** (95 % interval ${o[kind].costInterval[0]} … ${o[kind].costInterval[1]} %; +${o[kind].addedMicros} µs; pairs ${o[kind].costRangePercent[0]} … ${o[kind].costRangePercent[1]} %) |`;
 const pairRows = (kind) => o[kind].pairs.map((p, n) => `| ${kind} | ${n + 1} | ${p.process} | ${p.order} | ${p.offMicros} | ${p.onMicros} | ${p.addedMicros} | ${p.costPercent} % |`);
 const c = report.cache;
-const spread = Object.entries(o).map(([kind, k]) => `${kind} ${k.costRangePercent[0]} … ${k.costRangePercent[1]} %`).join(', ');
+const spread = Object.entries(o).map(([kind, k]) => `${kind} ${k.costInterval[0]} … ${k.costInterval[1]} %`).join(', ');
 const verdict = report.targets.decisive
   ? report.targets.met
-    ? 'met (every pair)'
-    : '**not met** (every pair)'
-  : `the medians are ${report.targets.met ? 'within' : '**above**'} it, but this run's pairs spread (${spread}) wider than the target, so the run does not decide it`;
+    ? `met (the medians' 95 % intervals: ${spread})`
+    : `**not met** (the medians' 95 % intervals: ${spread})`
+  : `the medians are ${report.targets.met ? 'within' : '**above**'} it, but their 95 % intervals (${spread}) include it, so this run does not decide it`;
 const md = [
   '# Gateway benchmark',
   '',
@@ -205,7 +229,7 @@ const md = [
   '',
   '## Rate limiting + CORS',
   '',
-  '"off": `RATE_LIMIT_ENABLED=false` and the default `CORS_ORIGINS=*` (allow-origin `*` and the expose list on every answer), no `Origin` sent. "on": every request counted (per address, or per user after verifying the token; in memory on each replica, added to Redis every 100 ms) with RateLimit headers, and CORS against an origin list with an allowed `Origin` (allow-origin, expose-headers, `Vary`). Two api processes per side, each warmed up for ' + PROCESS_WARMUP + ` s first; then ${ROUNDS} pairs of adjacent runs per caller (off → on, off → on, on → off, on → off, …, on process 1, 2, 1, 2, …). Each pair gives a cost (on − off CPU per request, over off); the figure is the median of the pairs, since a pair sees the same machine and the means of each side do not (other work on the shared machine moves CPU per request by more than the gateway costs).`,
+  '"off": `RATE_LIMIT_ENABLED=false` and the default `CORS_ORIGINS=*` (allow-origin `*` and the expose list on every answer), no `Origin` sent. "on": every request counted (per address, or per user after verifying the token; in memory on each replica, added to Redis every 100 ms) with RateLimit headers, and CORS against an origin list with an allowed `Origin` (allow-origin, expose-headers, `Vary`). Both sides live in the same api process (`bench/gateway-dual-api.mjs`: two apps, one per configuration), since two identical processes differ by up to ±20 % in CPU per request; two such processes, each side warmed up for ' + PROCESS_WARMUP + ` s; then ${ROUNDS} pairs of adjacent ${SLICE} s slices per caller (off → on, off → on, on → off, on → off, …, on process 1, 2, 1, 2, …). Each pair gives a cost (on − off CPU per request of the process, over off; CPU from the scheduler's per-thread counters); the figure is the median of the pairs with its 95 % bootstrap interval, since a pair sees the same machine and the means of each side do not.`,
   '',
   '| caller | off (mean) | on (mean) | throughput cost (means) | CPU cost (means) | api CPU cost per request (median of pairs) |',
   '|---|---|---|---|---|---|',

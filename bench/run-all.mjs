@@ -23,6 +23,7 @@ const SCRIPTS = [
   { name: 'functions-noop', script: 'bench/functions-noop.mjs', env: {} },
   { name: 'storage', script: 'bench/storage.mjs', env: {} },
   { name: 'gateway', script: 'bench/gateway.mjs', env: {} },
+  { name: 'gateway-instructions', script: 'bench/gateway-instructions.mjs', env: {} },
   { name: 'realtime', script: 'bench/realtime.mjs', env: {} },
   { name: 'rules', script: 'bench/rules.mjs', env: {} },
   { name: 'revocation', script: 'bench/revocation.mjs', env: {} },
@@ -138,10 +139,15 @@ if (storage) {
 }
 if (gateway) {
   for (const [kind, o] of Object.entries(gateway.overhead)) {
-    const pairs = o.pairs ? `; median of ${o.pairs.length} off/on pairs **${o.costPercent} %** (+${o.addedMicros} µs; pairs ${o.costRangePercent[0]} … ${o.costRangePercent[1]} %${o.decisive ? '' : ': not decided by this run'})` : `: **${o.costPercent} %**`;
+    const interval = o.costInterval ? `95 % interval ${o.costInterval[0]} … ${o.costInterval[1]} %` : `pairs ${o.costRangePercent[0]} … ${o.costRangePercent[1]} %`;
+    const pairs = o.pairs ? `; median of ${o.pairs.length} off/on pairs **${o.costPercent} %** (+${o.addedMicros} µs; ${interval}${o.decisive ? '' : ': not decided by this run'})` : `: **${o.costPercent} %**`;
     add('gateway', `rate limiting + CORS on get by id, ${kind} (c=${gateway.connections})`, `${o.off.requestsPerSec} → ${o.on.requestsPerSec} req/s (${o.throughputCostPercent} %); api CPU/request ${o.off.apiCpuMicrosPerRequest} → ${o.on.apiCpuMicrosPerRequest} µs${pairs}`, '≤ 5 % (CPU/request)', o.decisive === false ? undefined : o.costPercent <= 5);
   }
   const c = gateway.cache;
+  const counted = await load('gateway-instructions');
+  for (const [kind, o] of Object.entries(counted?.overhead ?? {})) {
+    add('gateway', `rate limiting + CORS on get by id, ${kind}: api instructions per request (valgrind)`, `${o.offPerRequest.toLocaleString('en-US')} → ${o.onPerRequest.toLocaleString('en-US')} (+${o.addedPerRequest.toLocaleString('en-US')}): **${o.costPercent} %** (pairs ${o.costRangePercent[0]} … ${o.costRangePercent[1]} %)`, '≤ 5 %', o.costPercent <= 5 && o.costRangePercent[1] <= 5);
+  }
   add('gateway', '304 vs 200 of one document', `${c.notModified.requestsPerSec} vs ${c.full.requestsPerSec} req/s; api CPU/request ${c.notModified.apiCpuMicrosPerRequest} vs ${c.full.apiCpuMicrosPerRequest} µs`, '304 cheaper', gateway.targets.notModifiedCheaper);
 }
 const realtime = await load('realtime');

@@ -7,7 +7,7 @@ import { SERVICE_KEY, testConfig } from '../support/config.js';
 import type { FastifyRequest } from 'fastify';
 import { vi } from 'vitest';
 import { TokenService } from '../../apps/api/src/auth/token.service.js';
-import { GatewayRateLimiter, RATE_SYNC_MS, type RateDecision } from '../../apps/api/src/gateway/rate-limit.service.js';
+import { GatewayRateLimiter, type RateDecision } from '../../apps/api/src/gateway/rate-limit.service.js';
 import { deleteKeys } from '../support/redis.js';
 import { bearer, createUser, type TestUser } from '../support/users.js';
 
@@ -177,7 +177,7 @@ describe('rate limits without TRUST_PROXY', () => {
 
 /**
  * Far from its limit a client's requests are counted in each replica's memory and added to
- * Redis every RATE_SYNC_MS; near the limit, or after a pause, a request is counted in Redis
+ * Redis every RATE_LIMIT_SYNC_MS; near the limit, or after a pause, a request is counted in Redis
  * first. Two
  * replicas, a budget of 60 (exact below 10 remaining).
  */
@@ -188,7 +188,7 @@ describe('rate limits counted locally far from the limit', () => {
   const config = () => testConfig({ QUEUE_PREFIX: prefix, TRUST_PROXY: 'true', RATE_LIMIT_READS: '60/60' });
   const read = (app: NestFastifyApplication, client: string) =>
     request(app.getHttpServer()).get('/v1/collections/nothing_here/documents').set('x-forwarded-for', client);
-  const settle = () => new Promise((resolve) => setTimeout(resolve, RATE_SYNC_MS * 3));
+  const settle = () => new Promise((resolve) => setTimeout(resolve, config().RATE_LIMIT_SYNC_MS * 3));
 
   beforeAll(async () => {
     [a, b] = await Promise.all([startApi(config()), startApi(config())]);

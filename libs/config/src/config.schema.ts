@@ -147,6 +147,8 @@ const settings = z.object({
   RATE_LIMIT_INVOKES: rateLimit.prefault('120/60'),
   RATE_LIMIT_AUTH: rateLimit.prefault('60/60'),
   RATE_LIMIT_EXEMPT_SERVICE_KEY: bool.default(true),
+  /** How often each replica adds the counts it kept in memory to the shared Redis counters (ms). */
+  RATE_LIMIT_SYNC_MS: z.coerce.number().int().min(10).max(60_000).default(100),
   COMPRESSION_ENABLED: bool.default(true),
   COMPRESSION_THRESHOLD_BYTES: z.coerce.number().int().min(0).max(10 * 1024 * 1024).default(1024),
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),

@@ -125,6 +125,8 @@ describe('gateway settings', () => {
     ['METRICS_TOKEN', 'short'],
     ['HEADERS_TIMEOUT_MS', '20000&UPLOAD_TIMEOUT_MS=15000'],
     ['BODY_TIMEOUT_MS', '20000&UPLOAD_TIMEOUT_MS=15000'],
+    ['RATE_LIMIT_SYNC_MS', '5'],
+    ['RATE_LIMIT_SYNC_MS', '60001'],
   ])('refuses %s=%s', (name, value) => {
     // `a&B=b`: a second variable set beside the one refused.
     const [own, other] = value.split('&');

@@ -23,7 +23,6 @@ export interface RateDecision {
 const KEY_CACHE_MS = 30_000;
 const KEY_CACHE_MAX = 10_000;
 /** How often counts taken locally are added to the shared Redis counters. */
-export const RATE_SYNC_MS = 100;
 /** Local counting entries kept at most (identities seen in the current windows). */
 const LOCAL_MAX = 50_000;
 
@@ -89,6 +88,8 @@ export class GatewayRateLimiter implements OnModuleDestroy {
   private readonly local = new Map<RateGroup, Record<IdentityKind, Map<string, LocalCount>>>();
   private localSize = 0;
   private readonly syncTimer: NodeJS.Timeout;
+  /** RATE_LIMIT_SYNC_MS. */
+  private readonly syncMs: number;
   private syncing: Promise<void> = Promise.resolve();
   /** sha256 of SERVICE_API_KEY, compared in constant time with each key's digest. */
   private readonly serviceKeyDigest: Buffer | undefined;
@@ -127,7 +128,8 @@ export class GatewayRateLimiter implements OnModuleDestroy {
     }
     this.enabled = config.RATE_LIMIT_ENABLED && this.limiters.size > 0;
     this.serviceKeyDigest = config.SERVICE_API_KEY === undefined ? undefined : sha256(config.SERVICE_API_KEY);
-    this.syncTimer = setInterval(() => void this.sync(), RATE_SYNC_MS);
+    this.syncMs = config.RATE_LIMIT_SYNC_MS;
+    this.syncTimer = setInterval(() => void this.sync(), this.syncMs);
     this.syncTimer.unref();
   }
 
@@ -140,7 +142,7 @@ export class GatewayRateLimiter implements OnModuleDestroy {
    * Counts one request of this group for its caller; null when the request is not limited.
    *
    * Far from its limit, an identity's requests are counted in this replica's memory and
-   * added to the shared Redis counter in one increment every RATE_SYNC_MS, so a busy client
+   * added to the shared Redis counter in one increment every RATE_LIMIT_SYNC_MS, so a busy client
    * does not cost a Redis round trip per request. A request is counted in Redis before it is
    * answered when this replica's picture of the shared count is older than two sync
    * intervals (a client that paused), or when the remaining budget falls to a tenth of the
@@ -163,7 +165,7 @@ export class GatewayRateLimiter implements OnModuleDestroy {
     const now = Date.now();
     const counts = this.local.get(group)![identity.kind];
     const entry = counts.get(identity.id);
-    if (entry !== undefined && entry.windowEnd > now && now - entry.syncedAt < 2 * RATE_SYNC_MS) {
+    if (entry !== undefined && entry.windowEnd > now && now - entry.syncedAt < 2 * this.syncMs) {
       const used = entry.known + entry.inflight + entry.pending;
       if (limit.points - used > limit.margin) {
         entry.pending += 1;
@@ -190,7 +192,7 @@ export class GatewayRateLimiter implements OnModuleDestroy {
     }
   }
 
-  /** Adds every replica-local count to Redis (RATE_SYNC_MS); runs one at a time. */
+  /** Adds every replica-local count to Redis (every RATE_LIMIT_SYNC_MS); runs one at a time. */
   private sync(): Promise<void> {
     this.syncing = this.syncing.then(async () => {
       const now = Date.now();
