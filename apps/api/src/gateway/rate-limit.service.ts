@@ -22,7 +22,6 @@ export interface RateDecision {
 
 const KEY_CACHE_MS = 30_000;
 const KEY_CACHE_MAX = 10_000;
-/** How often counts taken locally are added to the shared Redis counters. */
 /** Local counting entries kept at most (identities seen in the current windows). */
 const LOCAL_MAX = 50_000;
 
@@ -148,7 +147,7 @@ export class GatewayRateLimiter implements OnModuleDestroy {
    * intervals (a client that paused), or when the remaining budget falls to a tenth of the
    * limit (at least 10 requests), so refusals are exact. With several replicas, what the
    * others admitted in the last sync interval or two is seen late: at most that many
-   * requests, and never more than the margin, pass beyond the limit (docs/api.md#rate-limits).
+   * requests, and never more than the margin, pass beyond the limit (docs/self-hosting.md, "Gateway").
    *
    * Synchronous when the caller's identity and count are known here; a promise otherwise.
    */
