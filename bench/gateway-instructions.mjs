@@ -17,7 +17,9 @@
 // the median of the pairs' (on − off) / off. Everything both apps do on timers runs in every
 // window, whichever side is driven, so it cancels out; Postgres and Redis are not counted
 // (their share of a get is the same on both sides, apart from the limiter's batched Redis
-// increments every 100 ms).
+// increments, stretched here: see SLOW). Then 200 vs 304 (If-None-Match) of the document.
+// BENCH_VERBOSE=1 shows the api's stderr; BENCH_KEEP_DUMPS=1 keeps the callgrind dumps (for
+// callgrind_annotate). Takes ~25 min on 2 cores. Not part of CI.
 // Results: bench/results/gateway-instructions.json and .md.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
