@@ -17,6 +17,7 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { DocumentsRepository } from '../dist/apps/api/src/collections/documents/documents.repository.js';
+import { withTransaction } from '../dist/libs/database/src/index.js';
 import { outboxCte, outboxEvented, runWithOutbox, writeOutbox } from '../dist/libs/events/src/index.js';
 import { appEnv, call, createDatabase, dropRedisPrefix, machine, round, runNode, runSuffix, SERVICE_KEY, startApi, stopChild, withCleanup, writeResults } from './lib.mjs';
 
@@ -62,21 +63,12 @@ await withCleanup(async (onCleanup) => {
   let retries = 0;
   let lost = 0;
   const shapes = {
-    lock: async (id, n) => {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+    lock: (id, n) =>
+      withTransaction(pool, async ({ client }) => {
         const row = await repo.findReadable(client, fullDef, caller, def.rules.read, id, true);
         const data = { ...row.data, n };
         await repo.updateWithEvent(client, fullDef, id, data, row.acl, { ...event, documentId: id, before: row, after: { id, ...data } });
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
-    },
+      }),
     optimistic: async (id, n) => {
       for (;;) {
         const row = await repo.findReadable(pool, fullDef, caller, def.rules.read, id);
@@ -112,21 +104,13 @@ await withCleanup(async (onCleanup) => {
     return id;
   };
   const deletes = {
-    'delete-lock': async () => {
+    'delete-lock': () => {
       const id = take();
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const row = await repo.findReadable(client, fullDef, service, def.rules.read, id, true);
-        await repo.delete(client, fullDef, id);
-        await writeOutbox({ client }, 'db.change', { ...event, operation: 'delete', documentId: id, before: row, after: null });
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      return withTransaction(pool, async (tx) => {
+        const row = await repo.findReadable(tx.client, fullDef, service, def.rules.read, id, true);
+        await repo.delete(tx.client, fullDef, id);
+        await writeOutbox(tx, 'db.change', { ...event, operation: 'delete', documentId: id, before: row, after: null });
+      });
     },
     'delete-one': async () => {
       const id = take();

@@ -67,12 +67,7 @@ export function canCreate(caller: Caller, rule: Rule, doc: DocAccess, def: Pick<
  * the caller see nothing (the query need not run). Values are bound through `params`.
  */
 export function readFilterSql(caller: Caller, rule: Rule, params: Params, alias = 'd', def?: Pick<CollectionDef, 'fields'>): string | false {
-  if (isAdmin(caller)) return 'TRUE';
-  const allowed = ruleSql(caller, rule, params, alias, def, READ_CONTEXT);
-  if (allowed === false) return false;
-  const parts = allowed === 'TRUE' ? [] : [allowed];
-  parts.push(aclSql(caller, 'read', params, alias));
-  return parts.join(' AND ');
+  return filterSql(caller, rule, params, alias, def, READ_CONTEXT, 'read');
 }
 
 /**
@@ -82,12 +77,16 @@ export function readFilterSql(caller: Caller, rule: Rule, params: Params, alias 
  * the acl's write list.
  */
 export function writeFilterSql(caller: Caller, rule: Rule, params: Params, alias: string, def: Pick<CollectionDef, 'fields'>, ctx: RuleContext): string | false {
+  return filterSql(caller, rule, params, alias, def, { method: ctx.method }, 'write');
+}
+
+/** The rule under `ctx` AND the acl's `mode` list, as SQL over `alias`; `false` when the rule allows nothing. */
+function filterSql(caller: Caller, rule: Rule, params: Params, alias: string, def: Pick<CollectionDef, 'fields'> | undefined, ctx: RuleContext, mode: AclMode): string | false {
   if (isAdmin(caller)) return 'TRUE';
-  const allowed = ruleSql(caller, rule, params, alias, def, { method: ctx.method });
+  const allowed = ruleSql(caller, rule, params, alias, def, ctx);
   if (allowed === false) return false;
-  const parts = allowed === 'TRUE' ? [] : [allowed];
-  parts.push(aclSql(caller, 'write', params, alias));
-  return parts.join(' AND ');
+  const acl = aclSql(caller, mode, params, alias);
+  return allowed === 'TRUE' ? acl : `${allowed} AND ${acl}`;
 }
 
 /** `aclAllows` (not counting admins) as a SQL predicate over the row `alias`. */

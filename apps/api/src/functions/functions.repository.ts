@@ -172,7 +172,6 @@ function invokeTargetSelect(eb: ExpressionBuilder<DB & { f: DB['functions']; v: 
   ] as const;
 }
 
-/** Queries of functions, their versions, triggers and runs. */
 /** Functions joined to their current version (`f`, `v`). */
 function currentVersionsOf(db: QueryCreator<DB>) {
   return db
@@ -226,6 +225,7 @@ const CREATE_HTTP_RUN = prepare(
       .select((eb) => eb.exists(eb.selectFrom('ins').select('ins.id')).$castTo<boolean>().as('created')),
 );
 
+/** Queries of functions, their versions, triggers and runs. */
 @Injectable()
 export class FunctionsRepository {
   constructor(
@@ -361,7 +361,7 @@ export class FunctionsRepository {
 
   /** The function's current version, as an invocation (or a replay) needs it. */
   async findInvokeTarget(name: string): Promise<InvokeTarget | null> {
-    const row = await this.currentVersions().select(invokeTargetSelect).where('f.name', '=', name).executeTakeFirst();
+    const row = await currentVersionsOf(this.db).select(invokeTargetSelect).where('f.name', '=', name).executeTakeFirst();
     return row ?? null;
   }
 
@@ -388,11 +388,6 @@ export class FunctionsRepository {
     if (!row) return null;
     const { created, ...target } = row;
     return { target, created };
-  }
-
-
-  private currentVersions() {
-    return currentVersionsOf(this.db);
   }
 
   /** A function's metering per UTC day in [from, to], oldest first (the sum of the day's shards). */
