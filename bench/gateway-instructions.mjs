@@ -34,7 +34,7 @@ const REQUESTS = Number(process.env.BENCH_GATEWAY_IR_REQUESTS ?? 300);
 const ROUNDS = Number(process.env.BENCH_GATEWAY_IR_ROUNDS ?? 6);
 /** Requests per side and caller while instrumentation is off, so V8 has optimised the hot code. */
 const WARM_REQUESTS = Number(process.env.BENCH_GATEWAY_IR_WARM ?? 8000);
-const CONNECTIONS = 4;
+const CONNECTIONS = Number(process.env.BENCH_GATEWAY_IR_CONNECTIONS ?? 4);
 /** Pairs of 200 and 304 windows (signed in, gateway on). */
 const CACHE_ROUNDS = Number(process.env.BENCH_GATEWAY_IR_CACHE_ROUNDS ?? 2);
 /**

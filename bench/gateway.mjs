@@ -1,57 +1,125 @@
 // Gateway benchmark: what rate limiting and CORS cost on get-by-id, and a 304 against a 200
 // of the same document.
 //
-//   npm run build && node bench/gateway.mjs   (BENCH_GATEWAY_CONNECTIONS=32 BENCH_DURATION=8 BENCH_GATEWAY_ROUNDS=24 BENCH_GATEWAY_SLICE=2 BENCH_GATEWAY_RATE=0)
+//   npm run build && node bench/gateway.mjs
+//   (BENCH_GATEWAY_PROCESSES=4 BENCH_GATEWAY_CONNECTIONS=8 BENCH_GATEWAY_WINDOW=400
+//    BENCH_GATEWAY_ROUNDS=200 BENCH_GATEWAY_WARM_WINDOWS=25)
 //
-// Two built api processes on one database and Redis, each hosting both sides
+// BENCH_GATEWAY_PROCESSES built api processes on one database and Redis, each hosting both sides
 // (bench/gateway-dual-api.mjs): "on" with the gateway's rate limits (a budget far above the
 // load, so every request is counted and none is refused) and a CORS origin list, driven with
 // an allowed `Origin`; "off" with RATE_LIMIT_ENABLED=false, driven without `Origin` (the CORS
 // hook then only sees there is no origin). Two identical processes differ by up to ±20 % in
-// CPU per request on this machine, so a side in its own process would compare processes.
-// After a warm-up of both sides, each caller kind (anonymous: limited per address; user: a
-// bearer token, limited per user) runs BENCH_GATEWAY_ROUNDS pairs of adjacent short slices
-// (BENCH_GATEWAY_SLICE s, off/on in alternating order, on alternating processes); the cost
-// is the median of the pairs' costs in the process's CPU per request, with a bootstrap 95 %
-// interval that says whether the run decides the 5 % target. Then 200 vs 304
-// (If-None-Match) of one document on "on", in the same alternating order.
+// CPU per request on this machine, so a side in its own process would compare processes;
+// and within one process the two apps' relative cost still moves by a few % from process to
+// process (how the same code was laid out and optimised), so there are several, half of
+// them creating the "off" app first and half the "on" app.
+//
+// What moves on this machine is the time a request takes, by up to ±50 % between adjacent
+// 2 s runs of a load generator, mostly from how requests happen to batch per event-loop turn
+// at saturation. So the load here is a lean keep-alive client in this process (prepared
+// request bytes, one request in flight per connection, BENCH_GATEWAY_CONNECTIONS
+// connections per side, open for the whole run), and a measurement is a window of
+// BENCH_GATEWAY_WINDOW requests (a few hundred milliseconds) that drains before the next
+// begins: no request of one side is in flight during the other's window. Each process in
+// turn runs its share of BENCH_GATEWAY_ROUNDS pairs per caller kind, in the order off → on,
+// on → off, off → on, … (the first window after a switch pays for caches the other side
+// filled; this order gives each side as many switches as the other), after two unmeasured
+// windows (the first after another process ran is slower again) (anonymous: limited per address; user: a bearer token, limited per user);
+// the cost is the median of the pairs' costs in the process's CPU per request (per-thread
+// scheduler counters), with a bootstrap 95 % interval that says whether the run decides the
+// 5 % target. Then 200 vs 304 (If-None-Match) of one document on "on", the same way.
 // Results: bench/results/gateway.json and .md.
 import { readdir, readFile } from 'node:fs/promises';
-import { appEnv, call, cannon, createDatabase, dropRedisPrefix, freePort, machine, round, runNode, runSuffix, SERVICE_KEY, startNode, waitFor, withCleanup, writeResults, DURATION, WARMUP } from './lib.mjs';
+import { connect } from 'node:net';
+import { appEnv, call, createDatabase, dropRedisPrefix, freePort, machine, round, runNode, runSuffix, SERVICE_KEY, startNode, waitFor, withCleanup, writeResults } from './lib.mjs';
 
 /**
- * CPU seconds a process has used so far, summed over its threads from /proc (Linux; the
- * scheduler's nanosecond counts, not the 10 ms ticks of /proc/<pid>/stat, since a slice
- * here is short).
+ * CPU nanoseconds a process has used so far, summed over its threads from /proc (Linux; the
+ * scheduler's nanosecond counts, not the 10 ms ticks of /proc/<pid>/stat, since a window here
+ * is short).
  */
-async function cpuSeconds(pid) {
+async function cpuNanos(pid) {
   let ns = 0;
   for (const tid of await readdir(`/proc/${pid}/task`)) {
     const stat = await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').catch(() => '0');
     ns += Number(stat.split(' ')[0]);
   }
-  return ns / 1e9;
+  return ns;
 }
 
-const CONNECTIONS = Number(process.env.BENCH_GATEWAY_CONNECTIONS ?? 32);
-/** Seconds each api process is driven (both caller kinds together) before the measured runs. */
-const PROCESS_WARMUP = Number(process.env.BENCH_GATEWAY_PROCESS_WARMUP ?? 10);
-/** Off/on pairs per caller kind (alternating processes and which side runs first). */
-const ROUNDS = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 24);
-/** Seconds of each side in a pair: short, so that both sides of a pair see the same machine. */
-const SLICE = Number(process.env.BENCH_GATEWAY_SLICE ?? 2);
-/** Requests per second of each measured run; 0: as fast as the api answers (saturated). */
-const RATE = Number(process.env.BENCH_GATEWAY_RATE ?? 0);
+/**
+ * One keep-alive connection that sends the same prepared request, one at a time, and reads
+ * each answer by its Content-Length (204/304 have none). Costs the client a fraction of
+ * what autocannon does per request, which leaves the 2 cores to what is measured.
+ */
+async function keepAliveClient(port, requestBytes) {
+  const socket = connect(port, '127.0.0.1');
+  socket.setNoDelay(true);
+  socket.setEncoding('latin1');
+  let buffer = '';
+  let length = -1;
+  let status = 0;
+  let pending = null;
+  socket.on('data', (chunk) => {
+    buffer += chunk;
+    if (length < 0) {
+      const end = buffer.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = buffer.slice(0, end);
+      status = Number(head.slice(9, 12));
+      if (/\r\ntransfer-encoding:/i.test(head)) return pending.reject(new Error('chunked answers are not read by this client'));
+      const declared = /\r\ncontent-length: *(\d+)/i.exec(head);
+      length = end + 4 + (status === 204 || status === 304 || !declared ? 0 : Number(declared[1]));
+    }
+    if (buffer.length < length) return;
+    buffer = buffer.slice(length);
+    length = -1;
+    const done = pending;
+    pending = null;
+    done.resolve(status);
+  });
+  let open = true;
+  // The api ends a connection idle for KEEP_ALIVE_TIMEOUT_MS (while other kinds are measured).
+  socket.on('close', () => {
+    open = false;
+    pending?.reject(new Error('connection closed'));
+  });
+  socket.on('error', (err) => pending?.reject(err));
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  return {
+    get open() {
+      return open;
+    },
+    send: () =>
+      new Promise((resolve, reject) => {
+        pending = { resolve, reject };
+        socket.write(requestBytes);
+      }),
+    close: () => socket.destroy(),
+  };
+}
+
+/** Per side: the api's get rate peaks at about 8 on this machine (more connections only queue). */
+const CONNECTIONS = Number(process.env.BENCH_GATEWAY_CONNECTIONS ?? 8);
+/** Requests per window (a few hundred milliseconds here). */
+const WINDOW = Number(process.env.BENCH_GATEWAY_WINDOW ?? 400);
+/** api processes, each hosting both sides (half create "off" first, half "on"). */
+const PROCESSES = Number(process.env.BENCH_GATEWAY_PROCESSES ?? 4);
+/** Off/on pairs of windows per caller kind, shared out over the processes. */
+const ROUNDS = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 200);
+/** Windows of each side and caller on each process before anything is measured. */
+const WARM_WINDOWS = Number(process.env.BENCH_GATEWAY_WARM_WINDOWS ?? 25);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
-  return s.length % 2 ? s[m] : round((s[m - 1] + s[m]) / 2, 1);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 /** 95 % bootstrap interval of the median of `xs` (2000 resamples). */
 const medianInterval = (xs) => {
   const medians = Array.from({ length: 2000 }, () => median(xs.map(() => xs[Math.floor(Math.random() * xs.length)])));
   medians.sort((a, b) => a - b);
-  return [medians[50], medians[1949]];
+  return [round(medians[50], 2), round(medians[1949], 2)];
 };
 const ORIGIN = 'https://app.example.com';
 const suffix = runSuffix();
@@ -65,156 +133,152 @@ const result = await withCleanup(async (onCleanup) => {
   onCleanup(() => dropRedisPrefix(prefix));
   await runNode(['dist/libs/database/src/migrate.main.js'], { DATABASE_URL: db.url });
   // appEnv's budgets are out of reach, so "on" counts every request without refusing any.
-  // Each api process hosts both sides (bench/gateway-dual-api.mjs): one process can run up
-  // to ±20 % faster or slower than an identical one, so sides in separate processes compare
-  // processes, not configurations. Two such processes; the pairs alternate between them.
   const baseEnv = appEnv(db.url, prefix);
-  const sides = { off: { RATE_LIMIT_ENABLED: 'false' }, on: { CORS_ORIGINS: `${ORIGIN},https://*.example.org` } };
-  const processes = { on: [], off: [] };
-  for (let i = 0; i < 2; i++) {
+  const off = { RATE_LIMIT_ENABLED: 'false' };
+  const on = { CORS_ORIGINS: `${ORIGIN},https://*.example.org` };
+  const processes = [];
+  for (let i = 0; i < PROCESSES; i++) {
     const ports = { off: await freePort(), on: await freePort() };
+    // The apps are created in the sides' key order.
+    const sides = i % 2 === 0 ? { off, on } : { on, off };
     const child = startNode(['bench/gateway-dual-api.mjs'], { ...baseEnv, BENCH_DUAL_SIDES: JSON.stringify(sides), BENCH_DUAL_PORTS: JSON.stringify(ports) });
-    for (const side of ['off', 'on']) {
-      const base = `http://127.0.0.1:${ports[side]}`;
-      await waitFor(`${base}/v1/health/ready`, 60_000, child);
-      processes[side].push({ child, base });
-    }
+    for (const port of Object.values(ports)) await waitFor(`http://127.0.0.1:${port}/v1/health/ready`, 60_000, child);
+    processes.push({ number: i + 1, pid: child.pid, ports, clients: new Map() });
   }
-  const [on] = processes.on;
+  onCleanup(() => processes.forEach((p) => [...p.clients.values()].flat().forEach((c) => c.close())));
 
+  const base = `http://127.0.0.1:${processes[0].ports.on}`;
   const service = { 'x-api-key': SERVICE_KEY };
-  await call(on.base, 'POST', '/v1/collections', {
+  await call(base, 'POST', '/v1/collections', {
     name: 'bench_items',
     fields: [{ name: 'title', type: 'string' }, { name: 'score', type: 'number' }, { name: 'body', type: 'string' }],
     rules: { list: 'public', read: 'public', create: 'admin', update: 'admin', delete: 'admin' },
   }, service);
-  const doc = await call(on.base, 'POST', '/v1/collections/bench_items/documents', { title: 'a document', score: 42, body: 'x'.repeat(240) }, service);
+  const doc = await call(base, 'POST', '/v1/collections/bench_items/documents', { title: 'a document', score: 42, body: 'x'.repeat(240) }, service);
   const path = `/v1/collections/bench_items/documents/${doc.id}`;
-  const signup = await call(on.base, 'POST', '/v1/auth/signup', { email: `bench-${suffix}@example.test`, password: 'correct horse battery staple' });
+  const signup = await call(base, 'POST', '/v1/auth/signup', { email: `bench-${suffix}@example.test`, password: 'correct horse battery staple' });
   const user = { authorization: `Bearer ${signup.accessToken}` };
+  const first = await fetch(base + path, { headers: { ...user, origin: ORIGIN } });
+  const etag = first.headers.get('etag');
+  if (first.status !== 200 || !etag) throw new Error('no ETag on the document');
+  const documentBytes = (await first.text()).length;
 
-  // Throughput moves with whatever else the shared machine runs; the api's own CPU time per
-  // answered request (from /proc) is what the gateway adds, and much steadier.
-  const get = async (api, headers, { warm = true, duration = DURATION } = {}) => {
-    const opts = { url: api.base, connections: CONNECTIONS, duration, headers, request: { method: 'GET', path }, ...(RATE > 0 ? { overallRate: RATE } : {}) };
-    if (warm && WARMUP > 0) await cannon({ ...opts, duration: WARMUP });
-    const before = await cpuSeconds(api.child.pid);
-    const r = await cannon(opts);
-    const cpu = (await cpuSeconds(api.child.pid)) - before;
-    return { ...r, apiCpuSeconds: round(cpu, 2), apiCpuMicrosPerRequest: round((cpu * 1e6) / r.requests, 1) };
-  };
-  const check = (label, r, status = '2xx') => {
-    if (r.errors > 0 || (status === '2xx' && r.non2xx > 0)) throw new Error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-    return r;
-  };
-
-  const mean = (rs, k) => round(rs.reduce((sum, r) => sum + r[k], 0) / rs.length, 1);
+  /** The requests measured: a caller kind on a side, and the conditional GET. */
   const callers = { anonymous: {}, user };
-  // Both processes warm up on both caller kinds before anything is measured: a process that
-  // has served fewer requests runs less optimised code, which is not what the gateway costs.
-  for (const [side, apis] of Object.entries(processes)) {
-    for (const api of apis) {
-      for (const headers of Object.values(callers)) {
-        await cannon({ url: api.base, connections: CONNECTIONS, duration: PROCESS_WARMUP / 2, headers: side === 'on' ? { ...headers, origin: ORIGIN } : headers, request: { method: 'GET', path } });
-      }
-    }
-  }
-  // Pairs of adjacent runs (off then on, or on then off, on alternating processes): the
-  // machine is shared, and what else runs moves CPU per request by more than the gateway
-  // costs within a minute, so each pair's own ratio is taken, and the median of the pairs'
-  // costs is the figure (the means of each side are kept beside it).
-  const overhead = {};
+  const requests = {};
   for (const [kind, headers] of Object.entries(callers)) {
-    const runs = { off: [], on: [] };
+    requests[`${kind}/off`] = { side: 'off', headers, status: 200 };
+    requests[`${kind}/on`] = { side: 'on', headers: { ...headers, origin: ORIGIN }, status: 200 };
+  }
+  requests['user/on/304'] = { side: 'on', headers: { ...user, origin: ORIGIN, 'if-none-match': etag }, status: 304 };
+  const bytesOf = ({ headers }) => `GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+
+  /** One window of WINDOW requests of `key` on a process, drained: its api CPU per request and rate. */
+  const measure = async (proc, key) => {
+    const request = requests[key];
+    // Connections are opened (again, after the api closed idle ones) before the window.
+    const clients = await Promise.all(
+      Array.from({ length: CONNECTIONS }, (_, i) => {
+        const client = proc.clients.get(key)?.[i];
+        return client?.open ? client : keepAliveClient(proc.ports[request.side], bytesOf(request));
+      }),
+    );
+    proc.clients.set(key, clients);
+    let issued = 0;
+    const before = await cpuNanos(proc.pid);
+    const t0 = process.hrtime.bigint();
+    await Promise.all(
+      clients.map(async (client) => {
+        while (issued < WINDOW) {
+          issued++;
+          const status = await client.send();
+          if (status !== request.status) throw new Error(`${key}: answered ${status}, expected ${request.status}`);
+        }
+      }),
+    );
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = (await cpuNanos(proc.pid)) - before;
+    return { micros: cpu / 1e3 / WINDOW, requestsPerSec: WINDOW / seconds };
+  };
+
+  // Every process serves every request kind before anything is measured: a process that has
+  // served fewer requests runs less optimised code, which is not what the gateway costs.
+  for (const proc of processes) for (let w = 0; w < WARM_WINDOWS; w++) for (const key of Object.keys(requests)) await measure(proc, key);
+
+  /**
+   * `rounds` pairs of adjacent windows of `a` and `b`, each process in turn (a → b, b → a,
+   * a → b, …, after two unmeasured windows); each pair's cost is b's CPU per request over
+   * a's, minus one, in %.
+   */
+  const compare = async (a, b, rounds) => {
     const pairs = [];
-    for (let n = 0; n < ROUNDS; n++) {
-      const i = n % 2;
-      const order = n % 4 < 2 ? ['off', 'on'] : ['on', 'off'];
-      const pair = {};
-      for (const side of order) {
-        const api = processes[side][i];
-        const h = side === 'on' ? { ...headers, origin: ORIGIN } : headers;
-        pair[side] = check(`${kind} ${side}`, await get(api, h, { warm: false, duration: SLICE }));
-        runs[side].push(pair[side]);
+    for (const proc of processes) {
+      await measure(proc, b);
+      await measure(proc, a);
+      for (let n = 0; n < Math.ceil(rounds / processes.length); n++) {
+        const got = {};
+        for (const key of n % 2 === 0 ? [a, b] : [b, a]) got[key] = await measure(proc, key);
+        pairs.push({ process: proc.number, first: n % 2 === 0 ? 'a' : 'b', a: got[a], b: got[b], costPercent: ((got[b].micros - got[a].micros) / got[a].micros) * 100 });
       }
-      pairs.push({
-        process: i + 1,
-        order: order.join(' → '),
-        offMicros: pair.off.apiCpuMicrosPerRequest,
-        onMicros: pair.on.apiCpuMicrosPerRequest,
-        addedMicros: round(pair.on.apiCpuMicrosPerRequest - pair.off.apiCpuMicrosPerRequest, 1),
-        costPercent: round(((pair.on.apiCpuMicrosPerRequest - pair.off.apiCpuMicrosPerRequest) / pair.off.apiCpuMicrosPerRequest) * 100, 1),
-      });
     }
-    const offRps = mean(runs.off, 'requestsPerSec');
-    const onRps = mean(runs.on, 'requestsPerSec');
-    const offCpu = mean(runs.off, 'apiCpuMicrosPerRequest');
-    const onCpu = mean(runs.on, 'apiCpuMicrosPerRequest');
     const costs = pairs.map((p) => p.costPercent);
-    const interval = medianInterval(costs);
+    const mean = (side, k) => round(pairs.reduce((sum, p) => sum + p[side][k], 0) / pairs.length, 1);
+    const q = (f) => round([...costs].sort((x, y) => x - y)[Math.floor(f * (costs.length - 1))], 1);
+    return {
+      a: { requestsPerSec: mean('a', 'requestsPerSec'), apiCpuMicrosPerRequest: mean('a', 'micros') },
+      b: { requestsPerSec: mean('b', 'requestsPerSec'), apiCpuMicrosPerRequest: mean('b', 'micros') },
+      costPercent: round(median(costs), 2),
+      costInterval: medianInterval(costs),
+      addedMicros: round(median(pairs.map((p) => p.b.micros - p.a.micros)), 1),
+      quartilesPercent: [q(0.25), q(0.75)],
+      /** The median pair of each process: how far the processes' layouts move the figure. */
+      perProcessPercent: processes.map((proc) => round(median(pairs.filter((p) => p.process === proc.number).map((p) => p.costPercent)), 2)),
+      pairs: pairs.map((p) => ({ process: p.process, first: p.first, aMicros: round(p.a.micros, 1), bMicros: round(p.b.micros, 1), costPercent: round(p.costPercent, 2) })),
+    };
+  };
+
+  const overhead = {};
+  for (const kind of Object.keys(callers)) {
+    const c = await compare(`${kind}/off`, `${kind}/on`, ROUNDS);
     overhead[kind] = {
-      off: { requestsPerSec: offRps, p50ms: mean(runs.off, 'p50ms'), p99ms: mean(runs.off, 'p99ms'), apiCpuMicrosPerRequest: offCpu, runs: runs.off },
-      on: { requestsPerSec: onRps, p50ms: mean(runs.on, 'p50ms'), p99ms: mean(runs.on, 'p99ms'), apiCpuMicrosPerRequest: onCpu, runs: runs.on },
-      pairs,
-      throughputCostPercent: round(((offRps - onRps) / offRps) * 100, 1),
-      meanCostPercent: round(((onCpu - offCpu) / offCpu) * 100, 1),
-      costPercent: median(costs),
-      addedMicros: median(pairs.map((p) => p.addedMicros)),
-      costRangePercent: [Math.min(...costs), Math.max(...costs)],
+      off: c.a,
+      on: c.b,
+      throughputCostPercent: round(((c.a.requestsPerSec - c.b.requestsPerSec) / c.a.requestsPerSec) * 100, 1),
+      meanCostPercent: round(((c.b.apiCpuMicrosPerRequest - c.a.apiCpuMicrosPerRequest) / c.a.apiCpuMicrosPerRequest) * 100, 1),
+      costPercent: c.costPercent,
+      costInterval: c.costInterval,
+      addedMicros: c.addedMicros,
+      quartilesPercent: c.quartilesPercent,
+      perProcessPercent: c.perProcessPercent,
       // The median's 95 % interval (bootstrap over the pairs) on one side of the target:
       // this run decides it; otherwise the machine's noise in this run is wider than what
       // is being judged.
-      costInterval: interval,
-      decisive: interval[1] <= 5 || interval[0] > 5,
+      decisive: c.costInterval[1] <= 5 || c.costInterval[0] > 5,
+      pairs: c.pairs,
     };
   }
-
-  const first = await fetch(on.base + path, { headers: user });
-  const etag = first.headers.get('etag');
-  if (first.status !== 200 || !etag) throw new Error('no ETag on the document');
-  const conditional = await fetch(on.base + path, { headers: { ...user, 'if-none-match': etag } });
-  if (conditional.status !== 304) throw new Error(`If-None-Match answered ${conditional.status}`);
-  // 200, 304, 304, 200 (means of two runs each), like the overhead runs above.
-  const cacheRuns = { full: [], notModified: [] };
-  for (const kind of ['full', 'notModified', 'notModified', 'full']) {
-    if (kind === 'full') {
-      cacheRuns.full.push(check('200', await get(on, { ...user, origin: ORIGIN })));
-      continue;
-    }
-    // autocannon counts 304 as non-2xx; every answer must be a 304, so non2xx must equal requests.
-    const r = await get(on, { ...user, origin: ORIGIN, 'if-none-match': etag });
-    if (r.errors > 0 || r.non2xx !== r.requests) throw new Error(`304 run: ${r.non2xx} of ${r.requests} not 2xx, ${r.errors} errors`);
-    cacheRuns.notModified.push(r);
-  }
-  const avg = (rs) => ({
-    requestsPerSec: mean(rs, 'requestsPerSec'),
-    p50ms: mean(rs, 'p50ms'),
-    p99ms: mean(rs, 'p99ms'),
-    apiCpuMicrosPerRequest: mean(rs, 'apiCpuMicrosPerRequest'),
-    runs: rs,
-  });
-  const cache = { full: avg(cacheRuns.full), notModified: avg(cacheRuns.notModified) };
-  return { connections: CONNECTIONS, documentBytes: (await first.text()).length, overhead, cache };
+  const cached = await compare('user/on', 'user/on/304', ROUNDS / 2);
+  const cache = { full: cached.a, notModified: cached.b, costPercent: cached.costPercent, costInterval: cached.costInterval, quartilesPercent: cached.quartilesPercent, perProcessPercent: cached.perProcessPercent, pairs: cached.pairs };
+  return { processes: PROCESSES, connections: CONNECTIONS, window: WINDOW, rounds: ROUNDS, documentBytes, overhead, cache };
 });
 
 const report = {
   date: startedAt.toISOString(),
   machine: { ...machine(), loadAverageBefore: loadBefore },
-  durationSec: DURATION,
-  warmupSec: WARMUP,
   ...result,
   targets: {
     rateLimitAndCorsCostPercentMax: 5,
     met: Object.values(result.overhead).every((o) => o.costPercent <= 5),
     decisive: Object.values(result.overhead).every((o) => o.decisive),
-    notModifiedCheaper: result.cache.notModified.apiCpuMicrosPerRequest < result.cache.full.apiCpuMicrosPerRequest,
+    // The 304's CPU per request below the 200's in the median pair, with the interval below 0.
+    notModifiedCheaper: result.cache.costInterval[1] < 0,
   },
 };
 const o = report.overhead;
-const row = (kind) =>
-  `| ${kind} | ${o[kind].off.requestsPerSec} req/s (p50 ${o[kind].off.p50ms} / p99 ${o[kind].off.p99ms} ms), ${o[kind].off.apiCpuMicrosPerRequest} µs CPU/req | ${o[kind].on.requestsPerSec} req/s (p50 ${o[kind].on.p50ms} / p99 ${o[kind].on.p99ms} ms), ${o[kind].on.apiCpuMicrosPerRequest} µs CPU/req | ${o[kind].throughputCostPercent} % | ${o[kind].meanCostPercent} % | **${o[kind].costPercent} %** (95 % interval ${o[kind].costInterval[0]} … ${o[kind].costInterval[1]} %; +${o[kind].addedMicros} µs; pairs ${o[kind].costRangePercent[0]} … ${o[kind].costRangePercent[1]} %) |`;
-const pairRows = (kind) => o[kind].pairs.map((p, n) => `| ${kind} | ${n + 1} | ${p.process} | ${p.order} | ${p.offMicros} | ${p.onMicros} | ${p.addedMicros} | ${p.costPercent} % |`);
 const c = report.cache;
+const signed = (n) => (n < 0 ? `−${-n}` : `+${n}`);
+const row = (kind) =>
+  `| ${kind} | ${o[kind].off.requestsPerSec} req/s, ${o[kind].off.apiCpuMicrosPerRequest} µs CPU/req | ${o[kind].on.requestsPerSec} req/s, ${o[kind].on.apiCpuMicrosPerRequest} µs CPU/req | ${o[kind].throughputCostPercent} % | ${o[kind].meanCostPercent} % | **${o[kind].costPercent} %** (95 % interval ${o[kind].costInterval[0]} … ${o[kind].costInterval[1]} %; ${signed(o[kind].addedMicros)} µs; half the pairs within ${o[kind].quartilesPercent[0]} … ${o[kind].quartilesPercent[1]} %; per process ${o[kind].perProcessPercent.join(' / ')} %) |`;
 const spread = Object.entries(o).map(([kind, k]) => `${kind} ${k.costInterval[0]} … ${k.costInterval[1]} %`).join(', ');
 const verdict = report.targets.decisive
   ? report.targets.met
@@ -224,39 +288,30 @@ const verdict = report.targets.decisive
 const md = [
   '# Gateway benchmark',
   '',
-  `Run ${report.date} by \`node bench/gateway.mjs\` on ${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node} (load average before: ${loadBefore.join(' / ')}; the machine is shared with other work, so figures move by several percent between runs).`,
-  `GET of one document by id (${report.documentBytes} bytes of JSON, collection read rule \`public\`), ${report.connections} connections, ${report.durationSec} s per run after ${report.warmupSec} s warm-up; api, Postgres, Redis and autocannon share the 2 cores.`,
+  `Run ${report.date} by \`node bench/gateway.mjs\` on ${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node} (load average before: ${loadBefore.join(' / ')}; the machine is shared with other work).`,
+  `GET of one document by id (${report.documentBytes} bytes of JSON, collection read rule \`public\`); api, Postgres, Redis and the load generator share the 2 cores.`,
   '',
   '## Rate limiting + CORS',
   '',
-  '"off": `RATE_LIMIT_ENABLED=false` and the default `CORS_ORIGINS=*` (allow-origin `*` and the expose list on every answer), no `Origin` sent. "on": every request counted (per address, or per user after verifying the token; in memory on each replica, added to Redis every 100 ms) with RateLimit headers, and CORS against an origin list with an allowed `Origin` (allow-origin, expose-headers, `Vary`). Both sides live in the same api process (`bench/gateway-dual-api.mjs`: two apps, one per configuration), since two identical processes differ by up to ±20 % in CPU per request; two such processes, each side warmed up for ' + PROCESS_WARMUP + ` s; then ${ROUNDS} pairs of adjacent ${SLICE} s slices per caller (off → on, off → on, on → off, on → off, …, on process 1, 2, 1, 2, …). Each pair gives a cost (on − off CPU per request of the process, over off; CPU from the scheduler's per-thread counters); the figure is the median of the pairs with its 95 % bootstrap interval, since a pair sees the same machine and the means of each side do not.`,
+  `"off": \`RATE_LIMIT_ENABLED=false\` and the default \`CORS_ORIGINS=*\` (allow-origin \`*\` and the expose list on every answer), no \`Origin\` sent. "on": every request counted (per address, or per user after verifying the token; in memory on each replica, added to Redis every 100 ms) with RateLimit headers, and CORS against an origin list with an allowed \`Origin\` (allow-origin, expose-headers, \`Vary\`). Both sides live in the same api process (\`bench/gateway-dual-api.mjs\`: two apps, one per configuration), since two identical processes differ by up to ±20 % in CPU per request; ${report.processes} such processes, half of them creating the "off" app first. Load: a lean keep-alive client in the benchmark process, ${report.connections} connections per side, one request in flight per connection. Each measurement is a window of ${report.window} requests that drains before the next starts; after ${WARM_WINDOWS} warm-up windows of every kind on each process, ${report.rounds} pairs of adjacent off/on windows per caller, each process in turn (off → on, on → off, off → on, …: the first window after a switch pays for caches the other side filled, and this order gives both sides as many switches; two unmeasured windows first). Each pair gives a cost (on − off CPU per request of the process, over off; CPU from the scheduler's per-thread counters); the figure is the median of the pairs with its 95 % bootstrap interval, since a pair sees the same machine and the means of each side do not. Every pair is in the JSON.`,
   '',
   '| caller | off (mean) | on (mean) | throughput cost (means) | CPU cost (means) | api CPU cost per request (median of pairs) |',
   '|---|---|---|---|---|---|',
   row('anonymous'),
   row('user'),
   '',
-  '<details><summary>Pairs (api CPU µs per request)</summary>',
-  '',
-  '| caller | pair | process | order | off | on | added | cost |',
-  '|---|---|---|---|---|---|---|---|',
-  ...pairRows('anonymous'),
-  ...pairRows('user'),
-  '',
-  '</details>',
-  '',
   `Target: cost ≤ 5 %, judged on the api's CPU time per request (throughput on this shared machine moves by more than 5 % between identical runs): ${verdict}. Counting also costs Redis a little CPU (one increment per caller and group every 100 ms from each replica), which this figure does not include.`,
   '',
   '## 304 vs 200 of the same document',
   '',
-  'Signed-in user, gateway on; runs in the order 200, 304, 304, 200; means of two runs each.',
+  `Signed-in user, gateway on; ${c.pairs.length} pairs of adjacent windows as above.`,
   '',
-  '| answer | req/s | p50 | p99 | api CPU per request |',
-  '|---|---|---|---|---|',
-  `| 200 (full body) | ${c.full.requestsPerSec} | ${c.full.p50ms} ms | ${c.full.p99ms} ms | ${c.full.apiCpuMicrosPerRequest} µs |`,
-  `| 304 (If-None-Match) | ${c.notModified.requestsPerSec} | ${c.notModified.p50ms} ms | ${c.notModified.p99ms} ms | ${c.notModified.apiCpuMicrosPerRequest} µs |`,
+  '| answer | req/s (mean) | api CPU per request (mean) |',
+  '|---|---|---|',
+  `| 200 (full body) | ${c.full.requestsPerSec} | ${c.full.apiCpuMicrosPerRequest} µs |`,
+  `| 304 (If-None-Match) | ${c.notModified.requestsPerSec} | ${c.notModified.apiCpuMicrosPerRequest} µs |`,
   '',
-  `A 304 runs the query and the read check, then answers before the document is shaped and serialized; it also saves the body on the wire (and its compression for larger answers). Cheaper than a 200 (api CPU per request): ${report.targets.notModifiedCheaper ? 'yes' : '**no**'}.`,
+  `A 304 runs the query and the read check, then answers before the document is shaped and serialized; it also saves the body on the wire (and its compression for larger answers). A 304 against a 200 of the same document, median of the pairs: **${c.costPercent} %** of api CPU per request (95 % interval ${c.costInterval[0]} … ${c.costInterval[1]} %; per process ${c.perProcessPercent.join(' / ')} %). Cheaper: ${report.targets.notModifiedCheaper ? 'yes' : '**not shown by this run**'}.`,
   '',
 ].join('\n');
 await writeResults('gateway', report, md);

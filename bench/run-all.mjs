@@ -156,7 +156,7 @@ if (gateway) {
     const k = counted.cache;
     add('gateway', '304 vs 200 of one document: api instructions per request (valgrind)', `${k.notModifiedPerRequest.toLocaleString('en-US')} vs ${k.fullPerRequest.toLocaleString('en-US')}`, '304 cheaper', k.cheaperInEveryPair);
   }
-  add('gateway', '304 vs 200 of one document', `${c.notModified.requestsPerSec} vs ${c.full.requestsPerSec} req/s; api CPU/request ${c.notModified.apiCpuMicrosPerRequest} vs ${c.full.apiCpuMicrosPerRequest} µs`, '304 cheaper', gateway.targets.notModifiedCheaper);
+  add('gateway', '304 vs 200 of one document', `${c.notModified.requestsPerSec} vs ${c.full.requestsPerSec} req/s; api CPU/request ${c.notModified.apiCpuMicrosPerRequest} vs ${c.full.apiCpuMicrosPerRequest} µs${c.costInterval ? `; median of ${c.pairs.length} pairs ${c.costPercent} % (95 % interval ${c.costInterval[0]} … ${c.costInterval[1]} %)` : ''}`, '304 cheaper', gateway.targets.notModifiedCheaper);
 }
 const realtime = await load('realtime');
 if (realtime) {

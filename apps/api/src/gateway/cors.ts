@@ -55,10 +55,27 @@ export function originPattern(entries: readonly string[]): RegExp | null {
   return new RegExp(`^(?:${alternatives.join('|')})$`, 'i');
 }
 
-/** Whether an Origin is allowed by CORS_ORIGINS entries (see originPattern). */
+/** Origins whose decision is remembered (a browser app sends the same few on every request). */
+const DECIDED_ORIGINS_MAX = 1000;
+
+/**
+ * Whether an Origin is allowed by CORS_ORIGINS entries (see originPattern). Decisions are
+ * remembered, up to DECIDED_ORIGINS_MAX origins (then forgotten all at once), so the pattern
+ * runs once per origin rather than on every request.
+ */
 export function originMatcher(entries: readonly string[]): (origin: string) => boolean {
   const pattern = originPattern(entries);
-  return pattern === null ? () => true : (origin) => pattern.test(origin);
+  if (pattern === null) return () => true;
+  const decided = new Map<string, boolean>();
+  return (origin) => {
+    let allowed = decided.get(origin);
+    if (allowed === undefined) {
+      allowed = pattern.test(origin);
+      if (decided.size >= DECIDED_ORIGINS_MAX) decided.clear();
+      decided.set(origin, allowed);
+    }
+    return allowed;
+  };
 }
 
 /**
@@ -68,17 +85,17 @@ export function originMatcher(entries: readonly string[]): (origin: string) => b
  *
  * A refused origin turns CORS off for the request (`false`), so its preflight is the API's
  * 404 rather than a 204 without allow-origin. The list is one precompiled case-insensitive
- * pattern, and the header lists are joined once here rather than by the plugin on every
+ * pattern whose decision is remembered per origin (originMatcher), and the header lists are joined once here rather than by the plugin on every
  * request (docs/decisions.md, "Gateway cost").
  */
 export function corsOptions(config: AppConfig): FastifyCorsOptions {
-  const pattern = originPattern(config.CORS_ORIGINS);
+  const allowed = config.CORS_ORIGINS.includes('*') ? null : originMatcher(config.CORS_ORIGINS);
   return {
     origin:
-      pattern === null
+      allowed === null
         ? '*'
         : (origin, cb) => {
-            cb(null, origin !== undefined && pattern.test(origin));
+            cb(null, origin !== undefined && allowed(origin));
           },
     methods: METHODS.join(', '),
     allowedHeaders: CORS_ALLOWED_HEADERS.join(', '),

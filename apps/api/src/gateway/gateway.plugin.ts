@@ -160,10 +160,10 @@ function cacheHeaders(request: FastifyRequest, reply: FastifyReply, payload: unk
  */
 export function setRateLimitHeaders(reply: FastifyReply, decision: RateDecision): void {
   void reply
-    .header('ratelimit-limit', String(decision.limit))
+    .header('ratelimit-limit', decision.limitHeader)
     .header('ratelimit-remaining', String(decision.remaining))
     .header('ratelimit-reset', String(decision.resetSeconds))
-    .header('ratelimit-policy', `${decision.limit};w=${decision.windowSeconds}`);
+    .header('ratelimit-policy', decision.policyHeader);
 }
 
 function armBodyTimeouts(request: Timed, totalMs: number, idleMs: number): void {

@@ -54,6 +54,18 @@ describe('originMatcher', () => {
     expect(originMatcher([])('https://app.example.com')).toBe(false);
     expect(originMatcher([])('')).toBe(false);
   });
+
+  it('remembers decisions per origin and stays right after forgetting them (more origins than it keeps)', () => {
+    const allowed = originMatcher(['https://*.example.com']);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 2500; i++) {
+        expect(allowed(`https://a${i}.example.com`)).toBe(true);
+        expect(allowed(`https://a${i}.example.net`)).toBe(false);
+      }
+    }
+    expect(allowed('https://a1.example.com')).toBe(true);
+    expect(allowed('https://a1.example.net')).toBe(false);
+  });
 });
 
 describe('classifyRoute', () => {

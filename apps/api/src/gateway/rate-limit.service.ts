@@ -18,6 +18,9 @@ export interface RateDecision {
   /** Seconds until the window resets (at least 1). */
   resetSeconds: number;
   windowSeconds: number;
+  /** `RateLimit-Limit` and `RateLimit-Policy` (`<limit>;w=<window seconds>`), made once per group. */
+  limitHeader: string;
+  policyHeader: string;
 }
 
 const KEY_CACHE_MS = 30_000;
@@ -122,7 +125,14 @@ export class GatewayRateLimiter implements OnModuleDestroy {
         rejectIfRedisNotReady: true,
         insuranceLimiter: new RateLimiterMemory(options),
       });
-      this.limiters.set(group, { redis: redisLimiter, points: limit.points, seconds: limit.seconds, margin: syncMargin(limit.points) });
+      this.limiters.set(group, {
+        redis: redisLimiter,
+        points: limit.points,
+        seconds: limit.seconds,
+        margin: syncMargin(limit.points),
+        limitHeader: String(limit.points),
+        policyHeader: `${limit.points};w=${limit.seconds}`,
+      });
       this.local.set(group, { user: new Map(), key: new Map(), ip: new Map() });
     }
     this.enabled = config.RATE_LIMIT_ENABLED && this.limiters.size > 0;
@@ -300,6 +310,8 @@ interface Limit {
   seconds: number;
   /** syncMargin(points), computed once. */
   margin: number;
+  limitHeader: string;
+  policyHeader: string;
 }
 
 function sha256(value: string): Buffer {
@@ -328,6 +340,8 @@ function decisionOf(limit: Limit, allowed: boolean, consumed: number, msBeforeNe
     remaining: Math.max(0, limit.points - consumed),
     resetSeconds: Math.max(1, Math.ceil(msBeforeNext / 1000)),
     windowSeconds: limit.seconds,
+    limitHeader: limit.limitHeader,
+    policyHeader: limit.policyHeader,
   };
 }
 
