@@ -85,8 +85,9 @@ export function originMatcher(entries: readonly string[]): (origin: string) => b
  *
  * A refused origin turns CORS off for the request (`false`), so its preflight is the API's
  * 404 rather than a 204 without allow-origin. The list is one precompiled case-insensitive
- * pattern whose decision is remembered per origin (originMatcher), and the header lists are joined once here rather than by the plugin on every
- * request (docs/decisions.md, "Gateway cost").
+ * pattern whose decision is remembered per origin (originMatcher), and the header lists are
+ * joined once here rather than by the plugin on every request (docs/decisions.md, "Gateway
+ * cost").
  */
 export function corsOptions(config: AppConfig): FastifyCorsOptions {
   const allowed = config.CORS_ORIGINS.includes('*') ? null : originMatcher(config.CORS_ORIGINS);

@@ -13,11 +13,9 @@ import type { RateGroup } from './routes.js';
 
 export interface RateDecision {
   allowed: boolean;
-  limit: number;
   remaining: number;
   /** Seconds until the window resets (at least 1). */
   resetSeconds: number;
-  windowSeconds: number;
   /** `RateLimit-Limit` and `RateLimit-Policy` (`<limit>;w=<window seconds>`), made once per group. */
   limitHeader: string;
   policyHeader: string;
@@ -336,10 +334,8 @@ async function consumeIn(limiter: RateLimiterRedis, identity: string, points: nu
 function decisionOf(limit: Limit, allowed: boolean, consumed: number, msBeforeNext: number): RateDecision {
   return {
     allowed,
-    limit: limit.points,
     remaining: Math.max(0, limit.points - consumed),
     resetSeconds: Math.max(1, Math.ceil(msBeforeNext / 1000)),
-    windowSeconds: limit.seconds,
     limitHeader: limit.limitHeader,
     policyHeader: limit.policyHeader,
   };
