@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { OUTBOX_CHANNEL } from '#libs/events';
+import { defineCollection, service, uniqueName } from '../collections/support.js';
 import { startApi } from '../support/app.js';
 import { subscribe } from '../support/subscribers.js';
 import { createUser, TEST_PASSWORD } from '../support/users.js';
@@ -43,5 +45,49 @@ describe('outbox wake-up', () => {
       [user.id],
     );
     expect(rows[0]!.n).toBe(1);
+  });
+
+  it('document writes NOTIFY once committed, in one statement or in a transaction; reads and refused writes do not', async () => {
+    const notes = await defineCollection(app, {
+      name: uniqueName('wake'),
+      fields: [{ name: 'title', type: 'string', required: true }],
+      rules: { list: 'public', read: 'public', create: 'public', update: 'public', delete: 'public' },
+    });
+    await subscribe(app, { type: 'db', collection: notes, events: ['create', 'update', 'delete'] });
+    const http = () => request(app.getHttpServer());
+    const base = `/v1/collections/${notes}/documents`;
+    /** Runs `quiet` (which must not notify), then `loud` (one event); exactly one wake-up follows. */
+    const onlyLoudNotifies = async (quiet: () => Promise<unknown>, loud: () => Promise<unknown>) => {
+      const before = notifications.length;
+      await quiet();
+      await loud();
+      await expect.poll(() => notifications.length, { timeout: 5_000 }).toBeGreaterThan(before);
+      expect(notifications.slice(before)).toEqual([OUTBOX_CHANNEL]);
+    };
+
+    let id = '';
+    // A create: one autocommit statement writes the row and its event.
+    await onlyLoudNotifies(
+      () => http().post(base).set(service).send({ title: 7 }).expect(400),
+      async () => {
+        id = (await http().post(base).send({ title: 'a' }).expect(201)).body.id as string;
+      },
+    );
+    // A PUT: the locking path, in a transaction; the wake-up follows its COMMIT.
+    await onlyLoudNotifies(
+      () => http().get(`${base}/${id}`).expect(200),
+      () => http().put(`${base}/${id}`).send({ title: 'b' }).expect(200),
+    );
+    // A PATCH and a DELETE (one statement each); a read of a list in between.
+    await onlyLoudNotifies(
+      () => http().get(base).expect(200),
+      () => http().patch(`${base}/${id}`).send({ title: 'c' }).expect(200),
+    );
+    await onlyLoudNotifies(
+      () => http().delete(`${base}/${randomUUID()}`).expect(404),
+      () => http().delete(`${base}/${id}`).expect(204),
+    );
+    const { rows } = await listener.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox_events WHERE payload->>'documentId' = $1", [id]);
+    expect(rows[0]!.n).toBe(4);
   });
 });

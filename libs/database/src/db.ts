@@ -27,6 +27,8 @@ export function createDb(pool: pg.Pool): Db {
 export interface Tx {
   readonly db: Db;
   readonly client: pg.PoolClient;
+  /** The pool the client came from (for work after the commit, on other clients). */
+  readonly pool: pg.Pool;
   afterCommit(fn: () => void): void;
 }
 
@@ -56,7 +58,7 @@ export async function withTransaction<T>(pool: pg.Pool, work: (tx: Tx) => Promis
   if (outer) return work(outer);
   const client = await pool.connect();
   const committed: (() => void)[] = [];
-  const tx: Tx = { db: dbOn(client), client, afterCommit: (fn) => void committed.push(fn) };
+  const tx: Tx = { db: dbOn(client), client, pool, afterCommit: (fn) => void committed.push(fn) };
   let broken = false;
   try {
     await client.query('BEGIN');

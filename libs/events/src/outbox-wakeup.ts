@@ -1,32 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import { PG_POOL } from '#libs/database';
+import type { Tx } from '#libs/database';
 
 /** The channel the outbox relay LISTENs on. */
 export const OUTBOX_CHANNEL = 'outbox_events';
-
-/** Per unit of work (an api request): did it write outbox events? */
-const unitOfWork = new AsyncLocalStorage<{ wrote: boolean }>();
-
-/** Records that the current unit of work wrote an outbox event (every outbox writer calls it). */
-export function noteOutboxWrite(): void {
-  const store = unitOfWork.getStore();
-  if (store) store.wrote = true;
-}
-
-/** A unit of work (an api request): code run in it records whether it wrote outbox events. */
-export class OutboxUnit {
-  private readonly store = { wrote: false };
-
-  run<T>(work: () => T): T {
-    return unitOfWork.run(this.store, work);
-  }
-
-  get wrote(): boolean {
-    return this.store.wrote;
-  }
-}
 
 /**
  * Tells the outbox relay that events were committed: one `pg_notify` at a time, on its own
@@ -34,12 +10,11 @@ export class OutboxUnit {
  * their commits). Calls made while one is in flight coalesce into a single follow-up, so under
  * load there is at most one NOTIFY per round trip. Best effort: the relay also polls.
  */
-@Injectable()
-export class OutboxWakeup {
+class RelayWaker {
   private inFlight = false;
   private again = false;
 
-  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: pg.Pool) {}
 
   wake(): void {
     if (this.inFlight) {
@@ -58,4 +33,27 @@ export class OutboxWakeup {
         }
       });
   }
+}
+
+/** One waker per pool (per database), made when its first event is written. */
+const wakers = new WeakMap<pg.Pool, RelayWaker>();
+
+function wakerOf(pool: pg.Pool): RelayWaker {
+  let waker = wakers.get(pool);
+  if (!waker) {
+    waker = new RelayWaker(pool);
+    wakers.set(pool, waker);
+  }
+  return waker;
+}
+
+/**
+ * Wakes the outbox relay once an event written on `on` is committed: after the transaction's
+ * COMMIT (never after a ROLLBACK), or now for an autocommit statement on the pool, which
+ * has committed when it returns. Every outbox writer calls it (outbox.ts), so no write path
+ * can forget it, and requests that write no event pay nothing.
+ */
+export function wakeRelayOnCommit(on: pg.Pool | Tx): void {
+  if ('afterCommit' in on) on.afterCommit(() => wakerOf(on.pool).wake());
+  else wakerOf(on).wake();
 }

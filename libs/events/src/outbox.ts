@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Tx } from '#libs/database';
 import type { EventPayloads, EventType } from './event-types.js';
-import { noteOutboxWrite } from './outbox-wakeup.js';
+import { wakeRelayOnCommit } from './outbox-wakeup.js';
 import { hasSubscriberSql, subscriptionKey } from './subscriptions.js';
 
 /**
@@ -28,7 +28,7 @@ export async function writeOutbox<T extends EventType>(
   const { rows } = await tx.client.query<{ id: string }>(GUARDED_INSERT, params);
   const id = rows[0]?.id;
   if (id === undefined) return null;
-  noteOutboxWrite();
+  wakeRelayOnCommit(tx);
   return id;
 }
 
@@ -56,13 +56,14 @@ export function outboxEvented(): string {
   return `EXISTS (SELECT 1 FROM e) AS ${EVENTED}`;
 }
 
-/** Runs a statement built with `outboxCte`: wakes the relay when it wrote an event, returns the rows without the flag. */
-export async function runWithOutbox<R extends object>(db: pg.Pool | pg.PoolClient, query: pg.QueryConfig): Promise<R[]> {
-  const { rows } = await db.query<R & { [EVENTED]: boolean }>(query);
-  return rows.map(({ [EVENTED]: evented, ...row }) => {
-    if (evented) noteOutboxWrite();
-    return row as unknown as R;
-  });
+/**
+ * Runs a statement built with `outboxCte`, on the pool (autocommit) or in a transaction:
+ * wakes the relay once it committed when it wrote an event, returns the rows without the flag.
+ */
+export async function runWithOutbox<R extends object>(db: pg.Pool | Tx, query: pg.QueryConfig): Promise<R[]> {
+  const { rows } = await ('afterCommit' in db ? db.client : db).query<R & { [EVENTED]: boolean }>(query);
+  if (rows.some((row) => row[EVENTED])) wakeRelayOnCommit(db);
+  return rows.map(({ [EVENTED]: _evented, ...row }) => row as unknown as R);
 }
 
 function subscriptionKind(type: EventType): string {

@@ -31,8 +31,8 @@ const CLAIM = prepare((db) =>
  * There is no queue hop per event (until issue 14 an `events` job per event did the
  * fan-out); deleting instead of marking leaves one dead tuple per event and nothing to clean up.
  *
- * Wakes on Postgres NOTIFY (sent by the api after its writes commit, see OutboxWakeup); the
- * fallback poll is a sweep of the system queue ticked every OUTBOX_POLL_MS (system/sweeps.ts).
+ * Wakes on Postgres NOTIFY (sent after a write's event commits: libs/events/src/outbox-wakeup.ts);
+ * the fallback poll is a sweep of the system queue ticked every OUTBOX_POLL_MS (system/sweeps.ts).
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {

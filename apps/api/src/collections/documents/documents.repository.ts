@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { createDb, createPgPool, type Db, PG_POOL } from '#libs/database';
+import { createDb, createPgPool, type Db, PG_POOL, type Tx } from '#libs/database';
 import { outboxCte, outboxEvented, runWithOutbox } from '#libs/events';
 import { type Caller, isAdmin } from '../../auth/caller.js';
 import type { CollectionDef, Rule } from '../definition.js';
@@ -29,6 +29,12 @@ export interface DocRow {
  * the client of a `withTransaction` (`tx.client`).
  */
 export type Queryable = pg.Pool | pg.PoolClient;
+
+/**
+ * Where a write that may carry an outbox event runs: the pool (one autocommit statement) or a
+ * `withTransaction` (the event then wakes the relay after COMMIT: runWithOutbox).
+ */
+export type Writable = pg.Pool | Tx;
 
 const COLUMNS = 'd.id, d.data, d.owner_id, d.acl, d.version, d.created_at, d.updated_at';
 
@@ -242,7 +248,7 @@ export class DocumentsRepository implements OnApplicationShutdown {
    * which come from the inserted row (`after.createdAt`, `after.updatedAt`, as toISOString()).
    */
   async insertWithEvent(
-    db: Queryable,
+    db: Writable,
     def: CollectionDef,
     doc: { id: string; data: Record<string, unknown>; ownerId: string | null; acl: Acl | null },
     event: Record<string, unknown> & { after: Record<string, unknown> },
@@ -272,7 +278,7 @@ export class DocumentsRepository implements OnApplicationShutdown {
    * with its `db.change` outbox event in the same statement (when a function subscribes); `after.updatedAt` comes from the row.
    */
   async updateWithEvent(
-    client: pg.PoolClient,
+    tx: Tx,
     def: CollectionDef,
     id: string,
     data: Record<string, unknown>,
@@ -280,7 +286,7 @@ export class DocumentsRepository implements OnApplicationShutdown {
     event: Record<string, unknown> & { after: Record<string, unknown> },
   ): Promise<DocRow> {
     const { after, ...rest } = event;
-    const rows = await runWithOutbox<DocRow>(client, {
+    const rows = await runWithOutbox<DocRow>(tx, {
       name: statementName('update', def.name),
       text: `WITH d AS (
          UPDATE ${tableOf(def.name)} AS d SET data = $2::jsonb, acl = $3::jsonb, version = d.version + 1, updated_at = clock_timestamp()
@@ -311,7 +317,7 @@ export class DocumentsRepository implements OnApplicationShutdown {
    * writable, another version, or a rule that allows nothing here): the caller then answers
    * through the locking path, which tells 404, 401/403 and 412 apart.
    */
-  async patchInOne(db: Queryable, def: CollectionDef, caller: Caller, p: OneStatementPatch): Promise<{ before: DocRow; after: DocRow } | undefined> {
+  async patchInOne(db: Writable, def: CollectionDef, caller: Caller, p: OneStatementPatch): Promise<{ before: DocRow; after: DocRow } | undefined> {
     const params = new Params();
     const where = this.writableSql(def, caller, 'update', { method: 'PATCH' }, params, p.id, p.version);
     if (where === undefined) return undefined;
@@ -353,7 +359,7 @@ export class DocumentsRepository implements OnApplicationShutdown {
    * action: the same checks as patchInOne (the delete rule). The deleted row, or undefined when
    * none qualified (the caller answers through the locking path).
    */
-  async deleteInOne(db: Queryable, def: CollectionDef, caller: Caller, id: string, version: number | undefined, event: Record<string, unknown>): Promise<DocRow | undefined> {
+  async deleteInOne(db: Writable, def: CollectionDef, caller: Caller, id: string, version: number | undefined, event: Record<string, unknown>): Promise<DocRow | undefined> {
     const params = new Params();
     const where = this.writableSql(def, caller, 'delete', { method: 'DELETE' }, params, id, version);
     if (where === undefined) return undefined;

@@ -214,7 +214,7 @@ export class DocumentsService {
       actor: actorOf(caller),
     } satisfies Omit<EventPayloads['db.change'], 'after'> & { after: Record<string, unknown> };
     const insert = async (tx?: Tx) => {
-      const row = await this.repo.insertWithEvent(tx?.client ?? this.repo.pool, def, { id, data: checked.set, ownerId, acl }, event);
+      const row = await this.repo.insertWithEvent(tx ?? this.repo.pool, def, { id, data: checked.set, ownerId, acl }, event);
       this.published(tx, def, 'create', null, row);
       return toDoc(def, row);
     };
@@ -301,7 +301,7 @@ export class DocumentsService {
       await this.checkReferences(tx, caller, def, checked.set);
       const acl = checked.acl !== undefined ? checked.acl : row.acl;
       // One statement writes the row and its event; version and updatedAt come from the row.
-      const updated = await this.repo.updateWithEvent(tx.client, def, id, data, acl, {
+      const updated = await this.repo.updateWithEvent(tx, def, id, data, acl, {
         collection: def.name,
         operation: 'update',
         documentId: id,
