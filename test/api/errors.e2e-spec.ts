@@ -67,6 +67,18 @@ describe('error shape', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('refuses such input before the guards, in queries and path parameters too, with the path named', async () => {
+    const http = () => request(app.getHttpServer());
+    // An admin route without credentials: a safe body is 401, an unsafe one 400 (checked first).
+    await http().post('/v1/collections').send({ name: 'x' }).expect(401);
+    const body = await http().post('/v1/collections').set('content-type', 'application/json').send('{"name":"x","meta":{"a":[{"constructor":1}]}}').expect(400);
+    expect(body.body).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: 'meta.a.0.constructor' }] });
+    const query = await http().get('/v1/collections/x/documents?limit=1&bad=%00').expect(400);
+    expect(query.body).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: 'bad' }] });
+    const param = await http().get('/v1/collections/a%00b/documents').expect(400);
+    expect(param.body).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: 'name' }] });
+  });
+
   it('malformed JSON is 400 INVALID_JSON', async () => {
     const res = await request(app.getHttpServer())
       .post('/v1/probe/events')

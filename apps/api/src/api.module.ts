@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { DatabaseModule } from '#libs/database';
 import { QueueModule } from '#libs/queue';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CollectionsModule } from './collections/collections.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
-import { RejectUnsafeJsonInterceptor } from './common/reject-unsafe-json.interceptor.js';
 import { createValidationPipe } from './common/validation.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { EmailModule } from './email/email.module.js';
@@ -41,7 +40,6 @@ import { TransferModule } from './transfer/transfer.module.js';
   providers: [
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },
-    { provide: APP_INTERCEPTOR, useClass: RejectUnsafeJsonInterceptor },
   ],
 })
 export class ApiModule {}

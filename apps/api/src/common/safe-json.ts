@@ -46,8 +46,8 @@ export function isStorableDate(date: Date): boolean {
  * Walks a parsed JSON value (iteratively, so a deeply nested body cannot overflow the stack)
  * and returns the first forbidden key, excessive nesting, string that cannot be stored
  * (textProblem) or non-finite number it finds. This is the one check every JSON input goes
- * through: request bodies, query strings and path parameters (RejectUnsafeJsonInterceptor),
- * JSON embedded in them (filters, cursors) and documents.
+ * through: request bodies, query strings and path parameters (the gateway's preHandler hook,
+ * gateway.plugin.ts), JSON embedded in them (filters, cursors) and documents.
  */
 export function findUnsafeJson(value: unknown, maxDepth = MAX_JSON_DEPTH): JsonIssue | undefined {
   const stack: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];

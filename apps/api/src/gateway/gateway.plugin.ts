@@ -3,9 +3,10 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AppConfig } from '#libs/config';
-import { AppException } from '../common/app-exception.js';
+import { AppException, validationFailed } from '../common/app-exception.js';
 import { etagMatches } from '../common/conditional.js';
 import { toErrorBody } from '../common/error-response.js';
+import { findUnsafeJson } from '../common/safe-json.js';
 import type { Deferred, GatewayRateLimiter, RateDecision } from './rate-limit.service.js';
 import { classifyRoute, type RouteClass } from './routes.js';
 
@@ -52,6 +53,12 @@ export function etagOf(payload: string | Buffer): string {
  *   form route (form_post callback) refuses anything but a urlencoded form;
  * - body timeouts: a body must arrive within BODY_TIMEOUT_MS (UPLOAD_TIMEOUT_MS for
  *   uploads) and never stall for BODY_IDLE_TIMEOUT_MS, or the connection is cut;
+ * - before the handler: a body, query or path parameter holding what safe-json.ts refuses
+ *   (`__proto__`, `constructor` or `prototype` keys, nesting too deep, a value Postgres cannot
+ *   store) is 400 VALIDATION_FAILED naming the path, on every route, before Nest's guards,
+ *   pipes and handlers see it (a validation pipe would silently drop such keys and store the
+ *   rest: the client must learn its body was refused). A hook rather than a Nest interceptor:
+ *   an api with no interceptor runs its handlers without rxjs (docs/decisions.md);
  * - on send: `connection: close` when answering before the body was read (413, 415, 429 on
  *   an upload), a strong ETag and If-None-Match → 304 on GET answers, and `private,
  *   no-cache` as the default Cache-Control of API answers (they depend on the caller).
@@ -114,6 +121,17 @@ export const gatewayPlugin = fp<{ config: AppConfig; limiter: GatewayRateLimiter
         return;
       }
       if (applyDecision(request, reply, decision)) checkBody(request, reply, route, done);
+    });
+
+    fastify.addHook('preHandler', (request, reply, done) => {
+      for (const value of [request.body, request.query, request.params]) {
+        const issue = findUnsafeJson(value);
+        if (issue) {
+          refuse(request, reply, validationFailed('The request is not valid', [{ path: issue.path.join('.'), message: issue.message }]));
+          return;
+        }
+      }
+      done();
     });
 
     fastify.addHook('onSend', (request, reply, payload, done) => {
