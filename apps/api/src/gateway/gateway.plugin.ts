@@ -124,7 +124,7 @@ export const gatewayPlugin = fp<{ config: AppConfig; limiter: GatewayRateLimiter
     });
 
     fastify.addHook('preHandler', (request, reply, done) => {
-      for (const value of [request.body, request.query, request.params]) {
+      for (const value of [parsedBody(request.body), request.query, request.params]) {
         const issue = findUnsafeJson(value);
         if (issue) {
           refuse(request, reply, validationFailed('The request is not valid', [{ path: issue.path.join('.'), message: issue.message }]));
@@ -148,6 +148,16 @@ export const gatewayPlugin = fp<{ config: AppConfig; limiter: GatewayRateLimiter
   },
   { name: 'baas-gateway', fastify: '5.x' },
 );
+
+/**
+ * A body as a JSON or form parser made it; undefined for the raw bytes or stream an upload
+ * route takes (a Buffer, a stream), which are file content, not values.
+ */
+function parsedBody(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const proto: unknown = Object.getPrototypeOf(body);
+  return proto === Object.prototype || proto === null ? body : undefined;
+}
 
 /**
  * On GET/HEAD answers: `private, no-cache` unless the handler chose a Cache-Control, a strong
