@@ -7,8 +7,8 @@
 // Each tree's api runs alone under callgrind (A, B, A, B, … for ROUNDS), on one database:
 // WARM uncounted gets of one document (anonymous caller, collection read rule `public`,
 // RATE_LIMIT_ENABLED=false) over one keep-alive connection, then WINDOWS windows of N gets,
-// each counted apart. Instructions of V8's major GC, concurrent marking and optimizing
-// compilers are left out (they land in bursts, see gateway-instructions.mjs). Prints the
+// each counted apart. Instructions of V8's major GC and optimizing compilers are left out
+// (they land in bursts: callgrindInstructions in lib.mjs). Prints the
 // instructions per get of each window and the medians.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import { connect } from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { appEnv, call, createDatabase, dropRedisPrefix, freePort, root, runNode, runSuffix, SERVICE_KEY, waitFor, withCleanup } from './lib.mjs';
+import { appEnv, call, callgrindInstructions, createDatabase, dropRedisPrefix, freePort, root, runNode, runSuffix, SERVICE_KEY, waitFor, withCleanup } from './lib.mjs';
 
 const run = promisify(execFile);
 const trees = process.argv.slice(2).map((dir) => resolve(dir));
@@ -25,23 +25,7 @@ const WARM = Number(process.env.WARM ?? 3000);
 const N = Number(process.env.N ?? 800);
 const WINDOWS = Number(process.env.WINDOWS ?? 3);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
-const BURSTS = /Mark|Sweep|Evacuat|heap::base::|cppgc::|RememberedSet|SlotSet|PointersUpdat|Compaction|__popcount|SizeFromMap|IterateObjectCache|RelocIterator|FlushedBytecode|RecordMigratedSlot|FreeList|StringTableCleaner|WeakObjects|Ephemeron|Concurrent|compiler::|maglev::|turboshaft::|Turboshaft/;
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-
-/** Instructions of one dump, without the bursts. */
-async function counted(file) {
-  const { stdout } = await run('callgrind_annotate', ['--inclusive=no', '--threshold=100', '--auto=no', file], { maxBuffer: 256 * 1024 * 1024 });
-  let total = 0;
-  let bursts = 0;
-  for (const line of stdout.split('\n')) {
-    const m = /^\s*([\d,]+) (?:\([^)]*\))?\s+(.*)$/.exec(line);
-    if (!m) continue;
-    const n = Number(m[1].replaceAll(',', ''));
-    if (m[2].includes('PROGRAM TOTALS')) total = n;
-    else if (BURSTS.test(m[2])) bursts += n;
-  }
-  return total - bursts;
-}
 
 /** One keep-alive connection sending `bytes` and reading each answer by its Content-Length. */
 async function keepAlive(port, bytes) {
@@ -120,7 +104,7 @@ await withCleanup(async (onCleanup) => {
       await control('-z');
       for (let k = 0; k < N; k++) await client.get();
       await control('-d');
-      results.get(tree).push(Math.round((await counted(`${out}/cg.${child.pid}.${w}`)) / N));
+      results.get(tree).push(Math.round((await callgrindInstructions(`${out}/cg.${child.pid}.${w}`)).counted / N));
     }
     client.close();
     stop();

@@ -27,7 +27,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
-import { appEnv, call, createDatabase, dropRedisPrefix, freePort, machine, root, round, runNode, runSuffix, SERVICE_KEY, waitFor, withCleanup, writeResults } from './lib.mjs';
+import { appEnv, call, callgrindInstructions, createDatabase, dropRedisPrefix, freePort, machine, root, round, runNode, runSuffix, SERVICE_KEY, waitFor, withCleanup, writeResults } from './lib.mjs';
 
 const run = promisify(execFile);
 const REQUESTS = Number(process.env.BENCH_GATEWAY_IR_REQUESTS ?? 300);
@@ -63,32 +63,6 @@ const median = (xs) => {
 const suffix = runSuffix();
 const startedAt = new Date();
 
-// Functions of V8's major (mark-compact) collector and of its optimizing compilers. Both run
-// in bursts (a major GC every few windows, a function re-optimised now and then) whose
-// instructions land in whichever window they fall in, by ±50 % of a window's total; they
-// are counted apart. The scavenger (young generation), which follows allocation smoothly,
-// stays in the counted instructions.
-const MAJOR_GC = /Mark|Sweep|Evacuat|heap::base::|cppgc::|RememberedSet|SlotSet|PointersUpdat|Compaction|__popcount|SizeFromMap|IterateObjectCache|RelocIterator|FlushedBytecode|RecordMigratedSlot|FreeList|StringTableCleaner|WeakObjects|Ephemeron/;
-const SCAVENGER = /Scaveng/;
-const COMPILERS = /compiler::|maglev::|turboshaft::|Turboshaft/;
-
-/** Instructions of one callgrind dump: all, major GC, optimizing compilers, and the rest ("counted"). */
-async function instructionsByKind(file) {
-  const { stdout } = await run('callgrind_annotate', ['--inclusive=no', '--threshold=100', '--auto=no', file], { maxBuffer: 256 * 1024 * 1024 });
-  const counts = { total: 0, majorGc: 0, compilers: 0, counted: 0 };
-  for (const line of stdout.split('\n')) {
-    const m = /^\s*([\d,]+) (?:\([^)]*\))?\s+(.*)$/.exec(line);
-    if (!m) continue;
-    const n = Number(m[1].replaceAll(',', ''));
-    if (m[2].includes('PROGRAM TOTALS')) counts.total = n;
-    else if (SCAVENGER.test(m[2])) continue;
-    else if (MAJOR_GC.test(m[2])) counts.majorGc += n;
-    else if (COMPILERS.test(m[2])) counts.compilers += n;
-  }
-  if (counts.total === 0) throw new Error(`no totals in ${file}`);
-  counts.counted = counts.total - counts.majorGc - counts.compilers;
-  return counts;
-}
 
 /** Exactly `amount` GETs of `path` (autocannon), failing on anything but 200. */
 async function drive(base, path, headers, amount, status = 200) {
@@ -164,7 +138,7 @@ const result = await withCleanup(async (onCleanup) => {
     seconds.push((performance.now() - t0) / 1000);
     await control('-d');
     dumps++;
-    const counts = await instructionsByKind(join(out, `cg.${child.pid}.${dumps}`));
+    const counts = await callgrindInstructions(join(out, `cg.${child.pid}.${dumps}`));
     const per = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v / requests]));
     process.stderr.write(`${side} ${caller}${conditional ? ' 304' : ''}: ${Math.round(per.counted)} instructions per request (all ${Math.round(per.total)}, major GC ${Math.round(per.majorGc)}, optimizing compilers ${Math.round(per.compilers)})\n`);
     return per;

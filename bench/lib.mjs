@@ -1,7 +1,7 @@
 // Helpers shared by the benchmark scripts written for `npm run bench` (compare-parse, auth,
 // functions-throughput, storage-transfer): databases and Redis prefixes of their own, child
 // processes that are always stopped, autocannon runs, result files.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -350,4 +351,33 @@ export async function withCleanup(fn) {
       }
     }
   }
+}
+
+// ---------------------------------------------------------------- callgrind
+
+// Functions of V8's major (mark-compact) collector and of its optimizing compilers. Both run
+// in bursts (a major GC every few windows, a function re-optimised now and then) whose
+// instructions land in whichever window they fall in, by ±50 % of a window's total; they
+// are counted apart. The scavenger (young generation), which follows allocation smoothly,
+// stays in the counted instructions.
+const MAJOR_GC = /Mark|Sweep|Evacuat|heap::base::|cppgc::|RememberedSet|SlotSet|PointersUpdat|Compaction|__popcount|SizeFromMap|IterateObjectCache|RelocIterator|FlushedBytecode|RecordMigratedSlot|FreeList|StringTableCleaner|WeakObjects|Ephemeron/;
+const SCAVENGER = /Scaveng/;
+const COMPILERS = /compiler::|maglev::|turboshaft::|Turboshaft/;
+
+/** Instructions of one callgrind dump: all, major GC, optimizing compilers, and the rest ("counted"). */
+export async function callgrindInstructions(file) {
+  const { stdout } = await promisify(execFile)('callgrind_annotate', ['--inclusive=no', '--threshold=100', '--auto=no', file], { maxBuffer: 256 * 1024 * 1024 });
+  const counts = { total: 0, majorGc: 0, compilers: 0, counted: 0 };
+  for (const line of stdout.split('\n')) {
+    const m = /^\s*([\d,]+) (?:\([^)]*\))?\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const n = Number(m[1].replaceAll(',', ''));
+    if (m[2].includes('PROGRAM TOTALS')) counts.total = n;
+    else if (SCAVENGER.test(m[2])) continue;
+    else if (MAJOR_GC.test(m[2])) counts.majorGc += n;
+    else if (COMPILERS.test(m[2])) counts.compilers += n;
+  }
+  if (counts.total === 0) throw new Error(`no totals in ${file}`);
+  counts.counted = counts.total - counts.majorGc - counts.compilers;
+  return counts;
 }
