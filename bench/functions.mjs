@@ -480,7 +480,8 @@ async function cleanup() {
   const redis = new Redis(REDIS_URL);
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `bench_fn_${suffix}:*`, 'COUNT', 1000);
+    // This run's prefixes: the processes' `bench_fn_<suffix>` and the in-process `…_inproc`.
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `bench_fn_${suffix}*:*`, 'COUNT', 1000);
     cursor = next;
     if (keys.length) await redis.del(...keys);
   } while (cursor !== '0');
