@@ -62,12 +62,20 @@ await withCleanup(async (onCleanup) => {
   };
   let retries = 0;
   let lost = 0;
+  // The pool as patchInOne sees it, rewriting its statement to the snapshot read (other
+  // statements, such as the relay's wake-up, pass through).
+  const snapshotPool = {
+    query: (cfg, values) =>
+      typeof cfg === 'string'
+        ? pool.query(cfg, values)
+        : pool.query({ ...cfg, name: `${cfg.name}_s`, text: cfg.text.replace(' FOR UPDATE\n', '\n').replace('FROM o WHERE d.id = o.id', 'FROM o WHERE d.id = o.id AND d.version = o.version') }),
+  };
   const shapes = {
     lock: (id, n) =>
-      withTransaction(pool, async ({ client }) => {
-        const row = await repo.findReadable(client, fullDef, caller, def.rules.read, id, true);
+      withTransaction(pool, async (tx) => {
+        const row = await repo.findReadable(tx.client, fullDef, caller, def.rules.read, id, true);
         const data = { ...row.data, n };
-        await repo.updateWithEvent(client, fullDef, id, data, row.acl, { ...event, documentId: id, before: row, after: { id, ...data } });
+        await repo.updateWithEvent(tx, fullDef, id, data, row.acl, { ...event, documentId: id, before: row, after: { id, ...data } });
       }),
     optimistic: async (id, n) => {
       for (;;) {
@@ -83,10 +91,7 @@ await withCleanup(async (onCleanup) => {
     },
     // patchInOne's statement with the snapshot read instead of the lock: UPDATE … WHERE the version is unchanged.
     'one-snapshot': async (id, n) => {
-      const db = {
-        query: (cfg) => pool.query({ ...cfg, name: `${cfg.name}_s`, text: cfg.text.replace(' FOR UPDATE\n', '\n').replace('FROM o WHERE d.id = o.id', 'FROM o WHERE d.id = o.id AND d.version = o.version') }),
-      };
-      if (await repo.patchInOne(db, fullDef, caller, { id, set: { n }, unset: [], event: { ...event, documentId: id } })) return;
+      if (await repo.patchInOne(snapshotPool, fullDef, caller, { id, set: { n }, unset: [], event: { ...event, documentId: id } })) return;
       lost++;
       await shapes.lock(id, n);
     },
