@@ -126,7 +126,6 @@ export class GatewayRateLimiter implements OnModuleDestroy {
       this.limiters.set(group, {
         redis: redisLimiter,
         points: limit.points,
-        seconds: limit.seconds,
         margin: syncMargin(limit.points),
         limitHeader: String(limit.points),
         policyHeader: `${limit.points};w=${limit.seconds}`,
@@ -305,7 +304,6 @@ const KINDS: readonly IdentityKind[] = ['user', 'key', 'ip'];
 interface Limit {
   redis: RateLimiterRedis;
   points: number;
-  seconds: number;
   /** syncMargin(points), computed once. */
   margin: number;
   limitHeader: string;
