@@ -12,11 +12,10 @@
 // instructions per get of each window and the medians.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { appEnv, call, callgrindInstructions, createDatabase, dropRedisPrefix, freePort, root, runNode, runSuffix, SERVICE_KEY, waitFor, withCleanup } from './lib.mjs';
+import { appEnv, call, callgrindInstructions, createDatabase, dropRedisPrefix, freePort, keepAliveClient, root, runNode, runSuffix, SERVICE_KEY, waitFor, withCleanup } from './lib.mjs';
 
 const run = promisify(execFile);
 const trees = process.argv.slice(2).map((dir) => resolve(dir));
@@ -26,40 +25,6 @@ const N = Number(process.env.N ?? 800);
 const WINDOWS = Number(process.env.WINDOWS ?? 3);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-
-/** One keep-alive connection sending `bytes` and reading each answer by its Content-Length. */
-async function keepAlive(port, bytes) {
-  const socket = connect(port, '127.0.0.1');
-  socket.setEncoding('latin1');
-  let buffer = '';
-  let length = -1;
-  let status = 0;
-  let pending;
-  socket.on('data', (chunk) => {
-    buffer += chunk;
-    if (length < 0) {
-      const end = buffer.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      status = Number(buffer.slice(9, 12));
-      length = end + 4 + Number(/\r\ncontent-length: *(\d+)/i.exec(buffer.slice(0, end))?.[1] ?? 0);
-    }
-    if (buffer.length < length) return;
-    buffer = buffer.slice(length);
-    length = -1;
-    pending(status);
-  });
-  await new Promise((done) => socket.once('connect', done));
-  return {
-    get: async () => {
-      const answered = await new Promise((done) => {
-        pending = done;
-        socket.write(bytes);
-      });
-      if (answered !== 200) throw new Error(`answered ${answered}`);
-    },
-    close: () => socket.destroy(),
-  };
-}
 
 const suffix = runSuffix();
 await withCleanup(async (onCleanup) => {
@@ -95,18 +60,22 @@ await withCleanup(async (onCleanup) => {
       const doc = await call(base, 'POST', '/v1/collections/bench_items/documents', { title: 'a document', score: 42, body: 'x'.repeat(240) }, service);
       path = `/v1/collections/bench_items/documents/${doc.id}`;
     }
-    const client = await keepAlive(port, `GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`);
-    for (let k = 0; k < WARM; k++) await client.get();
+    const connection = await keepAliveClient(port, `GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`);
+    const get = async () => {
+      const status = await connection.send();
+      if (status !== 200) throw new Error(`answered ${status}`);
+    };
+    for (let k = 0; k < WARM; k++) await get();
     const control = (...args) => run('callgrind_control', [...args, String(child.pid)]);
     await control('-i', 'on');
-    for (let k = 0; k < 100; k++) await client.get(); // valgrind translates the code afresh
+    for (let k = 0; k < 100; k++) await get(); // valgrind translates the code afresh
     for (let w = 1; w <= WINDOWS; w++) {
       await control('-z');
-      for (let k = 0; k < N; k++) await client.get();
+      for (let k = 0; k < N; k++) await get();
       await control('-d');
       results.get(tree).push(Math.round((await callgrindInstructions(`${out}/cg.${child.pid}.${w}`)).counted / N));
     }
-    client.close();
+    connection.close();
     stop();
   }
   const [a, b] = trees.map((tree) => median(results.get(tree)));

@@ -31,8 +31,7 @@
 // 5 % target. Then 200 vs 304 (If-None-Match) of one document on "on", the same way.
 // Results: bench/results/gateway.json and .md.
 import { readdir, readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
-import { appEnv, call, createDatabase, dropRedisPrefix, freePort, machine, round, runNode, runSuffix, SERVICE_KEY, startNode, waitFor, withCleanup, writeResults } from './lib.mjs';
+import { appEnv, call, createDatabase, dropRedisPrefix, freePort, keepAliveClient, machine, round, runNode, runSuffix, SERVICE_KEY, startNode, waitFor, withCleanup, writeResults } from './lib.mjs';
 
 /**
  * CPU nanoseconds a process has used so far, summed over its threads from /proc (Linux; the
@@ -48,59 +47,6 @@ async function cpuNanos(pid) {
   return ns;
 }
 
-/**
- * One keep-alive connection that sends the same prepared request, one at a time, and reads
- * each answer by its Content-Length (204/304 have none). Costs the client a fraction of
- * what autocannon does per request, which leaves the 2 cores to what is measured.
- */
-async function keepAliveClient(port, requestBytes) {
-  const socket = connect(port, '127.0.0.1');
-  socket.setNoDelay(true);
-  socket.setEncoding('latin1');
-  let buffer = '';
-  let length = -1;
-  let status = 0;
-  let pending = null;
-  socket.on('data', (chunk) => {
-    buffer += chunk;
-    if (length < 0) {
-      const end = buffer.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = buffer.slice(0, end);
-      status = Number(head.slice(9, 12));
-      if (/\r\ntransfer-encoding:/i.test(head)) return pending.reject(new Error('chunked answers are not read by this client'));
-      const declared = /\r\ncontent-length: *(\d+)/i.exec(head);
-      length = end + 4 + (status === 204 || status === 304 || !declared ? 0 : Number(declared[1]));
-    }
-    if (buffer.length < length) return;
-    buffer = buffer.slice(length);
-    length = -1;
-    const done = pending;
-    pending = null;
-    done.resolve(status);
-  });
-  let open = true;
-  // The api ends a connection idle for KEEP_ALIVE_TIMEOUT_MS (while other kinds are measured).
-  socket.on('close', () => {
-    open = false;
-    pending?.reject(new Error('connection closed'));
-  });
-  socket.on('error', (err) => pending?.reject(err));
-  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  return {
-    get open() {
-      return open;
-    },
-    send: () =>
-      new Promise((resolve, reject) => {
-        pending = { resolve, reject };
-        socket.write(requestBytes);
-      }),
-    close: () => socket.destroy(),
-  };
-}
-
-/** Per side: the api's get rate peaks at about 8 on this machine (more connections only queue). */
 const CONNECTIONS = Number(process.env.BENCH_GATEWAY_CONNECTIONS ?? 8);
 /** Requests per window (a few hundred milliseconds here). */
 const WINDOW = Number(process.env.BENCH_GATEWAY_WINDOW ?? 400);
