@@ -204,7 +204,8 @@ const result = await withCleanup(async (onCleanup) => {
     };
   }
   const cached = await compare('user/on', 'user/on/304', ROUNDS / 2);
-  const cache = { full: cached.a, notModified: cached.b, costPercent: cached.costPercent, costInterval: cached.costInterval, quartilesPercent: cached.quartilesPercent, perProcessPercent: cached.perProcessPercent, pairs: cached.pairs };
+  const { a: full, b: notModified, ...comparison } = cached;
+  const cache = { full, notModified, ...comparison };
   return { processes: PROCESSES, connections: CONNECTIONS, window: WINDOW, rounds: ROUNDS, documentBytes, overhead, cache };
 });
 
