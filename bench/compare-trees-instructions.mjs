@@ -41,7 +41,8 @@ await withCleanup(async (onCleanup) => {
     const tree = trees[n % 2];
     const port = await freePort();
     // No HOST here: valgrind names its control pipe after $HOST, and callgrind_control looks
-    // for it under the machine's name.
+    // for it under the machine's name. So the api listens on its default 0.0.0.0 for the run;
+    // every request goes to 127.0.0.1.
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...appEnv(db.url, prefix, { RATE_LIMIT_ENABLED: 'false', DATA_QUERY_TIMEOUT_MS: '0', HEADERS_TIMEOUT_MS: '600000' }), PORT: String(port) };
     const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${out}/cg.%p`, process.execPath, 'dist/apps/api/src/main.js'], { cwd: tree, env, stdio: 'ignore', detached: true });
     const stop = () => {
